@@ -1,0 +1,40 @@
+"""Rules across settings, checked at startup (healthchecks does the same for TIME_ZONE)."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
+from django.core.checks import Error, register
+
+from requests import deadlines
+
+
+@register()
+def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    errors = []
+    if settings.TIME_ZONE != "UTC":
+        errors.append(
+            Error(
+                "TIME_ZONE must be UTC; set PRIVACY_OPERATOR_TIMEZONE for the legal clocks instead.",
+                id="privacyportal.E001",
+            )
+        )
+    try:
+        ZoneInfo(settings.PRIVACY_OPERATOR_TIMEZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        errors.append(Error("PRIVACY_OPERATOR_TIMEZONE is not a known time zone.", id="privacyportal.E002"))
+    if settings.PRIVACY_POLICY_DAYS < 1:
+        errors.append(Error("PRIVACY_POLICY_DAYS must be at least 1.", id="privacyportal.E003"))
+    extended = settings.PRIVACY_POLICY_EXTENDED_DAYS
+    if extended and extended < settings.PRIVACY_POLICY_DAYS:
+        errors.append(
+            Error("PRIVACY_POLICY_EXTENDED_DAYS cannot be shorter than PRIVACY_POLICY_DAYS.", id="privacyportal.E004")
+        )
+    country = settings.PRIVACY_EU_HOLIDAY_COUNTRY
+    if country and country not in deadlines.EU_EEA:
+        errors.append(
+            Error("PRIVACY_EU_HOLIDAY_COUNTRY must be an EU/EEA country code, e.g. DE.", id="privacyportal.E005")
+        )
+    return errors

@@ -1,0 +1,58 @@
+"""The staff view of cases. Declarative first; every change goes through requests.services."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from .models import PrivacyRequest, RequestEvent
+
+
+class RequestEventInline(admin.TabularInline):
+    model = RequestEvent
+    fields = ("seq", "at", "actor", "actor_kind", "verb", "old_status", "new_status", "data")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ("seq",)
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(PrivacyRequest)
+class PrivacyRequestAdmin(admin.ModelAdmin):
+    list_display = ("reference", "kind", "status", "governing_regime", "due_at", "extended", "assignee")
+    list_filter = ("status", "kind", "governing_regime", "extended", "repetitive", "processor_request")
+    search_fields = ("=reference", "=requester_email")
+    list_select_related = ("assignee",)
+    show_full_result_count = False
+    inlines = [RequestEventInline]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: PrivacyRequest | None = None) -> list[str]:
+        # Status, deadlines and outcomes change only through the services.
+        return [f.name for f in PrivacyRequest._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(RequestEvent)
+class RequestEventAdmin(admin.ModelAdmin):
+    list_display = ("request", "seq", "at", "actor", "verb", "old_status", "new_status")
+    list_select_related = ("request", "actor")
+    readonly_fields = ("request", "seq", "at", "actor", "actor_kind", "verb", "old_status", "new_status", "data",
+                       "prev_hash", "hash")
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

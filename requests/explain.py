@@ -1,0 +1,84 @@
+"""One sentence that explains a due date to a person, in their language (DESIGN §5).
+
+"Due Mon 10 Mar 2025: UK GDPR, one month from Sat 8 Feb, moved off the weekend."
+The arithmetic is in `deadlines`; this module only words its result.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.utils import formats
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from .deadlines import Adjustment, Clock, Deadlines, RegimeDeadline, Start, Unit
+
+REGIME_NAMES = {
+    "policy": lambda: _("our privacy policy"),
+    "eu_gdpr": lambda: _("EU GDPR"),
+    "uk_gdpr": lambda: _("UK GDPR"),
+    "ccpa": lambda: _("CCPA"),
+    "us_state": lambda: _("US state privacy law"),
+    "lgpd": lambda: _("LGPD"),
+    "quebec": lambda: _("Quebec Law 25"),
+    "ru_152fz": lambda: _("Federal Law 152-FZ"),
+}
+
+
+def regime_name(code: str) -> str:
+    return REGIME_NAMES[code]() if code in REGIME_NAMES else code
+
+
+def _day(value: date, *, year: bool) -> str:
+    return formats.date_format(value, "D j M Y" if year else "D j M")
+
+
+def _clock(clock: Clock) -> str:
+    n = clock.amount
+    if clock.unit is Unit.MONTHS:
+        return ngettext("one month", "%(n)d months", n) % {"n": n}
+    if clock.unit is Unit.WORKING_DAYS:
+        return ngettext("%(n)d working day", "%(n)d working days", n) % {"n": n}
+    return ngettext("%(n)d day", "%(n)d days", n) % {"n": n}
+
+
+def _adjustments(adj: Adjustment) -> list[str]:
+    parts = []
+    if adj.last_day_of_month:
+        parts.append(_("the last day of that month"))
+    if adj.paused_days:
+        parts.append(
+            ngettext(
+                "plus %(n)d day paused while waiting for the requester",
+                "plus %(n)d days paused while waiting for the requester",
+                adj.paused_days,
+            )
+            % {"n": adj.paused_days}
+        )
+    if adj.moved_because == "the weekend":
+        parts.append(_("moved off the weekend"))
+    elif adj.moved_because:
+        parts.append(_("moved off a public holiday (%(holiday)s)") % {"holiday": adj.moved_because})
+    return parts
+
+
+def explain_regime(result: RegimeDeadline, *, extended: bool) -> str:
+    use_extension = extended and result.extended_due is not None
+    clock = result.regime.extended if use_extension and result.regime.extended else result.regime.clock
+    due = result.effective(extended)
+    adjustment = (result.extended_adjustment if use_extension else result.due_adjustment) or Adjustment()
+    received = _day(result.received, year=result.received.year != due.year)
+    if result.regime.start is Start.RECEIPT_IS_DAY_ONE:
+        span = _("%(clock)s counting %(received)s as day 1") % {"clock": _clock(clock), "received": received}
+    else:
+        span = _("%(clock)s from %(received)s") % {"clock": _clock(clock), "received": received}
+    if use_extension:
+        span = _("extended to %(span)s") % {"span": span}
+    parts = [regime_name(result.regime.code) + ", " + span, *_adjustments(adjustment)]
+    return _("Due %(date)s: %(reasons)s.") % {"date": _day(due, year=True), "reasons": ", ".join(parts)}
+
+
+def explain(result: Deadlines) -> str:
+    """Why the case is due when it is: the governing regime's arithmetic in one sentence."""
+    return explain_regime(result.governing_deadline, extended=result.extended)

@@ -1,0 +1,201 @@
+"""The case (`PrivacyRequest`) and its append-only, hash-chained audit trail (`RequestEvent`)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .lifecycle import OPEN_STATUSES, Status
+
+
+class Kind(models.TextChoices):
+    ACCESS = "access", _("Access my data")
+    RECTIFICATION = "rectification", _("Correct my data")
+    ERASURE = "erasure", _("Delete my data")
+    RESTRICTION = "restriction", _("Restrict how my data is used")
+    PORTABILITY = "portability", _("Get my data in a portable format")
+    OBJECTION = "objection", _("Object to how my data is used")
+    OPT_OUT = "opt_out", _("Opt out of sale, sharing or marketing")
+    LIMIT_SENSITIVE = "limit_sensitive", _("Limit the use of my sensitive data")
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Web form")
+    EMAIL = "email", _("Email")
+    POST = "post", _("Post")
+    PHONE = "phone", _("Phone")
+    API = "api", _("API")
+
+
+class Relationship(models.TextChoices):
+    SELF = "self", _("The person the data is about")
+    AGENT = "agent", _("An authorised agent")
+    PARENT = "parent", _("A parent or guardian of a child under 16")
+
+
+class Outcome(models.TextChoices):
+    FULFILLED = "fulfilled", _("Done in full")
+    PARTIALLY_FULFILLED = "partially_fulfilled", _("Done in part")
+    NO_DATA = "no_data", _("We hold no data about this person")
+
+
+class DenialReason(models.TextChoices):
+    IDENTITY_NOT_VERIFIED = "identity_not_verified", _("We could not verify the requester's identity")
+    MANIFESTLY_UNFOUNDED = "manifestly_unfounded", _("The request is manifestly unfounded")
+    EXCESSIVE = "excessive", _("The request is excessive or repetitive")
+    LEGAL_EXEMPTION = "legal_exemption", _("A legal exemption applies")
+    RIGHTS_OF_OTHERS = "rights_of_others", _("Answering would harm the rights of others")
+    FEE_DECLINED = "fee_declined", _("The requester declined the fee")
+
+
+class FeeReason(models.TextChoices):
+    EXCESSIVE = "excessive", _("Excessive")
+    REPETITIVE = "repetitive", _("Repetitive")
+    MANIFESTLY_UNFOUNDED = "manifestly_unfounded", _("Manifestly unfounded")
+
+
+_OPEN = Q(status__in=[s.value for s in OPEN_STATUSES])
+
+
+class PrivacyRequest(models.Model):
+    """One request by one person to exercise one right."""
+
+    reference = models.CharField(_("reference"), max_length=20, unique=True, editable=False)
+    kind = models.CharField(_("right"), max_length=20, choices=Kind.choices)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.WEB)
+    received_at = models.DateTimeField(_("received at"))
+    created_at = models.DateTimeField(_("logged at"), auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # Who asks, and about whom (the same person unless an agent or a parent asks).
+    requester_name = models.CharField(_("requester's name"), max_length=200)
+    requester_email = models.EmailField(_("requester's email"), db_index=True)
+    relationship = models.CharField(
+        _("requester is"), max_length=10, choices=Relationship.choices, default=Relationship.SELF
+    )
+    subject_name = models.CharField(_("data subject's name"), max_length=200, blank=True)
+    subject_email = models.EmailField(_("data subject's email"), blank=True)
+    country = models.CharField(_("country"), max_length=2)
+    subdivision = models.CharField(_("state or province"), max_length=3, blank=True)
+    language = models.CharField(_("language"), max_length=8, default="en")
+
+    # What is asked.
+    details = models.TextField(_("details"), blank=True)
+    rectification_current = models.TextField(_("what is wrong"), blank=True)
+    rectification_wanted = models.TextField(_("what it should say"), blank=True)
+    objection_grounds = models.TextField(_("grounds"), blank=True)
+    marketing_only = models.BooleanField(_("objection to direct marketing only"), default=False)
+    # Access and portability cover the 12 months before receipt unless the requester asks from an earlier date.
+    period_since = models.DateField(_("data since"), null=True, blank=True)
+    customer_name = models.CharField(_("our customer (controller)"), max_length=200, blank=True)
+
+    # Deadlines (denormalised from requests.deadlines by the services; the queue sorts on them).
+    regimes = models.JSONField(_("regimes"), default=list)
+    governing_regime = models.CharField(_("governing regime"), max_length=20, db_index=True)
+    due_at = models.DateField(_("due"))
+    extended_due_at = models.DateField(_("due if extended"))
+    acknowledge_by = models.DateField(_("acknowledge by"), null=True, blank=True)
+    extended = models.BooleanField(_("extended"), default=False)
+    extension_reason = models.TextField(_("reason for the extension"), blank=True)
+    paused_days = models.PositiveIntegerField(_("days paused"), default=0)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    # Where a paused case goes back to when the requester answers or the fee is settled.
+    resume_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
+
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.NEW)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_requests",
+    )
+    email_verified_at = models.DateTimeField(null=True, blank=True)
+    identity_verified_at = models.DateTimeField(null=True, blank=True)
+
+    # Flags the queue filters on.
+    repetitive = models.BooleanField(_("repetitive"), default=False)
+    processor_request = models.BooleanField(_("about a customer's data (we are processor)"), default=False)
+
+    # Fees (only for excessive, repetitive or manifestly unfounded requests).
+    fee_amount = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    fee_currency = models.CharField(max_length=3, blank=True)
+    fee_reason = models.CharField(max_length=24, choices=FeeReason.choices, blank=True)
+    fee_quoted_at = models.DateTimeField(null=True, blank=True)
+    fee_accepted = models.BooleanField(null=True, blank=True)
+
+    # How it ended.
+    outcome = models.CharField(_("outcome"), max_length=24, choices=Outcome.choices, blank=True)
+    denial_reason = models.CharField(_("reason refused"), max_length=24, choices=DenialReason.choices, blank=True)
+    outcome_note = models.TextField(_("note"), blank=True)
+    forwarded_to = models.CharField(_("forwarded to"), max_length=200, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("privacy request")
+        verbose_name_plural = _("privacy requests")
+        ordering = ["due_at", "id"]
+        indexes = [
+            # The queue: open cases by deadline, whole or per status / assignee / regime / kind.
+            models.Index(fields=["due_at", "id"], condition=_OPEN, name="pr_open_due"),
+            models.Index(fields=["status", "due_at"], condition=_OPEN, name="pr_open_status_due"),
+            models.Index(fields=["assignee", "due_at"], condition=_OPEN, name="pr_open_assignee_due"),
+            models.Index(fields=["kind", "due_at"], condition=_OPEN, name="pr_open_kind_due"),
+            models.Index(fields=["governing_regime", "due_at"], condition=_OPEN, name="pr_open_regime_due"),
+            models.Index(fields=["received_at"], name="pr_received"),
+            models.Index(fields=["kind", "closed_at"], name="pr_kind_closed"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def effective_due(self) -> date:
+        return self.extended_due_at if self.extended else self.due_at
+
+
+class ActorKind(models.TextChoices):
+    STAFF = "staff", _("Staff")
+    REQUESTER = "requester", _("Requester")
+    SYSTEM = "system", _("System")
+
+
+class RequestEvent(models.Model):
+    """One change of a case. Append-only; each row's hash covers the previous row's hash (DESIGN §4).
+
+    `data` holds ids, codes and dates only, never personal data.
+    """
+
+    request = models.ForeignKey(PrivacyRequest, on_delete=models.PROTECT, related_name="events")
+    seq = models.PositiveIntegerField()
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)
+    verb = models.CharField(max_length=40)
+    old_status = models.CharField(max_length=20, blank=True)
+    new_status = models.CharField(max_length=20, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["request_id", "seq"]
+        constraints = [
+            # Two writers appending to one case at once cannot fork its chain.
+            models.UniqueConstraint(fields=["request", "seq"], name="event_one_per_seq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}#{self.seq} {self.verb}"

@@ -1,0 +1,431 @@
+"""Every change of a case is one function here (DESIGN §4).
+
+Each service is atomic, guarded by the transition table, claims the row with a conditional UPDATE
+(so a double click or a doubled worker loses cleanly), recomputes the deadlines it affects and writes
+exactly one audit event. Views, admin actions, API endpoints and tasks call these; none of them
+assigns `status`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from identity.tiers import POINTS_NEEDED, Tier, tier_for
+
+from . import deadlines
+from .audit import record_event
+from .lifecycle import CLOSED_STATUSES, OPEN_STATUSES, TRANSITIONS, Status
+from .models import ActorKind, Channel, DenialReason, Kind, Outcome, PrivacyRequest, Relationship
+from .selectors import deadlines_of, local_date, local_today
+
+
+class TransitionError(Exception):
+    """The case cannot make this move now: wrong status, a rule of the move, or someone acted first."""
+
+
+@dataclass(frozen=True)
+class NewRequest:
+    """What a requester (or staff logging a letter or call) tells us. Forms and the API build this."""
+
+    kind: str
+    requester_name: str
+    requester_email: str
+    country: str
+    subdivision: str = ""
+    language: str = "en"
+    channel: str = Channel.WEB
+    received_at: datetime | None = None  # staff logging a letter enter the real date; web: now
+    relationship: str = Relationship.SELF
+    subject_name: str = ""
+    subject_email: str = ""
+    details: str = ""
+    rectification_current: str = ""
+    rectification_wanted: str = ""
+    objection_grounds: str = ""
+    marketing_only: bool = False
+    period_since: date | None = None
+    customer_name: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+REPETITION_WINDOW = timedelta(days=365)
+
+
+def _deadline_fields(d: deadlines.Deadlines) -> dict[str, Any]:
+    return {
+        "due_at": d.due,
+        "extended_due_at": d.extended_due,
+        "acknowledge_by": d.acknowledge_by,
+        "governing_regime": d.governing,
+    }
+
+
+def _claim(
+    privacy_request: PrivacyRequest,
+    *,
+    allowed: frozenset[Status] | set[Status],
+    to: Status | None = None,
+    conditions: dict[str, Any] | None = None,
+    **changes: Any,
+) -> Status:
+    """Change the row only if it is still as we read it; return the status it was claimed from.
+
+    The conditional UPDATE takes the row lock on PostgreSQL, so a concurrent claim waits for us,
+    then finds the status changed and matches nothing.
+    """
+    old = Status(privacy_request.status)
+    if old not in allowed or (to is not None and to != old and to not in TRANSITIONS[old]):
+        raise TransitionError(
+            _("%(reference)s is %(status)s; that cannot be done now.")
+            % {"reference": privacy_request.reference, "status": old.label}
+        )
+    now = timezone.now()
+    values: dict[str, Any] = {"updated_at": now, **changes}
+    if to is not None and to != old:
+        values.update(status=to, status_changed_at=now)
+        if to in CLOSED_STATUSES:
+            values["closed_at"] = now
+    claimed = PrivacyRequest.objects.filter(pk=privacy_request.pk, status=old, **(conditions or {})).update(
+        **values
+    )
+    if claimed != 1:
+        raise TransitionError(
+            _("%(reference)s was changed by someone else meanwhile. Reload it and try again.")
+            % {"reference": privacy_request.reference}
+        )
+    privacy_request.refresh_from_db()
+    return old
+
+
+def _require_text(value: str, field_name: str, message: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError({field_name: message})
+    return value
+
+
+@transaction.atomic
+def submit(new: NewRequest, *, by: AbstractBaseUser | None = None) -> PrivacyRequest:
+    """Log a new request, compute its deadlines, and honour it at once if it needs no verification."""
+    if new.kind not in Kind.values:
+        raise ValidationError({"kind": _("Unknown right.")})
+    now = timezone.now()
+    received_at = new.received_at or now
+    if received_at > now:
+        raise ValidationError({"received_at": _("The date received cannot be in the future.")})
+    email = new.requester_email.strip()
+    regimes = deadlines.regimes_for(new.country, new.subdivision)
+    repetitive = PrivacyRequest.objects.filter(
+        requester_email__iexact=email, kind=new.kind, received_at__gte=received_at - REPETITION_WINDOW
+    ).exists()
+    privacy_request = PrivacyRequest(
+        reference=f"TMP-{uuid.uuid4().hex[:16]}",
+        kind=new.kind,
+        channel=new.channel,
+        received_at=received_at,
+        requester_name=new.requester_name.strip(),
+        requester_email=email,
+        relationship=new.relationship,
+        subject_name=new.subject_name.strip(),
+        subject_email=new.subject_email.strip(),
+        country=new.country.strip().upper(),
+        subdivision=new.subdivision.strip().upper(),
+        language=new.language,
+        details=new.details,
+        rectification_current=new.rectification_current,
+        rectification_wanted=new.rectification_wanted,
+        objection_grounds=new.objection_grounds,
+        marketing_only=new.marketing_only,
+        period_since=new.period_since,
+        customer_name=new.customer_name.strip(),
+        processor_request=bool(new.customer_name.strip()),
+        repetitive=repetitive,
+        regimes=regimes,
+        status=Status.NEW,
+        status_changed_at=now,
+    )
+    for name, value in _deadline_fields(deadlines_of(privacy_request)).items():
+        setattr(privacy_request, name, value)
+    privacy_request.save(force_insert=True)
+    # The public reference follows the row id, so it needs the id first.
+    privacy_request.reference = f"PR-{local_date(received_at).year}-{privacy_request.pk:06d}"
+    PrivacyRequest.objects.filter(pk=privacy_request.pk).update(reference=privacy_request.reference)
+    record_event(
+        privacy_request,
+        "submitted",
+        by=by,
+        actor_kind=ActorKind.STAFF if by else ActorKind.REQUESTER,
+        new_status=Status.NEW,
+        data={
+            "kind": new.kind,
+            "channel": new.channel,
+            "regimes": regimes,
+            "governing": privacy_request.governing_regime,
+            "due": privacy_request.due_at.isoformat(),
+            "repetitive": repetitive,
+            "processor_request": privacy_request.processor_request,
+        },
+    )
+    if verification_tier(privacy_request) is Tier.NONE:
+        honour(privacy_request)
+    return privacy_request
+
+
+def verification_tier(privacy_request: PrivacyRequest) -> Tier:
+    return tier_for(privacy_request.kind, privacy_request.regimes, marketing_only=privacy_request.marketing_only)
+
+
+@transaction.atomic
+def honour(privacy_request: PrivacyRequest) -> PrivacyRequest:
+    """Honour at once a request that needs no verification (opt-out, limit, marketing objection)."""
+    if verification_tier(privacy_request) is not Tier.NONE:
+        raise TransitionError(_("This request needs the requester's identity verified first."))
+    old = _claim(
+        privacy_request,
+        allowed={Status.NEW},
+        to=Status.COMPLETED,
+        outcome=Outcome.FULFILLED,
+    )
+    record_event(privacy_request, "honoured", old_status=old, new_status=Status.COMPLETED)
+    return privacy_request
+
+
+@transaction.atomic
+def confirm_email(privacy_request: PrivacyRequest) -> PrivacyRequest:
+    """The requester proved control of the email: open the case, or hand it to staff to check identity."""
+    tier = verification_tier(privacy_request)
+    to = Status.OPEN if tier in (Tier.NONE, Tier.EMAIL) else Status.VERIFYING
+    now = timezone.now()
+    changes: dict[str, Any] = {"email_verified_at": now}
+    if to is Status.OPEN:
+        changes["identity_verified_at"] = now
+    old = _claim(privacy_request, allowed={Status.NEW}, to=to, **changes)
+    record_event(
+        privacy_request,
+        "email_confirmed",
+        actor_kind=ActorKind.REQUESTER,
+        old_status=old,
+        new_status=to,
+        data={"tier": tier.value},
+    )
+    return privacy_request
+
+
+@transaction.atomic
+def verify(
+    privacy_request: PrivacyRequest, *, by: AbstractBaseUser, data_points: list[str]
+) -> PrivacyRequest:
+    """Staff confirm the requester's identity from the data points that matched what we hold.
+
+    `data_points` names which points matched (e.g. "postal_address"), never their values.
+    """
+    tier = verification_tier(privacy_request)
+    points = sorted({p.strip() for p in data_points if p and p.strip()})
+    needed = POINTS_NEEDED[tier]
+    if len(points) < needed:
+        raise ValidationError(
+            {
+                "data_points": _("This request needs %(needed)d matching details; %(count)d ticked.")
+                % {"needed": needed, "count": len(points)}
+            }
+        )
+    old = _claim(
+        privacy_request, allowed={Status.VERIFYING}, to=Status.OPEN, identity_verified_at=timezone.now()
+    )
+    record_event(
+        privacy_request,
+        "identity_verified",
+        by=by,
+        old_status=old,
+        new_status=Status.OPEN,
+        data={"tier": tier.value, "data_points": points},
+    )
+    return privacy_request
+
+
+@transaction.atomic
+def assign(privacy_request: PrivacyRequest, *, to: AbstractBaseUser, by: AbstractBaseUser) -> PrivacyRequest:
+    """Give the case to a staff member; an open case starts being worked on."""
+    if not (getattr(to, "is_staff", False) and to.is_active):
+        raise ValidationError({"assignee": _("Cases can only be assigned to active staff.")})
+    target = Status.IN_PROGRESS if privacy_request.status == Status.OPEN else None
+    old = _claim(privacy_request, allowed=OPEN_STATUSES - {Status.NEW}, to=target, assignee=to)
+    record_event(
+        privacy_request,
+        "assigned",
+        by=by,
+        old_status=old,
+        new_status=privacy_request.status,
+        data={"assignee": to.pk},
+    )
+    return privacy_request
+
+
+PAUSABLE_FROM = frozenset({Status.VERIFYING, Status.OPEN, Status.IN_PROGRESS})
+
+
+@transaction.atomic
+def pause(privacy_request: PrivacyRequest, *, by: AbstractBaseUser, reason: str) -> PrivacyRequest:
+    """Wait for the requester (identity, clarification). The clock stops only where the regime allows."""
+    reason = _require_text(reason, "reason", _("Say what you need from the requester."))
+    old = _claim(
+        privacy_request,
+        allowed=PAUSABLE_FROM,
+        to=Status.AWAITING_REQUESTER,
+        paused_at=timezone.now(),
+        resume_status=privacy_request.status,
+    )
+    # The reason goes to the requester in a message; the event keeps no free text.
+    record_event(privacy_request, "paused", by=by, old_status=old, new_status=Status.AWAITING_REQUESTER)
+    return privacy_request
+
+
+@transaction.atomic
+def resume(privacy_request: PrivacyRequest, *, by: AbstractBaseUser | None = None) -> PrivacyRequest:
+    """The requester answered (or staff resume): restart the clock and return to where the case was."""
+    if privacy_request.status != Status.AWAITING_REQUESTER or privacy_request.paused_at is None:
+        raise TransitionError(_("%(reference)s is not waiting for the requester.") % {
+            "reference": privacy_request.reference})
+    days = max(0, (local_today() - local_date(privacy_request.paused_at)).days)
+    paused_days = privacy_request.paused_days + days
+    to = Status(privacy_request.resume_status or Status.OPEN)
+    old = _claim(
+        privacy_request,
+        allowed={Status.AWAITING_REQUESTER},
+        to=to,
+        paused_days=paused_days,
+        paused_at=None,
+        resume_status="",
+        **_deadline_fields(deadlines_of(privacy_request, paused_days=paused_days)),
+    )
+    record_event(
+        privacy_request,
+        "resumed",
+        by=by,
+        actor_kind=None if by else ActorKind.REQUESTER,
+        old_status=old,
+        new_status=to,
+        data={"paused_days": days, "due": privacy_request.effective_due.isoformat()},
+    )
+    return privacy_request
+
+
+@transaction.atomic
+def extend(privacy_request: PrivacyRequest, *, by: AbstractBaseUser, reason: str) -> PrivacyRequest:
+    """Extend the deadline once, within the original period, with a written reason for the requester."""
+    reason = _require_text(reason, "reason", _("An extension needs a written reason for the requester."))
+    if privacy_request.extended:
+        raise TransitionError(_("%(reference)s has already been extended once.") % {
+            "reference": privacy_request.reference})
+    today = local_today()
+    if today > privacy_request.due_at:
+        raise TransitionError(
+            _("An extension must be sent before the original due date (%(due)s).")
+            % {"due": privacy_request.due_at.isoformat()}
+        )
+    d = deadlines_of(privacy_request, extended=True)
+    if d.extended_due <= d.due:
+        raise TransitionError(
+            _("No extension is possible: %(regime)s allows none.") % {"regime": d.governing_deadline.regime.name}
+        )
+    old = _claim(
+        privacy_request,
+        allowed=OPEN_STATUSES - {Status.NEW},
+        conditions={"extended": False, "due_at__gte": today},
+        extended=True,
+        extension_reason=reason,
+        **_deadline_fields(d),
+    )
+    record_event(
+        privacy_request,
+        "extended",
+        by=by,
+        old_status=old,
+        new_status=old,
+        data={"due": d.due.isoformat(), "extended_due": d.extended_due.isoformat(), "governing": d.governing},
+    )
+    return privacy_request
+
+
+@transaction.atomic
+def complete(
+    privacy_request: PrivacyRequest, *, by: AbstractBaseUser, outcome: str, note: str = ""
+) -> PrivacyRequest:
+    """Close the case as done (in full or in part) or as holding no data."""
+    if outcome not in Outcome.values:
+        raise ValidationError({"outcome": _("Choose how the request was answered.")})
+    old = _claim(
+        privacy_request,
+        allowed={Status.IN_PROGRESS},
+        to=Status.COMPLETED,
+        outcome=outcome,
+        outcome_note=(note or "").strip(),
+    )
+    record_event(
+        privacy_request, "completed", by=by, old_status=old, new_status=Status.COMPLETED, data={"outcome": outcome}
+    )
+    return privacy_request
+
+
+@transaction.atomic
+def deny(
+    privacy_request: PrivacyRequest, *, by: AbstractBaseUser, reason: str, explanation: str
+) -> PrivacyRequest:
+    """Refuse the request with a reason; the letter tells the requester they may complain."""
+    if reason not in DenialReason.values:
+        raise ValidationError({"reason": _("Choose the reason for refusing.")})
+    explanation = _require_text(
+        explanation, "explanation", _("Explain the refusal: the requester receives this explanation.")
+    )
+    old = _claim(
+        privacy_request,
+        allowed=OPEN_STATUSES,
+        to=Status.DENIED,
+        denial_reason=reason,
+        outcome_note=explanation,
+    )
+    record_event(privacy_request, "denied", by=by, old_status=old, new_status=Status.DENIED, data={"reason": reason})
+    return privacy_request
+
+
+@transaction.atomic
+def withdraw(
+    privacy_request: PrivacyRequest, *, by: AbstractBaseUser | None = None, note: str = ""
+) -> PrivacyRequest:
+    """The requester withdraws (by=None), or staff record that they did."""
+    old = _claim(privacy_request, allowed=OPEN_STATUSES, to=Status.WITHDRAWN, outcome_note=(note or "").strip())
+    record_event(
+        privacy_request,
+        "withdrawn",
+        by=by,
+        actor_kind=None if by else ActorKind.REQUESTER,
+        old_status=old,
+        new_status=Status.WITHDRAWN,
+    )
+    return privacy_request
+
+
+@transaction.atomic
+def forward(privacy_request: PrivacyRequest, *, by: AbstractBaseUser, controller: str) -> PrivacyRequest:
+    """Send a request about a customer's data to that customer (the controller); we are its processor."""
+    controller = _require_text(controller, "controller", _("Name the controller the request goes to."))
+    old = _claim(privacy_request, allowed=OPEN_STATUSES, to=Status.FORWARDED, forwarded_to=controller)
+    record_event(privacy_request, "forwarded", by=by, old_status=old, new_status=Status.FORWARDED)
+    return privacy_request
+
+
+@transaction.atomic
+def expire(privacy_request: PrivacyRequest) -> PrivacyRequest:
+    """Close a request whose email was never confirmed."""
+    old = _claim(privacy_request, allowed={Status.NEW}, to=Status.EXPIRED)
+    record_event(privacy_request, "expired", old_status=old, new_status=Status.EXPIRED)
+    return privacy_request

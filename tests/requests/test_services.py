@@ -1,0 +1,250 @@
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+
+from requests import services
+from requests.lifecycle import Status
+from requests.models import PrivacyRequest, RequestEvent
+from requests.services import TransitionError
+from tests.factories import UserFactory, make_case
+
+pytestmark = pytest.mark.django_db
+
+SAT_8_FEB = datetime(2025, 2, 8, 10, 0, tzinfo=UTC)
+
+
+def verbs(case: PrivacyRequest) -> list[str]:
+    return list(case.events.order_by("seq").values_list("verb", flat=True))
+
+
+def open_case(dpo: Any, **fields: Any) -> PrivacyRequest:
+    case = make_case(kind="rectification", **fields)  # email tier: confirming the email opens it
+    return services.confirm_email(case)
+
+
+@time_machine.travel(SAT_8_FEB, tick=False)
+def test_submit_logs_the_case_with_its_deadlines(data_subject: dict[str, str]) -> None:
+    case = make_case(**data_subject)
+    assert case.reference == f"PR-2025-{case.pk:06d}"
+    assert case.status == Status.NEW
+    assert case.regimes == ["policy", "uk_gdpr"]
+    assert (case.governing_regime, case.due_at, case.extended_due_at) == ("uk_gdpr", date(2025, 3, 10), date(2025, 5, 8))
+    assert verbs(case) == ["submitted"]
+
+
+@time_machine.travel(SAT_8_FEB, tick=False)
+def test_staff_log_a_letter_with_its_real_received_date(dpo: Any) -> None:
+    received = datetime(2025, 1, 31, 9, 0, tzinfo=UTC)
+    case = services.submit(
+        services.NewRequest(
+            kind="access", requester_name="A", requester_email="a@example.org", country="GB",
+            channel="post", received_at=received,
+        ),
+        by=dpo,
+    )
+    assert case.due_at == date(2025, 2, 28)
+    assert case.events.get().actor == dpo
+
+
+def test_received_date_cannot_be_in_the_future() -> None:
+    with pytest.raises(ValidationError) as error:
+        make_case(received_at=datetime(2999, 1, 1, tzinfo=UTC))
+    assert "received_at" in error.value.message_dict
+
+
+@pytest.mark.parametrize(("kind", "marketing_only"), [("opt_out", False), ("limit_sensitive", False), ("objection", True)])
+def test_opt_outs_and_marketing_objections_are_honoured_at_once(kind: str, marketing_only: bool) -> None:
+    case = make_case(kind=kind, marketing_only=marketing_only, country="US", subdivision="CA")
+    assert case.status == Status.COMPLETED
+    assert case.closed_at is not None
+    assert verbs(case) == ["submitted", "honoured"]
+
+
+def test_an_objection_on_other_grounds_waits_for_the_email() -> None:
+    assert make_case(kind="objection", objection_grounds="profiling").status == Status.NEW
+
+
+def test_same_right_asked_again_within_a_year_is_flagged_repetitive_not_refused() -> None:
+    first = make_case()
+    second = make_case(requester_email="ADA@example.org")
+    other_kind = make_case(kind="erasure")
+    assert (first.repetitive, second.repetitive, other_kind.repetitive) == (False, True, False)
+    assert second.status == Status.NEW
+
+
+def test_a_request_about_a_customers_data_is_a_processor_request() -> None:
+    assert make_case(customer_name="Acme Ltd").processor_request is True
+
+
+def test_confirming_the_email_opens_or_sends_to_identity_check_by_tier() -> None:
+    assert services.confirm_email(make_case(kind="rectification")).status == Status.OPEN
+    assert services.confirm_email(make_case(kind="access")).status == Status.VERIFYING
+
+
+def test_verify_needs_enough_matching_details(dpo: Any) -> None:
+    case = services.confirm_email(make_case(kind="access"))
+    with pytest.raises(ValidationError):
+        services.verify(case, by=dpo, data_points=["postal_address"])
+    services.verify(case, by=dpo, data_points=["postal_address", "phone"])
+    assert case.status == Status.OPEN
+    assert case.events.last().data == {"tier": "matched", "data_points": ["phone", "postal_address"]}
+
+
+def test_ccpa_specific_pieces_need_three_details(dpo: Any) -> None:
+    case = services.confirm_email(make_case(kind="access", country="US", subdivision="CA"))
+    with pytest.raises(ValidationError):
+        services.verify(case, by=dpo, data_points=["a", "b"])
+    assert services.verify(case, by=dpo, data_points=["a", "b", "c"]).status == Status.OPEN
+
+
+def test_assign_starts_work_and_reassigning_keeps_it(dpo: Any, handler: Any, other_handler: Any) -> None:
+    case = open_case(dpo)
+    services.assign(case, to=handler, by=dpo)
+    assert (case.status, case.assignee) == (Status.IN_PROGRESS, handler)
+    services.assign(case, to=other_handler, by=dpo)
+    assert (case.status, case.assignee) == (Status.IN_PROGRESS, other_handler)
+    with pytest.raises(ValidationError):
+        services.assign(case, to=UserFactory(), by=dpo)
+
+
+def test_pause_moves_the_uk_due_date_by_the_days_waited(dpo: Any) -> None:
+    with time_machine.travel(SAT_8_FEB, tick=False):
+        case = open_case(dpo)
+    with time_machine.travel(datetime(2025, 2, 12, 9, tzinfo=UTC), tick=False):
+        services.pause(case, by=dpo, reason="Which account do you mean?")
+    assert case.status == Status.AWAITING_REQUESTER
+    with time_machine.travel(datetime(2025, 2, 17, 15, tzinfo=UTC), tick=False):
+        services.resume(case)
+    # Five days waited: the month ends Sat 8 Mar, + 5 = Thu 13 Mar (the weekend roll is applied last).
+    assert (case.status, case.paused_days, case.due_at) == (Status.OPEN, 5, date(2025, 3, 13))
+    assert case.events.last().data == {"paused_days": 5, "due": "2025-03-13"}
+
+
+def test_pause_does_not_move_a_ccpa_due_date(dpo: Any) -> None:
+    with time_machine.travel(datetime(2025, 1, 6, 18, tzinfo=UTC), tick=False):
+        case = open_case(dpo, country="US", subdivision="CA")
+        services.pause(case, by=dpo, reason="Please clarify")
+    with time_machine.travel(datetime(2025, 1, 20, 18, tzinfo=UTC), tick=False):
+        services.resume(case)
+    assert (case.paused_days, case.due_at, case.governing_regime) == (14, date(2025, 2, 19), "ccpa")
+
+
+def test_pause_needs_a_reason_and_returns_to_where_it_was(dpo: Any, handler: Any) -> None:
+    case = open_case(dpo)
+    services.assign(case, to=handler, by=dpo)
+    with pytest.raises(ValidationError):
+        services.pause(case, by=dpo, reason="  ")
+    services.pause(case, by=dpo, reason="Need the order number")
+    services.resume(case, by=dpo)
+    assert case.status == Status.IN_PROGRESS
+
+
+def test_extend_needs_a_reason_happens_once_and_only_before_the_due_date(dpo: Any) -> None:
+    with time_machine.travel(SAT_8_FEB, tick=False):
+        case = open_case(dpo)
+        with pytest.raises(ValidationError):
+            services.extend(case, by=dpo, reason="")
+        services.extend(case, by=dpo, reason="Twelve systems to search")
+        assert (case.extended, case.effective_due, case.extension_reason) == (
+            True, date(2025, 5, 8), "Twelve systems to search")
+        with pytest.raises(TransitionError, match="already been extended"):
+            services.extend(case, by=dpo, reason="again")
+    with time_machine.travel(SAT_8_FEB, tick=False):
+        late = open_case(dpo)
+    with time_machine.travel(datetime(2025, 3, 11, 9, tzinfo=UTC), tick=False), pytest.raises(
+        TransitionError, match="before the original due date"
+    ):
+        services.extend(late, by=dpo, reason="Too late")
+    assert verbs(case).count("extended") == 1 and not PrivacyRequest.objects.get(pk=late.pk).extended
+
+
+def test_extend_on_the_due_date_itself_is_still_in_time(dpo: Any) -> None:
+    with time_machine.travel(SAT_8_FEB, tick=False):
+        case = open_case(dpo)
+    with time_machine.travel(datetime(2025, 3, 10, 16, tzinfo=UTC), tick=False):
+        assert services.extend(case, by=dpo, reason="Complex").extended
+
+
+def test_no_extension_where_the_law_allows_none(dpo: Any) -> None:
+    case = open_case(dpo, country="BR")
+    with pytest.raises(TransitionError, match="LGPD"):
+        services.extend(case, by=dpo, reason="Complex")
+
+
+def test_complete_deny_withdraw_forward(dpo: Any, handler: Any) -> None:
+    done = open_case(dpo)
+    with pytest.raises(TransitionError):
+        services.complete(done, by=dpo, outcome="fulfilled")  # nobody is working on it yet
+    services.assign(done, to=handler, by=dpo)
+    with pytest.raises(ValidationError):
+        services.complete(done, by=handler, outcome="whatever")
+    services.complete(done, by=handler, outcome="no_data", note="Nothing found")
+    assert (done.status, done.outcome, done.closed_at is not None) == (Status.COMPLETED, "no_data", True)
+
+    refused = open_case(dpo)
+    with pytest.raises(ValidationError):
+        services.deny(refused, by=dpo, reason="manifestly_unfounded", explanation="")
+    with pytest.raises(ValidationError):
+        services.deny(refused, by=dpo, reason="because", explanation="x")
+    services.deny(refused, by=dpo, reason="manifestly_unfounded", explanation="Same request daily for a month.")
+    assert refused.status == Status.DENIED
+
+    withdrawn = services.withdraw(make_case())
+    assert withdrawn.status == Status.WITHDRAWN
+    assert withdrawn.events.last().actor_kind == "requester"
+
+    forwarded = open_case(dpo, customer_name="Acme Ltd")
+    with pytest.raises(ValidationError):
+        services.forward(forwarded, by=dpo, controller="")
+    services.forward(forwarded, by=dpo, controller="Acme Ltd")
+    assert (forwarded.status, forwarded.forwarded_to) == (Status.FORWARDED, "Acme Ltd")
+
+    assert services.expire(make_case()).status == Status.EXPIRED
+
+
+def test_a_closed_case_refuses_every_move(dpo: Any, handler: Any) -> None:
+    case = services.withdraw(make_case())
+    for attempt in (
+        lambda: services.confirm_email(case),
+        lambda: services.assign(case, to=handler, by=dpo),
+        lambda: services.pause(case, by=dpo, reason="x"),
+        lambda: services.resume(case, by=dpo),
+        lambda: services.extend(case, by=dpo, reason="x"),
+        lambda: services.deny(case, by=dpo, reason="excessive", explanation="x"),
+        lambda: services.forward(case, by=dpo, controller="x"),
+        lambda: services.withdraw(case),
+    ):
+        with pytest.raises(TransitionError):
+            attempt()
+    assert verbs(case) == ["submitted", "withdrawn"]
+
+
+def test_a_stale_copy_loses_to_the_change_made_meanwhile(dpo: Any, handler: Any) -> None:
+    case = open_case(dpo)
+    stale = PrivacyRequest.objects.get(pk=case.pk)
+    services.deny(case, by=dpo, reason="excessive", explanation="Too much")
+    with pytest.raises(TransitionError, match="changed by someone else"):
+        services.assign(stale, to=handler, by=dpo)
+    assert PrivacyRequest.objects.get(pk=case.pk).status == Status.DENIED
+
+
+def test_each_change_writes_one_event_without_personal_data(dpo: Any, handler: Any) -> None:
+    case = make_case(kind="access", requester_name="Ada Lovelace", requester_email="ada@example.org")
+    services.confirm_email(case)
+    services.verify(case, by=dpo, data_points=["phone", "address"])
+    services.assign(case, to=handler, by=dpo)
+    services.pause(case, by=handler, reason="Ada, which address?")
+    services.resume(case)
+    services.extend(case, by=dpo, reason="Ada has many records")
+    services.complete(case, by=handler, outcome="fulfilled", note="Sent to ada@example.org")
+    assert verbs(case) == [
+        "submitted", "email_confirmed", "identity_verified", "assigned", "paused", "resumed", "extended", "completed"
+    ]
+    payload = json.dumps(list(RequestEvent.objects.values("data", "verb", "old_status", "new_status")))
+    assert "Ada" not in payload and "ada@" not in payload
