@@ -30,11 +30,16 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error]:
     extended = settings.PRIVACY_POLICY_EXTENDED_DAYS
     if extended and extended < settings.PRIVACY_POLICY_DAYS:
         errors.append(
-            Error("PRIVACY_POLICY_EXTENDED_DAYS cannot be shorter than PRIVACY_POLICY_DAYS.", id="privacyportal.E004")
+            Error(
+                "PRIVACY_POLICY_EXTENDED_DAYS cannot be shorter than PRIVACY_POLICY_DAYS.",
+                id="privacyportal.E004",
+            )
         )
     country = settings.PRIVACY_EU_HOLIDAY_COUNTRY
     if country and country not in deadlines.EU_EEA:
         errors.append(
-            Error("PRIVACY_EU_HOLIDAY_COUNTRY must be an EU/EEA country code, e.g. DE.", id="privacyportal.E005")
+            Error(
+                "PRIVACY_EU_HOLIDAY_COUNTRY must be an EU/EEA country code, e.g. DE.", id="privacyportal.E005"
+            )
         )
     return errors

@@ -44,8 +44,19 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
 class RequestEventAdmin(admin.ModelAdmin):
     list_display = ("request", "seq", "at", "actor", "verb", "old_status", "new_status")
     list_select_related = ("request", "actor")
-    readonly_fields = ("request", "seq", "at", "actor", "actor_kind", "verb", "old_status", "new_status", "data",
-                       "prev_hash", "hash")
+    readonly_fields = (
+        "request",
+        "seq",
+        "at",
+        "actor",
+        "actor_kind",
+        "verb",
+        "old_status",
+        "new_status",
+        "data",
+        "prev_hash",
+        "hash",
+    )
     show_full_result_count = False
 
     def has_add_permission(self, request: HttpRequest) -> bool:

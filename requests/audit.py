@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -106,10 +106,14 @@ def verify_chains(*, request_ids: list[int] | None = None) -> Iterator[ChainBrea
         if event.request_id != current_request:
             current_request, expected_seq, prev_hash = event.request_id, 1, GENESIS
         if event.seq != expected_seq:
-            yield ChainBreak(event.pk, event.request_id, event.seq, f"expected #{expected_seq}: a row is missing")
+            yield ChainBreak(
+                event.pk, event.request_id, event.seq, f"expected #{expected_seq}: a row is missing"
+            )
         elif event.prev_hash != prev_hash:
             yield ChainBreak(event.pk, event.request_id, event.seq, "does not follow the previous row's hash")
         elif chain_hash(prev_hash, event) != event.hash:
-            yield ChainBreak(event.pk, event.request_id, event.seq, "the row was altered after it was written")
+            yield ChainBreak(
+                event.pk, event.request_id, event.seq, "the row was altered after it was written"
+            )
         expected_seq = event.seq + 1
         prev_hash = event.hash

@@ -275,10 +275,62 @@ def compute(
 POLICY = "policy"
 
 EU_EEA = frozenset(
-    "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE IS LI NO".split()
+    [
+        "AT",
+        "BE",
+        "BG",
+        "HR",
+        "CY",
+        "CZ",
+        "DK",
+        "EE",
+        "FI",
+        "FR",
+        "DE",
+        "GR",
+        "HU",
+        "IE",
+        "IT",
+        "LV",
+        "LT",
+        "LU",
+        "MT",
+        "NL",
+        "PL",
+        "PT",
+        "RO",
+        "SK",
+        "SI",
+        "ES",
+        "SE",
+        "IS",
+        "LI",
+        "NO",
+    ]
 )
 # US states with a comprehensive consumer privacy law answering in 45 days, extendable by 45.
-US_STATES = frozenset("VA CO CT UT TX OR MT IA DE NH NJ TN MN MD IN KY RI NE".split())
+US_STATES = frozenset(
+    [
+        "VA",
+        "CO",
+        "CT",
+        "UT",
+        "TX",
+        "OR",
+        "MT",
+        "IA",
+        "DE",
+        "NH",
+        "NJ",
+        "TN",
+        "MN",
+        "MD",
+        "IN",
+        "KY",
+        "RI",
+        "NE",
+    ]
+)
 
 
 def regimes_for(country: str, subdivision: str | None = None) -> list[str]:

@@ -10,7 +10,7 @@ from datetime import date
 
 from django.utils import formats
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 
 from .deadlines import Adjustment, Clock, Deadlines, RegimeDeadline, Start, Unit
 
@@ -31,7 +31,10 @@ def regime_name(code: str) -> str:
 
 
 def _day(value: date, *, year: bool) -> str:
-    return formats.date_format(value, "D j M Y" if year else "D j M")
+    # Translators: Django date formats; Russian wants the genitive month ("E"): "Пн 10 марта 2025".
+    return formats.date_format(
+        value, pgettext("date with weekday", "D j M Y") if year else pgettext("date with weekday", "D j M")
+    )
 
 
 def _clock(clock: Clock) -> str:

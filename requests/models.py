@@ -58,7 +58,8 @@ class FeeReason(models.TextChoices):
     MANIFESTLY_UNFOUNDED = "manifestly_unfounded", _("Manifestly unfounded")
 
 
-_OPEN = Q(status__in=[s.value for s in OPEN_STATUSES])
+# Sorted: the migration must not change with set iteration order.
+_OPEN = Q(status__in=sorted(s.value for s in OPEN_STATUSES))
 
 
 class PrivacyRequest(models.Model):
@@ -132,7 +133,9 @@ class PrivacyRequest(models.Model):
 
     # How it ended.
     outcome = models.CharField(_("outcome"), max_length=24, choices=Outcome.choices, blank=True)
-    denial_reason = models.CharField(_("reason refused"), max_length=24, choices=DenialReason.choices, blank=True)
+    denial_reason = models.CharField(
+        _("reason refused"), max_length=24, choices=DenialReason.choices, blank=True
+    )
     outcome_note = models.TextField(_("note"), blank=True)
     forwarded_to = models.CharField(_("forwarded to"), max_length=200, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)

@@ -181,7 +181,9 @@ def submit(new: NewRequest, *, by: AbstractBaseUser | None = None) -> PrivacyReq
 
 
 def verification_tier(privacy_request: PrivacyRequest) -> Tier:
-    return tier_for(privacy_request.kind, privacy_request.regimes, marketing_only=privacy_request.marketing_only)
+    return tier_for(
+        privacy_request.kind, privacy_request.regimes, marketing_only=privacy_request.marketing_only
+    )
 
 
 @transaction.atomic
@@ -293,8 +295,9 @@ def pause(privacy_request: PrivacyRequest, *, by: AbstractBaseUser, reason: str)
 def resume(privacy_request: PrivacyRequest, *, by: AbstractBaseUser | None = None) -> PrivacyRequest:
     """The requester answered (or staff resume): restart the clock and return to where the case was."""
     if privacy_request.status != Status.AWAITING_REQUESTER or privacy_request.paused_at is None:
-        raise TransitionError(_("%(reference)s is not waiting for the requester.") % {
-            "reference": privacy_request.reference})
+        raise TransitionError(
+            _("%(reference)s is not waiting for the requester.") % {"reference": privacy_request.reference}
+        )
     days = max(0, (local_today() - local_date(privacy_request.paused_at)).days)
     paused_days = privacy_request.paused_days + days
     to = Status(privacy_request.resume_status or Status.OPEN)
@@ -324,8 +327,9 @@ def extend(privacy_request: PrivacyRequest, *, by: AbstractBaseUser, reason: str
     """Extend the deadline once, within the original period, with a written reason for the requester."""
     reason = _require_text(reason, "reason", _("An extension needs a written reason for the requester."))
     if privacy_request.extended:
-        raise TransitionError(_("%(reference)s has already been extended once.") % {
-            "reference": privacy_request.reference})
+        raise TransitionError(
+            _("%(reference)s has already been extended once.") % {"reference": privacy_request.reference}
+        )
     today = local_today()
     if today > privacy_request.due_at:
         raise TransitionError(
@@ -335,7 +339,8 @@ def extend(privacy_request: PrivacyRequest, *, by: AbstractBaseUser, reason: str
     d = deadlines_of(privacy_request, extended=True)
     if d.extended_due <= d.due:
         raise TransitionError(
-            _("No extension is possible: %(regime)s allows none.") % {"regime": d.governing_deadline.regime.name}
+            _("No extension is possible: %(regime)s allows none.")
+            % {"regime": d.governing_deadline.regime.name}
         )
     old = _claim(
         privacy_request,
@@ -371,7 +376,12 @@ def complete(
         outcome_note=(note or "").strip(),
     )
     record_event(
-        privacy_request, "completed", by=by, old_status=old, new_status=Status.COMPLETED, data={"outcome": outcome}
+        privacy_request,
+        "completed",
+        by=by,
+        old_status=old,
+        new_status=Status.COMPLETED,
+        data={"outcome": outcome},
     )
     return privacy_request
 
@@ -393,7 +403,9 @@ def deny(
         denial_reason=reason,
         outcome_note=explanation,
     )
-    record_event(privacy_request, "denied", by=by, old_status=old, new_status=Status.DENIED, data={"reason": reason})
+    record_event(
+        privacy_request, "denied", by=by, old_status=old, new_status=Status.DENIED, data={"reason": reason}
+    )
     return privacy_request
 
 
@@ -402,7 +414,9 @@ def withdraw(
     privacy_request: PrivacyRequest, *, by: AbstractBaseUser | None = None, note: str = ""
 ) -> PrivacyRequest:
     """The requester withdraws (by=None), or staff record that they did."""
-    old = _claim(privacy_request, allowed=OPEN_STATUSES, to=Status.WITHDRAWN, outcome_note=(note or "").strip())
+    old = _claim(
+        privacy_request, allowed=OPEN_STATUSES, to=Status.WITHDRAWN, outcome_note=(note or "").strip()
+    )
     record_event(
         privacy_request,
         "withdrawn",

@@ -17,7 +17,9 @@ RIGHT_DESCRIPTIONS = {
     Kind.PORTABILITY: _("Receive the data you gave us in a machine-readable file to take elsewhere."),
     Kind.OBJECTION: _("Object to how we use your data, including for direct marketing."),
     Kind.OPT_OUT: _("Stop us selling or sharing your data, or sending you marketing. Honoured at once."),
-    Kind.LIMIT_SENSITIVE: _("Limit our use of sensitive data about you to what is strictly needed. Honoured at once."),
+    Kind.LIMIT_SENSITIVE: _(
+        "Limit our use of sensitive data about you to what is strictly needed. Honoured at once."
+    ),
 }
 
 

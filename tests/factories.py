@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import factory
@@ -24,14 +23,13 @@ class StaffFactory(UserFactory):
     is_staff = True
 
 
-def make_case(*, received_at: datetime | None = None, **fields: Any) -> PrivacyRequest:
+def make_case(**fields: Any) -> PrivacyRequest:
     """A case as a requester would submit it, through the `submit` service."""
     values: dict[str, Any] = {
         "kind": "access",
         "requester_name": "Ada Lovelace",
         "requester_email": "ada@example.org",
         "country": "GB",
-        "received_at": received_at,
     }
     values.update(fields)
     return services.submit(services.NewRequest(**values))

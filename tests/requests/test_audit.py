@@ -57,7 +57,9 @@ def test_verify_audit_notices_a_deleted_row(dpo: Any, handler: Any) -> None:
 
 def test_verify_audit_exits_non_zero(dpo: Any, handler: Any) -> None:
     case = a_worked_case(dpo, handler)
-    tamper("UPDATE requests_requestevent SET verb = %s WHERE id = %s", ["honoured", case.events.get(seq=4).pk])
+    tamper(
+        "UPDATE requests_requestevent SET verb = %s WHERE id = %s", ["honoured", case.events.get(seq=4).pk]
+    )
     with pytest.raises(SystemExit) as exit_info:
         from django.core.management import execute_from_command_line
 
@@ -69,8 +71,14 @@ def test_verify_audit_exits_non_zero(dpo: Any, handler: Any) -> None:
 def test_postgresql_refuses_to_update_or_delete_an_event() -> None:
     case = make_case()
     event = case.events.get()
-    for statement in ("UPDATE requests_requestevent SET verb = 'x' WHERE id = %s",
-                      "DELETE FROM requests_requestevent WHERE id = %s"):
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+    for statement in (
+        "UPDATE requests_requestevent SET verb = 'x' WHERE id = %s",
+        "DELETE FROM requests_requestevent WHERE id = %s",
+    ):
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
             cursor.execute(statement, [event.pk])
     assert RequestEvent.objects.get(pk=event.pk).verb == "submitted"

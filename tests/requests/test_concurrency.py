@@ -30,7 +30,7 @@ def race(*moves: Callable[[], Any]) -> list[BaseException | None]:
         try:
             barrier.wait()
             move()
-        except BaseException as error:  # noqa: BLE001  (reported to the test)
+        except BaseException as error:
             results[index] = error
         finally:
             connections.close_all()

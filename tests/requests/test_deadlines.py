@@ -17,7 +17,15 @@ D = date
 # (regimes, received, paused_days, due, extended_due, governing, why)
 VECTORS = [
     # UK GDPR: one calendar month, same-dated day or the month's last, off weekends and E&W bank holidays.
-    (["uk_gdpr"], D(2025, 1, 31), 0, D(2025, 2, 28), D(2025, 4, 30), "uk_gdpr", "no 31 Feb: last day of month"),
+    (
+        ["uk_gdpr"],
+        D(2025, 1, 31),
+        0,
+        D(2025, 2, 28),
+        D(2025, 4, 30),
+        "uk_gdpr",
+        "no 31 Feb: last day of month",
+    ),
     (["uk_gdpr"], D(2025, 2, 8), 0, D(2025, 3, 10), D(2025, 5, 8), "uk_gdpr", "Sat 8 Mar moves to Mon"),
     (["uk_gdpr"], D(2024, 1, 31), 0, D(2024, 2, 29), D(2024, 4, 30), "uk_gdpr", "leap year month end"),
     (["uk_gdpr"], D(2024, 2, 29), 0, D(2024, 4, 2), D(2024, 5, 29), "uk_gdpr", "Good Friday + Easter Monday"),
@@ -31,8 +39,24 @@ VECTORS = [
     (["eu_gdpr"], D(2023, 12, 31), 0, D(2024, 1, 31), D(2024, 4, 1), "eu_gdpr", "Sun 31 Mar: weekends only"),
     (["eu_gdpr"], D(2024, 1, 30), 0, D(2024, 2, 29), D(2024, 4, 30), "eu_gdpr", "29 Feb in a leap year"),
     (["eu_gdpr"], D(2025, 3, 31), 0, D(2025, 4, 30), D(2025, 6, 30), "eu_gdpr", "30-day month"),
-    (["eu_gdpr"], D(2025, 3, 31), 10, D(2025, 4, 30), D(2025, 6, 30), "eu_gdpr", "pause does not move EU dates"),
-    (["eu_gdpr"], D(2025, 11, 30), 0, D(2025, 12, 30), D(2026, 3, 2), "eu_gdpr", "28 Feb 2026 Sat → Mon 2 Mar"),
+    (
+        ["eu_gdpr"],
+        D(2025, 3, 31),
+        10,
+        D(2025, 4, 30),
+        D(2025, 6, 30),
+        "eu_gdpr",
+        "pause does not move EU dates",
+    ),
+    (
+        ["eu_gdpr"],
+        D(2025, 11, 30),
+        0,
+        D(2025, 12, 30),
+        D(2026, 3, 2),
+        "eu_gdpr",
+        "28 Feb 2026 Sat → Mon 2 Mar",
+    ),
     # CCPA: 45 days counting receipt as day 1, no pause, no roll-forward.
     (["ccpa"], D(2025, 1, 6), 0, D(2025, 2, 19), D(2025, 4, 5), "ccpa", "issue example"),
     (["ccpa"], D(2024, 2, 29), 0, D(2024, 4, 13), D(2024, 5, 28), "ccpa", "leap day, due on a Saturday"),
@@ -47,8 +71,24 @@ VECTORS = [
     (["quebec"], D(2025, 6, 1), 0, D(2025, 7, 2), D(2025, 7, 2), "quebec", "Canada Day"),
     (["quebec"], D(2025, 5, 19), 0, D(2025, 6, 18), D(2025, 6, 18), "quebec", "received on a holiday"),
     # 152-FZ: 10 working days (+5), starting the day after receipt, Russian holidays and transfers.
-    (["ru_152fz"], D(2025, 10, 30), 0, D(2025, 11, 14), D(2025, 11, 21), "ru_152fz", "working Sat 1 Nov, 3-4 Nov"),
-    (["ru_152fz"], D(2025, 12, 26), 0, D(2026, 1, 21), D(2026, 1, 28), "ru_152fz", "New Year holidays to 9 Jan"),
+    (
+        ["ru_152fz"],
+        D(2025, 10, 30),
+        0,
+        D(2025, 11, 14),
+        D(2025, 11, 21),
+        "ru_152fz",
+        "working Sat 1 Nov, 3-4 Nov",
+    ),
+    (
+        ["ru_152fz"],
+        D(2025, 12, 26),
+        0,
+        D(2026, 1, 21),
+        D(2026, 1, 28),
+        "ru_152fz",
+        "New Year holidays to 9 Jan",
+    ),
     (["ru_152fz"], D(2025, 6, 11), 0, D(2025, 6, 27), D(2025, 7, 4), "ru_152fz", "Russia Day + transfer"),
     # Operator policy: 45 days counting receipt as day 1, pausable, 90 when extended.
     (["policy"], D(2025, 1, 6), 0, D(2025, 2, 19), D(2025, 4, 5), "policy", "plain"),
@@ -57,7 +97,15 @@ VECTORS = [
     (["policy", "uk_gdpr"], D(2025, 1, 31), 0, D(2025, 2, 28), D(2025, 4, 30), "uk_gdpr", "UK earlier"),
     (["policy", "ccpa"], D(2025, 1, 6), 0, D(2025, 2, 19), D(2025, 4, 5), "ccpa", "tie goes to the law"),
     (["policy", "lgpd"], D(2025, 4, 5), 0, D(2025, 4, 22), D(2025, 4, 22), "lgpd", "no extension caps it"),
-    (["policy", "ru_152fz"], D(2025, 10, 30), 0, D(2025, 11, 14), D(2025, 11, 21), "ru_152fz", "Russia earlier"),
+    (
+        ["policy", "ru_152fz"],
+        D(2025, 10, 30),
+        0,
+        D(2025, 11, 14),
+        D(2025, 11, 21),
+        "ru_152fz",
+        "Russia earlier",
+    ),
     (["policy", "quebec"], D(2025, 6, 1), 0, D(2025, 7, 2), D(2025, 7, 2), "quebec", "Quebec earlier"),
 ]
 

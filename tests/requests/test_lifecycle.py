@@ -32,7 +32,13 @@ def test_transition_table(old: Status, new: Status) -> None:
 
 def test_every_status_has_a_row_and_closed_states_are_final() -> None:
     assert set(TRANSITIONS) == set(Status)
-    assert CLOSED_STATUSES == {Status.COMPLETED, Status.DENIED, Status.WITHDRAWN, Status.FORWARDED, Status.EXPIRED}
+    assert CLOSED_STATUSES == {
+        Status.COMPLETED,
+        Status.DENIED,
+        Status.WITHDRAWN,
+        Status.FORWARDED,
+        Status.EXPIRED,
+    }
     assert OPEN_STATUSES | CLOSED_STATUSES == set(Status)
 
 

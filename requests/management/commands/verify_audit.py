@@ -24,4 +24,6 @@ class Command(BaseCommand):
             for found in breaks[1:]:
                 self.stderr.write(f"Also broken: {found}")
             raise CommandError(f"Audit chain broken at {breaks[0]}")
-        self.stdout.write(self.style.SUCCESS(f"Audit chain intact: {RequestEvent.objects.count()} events checked."))
+        self.stdout.write(
+            self.style.SUCCESS(f"Audit chain intact: {RequestEvent.objects.count()} events checked.")
+        )

@@ -1,0 +1,60 @@
+# Privacy Portal. `make run` starts everything; `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: run test lint format migrations-check bench lock clean
+
+$(VENV)/bin/python:
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"' \
+	  || { echo "Python 3.11 is required (set PYTHON=/path/to/python3.11)."; exit 1; }
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
+	  echo "The venv module is missing: installing python3-venv (Debian)."; \
+	  apt-get install -y -q python3-venv >/dev/null || sudo apt-get install -y -q python3-venv; \
+	  $(PYTHON) -m venv $(VENV); }
+	@$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.base: requirements/base.lock | $(VENV)/bin/python
+	$(BIN)/pip install -q --require-hashes -r requirements/base.lock
+	@touch $@
+
+$(VENV)/.dev: requirements/dev.lock | $(VENV)/bin/python
+	$(BIN)/pip install -q --require-hashes -r requirements/dev.lock
+	@touch $@ $(VENV)/.base
+
+# Embedded by default: SQLite (WAL) and the filesystem broker under var/, DEBUG on, a generated key.
+run: export DEBUG ?= true
+run: $(VENV)/.base
+	$(BIN)/python manage.py migrate --noinput -v0
+	$(BIN)/python manage.py createcachetable
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/honcho start -f Procfile
+
+test: $(VENV)/.dev
+	$(BIN)/pytest
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+
+format: $(VENV)/.dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+migrations-check: $(VENV)/.dev
+	DJANGO_SETTINGS_MODULE=privacyportal.test_settings $(BIN)/python manage.py makemigrations --check --dry-run
+
+bench: $(VENV)/.dev
+	@ls bench/*.py >/dev/null 2>&1 && for script in bench/bench_*.py; do $(BIN)/python $$script; done \
+	  || echo "No benchmarks yet."
+
+# Rewrite the lock files from pyproject.toml (needs uv: pip install uv).
+lock:
+	uv pip compile pyproject.toml --python-version 3.11 --generate-hashes -q -o requirements/base.lock
+	uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -q -o requirements/dev.lock
+
+clean:
+	rm -rf $(VENV) var

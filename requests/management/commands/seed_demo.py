@@ -1,0 +1,125 @@
+"""Create the demo DPO (printing its credentials once) and a handful of demo cases. Safe to re-run."""
+
+from __future__ import annotations
+
+import io
+import secrets
+from datetime import timedelta
+from typing import Any
+
+import segno
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
+from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from requests import services
+from requests.models import PrivacyRequest
+
+DEMO_CASES: list[dict[str, Any]] = [
+    {
+        "kind": "access",
+        "requester_name": "Olivia Bennett",
+        "requester_email": "olivia@example.org",
+        "country": "GB",
+        "days_ago": 20,
+    },
+    {
+        "kind": "erasure",
+        "requester_name": "Lukas Schmidt",
+        "requester_email": "lukas@example.de",
+        "country": "DE",
+        "language": "en",
+        "days_ago": 9,
+    },
+    {
+        "kind": "access",
+        "requester_name": "Maria Gonzalez",
+        "requester_email": "maria@example.com",
+        "country": "US",
+        "subdivision": "CA",
+        "days_ago": 3,
+    },
+    {
+        "kind": "rectification",
+        "requester_name": "Иван Петров",
+        "requester_email": "ivan@example.ru",
+        "country": "RU",
+        "language": "ru",
+        "rectification_current": "Адрес: ул. Ленина, 1",
+        "rectification_wanted": "Адрес: ул. Пушкина, 10",
+        "days_ago": 6,
+    },
+    {
+        "kind": "portability",
+        "requester_name": "Ana Souza",
+        "requester_email": "ana@example.com.br",
+        "country": "BR",
+        "days_ago": 2,
+    },
+    {
+        "kind": "opt_out",
+        "requester_name": "Sam Carter",
+        "requester_email": "sam@example.com",
+        "country": "US",
+        "subdivision": "CA",
+        "days_ago": 1,
+    },
+]
+
+
+class Command(BaseCommand):
+    help = "Create a demo DPO with TOTP and backup codes, and demo cases (only once)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--username", default="dpo")
+
+    @transaction.atomic
+    def handle(self, *args: Any, username: str, **options: Any) -> None:
+        user_model = get_user_model()
+        if user_model.objects.filter(username=username).exists():
+            self.stdout.write(
+                f"Demo DPO '{username}' exists already; its credentials were printed when created."
+            )
+        else:
+            self._create_dpo(username)
+        if not PrivacyRequest.objects.exists():
+            self._create_cases(user_model.objects.get(username=username))
+
+    def _create_dpo(self, username: str) -> None:
+        password = secrets.token_urlsafe(12)
+        user = get_user_model().objects.create_superuser(username, f"{username}@example.com", password)
+        totp = TOTPDevice.objects.create(user=user, name="Demo authenticator", confirmed=True)
+        backup = StaticDevice.objects.create(user=user, name="Backup codes", confirmed=True)
+        codes = [StaticToken.random_token() for _ in range(10)]
+        for code in codes:
+            backup.token_set.create(token=code)
+        qr = segno.make(totp.config_url, micro=False)
+        self.stdout.write(self.style.WARNING("Demo DPO created. These credentials are shown only now:"))
+        self.stdout.write(
+            f"  URL:       http://127.0.0.1:8000/admin/\n  username:  {username}\n  password:  {password}"
+        )
+        self.stdout.write(f"  TOTP URI:  {totp.config_url}")
+        self.stdout.write("  Scan this with an authenticator app, or sign in with a backup code:")
+        drawing = io.StringIO()
+        qr.terminal(out=drawing, compact=True)
+        self.stdout.write(drawing.getvalue(), ending="")
+        self.stdout.write("  Backup codes (single use): " + " ".join(codes))
+
+    def _create_cases(self, dpo: Any) -> None:
+        now = timezone.now()
+        cases = []
+        for spec in DEMO_CASES:
+            fields = {k: v for k, v in spec.items() if k != "days_ago"}
+            received = now - timedelta(days=spec["days_ago"])
+            cases.append(services.submit(services.NewRequest(**fields, received_at=received)))
+        olivia, lukas, maria, ivan, _ana, _sam = cases
+        services.confirm_email(olivia)
+        services.verify(olivia, by=dpo, data_points=["postal_address", "last_order"])
+        services.assign(olivia, to=dpo, by=dpo)
+        services.confirm_email(lukas)
+        services.confirm_email(maria)
+        services.confirm_email(ivan)
+        self.stdout.write(f"Created {len(cases)} demo cases.")

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from django_otp.oath import totp
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from requests.models import Kind
+from tests.factories import make_case
+
+
+def test_home_lists_every_right_in_plain_words(client: Client) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    for kind in Kind:
+        assert str(kind.label) in html
+    assert "45 days" in html and "90 days" in html
+    assert 'href="/static/css/portal.css"' in html
+
+
+def test_home_speaks_russian(client: Client) -> None:
+    client.post("/i18n/setlang/", {"language": "ru", "next": "/"})
+    html = client.get("/").content.decode()
+    assert '<html lang="ru">' in html
+    assert "Ваши права на защиту данных" in html
+    assert "Получить доступ к моим данным" in html
+
+
+@pytest.fixture
+def enrolled_dpo(dpo: Any) -> Any:
+    dpo.is_superuser = True
+    dpo.save()
+    TOTPDevice.objects.create(user=dpo, name="phone", confirmed=True)
+    return dpo
+
+
+def login(client: Client, username: str, token: str, device: Any) -> Any:
+    return client.post(
+        "/admin/login/?next=/admin/",
+        {
+            "username": username,
+            "password": "correct horse battery staple",
+            "otp_device": device.persistent_id,
+            "otp_token": token,
+        },
+    )
+
+
+def test_staff_cannot_reach_the_admin_with_a_password_alone(client: Client, enrolled_dpo: Any) -> None:
+    client.force_login(enrolled_dpo)  # password-authenticated, but no second factor
+    response = client.get("/admin/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+@pytest.mark.django_db
+def test_staff_sign_in_with_password_and_totp_and_see_the_queue(client: Client, enrolled_dpo: Any) -> None:
+    case = make_case()
+    device = TOTPDevice.objects.get(user=enrolled_dpo)
+    response = login(client, "dpo", f"{totp(device.bin_key):06d}", device)
+    assert response.status_code == 302
+    queue = client.get("/admin/requests/privacyrequest/")
+    assert queue.status_code == 200
+    assert case.reference in queue.content.decode()
+    page = client.get(f"/admin/requests/privacyrequest/{case.pk}/change/").content.decode()
+    assert "submitted" in page
+
+
+@pytest.mark.django_db
+def test_a_wrong_totp_code_is_refused(client: Client, enrolled_dpo: Any) -> None:
+    device = TOTPDevice.objects.get(user=enrolled_dpo)
+    wrong = f"{(totp(device.bin_key) + 1) % 1_000_000:06d}"
+    response = login(client, "dpo", wrong, device)
+    assert response.status_code == 200
+    assert "Invalid token" in response.content.decode() or "errornote" in response.content.decode()
+    assert client.get("/admin/").status_code == 302
+
+
+@pytest.mark.django_db
+def test_a_backup_code_works_once(client: Client, enrolled_dpo: Any) -> None:
+    backup = StaticDevice.objects.create(user=enrolled_dpo, name="backup", confirmed=True)
+    backup.token_set.create(token="abcd1234")
+    assert login(client, "dpo", "abcd1234", backup).status_code == 302
+    client.logout()
+    assert login(client, "dpo", "abcd1234", backup).status_code == 200

@@ -1,0 +1,74 @@
+"""The project's own guarantees: the `requests` name, migrations, settings checks, compose file."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import io
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from django.core.checks import run_checks
+from django.core.management import call_command
+from django.test import override_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_requests_is_this_app_and_never_the_pypi_library() -> None:
+    import requests
+
+    assert Path(requests.__file__).resolve() == ROOT / "requests" / "__init__.py"
+    assert not hasattr(requests, "get"), "the PyPI requests library is importable here"
+
+
+def test_no_installed_distribution_depends_on_pypi_requests() -> None:
+    offenders = []
+    for dist in importlib.metadata.distributions():
+        name = (dist.metadata["Name"] or "").lower()
+        if name == "requests":
+            offenders.append("requests itself is installed")
+        for requirement in dist.requires or []:
+            if "extra ==" in requirement:
+                continue  # optional extras are not installed with the distribution
+            if re.match(r"^requests(\s|[<>=!~;\[(]|$)", requirement.strip(), re.IGNORECASE):
+                offenders.append(f"{name} requires {requirement}")
+    assert offenders == []
+
+
+def test_lock_files_do_not_pin_pypi_requests() -> None:
+    for lock in (ROOT / "requirements").glob("*.lock"):
+        assert not re.search(r"^requests==", lock.read_text(), re.MULTILINE), lock.name
+
+
+@pytest.mark.django_db
+def test_migrations_are_committed() -> None:
+    out = io.StringIO()
+    call_command("makemigrations", "--check", "--dry-run", stdout=out)
+    assert "No changes detected" in out.getvalue()
+
+
+def test_settings_checks_pass_and_refuse_a_non_utc_server() -> None:
+    assert [e for e in run_checks() if e.id and e.id.startswith("privacyportal")] == []
+    with override_settings(TIME_ZONE="Europe/Moscow", PRIVACY_EU_HOLIDAY_COUNTRY="GB"):
+        ids = {e.id for e in run_checks()}
+    assert {"privacyportal.E001", "privacyportal.E005"} <= ids
+
+
+def test_compose_file_runs_the_whole_portal() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert {"postgres", "redis", "migrate", "web", "worker", "beat", "mailpit"} <= set(services)
+    assert services["migrate"]["restart"] == "no"
+    for name in ("web", "worker", "beat"):
+        assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert "gunicorn" in services["web"]["command"]
+    redis = " ".join(services["redis"]["command"])
+    assert "--appendonly yes" in redis and "--maxmemory-policy noeviction" in redis
+    assert "private:/data/private" not in services["beat"].get("volumes", [])
+    env_keys = set(re.findall(r"^#?\s*([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.MULTILINE))
+    settings_keys = set(
+        re.findall(r'env(?:\.\w+)?\(\s*"([A-Z_]+)"', (ROOT / "privacyportal/settings.py").read_text())
+    )
+    assert settings_keys - env_keys == set(), "every setting is listed in .env.example"
