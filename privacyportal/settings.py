@@ -158,7 +158,10 @@ EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER") or ""
 EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD") or ""
 EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS"))
 EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL"))
-EMAIL_FILE_PATH = _email.get("EMAIL_FILE_PATH") or str(VAR_DIR / "mail")
+# filemail:///srv/mail means /srv/mail (django-environ drops the leading slash of the path).
+EMAIL_FILE_PATH = (
+    "/" + _email["EMAIL_FILE_PATH"].lstrip("/") if _email.get("EMAIL_FILE_PATH") else str(VAR_DIR / "mail")
+)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Privacy Portal <privacy@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -117,3 +117,19 @@ def verify_chains(*, request_ids: list[int] | None = None) -> Iterator[ChainBrea
             )
         expected_seq = event.seq + 1
         prev_hash = event.hash
+
+
+def check_and_alert() -> list[ChainBreak]:
+    """Verify every chain and email the DPOs if any is broken (ids and references only)."""
+    from .emails import dpo_addresses, make_message
+
+    breaks = list(verify_chains())
+    if breaks:
+        references = dict(
+            PrivacyRequest.objects.filter(pk__in={b.request_id for b in breaks}).values_list(
+                "pk", "reference"
+            )
+        )
+        rows = [{**vars(b), "reference": references.get(b.request_id, b.request_id)} for b in breaks]
+        make_message("audit-break", {"breaks": rows}, to=dpo_addresses()).send()
+    return breaks

@@ -1,0 +1,37 @@
+"""The one email helper: templates/emails/<name>-subject.txt, -body.txt and optional -body.html."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template import TemplateDoesNotExist
+from django.template.loader import render_to_string
+from django.utils import translation
+
+
+def make_message(
+    name: str, context: dict[str, Any], *, to: Sequence[str], language: str = "en"
+) -> EmailMultiAlternatives:
+    """Render one email in the recipient's language."""
+    with translation.override(language):
+        subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
+        body = render_to_string(f"emails/{name}-body.txt", context)
+        try:
+            html = render_to_string(f"emails/{name}-body.html", context)
+        except TemplateDoesNotExist:
+            html = None
+    message = EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, list(to))
+    if html:
+        message.attach_alternative(html, "text/html")
+    return message
+
+
+def dpo_addresses() -> list[str]:
+    """Who hears about problems with the whole system: the DPO mailbox and every active superuser."""
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects.filter(is_active=True, is_superuser=True).exclude(email="")
+    return sorted({settings.PRIVACY_DPO_EMAIL, *users.values_list("email", flat=True)} - {""})

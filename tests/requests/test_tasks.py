@@ -1,0 +1,93 @@
+"""Tasks run by a real Celery worker process on the configured broker (Redis in CI)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.db import connection
+
+from requests import services
+from requests.tasks import verify_audit_chain
+from tests.factories import make_case
+from tests.requests.test_audit import tamper
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_database_url() -> str:
+    db = connection.settings_dict
+    if connection.vendor == "postgresql":
+        return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    return f"sqlite:///{db['NAME']}"
+
+
+test_database_url.__test__ = False  # type: ignore[attr-defined]
+
+
+def broken_case() -> Any:
+    case = services.withdraw(make_case())
+    tamper(
+        "UPDATE requests_requestevent SET verb = %s WHERE id = %s", ["honoured", case.events.get(seq=2).pk]
+    )
+    return case
+
+
+@pytest.mark.django_db
+def test_nightly_check_emails_the_dpos_about_a_break_without_personal_data(dpo: Any) -> None:
+    dpo.is_superuser = True
+    dpo.save()
+    case = broken_case()
+    assert verify_audit_chain() == 1
+    (message,) = mail.outbox
+    assert message.subject == "Audit trail broken in 1 place"
+    assert sorted(message.to) == ["dpo@example.com"]
+    assert f"{case.reference}: event" in message.body and "#2" in message.body
+    assert case.requester_email not in message.body and case.requester_name not in message.body
+
+
+@pytest.mark.django_db
+def test_nightly_check_is_silent_when_the_chain_is_intact() -> None:
+    services.withdraw(make_case())
+    assert verify_audit_chain() == 0
+    assert mail.outbox == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_consumes_the_broker_and_runs_the_check(tmp_path: Path) -> None:
+    case = broken_case()
+    mail_dir = tmp_path / "mail"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "privacyportal.test_settings",
+        "DATABASE_URL": test_database_url(),
+        "EMAIL_URL": f"filemail://{mail_dir}",
+    }
+    log = (tmp_path / "worker.log").open("w")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "privacyportal", "worker", "-l", "info", "-Q", "default",
+         "--pool", "solo", "--without-gossip", "--without-mingle", "-n", f"test-{uuid.uuid4().hex[:8]}@%h"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        verify_audit_chain.delay()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (mail_dir.exists() and any(mail_dir.iterdir())):
+            assert worker.poll() is None, (tmp_path / "worker.log").read_text()
+            time.sleep(0.5)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+        log.close()
+    files = list(mail_dir.iterdir()) if mail_dir.exists() else []
+    assert len(files) == 1, (tmp_path / "worker.log").read_text()
+    text = files[0].read_text()
+    assert "Subject: Audit trail broken in 1 place" in text
+    assert case.reference in text
