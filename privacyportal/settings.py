@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "axes",
     "rest_framework",
+    "django_countries",
     "requests",
     "identity",
 ]
@@ -234,6 +235,13 @@ LOGGING = {
     # Request logs carry URLs only; no personal data is ever put in a URL.
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# The public address of the portal, for links in emails.
+PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
+# Rate limits on public forms (django-ratelimit on the shared cache), per client IP.
+RATELIMIT_SUBMIT = env("RATELIMIT_SUBMIT", default="10/h")
+RATELIMIT_VERIFY = env("RATELIMIT_VERIFY", default="30/h")
+RATELIMIT_RESEND = env("RATELIMIT_RESEND", default="5/h")
 
 # The operator: who answers, where, and what it promised (DESIGN §1, §5).
 PRIVACY_OPERATOR_NAME = env("PRIVACY_OPERATOR_NAME", default="Example Consulting Ltd")

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django_otp.admin import OTPAdminSite
 
+from identity import views as identity_views
 from requests import views
 
 # Every staff login needs a TOTP (or backup) code as well as the password.
@@ -14,6 +15,12 @@ admin.site.index_title = "Privacy requests"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("requests/new/<str:kind>/", views.new_request, name="new_request"),
+    path("requests/submitted/", views.submitted, name="submitted"),
+    path("verify/", identity_views.verify_code, name="verify_code"),
+    path("verify/resend/", identity_views.resend, name="resend_code"),
+    path("verify/done/", identity_views.verified, name="verified"),
+    path("verify/<str:token>/", identity_views.verify_link, name="verify_link"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

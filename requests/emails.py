@@ -16,6 +16,12 @@ def make_message(
     name: str, context: dict[str, Any], *, to: Sequence[str], language: str = "en"
 ) -> EmailMultiAlternatives:
     """Render one email in the recipient's language."""
+    context = {
+        "operator_name": settings.PRIVACY_OPERATOR_NAME,
+        "operator_address": settings.PRIVACY_OPERATOR_ADDRESS,
+        "dpo_email": settings.PRIVACY_DPO_EMAIL,
+        **context,
+    }
     with translation.override(language):
         subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
         body = render_to_string(f"emails/{name}-body.txt", context)

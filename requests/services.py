@@ -177,6 +177,12 @@ def submit(new: NewRequest, *, by: AbstractBaseUser | None = None) -> PrivacyReq
     )
     if verification_tier(privacy_request) is Tier.NONE:
         honour(privacy_request)
+    elif by is None:
+        # The requester asked in person: prove control of the email (staff logging a letter verify otherwise).
+        from identity.tasks import send_verification_email
+
+        pk = privacy_request.pk
+        transaction.on_commit(lambda: send_verification_email.delay(pk))
     return privacy_request
 
 
@@ -198,6 +204,10 @@ def honour(privacy_request: PrivacyRequest) -> PrivacyRequest:
         outcome=Outcome.FULFILLED,
     )
     record_event(privacy_request, "honoured", old_status=old, new_status=Status.COMPLETED)
+    from .tasks import send_requester_email
+
+    pk = privacy_request.pk
+    transaction.on_commit(lambda: send_requester_email.delay(pk, "request-honoured"))
     return privacy_request
 
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.conf import settings
 
 from .audit import check_and_alert
+from .emails import make_message
+from .models import PrivacyRequest
 
 logger = logging.getLogger(__name__)
 
@@ -20,3 +23,27 @@ def verify_audit_chain() -> int:
     if not breaks:
         logger.info("Audit chain intact")
     return len(breaks)
+
+
+REQUESTER_EMAILS = frozenset({"request-honoured"})
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+    time_limit=60,
+    soft_time_limit=50,
+)
+def send_requester_email(privacy_request_id: int, name: str) -> None:
+    """Email the requester about their case, in their language."""
+    if name not in REQUESTER_EMAILS:
+        raise ValueError(f"unknown requester email {name!r}")
+    privacy_request = PrivacyRequest.objects.get(pk=privacy_request_id)
+    make_message(
+        name,
+        {"privacy_request": privacy_request, "base_url": settings.PORTAL_BASE_URL},
+        to=[privacy_request.requester_email],
+        language=privacy_request.language,
+    ).send()

@@ -31,3 +31,17 @@ def auditor(db: Any) -> Any:
 def data_subject() -> dict[str, str]:
     """The person asking: data subjects have no account, only the details they submit."""
     return {"requester_name": "Зоя Космодемьянская", "requester_email": "zoya@example.ru", "country": "GB"}
+
+
+@pytest.fixture(autouse=True)
+def _isolated_side_effects(settings: Any) -> Any:
+    """Tasks run in-process unless a test starts a real worker; rate-limit counters start at zero."""
+    from django.core.cache import cache
+
+    from privacyportal.celery import app
+
+    cache.clear()
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager = False

@@ -63,6 +63,9 @@ def test_nightly_check_is_silent_when_the_chain_is_intact() -> None:
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_consumes_the_broker_and_runs_the_check(tmp_path: Path) -> None:
     case = broken_case()
+    from privacyportal.celery import app
+
+    app.conf.task_always_eager = False  # this test is about the real thing
     mail_dir = tmp_path / "mail"
     env = {
         **os.environ,

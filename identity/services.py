@@ -1,0 +1,117 @@
+"""Email control: issue a code and a link, check them (DESIGN §6).
+
+Codes are 6 digits, links carry a 32-byte token; both are single-use, valid 30 minutes, stored as HMACs
+keyed by SECRET_KEY, compared in constant time; a challenge dies after 5 wrong codes.
+The challenge is created by the task that sends the email, so no secret ever crosses the broker.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+
+from requests import services as case_services
+from requests.emails import make_message
+from requests.models import PrivacyRequest
+
+from .models import EmailChallenge
+
+VALID_FOR = timedelta(minutes=30)
+MAX_ATTEMPTS = 5
+
+
+def _digest(kind: str, secret: str) -> str:
+    return salted_hmac(f"identity.{kind}", secret, algorithm="sha256").hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedChallenge:
+    challenge: EmailChallenge
+    code: str
+    token: str
+
+
+@transaction.atomic
+def issue_verification(privacy_request: PrivacyRequest) -> IssuedChallenge:
+    """A fresh code and link for the case; earlier unused ones stop working."""
+    now = timezone.now()
+    EmailChallenge.objects.filter(request=privacy_request, used_at__isnull=True).update(expires_at=now)
+    code = f"{secrets.randbelow(10**6):06d}"
+    token = secrets.token_urlsafe(32)
+    challenge = EmailChallenge.objects.create(
+        purpose=EmailChallenge.Purpose.VERIFY_REQUEST,
+        request=privacy_request,
+        code_hash=_digest("code", code),
+        token_hash=_digest("token", token),
+        created_at=now,
+        expires_at=now + VALID_FOR,
+    )
+    return IssuedChallenge(challenge, code, token)
+
+
+def send_verification(privacy_request: PrivacyRequest, *, base_url: str) -> None:
+    """Issue a challenge and email it to the requester in their language."""
+    issued = issue_verification(privacy_request)
+    make_message(
+        "verify-email",
+        {
+            "privacy_request": privacy_request,
+            "code": issued.code,
+            "link": f"{base_url.rstrip('/')}/verify/{issued.token}/",
+            "minutes": int(VALID_FOR.total_seconds() // 60),
+        },
+        to=[privacy_request.requester_email],
+        language=privacy_request.language,
+    ).send()
+
+
+class ChallengeFailed(Exception):
+    """The code or link is wrong, used, expired or out of attempts. One message for all: no oracle."""
+
+
+def _current(privacy_request: PrivacyRequest) -> EmailChallenge | None:
+    return (
+        EmailChallenge.objects.filter(
+            request=privacy_request, used_at__isnull=True, expires_at__gt=timezone.now()
+        )
+        .order_by("-created_at")
+        .first()
+    )
+
+
+@transaction.atomic
+def _consume(challenge: EmailChallenge) -> PrivacyRequest:
+    # Conditional update: a double submit or a second tab cannot use the same challenge twice.
+    if not EmailChallenge.objects.filter(pk=challenge.pk, used_at__isnull=True).update(
+        used_at=timezone.now()
+    ):
+        raise ChallengeFailed
+    privacy_request = PrivacyRequest.objects.get(pk=challenge.request_id)
+    return case_services.confirm_email(privacy_request)
+
+
+def check_code(privacy_request: PrivacyRequest, code: str) -> PrivacyRequest:
+    """Confirm the email with the 6-digit code; moves the case on by its verification tier."""
+    challenge = _current(privacy_request)
+    if challenge is None or challenge.attempts >= MAX_ATTEMPTS:
+        raise ChallengeFailed
+    if not constant_time_compare(challenge.code_hash, _digest("code", (code or "").strip())):
+        EmailChallenge.objects.filter(pk=challenge.pk).update(attempts=F("attempts") + 1)
+        raise ChallengeFailed
+    return _consume(challenge)
+
+
+def check_link(token: str) -> PrivacyRequest:
+    """Confirm the email with the one-click link's token."""
+    challenge = EmailChallenge.objects.filter(token_hash=_digest("token", token or "")).first()
+    if challenge is None or challenge.used_at is not None or challenge.expires_at <= timezone.now():
+        raise ChallengeFailed
+    if challenge.attempts >= MAX_ATTEMPTS:
+        raise ChallengeFailed
+    return _consume(challenge)

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+
+from requests.models import PrivacyRequest
+
+from . import services
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+    time_limit=60,
+    soft_time_limit=50,
+)
+def send_verification_email(privacy_request_id: int) -> None:
+    """Create a code and link for the case and email them; the secrets never cross the broker."""
+    privacy_request = PrivacyRequest.objects.get(pk=privacy_request_id)
+    if privacy_request.status != "new":
+        return  # confirmed meanwhile (another tab, the link): nothing to send
+    services.send_verification(privacy_request, base_url=settings.PORTAL_BASE_URL)

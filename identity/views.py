@@ -1,0 +1,100 @@
+"""Proving control of the email: the code typed on the page, or the one-click link."""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+
+from requests.explain import explain
+from requests.lifecycle import Status
+from requests.models import PrivacyRequest
+from requests.selectors import deadlines_of
+from requests.services import TransitionError
+from requests.views import SESSION_CASE, rate_limited, session_case, too_many
+
+from . import services
+from .tasks import send_verification_email
+
+
+class CodeForm(forms.Form):
+    code = forms.RegexField(
+        label=_("6-digit code from the email"),
+        regex=r"^\s*\d{6}\s*$",
+        error_messages={"invalid": _("The code has 6 digits.")},
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 8}
+        ),
+    )
+
+
+FAILED = _(
+    "That code is not right, has been used, or has expired. Check the latest email, or ask for a new code."
+)
+
+
+def verify_code(request: HttpRequest) -> HttpResponse:
+    privacy_request = session_case(request)
+    if privacy_request is None:
+        return redirect("submitted")
+    form = CodeForm(request.POST or None)
+    if request.method == "POST":
+        if rate_limited(request, "verify", settings.RATELIMIT_VERIFY):
+            return too_many(request)
+        if form.is_valid():
+            try:
+                privacy_request = services.check_code(privacy_request, form.cleaned_data["code"])
+            except (services.ChallengeFailed, TransitionError):
+                form.add_error("code", FAILED)
+            else:
+                return redirect("verified")
+    if privacy_request.status != Status.NEW:
+        return redirect("verified")
+    return render(
+        request,
+        "identity/verify_code.html",
+        {"form": form, "privacy_request": privacy_request},
+        status=400 if form.errors else 200,
+    )
+
+
+def resend(request: HttpRequest) -> HttpResponse:
+    privacy_request = session_case(request)
+    if request.method != "POST" or privacy_request is None:
+        return redirect("submitted")
+    if rate_limited(request, "resend", settings.RATELIMIT_RESEND):
+        return too_many(request)
+    if privacy_request.status == Status.NEW:
+        send_verification_email.delay(privacy_request.pk)
+    return render(
+        request,
+        "identity/verify_code.html",
+        {"form": CodeForm(), "privacy_request": privacy_request, "resent": True},
+    )
+
+
+def verify_link(request: HttpRequest, token: str) -> HttpResponse:
+    # GET only shows a button: mail scanners that open links must not use up the code.
+    if request.method != "POST":
+        return render(request, "identity/verify_link.html")
+    if rate_limited(request, "verify", settings.RATELIMIT_VERIFY):
+        return too_many(request)
+    try:
+        privacy_request = services.check_link(token)
+    except (services.ChallengeFailed, TransitionError):
+        return render(request, "identity/verify_link.html", {"failed": FAILED}, status=400)
+    request.session[SESSION_CASE] = privacy_request.pk
+    return redirect("verified")
+
+
+def verified(request: HttpRequest) -> HttpResponse:
+    privacy_request: PrivacyRequest | None = session_case(request)
+    if privacy_request is None or privacy_request.status == Status.NEW:
+        return redirect("submitted")
+    return render(
+        request,
+        "identity/verified.html",
+        {"privacy_request": privacy_request, "due_sentence": explain(deadlines_of(privacy_request))},
+    )

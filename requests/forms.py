@@ -1,0 +1,208 @@
+"""The public request form: one form class, trimmed to what each right needs (DESIGN §10)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import holidays
+from django import forms
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+
+from .models import Kind, Relationship
+from .services import NewRequest
+
+
+def _subdivision_choices() -> list[tuple[Any, Any]]:
+    def names(country: type[holidays.HolidayBase]) -> list[tuple[str, str]]:
+        first: dict[str, str] = {}
+        for name, code in country.subdivisions_aliases.items():
+            first.setdefault(code, name)
+        return sorted(
+            ((f"{code}", f"{first.get(code, code)} ({code})") for code in country.subdivisions),
+            key=lambda c: c[1],
+        )
+
+    return [
+        ("", _("Not in the US or Canada")),
+        (_("United States"), [(f"US-{c}", n) for c, n in names(holidays.US)]),
+        (_("Canada"), [(f"CA-{c}", n) for c, n in names(holidays.CA)]),
+    ]
+
+
+PERIOD_CHOICES = [
+    ("12_months", _("The last 12 months")),
+    ("since", _("Everything since a date")),
+]
+
+# Which request-specific fields each right shows.
+FIELDS_BY_KIND: dict[str, set[str]] = {
+    Kind.ACCESS: {"period", "since"},
+    Kind.PORTABILITY: {"period", "since"},
+    Kind.RECTIFICATION: {"rectification_current", "rectification_wanted"},
+    Kind.RESTRICTION: {"grounds"},
+    Kind.OBJECTION: {"marketing_only", "grounds"},
+    Kind.ERASURE: set(),
+    Kind.OPT_OUT: set(),
+    Kind.LIMIT_SENSITIVE: set(),
+}
+KIND_SPECIFIC = {
+    "period",
+    "since",
+    "rectification_current",
+    "rectification_wanted",
+    "grounds",
+    "marketing_only",
+}
+
+
+class PrivacyRequestForm(forms.Form):
+    requester_name = forms.CharField(label=_("Your full name"), max_length=200)
+    requester_email = forms.EmailField(
+        label=_("Your email address"), help_text=_("We send a code to this address to confirm it is yours.")
+    )
+    relationship = forms.ChoiceField(
+        label=_("Who is this request about?"),
+        choices=[
+            (Relationship.SELF, _("Me")),
+            (Relationship.AGENT, _("Someone who authorised me to act for them")),
+            (Relationship.PARENT, _("My child (under 16) or a person in my guardianship")),
+        ],
+        initial=Relationship.SELF,
+        widget=forms.RadioSelect,
+    )
+    subject_name = forms.CharField(
+        label=_("Their full name"),
+        max_length=200,
+        required=False,
+        help_text=_("Only if you ask for someone else."),
+    )
+    subject_email = forms.EmailField(
+        label=_("Their email address"),
+        required=False,
+        help_text=_("Only if you ask for someone else. We may ask them to confirm directly."),
+    )
+    country = forms.ChoiceField(label=_("Country where the person lives"))
+    subdivision = forms.ChoiceField(
+        label=_("State or province"), required=False, help_text=_("Only for the United States and Canada.")
+    )
+    language = forms.ChoiceField(
+        label=_("Language for our letters"), choices=[("en", "English"), ("ru", "Русский")]
+    )
+    period = forms.ChoiceField(
+        label=_("Which period?"), choices=PERIOD_CHOICES, initial="12_months", widget=forms.RadioSelect
+    )
+    since = forms.DateField(
+        label=_("Since (date)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Only if you chose “everything since a date”."),
+    )
+    rectification_current = forms.CharField(
+        label=_("What is wrong?"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+    rectification_wanted = forms.CharField(
+        label=_("What should it say?"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+    marketing_only = forms.BooleanField(
+        label=_("I object to direct marketing (we stop at once; no reason needed)"), required=False
+    )
+    grounds = forms.CharField(
+        label=_("Your reasons"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Tell us why, in your own words."),
+    )
+    details = forms.CharField(
+        label=_("Anything else that helps us find your data"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("For example an account name or order number. Please do not send ID documents."),
+    )
+    about_customer_data = forms.BooleanField(
+        label=_("This is about data one of our customers gave us"), required=False
+    )
+    customer_name = forms.CharField(
+        label=_("Which customer?"),
+        max_length=200,
+        required=False,
+        help_text=_("We will pass your request to that customer, who decides on it, and tell you so."),
+    )
+    # A field people never see: bots fill it in.
+    website = forms.CharField(required=False, label=_("Leave this empty"))
+
+    def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+        for name in KIND_SPECIFIC - FIELDS_BY_KIND[kind]:
+            del self.fields[name]
+        country_field = self.fields["country"]
+        subdivision_field = self.fields["subdivision"]
+        assert isinstance(country_field, forms.ChoiceField) and isinstance(
+            subdivision_field, forms.ChoiceField
+        )
+        country_field.choices = [("", _("Choose a country")), *countries]
+        subdivision_field.choices = _subdivision_choices()
+        self.fields["language"].initial = (get_language() or "en")[:2]
+        if kind == Kind.RESTRICTION:
+            self.fields["grounds"].required = True
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        relationship = data.get("relationship")
+        if relationship in (Relationship.AGENT, Relationship.PARENT) and not data.get("subject_name"):
+            self.add_error("subject_name", _("Tell us the name of the person the request is about."))
+        country, subdivision = data.get("country"), data.get("subdivision") or ""
+        if country in ("US", "CA") and not subdivision.startswith(f"{country}-"):
+            self.add_error(
+                "subdivision", _("Choose the state or province: the law that applies depends on it.")
+            )
+        elif country not in ("US", "CA") and subdivision:
+            self.add_error(
+                "subdivision", _("A state or province only applies in the United States or Canada.")
+            )
+        if data.get("period") == "since":
+            since = data.get("since")
+            if not since:
+                self.add_error("since", _("Give the date, or choose the last 12 months."))
+            elif since > date.today():  # noqa: DTZ011  (a calendar date the person typed)
+                self.add_error("since", _("The date cannot be in the future."))
+        if self.kind == Kind.OBJECTION and not data.get("marketing_only") and not data.get("grounds"):
+            self.add_error("grounds", _("Tell us your reasons, or tick the box for direct marketing."))
+        if data.get("about_customer_data") and not (data.get("customer_name") or "").strip():
+            self.add_error("customer_name", _("Tell us which of our customers gave us the data."))
+        return data
+
+    @property
+    def is_spam(self) -> bool:
+        return bool(self.cleaned_data.get("website"))
+
+    def to_new_request(self, *, channel: str = "web") -> NewRequest:
+        data = self.cleaned_data
+        relationship = data["relationship"]
+        subdivision = (data.get("subdivision") or "").split("-", 1)[-1] if data.get("subdivision") else ""
+        grounds = data.get("grounds") or ""
+        return NewRequest(
+            kind=self.kind,
+            requester_name=data["requester_name"],
+            requester_email=data["requester_email"],
+            country=data["country"],
+            subdivision=subdivision,
+            language=data["language"],
+            channel=channel,
+            relationship=relationship,
+            subject_name=(data.get("subject_name") or "") if relationship != Relationship.SELF else "",
+            subject_email=(data.get("subject_email") or "") if relationship != Relationship.SELF else "",
+            details=data.get("details") or "",
+            rectification_current=data.get("rectification_current") or "",
+            rectification_wanted=data.get("rectification_wanted") or "",
+            objection_grounds=grounds,
+            marketing_only=bool(data.get("marketing_only")),
+            period_since=data.get("since") if data.get("period") == "since" else None,
+            customer_name=(data.get("customer_name") or "").strip()
+            if data.get("about_customer_data")
+            else "",
+        )

@@ -1,0 +1,213 @@
+"""The requester's first steps, as a browser would take them: submit, get the email, confirm."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from django.core import mail
+from django.test import Client
+from django.utils import timezone
+
+from identity.models import EmailChallenge
+from requests.lifecycle import Status
+from requests.models import Kind, PrivacyRequest
+
+pytestmark = pytest.mark.django_db
+
+BASE = {
+    "requester_name": "Ада Лавлейс",
+    "requester_email": "ada@example.org",
+    "relationship": "self",
+    "country": "GB",
+    "subdivision": "",
+    "language": "en",
+    "period": "12_months",
+}
+
+
+@pytest.fixture
+def submit_form(client: Client, django_capture_on_commit_callbacks: Any) -> Any:
+    def post(kind: str = "access", **fields: Any) -> Any:
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(f"/requests/new/{kind}/", {**BASE, **fields})
+
+    return post
+
+
+def code_and_link(message: Any) -> tuple[str, str]:
+    code = re.search(r"^\s+(\d{6})$", message.body, re.MULTILINE)
+    link = re.search(r"(http://\S+/verify/(\S+)/)", message.body)
+    assert code and link, message.body
+    return code.group(1), link.group(2)
+
+
+@pytest.mark.parametrize("kind", Kind.values)
+def test_every_right_has_a_form_asking_only_what_it_needs(client: Client, kind: str) -> None:
+    html = client.get(f"/requests/new/{kind}/").content.decode()
+    assert 'name="requester_email"' in html and 'name="country"' in html
+    assert ('name="period"' in html) == (kind in ("access", "portability"))
+    assert ('name="rectification_wanted"' in html) == (kind == "rectification")
+    assert ('name="grounds"' in html) == (kind in ("restriction", "objection"))
+    assert ('name="marketing_only"' in html) == (kind == "objection")
+
+
+def test_unknown_right_is_404(client: Client) -> None:
+    assert client.get("/requests/new/everything/").status_code == 404
+
+
+def test_submit_then_confirm_with_the_emailed_code(client: Client, submit_form: Any) -> None:
+    response = submit_form("access")
+    assert response.status_code == 302 and response["Location"] == "/requests/submitted/"
+    case = PrivacyRequest.objects.get()
+    page = client.get("/requests/submitted/").content.decode()
+    assert case.reference in page and "6-digit code" in page
+    (message,) = mail.outbox
+    assert message.to == ["ada@example.org"]
+    code, _token = code_and_link(message)
+    assert message.subject == f"{code} is your code for request {case.reference}"
+    assert "Ада Лавлейс" in message.body and "&" not in message.body  # plain text, not HTML-escaped
+    response = client.post("/verify/", {"code": code})
+    assert response.status_code == 302 and response["Location"] == "/verify/done/"
+    done = client.get("/verify/done/").content.decode()
+    assert "Email confirmed" in done and "checks the details you gave" in done
+    case.refresh_from_db()
+    assert case.status == Status.VERIFYING  # access needs matched details (DESIGN §6)
+    assert client.post("/verify/", {"code": code}).status_code == 302  # already done: no error, no second use
+
+
+def test_email_tier_opens_the_case_at_once(client: Client, submit_form: Any) -> None:
+    submit_form("rectification", rectification_current="Old address", rectification_wanted="New address")
+    code, _ = code_and_link(mail.outbox[0])
+    client.post("/verify/", {"code": code})
+    assert PrivacyRequest.objects.get().status == Status.OPEN
+    assert "started work" in client.get("/verify/done/").content.decode()
+
+
+def test_the_link_asks_for_a_click_then_confirms_once(submit_form: Any) -> None:
+    submit_form("erasure")
+    _, token = code_and_link(mail.outbox[0])
+    other_browser = Client()
+    page = other_browser.get(f"/verify/{token}/")
+    assert page.status_code == 200 and PrivacyRequest.objects.get().status == Status.NEW  # a scanner's GET
+    assert other_browser.post(f"/verify/{token}/")["Location"] == "/verify/done/"
+    assert PrivacyRequest.objects.get().status == Status.VERIFYING
+    again = Client().post(f"/verify/{token}/")
+    assert again.status_code == 400 and "has been used, or has expired" in again.content.decode()
+
+
+def test_wrong_codes_lock_the_challenge_after_five(client: Client, submit_form: Any) -> None:
+    submit_form("access")
+    code, _ = code_and_link(mail.outbox[0])
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    for _ in range(5):
+        response = client.post("/verify/", {"code": wrong})
+        assert response.status_code == 400 and "not right" in response.content.decode()
+    assert client.post("/verify/", {"code": code}).status_code == 400
+    assert PrivacyRequest.objects.get().status == Status.NEW
+
+
+def test_an_expired_code_is_refused(client: Client, submit_form: Any) -> None:
+    submit_form("access")
+    code, _ = code_and_link(mail.outbox[0])
+    with time_machine.travel(timezone.now() + timedelta(minutes=31)):
+        assert client.post("/verify/", {"code": code}).status_code == 400
+    assert PrivacyRequest.objects.get().status == Status.NEW
+
+
+def test_a_new_code_replaces_the_old_one(client: Client, submit_form: Any) -> None:
+    submit_form("access")
+    old_code, _ = code_and_link(mail.outbox[0])
+    response = client.post("/verify/resend/")
+    assert "We have sent a new code" in response.content.decode()
+    new_code, _ = code_and_link(mail.outbox[1])
+    if new_code != old_code:
+        assert client.post("/verify/", {"code": old_code}).status_code == 400
+    assert client.post("/verify/", {"code": new_code}).status_code == 302
+
+
+def test_codes_are_stored_hashed(submit_form: Any) -> None:
+    submit_form("access")
+    code, token = code_and_link(mail.outbox[0])
+    challenge = EmailChallenge.objects.get()
+    assert code not in (challenge.code_hash, challenge.token_hash)
+    assert token not in (challenge.code_hash, challenge.token_hash)
+
+
+@pytest.mark.parametrize(
+    ("kind", "extra"), [("opt_out", {}), ("limit_sensitive", {}), ("objection", {"marketing_only": "on"})]
+)
+def test_opt_outs_are_honoured_at_once_without_verification(
+    client: Client, submit_form: Any, kind: str, extra: dict[str, str]
+) -> None:
+    submit_form(kind, country="US", subdivision="US-CA", **extra)
+    case = PrivacyRequest.objects.get()
+    assert case.status == Status.COMPLETED
+    page = client.get("/requests/submitted/").content.decode()
+    assert "Opt-out request honoured" in page and case.reference in page
+    (message,) = mail.outbox
+    assert message.subject == f"Your request {case.reference} has been honoured"
+
+
+def test_bad_input_re_renders_with_messages_and_keeps_what_was_typed(submit_form: Any) -> None:
+    response = submit_form(
+        "access", requester_email="not-an-email", country="US", subdivision="", period="since"
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Please check the form" in html
+    assert "Enter a valid email address." in html
+    assert "Choose the state or province" in html
+    assert "Give the date, or choose the last 12 months." in html
+    assert 'value="Ада Лавлейс"' in html and 'value="not-an-email"' in html
+    assert PrivacyRequest.objects.count() == 0 and mail.outbox == []
+
+
+def test_agent_requests_need_the_subjects_name(submit_form: Any) -> None:
+    response = submit_form("erasure", relationship="agent")
+    assert "Tell us the name of the person" in response.content.decode()
+    submit_form(
+        "erasure", relationship="agent", subject_name="Charles Babbage", subject_email="cb@example.org"
+    )
+    case = PrivacyRequest.objects.get()
+    assert (case.relationship, case.subject_name, case.requester_name) == (
+        "agent",
+        "Charles Babbage",
+        "Ада Лавлейс",
+    )
+
+
+def test_customer_data_becomes_a_processor_request(submit_form: Any) -> None:
+    submit_form("erasure", about_customer_data="on", customer_name="Acme Ltd")
+    case = PrivacyRequest.objects.get()
+    assert case.processor_request and case.customer_name == "Acme Ltd"
+
+
+def test_the_honeypot_creates_nothing(client: Client, submit_form: Any) -> None:
+    response = submit_form("access", website="http://spam.example")
+    assert response.status_code == 302
+    assert PrivacyRequest.objects.count() == 0 and mail.outbox == []
+
+
+def test_submissions_are_rate_limited(submit_form: Any, settings: Any) -> None:
+    for _ in range(10):
+        assert submit_form("opt_out").status_code == 302
+    response = submit_form("opt_out")
+    assert response.status_code == 429 and "Too many attempts" in response.content.decode()
+    assert PrivacyRequest.objects.count() == 10
+
+
+def test_urls_never_carry_personal_data_or_case_ids(client: Client, submit_form: Any) -> None:
+    response = submit_form("access")
+    case = PrivacyRequest.objects.get()
+    assert str(case.pk) not in response["Location"] and "ada" not in response["Location"]
+
+
+def test_the_form_speaks_russian(client: Client) -> None:
+    client.post("/i18n/setlang/", {"language": "ru", "next": "/"})
+    html = client.get("/requests/new/access/").content.decode()
+    assert "Получить доступ к моим данным" in html and "Ваше полное имя" in html
+    assert 'value="ru" selected' in html
