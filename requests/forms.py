@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import holidays
 from django import forms
@@ -138,11 +138,8 @@ class PrivacyRequestForm(forms.Form):
         self.kind = kind
         for name in KIND_SPECIFIC - FIELDS_BY_KIND[kind]:
             del self.fields[name]
-        country_field = self.fields["country"]
-        subdivision_field = self.fields["subdivision"]
-        assert isinstance(country_field, forms.ChoiceField) and isinstance(
-            subdivision_field, forms.ChoiceField
-        )
+        country_field = cast(forms.ChoiceField, self.fields["country"])
+        subdivision_field = cast(forms.ChoiceField, self.fields["subdivision"])
         country_field.choices = [("", _("Choose a country")), *countries]
         subdivision_field.choices = _subdivision_choices()
         self.fields["language"].initial = (get_language() or "en")[:2]

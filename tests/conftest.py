@@ -37,10 +37,12 @@ def data_subject() -> dict[str, str]:
 def _isolated_side_effects(settings: Any) -> Any:
     """Tasks run in-process unless a test starts a real worker; rate-limit counters start at zero."""
     from django.core.cache import cache
+    from django.utils import translation
 
     from privacyportal.celery import app
 
     cache.clear()
+    translation.activate("en")  # a Russian page in an earlier test must not leak into this one
     app.conf.task_always_eager = True
     app.conf.task_eager_propagates = True
     yield
