@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django import forms
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,19 +15,8 @@ from requests.services import TransitionError
 from requests.views import SESSION_CASE, rate_limited, session_case, too_many
 
 from . import services
+from .forms import CodeForm
 from .tasks import send_verification_email
-
-
-class CodeForm(forms.Form):
-    code = forms.RegexField(
-        label=_("6-digit code from the email"),
-        regex=r"^\s*\d{6}\s*$",
-        error_messages={"invalid": _("The code has 6 digits.")},
-        widget=forms.TextInput(
-            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 8}
-        ),
-    )
-
 
 FAILED = _(
     "That code is not right, has been used, or has expired. Check the latest email, or ask for a new code."

@@ -134,6 +134,7 @@ class PrivacyRequestForm(forms.Form):
     website = forms.CharField(required=False, label=_("Leave this empty"))
 
     def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.kind = kind
         for name in KIND_SPECIFIC - FIELDS_BY_KIND[kind]:

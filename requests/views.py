@@ -9,6 +9,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django_ratelimit.core import is_ratelimited
 
+from identity.forms import CodeForm
+
 from .explain import explain
 from .forms import PrivacyRequestForm
 from .lifecycle import Status
@@ -81,4 +83,7 @@ def submitted(request: HttpRequest) -> HttpResponse:
     if privacy_request is not None:
         context["due_sentence"] = explain(deadlines_of(privacy_request))
         context["honoured"] = privacy_request.status == Status.COMPLETED
+        if privacy_request.status != Status.NEW and not context["honoured"]:
+            return redirect("verified")
+        context["code_form"] = CodeForm()
     return render(request, "requests/submitted.html", context)
