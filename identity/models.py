@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class EmailChallenge(models.Model):
@@ -28,3 +29,35 @@ class EmailChallenge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose} for case {self.request_id}"
+
+
+class Evidence(models.Model):
+    """A file the requester sent (agent permission, parental authority, ID as a last resort).
+
+    The bytes live encrypted under PRIVATE_ROOT; this row knows where, and is purged after the decision.
+    `request` is empty while the file waits for its form to be completed (so a failed form loses nothing).
+    """
+
+    class Kind(models.TextChoices):
+        AGENT_PERMISSION = "agent_permission", _("Signed permission for an agent")
+        PARENT_AUTHORITY = "parent_authority", _("Proof of parental responsibility")
+        ID_DOCUMENT = "id_document", _("Identity document")
+        ATTACHMENT = "attachment", _("Attachment")
+
+    request = models.ForeignKey(
+        "requests.PrivacyRequest", null=True, blank=True, on_delete=models.CASCADE, related_name="evidence"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    name = models.CharField(max_length=100)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    stored_name = models.CharField(max_length=50, unique=True)
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    purged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "evidence"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.pk})"

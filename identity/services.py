@@ -11,16 +11,20 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from requests import services as case_services
+from requests.audit import record_event
 from requests.emails import make_message
-from requests.models import PrivacyRequest
+from requests.models import ActorKind, PrivacyRequest
 
-from .models import EmailChallenge
+from . import evidence
+from .evidence import CheckedFile
+from .models import EmailChallenge, Evidence
 
 VALID_FOR = timedelta(minutes=30)
 MAX_ATTEMPTS = 5
@@ -115,3 +119,48 @@ def check_link(token: str) -> PrivacyRequest:
     if challenge.attempts >= MAX_ATTEMPTS:
         raise ChallengeFailed
     return _consume(challenge)
+
+
+@transaction.atomic
+def keep_upload(checked: CheckedFile, *, kind: str, replacing: Evidence | None = None) -> Evidence:
+    """Store a checked file before its case exists, so a form that fails elsewhere loses nothing."""
+    if replacing is not None and replacing.request_id is None:
+        discard(replacing)
+    stored_name, digest = evidence.store(checked)
+    return Evidence.objects.create(
+        kind=kind,
+        name=checked.name,
+        content_type=checked.content_type,
+        size=len(checked.data),
+        sha256=digest,
+        stored_name=stored_name,
+    )
+
+
+def discard(item: Evidence) -> None:
+    evidence.remove(item.stored_name)
+    item.delete()
+
+
+@transaction.atomic
+def attach_evidence(privacy_request: PrivacyRequest, item: Evidence) -> Evidence:
+    """Give a kept file to its case and record it on the case's timeline."""
+    if not Evidence.objects.filter(pk=item.pk, request__isnull=True).update(request=privacy_request):
+        raise ValueError("this file already belongs to a case")
+    item.request = privacy_request
+    record_event(
+        privacy_request,
+        "evidence_added",
+        actor_kind=ActorKind.REQUESTER,
+        data={"evidence": item.pk, "kind": item.kind},
+    )
+    return item
+
+
+def read_evidence(item: Evidence, *, by: AbstractBaseUser) -> bytes:
+    """Decrypt a file for a member of staff; every viewing is an event on the case."""
+    data = evidence.load(item.stored_name)
+    if item.request is not None:
+        with transaction.atomic():
+            record_event(item.request, "evidence_viewed", by=by, data={"evidence": item.pk})
+    return data

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
+from django_otp.decorators import otp_required
 
 from requests.explain import explain
 from requests.lifecycle import Status
@@ -16,6 +18,7 @@ from requests.views import SESSION_CASE, rate_limited, session_case, too_many
 
 from . import services
 from .forms import CodeForm
+from .models import Evidence
 from .tasks import send_verification_email
 
 FAILED = _(
@@ -86,3 +89,17 @@ def verified(request: HttpRequest) -> HttpResponse:
         "identity/verified.html",
         {"privacy_request": privacy_request, "due_sentence": explain(deadlines_of(privacy_request))},
     )
+
+
+@otp_required(login_url="admin:login")
+def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """Decrypt a file for permitted staff, always as a download, never rendered in the browser."""
+    if not (request.user.is_staff and request.user.has_perm("identity.view_evidence")):
+        raise Http404
+    item = get_object_or_404(Evidence, pk=pk, purged_at__isnull=True)
+    data = services.read_evidence(item, by=request.user)
+    response = HttpResponse(data, content_type=item.content_type)
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=item.name) or ""
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
+    return response

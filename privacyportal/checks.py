@@ -42,4 +42,22 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error]:
                 "PRIVACY_EU_HOLIDAY_COUNTRY must be an EU/EEA country code, e.g. DE.", id="privacyportal.E005"
             )
         )
+    errors.extend(_check_encryption_keys())
     return errors
+
+
+def _check_encryption_keys() -> list[Error]:
+    from cryptography.fernet import Fernet
+
+    if not settings.ENCRYPTION_KEYS:
+        return [
+            Error(
+                "Set ENCRYPTION_KEYS (Fernet keys, newest first). See .env.example.", id="privacyportal.E006"
+            )
+        ]
+    try:
+        for key in settings.ENCRYPTION_KEYS:
+            Fernet(key)
+    except ValueError:
+        return [Error("ENCRYPTION_KEYS holds a value that is not a Fernet key.", id="privacyportal.E007")]
+    return []

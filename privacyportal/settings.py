@@ -150,6 +150,23 @@ MEDIA_ROOT = VAR_DIR / "media"
 # Evidence and packets live here, outside MEDIA_ROOT, never served directly.
 PRIVATE_ROOT = Path(env("PRIVATE_ROOT", default=str(VAR_DIR / "private")))
 
+
+def _encryption_keys() -> list[str]:
+    keys = env.list("ENCRYPTION_KEYS", default=[])
+    if keys or not DEBUG:
+        return keys  # empty in production: system check privacyportal.E006 refuses to start
+    from cryptography.fernet import Fernet
+
+    key_file = VAR_DIR / "dev-encryption-key"
+    if not key_file.exists():
+        key_file.write_text(Fernet.generate_key().decode())
+        key_file.chmod(0o600)
+    return [key_file.read_text().strip()]
+
+
+# Fernet keys for evidence and packets at rest, newest first; older keys still decrypt (rotation).
+ENCRYPTION_KEYS = _encryption_keys()
+
 # Email: django-environ's EMAIL_URL (smtp://, consolemail://, filemail://...).
 _email = env.email("EMAIL_URL", default="consolemail://")
 EMAIL_BACKEND = _email["EMAIL_BACKEND"]

@@ -5,6 +5,11 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-0123456789abcdef")
+# Two keys so tests exercise rotation: the first encrypts, both decrypt.
+os.environ.setdefault(
+    "ENCRYPTION_KEYS",
+    "cHJpdmFjeS1wb3J0YWwtdGVzdC1rZXktMC0wMDAwMDA=,cHJpdmFjeS1wb3J0YWwtdGVzdC1rZXktMS0wMDAwMDA=",
+)
 
 from privacyportal.settings import *  # noqa: F403
 
@@ -20,3 +25,4 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 if not REDIS_URL:  # noqa: F405
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+PRIVATE_ROOT = VAR_DIR / "test-private"  # noqa: F405

@@ -22,5 +22,6 @@ urlpatterns = [
     path("verify/done/", identity_views.verified, name="verified"),
     path("verify/<str:token>/", identity_views.verify_link, name="verify_link"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/evidence/<int:pk>/", identity_views.evidence_download, name="evidence_download"),
     path("admin/", admin.site.urls),
 ]

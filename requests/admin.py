@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+
+from identity.models import Evidence
 
 from .models import PrivacyRequest, RequestEvent
 
@@ -20,6 +24,23 @@ class RequestEventInline(admin.TabularInline):
         return False
 
 
+class EvidenceInline(admin.TabularInline):
+    model = Evidence
+    fields = ("kind", "download", "content_type", "size", "uploaded_at", "purged_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    @admin.display(description="file")
+    def download(self, obj: Evidence) -> str:
+        if obj.purged_at:
+            return "purged"
+        return format_html('<a href="{}">{}</a>', reverse("evidence_download", args=[obj.pk]), obj.name)
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(PrivacyRequest)
 class PrivacyRequestAdmin(admin.ModelAdmin):
     list_display = ("reference", "kind", "status", "governing_regime", "due_at", "extended", "assignee")
@@ -27,7 +48,7 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
     search_fields = ("=reference", "=requester_email")
     list_select_related = ("assignee",)
     show_full_result_count = False
-    inlines = [RequestEventInline]
+    inlines = [EvidenceInline, RequestEventInline]
 
     def get_readonly_fields(self, request: HttpRequest, obj: PrivacyRequest | None = None) -> list[str]:
         # Status, deadlines and outcomes change only through the services.

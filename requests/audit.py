@@ -56,6 +56,8 @@ def record_event(
     The caller holds the case row (claimed by a conditional UPDATE), so appends to one case are
     serialised; the unique (request, seq) constraint refuses a fork if that was ever not so.
     """
+    # Hold the case row (a no-op where the caller's UPDATE already holds it) so appends never race.
+    PrivacyRequest.objects.select_for_update().filter(pk=privacy_request.pk).values_list("pk").first()
     last = (
         RequestEvent.objects.filter(request_id=privacy_request.pk)
         .order_by("-seq")

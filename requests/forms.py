@@ -11,6 +11,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from identity.evidence import CheckedFile, check_upload
+
 from .models import Kind, Relationship
 from .services import NewRequest
 
@@ -84,6 +86,14 @@ class PrivacyRequestForm(forms.Form):
         required=False,
         help_text=_("Only if you ask for someone else. We may ask them to confirm directly."),
     )
+    permission = forms.FileField(
+        label=_("Signed permission or proof of parental responsibility"),
+        required=False,
+        help_text=_("Needed if you ask for someone else. PDF, JPEG or PNG, at most 10 MB."),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}
+        ),
+    )
     country = forms.ChoiceField(label=_("Country where the person lives"))
     subdivision = forms.ChoiceField(
         label=_("State or province"), required=False, help_text=_("Only for the United States and Canada.")
@@ -133,10 +143,12 @@ class PrivacyRequestForm(forms.Form):
     # A field people never see: bots fill it in.
     website = forms.CharField(required=False, label=_("Leave this empty"))
 
-    def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, kind: str, kept_file: str | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.kind = kind
+        # The name of a file received with an earlier, incomplete submission of this form.
+        self.kept_file = kept_file
         for name in KIND_SPECIFIC - FIELDS_BY_KIND[kind]:
             del self.fields[name]
         country_field = cast(forms.ChoiceField, self.fields["country"])
@@ -151,8 +163,13 @@ class PrivacyRequestForm(forms.Form):
         super().clean()
         data = self.cleaned_data
         relationship = data.get("relationship")
-        if relationship in (Relationship.AGENT, Relationship.PARENT) and not data.get("subject_name"):
-            self.add_error("subject_name", _("Tell us the name of the person the request is about."))
+        if relationship in (Relationship.AGENT, Relationship.PARENT):
+            if not data.get("subject_name"):
+                self.add_error("subject_name", _("Tell us the name of the person the request is about."))
+            if not data.get("permission") and not self.kept_file and "permission" not in self.errors:
+                self.add_error(
+                    "permission", _("Attach the signed permission or proof of parental responsibility.")
+                )
         country, subdivision = data.get("country"), data.get("subdivision") or ""
         if country in ("US", "CA") and not subdivision.startswith(f"{country}-"):
             self.add_error(
@@ -173,6 +190,10 @@ class PrivacyRequestForm(forms.Form):
         if data.get("about_customer_data") and not (data.get("customer_name") or "").strip():
             self.add_error("customer_name", _("Tell us which of our customers gave us the data."))
         return data
+
+    def clean_permission(self) -> CheckedFile | None:
+        upload = self.cleaned_data.get("permission")
+        return check_upload(upload) if upload else None
 
     @property
     def is_spam(self) -> bool:

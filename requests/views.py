@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from django_ratelimit.core import is_ratelimited
 
 from identity.forms import CodeForm
+from identity.models import Evidence
+from identity.services import attach_evidence, keep_upload
 
 from .explain import explain
 from .forms import PrivacyRequestForm
@@ -33,6 +35,7 @@ RIGHT_DESCRIPTIONS = {
 }
 
 SESSION_CASE = "pending_case"
+SESSION_UPLOAD = "pending_upload"
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -49,18 +52,41 @@ def too_many(request: HttpRequest) -> HttpResponse:
     return render(request, "requests/too_many.html", status=429)
 
 
+def _kept_upload(request: HttpRequest) -> Evidence | None:
+    pk = request.session.get(SESSION_UPLOAD)
+    return Evidence.objects.filter(pk=pk, request__isnull=True).first() if pk else None
+
+
 def new_request(request: HttpRequest, kind: str) -> HttpResponse:
     if kind not in Kind.values:
         raise Http404
-    form = PrivacyRequestForm(request.POST or None, kind=kind)
+    kept = _kept_upload(request)
+    form = PrivacyRequestForm(
+        request.POST or None, request.FILES or None, kind=kind, kept_file=kept.name if kept else None
+    )
     if request.method == "POST":
         if rate_limited(request, "submit", settings.RATELIMIT_SUBMIT):
             return too_many(request)
-        if form.is_valid():
+        valid = form.is_valid()
+        checked = form.cleaned_data.get("permission") if "permission" not in form.errors else None
+        if checked is not None and not (valid and form.is_spam):
+            # Keep a good file even if another field failed, so the requester need not send it again.
+            evidence_kind = (
+                "parent_authority"
+                if form.cleaned_data.get("relationship") == "parent"
+                else "agent_permission"
+            )
+            kept = keep_upload(checked, kind=evidence_kind, replacing=kept)
+            request.session[SESSION_UPLOAD] = kept.pk
+            form.kept_file = kept.name
+        if valid:
             if form.is_spam:
                 return redirect("submitted")
             with transaction.atomic():
                 privacy_request = submit(form.to_new_request())
+                if kept is not None and privacy_request.relationship != "self":
+                    attach_evidence(privacy_request, kept)
+                    request.session.pop(SESSION_UPLOAD, None)
             # The case is remembered in the session, never in the URL (no personal data or ids in URLs).
             request.session[SESSION_CASE] = privacy_request.pk
             return redirect("submitted")

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
@@ -169,8 +170,13 @@ def test_bad_input_re_renders_with_messages_and_keeps_what_was_typed(submit_form
 def test_agent_requests_need_the_subjects_name(submit_form: Any) -> None:
     response = submit_form("erasure", relationship="agent")
     assert "Tell us the name of the person" in response.content.decode()
+    permission = SimpleUploadedFile("permission.pdf", b"%PDF-1.4\n%%EOF\n")
     submit_form(
-        "erasure", relationship="agent", subject_name="Charles Babbage", subject_email="cb@example.org"
+        "erasure",
+        relationship="agent",
+        subject_name="Charles Babbage",
+        subject_email="cb@example.org",
+        permission=permission,
     )
     case = PrivacyRequest.objects.get()
     assert (case.relationship, case.subject_name, case.requester_name) == (

@@ -1,0 +1,110 @@
+"""Evidence files: checked by content, images re-encoded, encrypted at rest, stored outside MEDIA_ROOT.
+
+Accepted: PDF, JPEG, PNG up to 10 MB. The extension must agree with the content; a PDF must end like a
+PDF and carry no HTML or script (polyglots are refused); images are decoded and re-encoded with Pillow,
+which drops EXIF and anything hidden after the image data. Files are encrypted with MultiFernet
+(ENCRYPTION_KEYS; the first key encrypts, every key decrypts, so keys rotate without downtime).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.fernet import Fernet, MultiFernet
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext_lazy as _
+from PIL import Image, UnidentifiedImageError
+
+MAX_BYTES = 10 * 1024 * 1024
+EXTENSIONS = {"application/pdf": {".pdf"}, "image/jpeg": {".jpg", ".jpeg"}, "image/png": {".png"}}
+CANONICAL_EXTENSION = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+# Markup that turns a "PDF" into something a browser would render as a page.
+_ACTIVE = re.compile(rb"<\s*(?:html|script|body|svg|iframe|!doctype)|javascript:", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    name: str
+    content_type: str
+    data: bytes
+
+
+def _sniff(head: bytes) -> str | None:
+    if head.startswith(b"%PDF-"):
+        return "application/pdf"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    return None
+
+
+def _safe_name(name: str, content_type: str) -> str:
+    stem = Path(name or "file").stem
+    stem = re.sub(r"[^\w.-]+", "-", stem, flags=re.UNICODE).strip("-.")[:80] or "file"
+    return stem + CANONICAL_EXTENSION[content_type]
+
+
+def check_upload(upload: UploadedFile) -> CheckedFile:
+    """Refuse anything but a real PDF, JPEG or PNG of at most 10 MB; return a neutralised copy."""
+    if upload.size is not None and upload.size > MAX_BYTES:
+        raise ValidationError(_("The file is larger than 10 MB."), code="too_large")
+    data = upload.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise ValidationError(_("The file is larger than 10 MB."), code="too_large")
+    content_type = _sniff(data[:16])
+    suffix = Path(upload.name or "").suffix.lower()
+    if content_type is None or suffix not in EXTENSIONS[content_type]:
+        raise ValidationError(_("Send a PDF, JPEG or PNG file."), code="type")
+    if content_type == "application/pdf":
+        if b"%%EOF" not in data[-2048:] or _ACTIVE.search(data):
+            raise ValidationError(
+                _("This PDF could not be accepted. Save it again as a PDF and retry."), code="pdf"
+            )
+        return CheckedFile(_safe_name(upload.name or "", content_type), content_type, data)
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()  # a truncated or corrupt image fails here
+            clean = image.convert("RGB") if content_type == "image/jpeg" else image.copy()
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        raise ValidationError(
+            _("This image could not be read. Send it again as a PDF, JPEG or PNG."), code="image"
+        ) from None
+    out = io.BytesIO()
+    clean.save(out, format="JPEG" if content_type == "image/jpeg" else "PNG")
+    return CheckedFile(_safe_name(upload.name or "", content_type), content_type, out.getvalue())
+
+
+def fernet() -> MultiFernet:
+    return MultiFernet([Fernet(key) for key in settings.ENCRYPTION_KEYS])
+
+
+def evidence_dir() -> Path:
+    path = Path(settings.PRIVATE_ROOT) / "evidence"
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def store(checked: CheckedFile) -> tuple[str, str]:
+    """Encrypt and write the file under a random name; return (stored name, sha256 of the plaintext)."""
+    stored_name = f"{secrets.token_hex(20)}.bin"
+    (evidence_dir() / stored_name).write_bytes(fernet().encrypt(checked.data))
+    return stored_name, hashlib.sha256(checked.data).hexdigest()
+
+
+def load(stored_name: str) -> bytes:
+    if not re.fullmatch(r"[0-9a-f]{40}\.bin", stored_name):
+        raise ValueError("not a stored evidence name")
+    return fernet().decrypt((evidence_dir() / stored_name).read_bytes())
+
+
+def remove(stored_name: str) -> None:
+    if re.fullmatch(r"[0-9a-f]{40}\.bin", stored_name):
+        (evidence_dir() / stored_name).unlink(missing_ok=True)
