@@ -14,3 +14,11 @@ class CodeForm(forms.Form):
             attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 8}
         ),
     )
+
+
+class SignInForm(forms.Form):
+    label_suffix = ""
+    email = forms.EmailField(
+        label=_("The email address you used for your request"),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )

@@ -11,9 +11,11 @@ class EmailChallenge(models.Model):
     """One code + link sent to the requester. Only HMACs are stored; the secrets exist only in the email."""
 
     class Purpose(models.TextChoices):
-        VERIFY_REQUEST = "verify_request"
+        VERIFY_REQUEST = "verify_request"  # confirm the email of one new case
+        SIGN_IN = "sign_in"  # open the status page for every case of an email address
 
     purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    # The case whose email is being proved; for sign-in, the newest case of that address (where the code goes).
     request = models.ForeignKey(
         "requests.PrivacyRequest", on_delete=models.CASCADE, related_name="email_challenges"
     )

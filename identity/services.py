@@ -42,14 +42,18 @@ class IssuedChallenge:
 
 
 @transaction.atomic
-def issue_verification(privacy_request: PrivacyRequest) -> IssuedChallenge:
-    """A fresh code and link for the case; earlier unused ones stop working."""
+def issue_verification(
+    privacy_request: PrivacyRequest, purpose: str = EmailChallenge.Purpose.VERIFY_REQUEST
+) -> IssuedChallenge:
+    """A fresh code and link for the case; earlier unused ones of the same purpose stop working."""
     now = timezone.now()
-    EmailChallenge.objects.filter(request=privacy_request, used_at__isnull=True).update(expires_at=now)
+    EmailChallenge.objects.filter(request=privacy_request, purpose=purpose, used_at__isnull=True).update(
+        expires_at=now
+    )
     code = f"{secrets.randbelow(10**6):06d}"
     token = secrets.token_urlsafe(32)
     challenge = EmailChallenge.objects.create(
-        purpose=EmailChallenge.Purpose.VERIFY_REQUEST,
+        purpose=purpose,
         request=privacy_request,
         code_hash=_digest("code", code),
         token_hash=_digest("token", token),
@@ -79,14 +83,26 @@ class ChallengeFailed(Exception):
     """The code or link is wrong, used, expired or out of attempts. One message for all: no oracle."""
 
 
-def _current(privacy_request: PrivacyRequest) -> EmailChallenge | None:
+def _current(
+    privacy_request: PrivacyRequest, purpose: str = EmailChallenge.Purpose.VERIFY_REQUEST
+) -> EmailChallenge | None:
     return (
         EmailChallenge.objects.filter(
-            request=privacy_request, used_at__isnull=True, expires_at__gt=timezone.now()
+            request=privacy_request, purpose=purpose, used_at__isnull=True, expires_at__gt=timezone.now()
         )
         .order_by("-created_at")
         .first()
     )
+
+
+def _matches(challenge: EmailChallenge | None, code: str) -> EmailChallenge:
+    """The challenge if `code` is its code; a wrong code counts against it."""
+    if challenge is None or challenge.attempts >= MAX_ATTEMPTS:
+        raise ChallengeFailed
+    if not constant_time_compare(challenge.code_hash, _digest("code", (code or "").strip())):
+        EmailChallenge.objects.filter(pk=challenge.pk).update(attempts=F("attempts") + 1)
+        raise ChallengeFailed
+    return challenge
 
 
 @transaction.atomic
@@ -102,18 +118,14 @@ def _consume(challenge: EmailChallenge) -> PrivacyRequest:
 
 def check_code(privacy_request: PrivacyRequest, code: str) -> PrivacyRequest:
     """Confirm the email with the 6-digit code; moves the case on by its verification tier."""
-    challenge = _current(privacy_request)
-    if challenge is None or challenge.attempts >= MAX_ATTEMPTS:
-        raise ChallengeFailed
-    if not constant_time_compare(challenge.code_hash, _digest("code", (code or "").strip())):
-        EmailChallenge.objects.filter(pk=challenge.pk).update(attempts=F("attempts") + 1)
-        raise ChallengeFailed
-    return _consume(challenge)
+    return _consume(_matches(_current(privacy_request), code))
 
 
 def check_link(token: str) -> PrivacyRequest:
     """Confirm the email with the one-click link's token."""
-    challenge = EmailChallenge.objects.filter(token_hash=_digest("token", token or "")).first()
+    challenge = EmailChallenge.objects.filter(
+        token_hash=_digest("token", token or ""), purpose=EmailChallenge.Purpose.VERIFY_REQUEST
+    ).first()
     if challenge is None or challenge.used_at is not None or challenge.expires_at <= timezone.now():
         raise ChallengeFailed
     if challenge.attempts >= MAX_ATTEMPTS:
@@ -164,3 +176,28 @@ def read_evidence(item: Evidence, *, by: AbstractBaseUser) -> bytes:
         with transaction.atomic():
             record_event(item.request, "evidence_viewed", by=by, data={"evidence": item.pk})
     return data
+
+
+def send_sign_in_code(privacy_request: PrivacyRequest) -> None:
+    """Email a status-page sign-in code to the address of this (the newest) case."""
+    issued = issue_verification(privacy_request, EmailChallenge.Purpose.SIGN_IN)
+    make_message(
+        "sign-in",
+        {
+            "privacy_request": privacy_request,
+            "code": issued.code,
+            "minutes": int(VALID_FOR.total_seconds() // 60),
+        },
+        to=[privacy_request.requester_email],
+        language=privacy_request.language,
+    ).send()
+
+
+def check_sign_in(privacy_request: PrivacyRequest, code: str) -> str:
+    """The email address proved by a sign-in code sent for `privacy_request`."""
+    challenge = _matches(_current(privacy_request, EmailChallenge.Purpose.SIGN_IN), code)
+    if not EmailChallenge.objects.filter(pk=challenge.pk, used_at__isnull=True).update(
+        used_at=timezone.now()
+    ):
+        raise ChallengeFailed
+    return privacy_request.requester_email.lower()

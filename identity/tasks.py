@@ -22,3 +22,16 @@ def send_verification_email(privacy_request_id: int) -> None:
     if privacy_request.status != "new":
         return  # confirmed meanwhile (another tab, the link): nothing to send
     services.send_verification(privacy_request, base_url=settings.PORTAL_BASE_URL)
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+    time_limit=60,
+    soft_time_limit=50,
+)
+def send_sign_in_code(privacy_request_id: int) -> None:
+    """Email a status-page sign-in code to the address of this case (the task never sees the address)."""
+    services.send_sign_in_code(PrivacyRequest.objects.get(pk=privacy_request_id))

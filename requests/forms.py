@@ -225,3 +225,26 @@ class PrivacyRequestForm(forms.Form):
             if data.get("about_customer_data")
             else "",
         )
+
+
+class ReplyForm(forms.Form):
+    label_suffix = ""
+    body = forms.CharField(
+        label=_("Your message"), widget=forms.Textarea(attrs={"rows": 5}), max_length=10000
+    )
+    attachment = forms.FileField(
+        label=_("Attach a file (optional)"),
+        required=False,
+        help_text=_("PDF, JPEG or PNG, at most 10 MB."),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}
+        ),
+    )
+
+    def __init__(self, *args: Any, kept_file: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.kept_file = kept_file
+
+    def clean_attachment(self) -> CheckedFile | None:
+        upload = self.cleaned_data.get("attachment")
+        return check_upload(upload) if upload else None

@@ -7,6 +7,7 @@ from datetime import date
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .lifecycle import OPEN_STATUSES, Status
@@ -202,3 +203,24 @@ class RequestEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request_id}#{self.seq} {self.verb}"
+
+
+class Message(models.Model):
+    """One message in the thread between staff and the requester (DESIGN §10)."""
+
+    request = models.ForeignKey(PrivacyRequest, on_delete=models.CASCADE, related_name="messages")
+    author_kind = models.CharField(max_length=10, choices=ActorKind.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = models.TextField(_("message"))
+    attachment = models.ForeignKey(
+        "identity.Evidence", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["request_id", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"message {self.pk} on case {self.request_id}"

@@ -6,11 +6,12 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from . import deadlines
 from .deadlines import Deadlines, Regime
-from .models import PrivacyRequest
+from .models import PrivacyRequest, RequestEvent
 
 
 def operator_zone() -> ZoneInfo:
@@ -55,3 +56,19 @@ def deadlines_of(
         paused_days=privacy_request.paused_days if paused_days is None else paused_days,
         extended=privacy_request.extended if extended is None else extended,
     )
+
+
+def cases_of(email: str) -> QuerySet[PrivacyRequest]:
+    """Every case a requester (by proved email address) may see on the status page, newest first."""
+    return PrivacyRequest.objects.filter(requester_email__iexact=email).order_by("-received_at", "-id")
+
+
+PUBLIC_VERBS = {
+    "submitted", "email_confirmed", "honoured", "identity_verified", "assigned", "paused", "resumed",
+    "extended", "completed", "denied", "withdrawn", "forwarded", "expired", "evidence_added", "message_received",
+}  # fmt: skip
+
+
+def public_timeline(privacy_request: PrivacyRequest) -> QuerySet[RequestEvent]:
+    """What the requester may see of the case's history (not who on staff looked at what)."""
+    return privacy_request.events.filter(verb__in=PUBLIC_VERBS).order_by("seq")

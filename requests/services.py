@@ -24,7 +24,7 @@ from identity.tiers import POINTS_NEEDED, Tier, tier_for
 from . import deadlines
 from .audit import record_event
 from .lifecycle import CLOSED_STATUSES, OPEN_STATUSES, TRANSITIONS, Status
-from .models import ActorKind, Channel, DenialReason, Kind, Outcome, PrivacyRequest, Relationship
+from .models import ActorKind, Channel, DenialReason, Kind, Message, Outcome, PrivacyRequest, Relationship
 from .selectors import deadlines_of, local_date, local_today
 
 
@@ -453,3 +453,20 @@ def expire(privacy_request: PrivacyRequest) -> PrivacyRequest:
     old = _claim(privacy_request, allowed={Status.NEW}, to=Status.EXPIRED)
     record_event(privacy_request, "expired", old_status=old, new_status=Status.EXPIRED)
     return privacy_request
+
+
+@transaction.atomic
+def reply(privacy_request: PrivacyRequest, *, body: str, attachment: Any = None) -> Message:
+    """The requester writes to staff; an answer while we wait for them restarts the clock."""
+    body = _require_text(body, "body", _("Write your message."))
+    if privacy_request.status in CLOSED_STATUSES:
+        raise TransitionError(_("This request is closed. Please start a new request."))
+    message = Message.objects.create(
+        request=privacy_request, author_kind=ActorKind.REQUESTER, body=body, attachment=attachment
+    )
+    record_event(
+        privacy_request, "message_received", actor_kind=ActorKind.REQUESTER, data={"message": message.pk}
+    )
+    if privacy_request.status == Status.AWAITING_REQUESTER:
+        resume(privacy_request)
+    return message

@@ -5,20 +5,22 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from django_ratelimit.core import is_ratelimited
 
-from identity.forms import CodeForm
+from identity.evidence import CheckedFile
+from identity.forms import CodeForm, SignInForm
 from identity.models import Evidence
-from identity.services import attach_evidence, keep_upload
+from identity.services import ChallengeFailed, attach_evidence, check_sign_in, keep_upload
+from identity.tasks import send_sign_in_code
 
 from .explain import explain
-from .forms import PrivacyRequestForm
+from .forms import PrivacyRequestForm, ReplyForm
 from .lifecycle import Status
 from .models import Kind, PrivacyRequest
-from .selectors import deadlines_of
-from .services import submit
+from .selectors import cases_of, deadlines_of, public_timeline
+from .services import TransitionError, reply, submit
 
 # What each right means, in plain words (the order of the home page).
 RIGHT_DESCRIPTIONS = {
@@ -52,9 +54,18 @@ def too_many(request: HttpRequest) -> HttpResponse:
     return render(request, "requests/too_many.html", status=429)
 
 
-def _kept_upload(request: HttpRequest) -> Evidence | None:
-    pk = request.session.get(SESSION_UPLOAD)
+def _kept_upload(request: HttpRequest, key: str = "pending_upload") -> Evidence | None:
+    pk = request.session.get(key)
     return Evidence.objects.filter(pk=pk, request__isnull=True).first() if pk else None
+
+
+def _keep(
+    request: HttpRequest, checked: CheckedFile, *, kind: str, key: str, replacing: Evidence | None
+) -> Evidence:
+    """Keep a good file across a form that failed elsewhere, so the requester need not send it again."""
+    kept = keep_upload(checked, kind=kind, replacing=replacing)
+    request.session[key] = kept.pk
+    return kept
 
 
 def new_request(request: HttpRequest, kind: str) -> HttpResponse:
@@ -113,3 +124,132 @@ def submitted(request: HttpRequest) -> HttpResponse:
             return redirect("verified")
         context["code_form"] = CodeForm()
     return render(request, "requests/submitted.html", context)
+
+
+# What each public event means to the requester.
+EVENT_WORDS = {
+    "submitted": _("We received your request."),
+    "email_confirmed": _("You confirmed your email address."),
+    "honoured": _("We honoured your request at once."),
+    "identity_verified": _("We verified your identity."),
+    "assigned": _("A member of our team is working on your request."),
+    "paused": _("We asked you for information; the clock stops while we wait where the law allows."),
+    "resumed": _("We have what we needed and carry on."),
+    "extended": _("We extended the deadline and wrote to you why."),
+    "completed": _("We answered your request."),
+    "denied": _("We refused your request and wrote to you why."),
+    "withdrawn": _("The request was withdrawn."),
+    "forwarded": _("We passed your request to the company responsible for the data."),
+    "expired": _("The request lapsed because the email address was not confirmed."),
+    "evidence_added": _("You sent us a file."),
+    "message_received": _("You sent us a message."),
+}
+
+# The status page: passwordless sign-in by an emailed code, then the requester's own cases only.
+SESSION_STATUS_EMAIL = "status_email"
+SESSION_STATUS_PENDING = "status_pending_case"
+SESSION_REPLY_UPLOAD = "pending_reply_upload"
+STATUS_SESSION_SECONDS = 60 * 60
+
+
+def status_sign_in(request: HttpRequest) -> HttpResponse:
+    if request.session.get(SESSION_STATUS_EMAIL):
+        return redirect("status_cases")
+    form = SignInForm(request.POST or None)
+    if request.method == "POST":
+        if rate_limited(request, "sign_in", settings.RATELIMIT_VERIFY):
+            return too_many(request)
+        if form.is_valid():
+            newest = cases_of(form.cleaned_data["email"]).first()
+            request.session.pop(SESSION_STATUS_PENDING, None)
+            if newest is not None:
+                request.session[SESSION_STATUS_PENDING] = newest.pk
+                send_sign_in_code.delay(newest.pk)
+            # The same answer whether or not the address has cases: the page reveals nothing.
+            return redirect("status_code")
+    return render(request, "requests/status_sign_in.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def status_code(request: HttpRequest) -> HttpResponse:
+    form = CodeForm(request.POST or None)
+    if request.method == "POST":
+        if rate_limited(request, "verify", settings.RATELIMIT_VERIFY):
+            return too_many(request)
+        if form.is_valid():
+            pending_pk = request.session.get(SESSION_STATUS_PENDING)
+            pending = PrivacyRequest.objects.filter(pk=pending_pk).first() if pending_pk else None
+            try:
+                if pending is None:
+                    raise ChallengeFailed
+                email = check_sign_in(pending, form.cleaned_data["code"])
+            except ChallengeFailed:
+                form.add_error(
+                    "code",
+                    _(
+                        "That code is not right, has been used, or has expired. Check the latest email, or ask for a new code."
+                    ),
+                )
+            else:
+                request.session.cycle_key()  # a new session id once signed in
+                request.session[SESSION_STATUS_EMAIL] = email
+                request.session.pop(SESSION_STATUS_PENDING, None)
+                request.session.set_expiry(STATUS_SESSION_SECONDS)
+                return redirect("status_cases")
+    return render(request, "requests/status_code.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def status_sign_out(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        request.session.pop(SESSION_STATUS_EMAIL, None)
+    return redirect("status")
+
+
+def _signed_in_email(request: HttpRequest) -> str | None:
+    return request.session.get(SESSION_STATUS_EMAIL)
+
+
+def status_cases(request: HttpRequest) -> HttpResponse:
+    email = _signed_in_email(request)
+    if not email:
+        return redirect("status")
+    cases = [(case, explain(deadlines_of(case))) for case in cases_of(email)]
+    return render(request, "requests/status_cases.html", {"cases": cases})
+
+
+def status_case(request: HttpRequest, reference: str) -> HttpResponse:
+    email = _signed_in_email(request)
+    if not email:
+        return redirect("status")
+    # Someone else's reference is simply not found: 404, never 403.
+    privacy_request = get_object_or_404(cases_of(email), reference=reference)
+    kept = _kept_upload(request, SESSION_REPLY_UPLOAD)
+    form = ReplyForm(request.POST or None, request.FILES or None, kept_file=kept.name if kept else None)
+    if request.method == "POST":
+        valid = form.is_valid()
+        checked = form.cleaned_data.get("attachment") if "attachment" not in form.errors else None
+        if checked is not None:
+            kept = _keep(request, checked, kind="attachment", key=SESSION_REPLY_UPLOAD, replacing=kept)
+            form.kept_file = kept.name
+        if valid:
+            try:
+                with transaction.atomic():
+                    attachment = attach_evidence(privacy_request, kept) if kept else None
+                    reply(privacy_request, body=form.cleaned_data["body"], attachment=attachment)
+            except TransitionError as error:
+                form.add_error(None, str(error))
+            else:
+                request.session.pop(SESSION_REPLY_UPLOAD, None)
+                return redirect("status_case", reference=privacy_request.reference)
+    return render(
+        request,
+        "requests/status_case.html",
+        {
+            "privacy_request": privacy_request,
+            "due_sentence": explain(deadlines_of(privacy_request)),
+            "timeline": [(event.at, EVENT_WORDS[event.verb]) for event in public_timeline(privacy_request)],
+            "messages_thread": privacy_request.messages.select_related("attachment"),
+            "form": form,
+            "closed": not privacy_request.is_open,
+        },
+        status=400 if form.errors else 200,
+    )

@@ -1,0 +1,119 @@
+"""The requester's status page: passwordless sign-in, their own cases only, messages with files."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from requests import services
+from requests.lifecycle import Status
+from requests.models import Message
+from tests.factories import make_case
+
+pytestmark = pytest.mark.django_db
+
+PDF = b"%PDF-1.4\n1 0 obj << >> endobj\n%%EOF\n"
+
+
+def sign_in(client: Client, email: str) -> Any:
+    mail.outbox.clear()
+    client.post("/status/", {"email": email})
+    (message,) = mail.outbox
+    code = re.search(r"^\s+(\d{6})$", str(message.body), re.MULTILINE)
+    assert code, message.body
+    return client.post("/status/code/", {"code": code.group(1)})
+
+
+def test_sign_in_by_emailed_code_lists_only_my_cases(client: Client) -> None:
+    mine = [make_case(kind="rectification"), make_case(kind="erasure", country="US", subdivision="CA")]
+    theirs = make_case(requester_email="someone@example.net")
+    mail.outbox.clear()
+    response = sign_in(client, "ADA@example.org")
+    assert response.status_code == 302 and response["Location"] == "/status/cases/"
+    assert mail.outbox[0].to == ["ada@example.org"]
+    page = client.get("/status/cases/").content.decode()
+    assert all(case.reference in page for case in mine) and theirs.reference not in page
+    assert "Waiting for email confirmation" in page and "CCPA" in page
+
+
+def test_an_unknown_address_gets_the_same_answer_and_no_email(client: Client) -> None:
+    make_case()
+    mail.outbox.clear()
+    response = client.post("/status/", {"email": "nobody@example.com"})
+    assert response.status_code == 302 and response["Location"] == "/status/code/"
+    assert mail.outbox == []
+    assert client.post("/status/code/", {"code": "123456"}).status_code == 400
+
+
+def test_someone_elses_case_is_404_and_signed_out_people_are_sent_to_sign_in(client: Client) -> None:
+    make_case()
+    theirs = make_case(requester_email="someone@example.net")
+    assert client.get(f"/status/cases/{theirs.reference}/")["Location"] == "/status/"
+    sign_in(client, "ada@example.org")
+    assert client.get(f"/status/cases/{theirs.reference}/").status_code == 404
+    assert client.get("/status/cases/PR-2099-999999/").status_code == 404
+    client.post("/status/sign-out/")
+    assert client.get("/status/cases/")["Location"] == "/status/"
+
+
+def test_a_wrong_code_is_refused(client: Client) -> None:
+    make_case()
+    mail.outbox.clear()
+    client.post("/status/", {"email": "ada@example.org"})
+    found = re.search(r"^\s+(\d{6})$", str(mail.outbox[0].body), re.MULTILINE)
+    assert found
+    code = found.group(1)
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    response = client.post("/status/code/", {"code": wrong})
+    assert response.status_code == 400 and "not right" in response.content.decode()
+    assert client.get("/status/cases/")["Location"] == "/status/"
+
+
+def test_the_case_page_explains_and_the_reply_restarts_a_paused_clock(client: Client, dpo: Any) -> None:
+    case = services.confirm_email(make_case(kind="rectification"))
+    services.pause(case, by=dpo, reason="Which address is wrong?")
+    sign_in(client, "ada@example.org")
+    page = client.get(f"/status/cases/{case.reference}/").content.decode()
+    assert "Waiting for the requester" in page and "We are waiting for your answer" in page
+    assert "Due " in page and "UK GDPR" in page
+    assert "We received your request." in page and "We asked you for information" in page
+    response = client.post(
+        f"/status/cases/{case.reference}/",
+        {"body": "The one on Baker Street.", "attachment": SimpleUploadedFile("bill.pdf", PDF)},
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.status == Status.OPEN
+    message = Message.objects.get()
+    assert message.body == "The one on Baker Street." and message.attachment is not None
+    assert message.attachment.request == case
+    page = client.get(f"/status/cases/{case.reference}/").content.decode()
+    assert "The one on Baker Street." in page and "Attached: bill.pdf" in page
+    verbs = list(case.events.values_list("verb", flat=True))
+    assert verbs[-3:] == ["evidence_added", "message_received", "resumed"]
+
+
+def test_an_empty_message_keeps_the_file_and_says_so(client: Client) -> None:
+    case = services.confirm_email(make_case(kind="rectification"))
+    sign_in(client, "ada@example.org")
+    response = client.post(
+        f"/status/cases/{case.reference}/", {"body": "", "attachment": SimpleUploadedFile("bill.pdf", PDF)}
+    )
+    html = response.content.decode()
+    assert response.status_code == 400 and "This field is required." in html and "We kept the file" in html
+    assert client.post(f"/status/cases/{case.reference}/", {"body": "Here it is"}).status_code == 302
+    assert Message.objects.get().attachment.name == "bill.pdf"  # type: ignore[union-attr]
+
+
+def test_a_closed_case_takes_no_more_messages(client: Client) -> None:
+    case = services.withdraw(make_case())
+    sign_in(client, "ada@example.org")
+    page = client.get(f"/status/cases/{case.reference}/").content.decode()
+    assert "Withdrawn" in page and 'name="body"' not in page
+    response = client.post(f"/status/cases/{case.reference}/", {"body": "hello"})
+    assert response.status_code == 400 and "This request is closed" in response.content.decode()
