@@ -1,11 +1,20 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 
-class CodeForm(forms.Form):
-    label_suffix = ""
+class PlainForm(forms.Form):
+    """Public forms: labels without Django's trailing colon (our labels are sentences or questions)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class CodeForm(PlainForm):
     code = forms.RegexField(
         label=_("6-digit code from the email"),
         regex=r"^\s*\d{6}\s*$",
@@ -16,8 +25,7 @@ class CodeForm(forms.Form):
     )
 
 
-class SignInForm(forms.Form):
-    label_suffix = ""
+class SignInForm(PlainForm):
     email = forms.EmailField(
         label=_("The email address you used for your request"),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),

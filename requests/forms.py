@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from identity.evidence import CheckedFile, check_upload
+from identity.forms import PlainForm
 
 from .models import Kind, Relationship
 from .services import NewRequest
@@ -60,7 +61,7 @@ KIND_SPECIFIC = {
 }
 
 
-class PrivacyRequestForm(forms.Form):
+class PrivacyRequestForm(PlainForm):
     requester_name = forms.CharField(label=_("Your full name"), max_length=200)
     requester_email = forms.EmailField(
         label=_("Your email address"), help_text=_("We send a code to this address to confirm it is yours.")
@@ -144,7 +145,6 @@ class PrivacyRequestForm(forms.Form):
     website = forms.CharField(required=False, label=_("Leave this empty"))
 
     def __init__(self, *args: Any, kind: str, kept_file: str | None = None, **kwargs: Any) -> None:
-        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.kind = kind
         # The name of a file received with an earlier, incomplete submission of this form.
@@ -227,8 +227,7 @@ class PrivacyRequestForm(forms.Form):
         )
 
 
-class ReplyForm(forms.Form):
-    label_suffix = ""
+class ReplyForm(PlainForm):
     body = forms.CharField(
         label=_("Your message"), widget=forms.Textarea(attrs={"rows": 5}), max_length=10000
     )
