@@ -13,7 +13,10 @@ from django_countries import countries
 
 from identity.evidence import CheckedFile, check_upload
 from identity.forms import PlainForm
+from identity.tiers import ORDER as TIER_ORDER
+from identity.tiers import POINTS_NEEDED, Tier, tier_for
 
+from . import deadlines
 from .models import Kind, Relationship
 from .services import NewRequest
 
@@ -59,6 +62,14 @@ KIND_SPECIFIC = {
     "grounds",
     "marketing_only",
 }
+DATA_POINTS = ("phone", "postal_address", "account_reference", "date_of_birth")
+DECLARATION = ("declare", "declaration_name")
+ALL_REGIMES = ["policy", *sorted(set(deadlines.REGIMES) - {"policy"})]
+
+
+def strictest_tier(kind: str) -> Tier:
+    """The most any regime may ask for this right: decides which sections the form shows."""
+    return max((tier_for(kind, [code]) for code in ALL_REGIMES), key=TIER_ORDER.index)
 
 
 class PrivacyRequestForm(PlainForm):
@@ -141,6 +152,27 @@ class PrivacyRequestForm(PlainForm):
         required=False,
         help_text=_("We will pass your request to that customer, who decides on it, and tell you so."),
     )
+    # Details to match against what we hold (tiers "matched" and "high").
+    phone = forms.CharField(label=_("A phone number we may have for you"), max_length=40, required=False)
+    postal_address = forms.CharField(
+        label=_("A postal address we may have for you"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    account_reference = forms.CharField(
+        label=_("An account name, customer number or recent order number"), max_length=200, required=False
+    )
+    date_of_birth = forms.DateField(
+        label=_("Date of birth"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    declare = forms.BooleanField(
+        label=_(
+            "I declare under penalty of perjury that I am the person this request is about, "
+            "or authorised to act for them, and that what I have given is true."
+        ),
+        required=False,
+    )
+    declaration_name = forms.CharField(label=_("Type your full name to sign"), max_length=200, required=False)
     # A field people never see: bots fill it in.
     website = forms.CharField(required=False, label=_("Leave this empty"))
 
@@ -151,6 +183,13 @@ class PrivacyRequestForm(PlainForm):
         self.kept_file = kept_file
         for name in KIND_SPECIFIC - FIELDS_BY_KIND[kind]:
             del self.fields[name]
+        strictest = strictest_tier(kind)
+        if POINTS_NEEDED[strictest] == 0:
+            for name in DATA_POINTS:
+                del self.fields[name]
+        if strictest is not Tier.HIGH:
+            for name in DECLARATION:
+                del self.fields[name]
         country_field = cast(forms.ChoiceField, self.fields["country"])
         subdivision_field = cast(forms.ChoiceField, self.fields["subdivision"])
         country_field.choices = [("", _("Choose a country")), *countries]
@@ -185,11 +224,33 @@ class PrivacyRequestForm(PlainForm):
                 self.add_error("since", _("Give the date, or choose the last 12 months."))
             elif since > date.today():  # noqa: DTZ011  (a calendar date the person typed)
                 self.add_error("since", _("The date cannot be in the future."))
+        if country and not self.errors.get("subdivision"):
+            self._check_identity_details(data, country, subdivision.split("-", 1)[-1] if subdivision else "")
         if self.kind == Kind.OBJECTION and not data.get("marketing_only") and not data.get("grounds"):
             self.add_error("grounds", _("Tell us your reasons, or tick the box for direct marketing."))
         if data.get("about_customer_data") and not (data.get("customer_name") or "").strip():
             self.add_error("customer_name", _("Tell us which of our customers gave us the data."))
         return data
+
+    def _check_identity_details(self, data: dict[str, Any], country: str, subdivision: str) -> None:
+        tier = tier_for(
+            self.kind,
+            deadlines.regimes_for(country, subdivision),
+            marketing_only=bool(data.get("marketing_only")),
+        )
+        given = [name for name in DATA_POINTS if data.get(name)]
+        needed = POINTS_NEEDED[tier]
+        if len(given) < needed:
+            self.add_error(
+                "phone"  # the section exists whenever a tier needs details (strictest_tier),
+                _("Give at least %(needed)d of these details so we can check it is you (you gave %(given)d).")
+                % {"needed": needed, "given": len(given)},
+            )
+        if tier is Tier.HIGH and not (data.get("declare") and (data.get("declaration_name") or "").strip()):
+            self.add_error(
+                "declare",
+                _("For this request the law asks you to sign the declaration: tick it and type your name."),
+            )
 
     def clean_permission(self) -> CheckedFile | None:
         upload = self.cleaned_data.get("permission")
@@ -224,6 +285,8 @@ class PrivacyRequestForm(PlainForm):
             customer_name=(data.get("customer_name") or "").strip()
             if data.get("about_customer_data")
             else "",
+            data_points={name: str(data[name]) for name in DATA_POINTS if data.get(name)},
+            declaration_name=(data.get("declaration_name") or "") if data.get("declare") else "",
         )
 
 

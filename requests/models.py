@@ -94,6 +94,11 @@ class PrivacyRequest(models.Model):
     # Access and portability cover the 12 months before receipt unless the requester asks from an earlier date.
     period_since = models.DateField(_("data since"), null=True, blank=True)
     customer_name = models.CharField(_("our customer (controller)"), max_length=200, blank=True)
+    # Details the requester gave so staff can match them against what we hold (tiers matched and high).
+    data_points = models.JSONField(_("details to match"), default=dict, blank=True)
+    # The signed declaration under penalty of perjury (tier high): the typed name and when it was made.
+    declaration_name = models.CharField(_("declaration signed as"), max_length=200, blank=True)
+    declared_at = models.DateTimeField(_("declaration signed at"), null=True, blank=True)
 
     # Deadlines (denormalised from requests.deadlines by the services; the queue sorts on them).
     regimes = models.JSONField(_("regimes"), default=list)

@@ -54,7 +54,8 @@ class NewRequest:
     marketing_only: bool = False
     period_since: date | None = None
     customer_name: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    data_points: dict[str, str] = field(default_factory=dict)
+    declaration_name: str = ""  # typed name of a declaration under penalty of perjury, if one was signed
 
 
 REPETITION_WINDOW = timedelta(days=365)
@@ -149,6 +150,9 @@ def submit(new: NewRequest, *, by: AbstractBaseUser | None = None) -> PrivacyReq
         customer_name=new.customer_name.strip(),
         processor_request=bool(new.customer_name.strip()),
         repetitive=repetitive,
+        data_points={k: v.strip() for k, v in new.data_points.items() if v and v.strip()},
+        declaration_name=new.declaration_name.strip(),
+        declared_at=now if new.declaration_name.strip() else None,
         regimes=regimes,
         status=Status.NEW,
         status_changed_at=now,
@@ -173,6 +177,8 @@ def submit(new: NewRequest, *, by: AbstractBaseUser | None = None) -> PrivacyReq
             "due": privacy_request.due_at.isoformat(),
             "repetitive": repetitive,
             "processor_request": privacy_request.processor_request,
+            "data_points": sorted(privacy_request.data_points),
+            "declared": privacy_request.declared_at is not None,
         },
     )
     if verification_tier(privacy_request) is Tier.NONE:

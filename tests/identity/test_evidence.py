@@ -95,6 +95,7 @@ def test_old_keys_still_decrypt_after_rotation(settings: Any, tmp_path: Any) -> 
 AGENT = {
     "requester_name": "Agent Smith", "requester_email": "agent@example.org", "relationship": "agent",
     "subject_name": "Charles Babbage", "subject_email": "cb@example.org", "country": "GB", "language": "en",
+    "phone": "+44 20 7946 0000", "postal_address": "1 Example Road",
 }  # fmt: skip
 
 

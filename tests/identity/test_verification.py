@@ -27,6 +27,9 @@ BASE = {
     "subdivision": "",
     "language": "en",
     "period": "12_months",
+    # Two details to match (tier "matched" for access, portability and erasure).
+    "phone": "+44 20 7946 0000",
+    "account_reference": "ORDER-1234",
 }
 
 
@@ -217,3 +220,32 @@ def test_the_form_speaks_russian(client: Client) -> None:
     html = client.get("/requests/new/access/").content.decode()
     assert "Получить доступ к моим данным" in html and "Ваше полное имя" in html
     assert 'value="ru" selected' in html
+
+
+def test_matching_details_are_required_by_tier_and_kept_for_staff(submit_form: Any) -> None:
+    response = submit_form("access", phone="", account_reference="")
+    assert response.status_code == 400
+    assert "Give at least 2 of these details" in response.content.decode()
+    submit_form("access")
+    case = PrivacyRequest.objects.get()
+    assert case.data_points == {"phone": "+44 20 7946 0000", "account_reference": "ORDER-1234"}
+    submitted = case.events.get(verb="submitted").data
+    assert submitted["data_points"] == ["account_reference", "phone"] and "ORDER-1234" not in str(submitted)
+
+
+def test_california_specific_pieces_need_three_details_and_a_signed_declaration(submit_form: Any) -> None:
+    ca = {"country": "US", "subdivision": "US-CA"}
+    html = submit_form("access", **ca).content.decode()
+    assert "Give at least 3 of these details" in html and "sign the declaration" in html
+    response = submit_form(
+        "access", **ca, postal_address="1 Main St, Fresno", declare="on", declaration_name="Ada Lovelace"
+    )
+    assert response.status_code == 302
+    case = PrivacyRequest.objects.get()
+    assert case.declaration_name == "Ada Lovelace" and case.declared_at is not None
+
+
+def test_rights_that_need_only_the_email_do_not_ask_for_details(client: Client) -> None:
+    html = client.get("/requests/new/rectification/").content.decode()
+    assert 'name="phone"' not in html and 'name="declare"' not in html
+    assert 'name="declare"' in client.get("/requests/new/access/").content.decode()
