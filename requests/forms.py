@@ -242,7 +242,7 @@ class PrivacyRequestForm(PlainForm):
         needed = POINTS_NEEDED[tier]
         if len(given) < needed:
             self.add_error(
-                "phone"  # the section exists whenever a tier needs details (strictest_tier),
+                "phone",  # the section exists whenever a tier needs details (see strictest_tier)
                 _("Give at least %(needed)d of these details so we can check it is you (you gave %(given)d).")
                 % {"needed": needed, "given": len(given)},
             )
