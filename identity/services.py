@@ -27,6 +27,8 @@ from .evidence import CheckedFile
 from .models import EmailChallenge, Evidence
 
 VALID_FOR = timedelta(minutes=30)
+# The person an agent acts for may not read their email at once.
+SUBJECT_VALID_FOR = timedelta(days=7)
 MAX_ATTEMPTS = 5
 
 
@@ -52,13 +54,14 @@ def issue_verification(
     )
     code = f"{secrets.randbelow(10**6):06d}"
     token = secrets.token_urlsafe(32)
+    valid_for = SUBJECT_VALID_FOR if purpose == EmailChallenge.Purpose.SUBJECT_CONFIRM else VALID_FOR
     challenge = EmailChallenge.objects.create(
         purpose=purpose,
         request=privacy_request,
         code_hash=_digest("code", code),
         token_hash=_digest("token", token),
         created_at=now,
-        expires_at=now + VALID_FOR,
+        expires_at=now + valid_for,
     )
     return IssuedChallenge(challenge, code, token)
 
@@ -201,3 +204,38 @@ def check_sign_in(privacy_request: PrivacyRequest, code: str) -> str:
     ):
         raise ChallengeFailed
     return privacy_request.requester_email.lower()
+
+
+def send_subject_confirmation(privacy_request: PrivacyRequest, *, base_url: str) -> None:
+    """Ask the person an agent acts for to confirm (or deny) the agent, with a one-click link."""
+    issued = issue_verification(privacy_request, EmailChallenge.Purpose.SUBJECT_CONFIRM)
+    make_message(
+        "subject-confirm",
+        {
+            "privacy_request": privacy_request,
+            "link": f"{base_url.rstrip('/')}/confirm-agent/{issued.token}/",
+            "days": SUBJECT_VALID_FOR.days,
+        },
+        to=[privacy_request.subject_email],
+        language=privacy_request.language,
+    ).send()
+
+
+def subject_challenge(token: str) -> EmailChallenge:
+    """The live subject-confirmation challenge behind a link, or ChallengeFailed."""
+    challenge = EmailChallenge.objects.filter(
+        token_hash=_digest("token", token or ""), purpose=EmailChallenge.Purpose.SUBJECT_CONFIRM
+    ).first()
+    if challenge is None or challenge.used_at is not None or challenge.expires_at <= timezone.now():
+        raise ChallengeFailed
+    return challenge
+
+
+@transaction.atomic
+def answer_subject_challenge(token: str, *, confirmed: bool) -> PrivacyRequest:
+    challenge = subject_challenge(token)
+    if not EmailChallenge.objects.filter(pk=challenge.pk, used_at__isnull=True).update(
+        used_at=timezone.now()
+    ):
+        raise ChallengeFailed
+    return case_services.record_subject_answer(challenge.request, confirmed=confirmed)

@@ -35,3 +35,18 @@ def send_verification_email(privacy_request_id: int) -> None:
 def send_sign_in_code(privacy_request_id: int) -> None:
     """Email a status-page sign-in code to the address of this case (the task never sees the address)."""
     services.send_sign_in_code(PrivacyRequest.objects.get(pk=privacy_request_id))
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+    time_limit=60,
+    soft_time_limit=50,
+)
+def send_subject_confirmation(privacy_request_id: int) -> None:
+    """Email the person an agent acts for, asking them to confirm the agent."""
+    services.send_subject_confirmation(
+        PrivacyRequest.objects.get(pk=privacy_request_id), base_url=settings.PORTAL_BASE_URL
+    )

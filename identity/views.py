@@ -103,3 +103,26 @@ def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "no-store"
     return response
+
+
+def confirm_agent(request: HttpRequest, token: str) -> HttpResponse:
+    """The person an agent acts for says yes or no. GET only shows the question (mail scanners)."""
+    try:
+        privacy_request = services.subject_challenge(token).request
+    except services.ChallengeFailed:
+        return render(request, "identity/confirm_agent.html", {"failed": FAILED}, status=400)
+    if request.method == "POST":
+        if rate_limited(request, "verify", settings.RATELIMIT_VERIFY):
+            return too_many(request)
+        answer = request.POST.get("answer")
+        if answer in ("yes", "no"):
+            try:
+                privacy_request = services.answer_subject_challenge(token, confirmed=answer == "yes")
+            except (services.ChallengeFailed, TransitionError):
+                return render(request, "identity/confirm_agent.html", {"failed": FAILED}, status=400)
+            return render(
+                request,
+                "identity/confirm_agent.html",
+                {"answered": answer, "privacy_request": privacy_request},
+            )
+    return render(request, "identity/confirm_agent.html", {"privacy_request": privacy_request})

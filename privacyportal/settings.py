@@ -271,3 +271,5 @@ PRIVACY_POLICY_PAUSABLE = env.bool("PRIVACY_POLICY_PAUSABLE", default=True)
 # The EU Member State whose public holidays move an EU GDPR due date (empty: weekends only).
 PRIVACY_EU_HOLIDAY_COUNTRY = env("PRIVACY_EU_HOLIDAY_COUNTRY", default="")
 PRIVACY_VERIFICATION_TIERS = env.json("PRIVACY_VERIFICATION_TIERS", default={})
+# Ask the person an authorised agent acts for to confirm directly by email (CCPA §7063 allows requiring it).
+PRIVACY_CONFIRM_AGENTS_WITH_SUBJECT = env.bool("PRIVACY_CONFIRM_AGENTS_WITH_SUBJECT", default=True)

@@ -26,6 +26,7 @@ urlpatterns = [
     path("verify/resend/", identity_views.resend, name="resend_code"),
     path("verify/done/", identity_views.verified, name="verified"),
     path("verify/<str:token>/", identity_views.verify_link, name="verify_link"),
+    path("confirm-agent/<str:token>/", identity_views.confirm_agent, name="confirm_agent"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/evidence/<int:pk>/", identity_views.evidence_download, name="evidence_download"),
     path("admin/", admin.site.urls),

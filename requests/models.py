@@ -81,6 +81,17 @@ class PrivacyRequest(models.Model):
     )
     subject_name = models.CharField(_("data subject's name"), max_length=200, blank=True)
     subject_email = models.EmailField(_("data subject's email"), blank=True)
+    # For agent requests: did the person themselves confirm the agent acts for them? (DESIGN §6)
+    subject_answer = models.CharField(
+        _("subject's answer"),
+        max_length=10,
+        blank=True,
+        choices=[
+            ("confirmed", _("Confirmed the agent")),
+            ("refused", _("Said they did not authorise the agent")),
+        ],
+    )
+    subject_answered_at = models.DateTimeField(null=True, blank=True)
     country = models.CharField(_("country"), max_length=2)
     subdivision = models.CharField(_("state or province"), max_length=3, blank=True)
     language = models.CharField(_("language"), max_length=8, default="en")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -234,6 +235,45 @@ def confirm_email(privacy_request: PrivacyRequest) -> PrivacyRequest:
         old_status=old,
         new_status=to,
         data={"tier": tier.value},
+    )
+    if needs_subject_confirmation(privacy_request):
+        from identity.tasks import send_subject_confirmation
+
+        pk = privacy_request.pk
+        transaction.on_commit(lambda: send_subject_confirmation.delay(pk))
+    return privacy_request
+
+
+def needs_subject_confirmation(privacy_request: PrivacyRequest) -> bool:
+    """Agent requests ask the person themselves to confirm, where we can reach them and the operator wants it.
+
+    CCPA §7063 allows requiring it; elsewhere it is a reasonable check of the agent's mandate. A child
+    in a parent's request is not asked.
+    """
+    return (
+        settings.PRIVACY_CONFIRM_AGENTS_WITH_SUBJECT
+        and privacy_request.relationship == Relationship.AGENT
+        and bool(privacy_request.subject_email)
+    )
+
+
+@transaction.atomic
+def record_subject_answer(privacy_request: PrivacyRequest, *, confirmed: bool) -> PrivacyRequest:
+    """The person an agent acts for answered: they authorised the agent, or they did not (staff decide)."""
+    answer = "confirmed" if confirmed else "refused"
+    _claim(
+        privacy_request,
+        allowed=OPEN_STATUSES,
+        conditions={"subject_answer": ""},
+        subject_answer=answer,
+        subject_answered_at=timezone.now(),
+    )
+    record_event(
+        privacy_request,
+        "subject_confirmed" if confirmed else "subject_refused",
+        actor_kind=ActorKind.REQUESTER,
+        old_status=privacy_request.status,
+        new_status=privacy_request.status,
     )
     return privacy_request
 

@@ -1,0 +1,92 @@
+"""An authorised agent's request: the person it is about confirms (or denies) the agent directly."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.test import Client
+
+from identity import services as identity_services
+from requests import services
+from requests.models import PrivacyRequest
+from tests.factories import make_case
+
+pytestmark = pytest.mark.django_db
+
+
+def agent_case(**fields: Any) -> PrivacyRequest:
+    return make_case(
+        kind="erasure",
+        requester_name="Agent Smith",
+        requester_email="agent@example.org",
+        relationship="agent",
+        subject_name="Charles Babbage",
+        subject_email="cb@example.org",
+        **fields,
+    )
+
+
+def confirmation_link(django_capture_on_commit_callbacks: Any, case: PrivacyRequest) -> str:
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.confirm_email(case)
+    (message,) = [m for m in mail.outbox if m.to == ["cb@example.org"]]
+    assert message.subject == f"Did you authorise privacy request {case.reference}?"
+    assert "Agent Smith has asked us, on your behalf" in message.body and "Delete my data" in message.body
+    found = re.search(r"http://\S+(/confirm-agent/\S+/)", str(message.body))
+    assert found
+    return found.group(1)
+
+
+def test_the_subject_is_asked_once_the_agent_confirmed_their_email(
+    client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    case = agent_case()
+    path = confirmation_link(django_capture_on_commit_callbacks, case)
+    question = client.get(path).content.decode()
+    assert "Agent Smith asked us, on your behalf" in question and 'value="yes"' in question
+    assert PrivacyRequest.objects.get().subject_answer == ""  # looking is not answering
+    answer = client.post(path, {"answer": "yes"})
+    assert "We will go ahead" in answer.content.decode()
+    case.refresh_from_db()
+    assert case.subject_answer == "confirmed" and case.subject_answered_at is not None
+    assert case.events.latest("seq").verb == "subject_confirmed"
+    assert client.post(path, {"answer": "no"}).status_code == 400  # single use
+
+
+def test_the_subject_can_say_no_and_staff_see_it(
+    client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    case = agent_case()
+    path = confirmation_link(django_capture_on_commit_callbacks, case)
+    assert "We will not act on this request" in client.post(path, {"answer": "no"}).content.decode()
+    case.refresh_from_db()
+    assert case.subject_answer == "refused" and case.events.latest("seq").verb == "subject_refused"
+
+
+def test_parents_and_self_requests_send_no_confirmation(django_capture_on_commit_callbacks: Any) -> None:
+    for case in (
+        make_case(kind="erasure"),
+        make_case(kind="erasure", relationship="parent", subject_name="Kid"),
+    ):
+        mail.outbox.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            services.confirm_email(case)
+        assert mail.outbox == []
+
+
+def test_the_operator_can_turn_it_off(settings: Any, django_capture_on_commit_callbacks: Any) -> None:
+    settings.PRIVACY_CONFIRM_AGENTS_WITH_SUBJECT = False
+    with django_capture_on_commit_callbacks(execute=True):
+        services.confirm_email(agent_case())
+    assert mail.outbox == []
+
+
+def test_a_bad_link_is_refused(client: Client) -> None:
+    response = client.get("/confirm-agent/not-a-real-token/")
+    assert response.status_code == 400 and "has expired" in response.content.decode()
+    with pytest.raises(identity_services.ChallengeFailed):
+        identity_services.answer_subject_challenge("nope", confirmed=True)
