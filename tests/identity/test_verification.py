@@ -249,3 +249,15 @@ def test_rights_that_need_only_the_email_do_not_ask_for_details(client: Client) 
     html = client.get("/requests/new/rectification/").content.decode()
     assert 'name="phone"' not in html and 'name="declare"' not in html
     assert 'name="declare"' in client.get("/requests/new/access/").content.decode()
+
+
+def test_a_russian_requester_gets_russian_email_and_pages(client: Client, submit_form: Any) -> None:
+    client.post("/i18n/setlang/", {"language": "ru", "next": "/"})
+    submit_form("access", language="ru", requester_name="Иван Петров")
+    (message,) = mail.outbox
+    case = PrivacyRequest.objects.get()
+    code, _ = code_and_link(message)
+    assert message.subject == f"{code} — ваш код для запроса {case.reference}"
+    assert "Здравствуйте, Иван Петров!" in message.body
+    page = client.get("/requests/submitted/").content.decode()
+    assert "Запрос получен" in page and "Срок — " in page
