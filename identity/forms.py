@@ -30,3 +30,8 @@ class SignInForm(PlainForm):
         label=_("The email address you used for your request"),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
+
+
+CODE_FAILED = _(
+    "That code is not right, has been used, or has expired. Check the latest email, or ask for a new code."
+)

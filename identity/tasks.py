@@ -3,19 +3,13 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
+from requests.emails import EMAIL_TASK
 from requests.models import PrivacyRequest
 
 from . import services
 
 
-@shared_task(
-    acks_late=True,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    max_retries=5,
-    time_limit=60,
-    soft_time_limit=50,
-)
+@shared_task(**EMAIL_TASK)
 def send_verification_email(privacy_request_id: int) -> None:
     """Create a code and link for the case and email them; the secrets never cross the broker."""
     privacy_request = PrivacyRequest.objects.get(pk=privacy_request_id)
@@ -24,27 +18,13 @@ def send_verification_email(privacy_request_id: int) -> None:
     services.send_verification(privacy_request, base_url=settings.PORTAL_BASE_URL)
 
 
-@shared_task(
-    acks_late=True,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    max_retries=5,
-    time_limit=60,
-    soft_time_limit=50,
-)
+@shared_task(**EMAIL_TASK)
 def send_sign_in_code(privacy_request_id: int) -> None:
     """Email a status-page sign-in code to the address of this case (the task never sees the address)."""
     services.send_sign_in_code(PrivacyRequest.objects.get(pk=privacy_request_id))
 
 
-@shared_task(
-    acks_late=True,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    max_retries=5,
-    time_limit=60,
-    soft_time_limit=50,
-)
+@shared_task(**EMAIL_TASK)
 def send_subject_confirmation(privacy_request_id: int) -> None:
     """Email the person an agent acts for, asking them to confirm the agent."""
     services.send_subject_confirmation(

@@ -6,7 +6,6 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
-from django.utils.translation import gettext_lazy as _
 from django_otp.decorators import otp_required
 
 from requests.explain import explain
@@ -17,13 +16,10 @@ from requests.services import TransitionError
 from requests.views import SESSION_CASE, rate_limited, session_case, too_many
 
 from . import services
+from .forms import CODE_FAILED as FAILED
 from .forms import CodeForm
 from .models import Evidence
 from .tasks import send_verification_email
-
-FAILED = _(
-    "That code is not right, has been used, or has expired. Check the latest email, or ask for a new code."
-)
 
 
 def verify_code(request: HttpRequest) -> HttpResponse:

@@ -11,6 +11,16 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import translation
 
+# Options of every task that sends email: retried with backoff while the mail server is unreachable.
+EMAIL_TASK: dict[str, Any] = {
+    "acks_late": True,
+    "autoretry_for": (OSError,),
+    "retry_backoff": True,
+    "max_retries": 5,
+    "time_limit": 60,
+    "soft_time_limit": 50,
+}
+
 
 def make_message(
     name: str, context: dict[str, Any], *, to: Sequence[str], language: str = "en"

@@ -8,7 +8,7 @@ from celery import shared_task
 from django.conf import settings
 
 from .audit import check_and_alert
-from .emails import make_message
+from .emails import EMAIL_TASK, make_message
 from .models import PrivacyRequest
 
 logger = logging.getLogger(__name__)
@@ -28,14 +28,7 @@ def verify_audit_chain() -> int:
 REQUESTER_EMAILS = frozenset({"request-honoured"})
 
 
-@shared_task(
-    acks_late=True,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    max_retries=5,
-    time_limit=60,
-    soft_time_limit=50,
-)
+@shared_task(**EMAIL_TASK)
 def send_requester_email(privacy_request_id: int, name: str) -> None:
     """Email the requester about their case, in their language."""
     if name not in REQUESTER_EMAILS:

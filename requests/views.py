@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django_ratelimit.core import is_ratelimited
 
 from identity.evidence import CheckedFile
-from identity.forms import CodeForm, SignInForm
+from identity.forms import CODE_FAILED, CodeForm, SignInForm
 from identity.models import Evidence
 from identity.services import ChallengeFailed, attach_evidence, check_sign_in, keep_upload
 from identity.tasks import send_sign_in_code
@@ -183,12 +183,7 @@ def status_code(request: HttpRequest) -> HttpResponse:
                     raise ChallengeFailed
                 email = check_sign_in(pending, form.cleaned_data["code"])
             except ChallengeFailed:
-                form.add_error(
-                    "code",
-                    _(
-                        "That code is not right, has been used, or has expired. Check the latest email, or ask for a new code."
-                    ),
-                )
+                form.add_error("code", CODE_FAILED)
             else:
                 request.session.cycle_key()  # a new session id once signed in
                 request.session[SESSION_STATUS_EMAIL] = email
