@@ -14,13 +14,14 @@ from identity.forms import CODE_FAILED, CodeForm, SignInForm
 from identity.models import Evidence
 from identity.services import ChallengeFailed, attach_evidence, check_sign_in, keep_upload
 from identity.tasks import send_sign_in_code
+from identity.tiers import Tier
 
 from .explain import explain
 from .forms import PrivacyRequestForm, ReplyForm
 from .lifecycle import Status
 from .models import Kind, PrivacyRequest
 from .selectors import cases_of, deadlines_of, public_timeline
-from .services import TransitionError, reply, submit
+from .services import TransitionError, reply, submit, verification_tier
 
 # What each right means, in plain words (the order of the home page).
 RIGHT_DESCRIPTIONS = {
@@ -81,14 +82,12 @@ def new_request(request: HttpRequest, kind: str) -> HttpResponse:
         valid = form.is_valid()
         checked = form.cleaned_data.get("permission") if "permission" not in form.errors else None
         if checked is not None and not (valid and form.is_spam):
-            # Keep a good file even if another field failed, so the requester need not send it again.
             evidence_kind = (
                 "parent_authority"
                 if form.cleaned_data.get("relationship") == "parent"
                 else "agent_permission"
             )
-            kept = keep_upload(checked, kind=evidence_kind, replacing=kept)
-            request.session[SESSION_UPLOAD] = kept.pk
+            kept = _keep(request, checked, kind=evidence_kind, key=SESSION_UPLOAD, replacing=kept)
             form.kept_file = kept.name
         if valid:
             if form.is_spam:
@@ -119,7 +118,9 @@ def submitted(request: HttpRequest) -> HttpResponse:
     context: dict[str, object] = {"privacy_request": privacy_request}
     if privacy_request is not None:
         context["due_sentence"] = explain(deadlines_of(privacy_request))
-        context["honoured"] = privacy_request.status == Status.COMPLETED
+        context["honoured"] = (
+            privacy_request.status == Status.COMPLETED and verification_tier(privacy_request) is Tier.NONE
+        )
         if privacy_request.status != Status.NEW and not context["honoured"]:
             return redirect("verified")
         context["code_form"] = CodeForm()
