@@ -261,3 +261,18 @@ def test_a_russian_requester_gets_russian_email_and_pages(client: Client, submit
     assert "Здравствуйте, Иван Петров!" in message.body
     page = client.get("/requests/submitted/").content.decode()
     assert "Запрос получен" in page and "Срок — " in page
+
+
+def test_a_case_completed_later_is_not_called_an_honoured_opt_out(
+    client: Client, submit_form: Any, dpo: Any
+) -> None:
+    from requests import services
+
+    submit_form("rectification", rectification_current="a", rectification_wanted="b")
+    code, _ = code_and_link(mail.outbox[0])
+    client.post("/verify/", {"code": code})
+    case = PrivacyRequest.objects.get()
+    services.assign(case, to=dpo, by=dpo)
+    services.complete(case, by=dpo, outcome="fulfilled")
+    response = client.get("/requests/submitted/")
+    assert response.status_code == 302 and response["Location"] == "/verify/done/"
