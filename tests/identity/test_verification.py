@@ -276,3 +276,11 @@ def test_a_case_completed_later_is_not_called_an_honoured_opt_out(
     services.complete(case, by=dpo, outcome="fulfilled")
     response = client.get("/requests/submitted/")
     assert response.status_code == 302 and response["Location"] == "/verify/done/"
+
+
+def test_a_processor_request_tells_the_requester_it_goes_to_the_customer(
+    client: Client, submit_form: Any
+) -> None:
+    submit_form("erasure", about_customer_data="on", customer_name="Acme Ltd")
+    page = client.get("/requests/submitted/").content.decode()
+    assert "we pass your request to Acme Ltd, who decides on it" in page

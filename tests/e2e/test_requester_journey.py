@@ -1,0 +1,114 @@
+"""A data subject's journey in a real browser, in English and in Russian (screenshots in test-artifacts/)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.core import mail
+
+from requests.lifecycle import Status
+from requests.models import Message, PrivacyRequest
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PDF = b"%PDF-1.4\n1 0 obj << >> endobj\n%%EOF\n"
+
+
+def last_code() -> str:
+    found = re.search(r"^\s+(\d{6})$", str(mail.outbox[-1].body), re.MULTILINE)
+    assert found, mail.outbox[-1].body
+    return found.group(1)
+
+
+def test_an_access_request_from_home_page_to_status_page(page: Any) -> None:
+    page.goto("/")
+    page.shot("home")
+    page.get_by_role("link", name="Access my data").click()
+    page.get_by_label("Your full name", exact=True).fill("Ada Lovelace")
+    page.get_by_label("Your email address").fill("ada@example.org")
+    page.get_by_label("Country where the person lives").select_option("GB")
+    page.get_by_label("A phone number we may have for you").fill("+44 20 7946 0000")
+    page.get_by_label("An account name, customer number or recent order number").fill("ORDER-1234")
+    page.shot("form-filled")
+    page.get_by_role("button", name="Send request").click()
+    page.get_by_role("heading", name="Request received").wait_for()
+    case = PrivacyRequest.objects.get()
+    assert case.reference in page.content()
+    page.shot("submitted")
+    page.get_by_label("6-digit code from the email").fill(last_code())
+    page.get_by_role("button", name="Confirm").click()
+    page.get_by_role("heading", name="Email confirmed").wait_for()
+    page.shot("verified")
+    assert PrivacyRequest.objects.get().status == Status.VERIFYING
+
+    page.get_by_role("link", name="Follow your request").click()
+    page.get_by_label("The email address you used for your request").fill("ada@example.org")
+    page.get_by_role("button", name="Send me a code").click()
+    page.get_by_label("6-digit code from the email").fill(last_code())
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Your requests").wait_for()
+    page.shot("status-list")
+    page.get_by_role("link", name=case.reference).click()
+    assert "Checking identity" in page.content() and "UK GDPR" in page.content()
+    page.shot("status-case")
+
+
+def test_a_russian_requester_corrects_data_and_answers_with_a_file(
+    page: Any, dpo: Any, tmp_path: Any
+) -> None:
+    from requests import services
+
+    page.goto("/")
+    page.get_by_role("button", name="Русский").click()
+    page.get_by_role("heading", name="Ваши права на защиту данных").wait_for()
+    page.get_by_role("link", name="Исправить мои данные").click()
+    page.get_by_label("Ваше полное имя", exact=True).fill("Иван Петров")
+    page.get_by_label("Ваш адрес электронной почты").fill("ivan@example.ru")
+    page.get_by_label("Страна проживания").select_option("RU")
+    page.get_by_label("Что неверно?").fill("Адрес: ул. Ленина, 1")
+    page.get_by_label("Как должно быть?").fill("Адрес: ул. Пушкина, 10")
+    page.get_by_role("button", name="Отправить запрос").click()
+    page.get_by_role("heading", name="Запрос получен").wait_for()
+    assert mail.outbox[-1].subject.endswith(PrivacyRequest.objects.get().reference)
+    page.get_by_label("Шестизначный код из письма").fill(last_code())
+    page.get_by_role("button", name="Подтвердить").click()
+    page.get_by_role("heading", name="Адрес электронной почты подтверждён").wait_for()
+    page.shot("ru-verified")
+
+    case = PrivacyRequest.objects.get()
+    services.pause(case, by=dpo, reason="Уточните, пожалуйста, адрес")
+    Message.objects.create(
+        request=case, author_kind="staff", author=dpo, body="Пришлите, пожалуйста, счёт с новым адресом."
+    )
+
+    page.goto("/status/")
+    page.get_by_label("Адрес электронной почты, указанный в запросе").fill("ivan@example.ru")
+    page.get_by_role("button", name="Прислать код").click()
+    page.get_by_label("Шестизначный код из письма").fill(last_code())
+    page.get_by_role("button", name="Войти").click()
+    page.get_by_role("link", name=case.reference).click()
+    page.get_by_text("Мы ждём вашего ответа").wait_for()
+    page.shot("ru-waiting")
+    bill = tmp_path / "счёт.pdf"
+    bill.write_bytes(PDF)
+    page.get_by_label("Ваше сообщение").fill("Счёт во вложении.")
+    page.get_by_label("Приложить файл (необязательно)").set_input_files(str(bill))
+    page.get_by_role("button", name="Отправить сообщение").click()
+    page.get_by_text("Счёт во вложении.").wait_for()
+    page.shot("ru-replied")
+    case.refresh_from_db()
+    assert case.status == Status.OPEN and Message.objects.filter(author_kind="requester").count() == 1
+
+
+def test_an_opt_out_is_honoured_at_once(page: Any) -> None:
+    page.goto("/requests/new/opt_out/")
+    page.get_by_label("Your full name", exact=True).fill("Sam Carter")
+    page.get_by_label("Your email address").fill("sam@example.com")
+    page.get_by_label("Country where the person lives").select_option("US")
+    page.get_by_label("State or province").select_option("US-CA")
+    page.get_by_role("button", name="Send request").click()
+    page.get_by_role("heading", name="Opt-out request honoured").wait_for()
+    page.shot("opt-out-honoured")
+    assert PrivacyRequest.objects.get().status == Status.COMPLETED
