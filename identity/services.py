@@ -19,7 +19,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 
 from requests import services as case_services
 from requests.audit import record_event
-from requests.emails import make_message
+from requests.emails import make_message, record_sent
 from requests.models import ActorKind, PrivacyRequest
 
 from . import evidence
@@ -66,12 +66,13 @@ def issue_verification(
     return IssuedChallenge(challenge, code, token)
 
 
-def send_verification(privacy_request: PrivacyRequest, *, base_url: str) -> None:
+def send_verification(privacy_request: PrivacyRequest, *, base_url: str, reminder: bool = False) -> None:
     """Issue a challenge and email it to the requester in their language."""
     issued = issue_verification(privacy_request)
     make_message(
         "verify-email",
         {
+            "reminder": reminder,
             "privacy_request": privacy_request,
             "code": issued.code,
             "link": f"{base_url.rstrip('/')}/verify/{issued.token}/",
@@ -80,6 +81,7 @@ def send_verification(privacy_request: PrivacyRequest, *, base_url: str) -> None
         to=[privacy_request.requester_email],
         language=privacy_request.language,
     ).send()
+    record_sent(privacy_request, "verify-email", "requester")
 
 
 class ChallengeFailed(Exception):
@@ -194,6 +196,7 @@ def send_sign_in_code(privacy_request: PrivacyRequest) -> None:
         to=[privacy_request.requester_email],
         language=privacy_request.language,
     ).send()
+    record_sent(privacy_request, "sign-in", "requester")
 
 
 def check_sign_in(privacy_request: PrivacyRequest, code: str) -> str:
@@ -219,6 +222,7 @@ def send_subject_confirmation(privacy_request: PrivacyRequest, *, base_url: str)
         to=[privacy_request.subject_email],
         language=privacy_request.language,
     ).send()
+    record_sent(privacy_request, "subject-confirm", "subject")
 
 
 def subject_challenge(token: str) -> EmailChallenge:

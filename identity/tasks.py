@@ -10,12 +10,12 @@ from . import services
 
 
 @shared_task(**EMAIL_TASK)
-def send_verification_email(privacy_request_id: int) -> None:
+def send_verification_email(privacy_request_id: int, reminder: bool = False) -> None:
     """Create a code and link for the case and email them; the secrets never cross the broker."""
     privacy_request = PrivacyRequest.objects.get(pk=privacy_request_id)
     if privacy_request.status != "new":
         return  # confirmed meanwhile (another tab, the link): nothing to send
-    services.send_verification(privacy_request, base_url=settings.PORTAL_BASE_URL)
+    services.send_verification(privacy_request, base_url=settings.PORTAL_BASE_URL, reminder=reminder)
 
 
 @shared_task(**EMAIL_TASK)

@@ -236,10 +236,39 @@ CELERY_TASK_SOFT_TIME_LIMIT = 9 * 60
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
-    "nightly-audit-chain-check": {
-        "task": "requests.tasks.verify_audit_chain",
-        "schedule": 24 * 60 * 60,
+    "every-10-min-verification-sweep": {
+        "task": "requests.tasks.sweep",
+        "schedule": 600,
+        "args": ["verification"],
     },
+    "every-10-min-acknowledgement-sweep": {
+        "task": "requests.tasks.sweep",
+        "schedule": 600,
+        "args": ["acknowledgements"],
+    },
+    "every-hour-due-reminder-sweep": {
+        "task": "requests.tasks.sweep",
+        "schedule": 3600,
+        "args": ["due_reminders"],
+    },
+    "every-hour-extension-window-sweep": {
+        "task": "requests.tasks.sweep",
+        "schedule": 3600,
+        "args": ["extension_window"],
+    },
+    "every-hour-overdue-sweep": {"task": "requests.tasks.sweep", "schedule": 3600, "args": ["overdue"]},
+    "every-hour-fee-lapse-sweep": {"task": "requests.tasks.sweep", "schedule": 3600, "args": ["fee_lapses"]},
+    "every-6-hours-evidence-purge": {
+        "task": "requests.tasks.sweep",
+        "schedule": 6 * 3600,
+        "args": ["evidence_purge"],
+    },
+    "every-6-hours-retention-sweep": {
+        "task": "requests.tasks.sweep",
+        "schedule": 6 * 3600,
+        "args": ["retention"],
+    },
+    "nightly-audit-chain-check": {"task": "requests.tasks.verify_audit_chain", "schedule": 24 * 60 * 60},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
@@ -271,5 +300,10 @@ PRIVACY_POLICY_PAUSABLE = env.bool("PRIVACY_POLICY_PAUSABLE", default=True)
 # The EU Member State whose public holidays move an EU GDPR due date (empty: weekends only).
 PRIVACY_EU_HOLIDAY_COUNTRY = env("PRIVACY_EU_HOLIDAY_COUNTRY", default="")
 PRIVACY_VERIFICATION_TIERS = env.json("PRIVACY_VERIFICATION_TIERS", default={})
+# Sweeps: unverified requests expire, quoted fees lapse, evidence is purged, closed cases are anonymised.
+PRIVACY_VERIFY_EXPIRE_DAYS = env.int("PRIVACY_VERIFY_EXPIRE_DAYS", default=14)
+PRIVACY_FEE_LAPSE_DAYS = env.int("PRIVACY_FEE_LAPSE_DAYS", default=30)
+PRIVACY_EVIDENCE_DAYS = env.int("PRIVACY_EVIDENCE_DAYS", default=30)
+PRIVACY_RETENTION_MONTHS = env.int("PRIVACY_RETENTION_MONTHS", default=24)
 # Ask the person an authorised agent acts for to confirm directly by email (CCPA §7063 allows requiring it).
 PRIVACY_CONFIRM_AGENTS_WITH_SUBJECT = env.bool("PRIVACY_CONFIRM_AGENTS_WITH_SUBJECT", default=True)

@@ -51,3 +51,13 @@ def dpo_addresses() -> list[str]:
 
     users = get_user_model().objects.filter(is_active=True, is_superuser=True).exclude(email="")
     return sorted({settings.PRIVACY_DPO_EMAIL, *users.values_list("email", flat=True)} - {""})
+
+
+def record_sent(privacy_request: Any, template: str, to: str) -> None:
+    """Every email is an event on its case: the template and the kind of recipient, never the address."""
+    from django.db import transaction
+
+    from .audit import record_event
+
+    with transaction.atomic():
+        record_event(privacy_request, "email_sent", data={"template": template, "to": to})

@@ -156,6 +156,7 @@ class PrivacyRequest(models.Model):
     outcome_note = models.TextField(_("note"), blank=True)
     forwarded_to = models.CharField(_("forwarded to"), max_length=200, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("privacy request")
@@ -170,6 +171,11 @@ class PrivacyRequest(models.Model):
             models.Index(fields=["governing_regime", "due_at"], condition=_OPEN, name="pr_open_regime_due"),
             models.Index(fields=["received_at"], name="pr_received"),
             models.Index(fields=["kind", "closed_at"], name="pr_kind_closed"),
+            # Sweeps: extended cases by their extended date; unverified cases by age.
+            models.Index(
+                fields=["extended_due_at"], condition=_OPEN & Q(extended=True), name="pr_open_ext_due"
+            ),
+            models.Index(fields=["received_at"], condition=Q(status="new"), name="pr_new_received"),
         ]
 
     def __str__(self) -> str:
@@ -240,3 +246,34 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"message {self.pk} on case {self.request_id}"
+
+
+class Notice(models.Model):
+    """One reminder or notice claimed for one case: the unique (request, kind) row is the claim.
+
+    A sweep inserts the row before it sends, so a doubled beat, a re-run or a concurrent worker finds it
+    taken and sends nothing twice (DESIGN §7). Once-a-day notices put the day in `kind`.
+    """
+
+    request = models.ForeignKey(PrivacyRequest, on_delete=models.CASCADE, related_name="notices")
+    kind = models.CharField(max_length=40)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent = models.BooleanField(
+        default=True
+    )  # False: claimed only to mark a reminder superseded after an outage
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["request", "kind"], name="notice_once_per_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for case {self.request_id}"
+
+
+class SweepClaim(models.Model):
+    """A once-per-period job that is not about one case (e.g. the daily overdue list to the DPOs)."""
+
+    name = models.CharField(max_length=60, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.name

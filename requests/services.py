@@ -444,7 +444,7 @@ def complete(
 
 @transaction.atomic
 def deny(
-    privacy_request: PrivacyRequest, *, by: AbstractBaseUser, reason: str, explanation: str
+    privacy_request: PrivacyRequest, *, by: AbstractBaseUser | None, reason: str, explanation: str
 ) -> PrivacyRequest:
     """Refuse the request with a reason; the letter tells the requester they may complain."""
     if reason not in DenialReason.values:

@@ -1,0 +1,255 @@
+"""Idempotent sweeps run by Celery beat (DESIGN §7).
+
+Deadlines live on the rows; each sweep selects what is due with an index-backed query, claims each item
+with a unique `Notice` row (or a conditional UPDATE through a service) and only then enqueues the email.
+A doubled beat, a re-run or a concurrent worker finds the claim taken and sends nothing twice; a sweep
+after downtime sees everything still due and catches up once. Cost grows with the due items, not the table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from identity.models import Evidence
+
+from . import services
+from .lifecycle import OPEN_STATUSES, Status
+from .models import DenialReason, Message, Notice, PrivacyRequest, SweepClaim
+from .selectors import local_date
+
+REMINDER_DAYS = (14, 7, 2, 1)  # before the effective due date
+VERIFY_REMINDER_AFTER = timedelta(hours=24)
+EXTENSION_WARNING_DAYS = 3
+WORKING = [s.value for s in OPEN_STATUSES - {Status.NEW}]
+SELF_SERVICE = ["web", "api"]
+
+
+def claim(privacy_request_id: int, kind: str, *, sent: bool = True) -> bool:
+    """Take the (case, kind) notice; False if someone already has."""
+    try:
+        with transaction.atomic():
+            Notice.objects.create(request_id=privacy_request_id, kind=kind, sent=sent)
+    except IntegrityError:
+        return False
+    return True
+
+
+def claim_once(name: str) -> bool:
+    try:
+        with transaction.atomic():
+            SweepClaim.objects.create(name=name)
+    except IntegrityError:
+        return False
+    return True
+
+
+def _enqueue(task: object, *args: object) -> None:
+    transaction.on_commit(lambda: task.delay(*args))  # type: ignore[attr-defined]
+
+
+def _today(now: datetime | None) -> date:
+    return local_date(now or timezone.now())
+
+
+def effective_due_by(day: date) -> QuerySet[PrivacyRequest]:
+    """Open, verified cases whose effective due date is on or before `day` (two index-backed branches)."""
+    return PrivacyRequest.objects.filter(status__in=WORKING).filter(
+        Q(extended=False, due_at__lte=day) | Q(extended=True, extended_due_at__lte=day)
+    )
+
+
+def verification(now: datetime | None = None) -> int:
+    """Remind requesters who have not confirmed their email after 24 h; expire the request after N days."""
+    from identity.tasks import send_verification_email
+
+    from .tasks import send_requester_email
+
+    now = now or timezone.now()
+    done = 0
+    expire_before = now - timedelta(days=settings.PRIVACY_VERIFY_EXPIRE_DAYS)
+    # Only requests the requester sent themselves wait for their email; staff-logged letters do not.
+    unconfirmed = PrivacyRequest.objects.filter(status=Status.NEW, channel__in=SELF_SERVICE)
+    for privacy_request in unconfirmed.filter(received_at__lte=expire_before):
+        try:
+            services.expire(privacy_request)
+        except services.TransitionError:
+            continue  # confirmed or expired by someone else meanwhile
+        _enqueue(send_requester_email, privacy_request.pk, "request-expired")
+        done += 1
+    remind_before = now - VERIFY_REMINDER_AFTER
+    due = unconfirmed.filter(received_at__lte=remind_before).values_list("pk", flat=True)
+    for pk in due:
+        if claim(pk, "verify_reminder"):
+            _enqueue(send_verification_email, pk, True)
+            done += 1
+    return done
+
+
+def acknowledgements(now: datetime | None = None) -> int:
+    """Acknowledge receipt where a regime requires it (CCPA) for cases staff logged from a letter or call.
+
+    Web submissions are acknowledged by the verification email at once.
+    """
+    from .tasks import send_requester_email
+
+    pending = PrivacyRequest.objects.filter(
+        status__in=[s.value for s in OPEN_STATUSES], acknowledge_by__isnull=False
+    ).exclude(channel="web")
+    done = 0
+    for pk in pending.exclude(notices__kind="acknowledged").values_list("pk", flat=True):
+        if claim(pk, "acknowledged"):
+            _enqueue(send_requester_email, pk, "request-acknowledged")
+            done += 1
+    return done
+
+
+def due_reminders(now: datetime | None = None) -> int:
+    """Remind the assignee (or the DPOs) 14, 7, 2 and 1 days before the effective due date.
+
+    After an outage only the nearest missed reminder is sent; the earlier ones are marked superseded.
+    """
+    from .tasks import send_staff_notice
+
+    today = _today(now)
+    done = 0
+    for privacy_request in effective_due_by(today + timedelta(days=max(REMINDER_DAYS))).only(
+        "pk", "due_at", "extended_due_at", "extended"
+    ):
+        days_left = (privacy_request.effective_due - today).days
+        if days_left < min(REMINDER_DAYS):
+            continue  # overdue or due today: the overdue sweep speaks now
+        crossed = [d for d in REMINDER_DAYS if d >= days_left]
+        nearest = min(crossed)
+        for days in crossed:
+            if days != nearest:
+                claim(privacy_request.pk, f"due_{days}", sent=False)
+        if claim(privacy_request.pk, f"due_{nearest}"):
+            _enqueue(send_staff_notice, privacy_request.pk, f"due_{nearest}")
+            done += 1
+    return done
+
+
+def extension_window(now: datetime | None = None) -> int:
+    """Warn the DPOs when an extension would have to be sent within 3 days (only before the due date)."""
+    from .tasks import send_staff_notice
+
+    today = _today(now)
+    candidates = PrivacyRequest.objects.filter(
+        status__in=WORKING,
+        extended=False,
+        due_at__gte=today,
+        due_at__lte=today + timedelta(days=EXTENSION_WARNING_DAYS),
+    )
+    done = 0
+    for privacy_request in candidates:
+        if privacy_request.extended_due_at <= privacy_request.due_at:
+            continue  # a governing law allows no extension: nothing to warn about
+        if claim(privacy_request.pk, "extension_window"):
+            _enqueue(send_staff_notice, privacy_request.pk, "extension_window")
+            done += 1
+    return done
+
+
+def overdue(now: datetime | None = None) -> int:
+    """Once a day while anything is overdue: one email to the DPOs listing every overdue case."""
+    from .tasks import send_overdue_digest
+
+    today = _today(now)
+    ids = list(
+        effective_due_by(today - timedelta(days=1)).order_by("due_at", "pk").values_list("pk", flat=True)
+    )
+    if ids and claim_once(f"overdue:{today.isoformat()}"):
+        _enqueue(send_overdue_digest, today.isoformat())
+        return len(ids)
+    return 0
+
+
+def fee_lapses(now: datetime | None = None) -> int:
+    """Close cases whose quoted fee went unanswered for PRIVACY_FEE_LAPSE_DAYS, with a letter."""
+    from .tasks import send_requester_email
+
+    now = now or timezone.now()
+    lapsed = PrivacyRequest.objects.filter(
+        status=Status.FEE_PENDING, fee_quoted_at__lte=now - timedelta(days=settings.PRIVACY_FEE_LAPSE_DAYS)
+    )
+    done = 0
+    for privacy_request in lapsed:
+        try:
+            services.deny(
+                privacy_request,
+                by=None,
+                reason=DenialReason.FEE_DECLINED,
+                explanation="The quoted fee was not accepted within the time allowed.",
+            )
+        except services.TransitionError:
+            continue
+        _enqueue(send_requester_email, privacy_request.pk, "fee-lapsed")
+        done += 1
+    return done
+
+
+def evidence_purge(now: datetime | None = None) -> int:
+    """Delete evidence N days after the identity decision (or the close), and files never attached to a case."""
+    from identity import evidence as evidence_files
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.PRIVACY_EVIDENCE_DAYS)
+    decided = Evidence.objects.filter(purged_at__isnull=True, request__isnull=False).filter(
+        Q(request__identity_verified_at__lte=cutoff) | Q(request__closed_at__lte=cutoff)
+    )
+    done = 0
+    for item in decided:
+        if Evidence.objects.filter(pk=item.pk, purged_at__isnull=True).update(purged_at=now):
+            evidence_files.remove(item.stored_name)
+            done += 1
+    # Files kept for a form that was never completed.
+    for item in Evidence.objects.filter(request__isnull=True, uploaded_at__lte=now - timedelta(days=1)):
+        evidence_files.remove(item.stored_name)
+        item.delete()
+        done += 1
+    return done
+
+
+ANONYMISED = "(anonymised)"
+
+
+def retention(now: datetime | None = None) -> int:
+    """Anonymise cases closed more than PRIVACY_RETENTION_MONTHS ago; statistics and the event chain stay."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=round(settings.PRIVACY_RETENTION_MONTHS * 30.44))
+    done = 0
+    for pk in _closed_before(cutoff):
+        with transaction.atomic():
+            updated = PrivacyRequest.objects.filter(pk=pk, anonymised_at__isnull=True).update(
+                requester_name=ANONYMISED, requester_email="anonymised@invalid", subject_name="", subject_email="",
+                details="", rectification_current="", rectification_wanted="", objection_grounds="",
+                data_points={}, declaration_name="", customer_name="", outcome_note="", extension_reason="",
+                anonymised_at=now,
+            )  # fmt: skip
+            if not updated:
+                continue
+            Message.objects.filter(request_id=pk).update(body=ANONYMISED, attachment=None)
+            _purge_case_files(pk, now)
+            done += 1
+    return done
+
+
+def _closed_before(cutoff: datetime) -> Iterable[int]:
+    closed = [s.value for s in Status if s not in OPEN_STATUSES]
+    return PrivacyRequest.objects.filter(
+        status__in=closed, closed_at__lte=cutoff, anonymised_at__isnull=True
+    ).values_list("pk", flat=True)
+
+
+def _purge_case_files(pk: int, now: datetime) -> None:
+    from identity import evidence as evidence_files
+
+    for item in Evidence.objects.filter(request_id=pk, purged_at__isnull=True):
+        evidence_files.remove(item.stored_name)
+        Evidence.objects.filter(pk=item.pk).update(purged_at=now, name=ANONYMISED)
