@@ -60,6 +60,50 @@ def test_nightly_check_is_silent_when_the_chain_is_intact() -> None:
     assert mail.outbox == []
 
 
+def start_worker(tmp_path: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], Any]:
+    log = (tmp_path / "worker.log").open("w")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "privacyportal", "worker", "-l", "info", "-Q", "default",
+         "--pool", "solo", "--without-gossip", "--without-mingle", "-n", f"test-{uuid.uuid4().hex[:8]}@%h"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    return worker, log
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_embedded_filesystem_broker_carries_a_task_to_a_worker(tmp_path: Path) -> None:
+    """What `make run` relies on with no servers: kombu's filesystem:// broker under VAR_DIR."""
+    case = broken_case()
+    mail_dir = tmp_path / "mail"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "privacyportal.test_settings",
+        "DATABASE_URL": test_database_url(),
+        "EMAIL_URL": f"filemail://{mail_dir}",
+        "REDIS_URL": "",
+        "VAR_DIR": str(tmp_path / "var"),
+    }
+    worker, log = start_worker(tmp_path, env)
+    try:
+        subprocess.run(
+            [sys.executable, "-c", "import django; django.setup(); "
+             "from requests.tasks import verify_audit_chain; verify_audit_chain.delay()"],
+            cwd=ROOT, env=env, check=True, timeout=60,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (mail_dir.exists() and any(mail_dir.iterdir())):
+            assert worker.poll() is None, (tmp_path / "worker.log").read_text()
+            time.sleep(0.5)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+        log.close()
+    assert "filesystem://" in (tmp_path / "worker.log").read_text()  # the worker's banner names its broker
+    files = list(mail_dir.iterdir()) if mail_dir.exists() else []
+    assert len(files) == 1, (tmp_path / "worker.log").read_text()
+    assert case.reference in files[0].read_text()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_consumes_the_broker_and_runs_the_check(tmp_path: Path) -> None:
     case = broken_case()
@@ -73,12 +117,7 @@ def test_a_real_worker_consumes_the_broker_and_runs_the_check(tmp_path: Path) ->
         "DATABASE_URL": test_database_url(),
         "EMAIL_URL": f"filemail://{mail_dir}",
     }
-    log = (tmp_path / "worker.log").open("w")
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "privacyportal", "worker", "-l", "info", "-Q", "default",
-         "--pool", "solo", "--without-gossip", "--without-mingle", "-n", f"test-{uuid.uuid4().hex[:8]}@%h"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    worker, log = start_worker(tmp_path, env)
     try:
         verify_audit_chain.delay()
         deadline = time.monotonic() + 60
