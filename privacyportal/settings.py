@@ -268,6 +268,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 6 * 3600,
         "args": ["retention"],
     },
+    "every-hour-staff-digest-sweep": {
+        "task": "requests.tasks.sweep",
+        "schedule": 3600,
+        "args": ["staff_digests"],
+    },
     "nightly-audit-chain-check": {"task": "requests.tasks.verify_audit_chain", "schedule": 24 * 60 * 60},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

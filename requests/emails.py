@@ -45,12 +45,16 @@ def make_message(
     return message
 
 
-def dpo_addresses() -> list[str]:
-    """Who hears about problems with the whole system: the DPO mailbox and every active superuser."""
+def dpo_users() -> Any:
+    """The DPOs: active superusers with an email address (the DPO group arrives with the staff roles)."""
     from django.contrib.auth import get_user_model
 
-    users = get_user_model().objects.filter(is_active=True, is_superuser=True).exclude(email="")
-    return sorted({settings.PRIVACY_DPO_EMAIL, *users.values_list("email", flat=True)} - {""})
+    return get_user_model().objects.filter(is_active=True, is_superuser=True).exclude(email="")
+
+
+def dpo_addresses() -> list[str]:
+    """Who hears about problems with the whole system: the DPO mailbox and every DPO."""
+    return sorted({settings.PRIVACY_DPO_EMAIL, *dpo_users().values_list("email", flat=True)} - {""})
 
 
 def record_sent(privacy_request: Any, template: str, to: str) -> None:

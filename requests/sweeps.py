@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -20,7 +21,7 @@ from identity.models import Evidence
 
 from . import services
 from .lifecycle import OPEN_STATUSES, Status
-from .models import DenialReason, Message, Notice, PrivacyRequest, SweepClaim
+from .models import DenialReason, Message, Notice, PrivacyRequest, StaffPreference, SweepClaim
 from .selectors import local_date
 
 REMINDER_DAYS = (14, 7, 2, 1)  # before the effective due date
@@ -253,3 +254,35 @@ def _purge_case_files(pk: int, now: datetime) -> None:
     for item in Evidence.objects.filter(request_id=pk, purged_at__isnull=True):
         evidence_files.remove(item.stored_name)
         Evidence.objects.filter(pk=item.pk).update(purged_at=now, name=ANONYMISED)
+
+
+DIGEST_KINDS = ("due_14", "due_7", "due_2", "due_1", "extension_window")
+
+
+def digest_notices(user: Any, *, since: datetime, until: datetime) -> list[Notice]:
+    """Reminders claimed in [since, until) for this person's cases (and the unassigned ones, for a DPO)."""
+    mine = Q(request__assignee=user)
+    if user.is_superuser:
+        mine |= Q(request__assignee__isnull=True)
+    return list(
+        Notice.objects.filter(
+            mine, kind__in=DIGEST_KINDS, sent=True, created_at__gte=since, created_at__lt=until
+        )
+        .select_related("request")
+        .order_by("request__due_at", "request_id", "kind")
+    )
+
+
+def staff_digests(now: datetime | None = None) -> int:
+    """Once a day, each member of staff who chose the digest gets one email listing their reminders."""
+    from .tasks import send_staff_digest
+
+    today = _today(now)
+    done = 0
+    for pref in StaffPreference.objects.filter(daily_digest=True, user__is_active=True).exclude(
+        user__email=""
+    ):
+        if claim_once(f"digest:{pref.user_id}:{today.isoformat()}"):
+            _enqueue(send_staff_digest, pref.user_id, today.isoformat())
+            done += 1
+    return done

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from celery import shared_task
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.utils import translation
 
 from . import sweeps
 from .audit import check_and_alert
-from .emails import EMAIL_TASK, dpo_addresses, make_message, record_sent
+from .emails import EMAIL_TASK, dpo_addresses, dpo_users, make_message, record_sent
 from .explain import explain
-from .models import PrivacyRequest
+from .models import PrivacyRequest, StaffPreference
 from .selectors import deadlines_of
 
 logger = logging.getLogger(__name__)
@@ -33,7 +36,7 @@ REQUESTER_EMAILS = frozenset({"request-honoured", "request-expired", "request-ac
 STAFF_NOTICES = frozenset({"due_14", "due_7", "due_2", "due_1", "extension_window"})
 SWEEPS = frozenset(
     {"verification", "acknowledgements", "due_reminders", "extension_window", "overdue", "fee_lapses",
-     "evidence_purge", "retention"}
+     "evidence_purge", "retention", "staff_digests"}
 )  # fmt: skip
 
 
@@ -62,12 +65,25 @@ def send_requester_email(privacy_request_id: int, name: str) -> None:
     record_sent(privacy_request, name, "requester")
 
 
-def _staff_recipients(privacy_request: PrivacyRequest) -> tuple[list[str], str]:
-    """The assignee, or the DPOs while nobody is assigned; with the language to write in."""
+def _staff_recipients(privacy_request: PrivacyRequest) -> list[tuple[str, str]]:
+    """(address, language) of whoever answers for the case: the assignee, or the DPOs while unassigned.
+
+    Staff who chose the daily digest are left out: the digest sweep lists the claimed notice for them.
+    """
     assignee = privacy_request.assignee
     if assignee is not None and assignee.is_active and assignee.email:
-        return [assignee.email], "en"
-    return dpo_addresses(), "en"
+        users = [assignee]
+        addresses = []
+    else:
+        users = list(dpo_users())
+        addresses = [a for a in dpo_addresses() if a not in {u.email for u in users}]
+    prefs = {p.user_id: p for p in StaffPreference.objects.filter(user__in=users)}
+    recipients = [(address, "en") for address in addresses]
+    for user in users:
+        pref = prefs.get(user.pk)
+        if pref is None or not pref.daily_digest:
+            recipients.append((user.email, pref.language if pref else "en"))
+    return recipients
 
 
 @shared_task(**EMAIL_TASK)
@@ -78,7 +94,6 @@ def send_staff_notice(privacy_request_id: int, kind: str) -> None:
     privacy_request = PrivacyRequest.objects.select_related("assignee").get(pk=privacy_request_id)
     if not privacy_request.is_open:
         return  # closed meanwhile: nothing to remind anyone of
-    to, language = _staff_recipients(privacy_request)
     days = int(kind.split("_")[1]) if kind.startswith("due_") else None
     template = "staff-due-reminder" if days else "staff-extension-window"
     context = {
@@ -87,8 +102,42 @@ def send_staff_notice(privacy_request_id: int, kind: str) -> None:
         "due_sentence": explain(deadlines_of(privacy_request)),
         "case_url": f"{settings.PORTAL_BASE_URL.rstrip('/')}/admin/requests/privacyrequest/{privacy_request.pk}/change/",
     }
-    make_message(template, context, to=to, language=language).send()
-    record_sent(privacy_request, template, "staff")
+    recipients = _staff_recipients(privacy_request)
+    for address, language in recipients:
+        context["due_sentence"] = _in(language, lambda: explain(deadlines_of(privacy_request)))
+        make_message(template, context, to=[address], language=language).send()
+    if recipients:
+        record_sent(privacy_request, template, "staff")
+
+
+def _in(language: str, make: Any) -> Any:
+    with translation.override(language):
+        return make()
+
+
+@shared_task(**EMAIL_TASK)
+def send_staff_digest(user_id: int, day: str) -> None:
+    """One member of staff's daily list of the reminders claimed for their cases in the last day."""
+    user = get_user_model().objects.get(pk=user_id)
+    pref = StaffPreference.objects.get(user=user)
+    until = datetime.combine(date.fromisoformat(day), datetime.min.time(), tzinfo=UTC)
+    notices = sweeps.digest_notices(user, since=until - timedelta(days=1), until=until)
+    if not notices:
+        return
+    with translation.override(pref.language):
+        rows = [
+            {"notice": n, "case": n.request, "due_sentence": explain(deadlines_of(n.request))}
+            for n in notices
+        ]
+    base = settings.PORTAL_BASE_URL.rstrip("/")
+    make_message(
+        "staff-digest",
+        {"rows": rows, "base_url": base, "user": user},
+        to=[user.email],
+        language=pref.language,
+    ).send()
+    for case in {n.request for n in notices}:
+        record_sent(case, "staff-digest", "staff")
 
 
 @shared_task(**EMAIL_TASK)

@@ -248,3 +248,33 @@ def test_evidence_is_purged_after_the_decision_and_cases_anonymised_after_retent
     from requests.audit import verify_chains
 
     assert list(verify_chains()) == []  # the event chain is untouched
+
+
+def test_staff_who_choose_the_digest_get_one_email_a_day_in_their_language(
+    run: Any, handler: Any, dpo: Any
+) -> None:
+    from requests.models import StaffPreference
+
+    StaffPreference.objects.create(user=handler, daily_digest=True, language="ru")
+    first = worked_case(handler, dpo, at(date(2025, 2, 8)))
+    second = worked_case(handler, dpo, at(date(2025, 2, 11)))  # due Tue 11 Mar: 14 days before is 25 Feb
+    run(at(date(2025, 2, 24)))
+    run(at(date(2025, 2, 25)))
+    assert [m for m in mail.outbox if "handler@example.com" in m.to] == []  # no single reminders
+    run(at(date(2025, 2, 26), 1), ("staff_digests",))
+    run(at(date(2025, 2, 26), 5), ("staff_digests",))
+    (digest,) = mail.outbox
+    assert digest.to == ["handler@example.com"]
+    assert digest.subject == "Ваша ежедневная сводка: 1 напоминание"
+    assert second.reference in digest.body and first.reference not in digest.body  # only the last day's
+
+
+def test_single_reminders_follow_the_staff_members_language(run: Any, handler: Any, dpo: Any) -> None:
+    from requests.models import StaffPreference
+
+    StaffPreference.objects.create(user=handler, language="ru")
+    case = worked_case(handler, dpo, at(date(2025, 2, 8)))
+    run(at(date(2025, 3, 3)), ("due_reminders",))
+    (message,) = mail.outbox
+    assert message.subject == f"{case.reference}: срок через 7 дней (Пн 10 марта 2025)"
+    assert "Срок — Пн 10 марта 2025: UK GDPR" in message.body
