@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
 from identity.models import Evidence
 
-from .models import PrivacyRequest, RequestEvent
+from .models import PrivacyRequest, RequestEvent, StaffPreference
 
 
 class RequestEventInline(admin.TabularInline):
@@ -88,3 +91,38 @@ class RequestEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+@admin.register(StaffPreference)
+class StaffPreferenceAdmin(admin.ModelAdmin):
+    """Each member of staff sets their own; DPOs (superusers) see everyone's."""
+
+    list_display = ("user", "language", "daily_digest")
+    fields = ("user", "language", "daily_digest")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[StaffPreference]:
+        queryset = super().get_queryset(request)
+        return queryset if request.user.is_superuser else queryset.filter(user=request.user)
+
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: StaffPreference | None = None
+    ) -> tuple[str, ...]:
+        return () if request.user.is_superuser else ("user",)
+
+    def save_model(self, request: HttpRequest, obj: StaffPreference, form: Any, change: bool) -> None:
+        if not request.user.is_superuser:
+            obj.user = request.user  # type: ignore[assignment]
+        super().save_model(request, obj, form, change)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_active and request.user.is_staff)
+
+    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        mine = StaffPreference.objects.filter(user=request.user).exists()  # type: ignore[misc]
+        return self.has_module_permission(request) and (request.user.is_superuser or not mine)
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return self.has_module_permission(request)

@@ -86,3 +86,17 @@ def test_a_backup_code_works_once(client: Client, enrolled_dpo: Any) -> None:
     assert login(client, "dpo", "abcd1234", backup).status_code == 302
     client.logout()
     assert login(client, "dpo", "abcd1234", backup).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_handler_sets_their_own_reminder_preferences(client: Client, handler: Any) -> None:
+    from requests.models import StaffPreference
+
+    device = TOTPDevice.objects.create(user=handler, name="phone", confirmed=True)
+    login(client, "handler", f"{totp(device.bin_key):06d}", device)
+    response = client.post(
+        "/admin/requests/staffpreference/add/", {"user": "999", "language": "ru", "daily_digest": "on"}
+    )
+    assert response.status_code == 302
+    pref = StaffPreference.objects.get()
+    assert (pref.user, pref.language, pref.daily_digest) == (handler, "ru", True)
