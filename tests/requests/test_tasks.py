@@ -60,10 +60,12 @@ def test_nightly_check_is_silent_when_the_chain_is_intact() -> None:
     assert mail.outbox == []
 
 
-def start_worker(tmp_path: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], Any]:
+def start_worker(
+    tmp_path: Path, env: dict[str, str], queue: str = "default"
+) -> tuple[subprocess.Popen[bytes], Any]:
     log = (tmp_path / "worker.log").open("w")
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "privacyportal", "worker", "-l", "info", "-Q", "default",
+        [sys.executable, "-m", "celery", "-A", "privacyportal", "worker", "-l", "info", "-Q", queue,
          "--pool", "solo", "--without-gossip", "--without-mingle", "-n", f"test-{uuid.uuid4().hex[:8]}@%h"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
@@ -117,9 +119,11 @@ def test_a_real_worker_consumes_the_broker_and_runs_the_check(tmp_path: Path) ->
         "DATABASE_URL": test_database_url(),
         "EMAIL_URL": f"filemail://{mail_dir}",
     }
-    worker, log = start_worker(tmp_path, env)
+    # A queue of its own: whatever an earlier run left on the shared broker cannot land in this test.
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    worker, log = start_worker(tmp_path, env, queue)
     try:
-        verify_audit_chain.delay()
+        verify_audit_chain.apply_async(queue=queue)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not (mail_dir.exists() and any(mail_dir.iterdir())):
             assert worker.poll() is None, (tmp_path / "worker.log").read_text()
