@@ -38,10 +38,12 @@ def make_message(
         try:
             html = render_to_string(f"emails/{name}-body.html", context)
         except TemplateDoesNotExist:
-            html = None
+            # Every email has an HTML part: the text, escaped, with links and paragraphs, in the house layout.
+            html = render_to_string(
+                "emails/_layout.html", {**context, "body": body, "subject": subject, "language": language}
+            )
     message = EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, list(to))
-    if html:
-        message.attach_alternative(html, "text/html")
+    message.attach_alternative(html, "text/html")
     return message
 
 

@@ -278,3 +278,17 @@ def test_single_reminders_follow_the_staff_members_language(run: Any, handler: A
     (message,) = mail.outbox
     assert message.subject == f"{case.reference}: срок через 7 дней (Пн 10 марта 2025)"
     assert "Срок — Пн 10 марта 2025: UK GDPR" in message.body
+
+
+def test_every_email_has_text_and_escaped_html(run: Any, handler: Any, dpo: Any) -> None:
+    case = worked_case(handler, dpo, at(date(2025, 2, 8)), requester_name="<script>alert(1)</script>")
+    run(at(date(2025, 2, 24)), ("due_reminders",))
+    with time_machine.travel(at(date(2025, 5, 1)), tick=False):
+        make_case(kind="access", requester_name="Eve <b>", requester_email="eve@example.org")
+    run(at(date(2025, 5, 2), 12), ("verification",))
+    assert len(mail.outbox) == 2
+    for message in mail.outbox:
+        (html, mimetype) = message.alternatives[0]
+        assert mimetype == "text/html" and "<script>" not in str(html) and "<b>" not in str(html)
+        assert "/admin/requests/privacyrequest/" in str(html) or "Eve &lt;b&gt;" in str(html)
+    assert case.reference in str(mail.outbox[0].alternatives[0][0])
