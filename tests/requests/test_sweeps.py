@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.core import mail
+from django.core.mail import EmailMultiAlternatives
 from django.db import connection, connections
 
 from identity.models import Evidence
@@ -288,7 +289,8 @@ def test_every_email_has_text_and_escaped_html(run: Any, handler: Any, dpo: Any)
     run(at(date(2025, 5, 2), 12), ("verification",))
     assert len(mail.outbox) == 2
     for message in mail.outbox:
+        assert isinstance(message, EmailMultiAlternatives)
         (html, mimetype) = message.alternatives[0]
         assert mimetype == "text/html" and "<script>" not in str(html) and "<b>" not in str(html)
         assert "/admin/requests/privacyrequest/" in str(html) or "Eve &lt;b&gt;" in str(html)
-    assert case.reference in str(mail.outbox[0].alternatives[0][0])
+    assert case.reference in str(mail.outbox[0].alternatives[0][0])  # type: ignore[union-attr]
