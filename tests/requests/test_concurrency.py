@@ -55,7 +55,11 @@ def test_two_transitions_at_once_have_one_winner(dpo: Any, handler: Any, attempt
     assert len(errors) == 1 and isinstance(errors[0], TransitionError), results
     final = PrivacyRequest.objects.get(pk=case.pk)
     assert final.status in {Status.IN_PROGRESS, Status.DENIED}
-    assert list(final.events.values_list("seq", flat=True)) == [1, 2, 3]
+    seqs = list(final.events.values_list("seq", flat=True))
+    assert seqs == list(range(1, len(seqs) + 1))
+    winner = "assigned" if final.status == Status.IN_PROGRESS else "denied"
+    changes = list(final.events.exclude(verb="email_sent").values_list("verb", flat=True))
+    assert changes == ["submitted", "email_confirmed", winner]  # the loser wrote nothing
     assert list(verify_chains()) == []
 
 
@@ -65,5 +69,6 @@ def test_two_extensions_at_once_extend_once(dpo: Any, handler: Any) -> None:
     results = race(*(lambda c=c: services.extend(c, by=dpo, reason="Complex") for c in copies))
     assert sum(r is None for r in results) == 1
     final = PrivacyRequest.objects.get(pk=case.pk)
-    assert list(final.events.values_list("verb", flat=True)) == ["submitted", "email_confirmed", "extended"]
+    changes = list(final.events.exclude(verb="email_sent").values_list("verb", flat=True))
+    assert changes == ["submitted", "email_confirmed", "extended"]
     assert list(verify_chains()) == []
