@@ -126,16 +126,21 @@ def check_code(privacy_request: PrivacyRequest, code: str) -> PrivacyRequest:
     return _consume(_matches(_current(privacy_request), code))
 
 
-def check_link(token: str) -> PrivacyRequest:
-    """Confirm the email with the one-click link's token."""
+def _by_token(token: str, purpose: str) -> EmailChallenge:
+    """The live (unused, unexpired, not locked) challenge behind a link's token, or ChallengeFailed."""
     challenge = EmailChallenge.objects.filter(
-        token_hash=_digest("token", token or ""), purpose=EmailChallenge.Purpose.VERIFY_REQUEST
+        token_hash=_digest("token", token or ""), purpose=purpose
     ).first()
     if challenge is None or challenge.used_at is not None or challenge.expires_at <= timezone.now():
         raise ChallengeFailed
     if challenge.attempts >= MAX_ATTEMPTS:
         raise ChallengeFailed
-    return _consume(challenge)
+    return challenge
+
+
+def check_link(token: str) -> PrivacyRequest:
+    """Confirm the email with the one-click link's token."""
+    return _consume(_by_token(token, EmailChallenge.Purpose.VERIFY_REQUEST))
 
 
 @transaction.atomic
@@ -227,12 +232,7 @@ def send_subject_confirmation(privacy_request: PrivacyRequest, *, base_url: str)
 
 def subject_challenge(token: str) -> EmailChallenge:
     """The live subject-confirmation challenge behind a link, or ChallengeFailed."""
-    challenge = EmailChallenge.objects.filter(
-        token_hash=_digest("token", token or ""), purpose=EmailChallenge.Purpose.SUBJECT_CONFIRM
-    ).first()
-    if challenge is None or challenge.used_at is not None or challenge.expires_at <= timezone.now():
-        raise ChallengeFailed
-    return challenge
+    return _by_token(token, EmailChallenge.Purpose.SUBJECT_CONFIRM)
 
 
 @transaction.atomic

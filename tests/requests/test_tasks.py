@@ -72,6 +72,13 @@ def start_worker(
     return worker, log
 
 
+def wait_for_mail(worker: subprocess.Popen[bytes], mail_dir: Path, tmp_path: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (mail_dir.exists() and any(mail_dir.iterdir())):
+        assert worker.poll() is None, (tmp_path / "worker.log").read_text()
+        time.sleep(0.5)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_embedded_filesystem_broker_carries_a_task_to_a_worker(tmp_path: Path) -> None:
     """What `make run` relies on with no servers: kombu's filesystem:// broker under VAR_DIR."""
@@ -92,10 +99,7 @@ def test_the_embedded_filesystem_broker_carries_a_task_to_a_worker(tmp_path: Pat
              "from requests.tasks import verify_audit_chain; verify_audit_chain.delay()"],
             cwd=ROOT, env=env, check=True, timeout=60,
         )  # fmt: skip
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not (mail_dir.exists() and any(mail_dir.iterdir())):
-            assert worker.poll() is None, (tmp_path / "worker.log").read_text()
-            time.sleep(0.5)
+        wait_for_mail(worker, mail_dir, tmp_path)
     finally:
         worker.terminate()
         worker.wait(timeout=30)
@@ -124,10 +128,7 @@ def test_a_real_worker_consumes_the_broker_and_runs_the_check(tmp_path: Path) ->
     worker, log = start_worker(tmp_path, env, queue)
     try:
         verify_audit_chain.apply_async(queue=queue)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not (mail_dir.exists() and any(mail_dir.iterdir())):
-            assert worker.poll() is None, (tmp_path / "worker.log").read_text()
-            time.sleep(0.5)
+        wait_for_mail(worker, mail_dir, tmp_path)
     finally:
         worker.terminate()
         worker.wait(timeout=30)
