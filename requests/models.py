@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -116,6 +114,8 @@ class PrivacyRequest(models.Model):
     governing_regime = models.CharField(_("governing regime"), max_length=20, db_index=True)
     due_at = models.DateField(_("due"))
     extended_due_at = models.DateField(_("due if extended"))
+    # The date in force now (extended_due_at once extended): what the queue sorts on and the sweeps select by.
+    effective_due_at = models.DateField(_("due"))
     acknowledge_by = models.DateField(_("acknowledge by"), null=True, blank=True)
     extended = models.BooleanField(_("extended"), default=False)
     extension_reason = models.TextField(_("reason for the extension"), blank=True)
@@ -161,20 +161,23 @@ class PrivacyRequest(models.Model):
     class Meta:
         verbose_name = _("privacy request")
         verbose_name_plural = _("privacy requests")
-        ordering = ["due_at", "id"]
+        ordering = ["effective_due_at", "id"]
         indexes = [
             # The queue: open cases by deadline, whole or per status / assignee / regime / kind.
-            models.Index(fields=["due_at", "id"], condition=_OPEN, name="pr_open_due"),
-            models.Index(fields=["status", "due_at"], condition=_OPEN, name="pr_open_status_due"),
-            models.Index(fields=["assignee", "due_at"], condition=_OPEN, name="pr_open_assignee_due"),
-            models.Index(fields=["kind", "due_at"], condition=_OPEN, name="pr_open_kind_due"),
-            models.Index(fields=["governing_regime", "due_at"], condition=_OPEN, name="pr_open_regime_due"),
+            models.Index(fields=["effective_due_at", "id"], condition=_OPEN, name="pr_open_due"),
+            models.Index(fields=["status", "effective_due_at"], condition=_OPEN, name="pr_open_status_due"),
+            models.Index(
+                fields=["assignee", "effective_due_at"], condition=_OPEN, name="pr_open_assignee_due"
+            ),
+            models.Index(fields=["kind", "effective_due_at"], condition=_OPEN, name="pr_open_kind_due"),
+            models.Index(
+                fields=["governing_regime", "effective_due_at"], condition=_OPEN, name="pr_open_regime_due"
+            ),
+            # The extension-window sweep looks at unextended cases by their original date.
+            models.Index(fields=["due_at"], condition=_OPEN & Q(extended=False), name="pr_open_unext_due"),
             models.Index(fields=["received_at"], name="pr_received"),
             models.Index(fields=["kind", "closed_at"], name="pr_kind_closed"),
-            # Sweeps: extended cases by their extended date; unverified cases by age.
-            models.Index(
-                fields=["extended_due_at"], condition=_OPEN & Q(extended=True), name="pr_open_ext_due"
-            ),
+            # Sweeps: unverified cases by age.
             models.Index(fields=["received_at"], condition=Q(status="new"), name="pr_new_received"),
         ]
 
@@ -184,10 +187,6 @@ class PrivacyRequest(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
-
-    @property
-    def effective_due(self) -> date:
-        return self.extended_due_at if self.extended else self.due_at
 
 
 class ActorKind(models.TextChoices):

@@ -66,6 +66,7 @@ def _deadline_fields(d: deadlines.Deadlines) -> dict[str, Any]:
     return {
         "due_at": d.due,
         "extended_due_at": d.extended_due,
+        "effective_due_at": d.effective,
         "acknowledge_by": d.acknowledge_by,
         "governing_regime": d.governing,
     }
@@ -373,7 +374,7 @@ def resume(privacy_request: PrivacyRequest, *, by: AbstractBaseUser | None = Non
         actor_kind=None if by else ActorKind.REQUESTER,
         old_status=old,
         new_status=to,
-        data={"paused_days": days, "due": privacy_request.effective_due.isoformat()},
+        data={"paused_days": days, "due": privacy_request.effective_due_at.isoformat()},
     )
     return privacy_request
 

@@ -60,9 +60,7 @@ def _today(now: datetime | None) -> date:
 
 def effective_due_by(day: date) -> QuerySet[PrivacyRequest]:
     """Open, verified cases whose effective due date is on or before `day` (two index-backed branches)."""
-    return PrivacyRequest.objects.filter(status__in=WORKING).filter(
-        Q(extended=False, due_at__lte=day) | Q(extended=True, extended_due_at__lte=day)
-    )
+    return PrivacyRequest.objects.filter(status__in=WORKING, effective_due_at__lte=day)
 
 
 def verification(now: datetime | None = None) -> int:
@@ -120,9 +118,9 @@ def due_reminders(now: datetime | None = None) -> int:
     today = _today(now)
     done = 0
     for privacy_request in effective_due_by(today + timedelta(days=max(REMINDER_DAYS))).only(
-        "pk", "due_at", "extended_due_at", "extended"
+        "pk", "effective_due_at"
     ):
-        days_left = (privacy_request.effective_due - today).days
+        days_left = (privacy_request.effective_due_at - today).days
         if days_left < min(REMINDER_DAYS):
             continue  # overdue or due today: the overdue sweep speaks now
         crossed = [d for d in REMINDER_DAYS if d >= days_left]
@@ -163,7 +161,9 @@ def overdue(now: datetime | None = None) -> int:
 
     today = _today(now)
     ids = list(
-        effective_due_by(today - timedelta(days=1)).order_by("due_at", "pk").values_list("pk", flat=True)
+        effective_due_by(today - timedelta(days=1))
+        .order_by("effective_due_at", "pk")
+        .values_list("pk", flat=True)
     )
     if ids and claim_once(f"overdue:{today.isoformat()}"):
         _enqueue(send_overdue_digest, today.isoformat())
@@ -269,7 +269,7 @@ def digest_notices(user: Any, *, since: datetime, until: datetime) -> list[Notic
             mine, kind__in=DIGEST_KINDS, sent=True, created_at__gte=since, created_at__lt=until
         )
         .select_related("request")
-        .order_by("request__due_at", "request_id", "kind")
+        .order_by("request__effective_due_at", "request_id", "kind")
     )
 
 

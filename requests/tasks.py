@@ -144,10 +144,10 @@ def send_staff_digest(user_id: int, day: str) -> None:
 def send_overdue_digest(day: str) -> None:
     """The daily list of overdue cases to the DPOs; an event on each case listed."""
     today = date.fromisoformat(day)
-    cases = list(sweeps.effective_due_by(today - timedelta(days=1)).order_by("due_at", "pk"))
+    cases = list(sweeps.effective_due_by(today - timedelta(days=1)).order_by("effective_due_at", "pk"))
     if not cases:
         return
-    rows = [{"case": c, "days_overdue": (today - c.effective_due).days} for c in cases]
+    rows = [{"case": c, "days_overdue": (today - c.effective_due_at).days} for c in cases]
     base = settings.PORTAL_BASE_URL.rstrip("/")
     make_message("staff-overdue", {"rows": rows, "base_url": base, "day": today}, to=dpo_addresses()).send()
     for case in cases:

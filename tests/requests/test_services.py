@@ -166,7 +166,7 @@ def test_extend_needs_a_reason_happens_once_and_only_before_the_due_date(dpo: An
         with pytest.raises(ValidationError):
             services.extend(case, by=dpo, reason="")
         services.extend(case, by=dpo, reason="Twelve systems to search")
-        assert (case.extended, case.effective_due, case.extension_reason) == (
+        assert (case.extended, case.effective_due_at, case.extension_reason) == (
             True,
             date(2025, 5, 8),
             "Twelve systems to search",

@@ -200,7 +200,7 @@ def test_sweeps_on_ten_thousand_open_cases_cost_a_bounded_number_of_queries(
     }
     far = date(2026, 1, 1)
     PrivacyRequest.objects.bulk_create(
-        [PrivacyRequest(**{**fields, "reference": f"PR-BULK-{i:06d}", "due_at": far, "extended_due_at": far})
+        [PrivacyRequest(**{**fields, "reference": f"PR-BULK-{i:06d}", "due_at": far, "extended_due_at": far, "effective_due_at": far})
          for i in range(10_000)],
         batch_size=2000,
     )  # fmt: skip
