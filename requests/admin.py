@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from identity.models import Evidence
 
+from .lifecycle import OPEN_STATUSES
 from .models import PrivacyRequest, RequestEvent, StaffPreference
+from .selectors import local_today
 
 
 class RequestEventInline(admin.TabularInline):
@@ -44,14 +48,113 @@ class EvidenceInline(admin.TabularInline):
         return False
 
 
+class QueueFilter(admin.SimpleListFilter):
+    """Open cases by default: the queue is what still needs an answer."""
+
+    title = _("queue")
+    parameter_name = "queue"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("open", _("Open")), ("closed", _("Closed")), ("all", _("All"))]
+
+    def value(self) -> str:
+        return super().value() or "open"
+
+    def choices(self, changelist: Any) -> Any:
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[PrivacyRequest]) -> QuerySet[PrivacyRequest]:
+        open_statuses = [s.value for s in OPEN_STATUSES]
+        if self.value() == "open":
+            return queryset.filter(status__in=open_statuses)
+        if self.value() == "closed":
+            return queryset.exclude(status__in=open_statuses)
+        return queryset
+
+
+class DueFilter(admin.SimpleListFilter):
+    title = _("due")
+    parameter_name = "due"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("overdue", _("Overdue")), ("7", _("Due within 7 days")), ("14", _("Due within 14 days"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[PrivacyRequest]) -> QuerySet[PrivacyRequest]:
+        today = local_today()
+        if self.value() == "overdue":
+            return queryset.filter(effective_due_at__lt=today)
+        if self.value() in ("7", "14"):
+            return queryset.filter(effective_due_at__lte=today + timedelta(days=int(self.value() or 0)))
+        return queryset
+
+
+class AssigneeFilter(admin.SimpleListFilter):
+    title = _("assignee")
+    parameter_name = "who"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("mine", _("Mine")), ("unassigned", _("Unassigned"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[PrivacyRequest]) -> QuerySet[PrivacyRequest]:
+        if self.value() == "mine":
+            return queryset.filter(assignee=request.user)  # type: ignore[misc]
+        if self.value() == "unassigned":
+            return queryset.filter(assignee__isnull=True)
+        return queryset
+
+
 @admin.register(PrivacyRequest)
 class PrivacyRequestAdmin(admin.ModelAdmin):
-    list_display = ("reference", "kind", "status", "governing_regime", "due_at", "extended", "assignee")
-    list_filter = ("status", "kind", "governing_regime", "extended", "repetitive", "processor_request")
+    list_display = (
+        "reference", "kind", "status", "governing_regime", "days_left", "effective_due_at", "assignee", "flags",
+    )  # fmt: skip
+    list_filter = (
+        QueueFilter, "status", "kind", "governing_regime", DueFilter, AssigneeFilter, "repetitive", "processor_request",
+    )  # fmt: skip
     search_fields = ("=reference", "=requester_email")
     list_select_related = ("assignee",)
-    show_full_result_count = False
+    ordering = ("effective_due_at", "id")
+    show_full_result_count = False  # no COUNT(*) over the whole table
+    list_per_page = 50
     inlines = [EvidenceInline, RequestEventInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PrivacyRequest]:
+        queryset = super().get_queryset(request)
+        if request.user.has_perm("requests.view_all_cases"):
+            return queryset
+        # Handlers see the unassigned queue and their own cases (DESIGN §8).
+        return queryset.filter(Q(assignee=request.user) | Q(assignee__isnull=True))
+
+    @admin.display(description=_("days left"), ordering="effective_due_at")
+    def days_left(self, obj: PrivacyRequest) -> str:
+        if not obj.is_open:
+            return "—"
+        days = (obj.effective_due_at - local_today()).days
+        if days < 0:
+            colour, text = "#b91c1c", _("%(n)d overdue") % {"n": -days}
+        elif days <= 7:
+            colour, text = "#b45309", str(days)
+        else:
+            colour, text = "#15803d", str(days)
+        return format_html('<strong style="color:{}">{}</strong>', colour, text)
+
+    @admin.display(description=_("flags"))
+    def flags(self, obj: PrivacyRequest) -> str:
+        marks = []
+        if obj.extended:
+            marks.append(str(_("extended")))
+        if obj.repetitive:
+            marks.append(str(_("repetitive")))
+        if obj.processor_request:
+            marks.append(str(_("processor")))
+        if obj.relationship != "self":
+            marks.append(obj.get_relationship_display().split()[0].lower() if obj.relationship else "")
+        return ", ".join(marks)
 
     def get_readonly_fields(self, request: HttpRequest, obj: PrivacyRequest | None = None) -> list[str]:
         # Status, deadlines and outcomes change only through the services.

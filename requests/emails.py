@@ -48,10 +48,12 @@ def make_message(
 
 
 def dpo_users() -> Any:
-    """The DPOs: active superusers with an email address (the DPO group arrives with the staff roles)."""
+    """The DPOs: active members of the DPO group, and superusers, with an email address."""
     from django.contrib.auth import get_user_model
+    from django.db.models import Q
 
-    return get_user_model().objects.filter(is_active=True, is_superuser=True).exclude(email="")
+    users = get_user_model().objects.filter(Q(is_superuser=True) | Q(groups__name="DPO"), is_active=True)
+    return users.exclude(email="").distinct()
 
 
 def dpo_addresses() -> list[str]:

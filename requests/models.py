@@ -162,6 +162,14 @@ class PrivacyRequest(models.Model):
         verbose_name = _("privacy request")
         verbose_name_plural = _("privacy requests")
         ordering = ["effective_due_at", "id"]
+        permissions = [
+            ("view_all_cases", "Can see every case, not only the unassigned ones and their own"),
+            ("extend_case", "Can extend a case's deadline"),
+            ("deny_case", "Can refuse a request"),
+            ("quote_fee", "Can quote a fee"),
+            ("forward_case", "Can forward a request to the controller"),
+            ("release_packet", "Can release a fulfilment packet"),
+        ]
         indexes = [
             # The queue: open cases by deadline, whole or per status / assignee / regime / kind.
             models.Index(fields=["effective_due_at", "id"], condition=_OPEN, name="pr_open_due"),

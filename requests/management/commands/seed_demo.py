@@ -9,6 +9,7 @@ from typing import Any
 
 import segno
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.utils import timezone
@@ -17,6 +18,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from requests import services
 from requests.models import PrivacyRequest
+from requests.roles import ensure_roles
 
 DEMO_CASES: list[dict[str, Any]] = [
     {
@@ -91,6 +93,8 @@ class Command(BaseCommand):
     def _create_dpo(self, username: str) -> None:
         password = secrets.token_urlsafe(12)
         user = get_user_model().objects.create_superuser(username, f"{username}@example.com", password)
+        ensure_roles()
+        user.groups.add(Group.objects.get(name="DPO"))
         totp = TOTPDevice.objects.create(user=user, name="Demo authenticator", confirmed=True)
         backup = StaticDevice.objects.create(user=user, name="Backup codes", confirmed=True)
         codes = [StaticToken.random_token() for _ in range(10)]

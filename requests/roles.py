@@ -1,0 +1,42 @@
+"""The staff roles (DESIGN §8): which permissions the DPO, Handler and Auditor groups hold.
+
+Created by migration 0010; `ensure_roles` recreates them (tests that flush the database, a restored backup).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+ROLES: dict[str, dict[str, list[str]]] = {
+    "DPO": {
+        "requests": ["view_privacyrequest", "change_privacyrequest", "view_requestevent", "view_message",
+                     "add_message", "view_notice", "view_staffpreference", "change_staffpreference",
+                     "add_staffpreference", "view_all_cases", "extend_case", "deny_case", "quote_fee",
+                     "forward_case", "release_packet"],
+        "identity": ["view_evidence"],
+    },
+    "Handler": {
+        "requests": ["view_privacyrequest", "change_privacyrequest", "view_requestevent", "view_message",
+                     "add_message", "view_staffpreference", "change_staffpreference", "add_staffpreference"],
+        "identity": ["view_evidence"],
+    },
+    "Auditor": {
+        "requests": ["view_privacyrequest", "view_requestevent", "view_message", "view_notice", "view_all_cases"],
+        "identity": [],
+    },
+}  # fmt: skip
+
+
+def create_roles(group_model: Any, permission_model: Any) -> None:
+    for role, by_app in ROLES.items():
+        group, _ = group_model.objects.get_or_create(name=role)
+        for app_label, codenames in by_app.items():
+            group.permissions.add(
+                *permission_model.objects.filter(content_type__app_label=app_label, codename__in=codenames)
+            )
+
+
+def ensure_roles() -> None:
+    from django.contrib.auth.models import Group, Permission
+
+    create_roles(Group, Permission)
