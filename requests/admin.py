@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from identity.models import Evidence
 
+from .explain import regime_name
 from .lifecycle import OPEN_STATUSES
 from .models import PrivacyRequest, RequestEvent, StaffPreference
 from .selectors import local_today
@@ -111,7 +112,7 @@ class AssigneeFilter(admin.SimpleListFilter):
 @admin.register(PrivacyRequest)
 class PrivacyRequestAdmin(admin.ModelAdmin):
     list_display = (
-        "reference", "kind", "status", "governing_regime", "days_left", "effective_due_at", "assignee", "flags",
+        "reference", "kind", "status", "regime", "days_left", "effective_due_at", "assignee", "flags",
     )  # fmt: skip
     list_filter = (
         QueueFilter, "status", "kind", "governing_regime", DueFilter, AssigneeFilter, "repetitive", "processor_request",
@@ -129,6 +130,10 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
             return queryset
         # Handlers see the unassigned queue and their own cases (DESIGN §8).
         return queryset.filter(Q(assignee=request.user) | Q(assignee__isnull=True))
+
+    @admin.display(description=_("governing regime"), ordering="governing_regime")
+    def regime(self, obj: PrivacyRequest) -> str:
+        return regime_name(obj.governing_regime)
 
     @admin.display(description=_("days left"), ordering="effective_due_at")
     def days_left(self, obj: PrivacyRequest) -> str:
