@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import include, path
-from django_otp.admin import OTPAdminSite
 
+from identity import staff_auth
 from identity import views as identity_views
 from requests import views
 
 # Every staff login needs a TOTP (or backup) code as well as the password.
-admin.site.__class__ = OTPAdminSite
+admin.site.__class__ = staff_auth.PortalAdminSite
 admin.site.site_header = "Privacy Portal"
 admin.site.site_title = "Privacy Portal staff"
 admin.site.index_title = "Privacy requests"
@@ -29,5 +29,6 @@ urlpatterns = [
     path("confirm-agent/<str:token>/", identity_views.confirm_agent, name="confirm_agent"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/evidence/<int:pk>/", identity_views.evidence_download, name="evidence_download"),
+    path("admin/enrol/", staff_auth.enrol, name="staff_enrol"),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,103 @@
+"""Staff sign-in: password + TOTP for every admin page, and first-time enrolment (DESIGN §8).
+
+A member of staff with no confirmed device signs in with the password alone only to reach the enrolment
+page: scan a QR code, confirm with a first code, receive ten single-use backup codes shown once. Nothing
+else in the admin opens until a device has verified the session.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import segno
+from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import get_user_model
+from django.contrib.auth import login as auth_login
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django_otp import devices_for_user
+from django_otp import login as otp_login
+from django_otp.admin import OTPAdminSite
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+BACKUP_CODES = 10
+SESSION_BACKUP_CODES = "otp_backup_codes_once"
+
+
+def has_confirmed_device(user: Any) -> bool:
+    return any(True for _ in devices_for_user(user, confirmed=True))
+
+
+class PortalAdminSite(OTPAdminSite):
+    """django-otp's admin site, plus a way in for staff who have no device yet: the enrolment page."""
+
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        if request.method == "POST" and _without_device(request.POST.get("username", "")):
+            # The password alone is checked here, and it opens only the enrolment page.
+            form = AdminAuthenticationForm(request, data=request.POST)
+            if form.is_valid():
+                auth_login(request, form.get_user())
+                return redirect("staff_enrol")
+        return super().login(request, extra_context)
+
+
+def _without_device(username: str) -> bool:
+    user = get_user_model().objects.filter(username=username, is_active=True, is_staff=True).first()
+    return user is not None and not has_confirmed_device(user)
+
+
+class ConfirmDeviceForm(forms.Form):
+    token = forms.RegexField(
+        label=_("The 6-digit code your app shows"),
+        regex=r"^\s*\d{6}\s*$",
+        error_messages={"invalid": _("The code has 6 digits.")},
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
+
+
+@login_required(login_url="admin:login")
+def enrol(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not user.is_staff:
+        raise Http404
+    codes = request.session.pop(SESSION_BACKUP_CODES, None)
+    if codes:
+        return render(
+            request, "identity/staff_backup_codes.html", {"codes": codes, "admin_url": reverse("admin:index")}
+        )
+    if has_confirmed_device(user):
+        raise Http404  # a device can only be replaced by a DPO with `manage.py reset_otp`
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first() or TOTPDevice.objects.create(
+        user=user, name="Authenticator app", confirmed=False
+    )
+    form = ConfirmDeviceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if device.verify_token(form.cleaned_data["token"].strip()):
+            with transaction.atomic():
+                device.confirmed = True
+                device.save(update_fields=["confirmed"])
+                backup = StaticDevice.objects.create(user=user, name="Backup codes", confirmed=True)
+                codes = [StaticToken.random_token() for _ in range(BACKUP_CODES)]
+                for code in codes:
+                    backup.token_set.create(token=code)
+            otp_login(request, device)
+            request.session[SESSION_BACKUP_CODES] = codes
+            return redirect("staff_enrol")
+        form.add_error(
+            "token", _("That code does not match. Check the time on your phone and try the current code.")
+        )
+    qr = segno.make(device.config_url, micro=False).svg_inline(
+        scale=5, title=str(_("QR code for your authenticator app"))
+    )
+    return render(
+        request,
+        "identity/staff_enrol.html",
+        {"form": form, "qr": qr, "secret": device.config_url.split("secret=")[1].split("&")[0]},
+        status=400 if form.errors else 200,
+    )
