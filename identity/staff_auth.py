@@ -11,6 +11,7 @@ from typing import Any
 
 import segno
 from django import forms
+from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
 from django.contrib.auth import login as auth_login
@@ -66,11 +67,17 @@ def enrol(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not user.is_staff:
         raise Http404
+    # The admin's own header, title and links on these two pages.
+    # No app list or sidebar: nothing else opens before a device is confirmed.
+    context: dict[str, Any] = {
+        **admin.site.each_context(request),
+        "available_apps": [],
+        "is_nav_sidebar_enabled": False,
+        "admin_url": reverse("admin:index"),
+    }
     codes = request.session.pop(SESSION_BACKUP_CODES, None)
     if codes:
-        return render(
-            request, "identity/staff_backup_codes.html", {"codes": codes, "admin_url": reverse("admin:index")}
-        )
+        return render(request, "identity/staff_backup_codes.html", {**context, "codes": codes})
     if has_confirmed_device(user):
         raise Http404  # a device can only be replaced by a DPO with `manage.py reset_otp`
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first() or TOTPDevice.objects.create(
@@ -98,6 +105,6 @@ def enrol(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "identity/staff_enrol.html",
-        {"form": form, "qr": qr, "secret": device.config_url.split("secret=")[1].split("&")[0]},
+        {**context, "form": form, "qr": qr, "secret": device.config_url.split("secret=")[1].split("&")[0]},
         status=400 if form.errors else 200,
     )

@@ -21,7 +21,8 @@ def test_new_staff_enrol_then_need_the_code_every_time(client: Client, handler: 
     assert response.status_code == 302 and response["Location"] == "/admin/enrol/"
     assert client.get("/admin/").status_code == 302  # the password alone opens nothing else
     page = client.get("/admin/enrol/").content.decode()
-    assert "<svg" in page and "Set up two-factor sign-in" in page
+    assert "<svg" in page and "Set up two-factor sign-in" in page and "Privacy Portal" in page
+    assert "Staff preferences" not in page  # no way into the admin shown before a device is confirmed
     device = TOTPDevice.objects.get(user=handler, confirmed=False)
     wrong = "000000" if totp(device.bin_key) else "111111"
     assert client.post("/admin/enrol/", {"token": wrong}).status_code == 400
