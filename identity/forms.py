@@ -35,3 +35,20 @@ class SignInForm(PlainForm):
 CODE_FAILED = _(
     "That code is not right, has been used, or has expired. Check the latest email, or ask for a new code."
 )
+
+
+class EvidenceField(forms.FileField):
+    """A file a requester sends: cleaned into a checked, neutralised copy (`identity.evidence.check_upload`)."""
+
+    ACCEPT = ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("widget", forms.ClearableFileInput(attrs={"accept": self.ACCEPT}))
+        super().__init__(**kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        from .evidence import check_upload
+
+        upload = super().clean(data, initial)
+        return check_upload(upload) if upload else None

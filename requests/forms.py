@@ -11,8 +11,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from identity.evidence import CheckedFile, check_upload
-from identity.forms import PlainForm
+from identity.forms import EvidenceField, PlainForm
 from identity.tiers import ORDER as TIER_ORDER
 from identity.tiers import POINTS_NEEDED, Tier, tier_for
 
@@ -98,13 +97,9 @@ class PrivacyRequestForm(PlainForm):
         required=False,
         help_text=_("Only if you ask for someone else. We may ask them to confirm directly."),
     )
-    permission = forms.FileField(
+    permission = EvidenceField(
         label=_("Signed permission or proof of parental responsibility"),
-        required=False,
         help_text=_("Needed if you ask for someone else. PDF, JPEG or PNG, at most 10 MB."),
-        widget=forms.ClearableFileInput(
-            attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}
-        ),
     )
     country = forms.ChoiceField(label=_("Country where the person lives"))
     subdivision = forms.ChoiceField(
@@ -252,10 +247,6 @@ class PrivacyRequestForm(PlainForm):
                 _("For this request the law asks you to sign the declaration: tick it and type your name."),
             )
 
-    def clean_permission(self) -> CheckedFile | None:
-        upload = self.cleaned_data.get("permission")
-        return check_upload(upload) if upload else None
-
     @property
     def is_spam(self) -> bool:
         return bool(self.cleaned_data.get("website"))
@@ -294,19 +285,10 @@ class ReplyForm(PlainForm):
     body = forms.CharField(
         label=_("Your message"), widget=forms.Textarea(attrs={"rows": 5}), max_length=10000
     )
-    attachment = forms.FileField(
-        label=_("Attach a file (optional)"),
-        required=False,
-        help_text=_("PDF, JPEG or PNG, at most 10 MB."),
-        widget=forms.ClearableFileInput(
-            attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}
-        ),
+    attachment = EvidenceField(
+        label=_("Attach a file (optional)"), help_text=_("PDF, JPEG or PNG, at most 10 MB.")
     )
 
     def __init__(self, *args: Any, kept_file: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.kept_file = kept_file
-
-    def clean_attachment(self) -> CheckedFile | None:
-        upload = self.cleaned_data.get("attachment")
-        return check_upload(upload) if upload else None
