@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import re
 import secrets
 from dataclasses import dataclass
@@ -24,7 +25,12 @@ from PIL import Image, UnidentifiedImageError
 
 MAX_BYTES = 10 * 1024 * 1024
 EXTENSIONS = {"application/pdf": {".pdf"}, "image/jpeg": {".jpg", ".jpeg"}, "image/png": {".png"}}
-CANONICAL_EXTENSION = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+CANONICAL_EXTENSION = {
+    "application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png",
+    "text/csv": ".csv", "application/json": ".json", "text/plain": ".txt",
+}  # fmt: skip
+# Extracts staff export from company systems may also be text: CSV, JSON or plain text in UTF-8.
+TEXT_EXTENSIONS = {".csv": "text/csv", ".json": "application/json", ".txt": "text/plain"}
 # Markup that turns a "PDF" into something a browser would render as a page.
 _ACTIVE = re.compile(rb"<\s*(?:html|script|body|svg|iframe|!doctype)|javascript:", re.IGNORECASE)
 
@@ -80,6 +86,39 @@ def check_upload(upload: UploadedFile) -> CheckedFile:
     out = io.BytesIO()
     clean.save(out, format="JPEG" if content_type == "image/jpeg" else "PNG")
     return CheckedFile(_safe_name(upload.name or "", content_type), content_type, out.getvalue())
+
+
+def check_extract(upload: UploadedFile) -> CheckedFile:
+    """An extract from a company system: what check_upload accepts, or UTF-8 CSV, JSON or text.
+
+    Text is checked by content too: it must decode as UTF-8 with no NUL bytes, and JSON must parse.
+    """
+    suffix = Path(upload.name or "").suffix.lower()
+    if suffix not in TEXT_EXTENSIONS:
+        try:
+            return check_upload(upload)
+        except ValidationError as error:
+            if error.code == "type":
+                raise ValidationError(
+                    _("Send a PDF, JPEG, PNG, CSV, JSON or text file."), code="type"
+                ) from None
+            raise
+    data = upload.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise ValidationError(_("The file is larger than 10 MB."), code="too_large")
+    content_type = TEXT_EXTENSIONS[suffix]
+    try:
+        text = data.decode("utf-8-sig")
+        if "\x00" in text:
+            raise ValueError("binary")
+        if content_type == "application/json":
+            json.loads(text)
+    except ValueError:
+        raise ValidationError(
+            _("This file is not a readable %(kind)s file in UTF-8.") % {"kind": suffix[1:].upper()},
+            code="text",
+        ) from None
+    return CheckedFile(_safe_name(upload.name or "", content_type), content_type, data)
 
 
 def fernet() -> MultiFernet:

@@ -46,11 +46,16 @@ class Evidence(models.Model):
         PARENT_AUTHORITY = "parent_authority", _("Proof of parental responsibility")
         ID_DOCUMENT = "id_document", _("Identity document")
         ATTACHMENT = "attachment", _("Attachment")
+        EXTRACT = "extract", _("Extract from a company system")
 
     request = models.ForeignKey(
         "requests.PrivacyRequest", null=True, blank=True, on_delete=models.CASCADE, related_name="evidence"
     )
     kind = models.CharField(max_length=20, choices=Kind.choices)
+    # Extracts staff upload from a company system for the packet (DESIGN §9).
+    system = models.ForeignKey(
+        "requests.CompanySystem", null=True, blank=True, on_delete=models.PROTECT, related_name="extracts"
+    )
     name = models.CharField(max_length=100)
     content_type = models.CharField(max_length=40)
     size = models.PositiveIntegerField()

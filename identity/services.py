@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
@@ -243,3 +244,23 @@ def answer_subject_challenge(token: str, *, confirmed: bool) -> PrivacyRequest:
     ):
         raise ChallengeFailed
     return case_services.record_subject_answer(challenge.request, confirmed=confirmed)
+
+
+@transaction.atomic
+def add_extract(
+    privacy_request: PrivacyRequest, checked: CheckedFile, *, system: Any, by: AbstractBaseUser
+) -> Evidence:
+    """Staff upload what a company system holds for the case; it goes into the packet (DESIGN §9)."""
+    stored_name, digest = evidence.store(checked)
+    item = Evidence.objects.create(
+        request=privacy_request,
+        system=system,
+        kind=Evidence.Kind.EXTRACT,
+        name=checked.name,
+        content_type=checked.content_type,
+        size=len(checked.data),
+        sha256=digest,
+        stored_name=stored_name,
+    )
+    record_event(privacy_request, "extract_added", by=by, data={"evidence": item.pk, "system": system.pk})
+    return item

@@ -299,6 +299,12 @@ RATELIMIT_RESEND = env("RATELIMIT_RESEND", default="5/h")
 PRIVACY_OPERATOR_NAME = env("PRIVACY_OPERATOR_NAME", default="Example Consulting Ltd")
 PRIVACY_OPERATOR_ADDRESS = env("PRIVACY_OPERATOR_ADDRESS", default="1 Example Street, London, United Kingdom")
 PRIVACY_DPO_EMAIL = env("PRIVACY_DPO_EMAIL", default="dpo@example.com")
+# Named in every refusal: where the requester may complain (GDPR Art. 12(4), 77).
+PRIVACY_SUPERVISORY_AUTHORITY = env(
+    "PRIVACY_SUPERVISORY_AUTHORITY",
+    default="the Information Commissioner's Office (ICO), https://ico.org.uk/make-a-complaint/",
+)
+PRIVACY_FEE_CURRENCY = env("PRIVACY_FEE_CURRENCY", default="GBP")
 PRIVACY_OPERATOR_TIMEZONE = env("PRIVACY_OPERATOR_TIMEZONE", default="Europe/London")
 PRIVACY_POLICY_DAYS = env.int("PRIVACY_POLICY_DAYS", default=45)
 PRIVACY_POLICY_EXTENDED_DAYS = env.int("PRIVACY_POLICY_EXTENDED_DAYS", default=90)

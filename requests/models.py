@@ -147,6 +147,8 @@ class PrivacyRequest(models.Model):
     fee_reason = models.CharField(max_length=24, choices=FeeReason.choices, blank=True)
     fee_quoted_at = models.DateTimeField(null=True, blank=True)
     fee_accepted = models.BooleanField(null=True, blank=True)
+    # The cost estimate the requester sees before deciding: [{"item": "...", "amount": "12.00"}, ...].
+    fee_breakdown = models.JSONField(default=list, blank=True)
 
     # How it ended.
     outcome = models.CharField(_("outcome"), max_length=24, choices=Outcome.choices, blank=True)
@@ -301,3 +303,100 @@ class StaffPreference(models.Model):
 
     def __str__(self) -> str:
         return f"preferences of {self.user_id}"
+
+
+class LegalBasis(models.TextChoices):
+    CONSENT = "consent", _("Consent (Art. 6(1)(a))")
+    CONTRACT = "contract", _("Contract (Art. 6(1)(b))")
+    LEGAL_OBLIGATION = "legal_obligation", _("Legal obligation (Art. 6(1)(c))")
+    VITAL_INTERESTS = "vital_interests", _("Vital interests (Art. 6(1)(d))")
+    PUBLIC_TASK = "public_task", _("Public task (Art. 6(1)(e))")
+    LEGITIMATE_INTERESTS = "legitimate_interests", _("Legitimate interests (Art. 6(1)(f))")
+
+
+class ProcessingActivity(models.Model):
+    """One entry of the record of processing (Art. 30): what the access letter tells a person (Art. 15(1))."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    purposes = models.TextField(_("purposes"))
+    data_categories = models.TextField(_("categories of personal data"))
+    legal_basis = models.CharField(_("legal basis"), max_length=24, choices=LegalBasis.choices)
+    sources = models.TextField(_("where the data comes from"))
+    # One recipient per line, by name: the erasure, rectification and restriction letters list them (Art. 19).
+    recipients = models.TextField(_("recipients, by name (one per line)"), blank=True)
+    retention = models.CharField(_("how long it is kept"), max_length=300)
+    transfers = models.TextField(_("transfers outside the UK/EEA, and safeguards"), blank=True)
+    automated_decisions = models.TextField(
+        _("automated decisions or profiling"), blank=True, help_text=_("Leave empty if there are none.")
+    )
+
+    class Meta:
+        verbose_name = _("processing register entry")
+        verbose_name_plural = _("processing register")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def recipient_names(self) -> list[str]:
+        return [line.strip() for line in self.recipients.splitlines() if line.strip()]
+
+
+class CompanySystem(models.Model):
+    """A place where personal data lives (CRM, mailbox, billing...): each case checks every active one."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    description = models.CharField(_("what it holds"), max_length=300, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_systems",
+    )
+    activities = models.ManyToManyField(
+        ProcessingActivity, verbose_name=_("register entries it serves"), related_name="systems", blank=True
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("company system")
+        verbose_name_plural = _("company systems")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CheckState(models.TextChoices):
+    NOT_CHECKED = "not_checked", _("Not checked")
+    NO_DATA = "no_data", _("No data")
+    DATA_FOUND = "data_found", _("Data found")
+    EXPORTED = "exported", _("Exported")
+    ERASED = "erased", _("Erased")
+    RECTIFIED = "rectified", _("Rectified")
+    RESTRICTED = "restricted", _("Restricted")
+
+
+class SystemCheck(models.Model):
+    """What one company system holds for one case (the systems checklist). A missing row means not checked."""
+
+    request = models.ForeignKey(PrivacyRequest, on_delete=models.CASCADE, related_name="system_checks")
+    system = models.ForeignKey(CompanySystem, on_delete=models.PROTECT, related_name="checks")
+    state = models.CharField(
+        _("state"), max_length=12, choices=CheckState.choices, default=CheckState.NOT_CHECKED
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    checked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["request_id", "system__name"]
+        constraints = [models.UniqueConstraint(fields=["request", "system"], name="one_check_per_system")]
+
+    def __str__(self) -> str:
+        return f"{self.system_id} for case {self.request_id}: {self.state}"

@@ -9,19 +9,25 @@ from typing import Any
 
 ROLES: dict[str, dict[str, list[str]]] = {
     "DPO": {
-        "requests": ["view_privacyrequest", "change_privacyrequest", "view_requestevent", "view_message",
-                     "add_message", "view_notice", "view_staffpreference", "change_staffpreference",
+        "requests": ["view_privacyrequest", "add_privacyrequest", "change_privacyrequest", "view_requestevent",
+                     "view_message", "add_message", "view_notice", "view_staffpreference", "change_staffpreference",
                      "add_staffpreference", "view_all_cases", "extend_case", "deny_case", "quote_fee",
-                     "forward_case", "release_packet"],
+                     "forward_case", "release_packet", "view_systemcheck", "change_systemcheck",
+                     "view_processingactivity", "add_processingactivity", "change_processingactivity",
+                     "delete_processingactivity", "view_companysystem", "add_companysystem",
+                     "change_companysystem", "delete_companysystem"],
         "identity": ["view_evidence"],
     },
     "Handler": {
-        "requests": ["view_privacyrequest", "change_privacyrequest", "view_requestevent", "view_message",
-                     "add_message", "view_staffpreference", "change_staffpreference", "add_staffpreference"],
+        "requests": ["view_privacyrequest", "add_privacyrequest", "change_privacyrequest", "view_requestevent",
+                     "view_message", "add_message", "view_staffpreference", "change_staffpreference",
+                     "add_staffpreference", "view_systemcheck", "change_systemcheck", "view_processingactivity",
+                     "view_companysystem"],
         "identity": ["view_evidence"],
     },
     "Auditor": {
-        "requests": ["view_privacyrequest", "view_requestevent", "view_message", "view_notice", "view_all_cases"],
+        "requests": ["view_privacyrequest", "view_requestevent", "view_message", "view_notice", "view_all_cases",
+                     "view_systemcheck", "view_processingactivity", "view_companysystem"],
         "identity": [],
     },
 }  # fmt: skip
@@ -40,3 +46,14 @@ def ensure_roles() -> None:
     from django.contrib.auth.models import Group, Permission
 
     create_roles(Group, Permission)
+
+
+def migrate_roles(apps: Any, schema_editor: Any) -> None:
+    """Data migrations: create the permissions now (Django makes them only after all migrations), then the roles."""
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    create_roles(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))

@@ -66,9 +66,24 @@ def cases_of(email: str) -> QuerySet[PrivacyRequest]:
 PUBLIC_VERBS = {
     "submitted", "email_confirmed", "honoured", "identity_verified", "assigned", "paused", "resumed",
     "extended", "completed", "denied", "withdrawn", "forwarded", "expired", "evidence_added", "message_received",
+    "message_sent", "fee_quoted", "fee_accepted", "fee_declined",
 }  # fmt: skip
 
 
 def public_timeline(privacy_request: PrivacyRequest) -> QuerySet[RequestEvent]:
     """What the requester may see of the case's history (not who on staff looked at what)."""
     return privacy_request.events.filter(verb__in=PUBLIC_VERBS).order_by("seq")
+
+
+# What a system's check says was done to the data there (the Art. 19 notices follow from these).
+HOLDS_DATA = ("data_found", "exported", "erased", "rectified", "restricted")
+
+
+def recipients_to_notify(privacy_request: PrivacyRequest) -> list[str]:
+    """Art. 19: the recipients, by name, of data from the systems where this person's data was found."""
+    from .models import ProcessingActivity
+
+    activities = ProcessingActivity.objects.filter(
+        systems__checks__request=privacy_request, systems__checks__state__in=HOLDS_DATA
+    ).distinct()
+    return sorted({name for activity in activities for name in activity.recipient_names})

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -25,7 +26,21 @@ from identity.tiers import POINTS_NEEDED, Tier, tier_for
 from . import deadlines
 from .audit import record_event
 from .lifecycle import CLOSED_STATUSES, OPEN_STATUSES, TRANSITIONS, Status
-from .models import ActorKind, Channel, DenialReason, Kind, Message, Outcome, PrivacyRequest, Relationship
+from .models import (
+    ActorKind,
+    Channel,
+    CheckState,
+    CompanySystem,
+    DenialReason,
+    FeeReason,
+    Kind,
+    Message,
+    Notice,
+    Outcome,
+    PrivacyRequest,
+    Relationship,
+    SystemCheck,
+)
 from .selectors import deadlines_of, local_date, local_today
 
 
@@ -116,6 +131,14 @@ def _require_text(value: str, field_name: str, message: str) -> str:
     return value
 
 
+def _email_requester(privacy_request: PrivacyRequest, template: str) -> None:
+    """Send the requester one of the case emails once the change is committed."""
+    from .tasks import send_requester_email
+
+    pk = privacy_request.pk
+    transaction.on_commit(lambda: send_requester_email.delay(pk, template))
+
+
 @transaction.atomic
 def submit(new: NewRequest, *, by: AbstractBaseUser | None = None) -> PrivacyRequest:
     """Log a new request, compute its deadlines, and honour it at once if it needs no verification."""
@@ -127,6 +150,10 @@ def submit(new: NewRequest, *, by: AbstractBaseUser | None = None) -> PrivacyReq
         raise ValidationError({"received_at": _("The date received cannot be in the future.")})
     email = new.requester_email.strip()
     regimes = deadlines.regimes_for(new.country, new.subdivision)
+    tier = tier_for(new.kind, regimes, marketing_only=new.marketing_only)
+    # A letter, email or call logged by staff skips the emailed code: staff check identity themselves
+    # (by the sender's address, the details given, or by asking), so the case waits for them, not the requester.
+    initial = Status.VERIFYING if by is not None and tier is not Tier.NONE else Status.NEW
     repetitive = PrivacyRequest.objects.filter(
         requester_email__iexact=email, kind=new.kind, received_at__gte=received_at - REPETITION_WINDOW
     ).exists()
@@ -156,7 +183,7 @@ def submit(new: NewRequest, *, by: AbstractBaseUser | None = None) -> PrivacyReq
         declaration_name=new.declaration_name.strip(),
         declared_at=now if new.declaration_name.strip() else None,
         regimes=regimes,
-        status=Status.NEW,
+        status=initial,
         status_changed_at=now,
     )
     for name, value in _deadline_fields(deadlines_of(privacy_request)).items():
@@ -170,7 +197,7 @@ def submit(new: NewRequest, *, by: AbstractBaseUser | None = None) -> PrivacyReq
         "submitted",
         by=by,
         actor_kind=ActorKind.STAFF if by else ActorKind.REQUESTER,
-        new_status=Status.NEW,
+        new_status=initial,
         data={
             "kind": new.kind,
             "channel": new.channel,
@@ -183,9 +210,14 @@ def submit(new: NewRequest, *, by: AbstractBaseUser | None = None) -> PrivacyReq
             "declared": privacy_request.declared_at is not None,
         },
     )
-    if verification_tier(privacy_request) is Tier.NONE:
+    if tier is Tier.NONE:
         honour(privacy_request)
-    elif by is None:
+    elif by is not None:
+        # The acknowledgement of receipt (CCPA §7021 asks for one within 10 business days): claimed now,
+        # so the acknowledgements sweep, which catches up on cases logged without it, sends nothing twice.
+        Notice.objects.create(request=privacy_request, kind="acknowledged")
+        _email_requester(privacy_request, "request-received")
+    else:
         # The requester asked in person: prove control of the email (staff logging a letter verify otherwise).
         from identity.tasks import send_verification_email
 
@@ -212,10 +244,7 @@ def honour(privacy_request: PrivacyRequest) -> PrivacyRequest:
         outcome=Outcome.FULFILLED,
     )
     record_event(privacy_request, "honoured", old_status=old, new_status=Status.COMPLETED)
-    from .tasks import send_requester_email
-
-    pk = privacy_request.pk
-    transaction.on_commit(lambda: send_requester_email.delay(pk, "request-honoured"))
+    _email_requester(privacy_request, "request-honoured")
     return privacy_request
 
 
@@ -326,6 +355,11 @@ def assign(privacy_request: PrivacyRequest, *, to: AbstractBaseUser, by: Abstrac
         new_status=privacy_request.status,
         data={"assignee": to.pk},
     )
+    if to.pk != by.pk:
+        from .tasks import send_staff_notice
+
+        pk = privacy_request.pk
+        transaction.on_commit(lambda: send_staff_notice.delay(pk, "assigned"))
     return privacy_request
 
 
@@ -344,8 +378,35 @@ def pause(privacy_request: PrivacyRequest, *, by: AbstractBaseUser, reason: str)
         resume_status=privacy_request.status,
     )
     # The reason goes to the requester in a message; the event keeps no free text.
-    record_event(privacy_request, "paused", by=by, old_status=old, new_status=Status.AWAITING_REQUESTER)
+    message = Message.objects.create(
+        request=privacy_request,
+        author_kind=ActorKind.STAFF,
+        author=by,  # type: ignore[misc]
+        body=reason,
+    )
+    record_event(
+        privacy_request,
+        "paused",
+        by=by,
+        old_status=old,
+        new_status=Status.AWAITING_REQUESTER,
+        data={"message": message.pk},
+    )
+    _email_requester(privacy_request, "new-message")
     return privacy_request
+
+
+def _unpause(privacy_request: PrivacyRequest) -> tuple[int, dict[str, Any]]:
+    """The days this pause lasted, and the fields that restart the clock with them counted."""
+    paused_at = privacy_request.paused_at or timezone.now()
+    days = max(0, (local_today() - local_date(paused_at)).days)
+    paused_days = privacy_request.paused_days + days
+    return days, {
+        "paused_days": paused_days,
+        "paused_at": None,
+        "resume_status": "",
+        **_deadline_fields(deadlines_of(privacy_request, paused_days=paused_days)),
+    }
 
 
 @transaction.atomic
@@ -355,18 +416,9 @@ def resume(privacy_request: PrivacyRequest, *, by: AbstractBaseUser | None = Non
         raise TransitionError(
             _("%(reference)s is not waiting for the requester.") % {"reference": privacy_request.reference}
         )
-    days = max(0, (local_today() - local_date(privacy_request.paused_at)).days)
-    paused_days = privacy_request.paused_days + days
     to = Status(privacy_request.resume_status or Status.OPEN)
-    old = _claim(
-        privacy_request,
-        allowed={Status.AWAITING_REQUESTER},
-        to=to,
-        paused_days=paused_days,
-        paused_at=None,
-        resume_status="",
-        **_deadline_fields(deadlines_of(privacy_request, paused_days=paused_days)),
-    )
+    days, changes = _unpause(privacy_request)
+    old = _claim(privacy_request, allowed={Status.AWAITING_REQUESTER}, to=to, **changes)
     record_event(
         privacy_request,
         "resumed",
@@ -415,6 +467,7 @@ def extend(privacy_request: PrivacyRequest, *, by: AbstractBaseUser, reason: str
         new_status=old,
         data={"due": d.due.isoformat(), "extended_due": d.extended_due.isoformat(), "governing": d.governing},
     )
+    _email_requester(privacy_request, "request-extended")
     return privacy_request
 
 
@@ -440,12 +493,18 @@ def complete(
         new_status=Status.COMPLETED,
         data={"outcome": outcome},
     )
+    _email_requester(privacy_request, "request-completed")
     return privacy_request
 
 
 @transaction.atomic
 def deny(
-    privacy_request: PrivacyRequest, *, by: AbstractBaseUser | None, reason: str, explanation: str
+    privacy_request: PrivacyRequest,
+    *,
+    by: AbstractBaseUser | None,
+    reason: str,
+    explanation: str,
+    letter: str = "request-denied",
 ) -> PrivacyRequest:
     """Refuse the request with a reason; the letter tells the requester they may complain."""
     if reason not in DenialReason.values:
@@ -463,6 +522,7 @@ def deny(
     record_event(
         privacy_request, "denied", by=by, old_status=old, new_status=Status.DENIED, data={"reason": reason}
     )
+    _email_requester(privacy_request, letter)
     return privacy_request
 
 
@@ -482,6 +542,7 @@ def withdraw(
         old_status=old,
         new_status=Status.WITHDRAWN,
     )
+    _email_requester(privacy_request, "request-withdrawn")
     return privacy_request
 
 
@@ -491,6 +552,7 @@ def forward(privacy_request: PrivacyRequest, *, by: AbstractBaseUser, controller
     controller = _require_text(controller, "controller", _("Name the controller the request goes to."))
     old = _claim(privacy_request, allowed=OPEN_STATUSES, to=Status.FORWARDED, forwarded_to=controller)
     record_event(privacy_request, "forwarded", by=by, old_status=old, new_status=Status.FORWARDED)
+    _email_requester(privacy_request, "request-forwarded")
     return privacy_request
 
 
@@ -517,3 +579,154 @@ def reply(privacy_request: PrivacyRequest, *, body: str, attachment: Any = None)
     if privacy_request.status == Status.AWAITING_REQUESTER:
         resume(privacy_request)
     return message
+
+
+@transaction.atomic
+def send_message(privacy_request: PrivacyRequest, *, by: AbstractBaseUser, body: str) -> Message:
+    """Staff write to the requester; the requester is emailed that there is a message, never its content."""
+    body = _require_text(body, "body", _("Write the message."))
+    if privacy_request.anonymised_at is not None:
+        raise TransitionError(_("This case has been anonymised; there is nobody to write to."))
+    message = Message.objects.create(
+        request=privacy_request,
+        author_kind=ActorKind.STAFF,
+        author=by,  # type: ignore[misc]
+        body=body,
+    )
+    record_event(privacy_request, "message_sent", by=by, data={"message": message.pk})
+    _email_requester(privacy_request, "new-message")
+    return message
+
+
+FEE_QUOTABLE_FROM = frozenset({Status.OPEN, Status.IN_PROGRESS})
+
+
+@transaction.atomic
+def quote_fee(
+    privacy_request: PrivacyRequest,
+    *,
+    by: AbstractBaseUser,
+    amount: Decimal,
+    currency: str,
+    reason: str,
+    breakdown: list[tuple[str, Decimal]],
+) -> PrivacyRequest:
+    """Ask a fee for an excessive, repetitive or manifestly unfounded request, with a cost estimate.
+
+    Nothing more is done until the requester accepts; the clock stops where the regime allows (UK GDPR
+    Art. 12A). The estimate's lines must add up to the amount.
+    """
+    if reason not in FeeReason.values:
+        raise ValidationError({"reason": _("Choose why a fee is justified.")})
+    if amount <= 0:
+        raise ValidationError({"amount": _("The fee must be more than zero.")})
+    currency = (currency or "").strip().upper()
+    if len(currency) != 3 or not currency.isalpha():
+        raise ValidationError({"currency": _("Give the currency as a three-letter code, e.g. EUR.")})
+    lines = [(item.strip(), Decimal(cost)) for item, cost in breakdown if item.strip()]
+    if not lines:
+        raise ValidationError({"breakdown": _("Break the fee down into what it pays for.")})
+    if sum((cost for _item, cost in lines), Decimal(0)) != amount:
+        raise ValidationError(
+            {"breakdown": _("The lines of the estimate add up to %(sum)s, not %(amount)s.")
+             % {"sum": sum((cost for _item, cost in lines), Decimal(0)), "amount": amount}}
+        )  # fmt: skip
+    now = timezone.now()
+    old = _claim(
+        privacy_request,
+        allowed=FEE_QUOTABLE_FROM,
+        to=Status.FEE_PENDING,
+        fee_amount=amount,
+        fee_currency=currency,
+        fee_reason=reason,
+        fee_breakdown=[{"item": item, "amount": str(cost)} for item, cost in lines],
+        fee_quoted_at=now,
+        fee_accepted=None,
+        paused_at=now,
+        resume_status=privacy_request.status,
+    )
+    record_event(
+        privacy_request,
+        "fee_quoted",
+        by=by,
+        old_status=old,
+        new_status=Status.FEE_PENDING,
+        data={"amount": str(amount), "currency": currency, "reason": reason},
+    )
+    _email_requester(privacy_request, "fee-quoted")
+    return privacy_request
+
+
+@transaction.atomic
+def accept_fee(privacy_request: PrivacyRequest) -> PrivacyRequest:
+    """The requester accepts the quoted fee: the case carries on where it was, the clock restarts."""
+    if privacy_request.status != Status.FEE_PENDING or privacy_request.paused_at is None:
+        raise TransitionError(_("There is no fee waiting for your decision."))
+    to = Status(privacy_request.resume_status or Status.OPEN)
+    days, changes = _unpause(privacy_request)
+    old = _claim(privacy_request, allowed={Status.FEE_PENDING}, to=to, fee_accepted=True, **changes)
+    record_event(
+        privacy_request,
+        "fee_accepted",
+        actor_kind=ActorKind.REQUESTER,
+        old_status=old,
+        new_status=to,
+        data={"paused_days": days, "due": privacy_request.effective_due_at.isoformat()},
+    )
+    return privacy_request
+
+
+@transaction.atomic
+def decline_fee(privacy_request: PrivacyRequest) -> PrivacyRequest:
+    """The requester declines the fee: we do not act on the request, and say so in a letter."""
+    old = _claim(
+        privacy_request,
+        allowed={Status.FEE_PENDING},
+        to=Status.DENIED,
+        fee_accepted=False,
+        denial_reason=DenialReason.FEE_DECLINED,
+        outcome_note=_("You declined the fee we quoted, so we have not acted on this request."),
+    )
+    record_event(
+        privacy_request,
+        "fee_declined",
+        actor_kind=ActorKind.REQUESTER,
+        old_status=old,
+        new_status=Status.DENIED,
+    )
+    _email_requester(privacy_request, "fee-declined")
+    return privacy_request
+
+
+CHECKABLE_FROM = OPEN_STATUSES - {Status.NEW}
+
+
+@transaction.atomic
+def record_system_check(
+    privacy_request: PrivacyRequest,
+    *,
+    by: AbstractBaseUser,
+    system: CompanySystem,
+    state: str,
+    notes: str = "",
+) -> SystemCheck:
+    """Record what one company system holds for the case (the systems checklist)."""
+    if state not in CheckState.values:
+        raise ValidationError({"state": _("Choose what the system holds.")})
+    if privacy_request.status not in CHECKABLE_FROM:
+        raise TransitionError(
+            _("%(reference)s is %(status)s; its checklist cannot change now.")
+            % {"reference": privacy_request.reference, "status": privacy_request.get_status_display()}
+        )
+    check, _created = SystemCheck.objects.update_or_create(
+        request=privacy_request,
+        system=system,
+        defaults={
+            "state": state,
+            "notes": (notes or "").strip(),
+            "checked_by": by,
+            "checked_at": timezone.now(),
+        },
+    )
+    record_event(privacy_request, "system_checked", by=by, data={"system": system.pk, "state": state})
+    return check

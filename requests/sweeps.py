@@ -173,8 +173,6 @@ def overdue(now: datetime | None = None) -> int:
 
 def fee_lapses(now: datetime | None = None) -> int:
     """Close cases whose quoted fee went unanswered for PRIVACY_FEE_LAPSE_DAYS, with a letter."""
-    from .tasks import send_requester_email
-
     now = now or timezone.now()
     lapsed = PrivacyRequest.objects.filter(
         status=Status.FEE_PENDING, fee_quoted_at__lte=now - timedelta(days=settings.PRIVACY_FEE_LAPSE_DAYS)
@@ -187,10 +185,10 @@ def fee_lapses(now: datetime | None = None) -> int:
                 by=None,
                 reason=DenialReason.FEE_DECLINED,
                 explanation="The quoted fee was not accepted within the time allowed.",
+                letter="fee-lapsed",
             )
         except services.TransitionError:
             continue
-        _enqueue(send_requester_email, privacy_request.pk, "fee-lapsed")
         done += 1
     return done
 
@@ -201,8 +199,10 @@ def evidence_purge(now: datetime | None = None) -> int:
 
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.PRIVACY_EVIDENCE_DAYS)
+    # Proof of identity goes once identity is decided; extracts staff uploaded for the packet stay until the close.
     decided = Evidence.objects.filter(purged_at__isnull=True, request__isnull=False).filter(
-        Q(request__identity_verified_at__lte=cutoff) | Q(request__closed_at__lte=cutoff)
+        (Q(request__identity_verified_at__lte=cutoff) & ~Q(kind=Evidence.Kind.EXTRACT))
+        | Q(request__closed_at__lte=cutoff)
     )
     done = 0
     for item in decided:

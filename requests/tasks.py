@@ -32,8 +32,12 @@ def verify_audit_chain() -> int:
     return len(breaks)
 
 
-REQUESTER_EMAILS = frozenset({"request-honoured", "request-expired", "request-acknowledged", "fee-lapsed"})
-STAFF_NOTICES = frozenset({"due_14", "due_7", "due_2", "due_1", "extension_window"})
+REQUESTER_EMAILS = frozenset(
+    {"request-honoured", "request-expired", "request-acknowledged", "fee-lapsed", "request-received",
+     "new-message", "request-extended", "fee-quoted", "fee-declined", "request-completed", "request-denied",
+     "request-forwarded", "request-withdrawn"}
+)  # fmt: skip
+STAFF_NOTICES = frozenset({"due_14", "due_7", "due_2", "due_1", "extension_window", "assigned"})
 SWEEPS = frozenset(
     {"verification", "acknowledgements", "due_reminders", "extension_window", "overdue", "fee_lapses",
      "evidence_purge", "retention", "staff_digests"}
@@ -58,7 +62,11 @@ def send_requester_email(privacy_request_id: int, name: str) -> None:
     privacy_request = PrivacyRequest.objects.get(pk=privacy_request_id)
     make_message(
         name,
-        {"privacy_request": privacy_request, "base_url": settings.PORTAL_BASE_URL.rstrip("/")},
+        {
+            "privacy_request": privacy_request,
+            "base_url": settings.PORTAL_BASE_URL.rstrip("/"),
+            "supervisory_authority": settings.PRIVACY_SUPERVISORY_AUTHORITY,
+        },
         to=[privacy_request.requester_email],
         language=privacy_request.language,
     ).send()
@@ -95,14 +103,24 @@ def send_staff_notice(privacy_request_id: int, kind: str) -> None:
     if not privacy_request.is_open:
         return  # closed meanwhile: nothing to remind anyone of
     days = int(kind.split("_")[1]) if kind.startswith("due_") else None
-    template = "staff-due-reminder" if days else "staff-extension-window"
+    template = {"extension_window": "staff-extension-window", "assigned": "staff-assigned"}.get(
+        kind, "staff-due-reminder"
+    )
     context = {
         "privacy_request": privacy_request,
         "days": days,
         "due_sentence": explain(deadlines_of(privacy_request)),
         "case_url": f"{settings.PORTAL_BASE_URL.rstrip('/')}/admin/requests/privacyrequest/{privacy_request.pk}/change/",
     }
-    recipients = _staff_recipients(privacy_request)
+    if kind == "assigned":
+        # Only the new assignee hears of an assignment, at once (not in a digest).
+        assignee = privacy_request.assignee
+        pref = StaffPreference.objects.filter(user=assignee).first()
+        recipients = (
+            [(assignee.email, pref.language if pref else "en")] if assignee and assignee.email else []
+        )
+    else:
+        recipients = _staff_recipients(privacy_request)
     for address, language in recipients:
         context["due_sentence"] = _in(language, lambda: explain(deadlines_of(privacy_request)))
         make_message(template, context, to=[address], language=language).send()

@@ -144,6 +144,10 @@ EVENT_WORDS = {
     "expired": _("The request lapsed because the email address was not confirmed."),
     "evidence_added": _("You sent us a file."),
     "message_received": _("You sent us a message."),
+    "message_sent": _("We sent you a message."),
+    "fee_quoted": _("We told you about a fee and why; we wait for your decision."),
+    "fee_accepted": _("You accepted the fee; we carry on."),
+    "fee_declined": _("You declined the fee, so we have not acted on the request."),
 }
 
 # The status page: passwordless sign-in by an emailed code, then the requester's own cases only.

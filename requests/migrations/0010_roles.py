@@ -1,18 +1,8 @@
 """The staff roles (DESIGN §8): DPO, Handler and Auditor groups with their permissions."""
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-from requests.roles import ROLES, create_roles
-
-
-def add_roles(apps, schema_editor):
-    # Permissions are normally created after all migrations; the roles need them now.
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    create_roles(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
+from requests.roles import ROLES, migrate_roles
 
 
 def remove_roles(apps, schema_editor):
@@ -27,4 +17,4 @@ class Migration(migrations.Migration):
         ("contenttypes", "0002_remove_content_type_name"),
     ]
 
-    operations = [migrations.RunPython(add_roles, remove_roles)]
+    operations = [migrations.RunPython(migrate_roles, remove_roles)]

@@ -49,8 +49,10 @@ def test_roles_exist_with_their_permissions() -> None:
     dpo, handler, auditor = (Group.objects.get(name=n) for n in ("DPO", "Handler", "Auditor"))
     assert dpo.permissions.filter(codename="extend_case").exists()
     assert not handler.permissions.filter(codename__in=["extend_case", "deny_case", "quote_fee"]).exists()
+    # Auditors read everything and change nothing.
     assert set(auditor.permissions.values_list("codename", flat=True)) == {
-        "view_privacyrequest", "view_requestevent", "view_message", "view_notice", "view_all_cases"
+        "view_privacyrequest", "view_requestevent", "view_message", "view_notice", "view_all_cases",
+        "view_systemcheck", "view_processingactivity", "view_companysystem",
     }  # fmt: skip
 
 

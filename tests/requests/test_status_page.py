@@ -80,6 +80,7 @@ def test_the_case_page_explains_and_the_reply_restarts_a_paused_clock(client: Cl
     sign_in(client, "ada@example.org")
     page = client.get(f"/status/cases/{case.reference}/").content.decode()
     assert "Waiting for the requester" in page and "We are waiting for your answer" in page
+    assert "Which address is wrong?" in page  # the question is in the thread
     assert "Due " in page and "UK GDPR" in page
     assert "We received your request." in page and "We asked you for information" in page
     response = client.post(
@@ -89,7 +90,7 @@ def test_the_case_page_explains_and_the_reply_restarts_a_paused_clock(client: Cl
     assert response.status_code == 302
     case.refresh_from_db()
     assert case.status == Status.OPEN
-    message = Message.objects.get()
+    message = Message.objects.get(author_kind="requester")
     assert message.body == "The one on Baker Street." and message.attachment is not None
     assert message.attachment.request == case
     page = client.get(f"/status/cases/{case.reference}/").content.decode()
