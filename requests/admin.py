@@ -5,48 +5,33 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest
-from django.urls import reverse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from identity.models import Evidence
+from identity.tiers import POINTS_NEEDED
 
-from .explain import regime_name
+from . import services
+from .admin_forms import ACTIONS, DATA_POINT_LABELS, CaseForm, LogRequestForm
+from .explain import explain, regime_name
 from .lifecycle import OPEN_STATUSES
-from .models import PrivacyRequest, RequestEvent, StaffPreference
-from .selectors import local_today
-
-
-class RequestEventInline(admin.TabularInline):
-    model = RequestEvent
-    fields = ("seq", "at", "actor", "actor_kind", "verb", "old_status", "new_status", "data")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    ordering = ("seq",)
-
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-
-class EvidenceInline(admin.TabularInline):
-    model = Evidence
-    fields = ("kind", "download", "content_type", "size", "uploaded_at", "purged_at")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    @admin.display(description="file")
-    def download(self, obj: Evidence) -> str:
-        if obj.purged_at:
-            return "purged"
-        return format_html('<a href="{}">{}</a>', reverse("evidence_download", args=[obj.pk]), obj.name)
-
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
+from .models import (
+    CompanySystem,
+    Message,
+    PrivacyRequest,
+    ProcessingActivity,
+    RequestEvent,
+    StaffPreference,
+)
+from .selectors import deadlines_of, local_today, recipients_to_notify
 
 
 class QueueFilter(admin.SimpleListFilter):
@@ -122,7 +107,6 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
     ordering = ("effective_due_at", "id")
     show_full_result_count = False  # no COUNT(*) over the whole table
     list_per_page = 50
-    inlines = [EvidenceInline, RequestEventInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[PrivacyRequest]:
         queryset = super().get_queryset(request)
@@ -165,11 +149,179 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
         # Status, deadlines and outcomes change only through the services.
         return [f.name for f in PrivacyRequest._meta.fields]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+    # The case page: everything about one case, and the actions that can be taken on it now.
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        case = self.get_object(request, unquote(object_id))
+        if case is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)  # type: ignore[attr-defined]
+        if not self.has_view_or_change_permission(request, case):
+            raise PermissionDenied
+        bound: dict[str, CaseForm] = {}
+        if request.method == "POST":
+            action = ACTIONS.get(request.POST.get("action", ""))
+            if action is None:
+                return HttpResponseBadRequest("Unknown action.")
+            if not action.offered(case, request.user):
+                raise PermissionDenied
+            form = action.form(request.POST, request.FILES, case=case, user=request.user, prefix=action.name)
+            if form.is_valid():
+                try:
+                    done = form.run()
+                except services.TransitionError as error:
+                    form.add_error(None, str(error))
+                except ValidationError as error:
+                    _add_errors(form, error)
+                else:
+                    messages.success(request, done)
+                    return redirect(request.path)
+            bound[action.name] = form
+        context = {
+            **self.admin_site.each_context(request),
+            **self.case_context(request, case, bound),
+            **(extra_context or {}),
+        }
+        return TemplateResponse(
+            request, "admin/requests/privacyrequest/case.html", context, status=400 if bound else 200
+        )
+
+    def case_context(
+        self, request: HttpRequest, case: PrivacyRequest, bound: dict[str, CaseForm]
+    ) -> dict[str, Any]:
+        user = request.user
+        actions: list[dict[str, Any]] = []
+        for action in ACTIONS.values():
+            if action.offered(case, user):
+                form = bound.get(action.name) or action.form(case=case, user=user, prefix=action.name)
+                actions.append({"action": action, "form": form})
+        checks = {c.system_id: c for c in case.system_checks.select_related("checked_by")}
+        extracts: dict[int, list[Evidence]] = {}
+        for item in case.evidence.filter(kind=Evidence.Kind.EXTRACT).order_by("uploaded_at"):
+            extracts.setdefault(item.system_id or 0, []).append(item)
+        systems = CompanySystem.objects.filter(active=True).select_related("owner")
+        check_action = ACTIONS["check"]
+        tier = services.verification_tier(case)
+        return {
+            "opts": self.opts,
+            "title": f"{case.reference} · {case.get_kind_display()}",
+            "case": case,
+            "original": case,
+            "due_sentence": explain(deadlines_of(case)),
+            "regimes": [regime_name(code) for code in case.regimes],
+            "days_left": self.days_left(case),
+            "tier": tier,
+            "points_needed": POINTS_NEEDED[tier],
+            "data_points": [(DATA_POINT_LABELS.get(k, k), v) for k, v in (case.data_points or {}).items()],
+            "events": case.events.select_related("actor").order_by("seq"),
+            "thread": Message.objects.filter(request=case).select_related("author", "attachment"),
+            "evidence": case.evidence.exclude(kind=Evidence.Kind.EXTRACT).order_by("uploaded_at"),
+            "system_rows": [
+                {
+                    "system": system,
+                    "check": checks.get(system.pk),
+                    "extracts": extracts.get(system.pk, []),
+                    "form": (
+                        bound["check"]
+                        if "check" in bound and bound["check"].data.get("check-system") == str(system.pk)
+                        else check_action.form(
+                            case=case,
+                            user=user,
+                            prefix="check",
+                            initial={
+                                "system": system.pk,
+                                "state": getattr(checks.get(system.pk), "state", "not_checked"),
+                                "notes": getattr(checks.get(system.pk), "notes", ""),
+                            },
+                        )
+                    ),
+                }
+                for system in systems
+            ],
+            "can_check": check_action.offered(case, user),
+            "recipients": recipients_to_notify(case),
+            "actions": [a for a in actions if a["action"].name not in ("message", "check")],
+            "message_form": next((a["form"] for a in actions if a["action"].name == "message"), None),
+            "can_change": self.has_change_permission(request, case),
+        }
+
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """Log a request that came by email, post or phone; the deadlines count from the day it arrived."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = LogRequestForm(request.POST or None, initial={"received_on": local_today(), "language": "en"})
+        if request.method == "POST" and form.is_valid():
+            try:
+                case = services.submit(form.new_request(), by=request.user)  # type: ignore[arg-type]
+            except ValidationError as error:
+                _add_errors(form, error)
+            else:
+                messages.success(
+                    request,
+                    gettext("Logged as %(reference)s; the requester has an acknowledgement.")
+                    % {"reference": case.reference},
+                )
+                return redirect("admin:requests_privacyrequest_change", case.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": gettext("Log a request received by email, post or phone"),
+            "form": form,
+        }
+        return TemplateResponse(
+            request, "admin/requests/privacyrequest/log.html", context, status=400 if form.errors else 200
+        )
+
+
+def _add_errors(form: Any, error: ValidationError) -> None:
+    """A service's ValidationError onto the form: on the field it names if the form has one."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+@admin.register(ProcessingActivity)
+class ProcessingActivityAdmin(admin.ModelAdmin):
+    """The record of processing (Art. 30): the access letter and the Art. 19 notices are built from it."""
+
+    list_display = ("name", "legal_basis", "retention", "system_names")
+    search_fields = ("name", "purposes", "data_categories")
+    list_filter = ("legal_basis",)
+    fieldsets = (
+        (None, {"fields": ("name", "purposes", "legal_basis")}),
+        (_("Data"), {"fields": ("data_categories", "sources", "retention")}),
+        (_("Who else sees it"), {"fields": ("recipients", "transfers")}),
+        (_("Automated decisions"), {"fields": ("automated_decisions",)}),
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ProcessingActivity]:
+        return super().get_queryset(request).prefetch_related("systems")
+
+    @admin.display(description=_("systems"))
+    def system_names(self, obj: ProcessingActivity) -> str:
+        return ", ".join(s.name for s in obj.systems.all())
+
+
+@admin.register(CompanySystem)
+class CompanySystemAdmin(admin.ModelAdmin):
+    list_display = ("name", "owner", "description", "active")
+    list_filter = ("active",)
+    list_select_related = ("owner",)
+    search_fields = ("name", "description")
+    filter_horizontal = ("activities",)
+    fields = ("name", "description", "owner", "activities", "active")
 
 
 @admin.register(RequestEvent)

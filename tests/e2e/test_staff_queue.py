@@ -12,6 +12,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from requests import services
+from requests.models import CompanySystem, ProcessingActivity
 from requests.roles import ensure_roles
 from tests.factories import make_case
 
@@ -44,3 +45,61 @@ def test_a_dpo_signs_in_with_totp_and_sees_overdue_cases_first(page: Any, dpo: A
     page.get_by_role("link", name=late.reference).click()
     page.shot("case")
     assert "email_confirmed" in page.content()
+
+
+def sign_in(page: Any, user: Any) -> None:
+    device = TOTPDevice.objects.create(user=user, name="Authenticator", confirmed=True)
+    page.goto("/admin/")
+    page.get_by_label("Username:").fill(user.username)
+    page.get_by_label("Password:").fill("correct horse battery staple")
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_label("OTP Device:").select_option(label="Authenticator")
+    page.get_by_label("OTP Token:").fill(f"{totp(device.bin_key):06d}")
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("heading", name="Privacy requests").first.wait_for()
+
+
+def test_a_dpo_works_a_case_from_the_case_page(page: Any, dpo: Any) -> None:
+    ensure_roles()
+    dpo.groups.add(Group.objects.get(name="DPO"))
+    crm = CompanySystem.objects.create(name="Zoho CRM", owner=dpo)
+    crm.activities.add(
+        ProcessingActivity.objects.create(
+            name="Clients", purposes="p", data_categories="c", legal_basis="contract", sources="s",
+            retention="6 years", recipients="Zoho Corporation B.V.",
+        )
+    )  # fmt: skip
+    case = services.confirm_email(
+        make_case(kind="erasure", data_points={"phone": "+44 20 7946 0000", "postal_address": "1 Baker St"})
+    )
+    sign_in(page, dpo)
+    page.goto(f"/admin/requests/privacyrequest/{case.pk}/change/")
+    page.shot("case-verifying")
+    page.locator("summary", has_text="Verify identity").click()
+    page.get_by_role("button", name="Verify identity").click()  # nothing ticked: refused, said why
+    page.get_by_text("needs 2 matching details; 0 ticked").wait_for()
+    page.shot("verify-refused")
+    page.get_by_label("Phone number: +44 20 7946 0000").check()
+    page.get_by_label("Postal address: 1 Baker St").check()
+    page.get_by_role("button", name="Verify identity").click()
+    page.get_by_text("Identity verified; the case is open.").wait_for()
+    page.locator("summary", has_text="Assign").click()
+    page.get_by_role("button", name="Assign").click()
+    page.get_by_text("Assigned to").wait_for()
+    row = page.locator(".system-row", has_text="Zoho CRM")
+    row.get_by_label("State").select_option(label="Erased")
+    row.get_by_label("Notes").fill("Contact and 3 notes deleted")
+    row.get_by_role("button", name="Save").click()
+    page.get_by_text("Zoho CRM: Erased.").wait_for()
+    assert "Zoho Corporation B.V." in page.content()  # Art. 19: whom to tell
+    page.get_by_label("Message to the requester").fill("We have found your record and are deleting it.")
+    page.get_by_role("button", name="Send message").click()
+    page.get_by_text("Message sent").wait_for()
+    page.shot("case-in-progress")
+    page.locator("summary", has_text="Complete").click()
+    page.get_by_label("Outcome").select_option(label="Done in full")
+    page.get_by_role("button", name="Complete").click()
+    page.get_by_text("Completed; the requester has been told.").wait_for()
+    page.shot("case-completed")
+    case.refresh_from_db()
+    assert case.status == "completed" and case.outcome == "fulfilled"

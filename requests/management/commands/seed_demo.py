@@ -17,8 +17,51 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from requests import services
-from requests.models import PrivacyRequest
+from requests.models import CompanySystem, PrivacyRequest, ProcessingActivity
 from requests.roles import ensure_roles
+
+# The reference operator (a small Zoho consultancy): what it processes, and where the data lives.
+DEMO_REGISTER: list[dict[str, Any]] = [
+    {
+        "name": "Client relationship",
+        "purposes": "Answering enquiries, running projects for our clients and keeping in touch with them.",
+        "data_categories": "Name, work email, phone, company, job title, notes of calls and meetings.",
+        "legal_basis": "contract",
+        "sources": "You, when you contact us or sign a contract; your employer.",
+        "recipients": "Zoho Corporation B.V. (CRM hosting)\nGoogle Ireland Ltd (email)",
+        "retention": "The contract plus 6 years (limitation period).",
+        "transfers": "Zoho may process data in India under the EU standard contractual clauses.",
+        "automated_decisions": "",
+    },
+    {
+        "name": "Billing and accounting",
+        "purposes": "Invoicing, collecting payment and keeping the accounts the law requires.",
+        "data_categories": "Name, billing address, VAT number, invoices, payments.",
+        "legal_basis": "legal_obligation",
+        "sources": "You or your employer.",
+        "recipients": "Xero Ltd (accounting)\nStripe Payments Europe Ltd (card payments)\nOur accountants, Smith & Co LLP",
+        "retention": "6 years after the end of the financial year (HMRC).",
+        "transfers": "Xero and Stripe may process data in the US under the UK IDTA.",
+        "automated_decisions": "",
+    },
+    {
+        "name": "Newsletter",
+        "purposes": "Sending our newsletter and event invitations to people who asked for them.",
+        "data_categories": "Name, email, which emails were opened.",
+        "legal_basis": "consent",
+        "sources": "You, when you subscribe.",
+        "recipients": "Zoho Corporation B.V. (Zoho Campaigns)",
+        "retention": "Until you unsubscribe, then a suppression entry so we never email you again.",
+        "transfers": "",
+        "automated_decisions": "",
+    },
+]
+DEMO_SYSTEMS: list[tuple[str, str, list[str]]] = [
+    ("Zoho CRM", "Contacts, deals, notes of calls", ["Client relationship"]),
+    ("Google Workspace mail", "Email with clients and prospects", ["Client relationship"]),
+    ("Xero", "Invoices and payments", ["Billing and accounting"]),
+    ("Zoho Campaigns", "Newsletter subscribers and opens", ["Newsletter"]),
+]
 
 DEMO_CASES: list[dict[str, Any]] = [
     {
@@ -87,6 +130,8 @@ class Command(BaseCommand):
             )
         else:
             self._create_dpo(username)
+        if not ProcessingActivity.objects.exists():
+            self._create_register(user_model.objects.get(username=username))
         if not PrivacyRequest.objects.exists():
             self._create_cases(user_model.objects.get(username=username))
 
@@ -111,6 +156,15 @@ class Command(BaseCommand):
         qr.terminal(out=drawing, compact=True)
         self.stdout.write(drawing.getvalue(), ending="")
         self.stdout.write("  Backup codes (single use): " + " ".join(codes))
+
+    def _create_register(self, dpo: Any) -> None:
+        activities = {spec["name"]: ProcessingActivity.objects.create(**spec) for spec in DEMO_REGISTER}
+        for name, description, serves in DEMO_SYSTEMS:
+            system = CompanySystem.objects.create(name=name, description=description, owner=dpo)
+            system.activities.set([activities[a] for a in serves])
+        self.stdout.write(
+            f"Created {len(activities)} register entries and {len(DEMO_SYSTEMS)} company systems."
+        )
 
     def _create_cases(self, dpo: Any) -> None:
         now = timezone.now()

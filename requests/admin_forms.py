@@ -1,0 +1,399 @@
+"""The case page's actions (DESIGN §8): one small form per service, and who may use it when.
+
+Forms validate what staff typed; the services decide. Each action names the permission it needs and
+the statuses in which it is offered, so the page shows only what can be done now by this person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, time
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+
+from identity import evidence
+from identity.services import add_extract
+from identity.tiers import POINTS_NEEDED
+
+from . import services
+from .forms import DATA_POINTS
+from .lifecycle import OPEN_STATUSES, Status
+from .models import (
+    Channel,
+    CheckState,
+    CompanySystem,
+    DenialReason,
+    FeeReason,
+    Kind,
+    Outcome,
+    PrivacyRequest,
+    Relationship,
+)
+from .selectors import local_today, operator_zone
+
+DATA_POINT_LABELS = {
+    "phone": _("Phone number"),
+    "postal_address": _("Postal address"),
+    "account_reference": _("Account, customer or order number"),
+    "date_of_birth": _("Date of birth"),
+}
+
+
+class CaseForm(forms.Form):
+    """An action form: knows its case and the member of staff acting."""
+
+    def __init__(self, *args: Any, case: PrivacyRequest, user: Any, **kwargs: Any) -> None:
+        self.case = case
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def run(self) -> str:
+        """Call the service; return the message shown to staff on success."""
+        raise NotImplementedError
+
+
+def active_staff() -> Any:
+    """Who cases may be assigned to: active staff in the DPO or Handler role (or superusers)."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=True)
+        .filter(Q(is_superuser=True) | Q(groups__name__in=["DPO", "Handler"]))
+        .distinct()
+        .order_by("username")
+    )
+
+
+class AssignForm(CaseForm):
+    assignee = forms.ModelChoiceField(label=_("Assign to"), queryset=get_user_model().objects.none())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Handlers take cases for themselves; only those who see every case hand them to others.
+        field = self.fields["assignee"]
+        assert isinstance(field, forms.ModelChoiceField)  # noqa: S101 (narrowing for the type checker)
+        if self.user.has_perm("requests.view_all_cases"):
+            field.queryset = active_staff()
+        else:
+            field.queryset = get_user_model().objects.filter(pk=self.user.pk)
+        field.initial = self.user.pk
+
+    def run(self) -> str:
+        to = self.cleaned_data["assignee"]
+        services.assign(self.case, to=to, by=self.user)
+        return gettext("Assigned to %(name)s.") % {"name": to.get_full_name() or to.get_username()}
+
+
+class VerifyForm(CaseForm):
+    data_points = forms.MultipleChoiceField(
+        label=_("Details that matched what we hold"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Tick only what you checked against our own records. Never the detail being corrected."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        given = self.case.data_points or {}
+        choices = []
+        for name in DATA_POINTS:
+            label = str(DATA_POINT_LABELS[name])
+            if given.get(name):
+                label = f"{label}: {given[name]}"
+            choices.append((name, label))
+        choices.append(("other_record", str(_("Another detail we hold (say which in a message or note)"))))
+        field = self.fields["data_points"]
+        assert isinstance(field, forms.MultipleChoiceField)  # noqa: S101
+        field.choices = choices
+        self.tier = services.verification_tier(self.case)
+        self.needed = POINTS_NEEDED[self.tier]
+
+    def run(self) -> str:
+        services.verify(self.case, by=self.user, data_points=self.cleaned_data["data_points"])
+        return gettext("Identity verified; the case is open.")
+
+
+class PauseForm(CaseForm):
+    reason = forms.CharField(
+        label=_("What we need from the requester"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Sent to the requester as a message. The clock stops only where the law allows."),
+    )
+
+    def run(self) -> str:
+        services.pause(self.case, by=self.user, reason=self.cleaned_data["reason"])
+        return gettext("The requester has been asked; the case waits for their answer.")
+
+
+class ResumeForm(CaseForm):
+    def run(self) -> str:
+        services.resume(self.case, by=self.user)
+        return gettext("The case carries on; the clock runs again.")
+
+
+class ExtendForm(CaseForm):
+    reason = forms.CharField(
+        label=_("Why we need more time"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The requester receives this reason in the extension notice."),
+    )
+
+    def run(self) -> str:
+        services.extend(self.case, by=self.user, reason=self.cleaned_data["reason"])
+        return gettext("Extended to %(due)s; the requester has been told why.") % {
+            "due": self.case.effective_due_at.isoformat()
+        }
+
+
+class FeeForm(CaseForm):
+    amount = forms.DecimalField(label=_("Fee"), min_value=Decimal("0.01"), max_digits=10, decimal_places=2)
+    currency = forms.CharField(label=_("Currency"), min_length=3, max_length=3)
+    reason = forms.ChoiceField(label=_("Why a fee is justified"), choices=FeeReason.choices)
+    breakdown = forms.CharField(
+        label=_("Cost breakdown"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One line per cost: what it is, a colon, the amount. E.g. “Copying 400 pages: 40.00”."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["currency"].initial = settings.PRIVACY_FEE_CURRENCY
+
+    def clean_breakdown(self) -> list[tuple[str, Decimal]]:
+        lines = []
+        for number, line in enumerate(self.cleaned_data["breakdown"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            item, sep, cost = line.rpartition(":")
+            try:
+                amount = Decimal(cost.strip().replace(",", "."))
+            except InvalidOperation:
+                amount = None
+            if not sep or not item.strip() or amount is None or amount <= 0:
+                raise ValidationError(
+                    _("Line %(n)d should read “what it is: amount”."), params={"n": number}, code="line"
+                )
+            lines.append((item.strip(), amount))
+        return lines
+
+    def run(self) -> str:
+        data = self.cleaned_data
+        services.quote_fee(
+            self.case,
+            by=self.user,
+            amount=data["amount"],
+            currency=data["currency"],
+            reason=data["reason"],
+            breakdown=data["breakdown"],
+        )
+        return gettext("Fee quoted; the requester decides on the status page.")
+
+
+class CompleteForm(CaseForm):
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=Outcome.choices)
+    note = forms.CharField(
+        label=_("Note to the requester"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def run(self) -> str:
+        data = self.cleaned_data
+        services.complete(self.case, by=self.user, outcome=data["outcome"], note=data["note"])
+        return gettext("Completed; the requester has been told.")
+
+
+class DenyForm(CaseForm):
+    reason = forms.ChoiceField(
+        label=_("Reason"), choices=[c for c in DenialReason.choices if c[0] != DenialReason.FEE_DECLINED]
+    )
+    explanation = forms.CharField(
+        label=_("Explanation for the requester"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The letter adds their right to complain to a supervisory authority."),
+    )
+
+    def run(self) -> str:
+        data = self.cleaned_data
+        services.deny(self.case, by=self.user, reason=data["reason"], explanation=data["explanation"])
+        return gettext("Refused; the requester has the reasons and their right to complain.")
+
+
+class ForwardForm(CaseForm):
+    controller = forms.CharField(label=_("Controller (our customer)"), max_length=200)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["controller"].initial = self.case.customer_name
+
+    def run(self) -> str:
+        services.forward(self.case, by=self.user, controller=self.cleaned_data["controller"])
+        return gettext("Forwarded; the requester has been told who will answer.")
+
+
+class WithdrawForm(CaseForm):
+    note = forms.CharField(
+        label=_("How the requester withdrew"),
+        help_text=_("E.g. “By phone on 3 March”."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def run(self) -> str:
+        services.withdraw(self.case, by=self.user, note=self.cleaned_data["note"])
+        return gettext("Withdrawn; the requester has a confirmation.")
+
+
+class MessageForm(CaseForm):
+    body = forms.CharField(label=_("Message to the requester"), widget=forms.Textarea(attrs={"rows": 4}))
+
+    def run(self) -> str:
+        services.send_message(self.case, by=self.user, body=self.cleaned_data["body"])
+        return gettext("Message sent; the requester is emailed that there is a new message.")
+
+
+class SystemCheckForm(CaseForm):
+    system = forms.ModelChoiceField(
+        queryset=CompanySystem.objects.filter(active=True), widget=forms.HiddenInput
+    )
+    state = forms.ChoiceField(label=_("State"), choices=CheckState.choices)
+    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 1}))
+    extract = forms.FileField(
+        label=_("Extract"),
+        required=False,
+        help_text=_("PDF, CSV, JSON, text, JPEG or PNG, up to 10 MB. It goes into the packet."),
+    )
+
+    def clean_extract(self) -> evidence.CheckedFile | None:
+        upload = self.cleaned_data.get("extract")
+        return evidence.check_extract(upload) if upload else None
+
+    def run(self) -> str:
+        data = self.cleaned_data
+        services.record_system_check(
+            self.case, by=self.user, system=data["system"], state=data["state"], notes=data["notes"]
+        )
+        if data["extract"] is not None:
+            add_extract(self.case, data["extract"], system=data["system"], by=self.user)
+        return gettext("%(system)s: %(state)s.") % {
+            "system": data["system"].name,
+            "state": CheckState(data["state"]).label,
+        }
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    label: Any
+    form: type[CaseForm]
+    permission: str
+    statuses: frozenset[Status]
+    when: Callable[[PrivacyRequest], bool] = lambda case: True
+
+    def offered(self, case: PrivacyRequest, user: Any) -> bool:
+        return Status(case.status) in self.statuses and self.when(case) and user.has_perm(self.permission)
+
+
+_WORKING = OPEN_STATUSES - {Status.NEW}
+
+ACTIONS: dict[str, Action] = {
+    a.name: a
+    for a in [
+        Action("assign", _("Assign"), AssignForm, "requests.change_privacyrequest", _WORKING),
+        Action("verify", _("Verify identity"), VerifyForm, "requests.change_privacyrequest",
+               frozenset({Status.VERIFYING})),
+        Action("pause", _("Ask the requester"), PauseForm, "requests.change_privacyrequest",
+               services.PAUSABLE_FROM),
+        Action("resume", _("Carry on (the requester answered)"), ResumeForm, "requests.change_privacyrequest",
+               frozenset({Status.AWAITING_REQUESTER})),
+        Action("extend", _("Extend"), ExtendForm, "requests.extend_case", _WORKING,
+               lambda case: not case.extended and local_today() <= case.due_at),
+        Action("fee", _("Quote a fee"), FeeForm, "requests.quote_fee", services.FEE_QUOTABLE_FROM),
+        Action("complete", _("Complete"), CompleteForm, "requests.change_privacyrequest",
+               frozenset({Status.IN_PROGRESS})),
+        Action("deny", _("Refuse"), DenyForm, "requests.deny_case", OPEN_STATUSES),
+        Action("forward", _("Forward to the controller"), ForwardForm, "requests.forward_case", OPEN_STATUSES),
+        Action("withdraw", _("Record a withdrawal"), WithdrawForm, "requests.change_privacyrequest",
+               OPEN_STATUSES),
+        Action("message", _("Write to the requester"), MessageForm, "requests.add_message",
+               frozenset(Status), lambda case: case.anonymised_at is None),
+        Action("check", _("Systems checklist"), SystemCheckForm, "requests.change_systemcheck",
+               services.CHECKABLE_FROM),
+    ]
+}  # fmt: skip
+
+
+class LogRequestForm(forms.Form):
+    """A request that came by email, post or phone, logged by staff with the day it really arrived."""
+
+    channel = forms.ChoiceField(
+        label=_("Came by"), choices=[(c.value, c.label) for c in (Channel.EMAIL, Channel.POST, Channel.PHONE)]
+    )
+    received_on = forms.DateField(
+        label=_("Received on"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("The day it reached us (the postmark is not it): the deadlines count from this day."),
+    )
+    kind = forms.ChoiceField(label=_("Right"), choices=Kind.choices)
+    requester_name = forms.CharField(label=_("Requester's name"), max_length=200)
+    requester_email = forms.EmailField(
+        label=_("Requester's email"), help_text=_("Where we write to them and how they follow the case.")
+    )
+    relationship = forms.ChoiceField(label=_("Requester is"), choices=Relationship.choices)
+    subject_name = forms.CharField(label=_("Data subject's name (if not the requester)"), required=False)
+    country = forms.ChoiceField(
+        label=_("Country where the person lives"), choices=[("", _("Choose a country")), *countries]
+    )
+    subdivision = forms.CharField(
+        label=_("State or province code"),
+        max_length=3,
+        required=False,
+        help_text=_("E.g. CA for California."),
+    )
+    language = forms.ChoiceField(label=_("Language for letters"), choices=settings.LANGUAGES)
+    details = forms.CharField(label=_("What they asked"), widget=forms.Textarea(attrs={"rows": 4}))
+    customer_name = forms.CharField(
+        label=_("Our customer, if the data is held for them"),
+        required=False,
+        help_text=_("Fill this in only when we are the processor; the case can then be forwarded."),
+    )
+
+    def clean_received_on(self) -> Any:
+        day = self.cleaned_data["received_on"]
+        if day > local_today():
+            raise ValidationError(_("The day received cannot be in the future."), code="future")
+        return day
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("relationship", Relationship.SELF) != Relationship.SELF and not data.get("subject_name"):
+            self.add_error("subject_name", _("Name the person the request is about."))
+        return data
+
+    def new_request(self) -> services.NewRequest:
+        data = self.cleaned_data
+        day = data["received_on"]
+        # The start of that day where the operator works, or now for today (a letter cannot arrive later).
+        received = datetime.combine(day, time(9), tzinfo=operator_zone())
+        received = min(received, timezone.now())
+        return services.NewRequest(
+            kind=data["kind"],
+            requester_name=data["requester_name"],
+            requester_email=data["requester_email"],
+            relationship=data["relationship"],
+            subject_name=data["subject_name"],
+            country=data["country"],
+            subdivision=data["subdivision"],
+            language=data["language"],
+            channel=data["channel"],
+            received_at=received,
+            details=data["details"],
+            customer_name=data["customer_name"],
+        )
