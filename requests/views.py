@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,7 +22,7 @@ from .forms import PrivacyRequestForm, ReplyForm
 from .lifecycle import Status
 from .models import Kind, PrivacyRequest
 from .selectors import cases_of, deadlines_of, public_timeline
-from .services import TransitionError, reply, submit, verification_tier
+from .services import TransitionError, accept_fee, decline_fee, reply, submit, verification_tier
 
 # What each right means, in plain words (the order of the home page).
 RIGHT_DESCRIPTIONS = {
@@ -222,6 +223,8 @@ def status_case(request: HttpRequest, reference: str) -> HttpResponse:
         return redirect("status")
     # Someone else's reference is simply not found: 404, never 403.
     privacy_request = get_object_or_404(cases_of(email), reference=reference)
+    if request.method == "POST" and "fee_decision" in request.POST:
+        return _fee_decision(request, privacy_request)
     kept = _kept_upload(request, SESSION_REPLY_UPLOAD)
     form = ReplyForm(request.POST or None, request.FILES or None, kept_file=kept.name if kept else None)
     if request.method == "POST":
@@ -253,3 +256,22 @@ def status_case(request: HttpRequest, reference: str) -> HttpResponse:
         },
         status=400 if form.errors else 200,
     )
+
+
+def _fee_decision(request: HttpRequest, privacy_request: PrivacyRequest) -> HttpResponse:
+    """The requester accepts or declines a quoted fee from the case page."""
+    decision = request.POST.get("fee_decision")
+    try:
+        if decision == "accept":
+            accept_fee(privacy_request)
+            messages.success(request, _("Thank you. We carry on with your request."))
+        elif decision == "decline":
+            decline_fee(privacy_request)
+            messages.info(
+                request, _("You declined the fee. We have closed the request without acting on it.")
+            )
+        else:
+            return HttpResponse(status=400)
+    except TransitionError as error:
+        messages.error(request, str(error))
+    return redirect("status_case", reference=privacy_request.reference)

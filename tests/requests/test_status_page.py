@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from django.test import Client
 
 from requests import services
 from requests.lifecycle import Status
-from requests.models import Message
+from requests.models import Message, PrivacyRequest
 from tests.factories import make_case
 
 pytestmark = pytest.mark.django_db
@@ -118,3 +119,52 @@ def test_a_closed_case_takes_no_more_messages(client: Client) -> None:
     assert "Withdrawn" in page and 'name="body"' not in page
     response = client.post(f"/status/cases/{case.reference}/", {"body": "hello"})
     assert response.status_code == 400 and "This request is closed" in response.content.decode()
+
+
+def quoted(dpo: Any) -> Any:
+    case = services.confirm_email(make_case(kind="rectification"))
+    services.assign(case, to=dpo, by=dpo)
+    return services.quote_fee(
+        case,
+        by=dpo,
+        amount=Decimal("50.00"),
+        currency="gbp",
+        reason="repetitive",
+        breakdown=[("Copying 400 pages", Decimal("40.00")), ("Postage", Decimal("10.00"))],
+    )
+
+
+def test_the_requester_sees_the_estimate_and_accepts_the_fee(
+    client: Client, dpo: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        case = quoted(dpo)
+    fee_email = next(m for m in mail.outbox if "A fee for request" in str(m.subject))
+    assert "Copying 400 pages: 40.00 GBP" in str(fee_email.body) and "repetitive" in str(fee_email.body)
+    sign_in(client, "ada@example.org")
+    page = client.get(f"/status/cases/{case.reference}/").content.decode()
+    assert "50.00 GBP" in page and "Copying 400 pages" in page and "Accept the fee" in page
+    response = client.post(f"/status/cases/{case.reference}/", {"fee_decision": "accept"}, follow=True)
+    case.refresh_from_db()
+    assert (case.status, case.fee_accepted) == (Status.IN_PROGRESS, True)
+    page = response.content.decode()
+    assert "We carry on with your request." in page and "You accepted this fee." in page
+    assert "Accept the fee" not in page
+    assert case.events.filter(verb="fee_accepted", actor_kind="requester").count() == 1
+
+
+def test_declining_the_fee_closes_the_case_with_a_letter(
+    client: Client, dpo: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    case = quoted(dpo)
+    sign_in(client, "ada@example.org")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/status/cases/{case.reference}/", {"fee_decision": "decline"})
+    case.refresh_from_db()
+    assert (case.status, case.denial_reason, case.fee_accepted) == (Status.DENIED, "fee_declined", False)
+    assert [str(m.subject) for m in mail.outbox] == [f"Request {case.reference} closed: fee declined"]
+    # A second click after the case closed changes nothing and says why.
+    response = client.post(f"/status/cases/{case.reference}/", {"fee_decision": "accept"}, follow=True)
+    assert "There is no fee waiting for your decision." in response.content.decode()
+    assert PrivacyRequest.objects.get(pk=case.pk).status == Status.DENIED
