@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import functools
 import json
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -11,7 +13,7 @@ from django.core.exceptions import ValidationError
 
 from requests import services
 from requests.lifecycle import Status
-from requests.models import PrivacyRequest, RequestEvent
+from requests.models import CompanySystem, PrivacyRequest, RequestEvent, SystemCheck
 from requests.services import TransitionError
 from tests.factories import make_case
 
@@ -63,6 +65,8 @@ def test_staff_log_a_letter_with_its_real_received_date(dpo: Any) -> None:
     )
     assert case.due_at == date(2025, 2, 28)
     assert case.events.get().actor == dpo
+    # Staff check identity themselves: no emailed code, the case waits for them.
+    assert case.status == Status.VERIFYING and case.email_verified_at is None
 
 
 def test_received_date_cannot_be_in_the_future() -> None:
@@ -276,3 +280,73 @@ def test_each_change_writes_one_event_without_personal_data(dpo: Any, handler: A
     ]
     payload = json.dumps(list(RequestEvent.objects.values("data", "verb", "old_status", "new_status")))
     assert "Ada" not in payload and "ada@" not in payload
+
+
+FEE_LINES = [("Copying 400 pages", Decimal("40.00")), ("Postage", Decimal("10.00"))]
+
+
+def test_a_fee_stops_a_uk_clock_until_accepted(dpo: Any) -> None:
+    with time_machine.travel(SAT_8_FEB, tick=False):
+        case = open_case(dpo)
+        services.assign(case, to=dpo, by=dpo)
+    with time_machine.travel(datetime(2025, 2, 12, 9, tzinfo=UTC), tick=False):
+        services.quote_fee(
+            case, by=dpo, amount=Decimal("50"), currency="gbp", reason="excessive", breakdown=FEE_LINES
+        )
+    assert (case.status, case.fee_currency, case.resume_status) == (
+        Status.FEE_PENDING,
+        "GBP",
+        Status.IN_PROGRESS,
+    )
+    assert case.fee_breakdown == [
+        {"item": "Copying 400 pages", "amount": "40.00"},
+        {"item": "Postage", "amount": "10.00"},
+    ]
+    assert last_event(case).data == {"amount": "50", "currency": "GBP", "reason": "excessive"}
+    with time_machine.travel(datetime(2025, 2, 17, 15, tzinfo=UTC), tick=False):
+        services.accept_fee(case)
+    assert (case.status, case.fee_accepted, case.paused_days, case.due_at) == (
+        Status.IN_PROGRESS, True, 5, date(2025, 3, 13)
+    )  # fmt: skip
+
+
+def test_a_fee_needs_a_reason_a_currency_and_lines_that_add_up(dpo: Any) -> None:
+    case = open_case(dpo)
+    quote = functools.partial(services.quote_fee, case, by=dpo, currency="GBP", reason="excessive")
+    with pytest.raises(ValidationError, match="add up to 50.00, not 60"):
+        quote(amount=Decimal("60"), breakdown=FEE_LINES)
+    with pytest.raises(ValidationError, match="why a fee"):
+        quote(amount=Decimal("50"), breakdown=FEE_LINES, reason="because")
+    with pytest.raises(ValidationError, match="three-letter"):
+        services.quote_fee(
+            case, by=dpo, amount=Decimal("50"), currency="pounds", reason="excessive", breakdown=FEE_LINES
+        )
+    with pytest.raises(ValidationError, match="Break the fee down"):
+        quote(amount=Decimal("50"), breakdown=[])
+    case.refresh_from_db()
+    assert case.status == Status.OPEN and case.fee_amount is None
+
+
+def test_declining_a_fee_refuses_the_request(dpo: Any) -> None:
+    case = open_case(dpo)
+    services.quote_fee(
+        case, by=dpo, amount=Decimal("50"), currency="GBP", reason="repetitive", breakdown=FEE_LINES
+    )
+    services.decline_fee(case)
+    assert (case.status, case.denial_reason, case.fee_accepted) == (Status.DENIED, "fee_declined", False)
+    with pytest.raises(services.TransitionError):
+        services.accept_fee(case)
+
+
+def test_a_system_check_is_recorded_once_per_system_and_updated(dpo: Any) -> None:
+    case = open_case(dpo)
+    crm = CompanySystem.objects.create(name="CRM")
+    services.record_system_check(case, by=dpo, system=crm, state="data_found", notes="2 contacts")
+    services.record_system_check(case, by=dpo, system=crm, state="erased")
+    check = SystemCheck.objects.get()
+    assert (check.state, check.notes, check.checked_by) == ("erased", "", dpo)
+    assert [e.data for e in case.events.filter(verb="system_checked")] == [
+        {"system": crm.pk, "state": "data_found"}, {"system": crm.pk, "state": "erased"}
+    ]  # fmt: skip
+    with pytest.raises(ValidationError):
+        services.record_system_check(case, by=dpo, system=crm, state="burnt")

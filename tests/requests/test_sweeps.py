@@ -158,7 +158,10 @@ def test_unconfirmed_requests_are_reminded_once_then_expire(run: Any) -> None:
 def test_a_letter_logged_by_staff_is_acknowledged_once(
     run: Any, dpo: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    with time_machine.travel(at(date(2025, 1, 6)), tick=False), django_capture_on_commit_callbacks(execute=True):
+    with (
+        time_machine.travel(at(date(2025, 1, 6)), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         letter = services.submit(
             services.NewRequest(kind="access", requester_name="M", requester_email="m@example.com", country="US",
                                 subdivision="CA", channel="post"),
