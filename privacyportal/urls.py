@@ -5,7 +5,7 @@ from django.urls import include, path
 
 from identity import staff_auth
 from identity import views as identity_views
-from requests import views
+from requests import admin_views, views
 
 # Every staff login needs a TOTP (or backup) code as well as the password.
 admin.site.__class__ = staff_auth.PortalAdminSite
@@ -30,5 +30,11 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/evidence/<int:pk>/", identity_views.evidence_download, name="evidence_download"),
     path("admin/enrol/", staff_auth.enrol, name="staff_enrol"),
+    path("admin/dashboard/", admin.site.admin_view(admin_views.dashboard), name="admin_dashboard"),
+    path(
+        "admin/dashboard/ccpa-<int:year>.csv",
+        admin.site.admin_view(admin_views.ccpa_csv),
+        name="admin_ccpa_csv",
+    ),
     path("admin/", admin.site.urls),
 ]

@@ -187,6 +187,12 @@ class PrivacyRequest(models.Model):
             models.Index(fields=["due_at"], condition=_OPEN & Q(extended=False), name="pr_open_unext_due"),
             models.Index(fields=["received_at"], name="pr_received"),
             models.Index(fields=["kind", "closed_at"], name="pr_kind_closed"),
+            # The dashboard's median days to answer, over the last year's answered cases.
+            models.Index(
+                fields=["closed_at"],
+                condition=Q(status__in=["completed", "denied"]),
+                name="pr_answered_closed",
+            ),
             # Sweeps: unverified cases by age.
             models.Index(fields=["received_at"], condition=Q(status="new"), name="pr_new_received"),
         ]

@@ -313,7 +313,7 @@ def test_a_fee_stops_a_uk_clock_until_accepted(dpo: Any) -> None:
 def test_a_fee_needs_a_reason_a_currency_and_lines_that_add_up(dpo: Any) -> None:
     case = open_case(dpo)
     quote = functools.partial(services.quote_fee, case, by=dpo, currency="GBP", reason="excessive")
-    with pytest.raises(ValidationError, match="add up to 50.00, not 60"):
+    with pytest.raises(ValidationError, match=r"add up to 50\.00, not 60"):
         quote(amount=Decimal("60"), breakdown=FEE_LINES)
     with pytest.raises(ValidationError, match="why a fee"):
         quote(amount=Decimal("50"), breakdown=FEE_LINES, reason="because")

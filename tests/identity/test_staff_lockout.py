@@ -1,0 +1,60 @@
+"""Staff sign-in is locked after repeated wrong passwords (django-axes), and a staff session lasts 8 hours."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from django.test import Client
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+pytestmark = pytest.mark.django_db
+LOGIN = "/admin/login/?next=/admin/"
+PASSWORD = "correct horse battery staple"
+SIGNED_IN_AT = datetime(2026, 1, 15, 9, tzinfo=UTC)
+
+
+def sign_in(client: Client, user: Any, device: TOTPDevice, password: str = PASSWORD) -> Any:
+    return client.post(
+        LOGIN,
+        {"username": user.username, "password": password,
+         "otp_device": device.persistent_id, "otp_token": f"{totp(device.bin_key):06d}"},
+    )  # fmt: skip
+
+
+@pytest.fixture
+def device(dpo: Any) -> TOTPDevice:
+    return TOTPDevice.objects.create(user=dpo, name="phone", confirmed=True)
+
+
+def test_after_the_failure_limit_the_right_password_and_code_are_refused(
+    client: Client, dpo: Any, handler: Any, device: TOTPDevice, settings: Any
+) -> None:
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert sign_in(client, dpo, device, password="wrong").status_code == 200  # the form, with an error
+    assert sign_in(client, dpo, device, password="wrong").status_code == 429  # the limit reached
+
+    refused = sign_in(client, dpo, device)
+    assert refused.status_code == 429 and "locked" in refused.content.decode().lower()
+    assert client.get("/admin/").status_code == 302  # not signed in
+    # The lock is on this username from this address: a colleague at the same office still signs in.
+    colleague = TOTPDevice.objects.create(user=handler, name="phone", confirmed=True)
+    assert sign_in(Client(), handler, colleague).status_code == 302
+
+
+def test_a_staff_session_ends_eight_hours_after_sign_in(
+    client: Client, dpo: Any, device: TOTPDevice, settings: Any
+) -> None:
+    assert settings.SESSION_COOKIE_AGE == 8 * 60 * 60
+    with time_machine.travel(SIGNED_IN_AT, tick=False):
+        response = sign_in(client, dpo, device)
+        assert response.status_code == 302
+        assert response.cookies[settings.SESSION_COOKIE_NAME]["max-age"] == 8 * 60 * 60
+    with time_machine.travel(SIGNED_IN_AT + timedelta(hours=7, minutes=59), tick=False):
+        assert client.get("/admin/").status_code == 200
+    with time_machine.travel(SIGNED_IN_AT + timedelta(hours=8, minutes=1), tick=False):
+        response = client.get("/admin/")
+        assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
