@@ -103,3 +103,35 @@ def test_a_dpo_works_a_case_from_the_case_page(page: Any, dpo: Any) -> None:
     page.shot("case-completed")
     case.refresh_from_db()
     assert case.status == "completed" and case.outcome == "fulfilled"
+
+
+def test_a_handler_logs_a_letter_with_the_day_it_arrived(page: Any, handler: Any) -> None:
+    ensure_roles()
+    handler.groups.add(Group.objects.get(name="Handler"))
+    sign_in(page, handler)
+    page.goto("/admin/requests/privacyrequest/")
+    page.get_by_role("link", name="Log a letter, email or call").click()
+    page.get_by_label("Came by").select_option(label="Post")
+    page.get_by_label("Received on").fill("2099-01-01")
+    page.get_by_label("Right").select_option(label="Access my data")
+    page.get_by_label("Requester's name").fill("Margaret Hale")
+    page.get_by_label("Requester's email").fill("margaret@example.org")
+    page.get_by_label("Country where the person lives").select_option(label="United Kingdom")
+    page.get_by_label("What they asked").fill(
+        "A copy of everything you hold about me (letter dated 2 March)."
+    )
+    page.get_by_role("button", name="Log the request").click()
+    page.get_by_text("The day received cannot be in the future.").wait_for()
+    assert page.get_by_label("What they asked").input_value().startswith("A copy of everything")  # kept
+    page.shot("log-refused")
+    page.get_by_label("Received on").fill("2026-03-02")
+    page.get_by_role("button", name="Log the request").click()
+    page.get_by_text("the requester has an acknowledgement").wait_for()
+    page.shot("logged-case")
+    html = page.content()
+    assert "Checking identity" in html and "Post" in html
+    # UK GDPR: one month from Mon 2 Mar 2026 is Thu 2 Apr 2026.
+    assert "Due Thu 2 Apr 2026" in html
+    # Handlers are not offered the DPO's actions.
+    assert "Extend" not in page.locator(".case-actions").inner_text()
+    assert "Refuse" not in page.locator(".case-actions").inner_text()
