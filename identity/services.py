@@ -7,6 +7,7 @@ The challenge is created by the task that sends the email, so no secret ever cro
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -250,7 +251,20 @@ def answer_subject_challenge(token: str, *, confirmed: bool) -> PrivacyRequest:
 def add_extract(
     privacy_request: PrivacyRequest, checked: CheckedFile, *, system: Any, by: AbstractBaseUser
 ) -> Evidence:
-    """Staff upload what a company system holds for the case; it goes into the packet (DESIGN §9)."""
+    """Staff upload what a company system holds for the case; it goes into the packet (DESIGN §9).
+
+    The same file for the same system twice (a double click, a re-upload) is kept once.
+    """
+    digest = hashlib.sha256(checked.data).hexdigest()
+    same = Evidence.objects.filter(
+        request=privacy_request,
+        system=system,
+        sha256=digest,
+        kind=Evidence.Kind.EXTRACT,
+        purged_at__isnull=True,
+    ).first()
+    if same is not None:
+        return same
     stored_name, digest = evidence.store(checked)
     item = Evidence.objects.create(
         request=privacy_request,

@@ -92,7 +92,13 @@ def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
     """Decrypt a file for permitted staff, always as a download, never rendered in the browser."""
     if not (request.user.is_staff and request.user.has_perm("identity.view_evidence")):
         raise Http404
-    item = get_object_or_404(Evidence, pk=pk, purged_at__isnull=True)
+    item = get_object_or_404(Evidence, pk=pk, purged_at__isnull=True, request__isnull=False)
+    # Only for someone who may open the case itself: a handler's own cases and the unassigned queue.
+    from django.contrib import admin
+
+    cases = admin.site.get_model_admin(PrivacyRequest).get_queryset(request)
+    if not cases.filter(pk=item.request_id or 0).exists():
+        raise Http404
     data = services.read_evidence(item, by=request.user)
     response = HttpResponse(data, content_type=item.content_type)
     response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=item.name) or ""

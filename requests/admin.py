@@ -167,32 +167,42 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
         if not self.has_view_or_change_permission(request, case):
             raise PermissionDenied
         bound: dict[str, CaseForm] = {}
+        status = 200
         if request.method == "POST":
             action = ACTIONS.get(request.POST.get("action", ""))
             if action is None:
                 return HttpResponseBadRequest("Unknown action.")
-            if not action.offered(case, request.user):
+            if not request.user.has_perm(action.permission):
                 raise PermissionDenied
-            form = action.form(request.POST, request.FILES, case=case, user=request.user, prefix=action.name)
-            if form.is_valid():
-                try:
-                    done = form.run()
-                except services.TransitionError as error:
-                    form.add_error(None, str(error))
-                except ValidationError as error:
-                    _add_errors(form, error)
-                else:
-                    messages.success(request, done)
-                    return redirect(request.path)
-            bound[action.name] = form
+            status = 400
+            if not action.offered(case, request.user):
+                # Allowed to this person, but not now: a second click, or a page older than the case.
+                messages.error(
+                    request,
+                    gettext("%(reference)s is %(status)s; that cannot be done now.")
+                    % {"reference": case.reference, "status": case.get_status_display()},
+                )
+            else:
+                form = action.form(
+                    request.POST, request.FILES, case=case, user=request.user, prefix=action.name
+                )
+                if form.is_valid():
+                    try:
+                        done = form.run()
+                    except services.TransitionError as error:
+                        form.add_error(None, str(error))
+                    except ValidationError as error:
+                        _add_errors(form, error)
+                    else:
+                        messages.success(request, done)
+                        return redirect(request.path)
+                bound[action.name] = form
         context = {
             **self.admin_site.each_context(request),
             **self.case_context(request, case, bound),
             **(extra_context or {}),
         }
-        return TemplateResponse(
-            request, "admin/requests/privacyrequest/case.html", context, status=400 if bound else 200
-        )
+        return TemplateResponse(request, "admin/requests/privacyrequest/case.html", context, status=status)
 
     def case_context(
         self, request: HttpRequest, case: PrivacyRequest, bound: dict[str, CaseForm]

@@ -16,6 +16,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -277,11 +278,12 @@ class SystemCheckForm(CaseForm):
 
     def run(self) -> str:
         data = self.cleaned_data
-        services.record_system_check(
-            self.case, by=self.user, system=data["system"], state=data["state"], notes=data["notes"]
-        )
-        if data["extract"] is not None:
-            add_extract(self.case, data["extract"], system=data["system"], by=self.user)
+        with transaction.atomic():  # the state and its extract are saved together or not at all
+            services.record_system_check(
+                self.case, by=self.user, system=data["system"], state=data["state"], notes=data["notes"]
+            )
+            if data["extract"] is not None:
+                add_extract(self.case, data["extract"], system=data["system"], by=self.user)
         return gettext("%(system)s: %(state)s.") % {
             "system": data["system"].name,
             "state": CheckState(data["state"]).label,

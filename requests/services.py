@@ -345,8 +345,20 @@ def assign(privacy_request: PrivacyRequest, *, to: AbstractBaseUser, by: Abstrac
     """Give the case to a staff member; an open case starts being worked on."""
     if not (getattr(to, "is_staff", False) and to.is_active):
         raise ValidationError({"assignee": _("Cases can only be assigned to active staff.")})
+    if privacy_request.assignee_id == to.pk:
+        raise TransitionError(
+            _("%(reference)s is already assigned to %(name)s.")
+            % {"reference": privacy_request.reference, "name": to.get_username()}
+        )
     target = Status.IN_PROGRESS if privacy_request.status == Status.OPEN else None
-    old = _claim(privacy_request, allowed=OPEN_STATUSES - {Status.NEW}, to=target, assignee=to)
+    # The condition on the assignee makes a double click (or two DPOs at once) record one assignment.
+    old = _claim(
+        privacy_request,
+        allowed=OPEN_STATUSES - {Status.NEW},
+        to=target,
+        conditions={"assignee": privacy_request.assignee_id},
+        assignee=to,
+    )
     record_event(
         privacy_request,
         "assigned",
