@@ -16,11 +16,21 @@ $(VENV)/bin/python:
 	  $(PYTHON) -m venv $(VENV); }
 	@$(BIN)/pip install -q --upgrade pip
 
-$(VENV)/.base: requirements/base.lock | $(VENV)/bin/python
+# WeasyPrint (letters and packets) needs Pango, and the letters need a font with Cyrillic: DejaVu.
+$(VENV)/.system: | $(VENV)/bin/python
+	@if ! ldconfig -p | grep -q 'libpangoft2-1.0.so.0' || ! fc-list 2>/dev/null | grep -q 'DejaVu Sans'; then \
+	  echo "Installing Pango and the DejaVu fonts for PDF letters (Debian packages)."; \
+	  pkgs="libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fontconfig"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -q $$pkgs >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -q $$pkgs >/dev/null; fi; \
+	fi
+	@touch $@
+
+$(VENV)/.base: requirements/base.lock | $(VENV)/bin/python $(VENV)/.system
 	$(BIN)/pip install -q --require-hashes -r requirements/base.lock
 	@touch $@
 
-$(VENV)/.dev: requirements/dev.lock | $(VENV)/bin/python
+$(VENV)/.dev: requirements/dev.lock | $(VENV)/bin/python $(VENV)/.system
 	$(BIN)/pip install -q --require-hashes -r requirements/dev.lock
 	@touch $@ $(VENV)/.base
 

@@ -13,6 +13,8 @@ import io
 import json
 import re
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +23,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 
 MAX_BYTES = 10 * 1024 * 1024
 EXTENSIONS = {"application/pdf": {".pdf"}, "image/jpeg": {".jpg", ".jpeg"}, "image/png": {".png"}}
@@ -58,6 +60,17 @@ def _safe_name(name: str, content_type: str) -> str:
     return stem + CANONICAL_EXTENSION[content_type]
 
 
+@contextmanager
+def _strict_images() -> Iterator[None]:
+    """Refuse truncated images even where WeasyPrint, once imported, told Pillow to accept them."""
+    before = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        yield
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = before
+
+
 def check_upload(upload: UploadedFile) -> CheckedFile:
     """Refuse anything but a real PDF, JPEG or PNG of at most 10 MB; return a neutralised copy."""
     if upload.size is not None and upload.size > MAX_BYTES:
@@ -76,7 +89,7 @@ def check_upload(upload: UploadedFile) -> CheckedFile:
             )
         return CheckedFile(_safe_name(upload.name or "", content_type), content_type, data)
     try:
-        with Image.open(io.BytesIO(data)) as image:
+        with Image.open(io.BytesIO(data)) as image, _strict_images():
             image.load()  # a truncated or corrupt image fails here
             clean = image.convert("RGB") if content_type == "image/jpeg" else image.copy()
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
@@ -125,25 +138,41 @@ def fernet() -> MultiFernet:
     return MultiFernet([Fernet(key) for key in settings.ENCRYPTION_KEYS])
 
 
-def evidence_dir() -> Path:
-    path = Path(settings.PRIVATE_ROOT) / "evidence"
+# Private folders under PRIVATE_ROOT: what requesters sent, letters we wrote, packets we built.
+FOLDERS = frozenset({"evidence", "letters", "packets"})
+_STORED = re.compile(r"[0-9a-f]{40}\.bin")
+
+
+def evidence_dir(folder: str = "evidence") -> Path:
+    if folder not in FOLDERS:
+        raise ValueError(f"unknown private folder {folder!r}")
+    path = Path(settings.PRIVATE_ROOT) / folder
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
 
 
-def store(checked: CheckedFile) -> tuple[str, str]:
-    """Encrypt and write the file under a random name; return (stored name, sha256 of the plaintext)."""
+def store_bytes(data: bytes, folder: str = "evidence") -> tuple[str, str]:
+    """Encrypt and write bytes under a random name; return (stored name, sha256 of the plaintext)."""
     stored_name = f"{secrets.token_hex(20)}.bin"
-    (evidence_dir() / stored_name).write_bytes(fernet().encrypt(checked.data))
-    return stored_name, hashlib.sha256(checked.data).hexdigest()
+    target = evidence_dir(folder) / stored_name
+    # Written beside, then renamed: a reader never sees half a file, a crash leaves no torn one.
+    partial = target.with_suffix(".part")
+    partial.write_bytes(fernet().encrypt(data))
+    partial.replace(target)
+    return stored_name, hashlib.sha256(data).hexdigest()
 
 
-def load(stored_name: str) -> bytes:
-    if not re.fullmatch(r"[0-9a-f]{40}\.bin", stored_name):
-        raise ValueError("not a stored evidence name")
-    return fernet().decrypt((evidence_dir() / stored_name).read_bytes())
+def store(checked: CheckedFile) -> tuple[str, str]:
+    """Encrypt and write a checked upload; return (stored name, sha256 of the plaintext)."""
+    return store_bytes(checked.data)
 
 
-def remove(stored_name: str) -> None:
-    if re.fullmatch(r"[0-9a-f]{40}\.bin", stored_name):
-        (evidence_dir() / stored_name).unlink(missing_ok=True)
+def load(stored_name: str, folder: str = "evidence") -> bytes:
+    if not _STORED.fullmatch(stored_name):
+        raise ValueError("not a stored file name")
+    return fernet().decrypt((evidence_dir(folder) / stored_name).read_bytes())
+
+
+def remove(stored_name: str, folder: str = "evidence") -> None:
+    if _STORED.fullmatch(stored_name):
+        (evidence_dir(folder) / stored_name).unlink(missing_ok=True)

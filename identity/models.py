@@ -14,6 +14,7 @@ class EmailChallenge(models.Model):
         VERIFY_REQUEST = "verify_request"  # confirm the email of one new case
         SIGN_IN = "sign_in"  # open the status page for every case of an email address
         SUBJECT_CONFIRM = "subject_confirm"  # the person an agent acts for confirms directly
+        DOWNLOAD = "download"  # a fresh code before the requester downloads their packet
 
     purpose = models.CharField(max_length=20, choices=Purpose.choices)
     # The case whose email is being proved; for sign-in, the newest case of that address (where the code goes).

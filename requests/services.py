@@ -132,11 +132,18 @@ def _require_text(value: str, field_name: str, message: str) -> str:
 
 
 def _email_requester(privacy_request: PrivacyRequest, template: str) -> None:
-    """Send the requester one of the case emails once the change is committed."""
+    """Send the requester one of the case emails once the change is committed.
+
+    Emails that carry a PDF letter go to the `pdf` queue (PDF work never runs in a web request); the
+    letter is tied to the event just written, so a retried task sends the same letter, not a new one.
+    """
+    from .letters import letter_for
     from .tasks import send_requester_email
 
     pk = privacy_request.pk
-    transaction.on_commit(lambda: send_requester_email.delay(pk, template))
+    seq = privacy_request.events.order_by("-seq").values_list("seq", flat=True).first() or 0
+    queue = "pdf" if letter_for(privacy_request, template) else "default"
+    transaction.on_commit(lambda: send_requester_email.apply_async((pk, template, seq), queue=queue))
 
 
 @transaction.atomic

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import translation
 
-from . import sweeps
+from . import letters, sweeps
 from .audit import check_and_alert
 from .emails import EMAIL_TASK, dpo_addresses, dpo_users, make_message, record_sent
 from .explain import explain
@@ -55,12 +55,12 @@ def sweep(name: str) -> int:
 
 
 @shared_task(**EMAIL_TASK)
-def send_requester_email(privacy_request_id: int, name: str) -> None:
-    """Email the requester about their case, in their language."""
+def send_requester_email(privacy_request_id: int, name: str, event_seq: int = 0) -> None:
+    """Email the requester about their case, in their language, with its PDF letter where it has one."""
     if name not in REQUESTER_EMAILS:
         raise ValueError(f"unknown requester email {name!r}")
     privacy_request = PrivacyRequest.objects.get(pk=privacy_request_id)
-    make_message(
+    message = make_message(
         name,
         {
             "privacy_request": privacy_request,
@@ -69,7 +69,12 @@ def send_requester_email(privacy_request_id: int, name: str) -> None:
         },
         to=[privacy_request.requester_email],
         language=privacy_request.language,
-    ).send()
+    )
+    kind = letters.letter_for(privacy_request, name)
+    if kind is not None:
+        letter = letters.issue(privacy_request, kind, for_event=event_seq)
+        message.attach(letter.filename, letters.read(letter), "application/pdf")
+    message.send()
     record_sent(privacy_request, name, "requester")
 
 

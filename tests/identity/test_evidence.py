@@ -157,3 +157,14 @@ def test_only_signed_in_staff_download_evidence_as_an_attachment(
                                  "otp_device": handler_device.persistent_id,
                                  "otp_token": f"{totp(handler_device.bin_key):06d}"})  # fmt: skip
     assert other.get(url).status_code == 404  # staff without the evidence permission
+
+
+def test_a_truncated_image_is_refused_even_after_weasyprint_loosened_pillow() -> None:
+    from PIL import ImageFile
+
+    import weasyprint  # noqa: F401  (importing it sets ImageFile.LOAD_TRUNCATED_IMAGES = True)
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True
+    with pytest.raises(ValidationError, match="could not be read"):
+        evidence.check_upload(SimpleUploadedFile("cut.png", image_bytes("PNG")[:60]))
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True  # WeasyPrint's own setting is left as it was

@@ -1,0 +1,152 @@
+"""Letters to the requester (DESIGN §9): which outcome gets which letter, what it says, and its PDF.
+
+A letter is rendered once per event it answers (an email task retried after a mail-server outage finds
+it again), stored encrypted under PRIVATE_ROOT/letters, attached to the email, and listed on the case page
+and the status page.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from identity import evidence as files
+from identity.tiers import Tier
+
+from .audit import record_event
+from .explain import explain, regime_name
+from .models import CheckState, Kind, Letter, LetterKind, PrivacyRequest, ProcessingActivity, SystemCheck
+from .pdf import render_pdf
+from .selectors import HOLDS_DATA, deadlines_of, local_date, local_today, recipients_to_notify
+
+# The email templates that carry a letter, and which.
+_BY_TEMPLATE = {
+    "request-extended": LetterKind.EXTENSION,
+    "fee-quoted": LetterKind.FEE,
+    "request-denied": LetterKind.REFUSAL,
+    "request-forwarded": LetterKind.FORWARD,
+}
+CONFIRMED_KINDS = frozenset({Kind.ERASURE, Kind.RECTIFICATION, Kind.RESTRICTION, Kind.OBJECTION})
+
+
+def letter_for(privacy_request: PrivacyRequest, template: str) -> LetterKind | None:
+    """The letter an email about this case carries, if any."""
+    if template != "request-completed":
+        return _BY_TEMPLATE.get(template)
+    if privacy_request.kind in (Kind.ACCESS, Kind.PORTABILITY):
+        return access_letter_kind(privacy_request)
+    if privacy_request.kind in CONFIRMED_KINDS:
+        return LetterKind.CONFIRMATION
+    return LetterKind.COMPLETION
+
+
+def access_letter_kind(privacy_request: PrivacyRequest) -> LetterKind:
+    """A Californian gets the CCPA 'request to know' response; everyone else the Art. 15 letter."""
+    return LetterKind.CCPA_KNOW if "ccpa" in privacy_request.regimes else LetterKind.ACCESS
+
+
+def period_covered(privacy_request: PrivacyRequest) -> tuple[date, date]:
+    """The data an access request covers: the 12 months before receipt, unless the requester asked from a date."""
+    received = local_date(privacy_request.received_at)
+    start = privacy_request.period_since or _months_before(received, 12)
+    return start, received
+
+
+def _months_before(day: date, months: int) -> date:
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    month += 1
+    for candidate in (day.day, 30, 29, 28):
+        try:
+            return date(year, month, candidate)
+        except ValueError:
+            continue
+    return date(year, month, 28)
+
+
+def activities_for(privacy_request: PrivacyRequest) -> list[ProcessingActivity]:
+    """The register entries behind the systems where this person's data was found (Art. 15(1)(a)-(h))."""
+    return list(
+        ProcessingActivity.objects.filter(
+            systems__checks__request=privacy_request, systems__checks__state__in=HOLDS_DATA
+        )
+        .distinct()
+        .order_by("name")
+    )
+
+
+def letter_context(privacy_request: PrivacyRequest, kind: str) -> dict[str, Any]:
+    """Everything any letter may say about this case. Templates choose; they hold no rules."""
+    from .services import verification_tier  # services import tasks, which import this module
+
+    start, end = period_covered(privacy_request)
+    checks = (
+        SystemCheck.objects.filter(request=privacy_request).select_related("system").order_by("system__name")
+    )
+    tier = verification_tier(privacy_request)
+    return {
+        "case": privacy_request,
+        "kind": kind,
+        "operator_name": settings.PRIVACY_OPERATOR_NAME,
+        "operator_address": settings.PRIVACY_OPERATOR_ADDRESS,
+        "dpo_email": settings.PRIVACY_DPO_EMAIL,
+        "supervisory_authority": settings.PRIVACY_SUPERVISORY_AUTHORITY,
+        "base_url": settings.PORTAL_BASE_URL.rstrip("/"),
+        "today": local_today(),
+        "received": local_date(privacy_request.received_at),
+        "due_sentence": explain(deadlines_of(privacy_request)),
+        "regime_names": [regime_name(code) for code in privacy_request.regimes],
+        "period_from": start,
+        "period_to": end,
+        "activities": activities_for(privacy_request),
+        "recipients": recipients_to_notify(privacy_request),
+        "checks": [c for c in checks if c.state != CheckState.NOT_CHECKED],
+        "holds_data": any(c.state in HOLDS_DATA for c in checks),
+        "fee_lines": privacy_request.fee_breakdown,
+        "ccpa": "ccpa" in privacy_request.regimes,
+        # CCPA §7024: specific pieces of information only to a requester verified to the high tier.
+        "specific_pieces": tier is Tier.HIGH and privacy_request.identity_verified_at is not None,
+        "fee_lapse_days": settings.PRIVACY_FEE_LAPSE_DAYS,
+        "reply_by": local_today() + timedelta(days=settings.PRIVACY_FEE_LAPSE_DAYS),
+    }
+
+
+def render(privacy_request: PrivacyRequest, kind: str) -> bytes:
+    """The letter's PDF, in the requester's language."""
+    return render_pdf(
+        f"letter-{kind.replace('_', '-')}",
+        letter_context(privacy_request, kind),
+        language=privacy_request.language,
+    )
+
+
+def issue(privacy_request: PrivacyRequest, kind: str, *, for_event: int) -> Letter:
+    """The letter of this kind answering this event: the one already written, or a new one."""
+    existing = Letter.objects.filter(request=privacy_request, kind=kind, for_event=for_event).first()
+    if existing is not None:
+        return existing
+    data = render(privacy_request, kind)
+    stored_name, digest = files.store_bytes(data, "letters")
+    try:
+        with transaction.atomic():
+            letter = Letter.objects.create(
+                request=privacy_request,
+                kind=kind,
+                language=privacy_request.language,
+                for_event=for_event,
+                stored_name=stored_name,
+                sha256=digest,
+                size=len(data),
+            )
+            record_event(privacy_request, "letter_issued", data={"letter": letter.pk, "kind": kind})
+    except IntegrityError:
+        # A concurrent run of the same task wrote it first: keep theirs, drop ours.
+        files.remove(stored_name, "letters")
+        return Letter.objects.get(request=privacy_request, kind=kind, for_event=for_event)
+    return letter
+
+
+def read(letter: Letter) -> bytes:
+    return files.load(letter.stored_name, "letters")

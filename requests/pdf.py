@@ -1,0 +1,55 @@
+"""The one WeasyPrint wrapper (DESIGN §9): templates/pdf/<name>.html to PDF bytes, in a given language.
+
+The fetcher serves only the project's own static files: a letter can never pull a remote resource, a
+file outside static/, or anything a requester typed as a URL.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import mimetypes
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.template.loader import render_to_string
+from django.utils import translation
+
+# Relative URLs in the templates resolve against this made-up origin; the fetcher maps it onto static/.
+BASE_URL = "https://letters.invalid/"
+logger = logging.getLogger(__name__)
+
+
+def _fetch_static(url: str) -> tuple[bytes, str]:
+    """The bytes and type of /static/... under BASE_URL; ValueError for any other URL."""
+    parts = urlsplit(url)
+    prefix = "/" + settings.STATIC_URL.strip("/") + "/"
+    if f"{parts.scheme}://{parts.netloc}/" != BASE_URL or not parts.path.startswith(prefix):
+        raise ValueError(f"refused to fetch {url!r}: letters use local static files only")
+    relative = unquote(parts.path[len(prefix) :])
+    found = finders.find(relative) if ".." not in relative.split("/") else None
+    if not found:
+        raise ValueError(f"no static file {relative!r}")
+    with open(found if isinstance(found, str) else found[0], "rb") as handle:
+        return handle.read(), mimetypes.guess_type(relative)[0] or "application/octet-stream"
+
+
+def render_pdf(template: str, context: dict[str, Any], *, language: str) -> bytes:
+    """Render templates/pdf/<template>.html in `language` and return the PDF."""
+    with translation.override(language):
+        html = render_to_string(f"pdf/{template}.html", {**context, "language": language})
+    # Imported here: WeasyPrint is heavy, and importing it changes a Pillow default for the whole process
+    # (identity.evidence guards its own image check against that), so web processes never load it.
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class StaticOnlyFetcher(URLFetcher):
+        def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+            body, content_type = _fetch_static(url)
+            return URLFetcherResponse(url, body, {"Content-Type": content_type}, 200)
+
+    out = io.BytesIO()
+    HTML(string=html, base_url=BASE_URL, url_fetcher=StaticOnlyFetcher()).write_pdf(out)
+    return out.getvalue()
