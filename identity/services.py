@@ -206,14 +206,39 @@ def send_sign_in_code(privacy_request: PrivacyRequest) -> None:
     record_sent(privacy_request, "sign-in", "requester")
 
 
-def check_sign_in(privacy_request: PrivacyRequest, code: str) -> str:
-    """The email address proved by a sign-in code sent for `privacy_request`."""
-    challenge = _matches(_current(privacy_request, EmailChallenge.Purpose.SIGN_IN), code)
+def _use(challenge: EmailChallenge) -> None:
+    """Spend a matched challenge; a second tab or a double submit finds it spent."""
     if not EmailChallenge.objects.filter(pk=challenge.pk, used_at__isnull=True).update(
         used_at=timezone.now()
     ):
         raise ChallengeFailed
+
+
+def check_sign_in(privacy_request: PrivacyRequest, code: str) -> str:
+    """The email address proved by a sign-in code sent for `privacy_request`."""
+    _use(_matches(_current(privacy_request, EmailChallenge.Purpose.SIGN_IN), code))
     return privacy_request.requester_email.lower()
+
+
+def send_download_code(privacy_request: PrivacyRequest) -> None:
+    """A fresh code before the requester downloads their packet, even when already signed in."""
+    issued = issue_verification(privacy_request, EmailChallenge.Purpose.DOWNLOAD)
+    make_message(
+        "download-code",
+        {
+            "privacy_request": privacy_request,
+            "code": issued.code,
+            "minutes": int(VALID_FOR.total_seconds() // 60),
+        },
+        to=[privacy_request.requester_email],
+        language=privacy_request.language,
+    ).send()
+    record_sent(privacy_request, "download-code", "requester")
+
+
+def check_download_code(privacy_request: PrivacyRequest, code: str) -> None:
+    """Raise ChallengeFailed unless `code` is the live download code of this case."""
+    _use(_matches(_current(privacy_request, EmailChallenge.Purpose.DOWNLOAD), code))
 
 
 def send_subject_confirmation(privacy_request: PrivacyRequest, *, base_url: str) -> None:

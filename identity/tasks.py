@@ -30,3 +30,9 @@ def send_subject_confirmation(privacy_request_id: int) -> None:
     services.send_subject_confirmation(
         PrivacyRequest.objects.get(pk=privacy_request_id), base_url=settings.PORTAL_BASE_URL
     )
+
+
+@shared_task(**EMAIL_TASK)
+def send_download_code(privacy_request_id: int) -> None:
+    """Email a fresh code that opens the download of the case's packet."""
+    services.send_download_code(PrivacyRequest.objects.get(pk=privacy_request_id))

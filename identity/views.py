@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import content_disposition_header
+from django.shortcuts import redirect, render
 from django_otp.decorators import otp_required
 
 from requests.explain import explain
@@ -89,22 +88,17 @@ def verified(request: HttpRequest) -> HttpResponse:
 
 @otp_required(login_url="admin:login")
 def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
-    """Decrypt a file for permitted staff, always as a download, never rendered in the browser."""
-    if not (request.user.is_staff and request.user.has_perm("identity.view_evidence")):
-        raise Http404
-    item = get_object_or_404(Evidence, pk=pk, purged_at__isnull=True, request__isnull=False)
-    # Only for someone who may open the case itself: a handler's own cases and the unassigned queue.
-    from django.contrib import admin
+    """Decrypt a file for staff who may open its case, always as a download, never rendered in the browser."""
+    from requests.admin_views import attachment, case_for_files
 
-    cases = admin.site.get_model_admin(PrivacyRequest).get_queryset(request)
-    if not cases.filter(pk=item.request_id or 0).exists():
+    if not request.user.is_staff:
         raise Http404
-    data = services.read_evidence(item, by=request.user)
-    response = HttpResponse(data, content_type=item.content_type)
-    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=item.name) or ""
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "no-store"
-    return response
+    item = Evidence.objects.filter(pk=pk, purged_at__isnull=True).first()
+    case_for_files(request, item.request_id if item else None)
+    assert item is not None  # noqa: S101 (case_for_files raised otherwise)
+    return attachment(
+        services.read_evidence(item, by=request.user), filename=item.name, content_type=item.content_type
+    )
 
 
 def confirm_agent(request: HttpRequest, token: str) -> HttpResponse:

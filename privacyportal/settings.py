@@ -264,6 +264,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 6 * 3600,
         "args": ["evidence_purge"],
     },
+    "every-hour-packet-purge": {"task": "requests.tasks.sweep", "schedule": 3600, "args": ["packet_purge"]},
     "every-6-hours-retention-sweep": {
         "task": "requests.tasks.sweep",
         "schedule": 6 * 3600,
@@ -321,6 +322,8 @@ PRIVACY_VERIFICATION_TIERS = env.json("PRIVACY_VERIFICATION_TIERS", default={})
 PRIVACY_VERIFY_EXPIRE_DAYS = env.int("PRIVACY_VERIFY_EXPIRE_DAYS", default=14)
 PRIVACY_FEE_LAPSE_DAYS = env.int("PRIVACY_FEE_LAPSE_DAYS", default=30)
 PRIVACY_EVIDENCE_DAYS = env.int("PRIVACY_EVIDENCE_DAYS", default=30)
+# How long a released packet can be downloaded before the sweep deletes it.
+PRIVACY_PACKET_DAYS = env.int("PRIVACY_PACKET_DAYS", default=30)
 PRIVACY_RETENTION_MONTHS = env.int("PRIVACY_RETENTION_MONTHS", default=24)
 # Ask the person an authorised agent acts for to confirm directly by email (CCPA §7063 allows requiring it).
 PRIVACY_CONFIRM_AGENTS_WITH_SUBJECT = env.bool("PRIVACY_CONFIRM_AGENTS_WITH_SUBJECT", default=True)

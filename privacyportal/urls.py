@@ -22,6 +22,11 @@ urlpatterns = [
     path("status/sign-out/", views.status_sign_out, name="status_sign_out"),
     path("status/cases/", views.status_cases, name="status_cases"),
     path("status/cases/<str:reference>/", views.status_case, name="status_case"),
+    path("status/cases/<str:reference>/letters/<int:pk>/", views.status_letter, name="status_letter"),
+    path("status/cases/<str:reference>/download/", views.status_download, name="status_download"),
+    path(
+        "status/cases/<str:reference>/download/file/", views.status_download_file, name="status_download_file"
+    ),
     path("verify/", identity_views.verify_code, name="verify_code"),
     path("verify/resend/", identity_views.resend, name="resend_code"),
     path("verify/done/", identity_views.verified, name="verified"),
@@ -30,6 +35,14 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/evidence/<int:pk>/", identity_views.evidence_download, name="evidence_download"),
     path("admin/enrol/", staff_auth.enrol, name="staff_enrol"),
+    path(
+        "admin/letters/<int:pk>/", admin.site.admin_view(admin_views.letter_download), name="letter_download"
+    ),
+    path(
+        "admin/packets/<int:case_id>/",
+        admin.site.admin_view(admin_views.packet_download),
+        name="packet_download",
+    ),
     path("admin/dashboard/", admin.site.admin_view(admin_views.dashboard), name="admin_dashboard"),
     path(
         "admin/dashboard/ccpa-<int:year>.csv",

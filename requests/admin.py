@@ -26,6 +26,7 @@ from .lifecycle import OPEN_STATUSES
 from .models import (
     CompanySystem,
     Message,
+    Packet,
     PrivacyRequest,
     ProcessingActivity,
     RequestEvent,
@@ -258,7 +259,12 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
             ],
             "can_check": check_action.offered(case, user),
             "recipients": recipients_to_notify(case),
-            "actions": [a for a in actions if a["action"].name not in ("message", "check")],
+            "actions": [
+                a for a in actions if a["action"].name not in ("message", "check", "packet", "release")
+            ],
+            "packet_actions": [a for a in actions if a["action"].name in ("packet", "release")],
+            "packet": Packet.objects.filter(request=case).first(),
+            "letters": case.letters.order_by("created_at"),
             "message_form": next((a["form"] for a in actions if a["action"].name == "message"), None),
             "can_change": self.has_change_permission(request, case),
         }

@@ -38,6 +38,7 @@ from .models import (
     FeeReason,
     Kind,
     Outcome,
+    PacketStatus,
     PrivacyRequest,
     Relationship,
 )
@@ -290,6 +291,25 @@ class SystemCheckForm(CaseForm):
         }
 
 
+class BuildPacketForm(CaseForm):
+    def run(self) -> str:
+        services.request_packet(self.case, by=self.user)
+        return gettext("The packet is being built; its progress shows below.")
+
+
+class ReleasePacketForm(CaseForm):
+    def run(self) -> str:
+        packet = services.release_packet(self.case, by=self.user)
+        return gettext("Released; the requester is emailed and may download it until %(date)s.") % {
+            "date": packet.expires_at.date().isoformat() if packet.expires_at else ""
+        }
+
+
+def _packet_status(case: PrivacyRequest) -> str | None:
+    packet = getattr(case, "packet", None)
+    return packet.status if packet is not None else None
+
+
 @dataclass(frozen=True)
 class Action:
     name: str
@@ -328,6 +348,11 @@ ACTIONS: dict[str, Action] = {
                frozenset(Status), lambda case: case.anonymised_at is None),
         Action("check", _("Systems checklist"), SystemCheckForm, "requests.change_systemcheck",
                services.CHECKABLE_FROM),
+        Action("packet", _("Build the packet"), BuildPacketForm, "requests.change_privacyrequest",
+               services.PACKET_FROM,
+               lambda case: case.kind in services.PACKET_KINDS and _packet_status(case) != PacketStatus.RELEASED),
+        Action("release", _("Release the packet"), ReleasePacketForm, "requests.release_packet",
+               services.PACKET_FROM, lambda case: _packet_status(case) == PacketStatus.READY),
     ]
 }  # fmt: skip
 

@@ -1,4 +1,5 @@
-"""Staff pages beside the admin's own: the dashboard and the CCPA §7102 metrics as CSV (DESIGN §8).
+"""Staff pages beside the admin's own: the dashboard, the CCPA §7102 metrics as CSV (DESIGN §8), and the
+downloads of a case's letters and packet.
 
 `privacyportal/urls.py` wraps each view in `admin.site.admin_view`, so only active staff whose session a
 device has verified get here; the views check the case permissions themselves. The figures come from
@@ -17,11 +18,13 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Min, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.formats import date_format
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -346,3 +349,53 @@ def ccpa_csv(request: HttpRequest, year: int) -> HttpResponse:
     writer.writerow(metric_columns() + reason_columns())
     writer.writerows(metric_cells(row) + reason_cells(row) for row in rows)
     return response
+
+
+# --- Files of a case, decrypted for staff who may open the case ----------------------------------------------
+
+
+def case_for_files(request: HttpRequest, case_id: int | None) -> PrivacyRequest:
+    """The case, if this member of staff may open it and read its files; 404 otherwise (never 403)."""
+    if case_id is None or not request.user.has_perm("identity.view_evidence"):
+        raise Http404
+    case = visible_cases(request).filter(pk=case_id).first()
+    if case is None:
+        raise Http404
+    return case
+
+
+def attachment(data: bytes, *, filename: str, content_type: str) -> HttpResponse:
+    """Private bytes as a download that no browser renders inline and no cache keeps."""
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename) or ""
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def letter_download(request: HttpRequest, pk: int) -> HttpResponse:
+    from . import letters
+    from .audit import record_event
+    from .models import Letter
+
+    letter = Letter.objects.filter(pk=pk, purged_at__isnull=True).first()
+    case = case_for_files(request, letter.request_id if letter else None)
+    assert letter is not None  # noqa: S101 (case_for_files raised otherwise)
+    with transaction.atomic():
+        record_event(case, "letter_viewed", by=request.user, data={"letter": letter.pk})  # type: ignore[arg-type]
+    return attachment(letters.read(letter), filename=letter.filename, content_type="application/pdf")
+
+
+def packet_download(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Staff check a built packet before releasing it (or after); each look is an event."""
+    from . import packets
+    from .audit import record_event
+    from .models import Packet
+
+    case = case_for_files(request, case_id)
+    packet = Packet.objects.filter(request=case, purged_at__isnull=True).exclude(stored_name="").first()
+    if packet is None:
+        raise Http404
+    with transaction.atomic():
+        record_event(case, "packet_viewed", by=request.user, data={"build": packet.build})  # type: ignore[arg-type]
+    return attachment(packets.read(packet), filename=f"{case.reference}.zip", content_type="application/zip")

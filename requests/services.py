@@ -17,7 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -37,6 +37,8 @@ from .models import (
     Message,
     Notice,
     Outcome,
+    Packet,
+    PacketStatus,
     PrivacyRequest,
     Relationship,
     SystemCheck,
@@ -749,3 +751,69 @@ def record_system_check(
     )
     record_event(privacy_request, "system_checked", by=by, data={"system": system.pk, "state": state})
     return check
+
+
+PACKET_KINDS = frozenset({Kind.ACCESS, Kind.PORTABILITY})
+PACKET_FROM = frozenset({Status.IN_PROGRESS, Status.COMPLETED})
+
+
+@transaction.atomic
+def request_packet(privacy_request: PrivacyRequest, *, by: AbstractBaseUser) -> Packet:
+    """Ask for the packet to be (re)built by the pdf worker; a newer request supersedes a running build."""
+    if privacy_request.kind not in PACKET_KINDS:
+        raise TransitionError(_("Only access and portability requests have a packet."))
+    if privacy_request.status not in PACKET_FROM:
+        raise TransitionError(
+            _("%(reference)s is %(status)s; a packet is built while it is in progress or once completed.")
+            % {"reference": privacy_request.reference, "status": privacy_request.get_status_display()}
+        )
+    packet, created = Packet.objects.select_for_update().get_or_create(request=privacy_request)
+    if not created:
+        if packet.status == PacketStatus.RELEASED:
+            raise TransitionError(
+                _("This packet has been released to the requester; it can no longer change.")
+            )
+        packet.build += 1
+    packet.status = PacketStatus.QUEUED
+    packet.step, packet.percent, packet.error = "queued", 0, ""
+    packet.requested_at = timezone.now()
+    packet.save()
+    record_event(privacy_request, "packet_requested", by=by, data={"build": packet.build})
+    from .tasks import build_packet
+
+    pk, build = privacy_request.pk, packet.build
+    transaction.on_commit(lambda: build_packet.apply_async((pk, build), queue="pdf"))
+    return packet
+
+
+@transaction.atomic
+def release_packet(privacy_request: PrivacyRequest, *, by: AbstractBaseUser) -> Packet:
+    """A DPO releases a built packet: the requester is emailed and may download it until it expires."""
+    now = timezone.now()
+    expires = now + timedelta(days=settings.PRIVACY_PACKET_DAYS)
+    if not Packet.objects.filter(request=privacy_request, status=PacketStatus.READY).update(
+        status=PacketStatus.RELEASED, released_at=now, released_by=by, expires_at=expires
+    ):
+        raise TransitionError(_("There is no built packet waiting for release."))
+    packet = Packet.objects.get(request=privacy_request)
+    record_event(
+        privacy_request,
+        "packet_released",
+        by=by,
+        data={"build": packet.build, "expires": expires.date().isoformat(), "sha256": packet.sha256},
+    )
+    _email_requester(privacy_request, "packet-ready")
+    return packet
+
+
+@transaction.atomic
+def record_download(packet: Packet) -> None:
+    """Every download by the requester is an event; refused once the link has expired."""
+    now = timezone.now()
+    if not Packet.objects.filter(pk=packet.pk, status=PacketStatus.RELEASED, expires_at__gt=now).update(
+        downloads=models.F("downloads") + 1
+    ):
+        raise TransitionError(_("This download has expired."))
+    record_event(
+        packet.request, "packet_downloaded", actor_kind=ActorKind.REQUESTER, data={"build": packet.build}
+    )

@@ -20,8 +20,19 @@ from django.utils import timezone
 from identity.models import Evidence
 
 from . import services
+from .audit import record_event
 from .lifecycle import OPEN_STATUSES, Status
-from .models import DenialReason, Message, Notice, PrivacyRequest, StaffPreference, SweepClaim
+from .models import (
+    DenialReason,
+    Letter,
+    Message,
+    Notice,
+    Packet,
+    PacketStatus,
+    PrivacyRequest,
+    StaffPreference,
+    SweepClaim,
+)
 from .selectors import local_date
 
 REMINDER_DAYS = (14, 7, 2, 1)  # before the effective due date
@@ -254,6 +265,44 @@ def _purge_case_files(pk: int, now: datetime) -> None:
     for item in Evidence.objects.filter(request_id=pk, purged_at__isnull=True):
         evidence_files.remove(item.stored_name)
         Evidence.objects.filter(pk=item.pk).update(purged_at=now, name=ANONYMISED)
+    for letter in Letter.objects.filter(request_id=pk, purged_at__isnull=True):
+        evidence_files.remove(letter.stored_name, "letters")
+        Letter.objects.filter(pk=letter.pk).update(purged_at=now)
+    for packet in Packet.objects.filter(request_id=pk, purged_at__isnull=True):
+        _purge_packet(packet, now)
+
+
+def _purge_packet(packet: Packet, now: datetime) -> bool:
+    """Delete a packet's file and mark it expired; False if someone else did first."""
+    from identity import evidence as evidence_files
+
+    if not Packet.objects.filter(pk=packet.pk, purged_at__isnull=True).update(
+        purged_at=now, status=PacketStatus.EXPIRED, step="", percent=0
+    ):
+        return False
+    if packet.stored_name:
+        evidence_files.remove(packet.stored_name, "packets")
+    return True
+
+
+def packet_purge(now: datetime | None = None) -> int:
+    """Delete released packets once their download has expired, and packets never released of cases
+    closed more than PRIVACY_PACKET_DAYS ago."""
+    now = now or timezone.now()
+    stale = Packet.objects.filter(purged_at__isnull=True).filter(
+        Q(status=PacketStatus.RELEASED, expires_at__lte=now)
+        | (
+            ~Q(status=PacketStatus.RELEASED)
+            & Q(request__closed_at__lte=now - timedelta(days=settings.PRIVACY_PACKET_DAYS))
+        )
+    )
+    done = 0
+    for packet in stale.select_related("request"):
+        if _purge_packet(packet, now):
+            with transaction.atomic():
+                record_event(packet.request, "packet_purged", data={"build": packet.build})
+            done += 1
+    return done
 
 
 DIGEST_KINDS = ("due_14", "due_7", "due_2", "due_1", "extension_window")

@@ -33,14 +33,14 @@ def verify_audit_chain() -> int:
 
 
 REQUESTER_EMAILS = frozenset(
-    {"request-honoured", "request-expired", "request-acknowledged", "fee-lapsed", "request-received",
+    {"packet-ready", "request-honoured", "request-expired", "request-acknowledged", "fee-lapsed", "request-received",
      "new-message", "request-extended", "fee-quoted", "fee-declined", "request-completed", "request-denied",
      "request-forwarded", "request-withdrawn"}
 )  # fmt: skip
 STAFF_NOTICES = frozenset({"due_14", "due_7", "due_2", "due_1", "extension_window", "assigned"})
 SWEEPS = frozenset(
     {"verification", "acknowledgements", "due_reminders", "extension_window", "overdue", "fee_lapses",
-     "evidence_purge", "retention", "staff_digests"}
+     "evidence_purge", "retention", "staff_digests", "packet_purge"}
 )  # fmt: skip
 
 
@@ -175,3 +175,11 @@ def send_overdue_digest(day: str) -> None:
     make_message("staff-overdue", {"rows": rows, "base_url": base, "day": today}, to=dpo_addresses()).send()
     for case in cases:
         record_sent(case, "staff-overdue", "staff")
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, time_limit=15 * 60, soft_time_limit=14 * 60)
+def build_packet(privacy_request_id: int, build: int) -> bool:
+    """Build one numbered packet of a case on the pdf queue; a superseded build stops quietly."""
+    from . import packets
+
+    return packets.build(privacy_request_id, build)

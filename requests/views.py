@@ -7,22 +7,38 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_ratelimit.core import is_ratelimited
 
 from identity.evidence import CheckedFile
 from identity.forms import CODE_FAILED, CodeForm, SignInForm
 from identity.models import Evidence
-from identity.services import ChallengeFailed, attach_evidence, check_sign_in, keep_upload
-from identity.tasks import send_sign_in_code
+from identity.services import (
+    ChallengeFailed,
+    attach_evidence,
+    check_download_code,
+    check_sign_in,
+    keep_upload,
+)
+from identity.tasks import send_download_code, send_sign_in_code
 from identity.tiers import Tier
 
 from .explain import explain
 from .forms import PrivacyRequestForm, ReplyForm
 from .lifecycle import Status
-from .models import Kind, PrivacyRequest
+from .models import Kind, Packet, PacketStatus, PrivacyRequest
+from .packets import read as read_packet
 from .selectors import cases_of, deadlines_of, public_timeline
-from .services import TransitionError, accept_fee, decline_fee, reply, submit, verification_tier
+from .services import (
+    TransitionError,
+    accept_fee,
+    decline_fee,
+    record_download,
+    reply,
+    submit,
+    verification_tier,
+)
 
 # What each right means, in plain words (the order of the home page).
 RIGHT_DESCRIPTIONS = {
@@ -39,6 +55,8 @@ RIGHT_DESCRIPTIONS = {
 }
 
 SESSION_CASE = "pending_case"
+# Packets the requester does not hear of until a DPO releases them.
+_UNRELEASED = [PacketStatus.QUEUED, PacketStatus.BUILDING, PacketStatus.READY, PacketStatus.FAILED]
 SESSION_UPLOAD = "pending_upload"
 
 
@@ -251,6 +269,9 @@ def status_case(request: HttpRequest, reference: str) -> HttpResponse:
             "due_sentence": explain(deadlines_of(privacy_request)),
             "timeline": [(event.at, EVENT_WORDS[event.verb]) for event in public_timeline(privacy_request)],
             "messages_thread": privacy_request.messages.select_related("attachment"),
+            "packet": Packet.objects.filter(request=privacy_request).exclude(status__in=_UNRELEASED).first(),
+            "letters": privacy_request.letters.filter(purged_at__isnull=True).order_by("created_at"),
+            "now": timezone.now(),
             "form": form,
             "closed": not privacy_request.is_open,
         },
@@ -275,3 +296,93 @@ def _fee_decision(request: HttpRequest, privacy_request: PrivacyRequest) -> Http
     except TransitionError as error:
         messages.error(request, str(error))
     return redirect("status_case", reference=privacy_request.reference)
+
+
+# The packet download: signed in to the status page is not enough; a fresh code opens one download.
+SESSION_DOWNLOAD = "download_ok"
+DOWNLOAD_WINDOW_SECONDS = 10 * 60
+
+
+def _released_packet(privacy_request: PrivacyRequest) -> Packet | None:
+    return Packet.objects.filter(request=privacy_request, status=PacketStatus.RELEASED).first()
+
+
+def status_download(request: HttpRequest, reference: str) -> HttpResponse:
+    email = _signed_in_email(request)
+    if not email:
+        return redirect("status")
+    privacy_request = get_object_or_404(cases_of(email), reference=reference)
+    packet = Packet.objects.filter(request=privacy_request).exclude(status__in=_UNRELEASED).first()
+    if packet is None:
+        raise Http404
+    if packet.status != PacketStatus.RELEASED or (packet.expires_at and packet.expires_at <= timezone.now()):
+        return render(
+            request, "requests/download_expired.html", {"privacy_request": privacy_request}, status=410
+        )
+    form = CodeForm(request.POST if "code" in request.POST else None)
+    sent = False
+    if request.method == "POST":
+        if rate_limited(request, "verify", settings.RATELIMIT_VERIFY):
+            return too_many(request)
+        if "send" in request.POST:
+            send_download_code.delay(privacy_request.pk)
+            sent = True
+        elif form.is_valid():
+            try:
+                check_download_code(privacy_request, form.cleaned_data["code"])
+            except ChallengeFailed:
+                form.add_error("code", CODE_FAILED)
+            else:
+                request.session[SESSION_DOWNLOAD] = {
+                    "case": privacy_request.pk,
+                    "at": timezone.now().timestamp(),
+                }
+                return redirect("status_download_file", reference=privacy_request.reference)
+    return render(
+        request,
+        "requests/status_download.html",
+        {"privacy_request": privacy_request, "packet": packet, "form": form, "sent": sent or form.is_bound},
+        status=400 if form.errors else 200,
+    )
+
+
+def status_download_file(request: HttpRequest, reference: str) -> HttpResponse:
+    email = _signed_in_email(request)
+    if not email:
+        return redirect("status")
+    privacy_request = get_object_or_404(cases_of(email), reference=reference)
+    # One fresh code opens one download, for a few minutes.
+    granted = request.session.pop(SESSION_DOWNLOAD, None) or {}
+    fresh = timezone.now().timestamp() - float(granted.get("at", 0)) < DOWNLOAD_WINDOW_SECONDS
+    if granted.get("case") != privacy_request.pk or not fresh:
+        return redirect("status_download", reference=privacy_request.reference)
+    packet = _released_packet(privacy_request)
+    try:
+        if packet is None:
+            raise TransitionError
+        record_download(packet)
+    except TransitionError:
+        return render(
+            request, "requests/download_expired.html", {"privacy_request": privacy_request}, status=410
+        )
+    response = HttpResponse(read_packet(packet), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{privacy_request.reference}.zip"'
+    response["Cache-Control"] = "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def status_letter(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
+    """A letter we sent about the requester's own case (they also have it as an email attachment)."""
+    from .letters import read as read_letter
+
+    email = _signed_in_email(request)
+    if not email:
+        return redirect("status")
+    privacy_request = get_object_or_404(cases_of(email), reference=reference)
+    letter = get_object_or_404(privacy_request.letters, pk=pk, purged_at__isnull=True)
+    response = HttpResponse(read_letter(letter), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{letter.filename}"'
+    response["Cache-Control"] = "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

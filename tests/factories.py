@@ -33,3 +33,32 @@ def make_case(**fields: Any) -> PrivacyRequest:
     }
     values.update(fields)
     return services.submit(services.NewRequest(**values))
+
+
+PASSWORD = "correct horse battery staple"
+
+
+def in_role(user: Any, role: str) -> Any:
+    """Put a member of staff in a role group (DPO, Handler, Auditor)."""
+    from django.contrib.auth.models import Group
+
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+def signed_in(user: Any, role: str) -> Any:
+    """A test client signed in to the OTP admin with the password and a TOTP code, in the given role."""
+    from django.test import Client
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    in_role(user, role)
+    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    client = Client()
+    response = client.post(
+        "/admin/login/?next=/admin/",
+        {"username": user.username, "password": PASSWORD,
+         "otp_device": device.persistent_id, "otp_token": f"{totp(device.bin_key):06d}"},
+    )  # fmt: skip
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return client

@@ -1,0 +1,284 @@
+"""The fulfilment packet: built by the pdf task from the case's extracts, released by a DPO, downloaded by the
+requester after a fresh code, gone after expiry (DESIGN §9)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import zipfile
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from pypdf import PdfReader
+
+from identity import evidence
+from identity.evidence import check_extract
+from identity.services import add_extract
+from requests import packets, services, sweeps
+from requests.models import CompanySystem, Packet, PacketStatus, PrivacyRequest, ProcessingActivity
+from tests.factories import make_case, signed_in
+
+pytestmark = pytest.mark.django_db
+
+RECEIVED = datetime(2026, 3, 2, 10, tzinfo=UTC)  # the 12 months covered: 2 Mar 2025 to 2 Mar 2026
+ORDERS = (
+    "order,date,total\n"
+    "1001,2024-12-30,10.00\n"  # before the period: left out
+    "1002,2025-06-01,25.50\n"
+    "1003,2026-01-15,7.25\n"
+    "1004,,3.00\n"  # undated: kept
+)
+CONTACT = json.dumps(
+    {"contacts": [{"name": "Ada Lovelace", "email": "ada@example.org", "created_at": "2025-04-01T09:00:00Z"}]}
+)
+PDF_EXTRACT = b"%PDF-1.4\n1 0 obj << >> endobj\n%%EOF\n"
+
+
+def text_of(pdf: bytes) -> str:
+    """The PDF's text with line breaks folded, as a reader would read it."""
+    return " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
+
+
+def upload(name: str, data: bytes) -> Any:
+    return check_extract(SimpleUploadedFile(name, data))
+
+
+@pytest.fixture
+def case(dpo: Any, handler: Any) -> PrivacyRequest:
+    """An access case in progress with what two systems hold: a CSV, a JSON and a PDF extract."""
+    with time_machine.travel(RECEIVED, tick=False):
+        case = services.confirm_email(
+            make_case(kind="access", data_points={"phone": "1", "postal_address": "2"})
+        )
+        services.verify(case, by=dpo, data_points=["phone", "postal_address"])
+        services.assign(case, to=handler, by=dpo)
+    activity = ProcessingActivity.objects.create(
+        name="Client relationship", purposes="Running projects", data_categories="Contact details",
+        legal_basis="contract", sources="You", retention="6 years", recipients="Zoho Corporation B.V.",
+    )  # fmt: skip
+    shop = CompanySystem.objects.create(name="Shop")
+    crm = CompanySystem.objects.create(name="Zoho CRM")
+    crm.activities.add(activity)
+    for system in (shop, crm):
+        services.record_system_check(case, by=handler, system=system, state="exported")
+    add_extract(case, upload("orders.csv", ORDERS.encode()), system=shop, by=handler)
+    add_extract(case, upload("contacts.json", CONTACT.encode()), system=crm, by=handler)
+    add_extract(case, upload("notes.pdf", PDF_EXTRACT), system=crm, by=handler)
+    return case
+
+
+def build(case: PrivacyRequest, by: Any, capture: Any) -> Packet:
+    with capture(execute=True):
+        services.request_packet(case, by=by)
+    return Packet.objects.get(request=case)
+
+
+def unzip(packet: Packet) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(packets.read(packet))) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def test_the_packet_holds_the_letter_report_data_and_a_manifest_that_matches(
+    case: PrivacyRequest, handler: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    packet = build(case, handler, django_capture_on_commit_callbacks)
+    assert (packet.status, packet.percent, packet.step) == (PacketStatus.READY, 100, "ready")
+    files = unzip(packet)
+    assert set(files) == {
+        "cover-letter.pdf", "report.pdf", "data.json", "manifest.json", "csv/shop-orders.csv",
+        "csv/zoho-crm-contacts.csv", "extracts/shop/orders.csv", "extracts/zoho-crm/contacts.json",
+        "extracts/zoho-crm/notes.pdf",
+    }  # fmt: skip
+    manifest = json.loads(files["manifest.json"])
+    assert manifest["reference"] == case.reference
+    assert {f["name"] for f in manifest["files"]} == set(files) - {"manifest.json"}
+    for entry in manifest["files"]:
+        assert hashlib.sha256(files[entry["name"]]).hexdigest() == entry["sha256"]
+        assert len(files[entry["name"]]) == entry["size"]
+    data = json.loads(files["data.json"])
+    assert data["period"] == {"from": "2025-03-02", "to": "2026-03-02"}
+    orders = next(s for s in data["systems"] if s["system"] == "Shop")
+    assert [r["order"] for r in orders["rows"]] == ["1002", "1003", "1004"]  # 1001 predates the period
+    assert orders["rows_outside_period_left_out"] == 1
+    contacts = next(s for s in data["systems"] if s["system"] == "Zoho CRM")
+    assert contacts["rows"] == [
+        {"name": "Ada Lovelace", "email": "ada@example.org", "created_at": "2025-04-01T09:00:00Z"}
+    ]
+    assert files["csv/shop-orders.csv"].decode().splitlines() == [
+        "order,date,total", "1002,2025-06-01,25.50", "1003,2026-01-15,7.25", "1004,,3.00"
+    ]  # fmt: skip
+    report = text_of(files["report.pdf"])
+    assert case.reference in report and "1003" in report and "1001" not in report
+    assert "1 record dated outside the period covered was left out" in report
+    letter = text_of(files["cover-letter.pdf"])
+    assert case.reference in letter and "Zoho Corporation B.V." in letter
+    # Stored encrypted: the bytes on disk are not a ZIP.
+    on_disk = (evidence.evidence_dir("packets") / packet.stored_name).read_bytes()
+    assert not on_disk.startswith(b"PK") and packet.sha256 == hashlib.sha256(packets.read(packet)).hexdigest()
+    assert list(case.events.filter(verb__startswith="packet").values_list("verb", flat=True)) == [
+        "packet_requested", "packet_built"
+    ]  # fmt: skip
+
+
+def test_a_long_table_is_cut_short_in_the_report_but_whole_in_the_data(
+    case: PrivacyRequest, handler: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    rows = "\n".join(f"{n},2025-07-01,1.00" for n in range(5000, 5000 + packets.REPORT_ROWS + 20))
+    add_extract(
+        case,
+        upload("big.csv", f"order,date,total\n{rows}\n".encode()),
+        system=CompanySystem.objects.get(name="Shop"),
+        by=handler,
+    )
+    files = unzip(build(case, handler, django_capture_on_commit_callbacks))
+    big = next(s for s in json.loads(files["data.json"])["systems"] if s["source_file"] == "big.csv")
+    assert len(big["rows"]) == packets.REPORT_ROWS + 20
+    assert "20 more are in csv/shop-big.csv and data.json" in text_of(files["report.pdf"])
+
+
+def test_building_again_replaces_the_packet(
+    case: PrivacyRequest, handler: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    first = build(case, handler, django_capture_on_commit_callbacks)
+    second = build(case, handler, django_capture_on_commit_callbacks)
+    assert Packet.objects.filter(request=case).count() == 1
+    assert (second.build, second.status) == (
+        2,
+        PacketStatus.READY,
+    ) and second.stored_name != first.stored_name
+    assert not (evidence.evidence_dir("packets") / first.stored_name).exists()
+    # The first build's task, arriving late, finds itself superseded and changes nothing.
+    assert packets.build(case.pk, 1) is False
+    assert Packet.objects.get(request=case).stored_name == second.stored_name
+
+
+def test_a_failed_build_says_so_on_the_case_page(
+    case: PrivacyRequest, dpo: Any, handler: Any, django_capture_on_commit_callbacks: Any, monkeypatch: Any
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> bytes:
+        raise RuntimeError("the PDF engine fell over")
+
+    monkeypatch.setattr(packets, "_report", broken)
+    with pytest.raises(RuntimeError):
+        build(case, handler, django_capture_on_commit_callbacks)
+    packet = Packet.objects.get(request=case)
+    assert packet.status == PacketStatus.FAILED and "failed" in packet.error
+    page = signed_in(dpo, "DPO").get(f"/admin/requests/privacyrequest/{case.pk}/change/").content.decode()
+    assert "Failed" in page and "Build again" in page and "packet_failed" in page
+
+
+def test_progress_shows_on_the_case_page_and_the_page_refreshes_itself(
+    case: PrivacyRequest, dpo: Any
+) -> None:
+    Packet.objects.create(request=case, status=PacketStatus.BUILDING, step="writing the report", percent=45)
+    page = signed_in(dpo, "DPO").get(f"/admin/requests/privacyrequest/{case.pk}/change/").content.decode()
+    assert 'value="45"' in page and "writing the report" in page and 'http-equiv="refresh"' in page
+
+
+def test_only_a_dpo_releases_and_the_requester_is_told(
+    case: PrivacyRequest, dpo: Any, handler: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    build(case, handler, django_capture_on_commit_callbacks)
+    url = f"/admin/requests/privacyrequest/{case.pk}/change/"
+    assert signed_in(handler, "Handler").post(url, {"action": "release"}).status_code == 403
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert signed_in(dpo, "DPO").post(url, {"action": "release"}).status_code == 302
+    packet = Packet.objects.get(request=case)
+    assert packet.status == PacketStatus.RELEASED and packet.released_by == dpo
+    assert packet.expires_at is not None and (packet.expires_at - packet.released_at).days == 30  # type: ignore[operator]
+    (email,) = mail.outbox
+    assert email.to == [case.requester_email] and "is ready" in str(email.subject)
+    assert "/status/" in str(email.body) and "fresh code" in str(email.body)
+    # Released means final: it cannot be rebuilt under the requester's feet.
+    with pytest.raises(services.TransitionError):
+        services.request_packet(case, by=dpo)
+
+
+def status_client(email: str) -> Client:
+    client = Client()
+    mail.outbox.clear()
+    client.post("/status/", {"email": email})
+    code = re.search(r"^\s+(\d{6})$", str(mail.outbox[-1].body), re.MULTILINE)
+    assert code
+    client.post("/status/code/", {"code": code.group(1)})
+    return client
+
+
+def emailed_code() -> str:
+    found = re.search(r"^\s+(\d{6})$", str(mail.outbox[-1].body), re.MULTILINE)
+    assert found, mail.outbox[-1].body
+    return found.group(1)
+
+
+def released(case: PrivacyRequest, dpo: Any, handler: Any, capture: Any) -> Packet:
+    build(case, handler, capture)
+    with capture(execute=True):
+        return services.release_packet(case, by=dpo)
+
+
+def test_the_requester_downloads_only_after_a_fresh_code_and_each_download_is_recorded(
+    case: PrivacyRequest, dpo: Any, handler: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    client = status_client(case.requester_email)
+    page = client.get(f"/status/cases/{case.reference}/")
+    assert "Download your data" not in page.content.decode()  # built but not released: nothing to see
+    assert client.get(f"/status/cases/{case.reference}/download/").status_code == 404
+    packet = released(case, dpo, handler, django_capture_on_commit_callbacks)
+    assert "Download your data" in client.get(f"/status/cases/{case.reference}/").content.decode()
+    download = f"/status/cases/{case.reference}/download/"
+    # Signed in is not enough: the file itself sends us back for a code.
+    assert client.get(download + "file/")["Location"] == download
+    mail.outbox.clear()
+    client.post(download, {"send": "1"})
+    assert "is your code to download your data" in str(mail.outbox[-1].subject)
+    code = emailed_code()
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    assert client.post(download, {"code": wrong}).status_code == 400
+    response = client.post(download, {"code": code})
+    assert response["Location"] == download + "file/"
+    got = client.get(download + "file/")
+    assert got.status_code == 200 and got["Content-Type"] == "application/zip"
+    assert got["Content-Disposition"] == f'attachment; filename="{case.reference}.zip"'
+    assert got.content == packets.read(packet)
+    assert Packet.objects.get(pk=packet.pk).downloads == 1
+    assert case.events.filter(verb="packet_downloaded", actor_kind="requester").count() == 1
+    # One code, one download.
+    assert client.get(download + "file/")["Location"] == download
+    assert client.post(download, {"code": code}).status_code == 400
+
+
+def test_someone_else_cannot_reach_the_packet(
+    case: PrivacyRequest, dpo: Any, handler: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    released(case, dpo, handler, django_capture_on_commit_callbacks)
+    make_case(requester_email="eve@example.net")
+    eve = status_client("eve@example.net")
+    assert eve.get(f"/status/cases/{case.reference}/download/").status_code == 404
+    assert eve.get(f"/status/cases/{case.reference}/download/file/").status_code == 404
+
+
+def test_after_expiry_the_page_says_so_and_the_sweep_deletes_the_file(
+    case: PrivacyRequest, dpo: Any, handler: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    packet = released(case, dpo, handler, django_capture_on_commit_callbacks)
+    stored = evidence.evidence_dir("packets") / packet.stored_name
+    later = datetime.now(UTC) + timedelta(days=31)
+    with time_machine.travel(later, tick=False):
+        client = status_client(case.requester_email)
+        response = client.get(f"/status/cases/{case.reference}/download/")
+        assert response.status_code == 410 and "This download has expired" in response.content.decode()
+        assert sweeps.packet_purge() == 1
+        assert sweeps.packet_purge() == 0
+    assert not stored.exists()
+    packet.refresh_from_db()
+    assert packet.status == PacketStatus.EXPIRED and packet.purged_at is not None
+    assert "has been deleted" in client.get(f"/status/cases/{case.reference}/").content.decode()
+    assert case.events.filter(verb="packet_purged").count() == 1
