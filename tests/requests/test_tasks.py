@@ -138,3 +138,51 @@ def test_a_real_worker_consumes_the_broker_and_runs_the_check(tmp_path: Path) ->
     text = files[0].read_text()
     assert "Subject: Audit trail broken in 1 place" in text
     assert case.reference in text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_builds_a_packet_the_case_page_can_follow(tmp_path: Path, dpo: Any) -> None:
+    from identity.evidence import CheckedFile
+    from identity.services import add_extract
+    from privacyportal.celery import app
+    from requests.models import CompanySystem, Packet, PacketStatus
+    from requests.tasks import build_packet
+
+    app.conf.task_always_eager = False
+    case = services.confirm_email(make_case(kind="access", data_points={"phone": "1", "postal_address": "2"}))
+    services.verify(case, by=dpo, data_points=["phone", "postal_address"])
+    services.assign(case, to=dpo, by=dpo)
+    crm = CompanySystem.objects.create(name="CRM")
+    services.record_system_check(case, by=dpo, system=crm, state="exported")
+    add_extract(
+        case,
+        CheckedFile("contacts.csv", "text/csv", b"name,email\nAda,ada@example.org\n"),
+        system=crm,
+        by=dpo,
+    )
+    Packet.objects.create(request=case)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "privacyportal.test_settings",
+        "DATABASE_URL": test_database_url(),
+    }
+    queue = f"test-pdf-{uuid.uuid4().hex[:8]}"
+    worker, log = start_worker(tmp_path, env, queue)
+    try:
+        build_packet.apply_async((case.pk, 1), queue=queue)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and Packet.objects.get(request=case).status != PacketStatus.READY:
+            assert worker.poll() is None, (tmp_path / "worker.log").read_text()
+            time.sleep(0.5)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+        log.close()
+    packet = Packet.objects.get(request=case)
+    assert packet.status == PacketStatus.READY, (tmp_path / "worker.log").read_text()
+    assert {f["name"] for f in packet.files} >= {
+        "cover-letter.pdf",
+        "report.pdf",
+        "data.json",
+        "csv/crm-contacts.csv",
+    }
