@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from identity import evidence as files
 from identity.tiers import Tier
@@ -27,6 +28,8 @@ _BY_TEMPLATE = {
     "request-extended": LetterKind.EXTENSION,
     "fee-quoted": LetterKind.FEE,
     "request-denied": LetterKind.REFUSAL,
+    "fee-declined": LetterKind.REFUSAL,
+    "fee-lapsed": LetterKind.REFUSAL,
     "request-forwarded": LetterKind.FORWARD,
 }
 CONFIRMED_KINDS = frozenset({Kind.ERASURE, Kind.RECTIFICATION, Kind.RESTRICTION, Kind.OBJECTION})
@@ -107,9 +110,13 @@ def letter_context(privacy_request: PrivacyRequest, kind: str) -> dict[str, Any]
         "fee_lines": privacy_request.fee_breakdown,
         "ccpa": "ccpa" in privacy_request.regimes,
         # CCPA §7024: specific pieces of information only to a requester verified to the high tier.
-        "specific_pieces": tier is Tier.HIGH and privacy_request.identity_verified_at is not None,
+        "specific_pieces": tier is Tier.HIGH
+        and privacy_request.identity_verified_at is not None
+        and privacy_request.declared_at is not None,
         "fee_lapse_days": settings.PRIVACY_FEE_LAPSE_DAYS,
-        "reply_by": local_today() + timedelta(days=settings.PRIVACY_FEE_LAPSE_DAYS),
+        # The day the fees sweep closes an unanswered quote, counted from the quote (not from this letter).
+        "reply_by": local_date(privacy_request.fee_quoted_at or timezone.now())
+        + timedelta(days=settings.PRIVACY_FEE_LAPSE_DAYS),
     }
 
 

@@ -33,7 +33,7 @@ from identity.models import Evidence
 
 from . import letters
 from .audit import record_event
-from .models import Packet, PacketStatus, PrivacyRequest
+from .models import LetterKind, Packet, PacketStatus, PrivacyRequest
 from .pdf import render_pdf
 
 logger = logging.getLogger(__name__)
@@ -43,6 +43,16 @@ REPORT_ROWS = 100
 # Columns that date a row, in the order they are trusted.
 DATE_COLUMNS = ("date", "created_at", "created", "timestamp", "occurred_at", "sent_at", "time", "updated_at")
 _DATE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})")
+
+
+# CCPA §7024(d): never disclosed in a response to know, even to the person themselves. Columns whose names say
+# they hold these are left out of a Californian's packet (staff remain responsible for documents).
+NEVER_DISCLOSED = re.compile(
+    r"ssn|social.?security|passport|driver.?s?.?licen[cs]e|national.?id|tax.?id|account.?(number|no)|iban|"
+    r"card.?(number|no)|routing|password|passcode|pin$|security.?(question|answer)|health.?insurance|"
+    r"medical.?(id|record.?number)|biometric|fingerprint",
+    re.IGNORECASE,
+)
 
 
 class Superseded(Exception):
@@ -58,6 +68,7 @@ class Table:
     columns: list[str]
     rows: list[dict[str, Any]] = field(default_factory=list)
     left_out: int = 0
+    withheld: list[str] = field(default_factory=list)  # columns left out by law (CCPA §7024(d))
 
     @property
     def slug(self) -> str:
@@ -92,7 +103,9 @@ def parse_rows(name: str, data: bytes) -> list[dict[str, Any]] | None:
     return None
 
 
-def tables_from(extracts: list[tuple[Evidence, bytes]], start: date, end: date) -> list[Table]:
+def tables_from(
+    extracts: list[tuple[Evidence, bytes]], start: date, end: date, *, withhold_sensitive: bool = False
+) -> list[Table]:
     tables = []
     for item, data in extracts:
         rows = parse_rows(item.name, data)
@@ -101,13 +114,20 @@ def tables_from(extracts: list[tuple[Evidence, bytes]], start: date, end: date) 
         columns: list[str] = []
         for row in rows:
             columns.extend(key for key in row if key not in columns)
-        table = Table(system=item.system.name if item.system else "", source=item.name, columns=columns)
+        withheld = [c for c in columns if withhold_sensitive and NEVER_DISCLOSED.search(c)]
+        columns = [c for c in columns if c not in withheld]
+        table = Table(
+            system=item.system.name if item.system else "",
+            source=item.name,
+            columns=columns,
+            withheld=withheld,
+        )
         for row in rows:
             day = row_date(row)
             if day is not None and not (start <= day <= end):
                 table.left_out += 1
             else:
-                table.rows.append(row)
+                table.rows.append({k: v for k, v in row.items() if k not in withheld})
         tables.append(table)
     return tables
 
@@ -149,16 +169,23 @@ def assemble(privacy_request: PrivacyRequest, on_step: Any = None) -> tuple[byte
         .select_related("system")
         .order_by("system__name", "uploaded_at", "pk")
     ]
-    tables = tables_from(extracts, start, end)
+    kind = letters.access_letter_kind(privacy_request)
+    ccpa = kind == LetterKind.CCPA_KNOW
     step("writing the cover letter", 25)
-    contents: list[tuple[str, bytes]] = [
-        ("cover-letter.pdf", letters.render(privacy_request, letters.access_letter_kind(privacy_request)))
-    ]
+    contents: list[tuple[str, bytes]] = [("cover-letter.pdf", letters.render(privacy_request, kind))]
+    if ccpa and not letters.letter_context(privacy_request, kind)["specific_pieces"]:
+        # Verified below the high tier: the categories in the letter are the whole answer (CCPA §7024(a)).
+        extracts = []
+    tables = tables_from(extracts, start, end, withhold_sensitive=ccpa)
+    if ccpa:
+        # The tables hold the data without what may never be disclosed; the raw files would not.
+        extracts = [(item, data) for item, data in extracts if parse_rows(item.name, data) is None]
     step("writing the report", 45)
-    contents.append(("report.pdf", _report(privacy_request, tables, start, end)))
-    step("writing the data files", 75)
     generated = timezone.now()
-    contents.append(("data.json", _data_json(privacy_request, tables, start, end, generated)))
+    if tables or extracts:
+        contents.append(("report.pdf", _report(privacy_request, tables, start, end)))
+        step("writing the data files", 75)
+        contents.append(("data.json", _data_json(privacy_request, tables, start, end, generated)))
     taken = {name for name, _ in contents}
     for table in tables:
         contents.append((_unique(f"csv/{table.slug}.csv", taken), _csv_bytes(table)))
@@ -224,6 +251,7 @@ def _data_json(
                 "columns": table.columns,
                 "rows": table.rows,
                 "rows_outside_period_left_out": table.left_out,
+                "columns_withheld_by_law": table.withheld,
             }
             for table in tables
         ],

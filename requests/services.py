@@ -18,7 +18,7 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from identity.tiers import POINTS_NEEDED, Tier, tier_for
@@ -499,6 +499,14 @@ def complete(
     """Close the case as done (in full or in part) or as holding no data."""
     if outcome not in Outcome.values:
         raise ValidationError({"outcome": _("Choose how the request was answered.")})
+    if (
+        privacy_request.status == Status.IN_PROGRESS
+        and privacy_request.kind in PACKET_KINDS
+        and outcome != Outcome.NO_DATA
+        and not Packet.objects.filter(request=privacy_request, status=PacketStatus.RELEASED).exists()
+    ):
+        # The completion letter tells the requester to download their data: it must be there.
+        raise ValidationError({"outcome": _("Build and release the packet first: the answer points to it.")})
     old = _claim(
         privacy_request,
         allowed={Status.IN_PROGRESS},
@@ -700,13 +708,15 @@ def accept_fee(privacy_request: PrivacyRequest) -> PrivacyRequest:
 @transaction.atomic
 def decline_fee(privacy_request: PrivacyRequest) -> PrivacyRequest:
     """The requester declines the fee: we do not act on the request, and say so in a letter."""
+    with translation.override(privacy_request.language):  # the note goes into their letter
+        note = _("You declined the fee we quoted, so we have not acted on this request.")
     old = _claim(
         privacy_request,
         allowed={Status.FEE_PENDING},
         to=Status.DENIED,
         fee_accepted=False,
         denial_reason=DenialReason.FEE_DECLINED,
-        outcome_note=_("You declined the fee we quoted, so we have not acted on this request."),
+        outcome_note=note,
     )
     record_event(
         privacy_request,

@@ -15,7 +15,8 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from identity.models import Evidence
 
@@ -191,11 +192,13 @@ def fee_lapses(now: datetime | None = None) -> int:
     done = 0
     for privacy_request in lapsed:
         try:
+            with translation.override(privacy_request.language):  # the note goes into their letter
+                explanation = gettext("The quoted fee was not accepted within the time allowed.")
             services.deny(
                 privacy_request,
                 by=None,
                 reason=DenialReason.FEE_DECLINED,
-                explanation="The quoted fee was not accepted within the time allowed.",
+                explanation=explanation,
                 letter="fee-lapsed",
             )
         except services.TransitionError:

@@ -52,6 +52,9 @@ def signed_in(user: Any, role: str) -> Any:
     from django_otp.oath import totp
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
+    from requests.roles import ensure_roles
+
+    ensure_roles()  # transactional tests elsewhere flush the groups the migration made
     in_role(user, role)
     device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
     client = Client()
@@ -62,3 +65,27 @@ def signed_in(user: Any, role: str) -> Any:
     )  # fmt: skip
     assert response.status_code == 302, response.content.decode()[:2000]
     return client
+
+
+def complete_case(
+    privacy_request: PrivacyRequest, *, by: Any, outcome: str = "fulfilled", note: str = ""
+) -> Any:
+    """Complete a case as staff would; an access or portability answer needs its packet released first,
+    so one is recorded as released (tests of the packet itself build a real one)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from requests.models import Packet, PacketStatus
+
+    if privacy_request.kind in services.PACKET_KINDS and outcome != "no_data":
+        now = timezone.now()
+        Packet.objects.update_or_create(
+            request=privacy_request,
+            defaults={
+                "status": PacketStatus.RELEASED,
+                "released_at": now,
+                "expires_at": now + timedelta(days=30),
+            },
+        )
+    return services.complete(privacy_request, by=by, outcome=outcome, note=note)

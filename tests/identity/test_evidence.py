@@ -160,9 +160,8 @@ def test_only_signed_in_staff_download_evidence_as_an_attachment(
 
 
 def test_a_truncated_image_is_refused_even_after_weasyprint_loosened_pillow() -> None:
-    from PIL import ImageFile
-
     import weasyprint  # noqa: F401  (importing it sets ImageFile.LOAD_TRUNCATED_IMAGES = True)
+    from PIL import ImageFile
 
     assert ImageFile.LOAD_TRUNCATED_IMAGES is True
     with pytest.raises(ValidationError, match="could not be read"):

@@ -10,7 +10,7 @@ from django.db import DatabaseError, connection, transaction
 from requests import services
 from requests.audit import verify_chains
 from requests.models import RequestEvent
-from tests.factories import make_case
+from tests.factories import complete_case, make_case
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 def a_worked_case(dpo: Any, handler: Any) -> Any:
     case = services.confirm_email(make_case(kind="rectification"))
     services.assign(case, to=handler, by=dpo)
-    services.complete(case, by=handler, outcome="fulfilled")
+    complete_case(case, by=handler, outcome="fulfilled")
     return case
 
 

@@ -18,7 +18,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from requests import services
 from requests.models import PrivacyRequest
 from requests.roles import ensure_roles
-from tests.factories import make_case
+from tests.factories import complete_case, make_case
 
 pytestmark = pytest.mark.django_db
 DASHBOARD = "/admin/dashboard/"
@@ -58,7 +58,7 @@ def answered(privacy_request: PrivacyRequest, day: str, by: Any) -> PrivacyReque
         if privacy_request.status == "verifying":
             services.verify(privacy_request, by=by, data_points=["phone", "postal_address", "date_of_birth"])
         services.assign(privacy_request, to=by, by=by)
-        return services.complete(privacy_request, by=by, outcome="fulfilled")
+        return complete_case(privacy_request, by=by, outcome="fulfilled")
 
 
 def refused(privacy_request: PrivacyRequest, day: str, by: Any) -> PrivacyRequest:

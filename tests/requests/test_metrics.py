@@ -11,7 +11,7 @@ import time_machine
 
 from requests import metrics, services
 from requests.models import PrivacyRequest
-from tests.factories import make_case
+from tests.factories import complete_case, make_case
 
 pytestmark = pytest.mark.django_db
 TODAY = date(2026, 1, 15)
@@ -38,7 +38,7 @@ def in_progress(case: PrivacyRequest, by: Any) -> PrivacyRequest:
 
 def completed(case: PrivacyRequest, day: str, by: Any, outcome: str = "fulfilled") -> PrivacyRequest:
     with time_machine.travel(at(day), tick=False):
-        return services.complete(in_progress(case, by), by=by, outcome=outcome)
+        return complete_case(in_progress(case, by), by=by, outcome=outcome)
 
 
 def denied(case: PrivacyRequest, day: str, by: Any, reason: str) -> PrivacyRequest:

@@ -282,3 +282,58 @@ def test_after_expiry_the_page_says_so_and_the_sweep_deletes_the_file(
     assert packet.status == PacketStatus.EXPIRED and packet.purged_at is not None
     assert "has been deleted" in client.get(f"/status/cases/{case.reference}/").content.decode()
     assert case.events.filter(verb="packet_purged").count() == 1
+
+
+def californian_case(dpo: Any, handler: Any, **fields: Any) -> PrivacyRequest:
+    case = services.confirm_email(
+        make_case(kind="access", country="US", subdivision="CA",
+                  data_points={"phone": "1", "postal_address": "2", "date_of_birth": "1990-01-01"}, **fields)
+    )  # fmt: skip
+    services.verify(case, by=dpo, data_points=["phone", "postal_address", "date_of_birth"])
+    services.assign(case, to=handler, by=dpo)
+    shop = CompanySystem.objects.create(name="Shop")
+    services.record_system_check(case, by=handler, system=shop, state="exported")
+    orders = "order,ssn,Card Number,total\n1002,123-45-6789,4111111111111111,25.50\n"
+    add_extract(case, upload("orders.csv", orders.encode()), system=shop, by=handler)
+    return case
+
+
+def test_a_californians_packet_never_holds_what_ccpa_forbids_disclosing(
+    dpo: Any, handler: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    case = californian_case(dpo, handler, declaration_name="Ada Lovelace")
+    files = unzip(build(case, handler, django_capture_on_commit_callbacks))
+    assert "extracts/shop/orders.csv" not in files  # the raw file would carry them
+    assert files["csv/shop-orders.csv"].decode().splitlines() == ["order,total", "1002,25.50"]
+    everything = b"".join(files.values())
+    assert b"123-45-6789" not in everything and b"4111111111111111" not in everything
+    shop = json.loads(files["data.json"])["systems"][0]
+    assert shop["columns_withheld_by_law"] == ["ssn", "Card Number"]
+    assert "Left out by law: ssn, Card Number" in text_of(files["report.pdf"])
+
+
+def test_without_the_signed_declaration_a_californian_gets_the_categories_only(
+    dpo: Any, handler: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    case = californian_case(
+        dpo, handler
+    )  # three details matched, but no declaration under penalty of perjury
+    files = unzip(build(case, handler, django_capture_on_commit_callbacks))
+    assert set(files) == {"cover-letter.pdf", "manifest.json"}
+    assert "we have not included the specific pieces" in text_of(files["cover-letter.pdf"])
+
+
+def test_an_access_request_is_completed_only_once_its_packet_is_released(
+    case: PrivacyRequest, dpo: Any, handler: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="release the packet first"):
+        services.complete(case, by=handler, outcome="fulfilled")
+    released(case, dpo, handler, django_capture_on_commit_callbacks)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.complete(case, by=handler, outcome="fulfilled")
+    (email,) = mail.outbox
+    (_name, pdf, kind) = email.attachments[0]
+    assert kind == "application/pdf" and "Access to your personal data" in text_of(pdf)

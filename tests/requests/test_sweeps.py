@@ -16,7 +16,7 @@ from identity.models import Evidence
 from requests import services, sweeps
 from requests.lifecycle import Status
 from requests.models import Message, Notice, PrivacyRequest
-from tests.factories import make_case
+from tests.factories import complete_case, make_case
 
 pytestmark = pytest.mark.django_db
 
@@ -258,7 +258,7 @@ def test_evidence_is_purged_after_the_decision_and_cases_anonymised_after_retent
 
     with time_machine.travel(at(date(2025, 2, 2)), tick=False):
         services.assign(case, to=handler, by=dpo)
-        services.complete(case, by=handler, outcome="fulfilled")
+        complete_case(case, by=handler, outcome="fulfilled")
     run(at(date(2027, 1, 1)), ("retention",))
     assert PrivacyRequest.objects.get(pk=case.pk).anonymised_at is None
     run(at(date(2027, 2, 5)), ("retention",))

@@ -1,0 +1,468 @@
+"""The PDF letters, read as the requester (or a regulator) reads them: rendered, then their text extracted.
+
+Cases are built through the services, as staff would work them; "now" is a fixed Monday so the dates
+each letter states can be written out here.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import time_machine
+from django.core import mail
+from django.template.loader import get_template
+from pypdf import PdfReader
+
+from requests import letters, services
+from requests.lifecycle import Status
+from requests.models import CompanySystem, Letter, LetterKind, PrivacyRequest, ProcessingActivity
+from requests.pdf import _fetch_static
+from requests.tasks import send_requester_email
+from tests.factories import complete_case, make_case
+
+pytestmark = pytest.mark.django_db
+
+MONDAY = datetime(2025, 3, 10, 10, tzinfo=UTC)
+AUTHORITY = "Information Commissioner's Office (ICO)"
+
+
+@pytest.fixture(autouse=True)
+def _monday_10_march() -> Iterator[None]:
+    with time_machine.travel(MONDAY, tick=False):
+        yield
+
+
+def text_of(pdf: bytes) -> str:
+    """The letter's text with line wraps and page breaks flattened to single spaces."""
+    pages = PdfReader(io.BytesIO(pdf)).pages
+    return " ".join(" ".join(page.extract_text().split()) for page in pages)
+
+
+def letter_text(case: PrivacyRequest, kind: str) -> str:
+    return text_of(letters.render(case, kind))
+
+
+@pytest.fixture
+def register(dpo: Any) -> dict[str, CompanySystem]:
+    """Three register entries in three systems, as a small online shop would keep them."""
+    orders = ProcessingActivity.objects.create(
+        name="Customer orders",
+        purposes="Delivering what you ordered and handling returns",
+        data_categories="Name, postal address, order history",
+        legal_basis="contract",
+        sources="You, when you place an order",
+        recipients="Acme Couriers Ltd\nStripe Payments Europe Ltd",
+        retention="6 years after the order, as tax law requires",
+    )
+    newsletter = ProcessingActivity.objects.create(
+        name="Newsletter",
+        purposes="Sending our monthly newsletter",
+        data_categories="Email address, which newsletters you opened",
+        legal_basis="consent",
+        sources="Our sign-up form and the list broker Lists4U Ltd",
+        recipients="Mailjet SAS",
+        retention="Until you unsubscribe",
+        transfers="United States (Mailjet support staff), under the standard contractual clauses",
+        automated_decisions="We score how engaged you are to decide how often to write to you.",
+    )
+    hiring = ProcessingActivity.objects.create(
+        name="Job applications",
+        purposes="Choosing whom to hire",
+        data_categories="CV, interview notes",
+        legal_basis="legitimate_interests",
+        sources="You, when you apply",
+        retention="6 months after the position is filled",
+    )
+    crm = CompanySystem.objects.create(name="CRM", owner=dpo)
+    crm.activities.add(orders, newsletter)
+    billing = CompanySystem.objects.create(name="Billing", owner=dpo)
+    billing.activities.add(orders)
+    hr = CompanySystem.objects.create(name="Recruitment inbox", owner=dpo)
+    hr.activities.add(hiring)
+    return {"crm": crm, "billing": billing, "hr": hr}
+
+
+def case_in_progress(dpo: Any, handler: Any, **fields: Any) -> PrivacyRequest:
+    """A submitted case whose email was confirmed, identity verified where needed, and assigned."""
+    case = make_case(**fields)
+    services.confirm_email(case)
+    if case.status == Status.VERIFYING:
+        services.verify(case, by=dpo, data_points=["phone", "postal_address", "date_of_birth"])
+    services.assign(case, to=handler, by=dpo)
+    assert case.status == Status.IN_PROGRESS
+    return case
+
+
+def check(case: PrivacyRequest, handler: Any, **states: str) -> None:
+    for system_name, state in states.items():
+        system = CompanySystem.objects.get(name=system_name.replace("_", " "))
+        services.record_system_check(case, by=handler, system=system, state=state)
+
+
+def test_every_letter_kind_has_its_template() -> None:
+    for kind in LetterKind.values:
+        assert get_template(f"pdf/letter-{kind.replace('_', '-')}.html")
+
+
+# Access (GDPR Art. 15).
+
+
+def test_access_letter_gives_the_art15_information_of_each_register_entry_holding_the_data(
+    dpo: Any, handler: Any, register: dict[str, CompanySystem]
+) -> None:
+    case = case_in_progress(dpo, handler)
+    check(case, handler, CRM="exported", Billing="exported", Recruitment_inbox="no_data")
+    complete_case(case, by=handler, outcome="fulfilled")
+    assert letters.letter_for(case, "request-completed") == LetterKind.ACCESS
+
+    text = letter_text(case, LetterKind.ACCESS)
+    assert "Yes, we process personal data about you." in text
+    assert "from 10 March 2024 to 10 March 2025: the 12 months before we received your request" in text
+    for expected in [
+        "Customer orders",
+        "Delivering what you ordered and handling returns",
+        "Name, postal address, order history",
+        "Contract (Art. 6(1)(b))",
+        "Acme Couriers Ltd; Stripe Payments Europe Ltd",
+        "6 years after the order, as tax law requires",
+        "You, when you place an order",
+        "Newsletter",
+        "Sending our monthly newsletter",
+        "Email address, which newsletters you opened",
+        "Consent (Art. 6(1)(a))",
+        "Mailjet SAS",
+        "Until you unsubscribe",
+        "Our sign-up form and the list broker Lists4U Ltd",
+        "United States (Mailjet support staff), under the standard contractual clauses",
+        "We score how engaged you are to decide how often to write to you.",
+    ]:
+        assert expected in text, expected
+    # Orders transfer nothing and decide nothing automatically: the letter says so rather than leave a gap.
+    assert "None: this data stays in the UK and the European Economic Area." in text
+    assert "None: we make no decisions about you based solely on automated processing." in text
+    # Every system searched, with what it held; the register entry of a system without data is not claimed.
+    assert "CRM Exported" in text and "Billing Exported" in text and "Recruitment inbox No data" in text
+    assert "Job applications" not in text and "Choosing whom to hire" not in text
+    assert "http://127.0.0.1:8000/status/" in text and "new code we email you" in text
+    for right in ["Article 16", "Article 17", "Article 18", "Article 21", "Article 20"]:
+        assert right in text
+    assert AUTHORITY in text and "where you live or work" in text
+
+
+def test_access_letter_covers_the_period_the_requester_asked_for(
+    dpo: Any, handler: Any, register: dict[str, CompanySystem]
+) -> None:
+    case = case_in_progress(dpo, handler, period_since=date(2021, 6, 1))
+    check(case, handler, CRM="exported")
+    complete_case(case, by=handler, outcome="fulfilled")
+
+    text = letter_text(case, LetterKind.ACCESS)
+    assert "from 1 June 2021, the date you asked for, to 10 March 2025" in text
+    assert "12 months" not in text
+
+
+def test_access_letter_says_plainly_when_we_hold_no_data(
+    dpo: Any, handler: Any, register: dict[str, CompanySystem]
+) -> None:
+    case = case_in_progress(dpo, handler)
+    check(case, handler, CRM="no_data", Billing="no_data", Recruitment_inbox="no_data")
+    complete_case(case, by=handler, outcome="no_data")
+
+    text = letter_text(case, LetterKind.ACCESS)
+    assert "We do not process any personal data about you." in text
+    assert "CRM No data" in text and "Billing No data" in text
+    assert "How we use your data" not in text and "Customer orders" not in text
+    assert "answer pack" not in text  # no copy to download
+    assert AUTHORITY in text
+
+
+def test_portability_gets_the_access_letter_with_the_machine_readable_copy(
+    dpo: Any, handler: Any, register: dict[str, CompanySystem]
+) -> None:
+    case = case_in_progress(dpo, handler, kind="portability")
+    check(case, handler, CRM="exported")
+    complete_case(case, by=handler, outcome="fulfilled")
+    assert letters.letter_for(case, "request-completed") == LetterKind.ACCESS
+
+    text = letter_text(case, LetterKind.ACCESS)
+    assert "Your personal data in a portable format: our answer" in text
+    assert "structured, commonly used and machine-readable format (Article 20 of the GDPR)" in text
+    assert "JSON and CSV files, which you can reuse or give to another organisation" in text
+
+
+# CCPA request to know (§1798.110, regulations §7024).
+
+
+def californian(**fields: Any) -> dict[str, Any]:
+    return {"country": "US", "subdivision": "CA", "declaration_name": "Ada Lovelace", **fields}
+
+
+def test_ccpa_letter_gives_the_categories_and_includes_specific_pieces_for_the_high_tier(
+    dpo: Any, handler: Any, register: dict[str, CompanySystem]
+) -> None:
+    case = case_in_progress(dpo, handler, **californian())
+    check(case, handler, CRM="exported", Billing="no_data")
+    complete_case(case, by=handler, outcome="fulfilled")
+    assert letters.letter_for(case, "request-completed") == LetterKind.CCPA_KNOW
+
+    text = letter_text(case, LetterKind.CCPA_KNOW)
+    assert "Your request to know: our response" in text
+    assert "from 10 March 2024 to 10 March 2025: the 12 months before we received your request" in text
+    for expected in [
+        "Name, postal address, order history",  # categories of personal information
+        "Our sign-up form and the list broker Lists4U Ltd",  # categories of sources
+        "Delivering what you ordered and handling returns",  # business or commercial purposes
+        "Acme Couriers Ltd; Stripe Payments Europe Ltd",  # third parties disclosed to
+        "Mailjet SAS",
+    ]:
+        assert expected in text, expected
+    assert "We do not sell personal information" in text and "We have not sold or shared" in text
+    assert "The specific pieces of personal information we collected about you are in the answer pack" in text
+    assert "we have not included the specific pieces" not in text
+    assert "We will not discriminate against you" in text
+    assert "deleted (§1798.105)" in text and "corrected (§1798.106)" in text
+    assert "California Privacy Protection Agency" in text
+
+
+def test_ccpa_letter_explains_how_to_get_specific_pieces_when_verified_below_the_high_tier(
+    dpo: Any, handler: Any, register: dict[str, CompanySystem], settings: Any
+) -> None:
+    settings.PRIVACY_VERIFICATION_TIERS = {"ccpa": {"access": "matched"}}
+    case = case_in_progress(dpo, handler, **californian(declaration_name=""))
+    check(case, handler, CRM="exported")
+    complete_case(case, by=handler, outcome="fulfilled")
+
+    text = letter_text(case, LetterKind.CCPA_KNOW)
+    assert "Name, postal address, order history" in text  # the categories are still answered
+    assert "so we have not included the specific pieces" in text
+    assert "at least three details you give us must match" in text
+    assert "declaration under penalty of perjury" in text
+    assert "you may ask again at any time at http://127.0.0.1:8000/" in text
+    assert "are in the answer pack" not in text
+
+
+# Erasure, rectification, restriction, objection: the confirmation (Art. 19 recipients).
+
+
+def test_erasure_confirmation_lists_the_art19_recipients_of_the_systems_that_held_the_data(
+    dpo: Any, handler: Any, register: dict[str, CompanySystem]
+) -> None:
+    case = case_in_progress(dpo, handler, kind="erasure")
+    check(case, handler, CRM="erased", Billing="erased", Recruitment_inbox="no_data")
+    complete_case(case, by=handler, outcome="fulfilled")
+    assert letters.letter_for(case, "request-completed") == LetterKind.CONFIRMATION
+
+    text = letter_text(case, LetterKind.CONFIRMATION)
+    assert "Confirmation of erasure" in text and "Outcome: Done in full" in text
+    assert "We have erased the personal data we held about you" in text
+    assert "CRM Erased" in text and "Billing Erased" in text and "Recruitment inbox No data" in text
+    assert "As Article 19 of the GDPR requires" in text
+    for recipient in ["Acme Couriers Ltd", "Mailjet SAS", "Stripe Payments Europe Ltd"]:
+        assert recipient in text
+    assert AUTHORITY in text
+
+
+def test_partial_erasure_says_what_we_kept_and_why(
+    dpo: Any, handler: Any, register: dict[str, CompanySystem]
+) -> None:
+    case = case_in_progress(dpo, handler, kind="erasure")
+    check(case, handler, Billing="restricted", CRM="erased")
+    note = "We keep your invoices of 2024 until 2030 because tax law requires it."
+    complete_case(case, by=handler, outcome="partially_fulfilled", note=note)
+
+    text = letter_text(case, LetterKind.CONFIRMATION)
+    assert "Outcome: Done in part" in text and note in text
+    assert "We have erased part of the personal data" in text and "(Article 17(3))" in text
+    assert "Billing Restricted" in text
+
+
+def test_rectification_confirmation_quotes_the_correction_and_says_no_one_else_was_told(
+    dpo: Any, handler: Any, register: dict[str, CompanySystem]
+) -> None:
+    case = case_in_progress(
+        dpo,
+        handler,
+        kind="rectification",
+        rectification_current="Postal address: 1 Old Road, Leeds",
+        rectification_wanted="Postal address: 2 New Street, York",
+    )
+    check(case, handler, Recruitment_inbox="rectified")  # its register entry discloses to no one
+    complete_case(case, by=handler, outcome="fulfilled")
+
+    text = letter_text(case, LetterKind.CONFIRMATION)
+    assert "Confirmation of correction" in text
+    assert "Postal address: 1 Old Road, Leeds" in text and "Postal address: 2 New Street, York" in text
+    assert "Recruitment inbox Rectified" in text
+    assert "We did not disclose your data to anyone else, so there was no one to inform." in text
+
+
+def test_objection_to_direct_marketing_is_confirmed_without_an_art19_list(
+    register: dict[str, CompanySystem],
+) -> None:
+    case = make_case(kind="objection", marketing_only=True)  # honoured at once, no verification
+    assert case.status == Status.COMPLETED
+
+    text = letter_text(case, LetterKind.CONFIRMATION)
+    assert "Our answer to your objection" in text and "Outcome: Done in full" in text
+    assert "We have stopped using it for direct marketing" in text
+    assert "Article 19" not in text  # Art. 19 covers rectification, erasure and restriction only
+
+
+def test_completion_letter_answers_an_opt_out(register: dict[str, CompanySystem]) -> None:
+    case = make_case(kind="opt_out", **californian(declaration_name=""))
+    assert case.status == Status.COMPLETED
+
+    text = letter_text(case, LetterKind.COMPLETION)
+    assert "Our answer to your request" in text and "Outcome: Done in full" in text
+    assert "We do not sell personal information or share it for cross-context behavioral advertising" in text
+    assert "(§1798.120)" in text and "We will not discriminate against you" in text
+
+
+# Fees, refusals, forwards.
+
+
+def test_fee_letter_lists_each_line_the_total_and_when_the_quote_lapses(dpo: Any, handler: Any) -> None:
+    case = case_in_progress(dpo, handler)
+    services.quote_fee(
+        case,
+        by=dpo,
+        amount=Decimal("52.50"),
+        currency="gbp",
+        reason="repetitive",
+        breakdown=[("Copying 400 pages", Decimal("40.00")), ("Tracked postage", Decimal("12.50"))],
+    )
+
+    text = letter_text(case, LetterKind.FEE)
+    assert "we consider your request repetitive." in text
+    assert "Copying 400 pages 40.00 GBP" in text and "Tracked postage 12.50 GBP" in text
+    assert "Total 52.50 GBP" in text
+    assert "(Article 12(5) of the GDPR)" in text
+    assert "We will do nothing further on your request until you accept the fee." in text
+    assert f'open request {case.reference} and choose "Accept the fee" or "Decline the fee"' in text
+    assert "This quote lapses 30 days after we sent it, on 9 April 2025." in text
+    assert AUTHORITY in text
+
+
+REFUSALS = [
+    ("identity_not_verified", "We could not verify the requester's identity", "(Article 12(2) and 12(6)"),
+    ("manifestly_unfounded", "The request is manifestly unfounded", "(Article 12(5)(b) of the GDPR)"),
+    ("excessive", "The request is excessive or repetitive", "request that is manifestly excessive"),
+    ("legal_exemption", "A legal exemption applies", "national law makes under Article 23"),
+    ("rights_of_others", "Answering would harm the rights of others", "Article 15(4) of the GDPR"),
+]
+
+
+@pytest.mark.parametrize(("reason", "label", "law"), REFUSALS)
+def test_refusal_gives_the_reason_the_explanation_the_law_and_where_to_complain(
+    dpo: Any, handler: Any, reason: str, label: str, law: str
+) -> None:
+    case = case_in_progress(dpo, handler)
+    explanation = "Your request asks for records of the police inquiry of 2023, which we must not disclose."
+    services.deny(case, by=dpo, reason=reason, explanation=explanation)
+    assert letters.letter_for(case, "request-denied") == LetterKind.REFUSAL
+
+    text = letter_text(case, LetterKind.REFUSAL)
+    assert "Our decision: we will not act on your request" in text
+    assert f"Reason: {label}" in text and explanation in text and law in text
+    assert AUTHORITY in text and "seek a remedy in court (Article 79)" in text and "(Article 12(4))" in text
+    assert "You may make a new request at any time at http://127.0.0.1:8000/." in text
+
+
+def test_forward_letter_names_the_controller_that_will_answer(dpo: Any, handler: Any) -> None:
+    case = case_in_progress(
+        dpo, handler, customer_name="Globex Retail GmbH", relationship="agent", subject_name="Grace Hopper"
+    )
+    services.forward(case, by=dpo, controller="Globex Retail GmbH")
+    assert letters.letter_for(case, "request-forwarded") == LetterKind.FORWARD
+
+    text = letter_text(case, LetterKind.FORWARD)
+    assert "Dear Ada Lovelace," in text
+    assert "You made this request on behalf of Grace Hopper." in text  # the agent reads whose data it is
+    assert "on behalf of our customer, Globex Retail GmbH" in text
+    assert "We have passed your request to Globex Retail GmbH, and they will answer you." in text
+    assert "it is the controller, and we are its processor" in text
+    assert f"write to dpo@example.com quoting {case.reference}" in text
+
+
+# Language, the fetcher, and the letter that goes out with the email.
+
+
+def test_a_russian_requesters_letter_shows_the_cyrillic_name_and_reference(
+    dpo: Any, handler: Any, data_subject: dict[str, str], register: dict[str, CompanySystem]
+) -> None:
+    case = case_in_progress(dpo, handler, language="ru", **data_subject)
+    check(case, handler, CRM="exported")
+    complete_case(case, by=handler, outcome="fulfilled")
+
+    text = letter_text(case, LetterKind.ACCESS)
+    assert "Зоя Космодемьянская" in text and case.reference in text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://example.com/x.css",
+        "https://letters.invalid/static/../settings.py",
+        "https://letters.invalid/static/css/../../privacyportal/settings.py",
+        "https://letters.invalid/media/evidence.png",
+        "file:///etc/passwd",
+    ],
+)
+def test_the_pdf_fetcher_refuses_anything_but_a_local_static_file(url: str) -> None:
+    with pytest.raises(ValueError):
+        _fetch_static(url)
+
+
+def test_the_pdf_fetcher_serves_the_letter_stylesheet() -> None:
+    body, content_type = _fetch_static("https://letters.invalid/static/css/letter.css")
+    assert content_type == "text/css" and b"@page" in body
+
+
+def test_an_extension_emails_the_letter_once_and_a_retried_task_reuses_it(
+    dpo: Any, handler: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    case = case_in_progress(dpo, handler)
+    reason = "We hold your data in eleven systems, three of them archived on tape."
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.extend(case, by=dpo, reason=reason)
+
+    (message,) = mail.outbox
+    assert message.to == ["ada@example.org"]
+    ((filename, content, mimetype),) = message.attachments
+    assert filename.startswith("extension-") and mimetype == "application/pdf"
+    text = text_of(content)
+    # The operator's policy (90 days, 10 March as day 1) ends before UK GDPR's three months, so it governs.
+    assert reason in text and "We will answer by: Saturday 7 June 2025" in text
+    assert Letter.objects.filter(request=case, kind=LetterKind.EXTENSION).count() == 1
+
+    seq = case.events.get(verb="extended").seq
+    send_requester_email(case.pk, "request-extended", seq)  # e.g. retried after a mail-server outage
+    assert Letter.objects.filter(request=case).count() == 1
+    assert len(mail.outbox) == 2 and mail.outbox[1].attachments[0][1] == content
+
+
+def test_declining_a_fee_sends_the_refusal_letter_in_the_requesters_language(
+    dpo: Any, handler: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    case = case_in_progress(dpo, handler, kind="rectification", language="ru", requester_name="Иван Петров")
+    services.quote_fee(
+        case,
+        by=dpo,
+        amount=Decimal("10"),
+        currency="GBP",
+        reason="repetitive",
+        breakdown=[("Copies", Decimal("10"))],
+    )
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.decline_fee(case)
+    (email,) = mail.outbox
+    assert [a[0].split("-")[0] for a in email.attachments] == ["refusal"]
+    assert case.letters.get().kind == LetterKind.REFUSAL
+    assert "Иван Петров" in text_of(email.attachments[0][1])
