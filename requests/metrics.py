@@ -162,8 +162,8 @@ CCPA_CATEGORIES: tuple[CcpaCategory, ...] = (
     CcpaCategory("limit", _("Limit use of sensitive PI"), (Kind.LIMIT_SENSITIVE.value,)),
 )
 CCPA_KINDS = sorted(kind for category in CCPA_CATEGORIES for kind in category.kinds)
-# How regimes_for gives a requester "ccpa"; it also accepts "US-CA", which submit stores as typed.
-CALIFORNIA = Q(country="US", subdivision__in=["CA", "US-CA"])
+# How regimes_for gives a requester "ccpa" (submit stores "US-CA" as "CA").
+CALIFORNIA = Q(country="US", subdivision="CA")
 
 
 @dataclass(frozen=True)

@@ -158,7 +158,10 @@ def submit(new: NewRequest, *, by: AbstractBaseUser | None = None) -> PrivacyReq
     if received_at > now:
         raise ValidationError({"received_at": _("The date received cannot be in the future.")})
     email = new.requester_email.strip()
-    regimes = deadlines.regimes_for(new.country, new.subdivision)
+    country = new.country.strip().upper()
+    # ISO 3166-2 codes may come whole ("US-CA"); the case keeps the part after the country.
+    subdivision = new.subdivision.strip().upper().removeprefix(f"{country}-")
+    regimes = deadlines.regimes_for(country, subdivision)
     tier = tier_for(new.kind, regimes, marketing_only=new.marketing_only)
     # A letter, email or call logged by staff skips the emailed code: staff check identity themselves
     # (by the sender's address, the details given, or by asking), so the case waits for them, not the requester.
@@ -176,8 +179,8 @@ def submit(new: NewRequest, *, by: AbstractBaseUser | None = None) -> PrivacyReq
         relationship=new.relationship,
         subject_name=new.subject_name.strip(),
         subject_email=new.subject_email.strip(),
-        country=new.country.strip().upper(),
-        subdivision=new.subdivision.strip().upper(),
+        country=country,
+        subdivision=subdivision,
         language=new.language,
         details=new.details,
         rectification_current=new.rectification_current,

@@ -58,7 +58,9 @@ def test_two_transitions_at_once_have_one_winner(dpo: Any, handler: Any, attempt
     seqs = list(final.events.values_list("seq", flat=True))
     assert seqs == list(range(1, len(seqs) + 1))
     winner = "assigned" if final.status == Status.IN_PROGRESS else "denied"
-    changes = list(final.events.exclude(verb="email_sent").values_list("verb", flat=True))
+    changes = list(
+        final.events.exclude(verb__in=["email_sent", "letter_issued"]).values_list("verb", flat=True)
+    )
     assert changes == ["submitted", "email_confirmed", winner]  # the loser wrote nothing
     assert list(verify_chains()) == []
 
@@ -69,6 +71,8 @@ def test_two_extensions_at_once_extend_once(dpo: Any, handler: Any) -> None:
     results = race(*(lambda c=c: services.extend(c, by=dpo, reason="Complex") for c in copies))
     assert sum(r is None for r in results) == 1
     final = PrivacyRequest.objects.get(pk=case.pk)
-    changes = list(final.events.exclude(verb="email_sent").values_list("verb", flat=True))
+    changes = list(
+        final.events.exclude(verb__in=["email_sent", "letter_issued"]).values_list("verb", flat=True)
+    )
     assert changes == ["submitted", "email_confirmed", "extended"]
     assert list(verify_chains()) == []
