@@ -190,11 +190,11 @@ def read_evidence(item: Evidence, *, by: AbstractBaseUser) -> bytes:
     return data
 
 
-def send_sign_in_code(privacy_request: PrivacyRequest) -> None:
-    """Email a status-page sign-in code to the address of this (the newest) case."""
-    issued = issue_verification(privacy_request, EmailChallenge.Purpose.SIGN_IN)
+def _send_code(privacy_request: PrivacyRequest, purpose: str, template: str) -> None:
+    """Issue a code for `purpose` and email it to the requester of the case in their language."""
+    issued = issue_verification(privacy_request, purpose)
     make_message(
-        "sign-in",
+        template,
         {
             "privacy_request": privacy_request,
             "code": issued.code,
@@ -203,7 +203,12 @@ def send_sign_in_code(privacy_request: PrivacyRequest) -> None:
         to=[privacy_request.requester_email],
         language=privacy_request.language,
     ).send()
-    record_sent(privacy_request, "sign-in", "requester")
+    record_sent(privacy_request, template, "requester")
+
+
+def send_sign_in_code(privacy_request: PrivacyRequest) -> None:
+    """Email a status-page sign-in code to the address of this (the newest) case."""
+    _send_code(privacy_request, EmailChallenge.Purpose.SIGN_IN, "sign-in")
 
 
 def _use(challenge: EmailChallenge) -> None:
@@ -222,18 +227,7 @@ def check_sign_in(privacy_request: PrivacyRequest, code: str) -> str:
 
 def send_download_code(privacy_request: PrivacyRequest) -> None:
     """A fresh code before the requester downloads their packet, even when already signed in."""
-    issued = issue_verification(privacy_request, EmailChallenge.Purpose.DOWNLOAD)
-    make_message(
-        "download-code",
-        {
-            "privacy_request": privacy_request,
-            "code": issued.code,
-            "minutes": int(VALID_FOR.total_seconds() // 60),
-        },
-        to=[privacy_request.requester_email],
-        language=privacy_request.language,
-    ).send()
-    record_sent(privacy_request, "download-code", "requester")
+    _send_code(privacy_request, EmailChallenge.Purpose.DOWNLOAD, "download-code")
 
 
 def check_download_code(privacy_request: PrivacyRequest, code: str) -> None:

@@ -12,8 +12,9 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from tests.factories import PASSWORD
+
 pytestmark = pytest.mark.django_db
-PASSWORD = "correct horse battery staple"
 
 
 def test_new_staff_enrol_then_need_the_code_every_time(client: Client, handler: Any) -> None:

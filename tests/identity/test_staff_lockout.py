@@ -11,9 +11,10 @@ from django.test import Client
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from tests.factories import PASSWORD
+
 pytestmark = pytest.mark.django_db
 LOGIN = "/admin/login/?next=/admin/"
-PASSWORD = "correct horse battery staple"
 SIGNED_IN_AT = datetime(2026, 1, 15, 9, tzinfo=UTC)
 
 

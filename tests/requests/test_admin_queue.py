@@ -9,15 +9,12 @@ import pytest
 import time_machine
 from django.contrib.auth.models import Group
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from requests import services
 from requests.models import PrivacyRequest
 from requests.roles import ensure_roles
-from tests.factories import make_case
+from tests.factories import make_case, signed_in
 
 pytestmark = pytest.mark.django_db
 QUEUE = "/admin/requests/privacyrequest/"
@@ -26,19 +23,6 @@ QUEUE = "/admin/requests/privacyrequest/"
 @pytest.fixture(autouse=True)
 def _roles() -> None:
     ensure_roles()  # a transactional test elsewhere may have flushed the migration's groups
-
-
-def signed_in(user: Any, role: str) -> Client:
-    user.groups.add(Group.objects.get(name=role))
-    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
-    client = Client()
-    response = client.post(
-        "/admin/login/?next=/admin/",
-        {"username": user.username, "password": "correct horse battery staple",
-         "otp_device": device.persistent_id, "otp_token": f"{totp(device.bin_key):06d}"},
-    )  # fmt: skip
-    assert response.status_code == 302, response.content.decode()[:2000]
-    return client
 
 
 def opened(**fields: Any) -> PrivacyRequest:

@@ -15,13 +15,11 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Group
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.http import HttpRequest
 from django.test import Client
-from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from identity import evidence
@@ -33,11 +31,10 @@ from requests.lifecycle import Status
 from requests.models import CompanySystem, Message, PrivacyRequest, ProcessingActivity, SystemCheck
 from requests.roles import ensure_roles
 from requests.selectors import local_date, local_today
-from tests.factories import make_case
+from tests.factories import PASSWORD, in_role, make_case, signed_in
 
 pytestmark = pytest.mark.django_db
 
-PASSWORD = "correct horse battery staple"
 LOG_PAGE = "/admin/requests/privacyrequest/add/"
 PHONE, ADDRESS = "+44 20 7946 0958", "221B Baker Street, London"
 # A Monday: a UK request received now is due on Thursday 3 April (one calendar month, no weekend).
@@ -70,25 +67,6 @@ def crm(dpo: Any) -> CompanySystem:
 
 def page_url(case: PrivacyRequest) -> str:
     return f"/admin/requests/privacyrequest/{case.pk}/change/"
-
-
-def in_role(user: Any, role: str) -> Any:
-    user.groups.add(Group.objects.get(name=role))
-    return user
-
-
-def signed_in(user: Any, role: str) -> Client:
-    """A client signed in to the OTP admin with the password and a TOTP code."""
-    in_role(user, role)
-    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
-    client = Client()
-    response = client.post(
-        "/admin/login/?next=/admin/",
-        {"username": user.username, "password": PASSWORD,
-         "otp_device": device.persistent_id, "otp_token": f"{totp(device.bin_key):06d}"},
-    )  # fmt: skip
-    assert response.status_code == 302, response.content.decode()[:2000]
-    return client
 
 
 def open_case(**fields: Any) -> PrivacyRequest:

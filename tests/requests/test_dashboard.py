@@ -12,17 +12,14 @@ import pytest
 import time_machine
 from django.contrib.auth.models import Group
 from django.test import Client
-from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from requests import services
 from requests.models import PrivacyRequest
 from requests.roles import ensure_roles
-from tests.factories import complete_case, make_case
+from tests.factories import PASSWORD, complete_case, make_case, signed_in
 
 pytestmark = pytest.mark.django_db
 DASHBOARD = "/admin/dashboard/"
-PASSWORD = "correct horse battery staple"
 NOW = datetime(2026, 1, 15, 12, tzinfo=UTC)
 
 
@@ -31,20 +28,6 @@ def _roles_and_today() -> Any:
     ensure_roles()  # a transactional test elsewhere may have flushed the migration's groups
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-def signed_in(user: Any, role: str) -> Client:
-    """A member of staff signed in with password and TOTP, as the admin login form posts them."""
-    user.groups.add(Group.objects.get(name=role))
-    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
-    client = Client()
-    response = client.post(
-        "/admin/login/?next=/admin/",
-        {"username": user.username, "password": PASSWORD,
-         "otp_device": device.persistent_id, "otp_token": f"{totp(device.bin_key):06d}"},
-    )  # fmt: skip
-    assert response.status_code == 302, response.content.decode()[:2000]
-    return client
 
 
 def case(day: str, **fields: Any) -> PrivacyRequest:
