@@ -66,7 +66,8 @@ def cases_of(email: str) -> QuerySet[PrivacyRequest]:
 PUBLIC_VERBS = {
     "submitted", "email_confirmed", "honoured", "identity_verified", "assigned", "paused", "resumed",
     "extended", "completed", "denied", "withdrawn", "forwarded", "expired", "evidence_added", "message_received",
-    "message_sent", "fee_quoted", "fee_accepted", "fee_declined",
+    "message_sent", "fee_quoted", "fee_accepted", "fee_declined", "packet_released", "packet_downloaded",
+    "packet_purged",
 }  # fmt: skip
 
 

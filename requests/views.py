@@ -167,6 +167,9 @@ EVENT_WORDS = {
     "fee_quoted": _("We told you about a fee and why; we wait for your decision."),
     "fee_accepted": _("You accepted the fee; we carry on."),
     "fee_declined": _("You declined the fee, so we have not acted on the request."),
+    "packet_released": _("Your data was ready to download."),
+    "packet_downloaded": _("You downloaded your data."),
+    "packet_purged": _("The download expired and the copy was deleted."),
 }
 
 # The status page: passwordless sign-in by an emailed code, then the requester's own cases only.
