@@ -250,6 +250,8 @@ def test_the_requester_downloads_only_after_a_fresh_code_and_each_download_is_re
     assert got.content == packets.read(packet)
     assert Packet.objects.get(pk=packet.pk).downloads == 1
     assert case.events.filter(verb="packet_downloaded", actor_kind="requester").count() == 1
+    timeline = client.get(f"/status/cases/{case.reference}/").content.decode()
+    assert "Your data was ready to download." in timeline and "You downloaded your data." in timeline
     # One code, one download.
     assert client.get(download + "file/")["Location"] == download
     assert client.post(download, {"code": code}).status_code == 400
