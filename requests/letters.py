@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from identity import evidence as files
 from identity.tiers import Tier
@@ -122,11 +122,10 @@ def letter_context(privacy_request: PrivacyRequest, kind: str) -> dict[str, Any]
 
 def render(privacy_request: PrivacyRequest, kind: str) -> bytes:
     """The letter's PDF, in the requester's language."""
-    return render_pdf(
-        f"letter-{kind.replace('_', '-')}",
-        letter_context(privacy_request, kind),
-        language=privacy_request.language,
-    )
+    # The context is worded (the due-date sentence) in the requester's language too, not only the template.
+    with translation.override(privacy_request.language):
+        context = letter_context(privacy_request, kind)
+    return render_pdf(f"letter-{kind.replace('_', '-')}", context, language=privacy_request.language)
 
 
 def issue(privacy_request: PrivacyRequest, kind: str, *, for_event: int) -> Letter:

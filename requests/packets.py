@@ -26,7 +26,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from identity import evidence as files
 from identity.models import Evidence
@@ -217,7 +217,8 @@ def assemble(privacy_request: PrivacyRequest, on_step: Any = None) -> tuple[byte
 
 
 def _report(privacy_request: PrivacyRequest, tables: list[Table], start: date, end: date) -> bytes:
-    context = letters.letter_context(privacy_request, "report")
+    with translation.override(privacy_request.language):
+        context = letters.letter_context(privacy_request, "report")
     context.update(
         tables=[
             {

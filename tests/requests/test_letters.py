@@ -466,3 +466,13 @@ def test_declining_a_fee_sends_the_refusal_letter_in_the_requesters_language(
     assert [a[0].split("-")[0] for a in email.attachments] == ["refusal"]
     assert case.letters.get().kind == LetterKind.REFUSAL
     assert "Иван Петров" in text_of(email.attachments[0][1])
+
+
+def test_a_russian_extension_letter_explains_its_date_in_russian(
+    dpo: Any, handler: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    case = case_in_progress(dpo, handler, kind="rectification", language="ru", requester_name="Иван Петров")
+    services.extend(case, by=dpo, reason="Пять систем и двенадцать лет переписки.")
+    text = letter_text(case, LetterKind.EXTENSION)
+    assert "Пять систем и двенадцать лет переписки." in text
+    assert "Срок —" in text and "Due " not in text  # the due-date sentence too, not only the template
