@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -70,3 +71,33 @@ class Evidence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.pk})"
+
+
+class ApiToken(models.Model):
+    """A personal API token of a member of staff (DESIGN §10): shown once, stored as an HMAC, expiring, revocable.
+
+    The token reads `pp_<prefix>_<secret>`: the prefix finds the row, the secret is checked against `digest`.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("owner")
+    )
+    name = models.CharField(_("name"), max_length=100, help_text=_("What uses it, e.g. “Zoho CRM sync”."))
+    prefix = models.CharField(max_length=12, unique=True)
+    digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} (pp_{self.prefix}_…)"
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()

@@ -11,7 +11,7 @@ from typing import Any
 
 import segno
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
 from django.contrib.auth import login as auth_login
@@ -20,12 +20,16 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_otp import devices_for_user
 from django_otp import login as otp_login
 from django_otp.admin import OTPAdminSite
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from . import tokens
+from .models import ApiToken
 
 BACKUP_CODES = 10
 SESSION_BACKUP_CODES = "otp_backup_codes_once"
@@ -106,5 +110,54 @@ def enrol(request: HttpRequest) -> HttpResponse:
         request,
         "identity/staff_enrol.html",
         {**context, "form": form, "qr": qr, "secret": device.config_url.split("secret=")[1].split("&")[0]},
+        status=400 if form.errors else 200,
+    )
+
+
+SESSION_NEW_TOKEN = "api_token_once"  # noqa: S105 (a session key, not a secret)
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("What will use it"), max_length=100, help_text=_("E.g. “Zoho CRM sync”. Only you see it.")
+    )
+    days = forms.TypedChoiceField(
+        label=_("Valid for"),
+        coerce=int,
+        choices=[(days, _("%(days)d days") % {"days": days}) for days in tokens.LIFETIMES],
+        initial=90,
+    )
+
+
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    """A member of staff's own API tokens: create one (shown once), see when each was last used, revoke."""
+    user: Any = request.user
+    if not user.has_perm("requests.view_privacyrequest"):
+        raise Http404
+    form = TokenForm(request.POST if "create" in request.POST else None)
+    if request.method == "POST":
+        if "revoke" in request.POST:
+            token = ApiToken.objects.filter(user=user, pk=request.POST.get("revoke", "0")).first()
+            if token is not None:
+                tokens.revoke(token)
+                messages.success(request, _("Token “%(name)s” revoked.") % {"name": token.name})
+            return redirect("api_tokens")
+        if form.is_valid():
+            _token, plaintext = tokens.create_token(
+                user, name=form.cleaned_data["name"], days=form.cleaned_data["days"]
+            )
+            request.session[SESSION_NEW_TOKEN] = plaintext
+            return redirect("api_tokens")
+    return render(
+        request,
+        "identity/api_tokens.html",
+        {
+            **admin.site.each_context(request),
+            "title": _("Your API tokens"),
+            "form": form,
+            "tokens": ApiToken.objects.filter(user=user),
+            "new_token": request.session.pop(SESSION_NEW_TOKEN, None),
+            "now": timezone.now(),
+        },
         status=400 if form.errors else 200,
     )

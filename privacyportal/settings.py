@@ -205,8 +205,13 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_VERBOSE = False
 
 REST_FRAMEWORK = {
+    # Each API view names its own authentication (tokens, OTP-verified sessions) and permission.
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "requests.api.json_errors",
+    "UNAUTHENTICATED_USER": None,
 }
 
 # Celery: Redis in production; kombu's filesystem broker for the embedded run.

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from identity import staff_auth
 from identity import views as identity_views
-from requests import admin_views, views
+from requests import admin_views, api, views
 
 # Every staff login needs a TOTP (or backup) code as well as the password.
 admin.site.__class__ = staff_auth.PortalAdminSite
@@ -49,5 +49,10 @@ urlpatterns = [
         admin.site.admin_view(admin_views.ccpa_csv),
         name="admin_ccpa_csv",
     ),
+    path("admin/tokens/", admin.site.admin_view(staff_auth.api_tokens), name="api_tokens"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("requests.api_urls")),
+    path("api/schema/", api.SchemaView.as_view(), name="api_schema"),
+    path("api/docs/", api.api_docs, name="api_docs"),
+    re_path(r"^api/", api.api_not_found),
 ]

@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -32,7 +32,7 @@ from .models import (
     RequestEvent,
     StaffPreference,
 )
-from .selectors import deadlines_of, local_today, recipients_to_notify
+from .selectors import cases_for, deadlines_of, local_today, recipients_to_notify
 
 
 class QueueFilter(admin.SimpleListFilter):
@@ -110,11 +110,8 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
     list_per_page = 50
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[PrivacyRequest]:
-        queryset = super().get_queryset(request)
-        if request.user.has_perm("requests.view_all_cases"):
-            return queryset
         # Handlers see the unassigned queue and their own cases (DESIGN §8).
-        return queryset.filter(Q(assignee=request.user) | Q(assignee__isnull=True))
+        return cases_for(request.user, super().get_queryset(request))
 
     @admin.display(description=_("governing regime"), ordering="governing_regime")
     def regime(self, obj: PrivacyRequest) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -88,3 +89,16 @@ def recipients_to_notify(privacy_request: PrivacyRequest) -> list[str]:
         systems__checks__request=privacy_request, systems__checks__state__in=HOLDS_DATA
     ).distinct()
     return sorted({name for activity in activities for name in activity.recipient_names})
+
+
+def cases_for(user: Any, queryset: QuerySet[PrivacyRequest] | None = None) -> QuerySet[PrivacyRequest]:
+    """The cases a member of staff may see (DESIGN §8): all of them with `view_all_cases`, otherwise the
+    unassigned queue and their own. The admin, the dashboard, file downloads and the API all use this."""
+    from django.db.models import Q
+
+    cases = PrivacyRequest.objects.all() if queryset is None else queryset
+    if not (getattr(user, "is_staff", False) and user.has_perm("requests.view_privacyrequest")):
+        return cases.none()
+    if user.has_perm("requests.view_all_cases"):
+        return cases
+    return cases.filter(Q(assignee=user) | Q(assignee__isnull=True))
