@@ -242,6 +242,7 @@ CELERY_TASK_SOFT_TIME_LIMIT = 9 * 60
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
+    "every-minute-worker-heartbeat": {"task": "requests.tasks.heartbeat", "schedule": 60},
     "every-10-min-verification-sweep": {
         "task": "requests.tasks.sweep",
         "schedule": 600,

@@ -5,7 +5,7 @@ from django.urls import include, path, re_path
 
 from identity import staff_auth
 from identity import views as identity_views
-from requests import admin_views, api, views
+from requests import admin_views, api, health, views
 
 # Every staff login needs a TOTP (or backup) code as well as the password.
 admin.site.__class__ = staff_auth.PortalAdminSite
@@ -15,6 +15,7 @@ admin.site.index_title = "Privacy requests"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
     path("requests/new/<str:kind>/", views.new_request, name="new_request"),
     path("requests/submitted/", views.submitted, name="submitted"),
     path("status/", views.status_sign_in, name="status"),

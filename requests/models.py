@@ -496,3 +496,13 @@ class Packet(models.Model):
 
     def __str__(self) -> str:
         return f"packet of case {self.request_id} ({self.status})"
+
+
+class Heartbeat(models.Model):
+    """When a worker last ran a heartbeat or a sweep: /healthz reads these (DESIGN §11)."""
+
+    name = models.CharField(max_length=60, primary_key=True)
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.at:%Y-%m-%d %H:%M:%S}"

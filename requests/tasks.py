@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import translation
 
-from . import letters, sweeps
+from . import health, letters, sweeps
 from .audit import check_and_alert
 from .emails import EMAIL_TASK, dpo_addresses, dpo_users, make_message, record_sent
 from .explain import explain
@@ -50,8 +50,15 @@ def sweep(name: str) -> int:
     if name not in SWEEPS:
         raise ValueError(f"unknown sweep {name!r}")
     count: int = getattr(sweeps, name)()
+    health.beat(f"sweep:{name}")
     logger.info("sweep %s acted on %d items", name, count)
     return count
+
+
+@shared_task(acks_late=True, time_limit=30, soft_time_limit=25, ignore_result=True)
+def heartbeat() -> None:
+    """Every minute (beat): proves to /healthz that a worker is consuming the queue."""
+    health.beat("worker")
 
 
 @shared_task(**EMAIL_TASK)

@@ -1,0 +1,77 @@
+"""/healthz (DESIGN §11): is the database up, the broker reachable, a worker alive, and the sweeps running?
+
+200 with `"status": "ok"` when all are; 503 with the failing checks named otherwise. Nothing personal is in
+the answer, so a load balancer or a monitor may call it without credentials.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+
+from .models import Heartbeat
+
+WORKER_STALE = timedelta(minutes=3)  # the heartbeat task runs every minute
+SWEEP_STALE = timedelta(minutes=30)  # the most frequent sweeps run every 10 minutes
+
+
+def beat(name: str) -> None:
+    """Record that `name` (the worker heartbeat, or a sweep) ran now."""
+    Heartbeat.objects.update_or_create(name=name, defaults={"at": timezone.now()})
+
+
+def _age(at: datetime | None, now: datetime) -> int | None:
+    return int((now - at).total_seconds()) if at else None
+
+
+def check_database() -> dict[str, Any]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return {"ok": True}
+
+
+def check_broker() -> dict[str, Any]:
+    from privacyportal.celery import app
+
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=2)
+        transport = conn.transport_cls
+    return {"ok": True, "transport": str(transport)}
+
+
+def check_beats(now: datetime) -> dict[str, dict[str, Any]]:
+    beats = dict(Heartbeat.objects.values_list("name", "at"))
+    worker = beats.get("worker")
+    sweeps = [at for name, at in beats.items() if name.startswith("sweep:")]
+    last_sweep = max(sweeps) if sweeps else None
+    return {
+        "worker": {"ok": bool(worker and now - worker <= WORKER_STALE), "age_seconds": _age(worker, now)},
+        "sweeps": {
+            "ok": bool(last_sweep and now - last_sweep <= SWEEP_STALE),
+            "age_seconds": _age(last_sweep, now),
+        },
+    }
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    now = timezone.now()
+    checks: dict[str, dict[str, Any]] = {}
+    for name, check in (("database", check_database), ("broker", check_broker)):
+        try:
+            checks[name] = check()
+        except Exception as error:  # any failure means unhealthy; the type says which
+            checks[name] = {"ok": False, "error": type(error).__name__}
+    if checks["database"]["ok"]:
+        checks.update(check_beats(now))
+    else:
+        checks["worker"] = checks["sweeps"] = {"ok": False, "error": "database unavailable"}
+    healthy = all(c["ok"] for c in checks.values())
+    response = JsonResponse(
+        {"status": "ok" if healthy else "unhealthy", "checks": checks}, status=200 if healthy else 503
+    )
+    response["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,59 @@
+"""/healthz: database, broker, a worker's heartbeat and the sweeps' age; 503 when any is stale or down."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from django.test import Client
+from django.utils import timezone
+
+from requests import tasks
+
+pytestmark = pytest.mark.django_db
+
+
+def test_healthy_when_a_worker_beats_and_the_sweeps_run(client: Client) -> None:
+    tasks.heartbeat()
+    tasks.sweep("verification")
+    response = client.get("/healthz")
+    body = response.json()
+    assert response.status_code == 200 and body["status"] == "ok", body
+    assert set(body["checks"]) == {"database", "broker", "worker", "sweeps"}
+    assert body["checks"]["worker"]["age_seconds"] <= 1
+
+
+def test_no_worker_means_503_naming_it(client: Client) -> None:
+    tasks.sweep("verification")
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    checks = response.json()["checks"]
+    assert checks["worker"] == {"ok": False, "age_seconds": None} and checks["database"]["ok"]
+
+
+def test_a_stopped_worker_turns_it_503_and_a_new_beat_brings_it_back(client: Client) -> None:
+    tasks.heartbeat()
+    tasks.sweep("overdue")
+    later = timezone.now() + timedelta(minutes=5)
+    with time_machine.travel(later, tick=False):
+        stale = client.get("/healthz")
+        assert stale.status_code == 503 and stale.json()["checks"]["worker"]["age_seconds"] >= 300
+        tasks.heartbeat()
+        tasks.sweep("overdue")
+        assert client.get("/healthz").status_code == 200
+
+
+def test_an_unreachable_broker_is_reported(client: Client, monkeypatch: Any) -> None:
+    from requests import health
+
+    def down() -> dict[str, Any]:
+        raise ConnectionRefusedError
+
+    monkeypatch.setattr(health, "check_broker", down)
+    tasks.heartbeat()
+    tasks.sweep("overdue")
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["broker"] == {"ok": False, "error": "ConnectionRefusedError"}
