@@ -100,3 +100,18 @@ def test_a_handler_sets_their_own_reminder_preferences(client: Client, handler: 
     assert response.status_code == 302
     pref = StaffPreference.objects.get()
     assert (pref.user, pref.language, pref.daily_digest) == (handler, "ru", True)
+
+
+@pytest.mark.django_db
+def test_pages_carry_the_security_headers(client: Any) -> None:
+    response = client.get("/")
+    policy = response["Content-Security-Policy"]
+    assert (
+        "default-src 'self'" in policy
+        and "script-src 'self'" in policy
+        and "frame-ancestors 'none'" in policy
+    )
+    assert "object-src 'none'" in policy and "unsafe-eval" not in policy
+    assert response["X-Frame-Options"] == "DENY" and response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert "Content-Security-Policy" in client.get("/admin/login/")
