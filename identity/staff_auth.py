@@ -114,9 +114,6 @@ def enrol(request: HttpRequest) -> HttpResponse:
     )
 
 
-SESSION_NEW_TOKEN = "api_token_once"  # noqa: S105 (a session key, not a secret)
-
-
 class TokenForm(forms.Form):
     name = forms.CharField(
         label=_("What will use it"), max_length=100, help_text=_("E.g. “Zoho CRM sync”. Only you see it.")
@@ -135,20 +132,22 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
     if not user.has_perm("requests.view_privacyrequest"):
         raise Http404
     form = TokenForm(request.POST if "create" in request.POST else None)
+    new_token = None
     if request.method == "POST":
         if "revoke" in request.POST:
-            token = ApiToken.objects.filter(user=user, pk=request.POST.get("revoke", "0")).first()
+            revoke = request.POST.get("revoke", "")
+            token = ApiToken.objects.filter(user=user, pk=int(revoke)).first() if revoke.isdigit() else None
             if token is not None:
                 tokens.revoke(token)
                 messages.success(request, _("Token “%(name)s” revoked.") % {"name": token.name})
             return redirect("api_tokens")
         if form.is_valid():
-            _token, plaintext = tokens.create_token(
+            _token, new_token = tokens.create_token(
                 user, name=form.cleaned_data["name"], days=form.cleaned_data["days"]
             )
-            request.session[SESSION_NEW_TOKEN] = plaintext
-            return redirect("api_tokens")
-    return render(
+            # Shown in this response only: the plaintext never reaches the session store or the database.
+            form = TokenForm()
+    response = render(
         request,
         "identity/api_tokens.html",
         {
@@ -156,8 +155,10 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
             "title": _("Your API tokens"),
             "form": form,
             "tokens": ApiToken.objects.filter(user=user),
-            "new_token": request.session.pop(SESSION_NEW_TOKEN, None),
+            "new_token": new_token,
             "now": timezone.now(),
         },
         status=400 if form.errors else 200,
     )
+    response["Cache-Control"] = "no-store"  # a page with a fresh token is never kept by a cache
+    return response
