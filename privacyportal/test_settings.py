@@ -25,4 +25,4 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 if not REDIS_URL:  # noqa: F405
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
-PRIVATE_ROOT = VAR_DIR / "test-private"  # noqa: F405
+PRIVATE_ROOT = Path(os.environ.get("TEST_PRIVATE_ROOT") or VAR_DIR / "test-private")  # noqa: F405
