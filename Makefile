@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: run test lint format migrations-check bench lock clean
+.PHONY: run test fuzz lint format migrations-check bench lock clean
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"' \
@@ -44,6 +44,11 @@ run: $(VENV)/.base
 
 test: $(VENV)/.dev
 	$(BIN)/pytest
+
+# Schemathesis on every API operation against a live server, from a virtualenv of its own (.venv-tools):
+# it needs the PyPI `requests`, which never goes into .venv (README, "The `requests` name").
+fuzz: $(VENV)/.base
+	.ci/fuzz
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

@@ -371,10 +371,14 @@ class LogRequestForm(forms.Form):
     kind = forms.ChoiceField(label=_("Right"), choices=Kind.choices)
     requester_name = forms.CharField(label=_("Requester's name"), max_length=200)
     requester_email = forms.EmailField(
-        label=_("Requester's email"), help_text=_("Where we write to them and how they follow the case.")
+        label=_("Requester's email"),
+        max_length=254,
+        help_text=_("Where we write to them and how they follow the case."),
     )
     relationship = forms.ChoiceField(label=_("Requester is"), choices=Relationship.choices)
-    subject_name = forms.CharField(label=_("Data subject's name (if not the requester)"), required=False)
+    subject_name = forms.CharField(
+        label=_("Data subject's name (if not the requester)"), max_length=200, required=False
+    )
     country = forms.ChoiceField(
         label=_("Country where the person lives"), choices=[("", _("Choose a country")), *countries]
     )
@@ -388,6 +392,7 @@ class LogRequestForm(forms.Form):
     details = forms.CharField(label=_("What they asked"), widget=forms.Textarea(attrs={"rows": 4}))
     customer_name = forms.CharField(
         label=_("Our customer, if the data is held for them"),
+        max_length=200,  # the case's column: longer was a database error (500) on PostgreSQL
         required=False,
         help_text=_("Fill this in only when we are the processor; the case can then be forwarded."),
     )

@@ -11,20 +11,26 @@ that a second factor has verified. Every error is JSON: `{"detail": "...", "erro
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from types import UnionType
+from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from django import forms
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
+from django.core.validators import RegexValidator
+from django.db import models, transaction
 from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.core import is_ratelimited
 from rest_framework import exceptions, serializers, status
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication, get_authorization_header
 from rest_framework.decorators import action
+from rest_framework.fields import _UnvalidatedField
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
@@ -38,8 +44,9 @@ from identity.forms import CODE_FAILED
 
 from . import services
 from .admin_forms import ACTIONS, LogRequestForm
+from .deadlines import REGIMES
 from .explain import explain, regime_name
-from .forms import PrivacyRequestForm
+from .forms import DATA_POINTS, DECLARATION, KIND_SPECIFIC, PrivacyRequestForm
 from .lifecycle import OPEN_STATUSES, Status
 from .models import Kind, Message, Packet, PrivacyRequest
 from .selectors import cases_for, deadlines_of, local_today
@@ -92,59 +99,176 @@ def json_errors(exc: Exception, context: dict[str, Any]) -> Response | None:
         return None
     data = response.data
     if isinstance(data, dict) and set(data) - {"detail"}:
-        response.data = {"detail": _("The request is not valid."), "errors": data}
+        errors = {str(field): _messages(value) for field, value in data.items()}
+        response.data = {"detail": _("The request is not valid."), "errors": errors}
     elif isinstance(data, list):
-        response.data = {"detail": _("The request is not valid."), "errors": {"non_field_errors": data}}
+        response.data = {
+            "detail": _("The request is not valid."),
+            "errors": {"non_field_errors": _messages(data)},
+        }
     return response
 
 
+def _messages(value: Any) -> list[str]:
+    """A field's messages as a flat list, whatever their nesting (a list's item, a nested object's field)."""
+    if isinstance(value, dict):
+        return [message for item in value.values() for message in _messages(item)]
+    if isinstance(value, list | tuple):
+        return [message for item in value for message in _messages(item)]
+    return [str(value)]
+
+
+@csrf_exempt  # an unknown address answers 404 whatever the method, never Django's HTML CSRF page
 def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     return JsonResponse({"detail": _("No such API endpoint.")}, status=404)
 
 
 # --- Serializers generated from forms --------------------------------------------------------------------------
+#
+# JSON has types, and the schema publishes them: a field documented as a string takes a string, not 12 (DRF would
+# quietly turn it into "12"), a boolean takes true or false, not "yes" or 1, and a date is YYYY-MM-DD. The strict
+# fields below refuse anything else with a 400, so what the API accepts is exactly what its schema says.
+
+# DRF's own (translated) message for a blank field.
+NOT_BLANK = RegexValidator(r"\S", serializers.CharField.default_error_messages["blank"], code="blank")
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
-def _drf_field(field: forms.Field, *, required: bool | None = None) -> serializers.Field | None:
+class StrictCharField(serializers.CharField):
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictEmailField(serializers.EmailField):
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictChoiceField(serializers.ChoiceField):
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            self.fail("invalid_choice", input=data)
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class StrictDateField(serializers.DateField):
+    """YYYY-MM-DD only (Python would also read 20260101 or 2026-W01-1, which the schema's `date` format is not)."""
+
+    def to_internal_value(self, value: Any) -> Any:
+        if not isinstance(value, str) or not ISO_DATE.fullmatch(value):
+            self.fail("invalid", format="YYYY-MM-DD")
+        return super().to_internal_value(value)
+
+
+class StrictDecimalField(serializers.DecimalField):
+    """An amount as a string ("25.00"), as the API returns amounts: no binary floats for money."""
+
+    def __init__(self, *, max_digits: int, decimal_places: int, signed: bool, **kwargs: Any) -> None:
+        whole = max_digits - decimal_places
+        self.pattern = rf"^{'-?' if signed else ''}[0-9]{{1,{whole}}}(\.[0-9]{{1,{decimal_places}}})?$"
+        super().__init__(max_digits=max_digits, decimal_places=decimal_places, **kwargs)
+        self.validators.append(RegexValidator(self.pattern))
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str) or not re.match(self.pattern, data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def choice_values(choices: Any) -> list[str]:
+    """The values of a form field's choices, option groups flattened, the empty "choose one" left out."""
+    values: list[str] = []
+    for value, label in choices:
+        if isinstance(label, list | tuple):
+            values += [str(v) for v, _label in label if v != ""]
+        elif value != "":
+            values.append(str(value))
+    return values
+
+
+def _drf_field(
+    field: forms.Field, *, required: bool | None = None, choices: list[str] | None = None
+) -> serializers.Field | None:
+    """The JSON field for a form field: the same name, type, choices and length, and required when the form is."""
+    required = field.required if required is None else required
     options: dict[str, Any] = {
-        "required": field.required if required is None else required,
+        "required": required,
         "help_text": str(field.help_text) if field.help_text else None,
         "label": str(field.label) if field.label else None,
     }
+    # A required text is blank when it is only spaces, as for the form (DRF trims, then refuses it).
+    text = {"allow_blank": not required, "validators": [] if not required else [NOT_BLANK]}
     if isinstance(field, forms.FileField):
         return None  # files are uploaded on the web pages; the API carries JSON only
     if isinstance(field, forms.ModelChoiceField):
-        return serializers.IntegerField(**options)
-    if isinstance(field, forms.MultipleChoiceField):
-        return serializers.ListField(child=serializers.CharField(max_length=100), **options)
+        return StrictIntegerField(min_value=1, max_value=2**63 - 1, **options)
     if isinstance(field, forms.ChoiceField):
-        choices = [str(value) for value, _label in list(field.choices) if value != ""]  # type: ignore[arg-type]
-        if choices:
-            return serializers.ChoiceField(choices=choices, **options)
-        return serializers.CharField(allow_blank=not options["required"], max_length=100, **options)
+        values = choices or choice_values(field.choices)
+        if isinstance(field, forms.MultipleChoiceField):
+            child = StrictChoiceField(choices=values) if values else StrictCharField(max_length=100)
+            return serializers.ListField(child=child, **options)
+        if values:
+            return StrictChoiceField(choices=values, allow_blank=not required, **options)
+        return StrictCharField(max_length=100, **text, **options)
     if isinstance(field, forms.BooleanField):
-        return serializers.BooleanField(**{**options, "required": False})
+        return StrictBooleanField(**{**options, "required": False})
     if isinstance(field, forms.DecimalField):
-        return serializers.DecimalField(
-            max_digits=field.max_digits or 12, decimal_places=field.decimal_places or 2, **options
+        signed = field.min_value is None or field.min_value < 0
+        return StrictDecimalField(
+            max_digits=field.max_digits or 12,
+            decimal_places=field.decimal_places or 2,
+            signed=signed,
+            **options,
         )
     if isinstance(field, forms.DateField):
-        return serializers.DateField(**options)
+        return StrictDateField(**options)
     if isinstance(field, forms.EmailField):
-        return serializers.EmailField(allow_blank=not options["required"], max_length=254, **options)
+        return StrictEmailField(max_length=254, **text, **options)
     max_length = getattr(field, "max_length", None) or 10000
-    return serializers.CharField(allow_blank=not options["required"], max_length=max_length, **options)
+    min_length = getattr(field, "min_length", None)
+    return StrictCharField(max_length=max_length, min_length=min_length, **text, **options)
 
 
 def serializer_for(
-    form_class: type[forms.Form], name: str, *, exclude: frozenset[str] = frozenset(), optional: bool = False
+    form_class: type[forms.Form],
+    name: str,
+    *,
+    exclude: frozenset[str] = frozenset(),
+    optional: frozenset[str] = frozenset(),
+    choices: dict[str, list[str]] | None = None,
 ) -> type[serializers.Serializer]:
-    """A serializer with the form's fields, for the schema and for the types; the form keeps the rules."""
+    """A serializer with the form's fields, for the schema and for the types; the form keeps the rules.
+
+    `optional` names fields the form may require or not depending on the case (the right asked for);
+    `choices` gives the choices of fields whose form sets them only when it is made.
+    """
     fields: dict[str, Any] = {}
     for field_name, field in form_class.base_fields.items():
         if field_name in exclude:
             continue
-        drf = _drf_field(field, required=False if optional else None)
+        drf = _drf_field(
+            field,
+            required=False if field_name in optional else None,
+            choices=(choices or {}).get(field_name),
+        )
         if drf is not None:
             fields[field_name] = drf
     return type(name, (serializers.Serializer,), fields)
@@ -219,7 +343,15 @@ class EventSerializer(serializers.Serializer):
     data = serializers.DictField()
 
 
+class FeeLineSerializer(serializers.Serializer):
+    item = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+
 class CaseDetailSerializer(CaseSerializer):
+    regimes = serializers.ListField(child=serializers.CharField(), read_only=True)
+    data_points = serializers.DictField(child=serializers.CharField(), read_only=True)
+    fee_breakdown = FeeLineSerializer(many=True, read_only=True)
     due_sentence = serializers.SerializerMethodField()
     tier = serializers.SerializerMethodField()
     actions = serializers.SerializerMethodField()
@@ -263,7 +395,15 @@ class MessageSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class PacketFileSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    sha256 = serializers.CharField()
+    size = serializers.IntegerField()
+
+
 class PacketSerializer(serializers.ModelSerializer):
+    files = PacketFileSerializer(many=True, read_only=True)
+
     class Meta:
         model = Packet
         fields = [
@@ -278,19 +418,52 @@ class ActionResultSerializer(serializers.Serializer):
     case = CaseDetailSerializer()
 
 
+class QueryBooleanField(serializers.BooleanField):
+    """`true` or `false`, as OpenAPI writes a boolean in a query string (DRF would also read yes, on, 1...)."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if data not in ("true", "false"):
+            self.fail("invalid", input=data)
+        return data == "true"
+
+
+class QueryIntegerField(serializers.IntegerField):
+    """Digits only (Python's int() would also read " 5", "+5" or "5_0")."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if not isinstance(data, str) or not re.fullmatch(r"[0-9]{1,9}", data):
+            self.fail("invalid")
+        return int(super().to_internal_value(data))
+
+
 class CaseFilters(serializers.Serializer):
-    """The list's query parameters; a bad value is a 400 naming it, never a 500."""
+    """The list's query parameters; a bad value is a 400 naming it, never a 500 nor silently ignored."""
 
     queue = serializers.ChoiceField(choices=["open", "closed", "all"], default="open")
     status = serializers.ChoiceField(choices=Status.values, required=False)
     kind = serializers.ChoiceField(choices=Kind.values, required=False)
-    regime = serializers.CharField(max_length=20, required=False)
-    overdue = serializers.BooleanField(required=False, allow_null=True, default=None)
-    due_before = serializers.DateField(required=False)
-    assignee = serializers.RegexField(r"^(me|none|\d{1,10})$", required=False)
-    repetitive = serializers.BooleanField(required=False, allow_null=True, default=None)
-    processor_request = serializers.BooleanField(required=False, allow_null=True, default=None)
-    q = serializers.CharField(max_length=254, required=False)
+    regime = serializers.ChoiceField(choices=sorted(REGIMES), required=False)
+    overdue = QueryBooleanField(required=False, allow_null=True, default=None)
+    due_before = StrictDateField(required=False)
+    assignee = serializers.RegexField(
+        r"^(me|none|[0-9]{1,10})$", required=False, help_text="me, none or a user id"
+    )
+    repetitive = QueryBooleanField(required=False, allow_null=True, default=None)
+    processor_request = QueryBooleanField(required=False, allow_null=True, default=None)
+    q = serializers.CharField(
+        max_length=254,
+        required=False,
+        allow_blank=True,
+        validators=[RegexValidator(r"^[^\x00]*$")],  # documents DRF's refusal of NUL characters
+        help_text="A reference (PR-2026-000123) or a requester's email address",
+    )
+    page_size = QueryIntegerField(min_value=1, max_value=200, required=False, help_text="Cases per page")
+    cursor = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        validators=[RegexValidator(r"^[^\x00]*$")],
+        help_text="From the `next` or `previous` link; an unknown one is a 404",
+    )
 
 
 class DueOrder(CursorPagination):
@@ -299,11 +472,127 @@ class DueOrder(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
 
+    def decode_cursor(self, request: Request) -> Any:
+        """A cursor carries the due date it continues from: a forged one must not reach the query (a 500)."""
+        cursor = super().decode_cursor(request)
+        if cursor is not None and cursor.position is not None:
+            try:
+                if not ISO_DATE.fullmatch(cursor.position):
+                    raise ValueError(cursor.position)
+                date.fromisoformat(cursor.position)
+            except ValueError:
+                raise exceptions.NotFound(self.invalid_cursor_message) from None
+        return cursor
+
 
 # --- Staff endpoints ------------------------------------------------------------------------------------------
 
 
-class CaseSchema(AutoSchema):
+def _json_schema_of(hint: Any) -> dict[str, Any]:
+    """The JSON schema of a Python return type (what a SerializerMethodField's method says it returns)."""
+    args = get_args(hint)
+    if get_origin(hint) in (Union, UnionType):
+        rest = [arg for arg in args if arg is not type(None)]
+        schema = _json_schema_of(rest[0]) if len(rest) == 1 else {}
+        return {**schema, "nullable": True} if type(None) in args else schema
+    if get_origin(hint) is list:
+        return {"type": "array", "items": _json_schema_of(args[0]) if args else {}}
+    if get_origin(hint) is dict:
+        return {"type": "object", "additionalProperties": _json_schema_of(args[1]) if args else {}}
+    types = {bool: "boolean", int: "integer", float: "number", str: "string"}
+    return {"type": types[hint]} if hint in types else {}
+
+
+def _error_responses(*codes: str) -> dict[str, Any]:
+    error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    return {code: {**error, "description": ERROR_DESCRIPTIONS[code]} for code in codes}
+
+
+ERROR_DESCRIPTIONS = {
+    "400": "Invalid input: `errors` names each field",
+    "401": "No token, or an unknown, expired or revoked one",
+    "403": "Not allowed for this member of staff",
+    "404": "No such case (or packet, or page cursor)",
+    "409": "Not possible in the case's status",
+    "415": "The body is not JSON",
+    "429": "Too many requests from this address",
+}
+
+
+def _may_be_blank(field: Any) -> bool:
+    """Whether a text field can be "": DRF drops `allow_blank` from read-only model fields, so ask the model."""
+    if getattr(field, "allow_blank", False):
+        return True
+    model = getattr(getattr(field.parent, "Meta", None), "model", None)
+    try:
+        model_field = model._meta.get_field(field.source) if model is not None else None
+    except FieldDoesNotExist:
+        return False
+    return isinstance(model_field, models.CharField | models.TextField) and model_field.blank
+
+
+class PortalSchema(AutoSchema):
+    """DRF's generator, told what it cannot see for itself, so the document matches what the API sends:
+    the types of method fields, the blank ("") and null values of choices and emails, JSON fields'
+    shapes, and amounts as strings."""
+
+    def map_field(self, field: Any) -> dict[str, Any]:
+        if isinstance(field, serializers.SerializerMethodField):
+            method = getattr(field.parent, field.method_name)
+            return _json_schema_of(get_type_hints(method).get("return", Any))
+        if isinstance(field, serializers.DecimalField):
+            return {"type": "string", "format": "decimal"}  # a pattern follows from the validators, if any
+        if isinstance(field, serializers.BooleanField):
+            return {"type": "boolean"}  # DRF knows BooleanField itself, not the strict ones built on it
+        if isinstance(field, serializers.JSONField):
+            return {}  # any JSON; fields whose shape is known are declared with it
+        if isinstance(field, serializers.DictField):
+            if isinstance(field.child, _UnvalidatedField):
+                return {"type": "object"}
+            return {"type": "object", "additionalProperties": self.map_field(field.child)}
+        schema: dict[str, Any] = super().map_field(field)
+        if isinstance(field, serializers.ChoiceField) and not isinstance(
+            field, serializers.MultipleChoiceField
+        ):
+            extra = ([""] if _may_be_blank(field) else []) + ([None] if field.allow_null else [])
+            schema["enum"] = [*schema["enum"], *(value for value in extra if value not in schema["enum"])]
+        return schema
+
+    def map_field_validators(self, field: Any, schema: dict[str, Any]) -> None:
+        super().map_field_validators(field, schema)
+        if schema.get("format") == "email" and _may_be_blank(field):
+            # An optional address is "" when not given: an email, or nothing.
+            del schema["format"]
+            schema["anyOf"] = [{"format": "email"}, {"maxLength": 0}]
+
+    def get_components(self, path: str, method: str) -> dict[str, Any]:
+        components: dict[str, Any] = super().get_components(path, method)
+        components["Error"] = ERROR_SCHEMA
+        return components
+
+    def get_request_body(self, path: str, method: str) -> dict[str, Any]:
+        body: dict[str, Any] = super().get_request_body(path, method)
+        serializer = self.get_request_serializer(path, method)
+        if body and isinstance(serializer, serializers.Serializer):
+            # A body with required fields must be sent; one without any may be left out.
+            body["required"] = any(field.required for field in serializer.fields.values())
+        example = BODY_EXAMPLES.get(self.example_name(path, method))
+        for media in body.get("content", {}).values() if example else ():
+            media["example"] = example
+        return body
+
+    def example_name(self, path: str, method: str) -> str:
+        return self.get_operation_id(path, method)
+
+    def ok(self, path: str, method: str, code: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+        """DRF's success response (201 for every POST), under the status code the view really answers."""
+        (response,) = super().get_responses(path, method).values()
+        if schema is not None:
+            response["content"] = {"application/json": {"schema": schema}}
+        return {code: response}
+
+
+class CaseSchema(PortalSchema):
     """Request bodies and responses per operation (DRF's generator cannot see the form behind an action)."""
 
     NAMES = {"list": "listCases", "retrieve": "getCase", "create": "logCase", "packet": "getPacket",
@@ -319,6 +608,37 @@ class CaseSchema(AutoSchema):
         head, *rest = action_name.split("_")
         return head + "".join(part.title() for part in rest) + "Case"
 
+    def get_path_parameters(self, path: str, method: str) -> list[dict[str, Any]]:
+        parameters: list[dict[str, Any]] = super().get_path_parameters(path, method)
+        for parameter in parameters:
+            if parameter["name"] == "reference":
+                parameter["schema"]["pattern"] = f"^{CaseViewSet.lookup_value_regex}$"
+                parameter["description"] = "The case's reference, e.g. PR-2026-000123"
+        return parameters
+
+    def get_pagination_parameters(self, path: str, method: str) -> list[dict[str, Any]]:
+        return []  # `cursor` and `page_size` are among the list's filters, with their limits
+
+    def get_filter_parameters(self, path: str, method: str) -> list[dict[str, Any]]:
+        if self.view.action != "list":
+            return []
+        parameters = []
+        for name, field in CaseFilters().fields.items():
+            schema = self.map_field(field)
+            self.map_field_validators(field, schema)
+            if field.default not in (None, serializers.empty):
+                schema["default"] = field.default
+            parameter = {"name": name, "in": "query", "required": False, "schema": schema}
+            if field.help_text:
+                parameter["description"] = str(field.help_text)
+            parameters.append(parameter)
+        return parameters
+
+    def get_request_body(self, path: str, method: str) -> dict[str, Any]:
+        if self.view.action in ("build_packet", "release_packet"):
+            return {}  # no body: the case's state says it all
+        return super().get_request_body(path, method)
+
     def get_request_serializer(self, path: str, method: str) -> Any:
         view = self.view
         if view.action in ACTION_BODIES:
@@ -333,6 +653,8 @@ class CaseSchema(AutoSchema):
         view = self.view
         if view.action in ACTION_BODIES or view.action in ("build_packet", "release_packet"):
             return ActionResultSerializer()
+        if view.action == "messages" and method == "POST":
+            return ActionResultSerializer()
         if view.action == "messages":
             return MessageSerializer()
         if view.action == "packet":
@@ -342,18 +664,42 @@ class CaseSchema(AutoSchema):
         return super().get_response_serializer(path, method)
 
     def get_responses(self, path: str, method: str) -> dict[str, Any]:
-        responses: dict[str, Any] = super().get_responses(path, method)
-        error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-        for code, words in (("400", "Invalid input"), ("401", "Not signed in"), ("403", "Not allowed"),
-                            ("404", "Not found"), ("409", "Not possible in the case's status")):  # fmt: skip
-            responses[code] = {**error, "description": words}
-        return responses
+        action_name = self.view.action
+        if action_name == "list":
+            return {**self.ok(path, method, "200"), **_error_responses("400", "401", "403", "404")}
+        if method == "GET":
+            many = None
+            if action_name == "messages":
+                many = {"type": "array", "items": {"$ref": "#/components/schemas/Message"}}
+            return {**self.ok(path, method, "200", many), **_error_responses("401", "403", "404")}
+        if action_name == "create":
+            return {**self.ok(path, method, "201"), **_error_responses("400", "401", "403", "415")}
+        return {**self.ok(path, method, "200"), **_error_responses("400", "401", "403", "404", "409", "415")}
 
-    def get_components(self, path: str, method: str) -> dict[str, Any]:
-        components: dict[str, Any] = super().get_components(path, method)
-        components["Error"] = ERROR_SCHEMA
-        return components
 
+# A body each operation accepts, for the docs (and for the fuzzer's first, valid, requests).
+BODY_EXAMPLES: dict[str, dict[str, Any]] = {
+    "logCase": {"channel": "post", "received_on": "2026-01-05", "kind": "access", "requester_name": "Ada Lovelace",
+                "requester_email": "ada@example.org", "relationship": "self", "country": "GB", "language": "en",
+                "details": "A letter asking for a copy of everything we hold."},
+    "assignCase": {"assignee": 1},
+    "verifyCase": {"data_points": ["postal_address", "phone"]},
+    "pauseCase": {"reason": "Which of your two accounts do you mean?"},
+    "extendCase": {"reason": "Five systems hold data about you; searching them takes more time."},
+    "quoteFee": {"amount": "40.00", "currency": "GBP", "reason": "repetitive",
+                 "breakdown": "Copying 400 pages: 30.00\nPostage: 10.00"},
+    "completeCase": {"outcome": "no_data", "note": "We hold no data about you."},
+    "denyCase": {"reason": "manifestly_unfounded", "explanation": "We have already answered this request twice."},
+    "forwardCase": {"controller": "Acme Ltd"},
+    "withdrawCase": {"note": "By phone on 3 March"},
+    "sendMessage": {"body": "Could you tell us the order number?"},
+    "recordSystemCheck": {"system": 1, "state": "data_found", "notes": "Two contacts and a deal"},
+    "createPublicRequest": {"kind": "rectification", "requester_name": "Ada Lovelace",
+                            "requester_email": "ada@example.org", "relationship": "self", "country": "GB",
+                            "language": "en", "rectification_current": "1 Old Road",
+                            "rectification_wanted": "2 New Street"},
+    "createPublicVerification": {"reference": "PR-2026-000123", "code": "123456"},
+}  # fmt: skip
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -365,8 +711,10 @@ ERROR_SCHEMA = {
 }
 
 LogBody = serializer_for(LogRequestForm, "LogRequestBody")
+# The details staff may tick as matched (VerifyForm sets these choices when it is made, with their values).
+VERIFY_POINTS = [*DATA_POINTS, "other_record"]
 ACTION_BODIES: dict[str, type[serializers.Serializer]] = {
-    name: serializer_for(act.form, f"{name.title()}Body")
+    name: serializer_for(act.form, f"{name.title()}Body", choices={"data_points": VERIFY_POINTS})
     for name, act in ACTIONS.items()
     if name not in ("packet", "release")
 }
@@ -376,7 +724,7 @@ class CaseViewSet(GenericViewSet):
     """Cases: list (filters, cursor pagination, by due date), detail, log a request, and one POST per action."""
 
     lookup_field = "reference"
-    lookup_value_regex = r"PR-\d{4}-\d{6}"
+    lookup_value_regex = r"PR-[0-9]{4}-[0-9]{6}"
     serializer_class = CaseSerializer
     pagination_class = DueOrder
     schema = CaseSchema(tags=["cases"])
@@ -387,7 +735,8 @@ class CaseViewSet(GenericViewSet):
         return cases_for(self.request.user).select_related("assignee")
 
     def filtered(self) -> Any:
-        params = CaseFilters(data=self.request.query_params)
+        # A plain dict: DRF would read a QueryDict as a web form, skipping a blank `due_before=` unchecked.
+        params = CaseFilters(data=self.request.query_params.dict())
         params.is_valid(raise_exception=True)
         f = params.validated_data
         cases = self.get_queryset()
@@ -526,25 +875,40 @@ for _name in ACTIONS:
 # --- Public intake --------------------------------------------------------------------------------------------
 
 PUBLIC_FIELDS_EXCLUDED = frozenset({"permission", "website"})
+# What the right asked for decides whether these are needed (the form drops or requires them); the rest of the
+# web form's fields are needed for every right.
+INTAKE_OPTIONAL = frozenset(KIND_SPECIFIC | set(DATA_POINTS) | set(DECLARATION))
+_intake_form = PrivacyRequestForm(kind=Kind.ACCESS)  # the choices its fields get when it is made
 IntakeBody = type(
     "IntakeBody",
-    (serializer_for(PrivacyRequestForm, "IntakeFields", exclude=PUBLIC_FIELDS_EXCLUDED, optional=True),),
-    {"kind": serializers.ChoiceField(choices=Kind.values)},
+    (
+        serializer_for(
+            PrivacyRequestForm,
+            "IntakeFields",
+            exclude=PUBLIC_FIELDS_EXCLUDED,
+            optional=INTAKE_OPTIONAL,
+            choices={
+                name: choice_values(_intake_form.fields[name].choices)  # type: ignore[attr-defined]
+                for name in ("country", "subdivision")
+            },
+        ),
+    ),
+    {"kind": StrictChoiceField(choices=Kind.values)},
 )
 
 
 class EmailCodeBody(serializers.Serializer):
-    reference = serializers.RegexField(r"^PR-\d{4}-\d{6}$")
-    code = serializers.CharField(max_length=20)
+    reference = StrictCharField(validators=[RegexValidator(r"^PR-[0-9]{4}-[0-9]{6}$")])
+    code = StrictCharField(max_length=20, validators=[NOT_BLANK])
 
 
 class IntakeResult(serializers.Serializer):
     reference = serializers.CharField()
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=Status.values)
     detail = serializers.CharField()
 
 
-class PublicSchema(AutoSchema):
+class PublicSchema(PortalSchema):
     def get_request_serializer(self, path: str, method: str) -> Any:
         return EmailCodeBody() if "verify" in path else IntakeBody()
 
@@ -552,16 +916,8 @@ class PublicSchema(AutoSchema):
         return IntakeResult()
 
     def get_responses(self, path: str, method: str) -> dict[str, Any]:
-        responses: dict[str, Any] = super().get_responses(path, method)
-        error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-        responses["400"] = {**error, "description": "Invalid input"}
-        responses["429"] = {**error, "description": "Too many requests from this address"}
-        return responses
-
-    def get_components(self, path: str, method: str) -> dict[str, Any]:
-        components: dict[str, Any] = super().get_components(path, method)
-        components["Error"] = ERROR_SCHEMA
-        return components
+        code = "200" if "verify" in path else "201"
+        return {**self.ok(path, method, code), **_error_responses("400", "415", "429")}
 
 
 class PublicAPIView(APIView):
