@@ -11,7 +11,9 @@ that a second factor has verified. Every error is JSON: `{"detail": "...", "erro
 
 from __future__ import annotations
 
+import binascii
 import re
+from base64 import b64decode, b64encode
 from datetime import date
 from decimal import Decimal
 from types import UnionType
@@ -23,6 +25,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import RegexValidator
 from django.db import models, transaction
+from django.db.models import Q
 from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -36,6 +39,7 @@ from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.schemas.openapi import AutoSchema
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView, exception_handler
 from rest_framework.viewsets import GenericViewSet
 
@@ -132,6 +136,7 @@ def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonRespon
 # DRF's own (translated) message for a blank field.
 NOT_BLANK = RegexValidator(r"\S", serializers.CharField.default_error_messages["blank"], code="blank")
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+REFERENCE = re.compile(r"PR-[0-9]{4}-[0-9]{6}")
 
 
 class StrictCharField(serializers.CharField):
@@ -467,22 +472,50 @@ class CaseFilters(serializers.Serializer):
 
 
 class DueOrder(CursorPagination):
+    """Keyset pages by (due date, id): a case added or closed meanwhile never repeats or skips another.
+
+    DRF's cursor remembers only the first ordering field and counts its way through cases sharing a due
+    date, so a new case due that day shifted the next page. This cursor carries the last case's due date
+    and id, and the next page starts strictly after that pair. Pages go forward only (`previous` is null).
+    """
+
     ordering = ("effective_due_at", "id")
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+    _KEY = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})\|([0-9]{1,18})")
 
-    def decode_cursor(self, request: Request) -> Any:
-        """A cursor carries the due date it continues from: a forged one must not reach the query (a 500)."""
-        cursor = super().decode_cursor(request)
-        if cursor is not None and cursor.position is not None:
-            try:
-                if not ISO_DATE.fullmatch(cursor.position):
-                    raise ValueError(cursor.position)
-                date.fromisoformat(cursor.position)
-            except ValueError:
-                raise exceptions.NotFound(self.invalid_cursor_message) from None
-        return cursor
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any] | None:
+        self.request = request
+        self.page_size = self.get_page_size(request)
+        cases = queryset.order_by(*self.ordering)
+        raw = request.query_params.get(self.cursor_query_param)
+        if raw:
+            due, pk = self._decode(raw)
+            cases = cases.filter(Q(effective_due_at__gt=due) | Q(effective_due_at=due, id__gt=pk))
+        rows = list(cases[: self.page_size + 1])
+        self.has_next = len(rows) > self.page_size
+        self.page = rows[: self.page_size]
+        return self.page
+
+    def _decode(self, raw: str) -> tuple[date, int]:
+        try:
+            found = self._KEY.fullmatch(b64decode(raw.encode("ascii"), validate=True).decode("ascii"))
+            if found is None:
+                raise ValueError(raw)
+            return date.fromisoformat(found[1]), int(found[2])
+        except (ValueError, UnicodeError, binascii.Error):
+            raise exceptions.NotFound(self.invalid_cursor_message) from None
+
+    def get_next_link(self) -> str | None:
+        if not self.has_next or not self.page:
+            return None
+        last = self.page[-1]
+        key = b64encode(f"{last.effective_due_at.isoformat()}|{last.pk}".encode("ascii")).decode("ascii")
+        return replace_query_param(self.request.build_absolute_uri(), self.cursor_query_param, key)
+
+    def get_previous_link(self) -> str | None:
+        return None
 
 
 # --- Staff endpoints ------------------------------------------------------------------------------------------
@@ -720,6 +753,10 @@ ACTION_BODIES: dict[str, type[serializers.Serializer]] = {
 }
 
 
+class _RollBack(Exception):
+    """Raised to undo a dry run of an action."""
+
+
 class CaseViewSet(GenericViewSet):
     """Cases: list (filters, cursor pagination, by due date), detail, log a request, and one POST per action."""
 
@@ -764,11 +801,11 @@ class CaseViewSet(GenericViewSet):
                 cases = cases.filter(**{flag: f[flag]})
         if f.get("q"):
             term = f["q"].strip()
-            cases = (
-                cases.filter(reference=term.upper())
-                if term.upper().startswith("PR-")
-                else cases.filter(requester_email__iexact=term)
-            )
+            # A reference when it is one; anything else (even "pr-office@…") is an email address.
+            if REFERENCE.fullmatch(term.upper()):
+                cases = cases.filter(reference=term.upper())
+            else:
+                cases = cases.filter(requester_email__iexact=term)
         return cases
 
     def list(self, request: Request) -> Response:
@@ -812,11 +849,7 @@ class CaseViewSet(GenericViewSet):
             body.is_valid(raise_exception=True)
             data = as_form_data(body.validated_data)
         if not act.offered(case, request.user):
-            return Response(
-                {"detail": _("%(reference)s is %(status)s; that cannot be done now.")
-                 % {"reference": case.reference, "status": case.get_status_display()}},
-                status=status.HTTP_409_CONFLICT,
-            )  # fmt: skip
+            return Response({"detail": self.why_not(case, act, data)}, status=status.HTTP_409_CONFLICT)
         form = act.form(data=data, case=case, user=request.user)
         if not form.is_valid():
             return invalid(form)
@@ -830,6 +863,29 @@ class CaseViewSet(GenericViewSet):
             )
             return Response({"detail": _("The request is not valid."), "errors": errors}, status=400)
         return Response({"message": done, "case": self.detail_of(case)})
+
+    def why_not(self, case: PrivacyRequest, act: Any, data: dict[str, Any]) -> str:
+        """Why an action is not possible now, in the service's own words (e.g. "already extended once").
+
+        The service is tried in a transaction that is always rolled back, so nothing changes and nothing
+        is sent (emails wait for a commit that never comes); the status sentence is the fallback.
+        """
+        fallback = _("%(reference)s is %(status)s; that cannot be done now.") % {
+            "reference": case.reference,
+            "status": case.get_status_display(),
+        }
+        try:
+            with transaction.atomic():
+                form = act.form(
+                    data=data, case=PrivacyRequest.objects.get(pk=case.pk), user=self.request.user
+                )
+                if form.is_valid():
+                    form.run()
+                raise _RollBack
+        except services.TransitionError as error:
+            return str(error)
+        except (_RollBack, DjangoValidationError):
+            return fallback
 
     @action(detail=True, methods=["get", "post"])
     def messages(self, request: Request, reference: str) -> Response:

@@ -664,11 +664,6 @@ def test_an_action_the_status_does_not_allow_is_a_409_saying_why(dpo: Any, on_co
     assert verbs(case).count("extended") == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="CaseViewSet.act answers every action that is not offered with '<ref> is <status>; that cannot be "
-    "done now' before the service can say why: a second extension of an open case gets 'is Open'",
-)
 def test_a_second_extension_says_the_case_was_already_extended(dpo: Any) -> None:
     case = open_case()
     client = token_client(dpo, "DPO")
@@ -984,11 +979,6 @@ def test_a_page_is_not_shifted_by_a_case_arriving_after_the_cursor(dpo: Any, fro
     assert late.reference not in [r["reference"] for r in second["results"]]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DueOrder's cursor keys on effective_due_at alone (a date many cases share); within a shared date it "
-    "pages by offset, so a case arriving with an earlier due date shifts the next page and repeats a case",
-)
 def test_a_page_is_not_shifted_by_a_new_earlier_case_when_due_dates_are_shared(
     dpo: Any, frozen: None
 ) -> None:
@@ -1097,11 +1087,6 @@ def test_the_list_filters_by_assignee_id_and_by_reference(
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="CaseViewSet.filtered treats any q starting with 'PR-' as a reference, so an address like "
-    "pr-office@example.org is never searched as an email (the admin's search finds it)",
-)
 def test_q_finds_an_email_that_starts_like_a_reference(dpo: Any, frozen: None) -> None:
     case = open_case(requester_email="pr-office@example.org")
     assert references(token_client(dpo, "DPO").get(API, {"q": "pr-office@example.org"})) == [case.reference]
