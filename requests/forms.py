@@ -74,7 +74,9 @@ def strictest_tier(kind: str) -> Tier:
 class PrivacyRequestForm(PlainForm):
     requester_name = forms.CharField(label=_("Your full name"), max_length=200)
     requester_email = forms.EmailField(
-        label=_("Your email address"), help_text=_("We send a code to this address to confirm it is yours.")
+        label=_("Your email address"),
+        max_length=254,  # the case's column; a longer address was a database error on PostgreSQL
+        help_text=_("We send a code to this address to confirm it is yours."),
     )
     relationship = forms.ChoiceField(
         label=_("Who is this request about?"),
@@ -94,6 +96,7 @@ class PrivacyRequestForm(PlainForm):
     )
     subject_email = forms.EmailField(
         label=_("Their email address"),
+        max_length=254,
         required=False,
         help_text=_("Only if you ask for someone else. We may ask them to confirm directly."),
     )
@@ -168,8 +171,12 @@ class PrivacyRequestForm(PlainForm):
         required=False,
     )
     declaration_name = forms.CharField(label=_("Type your full name to sign"), max_length=200, required=False)
-    # A field people never see: bots fill it in.
-    website = forms.CharField(required=False, label=_("Leave this empty"))
+    # A field people never see: bots fill it in. Out of the tab order too, so no keyboard user lands in it.
+    website = forms.CharField(
+        required=False,
+        label=_("Leave this empty"),
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
 
     def __init__(self, *args: Any, kind: str, kept_file: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -115,3 +115,15 @@ def test_pages_carry_the_security_headers(client: Any) -> None:
     assert response["X-Frame-Options"] == "DENY" and response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "same-origin"
     assert "Content-Security-Policy" in client.get("/admin/login/")
+
+
+@pytest.mark.django_db
+def test_an_overlong_email_is_a_form_error_not_a_server_error(client: Any) -> None:
+    address = "a" * 64 + "@" + ("b" * 60 + ".") * 4 + "example.org"  # valid, but longer than the column
+    response = client.post(
+        "/requests/new/erasure/",
+        {"requester_name": "Ada", "requester_email": address, "relationship": "self", "country": "DE",
+         "language": "en", "period": "12_months"},
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert "at most 254 characters" in response.content.decode()
