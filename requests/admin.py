@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from identity.models import Evidence
 from identity.tiers import POINTS_NEEDED
 
-from . import services
+from . import deadlines, services
 from .admin_forms import ACTIONS, DATA_POINT_LABELS, CaseForm, LogRequestForm
 from .explain import explain, regime_name
 from .lifecycle import OPEN_STATUSES
@@ -80,6 +80,19 @@ class DueFilter(admin.SimpleListFilter):
         return queryset
 
 
+class RegimeFilter(admin.SimpleListFilter):
+    """The governing regime, from the known regimes: no DISTINCT over the whole table to build the list."""
+
+    title = _("governing regime")
+    parameter_name = "governing_regime__exact"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [(code, regime_name(code)) for code in deadlines.REGIMES]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[PrivacyRequest]) -> QuerySet[PrivacyRequest]:
+        return queryset.filter(governing_regime=self.value()) if self.value() else queryset
+
+
 class AssigneeFilter(admin.SimpleListFilter):
     title = _("assignee")
     parameter_name = "who"
@@ -101,7 +114,7 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
         "reference", "kind", "status", "regime", "days_left", "effective_due_at", "assignee", "flags",
     )  # fmt: skip
     list_filter = (
-        QueueFilter, "status", "kind", "governing_regime", DueFilter, AssigneeFilter, "repetitive", "processor_request",
+        QueueFilter, "status", "kind", RegimeFilter, DueFilter, AssigneeFilter, "repetitive", "processor_request",
     )  # fmt: skip
     search_fields = ("=reference", "=requester_email")
     list_select_related = ("assignee",)
@@ -123,12 +136,13 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
             return "—"
         days = (obj.effective_due_at - local_today()).days
         if days < 0:
-            colour, text = "#b91c1c", _("%(n)d overdue") % {"n": -days}
+            level, text = "overdue", _("%(n)d overdue") % {"n": -days}
         elif days <= 7:
-            colour, text = "#b45309", str(days)
+            level, text = "soon", str(days)
         else:
-            colour, text = "#15803d", str(days)
-        return format_html('<strong style="color:{}">{}</strong>', colour, text)
+            level, text = "ok", str(days)
+        # Colours in static/css/admin.css, one set for the light theme and one for the dark.
+        return format_html('<strong class="days-{}">{}</strong>', level, text)
 
     @admin.display(description=_("flags"))
     def flags(self, obj: PrivacyRequest) -> str:
@@ -244,6 +258,9 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
                             case=case,
                             user=user,
                             prefix="check",
+                            # One form per system on one page: ids of their own, or every label and
+                            # help text would point at the first row's fields.
+                            auto_id=f"id_system{system.pk}_%s",
                             initial={
                                 "system": system.pk,
                                 "state": getattr(checks.get(system.pk), "state", "not_checked"),
@@ -341,6 +358,10 @@ class CompanySystemAdmin(admin.ModelAdmin):
 class RequestEventAdmin(admin.ModelAdmin):
     list_display = ("request", "seq", "at", "actor", "verb", "old_status", "new_status")
     list_select_related = ("request", "actor")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[RequestEvent]:
+        # The audit trail of a case is as private as the case: a handler reads only the cases they may open.
+        return super().get_queryset(request).filter(request__in=cases_for(request.user).values("pk"))
     readonly_fields = (
         "request",
         "seq",
