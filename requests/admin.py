@@ -362,6 +362,7 @@ class RequestEventAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[RequestEvent]:
         # The audit trail of a case is as private as the case: a handler reads only the cases they may open.
         return super().get_queryset(request).filter(request__in=cases_for(request.user).values("pk"))
+
     readonly_fields = (
         "request",
         "seq",

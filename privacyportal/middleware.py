@@ -1,0 +1,44 @@
+"""Middleware of the project as a whole."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+
+logger = logging.getLogger(__name__)
+
+
+class DatabaseUnavailableMiddleware:
+    """The database unreachable: a plain 503 page (no traceback, no database needed to draw it), not a 500.
+
+    Outermost but for the security headers, so it also catches what the session and authentication
+    middleware raise. Each request tries the database afresh, so pages recover by themselves.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            return self.get_response(request)
+        except DATABASE_DOWN as error:  # raised by a middleware further in (sessions, authentication)
+            return unavailable(error)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        """Raised by a view: Django turns it into a 500 before __call__ would see it, so catch it here."""
+        return unavailable(exception) if isinstance(exception, DATABASE_DOWN) else None
+
+
+DATABASE_DOWN = (OperationalError, InterfaceError)
+
+
+def unavailable(error: Exception) -> HttpResponse:
+    # The type only: a driver's message can carry a user name or an address.
+    logger.error("database unavailable: %s", type(error).__name__)
+    response = HttpResponse(render_to_string("503.html"), status=503)
+    response["Retry-After"] = "30"
+    return response
