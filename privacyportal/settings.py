@@ -188,6 +188,8 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Privacy Portal <privacy@
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Sessions and security. Staff sessions end after 8 hours.
+# After sign-in without a safe `next`, staff land on the queue (not Django's /accounts/profile/).
+LOGIN_REDIRECT_URL = "/admin/"
 SESSION_COOKIE_AGE = 8 * 60 * 60
 SESSION_COOKIE_HTTPONLY = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_PROXY", False) else None

@@ -638,6 +638,7 @@ def test_language_switch_and_staff_sign_in_never_redirect_off_site(dpo: Any, tar
     assert response.status_code == 302 and "_auth_user_id" in response.wsgi_request.session
     location = response["Location"]
     assert location.startswith("/") and not location.startswith("//") and "evil" not in location
+    assert location == "/admin/"  # the queue, not Django's /accounts/profile/
 
 
 @pytest.mark.parametrize("url", ["file:///etc/passwd", "http://example.com/x.png"])
