@@ -136,7 +136,10 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if "revoke" in request.POST:
             revoke = request.POST.get("revoke", "")
-            token = ApiToken.objects.filter(user=user, pk=int(revoke)).first() if revoke.isdigit() else None
+            valid = (
+                revoke.isascii() and revoke.isdigit() and len(revoke) <= 18
+            )  # "²" is a digit; 30 digits overflow
+            token = ApiToken.objects.filter(user=user, pk=int(revoke)).first() if valid else None
             if token is not None:
                 tokens.revoke(token)
                 messages.success(request, _("Token “%(name)s” revoked.") % {"name": token.name})

@@ -277,7 +277,10 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
                 a for a in actions if a["action"].name not in ("message", "check", "packet", "release")
             ],
             "packet_actions": [a for a in actions if a["action"].name in ("packet", "release")],
-            "packet": Packet.objects.filter(request=case).first(),
+            "packet": (packet := Packet.objects.filter(request=case).first()),
+            # Refresh while it builds, but never over a form being corrected (it would lose what was typed).
+            "building": packet is not None and packet.status in ("queued", "building"),
+            "bound": bool(bound),
             "letters": case.letters.order_by("created_at"),
             "message_form": next((a["form"] for a in actions if a["action"].name == "message"), None),
             "can_change": self.has_change_permission(request, case),

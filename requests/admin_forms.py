@@ -177,11 +177,13 @@ class FeeForm(CaseForm):
             if not line.strip():
                 continue
             item, sep, cost = line.rpartition(":")
+            amount: Decimal | None
             try:
-                amount = Decimal(cost.strip().replace(",", "."))
+                parsed = Decimal(cost.strip().replace(",", "."))
+                amount = parsed if parsed.is_finite() and parsed > 0 else None  # "NaN", "Infinity", 0, -5
             except InvalidOperation:
                 amount = None
-            if not sep or not item.strip() or amount is None or amount <= 0:
+            if not sep or not item.strip() or amount is None:
                 raise ValidationError(
                     _("Line %(n)d should read “what it is: amount”."), params={"n": number}, code="line"
                 )
@@ -298,8 +300,11 @@ class BuildPacketForm(CaseForm):
 
 
 class ReleasePacketForm(CaseForm):
+    # The build the DPO looked at: a newer build finished meanwhile is not released unseen.
+    build = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
     def run(self) -> str:
-        packet = services.release_packet(self.case, by=self.user)
+        packet = services.release_packet(self.case, by=self.user, build=self.cleaned_data.get("build"))
         return gettext("Released; the requester is emailed and may download it until %(date)s.") % {
             "date": packet.expires_at.date().isoformat() if packet.expires_at else ""
         }

@@ -136,7 +136,7 @@ def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonRespon
 # DRF's own (translated) message for a blank field.
 NOT_BLANK = RegexValidator(r"\S", serializers.CharField.default_error_messages["blank"], code="blank")
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-REFERENCE = re.compile(r"PR-[0-9]{4}-[0-9]{6}")
+REFERENCE = re.compile(r"PR-[0-9]{4}-[0-9]{6,}")
 
 
 class StrictCharField(serializers.CharField):
@@ -761,7 +761,7 @@ class CaseViewSet(GenericViewSet):
     """Cases: list (filters, cursor pagination, by due date), detail, log a request, and one POST per action."""
 
     lookup_field = "reference"
-    lookup_value_regex = r"PR-[0-9]{4}-[0-9]{6}"
+    lookup_value_regex = r"PR-[0-9]{4}-[0-9]{6,}"
     serializer_class = CaseSerializer
     pagination_class = DueOrder
     schema = CaseSchema(tags=["cases"])
@@ -954,7 +954,7 @@ IntakeBody = type(
 
 
 class EmailCodeBody(serializers.Serializer):
-    reference = StrictCharField(validators=[RegexValidator(r"^PR-[0-9]{4}-[0-9]{6}$")])
+    reference = StrictCharField(validators=[RegexValidator(r"^PR-[0-9]{4}-[0-9]{6,}$")])
     code = StrictCharField(max_length=20, validators=[NOT_BLANK])
 
 

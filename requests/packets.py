@@ -80,7 +80,12 @@ def row_date(row: dict[str, Any]) -> date | None:
     """The date a row carries in a date column (ISO 8601 text), if any."""
     for column in DATE_COLUMNS:
         for key, value in row.items():
-            if key.strip().lower() == column and isinstance(value, str) and (found := _DATE.match(value)):
+            if (
+                isinstance(key, str)
+                and key.strip().lower() == column
+                and isinstance(value, str)
+                and (found := _DATE.match(value))
+            ):
                 try:
                     return date(int(found[1]), int(found[2]), int(found[3]))
                 except ValueError:
@@ -92,7 +97,8 @@ def parse_rows(name: str, data: bytes) -> list[dict[str, Any]] | None:
     """The rows of a CSV or JSON extract (a list of objects, or an object holding one); None for other files."""
     text = data.decode("utf-8-sig")
     if name.lower().endswith(".csv"):
-        return [dict(row) for row in csv.DictReader(io.StringIO(text))]
+        # Values beyond the header (an unquoted comma in an address) go under "_extra", not under None.
+        return [dict(row) for row in csv.DictReader(io.StringIO(text), restkey="_extra")]
     if name.lower().endswith(".json"):
         parsed = json.loads(text)
         if isinstance(parsed, dict):
@@ -114,7 +120,7 @@ def tables_from(
         columns: list[str] = []
         for row in rows:
             columns.extend(key for key in row if key not in columns)
-        withheld = [c for c in columns if withhold_sensitive and NEVER_DISCLOSED.search(c)]
+        withheld = [c for c in columns if withhold_sensitive and NEVER_DISCLOSED.search(str(c))]
         columns = [c for c in columns if c not in withheld]
         table = Table(
             system=item.system.name if item.system else "",

@@ -790,6 +790,12 @@ def request_packet(privacy_request: PrivacyRequest, *, by: AbstractBaseUser) -> 
     packet.status = PacketStatus.QUEUED
     packet.step, packet.percent, packet.error = "queued", 0, ""
     packet.requested_at = timezone.now()
+    if packet.purged_at is not None:
+        # Built again after its download expired: a new packet in every respect (purgeable, checkable, unreleased).
+        packet.purged_at = packet.released_at = packet.released_by = packet.expires_at = packet.built_at = (
+            None
+        )
+        packet.stored_name, packet.sha256, packet.files, packet.size, packet.downloads = "", "", [], 0, 0
     packet.save()
     record_event(privacy_request, "packet_requested", by=by, data={"build": packet.build})
     from .tasks import build_packet
@@ -800,14 +806,27 @@ def request_packet(privacy_request: PrivacyRequest, *, by: AbstractBaseUser) -> 
 
 
 @transaction.atomic
-def release_packet(privacy_request: PrivacyRequest, *, by: AbstractBaseUser) -> Packet:
-    """A DPO releases a built packet: the requester is emailed and may download it until it expires."""
+def release_packet(
+    privacy_request: PrivacyRequest, *, by: AbstractBaseUser, build: int | None = None
+) -> Packet:
+    """A DPO releases a built packet: the requester is emailed and may download it until it expires.
+
+    With `build`, only that build is released: a newer one finished meanwhile (unchecked) is refused.
+    """
     now = timezone.now()
     expires = now + timedelta(days=settings.PRIVACY_PACKET_DAYS)
-    if not Packet.objects.filter(request=privacy_request, status=PacketStatus.READY).update(
-        status=PacketStatus.RELEASED, released_at=now, released_by=by, expires_at=expires
-    ):
-        raise TransitionError(_("There is no built packet waiting for release."))
+    ready = Packet.objects.filter(
+        request=privacy_request,
+        status=PacketStatus.READY,
+        purged_at__isnull=True,
+        request__status__in=sorted(s.value for s in PACKET_FROM),
+    )
+    if build is not None:
+        ready = ready.filter(build=build)
+    if not ready.update(status=PacketStatus.RELEASED, released_at=now, released_by=by, expires_at=expires):
+        raise TransitionError(
+            _("There is no built packet waiting for release (or it was built again meanwhile).")
+        )
     packet = Packet.objects.get(request=privacy_request)
     record_event(
         privacy_request,

@@ -705,3 +705,15 @@ def test_an_auditor_sees_file_names_but_no_download_links(
     page = client.get(page_url(case)).content.decode()
     assert "orders.csv" in page and f"/admin/evidence/{item.pk}/" not in page
     assert client.get(f"/admin/evidence/{item.pk}/").status_code == 404
+
+
+@pytest.mark.parametrize("cost", ["NaN", "sNaN", "Infinity", "0", "-5"])
+def test_a_fee_line_that_is_not_a_positive_amount_is_a_form_error(dpo: Any, cost: str) -> None:
+    from requests.admin_forms import FeeForm
+
+    form = FeeForm(
+        {"amount": "10", "currency": "GBP", "reason": "excessive", "breakdown": f"Copying: {cost}"},
+        case=make_case(),
+        user=dpo,
+    )
+    assert not form.is_valid() and "Line 1 should read" in str(form.errors["breakdown"])

@@ -339,3 +339,46 @@ def test_an_access_request_is_completed_only_once_its_packet_is_released(
     (email,) = mail.outbox
     (_name, pdf, kind) = email.attachments[0]
     assert kind == "application/pdf" and "Access to your personal data" in text_of(pdf)
+
+
+def test_a_packet_built_again_after_its_download_expired_is_a_new_one_that_expires_too(
+    case: PrivacyRequest, dpo: Any, handler: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    released(case, dpo, handler, django_capture_on_commit_callbacks)
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=31), tick=False):
+        assert sweeps.packet_purge() == 1
+        again = build(case, handler, django_capture_on_commit_callbacks)
+        assert (again.status, again.purged_at, again.released_at, again.downloads) == (
+            PacketStatus.READY,
+            None,
+            None,
+            0,
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            services.release_packet(case, by=dpo, build=again.build)
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=62), tick=False):
+        assert sweeps.packet_purge() == 1  # the rebuilt file goes too
+    again.refresh_from_db()
+    assert not (evidence.evidence_dir("packets") / again.stored_name).exists()
+
+
+def test_release_names_the_build_that_was_checked(
+    case: PrivacyRequest, dpo: Any, handler: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    first = build(case, handler, django_capture_on_commit_callbacks)
+    build(case, handler, django_capture_on_commit_callbacks)  # built again after the DPO looked at the first
+    with pytest.raises(services.TransitionError, match="built again meanwhile"):
+        services.release_packet(case, by=dpo, build=first.build)
+    assert Packet.objects.get(request=case).status == PacketStatus.READY
+
+
+def test_a_csv_row_with_more_values_than_its_header_does_not_break_the_build(
+    case: PrivacyRequest, handler: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    shop = CompanySystem.objects.get(name="Shop")
+    add_extract(
+        case, upload("addresses.csv", b"name,address\nAda,1 Baker St, London\n"), system=shop, by=handler
+    )
+    files = unzip(build(case, handler, django_capture_on_commit_callbacks))
+    table = next(s for s in json.loads(files["data.json"])["systems"] if s["source_file"] == "addresses.csv")
+    assert table["rows"] == [{"name": "Ada", "address": "1 Baker St", "_extra": [" London"]}]
