@@ -8,6 +8,7 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -20,8 +21,14 @@ LIFETIMES = (30, 90, 180, 365)  # days a token may be made to last
 TOUCH_EVERY = timedelta(minutes=1)
 
 
-def _digest(secret: str) -> str:
-    return salted_hmac("identity.api_token", secret, algorithm="sha256").hexdigest()
+def _digest(secret: str, key: str | None = None) -> str:
+    return salted_hmac("identity.api_token", secret, secret=key, algorithm="sha256").hexdigest()
+
+
+def _matches(token: ApiToken, secret: str) -> bool:
+    """The token's fingerprint under SECRET_KEY or, while it is being rotated, under an old key."""
+    keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    return any(constant_time_compare(token.digest, _digest(secret, key)) for key in keys)
 
 
 @transaction.atomic
@@ -50,7 +57,7 @@ def authenticate(raw: str) -> ApiToken | None:
     if not found:
         return None
     token = ApiToken.objects.select_related("user").filter(prefix=found[1]).first()
-    if token is None or not constant_time_compare(token.digest, _digest(found[2])):
+    if token is None or not _matches(token, found[2]):
         return None
     now = timezone.now()
     if token.revoked_at is not None or token.expires_at <= now:

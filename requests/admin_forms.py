@@ -352,7 +352,7 @@ ACTIONS: dict[str, Action] = {
         Action("message", _("Write to the requester"), MessageForm, "requests.add_message",
                frozenset(Status), lambda case: case.anonymised_at is None),
         Action("check", _("Systems checklist"), SystemCheckForm, "requests.change_systemcheck",
-               services.CHECKABLE_FROM),
+               services.CHECKABLE_FROM, lambda case: case.identity_verified_at is not None),
         Action("packet", _("Build the packet"), BuildPacketForm, "requests.change_privacyrequest",
                services.PACKET_FROM,
                lambda case: case.kind in services.PACKET_KINDS and _packet_status(case) != PacketStatus.RELEASED),

@@ -747,7 +747,8 @@ def record_system_check(
     """Record what one company system holds for the case (the systems checklist)."""
     if state not in CheckState.values:
         raise ValidationError({"state": _("Choose what the system holds.")})
-    if privacy_request.status not in CHECKABLE_FROM:
+    # Nothing is looked up in company systems for a person whose identity is not yet proved.
+    if privacy_request.status not in CHECKABLE_FROM or privacy_request.identity_verified_at is None:
         raise TransitionError(
             _("%(reference)s is %(status)s; its checklist cannot change now.")
             % {"reference": privacy_request.reference, "status": privacy_request.get_status_display()}

@@ -208,3 +208,15 @@ def test_staff_without_a_role_have_no_token_page() -> None:
     assert page.status_code in (403, 404)
     own.post(PAGE, {"name": "Sync", "days": "90", "create": "1"})
     assert not ApiToken.objects.filter(user=nobody).exists()
+
+
+def test_a_token_survives_a_secret_key_rotation_while_the_old_key_is_a_fallback(
+    dpo: Any, settings: Any
+) -> None:
+    in_role(dpo, "DPO")
+    _token, plaintext = tokens.create_token(dpo, name="sync", days=30)
+    old = settings.SECRET_KEY
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "a-brand-new-secret-key-" + "x" * 40, [old]
+    assert api_status(plaintext) == 200
+    settings.SECRET_KEY_FALLBACKS = []  # rotation finished: tokens made under the old key stop working
+    assert api_status(plaintext) == 401

@@ -350,3 +350,14 @@ def test_a_system_check_is_recorded_once_per_system_and_updated(dpo: Any) -> Non
     ]  # fmt: skip
     with pytest.raises(ValidationError):
         services.record_system_check(case, by=dpo, system=crm, state="burnt")
+
+
+def test_no_system_is_searched_before_the_requesters_identity_is_proved(dpo: Any) -> None:
+    case = services.confirm_email(make_case(kind="access", data_points={"phone": "1", "postal_address": "2"}))
+    assert case.status == Status.VERIFYING
+    crm = CompanySystem.objects.create(name="CRM")
+    with pytest.raises(TransitionError):
+        services.record_system_check(case, by=dpo, system=crm, state="data_found")
+    services.verify(case, by=dpo, data_points=["phone", "postal_address"])
+    services.record_system_check(case, by=dpo, system=crm, state="data_found")
+    assert SystemCheck.objects.get().state == "data_found"
