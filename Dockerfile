@@ -25,4 +25,4 @@ RUN SECRET_KEY=build-only-not-secret python manage.py collectstatic --noinput -v
 
 USER portal
 EXPOSE 8000
-CMD ["gunicorn", "privacyportal.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "-c", "python:privacyportal.gunicorn_conf", "privacyportal.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3"]

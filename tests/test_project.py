@@ -99,3 +99,23 @@ def test_deploy_checks_are_clean_with_production_settings(tmp_path: Path) -> Non
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_gunicorn_logs_paths_without_query_strings_or_referrers(tmp_path: Path) -> None:
+    """A query string (an email searched for) or a referrer must never reach the access log."""
+    import subprocess
+    import sys
+
+    from privacyportal import gunicorn_conf
+
+    assert "%(U)s" in gunicorn_conf.access_log_format
+    for leaky in ("%(r)s", "%(q)s", "%(f)s", "%({"):
+        assert leaky not in gunicorn_conf.access_log_format
+    # gunicorn accepts the file as its configuration.
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-c", "python:privacyportal.gunicorn_conf", "--check-config",
+         "privacyportal.wsgi"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "privacyportal.test_settings"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
