@@ -89,7 +89,8 @@ def verified(request: HttpRequest) -> HttpResponse:
 @otp_required(login_url="admin:login")
 def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
     """Decrypt a file for staff who may open its case, always as a download, never rendered in the browser."""
-    from requests.admin_views import attachment, case_for_files
+    from requests.admin_views import case_for_files
+    from requests.downloads import attachment
 
     if not request.user.is_staff:
         raise Http404

@@ -24,11 +24,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.formats import date_format
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import metrics
+from .downloads import attachment
 from .models import DenialReason, Kind, PrivacyRequest
 from .selectors import local_date, local_today
 
@@ -362,15 +362,6 @@ def case_for_files(request: HttpRequest, case_id: int | None) -> PrivacyRequest:
     if case is None:
         raise Http404
     return case
-
-
-def attachment(data: bytes, *, filename: str, content_type: str) -> HttpResponse:
-    """Private bytes as a download that no browser renders inline and no cache keeps."""
-    response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename) or ""
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 def letter_download(request: HttpRequest, pk: int) -> HttpResponse:

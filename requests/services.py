@@ -133,6 +133,16 @@ def _require_text(value: str, field_name: str, message: str) -> str:
     return value
 
 
+def _staff_message(privacy_request: PrivacyRequest, *, by: AbstractBaseUser, body: str) -> Message:
+    """A message from staff in the requester's thread (the caller records the event and emails them)."""
+    return Message.objects.create(
+        request=privacy_request,
+        author_kind=ActorKind.STAFF,
+        author=by,  # type: ignore[misc]
+        body=body,
+    )
+
+
 def _email_requester(privacy_request: PrivacyRequest, template: str) -> None:
     """Send the requester one of the case emails once the change is committed.
 
@@ -402,12 +412,7 @@ def pause(privacy_request: PrivacyRequest, *, by: AbstractBaseUser, reason: str)
         resume_status=privacy_request.status,
     )
     # The reason goes to the requester in a message; the event keeps no free text.
-    message = Message.objects.create(
-        request=privacy_request,
-        author_kind=ActorKind.STAFF,
-        author=by,  # type: ignore[misc]
-        body=reason,
-    )
+    message = _staff_message(privacy_request, by=by, body=reason)
     record_event(
         privacy_request,
         "paused",
@@ -619,12 +624,7 @@ def send_message(privacy_request: PrivacyRequest, *, by: AbstractBaseUser, body:
     body = _require_text(body, "body", _("Write the message."))
     if privacy_request.anonymised_at is not None:
         raise TransitionError(_("This case has been anonymised; there is nobody to write to."))
-    message = Message.objects.create(
-        request=privacy_request,
-        author_kind=ActorKind.STAFF,
-        author=by,  # type: ignore[misc]
-        body=body,
-    )
+    message = _staff_message(privacy_request, by=by, body=body)
     record_event(privacy_request, "message_sent", by=by, data={"message": message.pk})
     _email_requester(privacy_request, "new-message")
     return message
@@ -658,10 +658,11 @@ def quote_fee(
     lines = [(item.strip(), Decimal(cost)) for item, cost in breakdown if item.strip()]
     if not lines:
         raise ValidationError({"breakdown": _("Break the fee down into what it pays for.")})
-    if sum((cost for _item, cost in lines), Decimal(0)) != amount:
+    total = sum((cost for _item, cost in lines), Decimal(0))
+    if total != amount:
         raise ValidationError(
             {"breakdown": _("The lines of the estimate add up to %(sum)s, not %(amount)s.")
-             % {"sum": sum((cost for _item, cost in lines), Decimal(0)), "amount": amount}}
+             % {"sum": total, "amount": amount}}
         )  # fmt: skip
     now = timezone.now()
     old = _claim(

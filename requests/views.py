@@ -24,6 +24,7 @@ from identity.services import (
 from identity.tasks import send_download_code, send_sign_in_code
 from identity.tiers import Tier
 
+from .downloads import attachment
 from .explain import explain
 from .forms import PrivacyRequestForm, ReplyForm
 from .lifecycle import Status
@@ -368,11 +369,9 @@ def status_download_file(request: HttpRequest, reference: str) -> HttpResponse:
         return render(
             request, "requests/download_expired.html", {"privacy_request": privacy_request}, status=410
         )
-    response = HttpResponse(read_packet(packet), content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="{privacy_request.reference}.zip"'
-    response["Cache-Control"] = "no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return attachment(
+        read_packet(packet), filename=f"{privacy_request.reference}.zip", content_type="application/zip"
+    )
 
 
 def status_letter(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
@@ -384,8 +383,4 @@ def status_letter(request: HttpRequest, reference: str, pk: int) -> HttpResponse
         return redirect("status")
     privacy_request = get_object_or_404(cases_of(email), reference=reference)
     letter = get_object_or_404(privacy_request.letters, pk=pk, purged_at__isnull=True)
-    response = HttpResponse(read_letter(letter), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{letter.filename}"'
-    response["Cache-Control"] = "no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return attachment(read_letter(letter), filename=letter.filename, content_type="application/pdf")
