@@ -18,7 +18,6 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import Min, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -366,27 +365,23 @@ def case_for_files(request: HttpRequest, case_id: int | None) -> PrivacyRequest:
 
 def letter_download(request: HttpRequest, pk: int) -> HttpResponse:
     from . import letters
-    from .audit import record_event
     from .models import Letter
 
-    letter = Letter.objects.filter(pk=pk, purged_at__isnull=True).first()
-    case = case_for_files(request, letter.request_id if letter else None)
+    letter = Letter.objects.filter(pk=pk, purged_at__isnull=True).select_related("request").first()
+    case_for_files(request, letter.request_id if letter else None)
     assert letter is not None  # noqa: S101 (case_for_files raised otherwise)
-    with transaction.atomic():
-        record_event(case, "letter_viewed", by=request.user, data={"letter": letter.pk})  # type: ignore[arg-type]
-    return attachment(letters.read(letter), filename=letter.filename, content_type="application/pdf")
+    data = letters.read_for_staff(letter, by=request.user)
+    return attachment(data, filename=letter.filename, content_type="application/pdf")
 
 
 def packet_download(request: HttpRequest, case_id: int) -> HttpResponse:
     """Staff check a built packet before releasing it (or after); each look is an event."""
     from . import packets
-    from .audit import record_event
     from .models import Packet
 
     case = case_for_files(request, case_id)
     packet = Packet.objects.filter(request=case, purged_at__isnull=True).exclude(stored_name="").first()
     if packet is None:
         raise Http404
-    with transaction.atomic():
-        record_event(case, "packet_viewed", by=request.user, data={"build": packet.build})  # type: ignore[arg-type]
-    return attachment(packets.read(packet), filename=f"{case.reference}.zip", content_type="application/zip")
+    data = packets.read_for_staff(packet, by=request.user)
+    return attachment(data, filename=f"{case.reference}.zip", content_type="application/zip")
