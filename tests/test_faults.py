@@ -36,7 +36,7 @@ def test_an_unreachable_database_gives_a_plain_503_and_pages_recover_by_themselv
             response = getattr(client, method)(url, data)
             assert response.status_code == 503, url
             page = response.content.decode()
-            assert "Temporarily unavailable" in page and "Nothing you sent has been lost" in page
+            assert "Temporarily unavailable" in page and "was not saved. Please send it again" in page
             assert "Traceback" not in page and "Connection refused" not in page
             assert response["Retry-After"] == "30"
     # Back up: the same request goes through, nothing was half-written meanwhile.
