@@ -7,6 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django_otp.decorators import otp_required
 
+from requests import outbox
 from requests.explain import explain
 from requests.lifecycle import Status
 from requests.models import PrivacyRequest
@@ -53,7 +54,7 @@ def resend(request: HttpRequest) -> HttpResponse:
     if rate_limited(request, "resend", settings.RATELIMIT_RESEND):
         return too_many(request)
     if privacy_request.status == Status.NEW:
-        send_verification_email.delay(privacy_request.pk)
+        outbox.send_now(send_verification_email, privacy_request.pk)
     return render(
         request,
         "identity/verify_code.html",

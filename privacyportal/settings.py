@@ -268,6 +268,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "every-minute-worker-heartbeat": {"task": "requests.tasks.heartbeat", "schedule": 60},
+    "every-5-min-outbox-redelivery": {"task": "requests.tasks.sweep", "schedule": 300, "args": ["redeliver"]},
     "every-10-min-verification-sweep": {
         "task": "requests.tasks.sweep",
         "schedule": 600,

@@ -11,8 +11,11 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from .outbox import OutboxTask
+
 # Options of every task that sends email: retried with backoff while the mail server is unreachable.
 EMAIL_TASK: dict[str, Any] = {
+    "base": OutboxTask,
     "acks_late": True,
     "autoretry_for": (OSError,),
     "retry_backoff": True,

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from identity.tiers import POINTS_NEEDED, Tier, tier_for
 
-from . import deadlines
+from . import deadlines, outbox
 from .audit import record_event
 from .lifecycle import CLOSED_STATUSES, OPEN_STATUSES, TRANSITIONS, Status
 from .models import (
@@ -155,7 +155,7 @@ def _email_requester(privacy_request: PrivacyRequest, template: str) -> None:
     pk = privacy_request.pk
     seq = privacy_request.events.order_by("-seq").values_list("seq", flat=True).first() or 0
     queue = "pdf" if letter_for(privacy_request, template) else "default"
-    transaction.on_commit(lambda: send_requester_email.apply_async((pk, template, seq), queue=queue))
+    outbox.enqueue(send_requester_email, pk, template, seq, queue=queue)
 
 
 @transaction.atomic
@@ -243,8 +243,7 @@ def submit(new: NewRequest, *, by: AbstractBaseUser | None = None) -> PrivacyReq
         # The requester asked in person: prove control of the email (staff logging a letter verify otherwise).
         from identity.tasks import send_verification_email
 
-        pk = privacy_request.pk
-        transaction.on_commit(lambda: send_verification_email.delay(pk))
+        outbox.enqueue(send_verification_email, privacy_request.pk)
     return privacy_request
 
 
@@ -291,8 +290,7 @@ def confirm_email(privacy_request: PrivacyRequest) -> PrivacyRequest:
     if needs_subject_confirmation(privacy_request):
         from identity.tasks import send_subject_confirmation
 
-        pk = privacy_request.pk
-        transaction.on_commit(lambda: send_subject_confirmation.delay(pk))
+        outbox.enqueue(send_subject_confirmation, privacy_request.pk)
     return privacy_request
 
 
@@ -392,8 +390,7 @@ def assign(privacy_request: PrivacyRequest, *, to: AbstractBaseUser, by: Abstrac
     if to.pk != by.pk:
         from .tasks import send_staff_notice
 
-        pk = privacy_request.pk
-        transaction.on_commit(lambda: send_staff_notice.delay(pk, "assigned"))
+        outbox.enqueue(send_staff_notice, privacy_request.pk, "assigned")
     return privacy_request
 
 
@@ -802,8 +799,7 @@ def request_packet(privacy_request: PrivacyRequest, *, by: AbstractBaseUser) -> 
     record_event(privacy_request, "packet_requested", by=by, data={"build": packet.build})
     from .tasks import build_packet
 
-    pk, build = privacy_request.pk, packet.build
-    transaction.on_commit(lambda: build_packet.apply_async((pk, build), queue="pdf"))
+    outbox.enqueue(build_packet, privacy_request.pk, packet.build, queue="pdf")
     return packet
 
 

@@ -1,9 +1,11 @@
 """Idempotent sweeps run by Celery beat (DESIGN §7).
 
 Deadlines live on the rows; each sweep selects what is due with an index-backed query, claims each item
-with a unique `Notice` row (or a conditional UPDATE through a service) and only then enqueues the email.
-A doubled beat, a re-run or a concurrent worker finds the claim taken and sends nothing twice; a sweep
-after downtime sees everything still due and catches up once. Cost grows with the due items, not the table.
+with a unique `Notice` row (or a conditional UPDATE through a service) and, in the same transaction, puts
+the email in the outbox (`outbox.py`). A doubled beat, a re-run or a concurrent worker finds the claim taken
+and sends nothing twice; a sweep after downtime sees everything still due and catches up once; a claim whose
+message the broker lost is published again by the `redeliver` sweep. Cost grows with the due items, not the
+table.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from django.utils.translation import gettext
 
 from identity.models import Evidence
 
-from . import services
+from . import outbox, services
 from .audit import record_event
 from .lifecycle import OPEN_STATUSES, Status
 from .models import (
@@ -62,8 +64,21 @@ def claim_once(name: str) -> bool:
     return True
 
 
-def _enqueue(task: object, *args: object) -> None:
-    transaction.on_commit(lambda: task.delay(*args))  # type: ignore[attr-defined]
+def claim_and_send(privacy_request_id: int, kind: str, task: Any, *args: Any) -> bool:
+    """Claim the (case, kind) notice and put its task in the outbox, both or neither."""
+    with transaction.atomic():
+        if not claim(privacy_request_id, kind):
+            return False
+        outbox.enqueue(task, *args)
+    return True
+
+
+def claim_once_and_send(name: str, task: Any, *args: Any) -> bool:
+    with transaction.atomic():
+        if not claim_once(name):
+            return False
+        outbox.enqueue(task, *args)
+    return True
 
 
 def _today(now: datetime | None) -> date:
@@ -88,16 +103,16 @@ def verification(now: datetime | None = None) -> int:
     unconfirmed = PrivacyRequest.objects.filter(status=Status.NEW, channel__in=SELF_SERVICE)
     for privacy_request in unconfirmed.filter(received_at__lte=expire_before):
         try:
-            services.expire(privacy_request)
+            with transaction.atomic():
+                services.expire(privacy_request)
+                outbox.enqueue(send_requester_email, privacy_request.pk, "request-expired")
         except services.TransitionError:
             continue  # confirmed or expired by someone else meanwhile
-        _enqueue(send_requester_email, privacy_request.pk, "request-expired")
         done += 1
     remind_before = now - VERIFY_REMINDER_AFTER
     due = unconfirmed.filter(received_at__lte=remind_before).values_list("pk", flat=True)
     for pk in due:
-        if claim(pk, "verify_reminder"):
-            _enqueue(send_verification_email, pk, True)
+        if claim_and_send(pk, "verify_reminder", send_verification_email, pk, True):
             done += 1
     return done
 
@@ -114,8 +129,7 @@ def acknowledgements(now: datetime | None = None) -> int:
     ).exclude(channel="web")
     done = 0
     for pk in pending.exclude(notices__kind="acknowledged").values_list("pk", flat=True):
-        if claim(pk, "acknowledged"):
-            _enqueue(send_requester_email, pk, "request-acknowledged")
+        if claim_and_send(pk, "acknowledged", send_requester_email, pk, "request-acknowledged"):
             done += 1
     return done
 
@@ -140,8 +154,8 @@ def due_reminders(now: datetime | None = None) -> int:
         for days in crossed:
             if days != nearest:
                 claim(privacy_request.pk, f"due_{days}", sent=False)
-        if claim(privacy_request.pk, f"due_{nearest}"):
-            _enqueue(send_staff_notice, privacy_request.pk, f"due_{nearest}")
+        kind = f"due_{nearest}"
+        if claim_and_send(privacy_request.pk, kind, send_staff_notice, privacy_request.pk, kind):
             done += 1
     return done
 
@@ -161,8 +175,8 @@ def extension_window(now: datetime | None = None) -> int:
     for privacy_request in candidates:
         if privacy_request.extended_due_at <= privacy_request.due_at:
             continue  # a governing law allows no extension: nothing to warn about
-        if claim(privacy_request.pk, "extension_window"):
-            _enqueue(send_staff_notice, privacy_request.pk, "extension_window")
+        kind = "extension_window"
+        if claim_and_send(privacy_request.pk, kind, send_staff_notice, privacy_request.pk, kind):
             done += 1
     return done
 
@@ -177,8 +191,7 @@ def overdue(now: datetime | None = None) -> int:
         .order_by("effective_due_at", "pk")
         .values_list("pk", flat=True)
     )
-    if ids and claim_once(f"overdue:{today.isoformat()}"):
-        _enqueue(send_overdue_digest, today.isoformat())
+    if ids and claim_once_and_send(f"overdue:{today.isoformat()}", send_overdue_digest, today.isoformat()):
         return len(ids)
     return 0
 
@@ -334,7 +347,12 @@ def staff_digests(now: datetime | None = None) -> int:
     for pref in StaffPreference.objects.filter(daily_digest=True, user__is_active=True).exclude(
         user__email=""
     ):
-        if claim_once(f"digest:{pref.user_id}:{today.isoformat()}"):
-            _enqueue(send_staff_digest, pref.user_id, today.isoformat())
+        day = today.isoformat()
+        if claim_once_and_send(f"digest:{pref.user_id}:{day}", send_staff_digest, pref.user_id, day):
             done += 1
     return done
+
+
+def redeliver(now: datetime | None = None) -> int:
+    """Publish again the tasks the broker lost (flushed, restarted, unreachable when they were sent)."""
+    return outbox.redeliver(now)

@@ -16,6 +16,7 @@ from .audit import check_and_alert
 from .emails import EMAIL_TASK, dpo_addresses, dpo_users, make_message, record_sent
 from .explain import explain
 from .models import PrivacyRequest, StaffPreference
+from .outbox import OutboxTask
 from .selectors import deadlines_of
 
 logger = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ REQUESTER_EMAILS = frozenset(
 STAFF_NOTICES = frozenset({"due_14", "due_7", "due_2", "due_1", "extension_window", "assigned"})
 SWEEPS = frozenset(
     {"verification", "acknowledgements", "due_reminders", "extension_window", "overdue", "fee_lapses",
-     "evidence_purge", "retention", "staff_digests", "packet_purge"}
+     "evidence_purge", "retention", "staff_digests", "packet_purge", "redeliver"}
 )  # fmt: skip
 
 
@@ -184,7 +185,9 @@ def send_overdue_digest(day: str) -> None:
         record_sent(case, "staff-overdue", "staff")
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, time_limit=15 * 60, soft_time_limit=14 * 60)
+@shared_task(
+    base=OutboxTask, acks_late=True, reject_on_worker_lost=True, time_limit=15 * 60, soft_time_limit=14 * 60
+)
 def build_packet(privacy_request_id: int, build: int) -> bool:
     """Build one numbered packet of a case on the pdf queue; a superseded build stops quietly."""
     from . import packets

@@ -1,17 +1,29 @@
-"""Faults the portal must survive (issue 9): the database going away and coming back."""
+"""Faults the portal must survive (issue 9): the database going away, Redis losing its messages, a worker killed."""
 
 from __future__ import annotations
 
+import email
+import email.header
+import os
+import signal
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
 import pytest
+import time_machine
+from django.conf import settings as django_settings
 from django.db import OperationalError
 from django.test import Client
 
-from requests.models import PrivacyRequest
+from requests import services, sweeps
+from requests.models import CompanySystem, Packet, PacketStatus, PrivacyRequest, QueuedTask
+from tests.factories import make_case
+from tests.workers import database_url, start_worker, stop_worker, wait_for_mail
 
 pytestmark = pytest.mark.django_db
 
@@ -49,3 +61,129 @@ def test_no_personal_data_reaches_the_log_when_the_database_is_down(client: Clie
     with database_down("password authentication failed for user ada@example.org"):
         client.post("/status/", {"email": "ada@example.org"})
     assert "database unavailable: OperationalError" in caplog.text and "ada@example.org" not in caplog.text
+
+
+# Faults that need the real servers: Redis as the broker and a real worker process (CI runs them; a local run
+# without REDIS_URL skips them, as CI would never).
+def real_broker() -> Any:
+    from django.conf import settings
+
+    if not settings.REDIS_URL:
+        if os.environ.get("CI"):
+            pytest.fail("REDIS_URL is not set: CI must run the broker fault tests against Redis")
+        pytest.skip("needs Redis (REDIS_URL)")
+    import redis
+
+    from privacyportal.celery import app
+
+    app.conf.task_always_eager = False  # these tests are about the real thing
+    return redis.Redis.from_url(settings.REDIS_URL)
+
+
+def worker_env(tmp_path: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "privacyportal.test_settings",
+        "DATABASE_URL": database_url(),
+        "EMAIL_URL": f"filemail://{tmp_path / 'mail'}",
+    }
+
+
+def subjects(mail_dir: Path) -> list[str]:
+    found = []
+    for path in sorted(mail_dir.iterdir()) if mail_dir.exists() else []:
+        message = email.message_from_string(path.read_text())
+        found.append(str(email.header.make_header(email.header.decode_header(message["Subject"]))))
+    return found
+
+
+@pytest.mark.django_db(transaction=True)
+def test_redis_flushed_the_next_sweep_sends_what_was_due_once(tmp_path: Path, handler: Any, dpo: Any) -> None:
+    broker = real_broker()
+    with time_machine.travel(datetime(2025, 2, 8, 9, tzinfo=UTC), tick=False):
+        case = services.confirm_email(make_case(kind="rectification"))  # due Mon 10 Mar 2025
+        services.assign(case, to=dpo, by=dpo)
+    noon = datetime(2025, 3, 3, 12, tzinfo=UTC)  # 7 days before
+    with time_machine.travel(noon, tick=False):
+        assert sweeps.due_reminders() == 1
+    reminder = QueuedTask.objects.get(name="requests.tasks.send_staff_notice")
+    broker.flushdb()  # Redis loses every message: flushed, or restarted without persistence
+    mail_dir = tmp_path / "mail"
+    worker, log = start_worker(tmp_path, worker_env(tmp_path))
+    try:
+        time.sleep(5)  # the worker is up and the queue is empty: the reminder is gone
+        assert subjects(mail_dir) == []
+        reminder.refresh_from_db()
+        assert reminder.delivered_at is None
+        # The sweeps that beat runs next: the claim stops a second reminder, the outbox sends the lost one.
+        with time_machine.travel(noon + timedelta(minutes=20), tick=False):
+            assert sweeps.due_reminders() == 0
+            # The reminder, and the verification email lost with it (confirmed meanwhile: it sends nothing).
+            assert sweeps.redeliver() == 2
+        wait_for_mail(worker, mail_dir, tmp_path)
+        with time_machine.travel(noon + timedelta(hours=2), tick=False):
+            assert sweeps.due_reminders() == 0 and sweeps.redeliver() == 0
+        time.sleep(3)
+    finally:
+        stop_worker(worker, log)
+    assert subjects(mail_dir) == [f"{case.reference} is due in 7 days (Mon 10 Mar 2025)"], (
+        tmp_path / "worker.log"
+    ).read_text()
+    reminder.refresh_from_db()
+    assert reminder.delivered_at is not None and reminder.publishes == 2
+
+
+def worker_children(pid: int) -> list[int]:
+    return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_while_building_a_packet_builds_it_again_and_leaves_one_packet(
+    tmp_path: Path, dpo: Any
+) -> None:
+    from identity.evidence import CheckedFile
+    from identity.services import add_extract
+
+    broker = real_broker()
+    broker.flushdb()
+    case = services.confirm_email(make_case(kind="access", data_points={"phone": "1", "postal_address": "2"}))
+    services.verify(case, by=dpo, data_points=["phone", "postal_address"])
+    services.assign(case, to=dpo, by=dpo)
+    crm = CompanySystem.objects.create(name="CRM")
+    services.record_system_check(case, by=dpo, system=crm, state="exported")
+    rows = "".join(f"Ada {n},ada{n}@example.org,{n} Analytical Engine Way\n" for n in range(4000))
+    add_extract(
+        case,
+        CheckedFile("contacts.csv", "text/csv", f"name,email,address\n{rows}".encode()),
+        system=crm,
+        by=dpo,
+    )
+    packets_dir = Path(django_settings.PRIVATE_ROOT) / "packets"
+    before = set(packets_dir.iterdir()) if packets_dir.exists() else set()
+    # A prefork worker: the child building the packet dies, the parent sees it lost and gives the task back.
+    worker, log = start_worker(tmp_path, worker_env(tmp_path), queue="pdf", pool="prefork")
+    try:
+        services.request_packet(case, by=dpo)
+        deadline = time.monotonic() + 60
+        while Packet.objects.get(request=case).status != PacketStatus.BUILDING:
+            assert time.monotonic() < deadline and worker.poll() is None, (
+                tmp_path / "worker.log"
+            ).read_text()
+            time.sleep(0.05)
+        (child,) = worker_children(worker.pid)
+        os.kill(child, signal.SIGKILL)
+        deadline = time.monotonic() + 120
+        while Packet.objects.get(request=case).status != PacketStatus.READY:
+            assert time.monotonic() < deadline and worker.poll() is None, (
+                tmp_path / "worker.log"
+            ).read_text()
+            time.sleep(0.25)
+    finally:
+        stop_worker(worker, log)
+    worker_log = (tmp_path / "worker.log").read_text()
+    assert "WorkerLostError" in worker_log and "SIGKILL" in worker_log  # it really died mid-build
+    (packet,) = Packet.objects.filter(request=case)
+    assert (packet.build, packet.status) == (1, PacketStatus.READY)
+    assert case.events.filter(verb="packet_built").count() == 1
+    assert set(packets_dir.iterdir()) - before == {packets_dir / packet.stored_name}
+    assert QueuedTask.objects.get(name="requests.tasks.build_packet").delivered_at is not None

@@ -31,7 +31,7 @@ from requests.models import CompanySystem, Packet, PacketStatus, PrivacyRequest,
 from requests.roles import ensure_roles
 from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.test_staff_queue import sign_in
-from tests.requests.test_tasks import test_database_url
+from tests.workers import database_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -111,7 +111,7 @@ def worker(tmp_path: Path) -> Iterator[Mailbox]:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "privacyportal.test_settings",
-        "DATABASE_URL": test_database_url(),
+        "DATABASE_URL": database_url(),
         "REDIS_URL": "",
         "VAR_DIR": str(var),
         "TEST_PRIVATE_ROOT": str(settings.PRIVATE_ROOT),  # the files the live server stored

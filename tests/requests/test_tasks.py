@@ -12,24 +12,12 @@ from typing import Any
 
 import pytest
 from django.core import mail
-from django.db import connection
 
 from requests import services
 from requests.tasks import verify_audit_chain
 from tests.factories import make_case
 from tests.requests.test_audit import tamper
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def test_database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "postgresql":
-        return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    return f"sqlite:///{db['NAME']}"
-
-
-test_database_url.__test__ = False  # type: ignore[attr-defined]
+from tests.workers import ROOT, database_url, start_worker, wait_for_mail
 
 
 def broken_case() -> Any:
@@ -60,25 +48,6 @@ def test_nightly_check_is_silent_when_the_chain_is_intact() -> None:
     assert mail.outbox == []
 
 
-def start_worker(
-    tmp_path: Path, env: dict[str, str], queue: str = "default"
-) -> tuple[subprocess.Popen[bytes], Any]:
-    log = (tmp_path / "worker.log").open("w")
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "privacyportal", "worker", "-l", "info", "-Q", queue,
-         "--pool", "solo", "--without-gossip", "--without-mingle", "-n", f"test-{uuid.uuid4().hex[:8]}@%h"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    return worker, log
-
-
-def wait_for_mail(worker: subprocess.Popen[bytes], mail_dir: Path, tmp_path: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not (mail_dir.exists() and any(mail_dir.iterdir())):
-        assert worker.poll() is None, (tmp_path / "worker.log").read_text()
-        time.sleep(0.5)
-
-
 @pytest.mark.django_db(transaction=True)
 def test_the_embedded_filesystem_broker_carries_a_task_to_a_worker(tmp_path: Path) -> None:
     """What `make run` relies on with no servers: kombu's filesystem:// broker under VAR_DIR."""
@@ -87,7 +56,7 @@ def test_the_embedded_filesystem_broker_carries_a_task_to_a_worker(tmp_path: Pat
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "privacyportal.test_settings",
-        "DATABASE_URL": test_database_url(),
+        "DATABASE_URL": database_url(),
         "EMAIL_URL": f"filemail://{mail_dir}",
         "REDIS_URL": "",
         "VAR_DIR": str(tmp_path / "var"),
@@ -120,7 +89,7 @@ def test_a_real_worker_consumes_the_broker_and_runs_the_check(tmp_path: Path) ->
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "privacyportal.test_settings",
-        "DATABASE_URL": test_database_url(),
+        "DATABASE_URL": database_url(),
         "EMAIL_URL": f"filemail://{mail_dir}",
     }
     # A queue of its own: whatever an earlier run left on the shared broker cannot land in this test.
@@ -164,7 +133,7 @@ def test_a_real_worker_builds_a_packet_the_case_page_can_follow(tmp_path: Path, 
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "privacyportal.test_settings",
-        "DATABASE_URL": test_database_url(),
+        "DATABASE_URL": database_url(),
     }
     queue = f"test-pdf-{uuid.uuid4().hex[:8]}"
     worker, log = start_worker(tmp_path, env, queue)

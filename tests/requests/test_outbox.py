@@ -1,0 +1,149 @@
+"""The outbox: a task promised by a change survives a lost message or a broker that is down, and runs once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from unittest import mock
+
+import pytest
+import time_machine
+from django.core import mail
+from django.test import Client
+from kombu.exceptions import OperationalError
+
+from requests import outbox, services, sweeps
+from requests.models import Notice, PrivacyRequest, QueuedTask
+from tests.factories import make_case
+
+pytestmark = pytest.mark.django_db
+
+NOON = datetime(2025, 3, 3, 12, tzinfo=UTC)  # a case received 8 Feb 2025 is due Mon 10 Mar: 7 days left
+
+
+@pytest.fixture
+def due_in_7_days(handler: Any, dpo: Any, django_capture_on_commit_callbacks: Any) -> PrivacyRequest:
+    received = datetime(2025, 2, 8, 9, tzinfo=UTC)
+    with time_machine.travel(received, tick=False), django_capture_on_commit_callbacks(execute=True):
+        case = services.confirm_email(make_case(kind="rectification"))
+        services.assign(case, to=handler, by=dpo)  # "you were assigned": sent and delivered
+    assert not QueuedTask.objects.filter(delivered_at__isnull=True).exists()  # its emails so far: delivered
+    mail.outbox.clear()
+    return case
+
+
+def reminders() -> list[QueuedTask]:
+    rows = QueuedTask.objects.filter(name="requests.tasks.send_staff_notice").order_by("pk")
+    return [row for row in rows if row.args[1] != "assigned"]
+
+
+def lost(row: QueuedTask) -> bool:
+    """A publish whose message the broker then lost (flushed, restarted before it was consumed)."""
+    return True
+
+
+def run(moment: datetime, *names: str, capture: Any) -> None:
+    with time_machine.travel(moment, tick=False), capture(execute=True):
+        for name in names:
+            getattr(sweeps, name)()
+
+
+def test_a_reminder_whose_message_was_lost_is_sent_by_a_later_sweep_once(
+    due_in_7_days: PrivacyRequest, django_capture_on_commit_callbacks: Any
+) -> None:
+    case = due_in_7_days
+    with mock.patch.object(outbox, "publish", lost):
+        run(NOON, "due_reminders", capture=django_capture_on_commit_callbacks)
+    # Claimed (so no sweep sends it afresh), promised, not sent.
+    assert Notice.objects.filter(request=case, kind="due_7").exists()
+    (row,) = reminders()
+    assert (row.name, row.args, row.delivered_at) == (
+        "requests.tasks.send_staff_notice",
+        [case.pk, "due_7"],
+        None,
+    )
+    assert mail.outbox == []
+
+    # Too soon to call it lost: a queue may simply be busy.
+    run(
+        NOON + timedelta(minutes=10), "due_reminders", "redeliver", capture=django_capture_on_commit_callbacks
+    )
+    assert mail.outbox == []
+
+    run(
+        NOON + timedelta(minutes=16), "due_reminders", "redeliver", capture=django_capture_on_commit_callbacks
+    )
+    assert [m.subject for m in mail.outbox] == [f"{case.reference} is due in 7 days (Mon 10 Mar 2025)"]
+    row.refresh_from_db()
+    assert row.delivered_at is not None and row.publishes == 2
+
+    # Every sweep again, later: nothing more.
+    for minutes in (40, 90, 24 * 60):
+        run(
+            NOON + timedelta(minutes=minutes),
+            "due_reminders",
+            "redeliver",
+            capture=django_capture_on_commit_callbacks,
+        )
+    assert len(mail.outbox) == 1
+    templates = list(case.events.filter(verb="email_sent").values_list("data__template", flat=True))
+    assert templates.count("staff-due-reminder") == 1
+
+
+def test_a_message_that_arrives_twice_sends_once(
+    due_in_7_days: PrivacyRequest, django_capture_on_commit_callbacks: Any
+) -> None:
+    run(NOON, "due_reminders", capture=django_capture_on_commit_callbacks)
+    assert len(mail.outbox) == 1
+    (row,) = reminders()
+    assert row.delivered_at is not None
+    outbox.publish(row)  # a late duplicate: a redelivery racing the original, a broker's own redelivery
+    assert len(mail.outbox) == 1
+
+
+def test_a_task_that_fails_stays_undelivered_and_is_tried_again(
+    due_in_7_days: PrivacyRequest, django_capture_on_commit_callbacks: Any
+) -> None:
+    broken = mock.patch("requests.tasks.make_message", side_effect=RuntimeError("template broken"))
+    with broken, pytest.raises(RuntimeError):
+        run(NOON, "due_reminders", capture=django_capture_on_commit_callbacks)
+    (row,) = reminders()
+    assert row.delivered_at is None and row.started_at is None
+    run(NOON + timedelta(minutes=16), "redeliver", capture=django_capture_on_commit_callbacks)
+    assert len(mail.outbox) == 1
+
+
+def test_redelivery_gives_up_after_a_few_publishes_and_forgets_old_deliveries(
+    due_in_7_days: PrivacyRequest, django_capture_on_commit_callbacks: Any, caplog: Any
+) -> None:
+    with mock.patch.object(outbox, "publish", lost):
+        run(NOON, "due_reminders", capture=django_capture_on_commit_callbacks)
+        for n in range(1, 10):
+            run(NOON + n * timedelta(minutes=16), "redeliver", capture=django_capture_on_commit_callbacks)
+    (row,) = reminders()
+    assert row.publishes == outbox.MAX_PUBLISHES
+    assert "published 5 times and never delivered" in caplog.text
+    assert str(due_in_7_days.pk) not in caplog.text.replace(str(row.pk), "")  # ids of rows, not of people
+    QueuedTask.objects.update(delivered_at=NOON)
+    run(NOON + timedelta(days=31), "redeliver", capture=django_capture_on_commit_callbacks)
+    assert not QueuedTask.objects.exists()  # delivered 30 days ago: forgotten
+
+
+def test_a_request_sent_while_the_broker_is_down_is_kept_and_its_email_follows(
+    client: Client, caplog: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    form = {"requester_name": "Ada Lovelace", "requester_email": "ada@example.org", "relationship": "self",
+            "country": "DE", "language": "en", "phone": "+49 30 1234567", "account_reference": "C-1001"}  # fmt: skip
+    down = OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+    broker_down = mock.patch("celery.app.task.Task.apply_async", side_effect=down)
+    with broker_down, django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/requests/new/erasure/", form)
+    # The requester sees their request taken; nothing was lost and no address reached the log.
+    assert response.status_code == 302 and response["Location"] == "/requests/submitted/"
+    case = PrivacyRequest.objects.get()
+    assert "broker unavailable" in caplog.text and "ada@example.org" not in caplog.text
+    assert mail.outbox == []
+    later = datetime.now(UTC) + timedelta(minutes=16)
+    run(later, "redeliver", capture=django_capture_on_commit_callbacks)
+    (message,) = mail.outbox
+    assert message.to == ["ada@example.org"] and case.reference in message.body
