@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.contrib import messages
+from django.core.cache import cache
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -338,9 +341,14 @@ def status_download(request: HttpRequest, reference: str) -> HttpResponse:
             except ChallengeFailed:
                 form.add_error("code", CODE_FAILED)
             else:
+                # Also a cache key the download deletes: the session is saved only when each request
+                # answers, so two downloads racing with one session would both see a session grant.
+                grant = secrets.token_urlsafe(16)
+                cache.set(f"download-grant:{grant}", privacy_request.pk, DOWNLOAD_WINDOW_SECONDS)
                 request.session[SESSION_DOWNLOAD] = {
                     "case": privacy_request.pk,
                     "at": timezone.now().timestamp(),
+                    "grant": grant,
                 }
                 return redirect("status_download_file", reference=privacy_request.reference)
     return render(
@@ -359,7 +367,13 @@ def status_download_file(request: HttpRequest, reference: str) -> HttpResponse:
     # One fresh code opens one download, for a few minutes.
     granted = request.session.pop(SESSION_DOWNLOAD, None) or {}
     fresh = timezone.now().timestamp() - float(granted.get("at", 0)) < DOWNLOAD_WINDOW_SECONDS
-    if granted.get("case") != privacy_request.pk or not fresh:
+    # Deleting the grant's cache key is the claim: of two requests racing with one session, one gets it.
+    taken = (
+        fresh
+        and granted.get("case") == privacy_request.pk
+        and cache.delete(f"download-grant:{granted.get('grant')}")
+    )
+    if not taken:
         return redirect("status_download", reference=privacy_request.reference)
     packet = _released_packet(privacy_request)
     try:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -255,6 +256,29 @@ def test_the_requester_downloads_only_after_a_fresh_code_and_each_download_is_re
     # One code, one download.
     assert client.get(download + "file/")["Location"] == download
     assert client.post(download, {"code": code}).status_code == 400
+
+
+def test_two_downloads_racing_with_one_code_get_one_file(
+    case: PrivacyRequest, dpo: Any, handler: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    packet = released(case, dpo, handler, django_capture_on_commit_callbacks)
+    client = status_client(case.requester_email)
+    download = f"/status/cases/{case.reference}/download/"
+    client.post(download, {"send": "1"})
+    assert client.post(download, {"code": emailed_code()})["Location"] == download + "file/"
+    # Two requests read the session before either answers: both see the grant.
+    from django.contrib.sessions.backends.db import SessionStore
+
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    as_read = dict(SessionStore(session_key=key).load())
+    first = client.get(download + "file/")
+    store = SessionStore(session_key=key)
+    store.update(as_read)
+    store.save()  # the second request's view of the session, from before the first one saved
+    second = client.get(download + "file/")
+    assert first.status_code == 200 and first.content == packets.read(packet)
+    assert second.status_code == 302 and second["Location"] == download
+    assert Packet.objects.get(pk=packet.pk).downloads == 1
 
 
 def test_someone_else_cannot_reach_the_packet(
