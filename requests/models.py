@@ -527,6 +527,8 @@ class QueuedTask(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("outbox task")
+        verbose_name_plural = _("outbox tasks")
         indexes = [
             # The sweep reads only what is undelivered: a small partial index, whatever the table's size.
             models.Index(

@@ -14,7 +14,7 @@ from kombu.exceptions import OperationalError
 
 from requests import outbox, services, sweeps
 from requests.models import Notice, PrivacyRequest, QueuedTask
-from tests.factories import make_case
+from tests.factories import make_case, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -147,3 +147,21 @@ def test_a_request_sent_while_the_broker_is_down_is_kept_and_its_email_follows(
     run(later, "redeliver", capture=django_capture_on_commit_callbacks)
     (message,) = mail.outbox
     assert message.to == ["ada@example.org"] and case.reference in message.body
+
+
+def test_the_operator_sees_what_is_undelivered_in_the_admin_and_nobody_else_does(
+    due_in_7_days: PrivacyRequest, django_capture_on_commit_callbacks: Any, dpo: Any, handler: Any
+) -> None:
+    with mock.patch.object(outbox, "publish", lost):
+        run(NOON, "due_reminders", capture=django_capture_on_commit_callbacks)
+    dpo.is_superuser = True
+    dpo.save()
+    admin = signed_in(dpo, "DPO")
+    page = admin.get("/admin/requests/queuedtask/?delivered=no")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "requests.tasks.send_staff_notice" in text and "due_7" in text
+    assert "0 outbox tasks" not in text and "assigned" not in text  # delivered rows are filtered out
+    assert due_in_7_days.requester_email not in text  # ids only
+    assert admin.get("/admin/requests/queuedtask/add/").status_code == 403
+    assert signed_in(handler, "Handler").get("/admin/requests/queuedtask/").status_code == 403
