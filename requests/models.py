@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -185,6 +186,16 @@ class PrivacyRequest(models.Model):
             ),
             # The extension-window sweep looks at unextended cases by their original date.
             models.Index(fields=["due_at"], condition=_OPEN & Q(extended=False), name="pr_open_unext_due"),
+            # The acknowledgements sweep: open cases staff logged where a regime asks for an acknowledgement.
+            models.Index(
+                fields=["id"],
+                condition=_OPEN & Q(acknowledge_by__isnull=False) & ~Q(channel="web"),
+                name="pr_open_to_acknowledge",
+            ),
+            # Emails and references are matched case-insensitively (iexact is UPPER(column) = UPPER(value)):
+            # the repetition check at intake, the status page's cases, the queue's and the API's search.
+            models.Index(Upper("requester_email"), name="pr_email_upper"),
+            models.Index(Upper("reference"), name="pr_reference_upper"),
             models.Index(fields=["received_at"], name="pr_received"),
             models.Index(fields=["kind", "closed_at"], name="pr_kind_closed"),
             # The dashboard's median days to answer, over the last year's answered cases.

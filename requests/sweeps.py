@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
@@ -126,9 +126,11 @@ def acknowledgements(now: datetime | None = None) -> int:
 
     pending = PrivacyRequest.objects.filter(
         status__in=[s.value for s in OPEN_STATUSES], acknowledge_by__isnull=False
-    ).exclude(channel="web")
+    ).exclude(channel="web")  # the partial index pr_open_to_acknowledge
+    # NOT EXISTS probes the (case, kind) unique index per candidate; NOT IN would hash every notice ever sent.
+    acknowledged = Notice.objects.filter(request=OuterRef("pk"), kind="acknowledged")
     done = 0
-    for pk in pending.exclude(notices__kind="acknowledged").values_list("pk", flat=True):
+    for pk in pending.filter(~Exists(acknowledged)).values_list("pk", flat=True):
         if claim_and_send(pk, "acknowledged", send_requester_email, pk, "request-acknowledged"):
             done += 1
     return done
@@ -143,12 +145,13 @@ def due_reminders(now: datetime | None = None) -> int:
 
     today = _today(now)
     done = 0
-    for privacy_request in effective_due_by(today + timedelta(days=max(REMINDER_DAYS))).only(
-        "pk", "effective_due_at"
-    ):
+    # Not the overdue or due today (the overdue sweep speaks for those): cost follows the reminders due,
+    # not the backlog.
+    window = effective_due_by(today + timedelta(days=max(REMINDER_DAYS))).filter(
+        effective_due_at__gte=today + timedelta(days=min(REMINDER_DAYS))
+    )
+    for privacy_request in window.only("pk", "effective_due_at"):
         days_left = (privacy_request.effective_due_at - today).days
-        if days_left < min(REMINDER_DAYS):
-            continue  # overdue or due today: the overdue sweep speaks now
         crossed = [d for d in REMINDER_DAYS if d >= days_left]
         nearest = min(crossed)
         for days in crossed:
