@@ -62,9 +62,9 @@ format: $(VENV)/.dev
 migrations-check: $(VENV)/.dev
 	DJANGO_SETTINGS_MODULE=privacyportal.test_settings $(BIN)/python manage.py makemigrations --check --dry-run
 
+# Every bench/bench_*.py, one at a time, then one table; fails if any budget is missed (README, "Benchmarks").
 bench: $(VENV)/.dev
-	@ls bench/*.py >/dev/null 2>&1 && for script in bench/bench_*.py; do $(BIN)/python $$script; done \
-	  || echo "No benchmarks yet."
+	$(BIN)/python bench/run.py
 
 # Rewrite the lock files from pyproject.toml (needs uv: pip install uv).
 lock:

@@ -2,7 +2,7 @@
 peak memory < 400 MB.
 
 Runs the real builder (`requests.packets.build`, what the pdf worker runs) against a fresh database:
-SQLite in a temporary directory unless DATABASE_URL is set. Prints the wall time and the process's peak
+SQLite in a temporary directory unless BENCH_PACKET_DATABASE_URL is set. Prints the wall time and the process's peak
 resident memory (which includes Django and WeasyPrint themselves, as a worker's would).
 
     make bench            # all benchmarks
@@ -18,16 +18,24 @@ import tempfile
 import time
 from pathlib import Path
 
+# The project root, so that `bench.common` (and Django's apps) import when this file runs as a script.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.common import Row, finish
+
 ROWS = 10_000
 SYSTEMS = 5
 BUDGET_SECONDS = 30.0
 BUDGET_MB = 400.0
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 work = Path(tempfile.mkdtemp(prefix="bench-packet-"))
-os.environ.setdefault("DATABASE_URL", f"sqlite:///{work / 'bench.sqlite3'}")
-os.environ.update(DEBUG="true", PRIVATE_ROOT=str(work / "private"), VAR_DIR=str(work), LOG_LEVEL="WARNING")
+# Never DATABASE_URL itself: where the suite runs, that names the test database.
+os.environ["DATABASE_URL"] = os.environ.get(
+    "BENCH_PACKET_DATABASE_URL", f"sqlite:///{work / 'bench.sqlite3'}"
+)
+# No REDIS_URL: the embedded broker under VAR_DIR, never the Redis database of the suite or a developer.
+os.environ.update(
+    DEBUG="true", PRIVATE_ROOT=str(work / "private"), VAR_DIR=str(work), LOG_LEVEL="WARNING", REDIS_URL=""
+)
 os.environ["DJANGO_SETTINGS_MODULE"] = "privacyportal.settings"
 
 
@@ -70,14 +78,20 @@ def main() -> None:
     seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     packet.refresh_from_db()
-    rows = ROWS
     ok = seconds < BUDGET_SECONDS and peak < BUDGET_MB
-    print(
-        f"packet: {rows} rows in {SYSTEMS} systems -> {packet.size / 1e6:.1f} MB ZIP, {len(packet.files)} files; "
-        f"built in {seconds:.1f} s (budget {BUDGET_SECONDS:.0f} s); peak RSS {peak:.0f} MB "
-        f"(before the build {before:.0f} MB; budget {BUDGET_MB:.0f} MB) -> {'within budget' if ok else 'OVER BUDGET'}"
+    finish(
+        [
+            Row(
+                benchmark="bench_packet.py",
+                measure=f"the real packet builder: a subject with {ROWS:,} rows across {SYSTEMS} systems "
+                f"({'SQLite' if os.environ['DATABASE_URL'].startswith('sqlite') else 'BENCH_PACKET_DATABASE_URL'})",
+                budget=f"< {BUDGET_SECONDS:.0f} s, < {BUDGET_MB:.0f} MB peak",
+                measured=f"{seconds:.1f} s; peak RSS {peak:.0f} MB for the whole process ({before:.0f} MB before "
+                f"the build); {len(packet.files)} files, {packet.size / 1e6:.1f} MB ZIP",
+                ok=ok,
+            )
+        ]
     )
-    sys.exit(0 if ok else 1)
 
 
 if __name__ == "__main__":
