@@ -535,6 +535,7 @@ class QueuedTask(models.Model):
     published_at = models.DateTimeField(default=timezone.now)
     publishes = models.PositiveSmallIntegerField(default=1)
     started_at = models.DateTimeField(null=True, blank=True)
+    started_by = models.CharField(max_length=120, blank=True)  # host:pid:nonce of the copy running it
     delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -15,11 +15,14 @@ down is logged rather than turned into an error page.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
 from celery import Task
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -33,12 +36,15 @@ logger = logging.getLogger(__name__)
 REDELIVER_AFTER = timedelta(minutes=15)
 # A copy that started this recently may still be running (the longest task's hard time limit is 15 min).
 RUNNING_FOR = timedelta(minutes=20)
-MAX_PUBLISHES = 5
+# Six hours of redelivery (a long mail-server outage) before a row is given up, with an error in the log.
+MAX_PUBLISHES = 24
 KEEP_DELIVERED = timedelta(days=30)
 
 
 def enqueue(task: Any, *args: Any, queue: str = "") -> QueuedTask:
     """Promise to run `task(*args)`: the row commits with the caller's change, the message follows it."""
+    if not isinstance(task, OutboxTask):
+        raise TypeError(f"{task.name} must be an OutboxTask to report its delivery")
     row = QueuedTask.objects.create(task_id=uuid.uuid4(), name=task.name, args=list(args), queue=queue)
     transaction.on_commit(lambda: publish(row))
     return row
@@ -55,7 +61,11 @@ def send_now(task: Any, *args: Any) -> bool:
 
 
 def publish(row: QueuedTask) -> bool:
-    """Send the row's task to the broker; False (and the row kept for the sweep) if the broker is down."""
+    """Send the row's task to the broker; False (and the row kept for the sweep) if that fails.
+
+    Never raises in a deployment: it runs after the change committed (a request already answered, a sweep
+    with more rows to go), so a failed publish is the sweep's to repeat, not the requester's error page.
+    """
     from privacyportal.celery import app
 
     options: dict[str, Any] = {"task_id": str(row.task_id)}
@@ -66,52 +76,92 @@ def publish(row: QueuedTask) -> bool:
     except BrokerUnavailable:
         logger.warning("broker unavailable: task %s (%s) will be published again", row.name, row.pk)
         return False
+    except Exception as error:
+        if app.conf.task_always_eager:
+            raise  # in-process (tests): publishing *is* running, and the task's own error must show
+        logger.error("could not publish task %s (%s): %s", row.name, row.pk, type(error).__name__)
+        return False
     return True
+
+
+def _waiting(now: datetime) -> Q:
+    return Q(delivered_at__isnull=True) & (Q(started_at__isnull=True) | Q(started_at__lte=now - RUNNING_FOR))
 
 
 def redeliver(now: datetime | None = None) -> int:
     """Publish again what has waited REDELIVER_AFTER undelivered; forget deliveries older than KEEP_DELIVERED."""
     now = now or timezone.now()
-    stale = QueuedTask.objects.filter(
-        Q(started_at__isnull=True) | Q(started_at__lte=now - RUNNING_FOR),
-        delivered_at__isnull=True,
-        published_at__lte=now - REDELIVER_AFTER,
-        publishes__lt=MAX_PUBLISHES,
-    )
+    stale = QueuedTask.objects.filter(_waiting(now), published_at__lte=now - REDELIVER_AFTER)
     done = 0
-    for row in stale.order_by("published_at")[:1000]:
-        # Conditional, so two sweeps at once publish a row once.
-        if QueuedTask.objects.filter(pk=row.pk, published_at=row.published_at).update(
+    for row in stale.filter(publishes__lt=MAX_PUBLISHES).order_by("published_at")[:1000]:
+        # Conditional, so two sweeps at once publish a row once, and a copy that started meanwhile is left be.
+        if QueuedTask.objects.filter(_waiting(now), pk=row.pk, published_at=row.published_at).update(
             published_at=now, publishes=F("publishes") + 1
         ):
-            if row.publishes + 1 == MAX_PUBLISHES:
-                logger.error(
-                    "task %s (%s) published %d times and never delivered", row.name, row.pk, MAX_PUBLISHES
-                )
             publish(row)
             done += 1
-    QueuedTask.objects.filter(delivered_at__lte=now - KEEP_DELIVERED).delete()
+    # Given up: said once (ids only), then kept like a delivery for the operator to see in the admin.
+    for row in stale.filter(publishes=MAX_PUBLISHES):
+        if QueuedTask.objects.filter(pk=row.pk, publishes=MAX_PUBLISHES).update(publishes=MAX_PUBLISHES + 1):
+            logger.error(
+                "task %s (%s) published %d times and never delivered; given up",
+                row.name,
+                row.pk,
+                MAX_PUBLISHES,
+            )
+    QueuedTask.objects.filter(
+        Q(delivered_at__lte=now - KEEP_DELIVERED)
+        | Q(publishes__gt=MAX_PUBLISHES, published_at__lte=now - KEEP_DELIVERED)
+    ).delete()
     return done
 
 
+def _holder_gone(started_by: str) -> bool:
+    """Did the copy that started this row die (a worker child killed on this host)?"""
+    host, pid, _nonce = [*started_by.split(":"), "", ""][:3]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False  # another host's copy: only its lease can tell
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        pass
+    return False
+
+
 class OutboxTask(Task):
-    """A task that reports to its outbox row: run once per row, however often its message arrives."""
+    """A task that reports to its outbox row: run once per row, however often its message arrives.
+
+    A copy claims the row before it runs (a conditional UPDATE): of two copies at once (a redelivery racing
+    the original), one runs and the other does nothing; if the runner fails, the row is freed for the
+    `redeliver` sweep. A copy whose runner died (killed on this host) or overran its lease takes over.
+    """
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         task_id = self.request.id
-        row = QueuedTask.objects.filter(task_id=task_id).only("delivered_at").first() if task_id else None
-        if row is not None and row.delivered_at is not None:
+        row = QueuedTask.objects.filter(task_id=task_id).first() if task_id else None
+        if row is None:  # sent directly (send_now), not through the outbox
+            return super().__call__(*args, **kwargs)
+        if row.delivered_at is not None:
             logger.info("task %s (%s) already delivered; this copy does nothing", self.name, row.pk)
             return None
-        if row is not None:
-            QueuedTask.objects.filter(pk=row.pk).update(started_at=timezone.now())
+        now = timezone.now()
+        lease = timedelta(seconds=(self.time_limit or settings.CELERY_TASK_TIME_LIMIT) + 60)
+        free = Q(started_at__isnull=True) | Q(started_at__lte=now - lease)
+        if row.started_by and _holder_gone(row.started_by):
+            free |= Q(started_by=row.started_by)
+        me = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        if not QueuedTask.objects.filter(free, pk=row.pk, delivered_at__isnull=True).update(
+            started_at=now, started_by=me
+        ):
+            logger.info("task %s (%s) is being run by another copy; this one does nothing", self.name, row.pk)
+            return None
         try:
             result = super().__call__(*args, **kwargs)
         except BaseException:
-            # Failed, or a retry is scheduled: the row stays undelivered and may run again.
-            if row is not None:
-                QueuedTask.objects.filter(pk=row.pk).update(started_at=None)
+            # Failed, or a retry is scheduled: free the row so the retry (or the sweep) runs it again.
+            QueuedTask.objects.filter(pk=row.pk, started_by=me).update(started_at=None, started_by="")
             raise
-        if row is not None:
-            QueuedTask.objects.filter(pk=row.pk).update(delivered_at=timezone.now())
+        QueuedTask.objects.filter(pk=row.pk).update(delivered_at=timezone.now())
         return result

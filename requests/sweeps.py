@@ -41,7 +41,7 @@ from .selectors import local_date
 REMINDER_DAYS = (14, 7, 2, 1)  # before the effective due date
 VERIFY_REMINDER_AFTER = timedelta(hours=24)
 EXTENSION_WARNING_DAYS = 3
-WORKING = [s.value for s in OPEN_STATUSES - {Status.NEW}]
+WORKING = sorted(s.value for s in OPEN_STATUSES - {Status.NEW})  # sorted: SQLite matches partial indexes by text
 SELF_SERVICE = ["web", "api"]
 
 
@@ -125,7 +125,7 @@ def acknowledgements(now: datetime | None = None) -> int:
     from .tasks import send_requester_email
 
     pending = PrivacyRequest.objects.filter(
-        status__in=[s.value for s in OPEN_STATUSES], acknowledge_by__isnull=False
+        status__in=sorted(s.value for s in OPEN_STATUSES), acknowledge_by__isnull=False
     ).exclude(channel="web")  # the partial index pr_open_to_acknowledge
     # NOT EXISTS probes the (case, kind) unique index per candidate; NOT IN would hash every notice ever sent.
     acknowledged = Notice.objects.filter(request=OuterRef("pk"), kind="acknowledged")

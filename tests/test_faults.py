@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.header
 import os
+import re
 import signal
 import time
 from collections.abc import Iterator
@@ -126,6 +127,7 @@ def test_redis_flushed_the_next_sweep_sends_what_was_due_once(tmp_path: Path, ha
         time.sleep(3)
     finally:
         stop_worker(worker, log)
+        broker.flushdb()
     assert subjects(mail_dir) == [f"{case.reference} is due in 7 days (Mon 10 Mar 2025)"], (
         tmp_path / "worker.log"
     ).read_text()
@@ -180,8 +182,12 @@ def test_a_worker_killed_while_building_a_packet_builds_it_again_and_leaves_one_
             time.sleep(0.25)
     finally:
         stop_worker(worker, log)
+        broker.flushdb()  # nothing of this test's is left for a later worker
     worker_log = (tmp_path / "worker.log").read_text()
     assert "WorkerLostError" in worker_log and "SIGKILL" in worker_log  # it really died mid-build
+    # The same message twice (the broker gave it back), and the second copy built the packet.
+    assert len(re.findall(r"build_packet\[[0-9a-f-]+\] received", worker_log)) == 2, worker_log
+    assert len(re.findall(r"build_packet\[[0-9a-f-]+\] succeeded", worker_log)) == 1, worker_log
     (packet,) = Packet.objects.filter(request=case)
     assert (packet.build, packet.status) == (1, PacketStatus.READY)
     assert case.events.filter(verb="packet_built").count() == 1
