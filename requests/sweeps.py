@@ -41,7 +41,8 @@ from .selectors import local_date
 REMINDER_DAYS = (14, 7, 2, 1)  # before the effective due date
 VERIFY_REMINDER_AFTER = timedelta(hours=24)
 EXTENSION_WARNING_DAYS = 3
-WORKING = sorted(s.value for s in OPEN_STATUSES - {Status.NEW})  # sorted: SQLite matches partial indexes by text
+# Sorted: SQLite matches a query to a partial index by the text of its IN list.
+WORKING = sorted(s.value for s in OPEN_STATUSES - {Status.NEW})
 SELF_SERVICE = ["web", "api"]
 
 
