@@ -17,7 +17,7 @@ from requests import services
 from requests.tasks import verify_audit_chain
 from tests.factories import make_case
 from tests.requests.test_audit import tamper
-from tests.workers import ROOT, database_url, start_worker, wait_for_mail
+from tests.workers import ROOT, database_url, start_worker, stop_worker, wait_for_mail
 
 
 def broken_case() -> Any:
@@ -70,9 +70,7 @@ def test_the_embedded_filesystem_broker_carries_a_task_to_a_worker(tmp_path: Pat
         )  # fmt: skip
         wait_for_mail(worker, mail_dir, tmp_path)
     finally:
-        worker.terminate()
-        worker.wait(timeout=30)
-        log.close()
+        stop_worker(worker, log)
     assert "filesystem://" in (tmp_path / "worker.log").read_text()  # the worker's banner names its broker
     files = list(mail_dir.iterdir()) if mail_dir.exists() else []
     assert len(files) == 1, (tmp_path / "worker.log").read_text()
@@ -99,9 +97,7 @@ def test_a_real_worker_consumes_the_broker_and_runs_the_check(tmp_path: Path) ->
         verify_audit_chain.apply_async(queue=queue)
         wait_for_mail(worker, mail_dir, tmp_path)
     finally:
-        worker.terminate()
-        worker.wait(timeout=30)
-        log.close()
+        stop_worker(worker, log)
     files = list(mail_dir.iterdir()) if mail_dir.exists() else []
     assert len(files) == 1, (tmp_path / "worker.log").read_text()
     text = files[0].read_text()
@@ -144,9 +140,7 @@ def test_a_real_worker_builds_a_packet_the_case_page_can_follow(tmp_path: Path, 
             assert worker.poll() is None, (tmp_path / "worker.log").read_text()
             time.sleep(0.5)
     finally:
-        worker.terminate()
-        worker.wait(timeout=30)
-        log.close()
+        stop_worker(worker, log)
     packet = Packet.objects.get(request=case)
     assert packet.status == PacketStatus.READY, (tmp_path / "worker.log").read_text()
     assert {f["name"] for f in packet.files} >= {
