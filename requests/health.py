@@ -48,12 +48,13 @@ def check_beats(now: datetime) -> dict[str, dict[str, Any]]:
     worker = beats.get("worker")
     sweeps = [at for name, at in beats.items() if name.startswith("sweep:")]
     last_sweep = max(sweeps) if sweeps else None
+    # Beat runs each sweep first one interval after it starts: a worker started in the last SWEEP_STALE has
+    # not had the chance to run one yet, and that is no failure.
+    started = beats.get("worker-started")
+    fresh = [at for at in (last_sweep, started) if at and now - at <= SWEEP_STALE]
     return {
         "worker": {"ok": bool(worker and now - worker <= WORKER_STALE), "age_seconds": _age(worker, now)},
-        "sweeps": {
-            "ok": bool(last_sweep and now - last_sweep <= SWEEP_STALE),
-            "age_seconds": _age(last_sweep, now),
-        },
+        "sweeps": {"ok": bool(fresh), "age_seconds": _age(last_sweep, now)},
     }
 
 
