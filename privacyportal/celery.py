@@ -17,7 +17,7 @@ app.autodiscover_tasks()
 
 @worker_ready.connect
 def _worker_started(**_: Any) -> None:
-    """/healthz gives the sweeps one period's grace after a worker starts (beat runs them an interval later)."""
+    """/healthz counts a worker alive from its start, and gives the sweeps one period's grace after it."""
     from requests.health import beat
 
     beat("worker-started")

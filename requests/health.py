@@ -45,12 +45,12 @@ def check_broker() -> dict[str, Any]:
 
 def check_beats(now: datetime) -> dict[str, dict[str, Any]]:
     beats = dict(Heartbeat.objects.values_list("name", "at"))
-    worker = beats.get("worker")
+    started = beats.get("worker-started")  # a worker says so once it consumes (celery's worker_ready)
+    worker = max((at for at in (beats.get("worker"), started) if at), default=None)
     sweeps = [at for name, at in beats.items() if name.startswith("sweep:")]
     last_sweep = max(sweeps) if sweeps else None
     # Beat runs each sweep first one interval after it starts: a worker started in the last SWEEP_STALE has
     # not had the chance to run one yet, and that is no failure.
-    started = beats.get("worker-started")
     fresh = [at for at in (last_sweep, started) if at and now - at <= SWEEP_STALE]
     return {
         "worker": {"ok": bool(worker and now - worker <= WORKER_STALE), "age_seconds": _age(worker, now)},
