@@ -6,8 +6,9 @@ import logging
 from collections.abc import Callable
 
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 
 logger = logging.getLogger(__name__)
 
@@ -26,19 +27,28 @@ class DatabaseUnavailableMiddleware:
         try:
             return self.get_response(request)
         except DATABASE_DOWN as error:  # raised by a middleware further in (sessions, authentication)
-            return unavailable(error)
+            return unavailable(request, error)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         """Raised by a view: Django turns it into a 500 before __call__ would see it, so catch it here."""
-        return unavailable(exception) if isinstance(exception, DATABASE_DOWN) else None
+        return unavailable(request, exception) if isinstance(exception, DATABASE_DOWN) else None
 
 
 DATABASE_DOWN = (OperationalError, InterfaceError)
 
 
-def unavailable(error: Exception) -> HttpResponse:
+def is_api(request: HttpRequest) -> bool:
+    """API clients read JSON, whatever went wrong."""
+    return request.path_info.startswith("/api/")
+
+
+def unavailable(request: HttpRequest, error: Exception) -> HttpResponse:
     # The type only: a driver's message can carry a user name or an address.
     logger.error("database unavailable: %s", type(error).__name__)
-    response = HttpResponse(render_to_string("503.html"), status=503)
+    if is_api(request):
+        detail = _("Temporarily unavailable: what you just sent was not saved. Please send it again shortly.")
+        response: HttpResponse = JsonResponse({"detail": detail}, status=503)
+    else:
+        response = HttpResponse(render_to_string("503.html"), status=503)
     response["Retry-After"] = "30"
     return response

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-0123456789abcdef")
 # Two keys so tests exercise rotation: the first encrypts, both decrypt.
@@ -11,7 +14,13 @@ os.environ.setdefault(
     "cHJpdmFjeS1wb3J0YWwtdGVzdC1rZXktMC0wMDAwMDA=,cHJpdmFjeS1wb3J0YWwtdGVzdC1rZXktMS0wMDAwMDA=",
 )
 
-from privacyportal.settings import *  # noqa: F403
+# A test run writes nothing into the working tree: its SQLite file, private files, mail and broker folders live
+# in a folder of its own outside it, one per checkout (two checkouts' suites never share one).
+_checkout = hashlib.sha256(str(Path(__file__).resolve().parents[1]).encode()).hexdigest()[:10]
+# (A worker a test starts is given its own VAR_DIR; the .env of `make run` is read after this, so never here.)
+os.environ.setdefault("VAR_DIR", str(Path(tempfile.gettempdir()) / f"privacyportal-test-{_checkout}"))
+
+from privacyportal.settings import *  # noqa: E402, F403
 
 SECURE_SSL_REDIRECT = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only

@@ -57,3 +57,9 @@ urlpatterns = [
     path("api/docs/", api.api_docs, name="api_docs"),
     re_path(r"^api/", api.api_not_found),
 ]
+
+# Every API error is JSON (a 500 or a refused upload too); pages keep their templates.
+handler400 = "privacyportal.errors.bad_request"
+handler403 = "privacyportal.errors.permission_denied"
+handler404 = "privacyportal.errors.page_not_found"
+handler500 = "privacyportal.errors.server_error"

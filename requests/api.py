@@ -29,7 +29,6 @@ from django.db.models import Q
 from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django_ratelimit.core import is_ratelimited
 from rest_framework import exceptions, serializers, status
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication, get_authorization_header
 from rest_framework.decorators import action
@@ -45,6 +44,7 @@ from rest_framework.viewsets import GenericViewSet
 
 from identity import tokens
 from identity.forms import CODE_FAILED
+from privacyportal.ratelimit import over_limit
 
 from . import services
 from .admin_forms import ACTIONS, LogRequestForm
@@ -981,7 +981,7 @@ class PublicAPIView(APIView):
     permission_classes = [AllowAny]
 
     def limited(self, request: Request, group: str, rate: str) -> None:
-        if is_ratelimited(request._request, group=group, key="ip", rate=rate, method="POST", increment=True):
+        if over_limit(request._request, group, rate):
             raise exceptions.Throttled(detail=_("Too many requests from this address. Try again later."))
 
 

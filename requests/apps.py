@@ -1,7 +1,17 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import AppConfig
+from django.core.management import call_command
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+
+def create_cache_table(sender: AppConfig, using: str = "default", **kwargs: Any) -> None:
+    """The embedded run keeps its cache (rate-limit counters, download grants) in a database table: `migrate`
+    makes it, so a database migrated without `createcachetable` still works. Nothing for a Redis cache."""
+    call_command("createcachetable", database=using, verbosity=0)
 
 
 class RequestsConfig(AppConfig):
@@ -12,3 +22,5 @@ class RequestsConfig(AppConfig):
 
     def ready(self) -> None:
         from privacyportal import checks  # noqa: F401  (registers the system checks)
+
+        post_migrate.connect(create_cache_table, sender=self)

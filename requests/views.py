@@ -12,7 +12,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_ratelimit.core import is_ratelimited
 
 from identity.evidence import CheckedFile
 from identity.forms import CODE_FAILED, CodeForm, SignInForm
@@ -26,6 +25,7 @@ from identity.services import (
 )
 from identity.tasks import send_download_code, send_sign_in_code
 from identity.tiers import Tier
+from privacyportal.ratelimit import over_limit
 
 from . import outbox
 from .downloads import attachment
@@ -72,7 +72,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def rate_limited(request: HttpRequest, group: str, rate: str) -> bool:
     """Count this POST against the client's limit for `group`; True when over it."""
-    return is_ratelimited(request, group=group, key="ip", rate=rate, method="POST", increment=True)
+    return over_limit(request, group, rate)
 
 
 def too_many(request: HttpRequest) -> HttpResponse:

@@ -1,10 +1,99 @@
 from __future__ import annotations
 
+import os
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests import clock
 from tests.factories import StaffFactory
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--clock-offset-days",
+        type=int,
+        default=0,
+        help="run the suite this many days in the future (tests marked real_clock are skipped)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "real_clock: talks to another process (a Celery worker, a browser) that keeps the machine's clock; "
+        "skipped under --clock-offset-days",
+    )
+    # Started before Django and the test database are set up, so nothing in the run sees the real date.
+    clock.start(config.getoption("--clock-offset-days"))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    clock.stop()
+
+
+# --- Nothing a test run makes lands in the working tree ------------------------------------------------------
+ROOT = Path(__file__).resolve().parents[1]
+# Meant for people to look at (screenshots); git-ignored and kept out of the image.
+ARTIFACT_FOLDERS = ("test-artifacts/",)
+
+
+def _untracked() -> set[str]:
+    """Files git would offer to commit: untracked and not ignored."""
+    result = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if result.returncode:
+        return set()  # not a git checkout (an unpacked archive): nothing to compare
+    lines = (line[3:] for line in result.stdout.splitlines() if line.startswith("?? "))
+    return {path for path in lines if not path.startswith(ARTIFACT_FOLDERS)}
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_UNTRACKED] = _untracked()
+    # Hypothesis keeps its examples beside the test database, not in a .hypothesis folder in the tree.
+    from django.conf import settings
+    from hypothesis import settings as hypothesis_settings
+    from hypothesis.database import DirectoryBasedExampleDatabase
+
+    database = DirectoryBasedExampleDatabase(str(Path(settings.VAR_DIR) / "hypothesis"))
+    hypothesis_settings.register_profile("portal", database=database)
+    hypothesis_settings.load_profile("portal")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    new = sorted(_untracked() - session.config.stash.get(_UNTRACKED, set()))
+    if not new:
+        return
+    message = "a test wrote into the working tree (write under tmp_path or settings.VAR_DIR): " + ", ".join(
+        new
+    )
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(message, red=True)
+    if os.environ.get("CI"):  # locally a file created by hand during the run would trip it too
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+_UNTRACKED = pytest.StashKey[set[str]]()
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    days = config.getoption("--clock-offset-days")
+    return f"clock: moved {days} days ahead (tests marked real_clock are skipped)" if days else None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    days = config.getoption("--clock-offset-days")
+    if not days:
+        return
+    skip = pytest.mark.skip(reason=f"keeps the real clock; this pass runs {days} days ahead")
+    for item in items:
+        if item.get_closest_marker("real_clock"):
+            item.add_marker(skip)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.header
+import json
 import os
 import re
 import signal
@@ -24,7 +25,14 @@ from django.test import Client
 from requests import services, sweeps
 from requests.models import CompanySystem, Packet, PacketStatus, PrivacyRequest, QueuedTask
 from tests.factories import make_case
-from tests.workers import database_url, start_worker, stop_worker, wait_for_mail
+from tests.workers import (
+    database_url,
+    start_worker,
+    stop_worker,
+    wait_for_mail,
+    wait_until_idle,
+    wait_until_ready,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -99,6 +107,7 @@ def subjects(mail_dir: Path) -> list[str]:
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.real_clock
 def test_redis_flushed_the_next_sweep_sends_what_was_due_once(tmp_path: Path, handler: Any, dpo: Any) -> None:
     broker = real_broker()
     with time_machine.travel(datetime(2025, 2, 8, 9, tzinfo=UTC), tick=False):
@@ -112,7 +121,8 @@ def test_redis_flushed_the_next_sweep_sends_what_was_due_once(tmp_path: Path, ha
     mail_dir = tmp_path / "mail"
     worker, log = start_worker(tmp_path, worker_env(tmp_path))
     try:
-        time.sleep(5)  # the worker is up and the queue is empty: the reminder is gone
+        wait_until_ready(worker, tmp_path)
+        wait_until_idle(worker, tmp_path, broker)  # up, and given nothing: the reminder is gone
         assert subjects(mail_dir) == []
         reminder.refresh_from_db()
         assert reminder.delivered_at is None
@@ -124,7 +134,9 @@ def test_redis_flushed_the_next_sweep_sends_what_was_due_once(tmp_path: Path, ha
         wait_for_mail(worker, mail_dir, tmp_path)
         with time_machine.travel(noon + timedelta(hours=2), tick=False):
             assert sweeps.due_reminders() == 0 and sweeps.redeliver() == 0
-        time.sleep(3)
+        wait_until_idle(
+            worker, tmp_path, broker
+        )  # the verification email's copy too: a second mail would be here
     finally:
         stop_worker(worker, log)
         broker.flushdb()
@@ -140,6 +152,7 @@ def worker_children(pid: int) -> list[int]:
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.real_clock
 def test_a_worker_killed_while_building_a_packet_builds_it_again_and_leaves_one_packet(
     tmp_path: Path, dpo: Any
 ) -> None:
@@ -193,3 +206,56 @@ def test_a_worker_killed_while_building_a_packet_builds_it_again_and_leaves_one_
     assert case.events.filter(verb="packet_built").count() == 1
     assert set(packets_dir.iterdir()) - before == {packets_dir / packet.stored_name}
     assert QueuedTask.objects.get(name="requests.tasks.build_packet").delivered_at is not None
+
+
+# The cache that keeps the rate-limit counters, away: a request is still taken and saved (issue 14).
+INTAKE_BODY = {
+    "kind": "rectification", "requester_name": "Ada", "requester_email": "ada@example.org", "relationship": "self",
+    "country": "GB", "language": "en", "period": "12_months", "rectification_current": "Old address",
+    "rectification_wanted": "New address",
+}  # fmt: skip
+MISSING_TABLE = {
+    "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "no_such_table"}
+}
+CLOSED_PORT = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:9/0"}
+}
+
+
+@pytest.mark.parametrize("caches", [MISSING_TABLE, CLOSED_PORT], ids=["cache-table-missing", "redis-down"])
+def test_a_request_is_taken_and_saved_while_the_rate_limit_cache_is_away(
+    client: Client, settings: Any, caplog: Any, caches: dict[str, Any]
+) -> None:
+    settings.CACHES = caches
+    form = client.post("/requests/new/erasure/", ERASURE)
+    assert form.status_code == 302, form.content.decode()[:500]
+    api = client.post("/api/v1/public/requests/", json.dumps(INTAKE_BODY), content_type="application/json")
+    assert api.status_code == 201, api.content
+    assert PrivacyRequest.objects.count() == 2
+    assert (
+        "rate limit not applied, the cache is unavailable" in caplog.text
+        and "ada@example.org" not in caplog.text
+    )
+
+
+def test_the_api_answers_json_when_the_database_is_down(client: Client) -> None:
+    with database_down():
+        response = client.post(
+            "/api/v1/public/requests/", json.dumps(INTAKE_BODY), content_type="application/json"
+        )
+    assert response.status_code == 503 and response["Content-Type"] == "application/json"
+    assert "was not saved" in response.json()["detail"] and response["Retry-After"] == "30"
+
+
+def test_an_unexpected_api_error_is_json_and_a_page_error_is_html(dpo: Any) -> None:
+    client = Client(raise_request_exception=False)
+    with mock.patch("requests.api.IntakeView.post", side_effect=RuntimeError("bug")):
+        api = client.post(
+            "/api/v1/public/requests/", json.dumps(INTAKE_BODY), content_type="application/json"
+        )
+    assert api.status_code == 500 and api.json() == {
+        "detail": "Something went wrong on our side; it has been logged."
+    }
+    with mock.patch("requests.views.render", side_effect=RuntimeError("bug")):
+        page = client.get("/requests/new/erasure/")
+    assert page.status_code == 500 and page["Content-Type"].startswith("text/html")

@@ -7,6 +7,7 @@ import io
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -119,3 +120,31 @@ def test_gunicorn_logs_paths_without_query_strings_or_referrers(tmp_path: Path) 
         env={**os.environ, "DJANGO_SETTINGS_MODULE": "privacyportal.test_settings"},
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migrate_makes_the_database_cache_table(settings: Any) -> None:
+    # The embedded run's cache lives in a table; a database migrated without `createcachetable` answered 503 on
+    # every rate-limited page.
+    from django.db import connection
+
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "t_cache"}
+    }
+    assert "t_cache" not in connection.introspection.table_names()
+    try:
+        call_command("migrate", verbosity=0)
+        assert "t_cache" in connection.introspection.table_names()
+    finally:
+        if "t_cache" in connection.introspection.table_names():
+            with connection.schema_editor() as editor:
+                editor.execute(editor.sql_delete_table % {"table": editor.quote_name("t_cache")})
+
+
+@pytest.mark.django_db
+def test_the_demo_banner_names_the_address_the_portal_serves_on(settings: Any) -> None:
+    settings.PORTAL_BASE_URL = "http://127.0.0.1:8080"
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    text = out.getvalue()
+    assert "http://127.0.0.1:8080/admin/" in text and ":8000" not in text

@@ -11,6 +11,8 @@ from typing import Any
 
 from django.db import connection
 
+from tests import clock
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -25,6 +27,7 @@ def database_url() -> str:
 def start_worker(
     tmp_path: Path, env: dict[str, str], queue: str = "default", pool: str = "solo"
 ) -> tuple[subprocess.Popen[bytes], Any]:
+    clock.require_real_clock("a worker process")
     log = (tmp_path / "worker.log").open("w")
     options = ["--pool", pool] + (["--concurrency", "1"] if pool == "prefork" else [])
     worker = subprocess.Popen(
@@ -50,3 +53,37 @@ def wait_for_mail(worker: subprocess.Popen[bytes], mail_dir: Path, tmp_path: Pat
     while time.monotonic() < deadline and not (mail_dir.exists() and len(list(mail_dir.iterdir())) >= count):
         assert worker.poll() is None, (tmp_path / "worker.log").read_text()
         time.sleep(0.25)
+
+
+def _alive(worker: subprocess.Popen[bytes], tmp_path: Path) -> None:
+    assert worker.poll() is None, (tmp_path / "worker.log").read_text()
+
+
+def wait_until_ready(worker: subprocess.Popen[bytes], tmp_path: Path) -> None:
+    """Until the worker consumes its queue (Celery logs "... ready." once its consumer is up)."""
+    deadline = time.monotonic() + 60
+    while " ready." not in (tmp_path / "worker.log").read_text():
+        _alive(worker, tmp_path)
+        assert time.monotonic() < deadline, "the worker did not start in 60 s"
+        time.sleep(0.1)
+
+
+def wait_until_idle(
+    worker: subprocess.Popen[bytes], tmp_path: Path, broker: Any, queue: str = "default"
+) -> None:
+    """Until nothing is queued for the worker and nothing it took is unfinished: what it was given is done.
+
+    On Redis, kombu keeps a queue as lists named after it (one per priority step) and every message delivered
+    but not yet acknowledged in the `unacked` hash; tasks acknowledge late, so an empty hash means finished.
+    Seen empty twice in a row, so a message moving from one to the other is not missed.
+    """
+    deadline = time.monotonic() + 60
+    quiet = 0
+    while quiet < 2:
+        _alive(worker, tmp_path)
+        assert time.monotonic() < deadline, "the worker did not become idle in 60 s"
+        queued = sum(
+            broker.llen(key) for key in broker.scan_iter(match=f"{queue}*") if broker.type(key) == b"list"
+        )
+        quiet = quiet + 1 if queued == 0 and broker.hlen("unacked") == 0 else 0
+        time.sleep(0.1)

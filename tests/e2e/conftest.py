@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from tests import clock
+
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make are still sync.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -29,11 +31,18 @@ AXE_INTEGRITY = (
     "sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ=="
 )
 AXE_URL = f"https://registry.npmjs.org/axe-core/-/axe-core-{AXE_VERSION}.tgz"
-AXE_CACHE = Path(__file__).resolve().parents[2] / "var" / "axe" / f"axe-core-{AXE_VERSION}.tgz"
+
+
+def axe_cache() -> Path:
+    """Under the test run's VAR_DIR (outside the working tree), so it survives from one run to the next."""
+    from django.conf import settings
+
+    return Path(settings.VAR_DIR) / "axe" / f"axe-core-{AXE_VERSION}.tgz"
 
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
+    clock.require_real_clock("a browser")
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
             pytest.fail(f"Chromium not found at {CHROMIUM}: CI must run the browser tests")
@@ -83,12 +92,13 @@ def _integrity(data: bytes) -> str:
 
 @pytest.fixture(scope="session")
 def axe_source() -> str:
-    """The text of axe-core's `axe.min.js`, read from the verified tarball cached in var/axe/ (git-ignored).
+    """The text of axe-core's `axe.min.js`, read from the verified tarball cached under the test run's VAR_DIR.
 
     The tarball is downloaded once and checked against the pinned sha512 on every run, cached or not. Without
     network a local run skips; CI (`CI` set) fails, as it does for a missing Chromium.
     """
-    data = AXE_CACHE.read_bytes() if AXE_CACHE.exists() else b""
+    cache = axe_cache()
+    data = cache.read_bytes() if cache.exists() else b""
     if _integrity(data) != AXE_INTEGRITY:
         try:
             with urllib.request.urlopen(AXE_URL, timeout=30) as response:
@@ -97,15 +107,13 @@ def axe_source() -> str:
             reason = f"could not download axe-core {AXE_VERSION} from {AXE_URL}: {error}"
             if os.environ.get("CI"):
                 pytest.fail(f"{reason}; CI must run the accessibility tests")
-            pytest.skip(
-                f"{reason} (the accessibility tests need it once; it is cached in {AXE_CACHE.parent})"
-            )
+            pytest.skip(f"{reason} (the accessibility tests need it once; it is cached in {cache.parent})")
         if _integrity(data) != AXE_INTEGRITY:
             pytest.fail(f"{AXE_URL} does not match the pinned integrity {AXE_INTEGRITY}: refusing to run it")
-        AXE_CACHE.parent.mkdir(parents=True, exist_ok=True)
-        partial = AXE_CACHE.with_suffix(".part")
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        partial = cache.with_suffix(".part")
         partial.write_bytes(data)
-        partial.replace(AXE_CACHE)  # atomic: a concurrent or interrupted run never sees half a file
+        partial.replace(cache)  # atomic: a concurrent or interrupted run never sees half a file
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tarball:
         member = tarball.extractfile("package/axe.min.js")
         assert member is not None, f"{AXE_URL} has no package/axe.min.js"

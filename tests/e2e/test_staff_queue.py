@@ -16,7 +16,8 @@ from requests.models import CompanySystem, ProcessingActivity
 from requests.roles import ensure_roles
 from tests.factories import make_case
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# A browser keeps the machine's clock: not run in the clock-shifted pass.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.real_clock]
 
 
 def test_a_dpo_signs_in_with_totp_and_sees_overdue_cases_first(page: Any, dpo: Any, handler: Any) -> None:

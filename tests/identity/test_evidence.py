@@ -6,6 +6,7 @@ import io
 from typing import Any
 
 import pytest
+from cryptography.fernet import Fernet, InvalidToken
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -84,12 +85,17 @@ def test_dangerous_or_broken_files_are_refused(name: str, data: bytes, message: 
 
 
 def test_old_keys_still_decrypt_after_rotation(settings: Any, tmp_path: Any) -> None:
+    # Keys of its own, not the suite's: what this test proves must not depend on what ran before it.
+    old_key, new_key = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     settings.PRIVATE_ROOT = tmp_path
-    old_key, older_key = settings.ENCRYPTION_KEYS
-    settings.ENCRYPTION_KEYS = [older_key]
-    stored, _ = evidence.store(evidence.check_upload(upload("a.pdf", PDF)))
-    settings.ENCRYPTION_KEYS = [old_key, older_key]  # a new key in front
-    assert evidence.load(stored) == PDF
+    settings.ENCRYPTION_KEYS = [old_key]
+    stored_before, _ = evidence.store(evidence.check_upload(upload("a.pdf", PDF)))
+    settings.ENCRYPTION_KEYS = [new_key, old_key]  # a new key in front: it encrypts, both decrypt
+    stored_after, _ = evidence.store(evidence.check_upload(upload("b.pdf", PDF)))
+    assert evidence.load(stored_before) == PDF and evidence.load(stored_after) == PDF
+    settings.ENCRYPTION_KEYS = [old_key]  # rolled back to the old list: the new file is unreadable, loudly
+    with pytest.raises(InvalidToken):
+        evidence.load(stored_after)
 
 
 AGENT = {

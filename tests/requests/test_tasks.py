@@ -49,6 +49,7 @@ def test_nightly_check_is_silent_when_the_chain_is_intact() -> None:
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.real_clock
 def test_the_embedded_filesystem_broker_carries_a_task_to_a_worker(tmp_path: Path) -> None:
     """What `make run` relies on with no servers: kombu's filesystem:// broker under VAR_DIR."""
     case = broken_case()
@@ -78,6 +79,7 @@ def test_the_embedded_filesystem_broker_carries_a_task_to_a_worker(tmp_path: Pat
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.real_clock
 def test_a_real_worker_consumes_the_broker_and_runs_the_check(tmp_path: Path) -> None:
     case = broken_case()
     from privacyportal.celery import app
@@ -106,6 +108,7 @@ def test_a_real_worker_consumes_the_broker_and_runs_the_check(tmp_path: Path) ->
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.real_clock
 def test_a_real_worker_builds_a_packet_the_case_page_can_follow(tmp_path: Path, dpo: Any) -> None:
     from identity.evidence import CheckedFile
     from identity.services import add_extract

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import segno
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandParser
@@ -134,6 +135,8 @@ class Command(BaseCommand):
             self._create_register(user_model.objects.get(username=username))
         if not PrivacyRequest.objects.exists():
             self._create_cases(user_model.objects.get(username=username))
+        base = settings.PORTAL_BASE_URL.rstrip("/")
+        self.stdout.write(self.style.SUCCESS(f"Privacy Portal: {base}/  (staff: {base}/admin/)"))
 
     def _create_dpo(self, username: str) -> None:
         password = secrets.token_urlsafe(12)
@@ -148,7 +151,8 @@ class Command(BaseCommand):
         qr = segno.make(totp.config_url, micro=False)
         self.stdout.write(self.style.WARNING("Demo DPO created. These credentials are shown only now:"))
         self.stdout.write(
-            f"  URL:       http://127.0.0.1:8000/admin/\n  username:  {username}\n  password:  {password}"
+            f"  URL:       {settings.PORTAL_BASE_URL.rstrip('/')}/admin/\n"
+            f"  username:  {username}\n  password:  {password}"
         )
         self.stdout.write(f"  TOTP URI:  {totp.config_url}")
         self.stdout.write("  Scan this with an authenticator app, or sign in with a backup code:")
