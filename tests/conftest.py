@@ -38,6 +38,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 ROOT = Path(__file__).resolve().parents[1]
 # Meant for people to look at (screenshots); git-ignored and kept out of the image.
 ARTIFACT_FOLDERS = ("test-artifacts/",)
+_UNTRACKED = pytest.StashKey[set[str]]()
 
 
 def _untracked() -> set[str]:
@@ -65,7 +66,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    new = sorted(_untracked() - session.config.stash.get(_UNTRACKED, set()))
+    before: set[str] = session.config.stash.get(_UNTRACKED, set())
+    new = sorted(_untracked() - before)
     if not new:
         return
     message = "a test wrote into the working tree (write under tmp_path or settings.VAR_DIR): " + ", ".join(
@@ -77,8 +79,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if os.environ.get("CI"):  # locally a file created by hand during the run would trip it too
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
-
-_UNTRACKED = pytest.StashKey[set[str]]()
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
