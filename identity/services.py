@@ -222,7 +222,7 @@ def _use(challenge: EmailChallenge) -> None:
 def check_sign_in(privacy_request: PrivacyRequest, code: str) -> str:
     """The email address proved by a sign-in code sent for `privacy_request`."""
     _use(_matches(_current(privacy_request, EmailChallenge.Purpose.SIGN_IN), code))
-    return privacy_request.requester_email.lower()
+    return privacy_request.email_key
 
 
 def send_download_code(privacy_request: PrivacyRequest) -> None:

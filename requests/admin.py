@@ -33,7 +33,7 @@ from .models import (
     RequestEvent,
     StaffPreference,
 )
-from .selectors import cases_for, deadlines_of, local_today, recipients_to_notify
+from .selectors import cases_for, deadlines_of, local_today, recipients_to_notify, search
 
 
 class QueueFilter(admin.SimpleListFilter):
@@ -117,7 +117,12 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
     list_filter = (
         QueueFilter, "status", "kind", RegimeFilter, DueFilter, AssigneeFilter, "repetitive", "processor_request",
     )  # fmt: skip
-    search_fields = ("=reference", "=requester_email")
+    search_fields = ("reference", "requester_email")  # shows the search box; the search is selectors.search
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[PrivacyRequest], search_term: str
+    ) -> tuple[QuerySet[PrivacyRequest], bool]:
+        return (search(queryset, search_term) if search_term.strip() else queryset), False
     list_select_related = ("assignee",)
     ordering = ("effective_due_at", "id")
     show_full_result_count = False  # no COUNT(*) over the whole table

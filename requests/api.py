@@ -53,7 +53,7 @@ from .explain import explain, regime_name
 from .forms import DATA_POINTS, DECLARATION, KIND_SPECIFIC, PrivacyRequestForm
 from .lifecycle import OPEN_STATUSES, Status
 from .models import Kind, Message, Packet, PrivacyRequest
-from .selectors import cases_for, deadlines_of, local_today
+from .selectors import cases_for, deadlines_of, local_today, search
 
 # --- Authentication and permission ---------------------------------------------------------------------------
 
@@ -136,7 +136,6 @@ def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonRespon
 # DRF's own (translated) message for a blank field.
 NOT_BLANK = RegexValidator(r"\S", serializers.CharField.default_error_messages["blank"], code="blank")
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-REFERENCE = re.compile(r"PR-[0-9]{4}-[0-9]{6,}")
 
 
 class StrictCharField(serializers.CharField):
@@ -800,12 +799,7 @@ class CaseViewSet(GenericViewSet):
             if f.get(flag) is not None:
                 cases = cases.filter(**{flag: f[flag]})
         if f.get("q"):
-            term = f["q"].strip()
-            # A reference when it is one; anything else (even "pr-office@…") is an email address.
-            if REFERENCE.fullmatch(term.upper()):
-                cases = cases.filter(reference=term.upper())
-            else:
-                cases = cases.filter(requester_email__iexact=term)
+            cases = search(cases, f["q"])
         return cases
 
     def list(self, request: Request) -> Response:

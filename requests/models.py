@@ -74,7 +74,10 @@ class PrivacyRequest(models.Model):
 
     # Who asks, and about whom (the same person unless an agent or a parent asks).
     requester_name = models.CharField(_("requester's name"), max_length=200)
-    requester_email = models.EmailField(_("requester's email"), db_index=True)
+    requester_email = models.EmailField(_("requester's email"))
+    # The address as it identifies the person (privacyportal.addresses): every match is exact on this, never a
+    # database's case folding. Written by the services with the address.
+    email_key = models.CharField(max_length=320, editable=False, db_index=True, default="")
     relationship = models.CharField(
         _("requester is"), max_length=10, choices=Relationship.choices, default=Relationship.SELF
     )
@@ -192,9 +195,8 @@ class PrivacyRequest(models.Model):
                 condition=_OPEN & Q(acknowledge_by__isnull=False) & ~Q(channel="web"),
                 name="pr_open_to_acknowledge",
             ),
-            # Emails and references are matched case-insensitively (iexact is UPPER(column) = UPPER(value)):
-            # the repetition check at intake, the status page's cases, the queue's and the API's search.
-            models.Index(Upper("requester_email"), name="pr_email_upper"),
+            # References are matched case-insensitively (iexact is UPPER(column) = UPPER(value)) by the queue's
+            # and the API's search; addresses exactly on email_key.
             models.Index(Upper("reference"), name="pr_reference_upper"),
             models.Index(fields=["received_at"], name="pr_received"),
             models.Index(fields=["kind", "closed_at"], name="pr_kind_closed"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -9,6 +10,8 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
+
+from privacyportal.addresses import normalise_email
 
 from . import deadlines
 from .deadlines import Deadlines, Regime
@@ -59,9 +62,21 @@ def deadlines_of(
     )
 
 
+REFERENCE = re.compile(r"PR-[0-9]{4}-[0-9]{6,}")
+
+
+def search(cases: QuerySet[PrivacyRequest], term: str) -> QuerySet[PrivacyRequest]:
+    """The staff search (admin queue and API alike): a reference when it is one; anything else (even
+    "pr-office@…") is an email address, matched exactly on its normalised form."""
+    term = term.strip()
+    if REFERENCE.fullmatch(term.upper()):
+        return cases.filter(reference=term.upper())
+    return cases.filter(email_key=normalise_email(term))
+
+
 def cases_of(email: str) -> QuerySet[PrivacyRequest]:
     """Every case a requester (by proved email address) may see on the status page, newest first."""
-    return PrivacyRequest.objects.filter(requester_email__iexact=email).order_by("-received_at", "-id")
+    return PrivacyRequest.objects.filter(email_key=normalise_email(email)).order_by("-received_at", "-id")
 
 
 PUBLIC_VERBS = {

@@ -22,6 +22,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from identity.tiers import POINTS_NEEDED, Tier, tier_for
+from privacyportal.addresses import normalise_email
 
 from . import deadlines, outbox
 from .audit import record_event
@@ -176,8 +177,9 @@ def submit(new: NewRequest, *, by: AbstractBaseUser | None = None) -> PrivacyReq
     # A letter, email or call logged by staff skips the emailed code: staff check identity themselves
     # (by the sender's address, the details given, or by asking), so the case waits for them, not the requester.
     initial = Status.VERIFYING if by is not None and tier is not Tier.NONE else Status.NEW
+    email_key = normalise_email(email)
     repetitive = PrivacyRequest.objects.filter(
-        requester_email__iexact=email, kind=new.kind, received_at__gte=received_at - REPETITION_WINDOW
+        email_key=email_key, kind=new.kind, received_at__gte=received_at - REPETITION_WINDOW
     ).exists()
     privacy_request = PrivacyRequest(
         reference=f"TMP-{uuid.uuid4().hex[:16]}",
@@ -186,6 +188,7 @@ def submit(new: NewRequest, *, by: AbstractBaseUser | None = None) -> PrivacyReq
         received_at=received_at,
         requester_name=new.requester_name.strip(),
         requester_email=email,
+        email_key=email_key,
         relationship=new.relationship,
         subject_name=new.subject_name.strip(),
         subject_email=new.subject_email.strip(),

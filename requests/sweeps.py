@@ -259,7 +259,8 @@ def retention(now: datetime | None = None) -> int:
     for pk in _closed_before(cutoff):
         with transaction.atomic():
             updated = PrivacyRequest.objects.filter(pk=pk, anonymised_at__isnull=True).update(
-                requester_name=ANONYMISED, requester_email="anonymised@invalid", subject_name="", subject_email="",
+                requester_name=ANONYMISED, requester_email="anonymised@invalid", email_key="anonymised@invalid",
+                subject_name="", subject_email="",
                 details="", rectification_current="", rectification_wanted="", objection_grounds="",
                 data_points={}, declaration_name="", customer_name="", outcome_note="", extension_reason="",
                 anonymised_at=now,

@@ -80,7 +80,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
-
 def pytest_report_header(config: pytest.Config) -> str | None:
     days = config.getoption("--clock-offset-days")
     return f"clock: moved {days} days ahead (tests marked real_clock are skipped)" if days else None

@@ -168,3 +168,17 @@ def test_declining_the_fee_closes_the_case_with_a_letter(
     response = client.post(f"/status/cases/{case.reference}/", {"fee_decision": "accept"}, follow=True)
     assert "There is no fee waiting for your decision." in response.content.decode()
     assert PrivacyRequest.objects.get(pk=case.pk).status == Status.DENIED
+
+
+def test_a_look_alike_address_never_opens_another_persons_cases(client: Client) -> None:
+    # The penetration test's finding: UPPER() on PostgreSQL folds the dotless ı into I, so `victim@gmaıl.com`
+    # (a domain the attacker can own) matched `victim@gmail.com` and signed in to the victim's cases.
+    victims = make_case(requester_email="victim@gmail.com")
+    attackers = make_case(requester_email="victim@gmaıl.com")
+    assert not attackers.repetitive  # the look-alike is not the victim asking again
+    mail.outbox.clear()
+    sign_in(client, "VICTIM@gmaıl.com")
+    assert mail.outbox[0].to == ["victim@gmaıl.com"]
+    page = client.get("/status/cases/").content.decode()
+    assert attackers.reference in page and victims.reference not in page
+    assert client.get(f"/status/cases/{victims.reference}/").status_code == 404
