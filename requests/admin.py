@@ -123,6 +123,7 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
         self, request: HttpRequest, queryset: QuerySet[PrivacyRequest], search_term: str
     ) -> tuple[QuerySet[PrivacyRequest], bool]:
         return (search(queryset, search_term) if search_term.strip() else queryset), False
+
     list_select_related = ("assignee",)
     ordering = ("effective_due_at", "id")
     show_full_result_count = False  # no COUNT(*) over the whole table
