@@ -26,6 +26,10 @@ from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageFile, UnidentifiedImageError
 
 MAX_BYTES = 10 * 1024 * 1024
+# Checked from the image's header before any pixel is decoded: a small compressed file can declare a huge
+# canvas (a 481 KB PNG of 13,000 x 13,000 took a worker to 1.4 GB). 40 megapixels holds a phone photo and an A4
+# page scanned at 600 dpi, and decodes in about 160 MB; Pillow's own limit (89 MP) is far above that.
+MAX_PIXELS = 40_000_000
 EXTENSIONS = {"application/pdf": {".pdf"}, "image/jpeg": {".jpg", ".jpeg"}, "image/png": {".png"}}
 CANONICAL_EXTENSION = {
     "application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png",
@@ -90,6 +94,15 @@ def check_upload(upload: UploadedFile) -> CheckedFile:
         return CheckedFile(_safe_name(upload.name or "", content_type), content_type, data)
     try:
         with Image.open(io.BytesIO(data)) as image, _strict_images():
+            width, height = image.size  # from the header: nothing is decoded yet
+            if width * height > MAX_PIXELS:
+                raise ValidationError(
+                    _(
+                        "This image is too large (%(mp)s megapixels; at most 40). Send a smaller scan or a PDF."
+                    )
+                    % {"mp": round(width * height / 1_000_000)},
+                    code="pixels",
+                )
             image.load()  # a truncated or corrupt image fails here
             clean = image.convert("RGB") if content_type == "image/jpeg" else image.copy()
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):

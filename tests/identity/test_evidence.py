@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from typing import Any
+from unittest import mock
 
 import pytest
 from cryptography.fernet import Fernet, InvalidToken
@@ -12,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from PIL import Image
+from PIL import Image, ImageFile
 
 from identity import evidence
 from identity.models import Evidence
@@ -173,3 +174,16 @@ def test_a_truncated_image_is_refused_even_after_weasyprint_loosened_pillow() ->
     with pytest.raises(ValidationError, match="could not be read"):
         evidence.check_upload(SimpleUploadedFile("cut.png", image_bytes("PNG")[:60]))
     assert ImageFile.LOAD_TRUNCATED_IMAGES is True  # WeasyPrint's own setting is left as it was
+
+
+def test_an_image_declaring_a_huge_canvas_is_refused_before_it_is_decoded() -> None:
+    # A PNG of 13,000 x 13,000 one-colour pixels compresses to well under a megabyte; decoding it needs ~500 MB.
+    out = io.BytesIO()
+    Image.new("1", (13_000, 13_000)).save(out, format="PNG")
+    assert len(out.getvalue()) < 1024 * 1024
+    decoding = mock.patch.object(ImageFile.ImageFile, "load", side_effect=AssertionError("decoded"))
+    with decoding, pytest.raises(ValidationError, match="too large \\(169 megapixels; at most 40\\)"):
+        evidence.check_upload(upload("bomb.png", out.getvalue()))
+    ok = io.BytesIO()
+    Image.new("RGB", (4960, 7016), (255, 255, 255)).save(ok, format="PNG")  # A4 at 600 dpi still goes through
+    assert evidence.check_upload(upload("scan.png", ok.getvalue())).content_type == "image/png"
