@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from privacyportal.ratelimit import recipient_allowed
 from requests import services as case_services
 from requests.audit import record_event
 from requests.emails import make_message, record_sent
@@ -70,6 +72,8 @@ def issue_verification(
 
 def send_verification(privacy_request: PrivacyRequest, *, base_url: str, reminder: bool = False) -> None:
     """Issue a challenge and email it to the requester in their language."""
+    if not _recipient_allowed(privacy_request, privacy_request.requester_email, "verify-email"):
+        return
     issued = issue_verification(privacy_request)
     make_message(
         "verify-email",
@@ -84,6 +88,23 @@ def send_verification(privacy_request: PrivacyRequest, *, base_url: str, reminde
         language=privacy_request.language,
     ).send()
     record_sent(privacy_request, "verify-email", "requester")
+
+
+RECIPIENT_RATES = {
+    "verify-email": "RATELIMIT_RECIPIENT_VERIFY",
+    "subject-confirm": "RATELIMIT_RECIPIENT_AGENT",
+}
+
+
+def _recipient_allowed(privacy_request: PrivacyRequest, address: str, template: str) -> bool:
+    """Emails anyone can cause by typing an address: at most so many to one recipient, whoever typed it."""
+    if recipient_allowed(address, template, getattr(settings, RECIPIENT_RATES[template])):
+        return True
+    with transaction.atomic():
+        record_event(
+            privacy_request, "email_withheld", data={"template": template, "reason": "recipient_limit"}
+        )
+    return False
 
 
 class ChallengeFailed(Exception):
@@ -237,6 +258,8 @@ def check_download_code(privacy_request: PrivacyRequest, code: str) -> None:
 
 def send_subject_confirmation(privacy_request: PrivacyRequest, *, base_url: str) -> None:
     """Ask the person an agent acts for to confirm (or deny) the agent, with a one-click link."""
+    if not _recipient_allowed(privacy_request, privacy_request.subject_email, "subject-confirm"):
+        return
     issued = issue_verification(privacy_request, EmailChallenge.Purpose.SUBJECT_CONFIRM)
     make_message(
         "subject-confirm",

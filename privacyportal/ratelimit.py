@@ -7,11 +7,16 @@ through and the outage is logged (the error's type only: a driver's message can 
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import time
 
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.http import HttpRequest
 from django_ratelimit.core import is_ratelimited
+
+from privacyportal.addresses import normalise_email
 
 logger = logging.getLogger(__name__)
 
@@ -29,3 +34,26 @@ def over_limit(request: HttpRequest, group: str, rate: str) -> bool:
     except Exception as error:  # the cache's own errors differ by backend (redis, database, memcached)
         logger.warning("rate limit not applied, the cache is unavailable: %s", type(error).__name__)
         return False
+
+
+_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def recipient_allowed(address: str, group: str, rate: str) -> bool:
+    """Count one email of `group` to `address`; False once `rate` ("6/h") is used up in this period.
+
+    For emails a stranger can trigger by typing someone's address into a public form: whoever types it, the
+    person at that address gets no more than this. The key is a hash of the normalised address (nothing
+    personal in the cache). Fails open, like the limits on forms.
+    """
+    count, _, period = rate.partition("/")
+    seconds = _PERIODS[period[-1]] * int(period[:-1] or 1)
+    window = int(time.time() // seconds)
+    digest = hashlib.sha256(normalise_email(address).encode()).hexdigest()[:32]
+    key = f"rl-mail:{group}:{digest}:{window}"
+    try:
+        cache.add(key, 0, seconds)
+        return cache.incr(key) <= int(count)
+    except Exception as error:  # the cache's own errors differ by backend
+        logger.warning("recipient limit not applied, the cache is unavailable: %s", type(error).__name__)
+        return True

@@ -332,6 +332,9 @@ PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 RATELIMIT_SUBMIT = env("RATELIMIT_SUBMIT", default="10/h")
 RATELIMIT_VERIFY = env("RATELIMIT_VERIFY", default="30/h")
 RATELIMIT_RESEND = env("RATELIMIT_RESEND", default="5/h")
+# Emails a stranger can cause by typing someone's address, per recipient whoever typed it (issue 15).
+RATELIMIT_RECIPIENT_VERIFY = env("RATELIMIT_RECIPIENT_VERIFY", default="6/h")
+RATELIMIT_RECIPIENT_AGENT = env("RATELIMIT_RECIPIENT_AGENT", default="3/d")
 
 # The operator: who answers, where, and what it promised (DESIGN §1, §5).
 PRIVACY_OPERATOR_NAME = env("PRIVACY_OPERATOR_NAME", default="Example Consulting Ltd")

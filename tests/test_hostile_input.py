@@ -30,6 +30,7 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 from django.utils.html import escape
+from django.utils.text import Truncator
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -97,6 +98,11 @@ def html_part(message: EmailMessage) -> str:
     alternatives = getattr(message, "alternatives", [])
     assert alternatives and alternatives[0][1] == "text/html", "every email has an HTML part"
     return str(alternatives[0][0])
+
+
+def as_quoted_to_subject(name: str) -> str:
+    """How the agent-confirmation email quotes the agent's name: at most 60 characters."""
+    return Truncator(name).chars(60)
 
 
 def assert_email_text(message: EmailMessage, text: str) -> None:
@@ -292,8 +298,9 @@ def test_what_an_agent_types_on_the_public_form_is_text_on_every_page_email_and_
     with django_capture_on_commit_callbacks(execute=True):
         assert client.post("/verify/", {"code": code_in(verification)}).status_code == 302
     (to_subject,) = emails_to("subject@example.org")
-    assert_email_text(to_subject, typed["subject_name"])
-    assert_email_text(to_subject, typed["requester_name"])
+    # To the person an agent names: only the agent's name, cut short and marked as theirs (issue 15, phishing).
+    assert typed["subject_name"] not in str(to_subject.body)
+    assert_email_text(to_subject, as_quoted_to_subject(typed["requester_name"]))
     token = re.search(r"/confirm-agent/([^/\s]+)/", str(to_subject.body))
     assert token
     assert_escaped(
@@ -438,7 +445,7 @@ def test_the_html_part_of_the_email_to_the_person_an_agent_names_shows_the_agent
     with django_capture_on_commit_callbacks(execute=True):
         client.post("/verify/", {"code": code_in(mail.outbox[-1])})
     (to_subject,) = emails_to("subject@example.org")
-    assert_email_html_inert(to_subject, agent)
+    assert_email_html_inert(to_subject, as_quoted_to_subject(agent))
 
 
 # Every email the requester (or the person an agent names) can receive, with what staff typed in the case.
@@ -472,7 +479,8 @@ def test_the_html_part_of_every_requester_email_shows_typed_text_escaped(templat
         to=[case.requester_email],
     )  # fmt: skip
     html = html_part(message)
-    typed = [text for text in (case.requester_name, case.subject_name) if text in str(message.body)]
+    names = (case.requester_name, case.subject_name, as_quoted_to_subject(case.requester_name))
+    typed = [text for text in names if text in str(message.body)]
     typed += [
         text
         for text in (case.extension_reason, case.outcome_note, case.forwarded_to, hostile("fee item"))

@@ -18,15 +18,10 @@ pytestmark = pytest.mark.django_db
 
 
 def agent_case(**fields: Any) -> PrivacyRequest:
-    return make_case(
-        kind="erasure",
-        requester_name="Agent Smith",
-        requester_email="agent@example.org",
-        relationship="agent",
-        subject_name="Charles Babbage",
-        subject_email="cb@example.org",
-        **fields,
-    )
+    return make_case(**{
+        "kind": "erasure", "requester_name": "Agent Smith", "requester_email": "agent@example.org",
+        "relationship": "agent", "subject_name": "Charles Babbage", "subject_email": "cb@example.org", **fields,
+    })  # fmt: skip
 
 
 def confirmation_link(django_capture_on_commit_callbacks: Any, case: PrivacyRequest) -> str:
@@ -35,7 +30,8 @@ def confirmation_link(django_capture_on_commit_callbacks: Any, case: PrivacyRequ
         services.confirm_email(case)
     (message,) = [m for m in mail.outbox if m.to == ["cb@example.org"]]
     assert message.subject == f"Did you authorise privacy request {case.reference}?"
-    assert "Agent Smith has asked us, on your behalf" in message.body and "Delete my data" in message.body
+    assert 'Someone who gave their name as "Agent Smith" has asked us, on your behalf' in message.body
+    assert "Delete my data" in message.body and "we have not checked it" in message.body
     found = re.search(r"http://\S+(/confirm-agent/\S+/)", str(message.body))
     assert found
     return found.group(1)
@@ -90,3 +86,36 @@ def test_a_bad_link_is_refused(client: Client) -> None:
     assert response.status_code == 400 and "has expired" in response.content.decode()
     with pytest.raises(identity_services.ChallengeFailed):
         identity_services.answer_subject_challenge("nope", confirmed=True)
+
+
+def test_the_agent_email_quotes_only_the_agents_name_marked_as_theirs_and_links_only_to_us(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    # The penetration test's phishing finding: text the agent typed became a live link in our email.
+    lure = "Your bank. Urgent: sign in at https://evil.example/login now " + "x" * 120
+    case = agent_case(requester_name=lure, subject_name="Pay at evil.example")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.confirm_email(case)
+    (message,) = [m for m in mail.outbox if m.to == ["cb@example.org"]]
+    html = message.alternatives[0][0]
+    assert "Pay at evil.example" not in message.body and "Pay at evil.example" not in html
+    assert "x" * 100 not in message.body  # the name is cut short
+    assert 'href="https://evil.example' not in html and "https://evil.example/login" in html
+    assert re.search(r'<a href="http://127\.0\.0\.1:8000/confirm-agent/[^"]+/">', html)
+
+
+def test_one_address_gets_at_most_three_agent_emails_a_day_whoever_asks(
+    settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    sent = []
+    for n in range(4):
+        case = agent_case(requester_email=f"agent{n}@example.org")
+        mail.outbox.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            services.confirm_email(case)
+        sent.append(sum(m.to == ["cb@example.org"] for m in mail.outbox))
+        case.refresh_from_db()
+    assert sent == [1, 1, 1, 0]
+    assert case.events.filter(verb="email_withheld", data__template="subject-confirm").exists()
