@@ -15,10 +15,12 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext as _
 
 from privacyportal.ratelimit import recipient_allowed
 from requests import services as case_services
@@ -187,9 +189,35 @@ def discard(item: Evidence) -> None:
     item.delete()
 
 
+REQUESTER_KINDS = (
+    Evidence.Kind.AGENT_PERMISSION, Evidence.Kind.PARENT_AUTHORITY, Evidence.Kind.ID_DOCUMENT, Evidence.Kind.ATTACHMENT,
+)  # fmt: skip
+
+
+def check_upload_quota(privacy_request: PrivacyRequest, size: int) -> None:
+    """Refuse a file that would take the requester's files on this case past PRIVACY_CASE_UPLOAD_QUOTA_MB."""
+    held = (
+        Evidence.objects.filter(
+            request=privacy_request, kind__in=REQUESTER_KINDS, purged_at__isnull=True
+        ).aggregate(total=Sum("size"))["total"]
+        or 0
+    )
+    quota = settings.PRIVACY_CASE_UPLOAD_QUOTA_MB * 1024 * 1024
+    if held + size > quota:
+        raise ValidationError(
+            _(
+                "This request already holds %(held)s MB of files you sent; the limit is %(quota)s MB. "
+                "Send a smaller file, or write to us without one."
+            )
+            % {"held": round(held / 1024 / 1024, 1), "quota": settings.PRIVACY_CASE_UPLOAD_QUOTA_MB},
+            code="quota",
+        )
+
+
 @transaction.atomic
 def attach_evidence(privacy_request: PrivacyRequest, item: Evidence) -> Evidence:
     """Give a kept file to its case and record it on the case's timeline."""
+    check_upload_quota(privacy_request, item.size)
     if not Evidence.objects.filter(pk=item.pk, request__isnull=True).update(request=privacy_request):
         raise ValueError("this file already belongs to a case")
     item.request = privacy_request

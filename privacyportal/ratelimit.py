@@ -39,21 +39,26 @@ def over_limit(request: HttpRequest, group: str, rate: str) -> bool:
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-def recipient_allowed(address: str, group: str, rate: str) -> bool:
-    """Count one email of `group` to `address`; False once `rate` ("6/h") is used up in this period.
+def counted(key: str, group: str, rate: str) -> bool:
+    """Count one action of `group` for `key`; False once `rate` ("6/h") is used up in this period.
 
-    For emails a stranger can trigger by typing someone's address into a public form: whoever types it, the
-    person at that address gets no more than this. The key is a hash of the normalised address (nothing
-    personal in the cache). Fails open, like the limits on forms.
+    For limits on something other than the client's address (a recipient, a case). Fails open, like the
+    limits on forms: a cache outage never loses a request.
     """
     count, _, period = rate.partition("/")
     seconds = _PERIODS[period[-1]] * int(period[:-1] or 1)
     window = int(time.time() // seconds)
-    digest = hashlib.sha256(normalise_email(address).encode()).hexdigest()[:32]
-    key = f"rl-mail:{group}:{digest}:{window}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]  # nothing personal in the cache's keys
+    cache_key = f"rl:{group}:{digest}:{window}"
     try:
-        cache.add(key, 0, seconds)
-        return cache.incr(key) <= int(count)
+        cache.add(cache_key, 0, seconds)
+        return bool(cache.incr(cache_key) <= int(count))
     except Exception as error:  # the cache's own errors differ by backend
-        logger.warning("recipient limit not applied, the cache is unavailable: %s", type(error).__name__)
+        logger.warning("rate limit not applied, the cache is unavailable: %s", type(error).__name__)
         return True
+
+
+def recipient_allowed(address: str, group: str, rate: str) -> bool:
+    """Emails a stranger can cause by typing someone's address into a public form: whoever types it, the
+    person at that address gets no more than `rate` of them."""
+    return counted(normalise_email(address), f"mail-{group}", rate)

@@ -335,6 +335,11 @@ RATELIMIT_RESEND = env("RATELIMIT_RESEND", default="5/h")
 # Emails a stranger can cause by typing someone's address, per recipient whoever typed it (issue 15).
 RATELIMIT_RECIPIENT_VERIFY = env("RATELIMIT_RECIPIENT_VERIFY", default="6/h")
 RATELIMIT_RECIPIENT_AGENT = env("RATELIMIT_RECIPIENT_AGENT", default="3/d")
+# Replies on the status page: per client address, and per case whoever sends them; files a requester sends to
+# one case, at most this many megabytes in all (agent permission, reply attachments).
+RATELIMIT_REPLY = env("RATELIMIT_REPLY", default="20/h")
+RATELIMIT_REPLY_PER_CASE = env("RATELIMIT_REPLY_PER_CASE", default="30/d")
+PRIVACY_CASE_UPLOAD_QUOTA_MB = env.int("PRIVACY_CASE_UPLOAD_QUOTA_MB", default=50)
 
 # The operator: who answers, where, and what it promised (DESIGN §1, §5).
 PRIVACY_OPERATOR_NAME = env("PRIVACY_OPERATOR_NAME", default="Example Consulting Ltd")

@@ -7,6 +7,7 @@ import secrets
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,11 +22,12 @@ from identity.services import (
     attach_evidence,
     check_download_code,
     check_sign_in,
+    check_upload_quota,
     keep_upload,
 )
 from identity.tasks import send_download_code, send_sign_in_code
 from identity.tiers import Tier
-from privacyportal.ratelimit import over_limit
+from privacyportal.ratelimit import counted, over_limit
 
 from . import outbox
 from .downloads import attachment
@@ -254,8 +256,19 @@ def status_case(request: HttpRequest, reference: str) -> HttpResponse:
     kept = _kept_upload(request, SESSION_REPLY_UPLOAD)
     form = ReplyForm(request.POST or None, request.FILES or None, kept_file=kept.name if kept else None)
     if request.method == "POST":
+        # Per client and per case (whoever sends them): a flood of replies with 10 MB files filled the disk.
+        if rate_limited(request, "reply", settings.RATELIMIT_REPLY) or not counted(
+            f"case:{privacy_request.pk}", "reply", settings.RATELIMIT_REPLY_PER_CASE
+        ):
+            return too_many(request)
         valid = form.is_valid()
         checked = form.cleaned_data.get("attachment") if "attachment" not in form.errors else None
+        if checked is not None:
+            try:
+                check_upload_quota(privacy_request, len(checked.data))
+            except ValidationError as error:
+                form.add_error("attachment", error)
+                valid, checked = False, None
         if checked is not None:
             kept = _keep(request, checked, kind="attachment", key=SESSION_REPLY_UPLOAD, replacing=kept)
             form.kept_file = kept.name
@@ -266,6 +279,8 @@ def status_case(request: HttpRequest, reference: str) -> HttpResponse:
                     reply(privacy_request, body=form.cleaned_data["body"], attachment=attachment)
             except TransitionError as error:
                 form.add_error(None, str(error))
+            except ValidationError as error:
+                form.add_error(None, error)
             else:
                 request.session.pop(SESSION_REPLY_UPLOAD, None)
                 return redirect("status_case", reference=privacy_request.reference)
