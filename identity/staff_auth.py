@@ -11,6 +11,7 @@ from typing import Any
 
 import segno
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
@@ -28,6 +29,8 @@ from django_otp.admin import OTPAdminSite
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from privacyportal.ratelimit import over_limit
+
 from . import tokens
 from .models import ApiToken
 
@@ -43,6 +46,9 @@ class PortalAdminSite(OTPAdminSite):
     """django-otp's admin site, plus a way in for staff who have no device yet: the enrolment page."""
 
     def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        # Lockouts are per username; one address trying many usernames meets this limit.
+        if request.method == "POST" and over_limit(request, "staff_login", settings.RATELIMIT_STAFF_LOGIN):
+            return render(request, "requests/too_many.html", status=429)
         if request.method == "POST" and _without_device(request.POST.get("username", "")):
             # The password alone is checked here, and it opens only the enrolment page.
             form = AdminAuthenticationForm(request, data=request.POST)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ipaddress import ip_network
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -43,6 +44,16 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error]:
             )
         )
     errors.extend(_check_encryption_keys())
+    for proxy in settings.TRUSTED_PROXIES:
+        try:
+            ip_network(proxy, strict=False)
+        except ValueError:
+            errors.append(
+                Error(
+                    f"TRUSTED_PROXIES holds {proxy!r}, which is not an address or network.",
+                    id="privacyportal.E008",
+                )
+            )
     return errors
 
 

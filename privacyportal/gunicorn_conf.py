@@ -5,4 +5,6 @@ The access log records the path only: no query string and no referrer, which can
 """
 
 accesslog = "-"
-access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
+# REMOTE_ADDR as the portal leaves it: the client's address read through TRUSTED_PROXIES only
+# (privacyportal.ratelimit.TrustedProxyMiddleware), never a header anyone could send.
+access_log_format = '%({REMOTE_ADDR}e)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'

@@ -1,4 +1,4 @@
-"""Rate limits on public forms and the public API: one helper, failing open when the cache is away.
+"""The client's address behind trusted proxies, and rate limits on it: helpers failing open when the cache is away.
 
 A limit protects the portal from a flood; it must never be the reason a real request is lost. So when the cache
 that keeps the counters cannot be reached (Redis stopped, a database cache table missing), the request goes
@@ -7,18 +7,67 @@ through and the outage is logged (the error's type only: a driver's message can 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import time
+from collections.abc import Callable
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django_ratelimit.core import is_ratelimited
 
 from privacyportal.addresses import normalise_email
 
 logger = logging.getLogger(__name__)
+
+
+@functools.cache
+def _trusted_networks(proxies: tuple[str, ...]) -> tuple[IPv4Network | IPv6Network, ...]:
+    return tuple(ip_network(proxy, strict=False) for proxy in proxies)
+
+
+def _is_trusted(address: str) -> bool:
+    try:
+        ip = ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in _trusted_networks(tuple(settings.TRUSTED_PROXIES)))
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The address of whoever sent this request.
+
+    The peer itself, unless the peer is one of TRUSTED_PROXIES: then X-Forwarded-For is read from the right
+    (each proxy appends the address it saw) and the first address that is not a trusted proxy is the client.
+    A header from anyone else is ignored, so a client cannot choose its own address.
+    """
+    peer = request.META.get("REMOTE_ADDR", "")
+    if not _is_trusted(peer):
+        return peer
+    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not _is_trusted(hop):
+            try:
+                return str(ip_address(hop))
+            except ValueError:
+                return peer  # a malformed entry: the proxy chain cannot be read, so count it as the proxy
+    return hops[0] if hops else peer
+
+
+class TrustedProxyMiddleware:
+    """First in the chain: REMOTE_ADDR becomes the client's address (client_ip), so rate limits, axes' lockouts
+    and gunicorn's access log (`%({REMOTE_ADDR}e)s`, the same environ) all count the client, not the proxy."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.META["REMOTE_ADDR"] = client_ip(request)
+        return self.get_response(request)
 
 
 def over_limit(request: HttpRequest, group: str, rate: str) -> bool:

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "privacyportal.ratelimit.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "privacyportal.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -226,7 +227,11 @@ CONTENT_SECURITY_POLICY = {
 OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Privacy Portal")
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = 1  # hour
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Per username, whatever the address: a lock per (username, address) let the right password in from elsewhere.
+# Not per address as well (axes.W006 silenced below): colleagues behind one office address would lock each other
+# out; an address trying many usernames meets RATELIMIT_STAFF_LOGIN instead.
+AXES_LOCKOUT_PARAMETERS = ["username"]
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_VERBOSE = False
 
 REST_FRAMEWORK = {
@@ -329,6 +334,11 @@ LOGGING = {
 # The public address of the portal, for links in emails.
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 # Rate limits on public forms (django-ratelimit on the shared cache), per client IP.
+# Reverse proxies whose X-Forwarded-For is believed (addresses or networks, e.g. "10.0.0.0/8,127.0.0.1"): the
+# client address for rate limits, lockouts and logs is read through them and only them. Empty: the peer is the client.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+AXES_CLIENT_IP_CALLABLE = "privacyportal.ratelimit.client_ip"
+RATELIMIT_STAFF_LOGIN = env("RATELIMIT_STAFF_LOGIN", default="30/h")
 RATELIMIT_SUBMIT = env("RATELIMIT_SUBMIT", default="10/h")
 RATELIMIT_VERIFY = env("RATELIMIT_VERIFY", default="30/h")
 RATELIMIT_RESEND = env("RATELIMIT_RESEND", default="5/h")

@@ -59,3 +59,32 @@ def test_a_staff_session_ends_eight_hours_after_sign_in(
     with time_machine.travel(SIGNED_IN_AT + timedelta(hours=8, minutes=1), tick=False):
         response = client.get("/admin/")
         assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+
+
+def test_a_locked_username_stays_locked_from_any_other_address(
+    dpo: Any, device: TOTPDevice, settings: Any
+) -> None:
+    # The penetration test signed in with the right password from a second address after the lockout.
+    attacker = Client(REMOTE_ADDR="203.0.113.7")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        sign_in(attacker, dpo, device, password="wrong")
+    assert sign_in(Client(REMOTE_ADDR="198.51.100.9"), dpo, device).status_code == 429
+
+
+def test_behind_a_trusted_proxy_the_lockout_records_the_clients_address(
+    dpo: Any, device: TOTPDevice, settings: Any
+) -> None:
+    from axes.models import AccessAttempt
+
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+    proxied = Client(REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR="203.0.113.7")
+    sign_in(proxied, dpo, device, password="wrong")
+    assert list(AccessAttempt.objects.values_list("ip_address", flat=True)) == ["203.0.113.7"]
+
+
+def test_one_address_trying_many_usernames_meets_the_sign_in_limit(settings: Any) -> None:
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.RATELIMIT_STAFF_LOGIN = "3/h"
+    client = Client(REMOTE_ADDR="203.0.113.7")
+    codes = [client.post(LOGIN, {"username": f"guess{n}", "password": "x"}).status_code for n in range(4)]
+    assert codes == [200, 200, 200, 429]

@@ -1,0 +1,64 @@
+"""The client's address behind trusted proxies, and the rate limits counted on it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client, RequestFactory
+
+from privacyportal.ratelimit import client_ip
+from requests.models import PrivacyRequest
+
+pytestmark = pytest.mark.django_db
+FORM = {"requester_name": "Ada Lovelace", "requester_email": "ada@example.org", "relationship": "self",
+        "country": "DE", "language": "en", "phone": "+49 30 1234567", "account_reference": "C-1001"}  # fmt: skip
+
+
+def ip(settings: Any, peer: str, forwarded: str | None = None, trusted: tuple[str, ...] = ()) -> str:
+    settings.TRUSTED_PROXIES = list(trusted)
+    headers = {"HTTP_X_FORWARDED_FOR": forwarded} if forwarded is not None else {}
+    return client_ip(RequestFactory().get("/", REMOTE_ADDR=peer, **headers))
+
+
+def test_a_header_from_an_untrusted_peer_is_ignored(settings: Any) -> None:
+    assert ip(settings, "203.0.113.7", "1.2.3.4") == "203.0.113.7"
+
+
+def test_through_trusted_proxies_the_first_untrusted_hop_from_the_right_is_the_client(settings: Any) -> None:
+    proxies = ("10.0.0.0/8", "192.0.2.1")
+    assert ip(settings, "10.0.0.5", "198.51.100.9", proxies) == "198.51.100.9"
+    # A client that sends its own X-Forwarded-For only adds to the left of what the proxies saw.
+    assert ip(settings, "10.0.0.5", "1.2.3.4, 198.51.100.9, 192.0.2.1", proxies) == "198.51.100.9"
+    assert ip(settings, "10.0.0.5", "", proxies) == "10.0.0.5"
+    assert ip(settings, "10.0.0.5", "not-an-address", proxies) == "10.0.0.5"
+
+
+def test_behind_a_proxy_each_client_has_its_own_bucket_and_cannot_choose_one(
+    client: Client, settings: Any
+) -> None:
+    # Before: every client behind the proxy shared the proxy's bucket (REMOTE_ADDR).
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.RATELIMIT_SUBMIT = "2/h"
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+
+    def post(forwarded: str) -> int:
+        return (
+            Client(REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR=forwarded)
+            .post("/requests/new/erasure/", FORM)
+            .status_code
+        )
+
+    assert [post("203.0.113.7"), post("203.0.113.7"), post("203.0.113.7")] == [302, 302, 429]
+    assert post("198.51.100.9") == 302  # another client behind the same proxy
+    assert post("9.9.9.9, 203.0.113.7") == 429  # a forged hop on the left changes nothing
+    # Without the proxy trusted, a client naming itself anything still counts as its own address.
+    settings.TRUSTED_PROXIES = []
+    direct = [
+        Client(REMOTE_ADDR="198.18.0.1", HTTP_X_FORWARDED_FOR=f"1.1.1.{n}")
+        .post("/requests/new/erasure/", FORM)
+        .status_code
+        for n in range(3)
+    ]
+    assert direct == [302, 302, 429]
+    assert PrivacyRequest.objects.count() == 5
