@@ -139,7 +139,7 @@ def check_extract(upload: UploadedFile) -> CheckedFile:
             raise ValueError("binary")
         if content_type == "application/json":
             json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than Python's stack
         raise ValidationError(
             _("This file is not a readable %(kind)s file in UTF-8.") % {"kind": suffix[1:].upper()},
             code="text",

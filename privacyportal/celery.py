@@ -6,13 +6,27 @@ import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_ready
+from celery.signals import worker_init, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "privacyportal.settings")
 
 app = Celery("privacyportal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_init.connect
+def _refuse_without_keys(**_: Any) -> None:
+    """A worker without usable ENCRYPTION_KEYS would fail every letter and packet: it does not start.
+    SystemExit, not an exception: Celery logs and carries on past a signal handler's exceptions."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from privacyportal.checks import require_encryption_keys
+
+    try:
+        require_encryption_keys()
+    except ImproperlyConfigured as error:
+        raise SystemExit(f"refusing to start: {error}") from None
 
 
 @worker_ready.connect

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.checks import Error, register
+from django.core.exceptions import ImproperlyConfigured
 
 from requests import deadlines
 
@@ -72,3 +73,11 @@ def _check_encryption_keys() -> list[Error]:
     except ValueError:
         return [Error("ENCRYPTION_KEYS holds a value that is not a Fernet key.", id="privacyportal.E007")]
     return []
+
+
+def require_encryption_keys() -> None:
+    """gunicorn and the Celery worker run no system checks: without usable ENCRYPTION_KEYS they refuse to start,
+    instead of starting happily and failing on the first upload, letter or download."""
+    errors = _check_encryption_keys()
+    if errors:
+        raise ImproperlyConfigured(f"{errors[0].msg} ({errors[0].id})")

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import include, path, re_path, register_converter
 
 from identity import staff_auth
 from identity import views as identity_views
@@ -13,6 +13,22 @@ admin.site.site_header = "Privacy Portal"
 admin.site.site_title = "Privacy Portal staff"
 admin.site.index_title = "Privacy requests"
 
+
+class ReferenceConverter:
+    """A case reference in a URL: letters, digits and dashes only, so anything else (a NUL byte that PostgreSQL
+    refuses in a query, a path trick) is a plain 404 before any view or query sees it."""
+
+    regex = "[A-Za-z0-9-]{1,40}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(ReferenceConverter, "reference")
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
@@ -22,11 +38,13 @@ urlpatterns = [
     path("status/code/", views.status_code, name="status_code"),
     path("status/sign-out/", views.status_sign_out, name="status_sign_out"),
     path("status/cases/", views.status_cases, name="status_cases"),
-    path("status/cases/<str:reference>/", views.status_case, name="status_case"),
-    path("status/cases/<str:reference>/letters/<int:pk>/", views.status_letter, name="status_letter"),
-    path("status/cases/<str:reference>/download/", views.status_download, name="status_download"),
+    path("status/cases/<reference:reference>/", views.status_case, name="status_case"),
+    path("status/cases/<reference:reference>/letters/<int:pk>/", views.status_letter, name="status_letter"),
+    path("status/cases/<reference:reference>/download/", views.status_download, name="status_download"),
     path(
-        "status/cases/<str:reference>/download/file/", views.status_download_file, name="status_download_file"
+        "status/cases/<reference:reference>/download/file/",
+        views.status_download_file,
+        name="status_download_file",
     ),
     path("verify/", identity_views.verify_code, name="verify_code"),
     path("verify/resend/", identity_views.resend, name="resend_code"),

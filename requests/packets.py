@@ -117,11 +117,13 @@ def tables_from(
         rows = parse_rows(item.name, data)
         if rows is None:
             continue
-        columns: list[str] = []
+        # Column names in first-seen order; a dict, not a list, so many columns cost linear time, not quadratic.
+        seen: dict[str, None] = {}
         for row in rows:
-            columns.extend(key for key in row if key not in columns)
-        withheld = [c for c in columns if withhold_sensitive and NEVER_DISCLOSED.search(str(c))]
-        columns = [c for c in columns if c not in withheld]
+            seen.update(dict.fromkeys(row))
+        withheld = [c for c in seen if withhold_sensitive and NEVER_DISCLOSED.search(str(c))]
+        columns = [c for c in seen if c not in set(withheld)]
+        hidden = set(withheld)
         table = Table(
             system=item.system.name if item.system else "",
             source=item.name,
@@ -133,7 +135,7 @@ def tables_from(
             if day is not None and not (start <= day <= end):
                 table.left_out += 1
             else:
-                table.rows.append({k: v for k, v in row.items() if k not in withheld})
+                table.rows.append({k: v for k, v in row.items() if k not in hidden} if hidden else row)
         tables.append(table)
     return tables
 
@@ -144,11 +146,21 @@ def _progress(packet: Packet, build: int, step: str, percent: int) -> None:
         raise Superseded
 
 
+# A cell a spreadsheet would run as a formula (OWASP "CSV injection"): a company system's data, or a name the
+# requester typed, must not run in whoever opens the file. Such cells get a leading apostrophe in the CSVs only;
+# data.json keeps every value exactly.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    return f"'{value}" if isinstance(value, str) and value.startswith(_FORMULA_START) else value
+
+
 def _csv_bytes(table: Table) -> bytes:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=table.columns, extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(table.rows)
+    writer = csv.writer(out)
+    writer.writerow([_cell(column) for column in table.columns])
+    writer.writerows([_cell(row.get(column, "")) for column in table.columns] for row in table.rows)
     return out.getvalue().encode("utf-8")
 
 

@@ -150,3 +150,31 @@ def test_the_demo_banner_names_the_address_the_portal_serves_on(settings: Any) -
     call_command("seed_demo", stdout=out)
     text = out.getvalue()
     assert "http://127.0.0.1:8080/admin/" in text and ":8000" not in text
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["-c", "import privacyportal.wsgi"],
+        ["-m", "celery", "-A", "privacyportal", "worker", "--pool", "solo", "-l", "warning"],
+    ],
+    ids=["web", "worker"],
+)
+def test_web_and_worker_refuse_to_start_without_encryption_keys(tmp_path: Path, command: list[str]) -> None:
+    import subprocess
+    import sys
+
+    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(DJANGO_SETTINGS_MODULE="privacyportal.settings", SECRET_KEY="x" * 50, ENCRYPTION_KEYS="",
+               DEBUG="false", VAR_DIR=str(tmp_path))  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, *command],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "Set ENCRYPTION_KEYS" in result.stderr + result.stdout

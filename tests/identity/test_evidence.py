@@ -187,3 +187,9 @@ def test_an_image_declaring_a_huge_canvas_is_refused_before_it_is_decoded() -> N
     ok = io.BytesIO()
     Image.new("RGB", (4960, 7016), (255, 255, 255)).save(ok, format="PNG")  # A4 at 600 dpi still goes through
     assert evidence.check_upload(upload("scan.png", ok.getvalue())).content_type == "image/png"
+
+
+def test_a_json_extract_nested_deeper_than_python_can_read_is_a_clear_error() -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000  # was a 500 (RecursionError)
+    with pytest.raises(ValidationError, match="not a readable JSON file"):
+        evidence.check_extract(upload("deep.json", deep))

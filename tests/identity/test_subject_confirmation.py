@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from django.core.mail import EmailMultiAlternatives
 from django.test import Client
 
 from identity import services as identity_services
@@ -98,7 +99,8 @@ def test_the_agent_email_quotes_only_the_agents_name_marked_as_theirs_and_links_
     with django_capture_on_commit_callbacks(execute=True):
         services.confirm_email(case)
     (message,) = [m for m in mail.outbox if m.to == ["cb@example.org"]]
-    html = message.alternatives[0][0]
+    assert isinstance(message, EmailMultiAlternatives)
+    html = str(message.alternatives[0][0])
     assert "Pay at evil.example" not in message.body and "Pay at evil.example" not in html
     assert "x" * 100 not in message.body  # the name is cut short
     assert 'href="https://evil.example' not in html and "https://evil.example/login" in html

@@ -17,8 +17,10 @@ FORM = {"requester_name": "Ada Lovelace", "requester_email": "ada@example.org", 
 
 def ip(settings: Any, peer: str, forwarded: str | None = None, trusted: tuple[str, ...] = ()) -> str:
     settings.TRUSTED_PROXIES = list(trusted)
-    headers = {"HTTP_X_FORWARDED_FOR": forwarded} if forwarded is not None else {}
-    return client_ip(RequestFactory().get("/", REMOTE_ADDR=peer, **headers))
+    request = RequestFactory().get("/", REMOTE_ADDR=peer)
+    if forwarded is not None:
+        request.META["HTTP_X_FORWARDED_FOR"] = forwarded
+    return client_ip(request)
 
 
 def test_a_header_from_an_untrusted_peer_is_ignored(settings: Any) -> None:

@@ -3,12 +3,13 @@ requester after a fresh code, gone after expiry (DESIGN §9)."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import json
 import re
 import zipfile
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from pypdf import PdfReader
 
 from identity import evidence
 from identity.evidence import check_extract
+from identity.models import Evidence
 from identity.services import add_extract
 from requests import packets, services, sweeps
 from requests.models import CompanySystem, Packet, PacketStatus, PrivacyRequest, ProcessingActivity
@@ -406,3 +408,37 @@ def test_a_csv_row_with_more_values_than_its_header_does_not_break_the_build(
     files = unzip(build(case, handler, django_capture_on_commit_callbacks))
     table = next(s for s in json.loads(files["data.json"])["systems"] if s["source_file"] == "addresses.csv")
     assert table["rows"] == [{"name": "Ada", "address": "1 Baker St", "_extra": [" London"]}]
+
+
+def test_a_cell_a_spreadsheet_would_run_is_defused_in_the_csv_and_exact_in_data_json(
+    case: PrivacyRequest, handler: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    # Formula injection: a company system's value (or a name someone typed) starting with = + - @ ran in the
+    # spreadsheet of whoever opened the packet's CSV.
+    hostile = "name,note,=cmd\n=HYPERLINK(A9),+1+1,@SUM(A1)\n-2,plain,\tTAB\n"
+    add_extract(
+        case,
+        upload("hostile.csv", hostile.encode()),
+        system=CompanySystem.objects.get(name="Shop"),
+        by=handler,
+    )
+    files = unzip(build(case, handler, django_capture_on_commit_callbacks))
+    rows = list(csv.reader(io.StringIO(files["csv/shop-hostile.csv"].decode())))
+    assert rows == [
+        ["name", "note", "'=cmd"],
+        ["'=HYPERLINK(A9)", "'+1+1", "'@SUM(A1)"],
+        ["'-2", "plain", "'\tTAB"],
+    ]
+    data = next(s for s in json.loads(files["data.json"])["systems"] if s["source_file"] == "hostile.csv")
+    assert data["rows"][0] == {
+        "name": "=HYPERLINK(A9)",
+        "note": "+1+1",
+        "=cmd": "@SUM(A1)",
+    }
+
+
+def test_columns_keep_their_first_seen_order_however_many_there_are() -> None:
+    rows = [{f"c{n}": n for n in range(2000)}, {"late": 1, "c0": 0}]
+    item = Evidence(name="wide.json", system=None)
+    (table,) = packets.tables_from([(item, json.dumps(rows).encode())], date(2000, 1, 1), date(2100, 1, 1))
+    assert table.columns == [f"c{n}" for n in range(2000)] + ["late"] and len(table.rows) == 2

@@ -205,3 +205,12 @@ def test_replies_are_limited_per_case_and_files_per_case_by_size(client: Client,
         "One", "Two, without the file", "Three",
     ]  # fmt: skip
     assert case.evidence.count() == 1
+
+
+@pytest.mark.parametrize("reference", ["PR-2026-000001%00", "%00", "PR-2026-000001%2F..", "PR 2026"])
+def test_a_malformed_reference_is_not_found(client: Client, reference: str) -> None:
+    # A NUL byte in the reference reached PostgreSQL, which refuses it: a 500.
+    make_case()
+    sign_in(client, "ada@example.org")
+    assert client.get(f"/status/cases/{reference}/").status_code == 404
+    assert client.get(f"/status/cases/{reference}/download/").status_code == 404
