@@ -21,6 +21,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.mail import EmailMessage
@@ -1148,7 +1149,7 @@ def test_public_posts_without_the_csrf_token_are_refused_and_change_nothing(name
     assert not happened()
     # The same POST with the token the page hands out goes through: the 403 was the missing token.
     client.get(TOKEN_PAGES.get(name, url), follow=True)
-    token = client.cookies["csrftoken"].value
+    token = client.cookies[settings.CSRF_COOKIE_NAME].value
     assert client.post(url, {**body, "csrfmiddlewaretoken": token}).status_code != 403
     assert happened()
 
@@ -1163,7 +1164,7 @@ def test_a_staff_session_on_the_api_needs_the_csrf_token(dpo: Any) -> None:
     assert client.post(url, body, content_type="application/json").status_code == 403
     assert not Message.objects.exists()
     client.get("/admin/")
-    token = client.cookies["csrftoken"].value
+    token = client.cookies[settings.CSRF_COOKIE_NAME].value
     response = client.post(url, body, content_type="application/json", HTTP_X_CSRFTOKEN=token)
     assert response.status_code == 200 and Message.objects.count() == 1
 

@@ -115,6 +115,20 @@ def test_pages_carry_the_security_headers(client: Any) -> None:
     assert response["X-Frame-Options"] == "DENY" and response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "same-origin"
     assert "Content-Security-Policy" in client.get("/admin/login/")
+    features = response["Permissions-Policy"]
+    assert all(f"{feature}=()" in features for feature in ("camera", "microphone", "geolocation", "payment"))
+
+
+@pytest.mark.django_db
+def test_cookies_carry_the_host_prefix_over_https(client: Any) -> None:
+    # __Host-: set only over HTTPS, for this host alone, on path /; no subdomain can plant or shadow it.
+    page = client.get("/requests/new/erasure/")
+    cookie = page.cookies["__Host-csrftoken"]
+    assert cookie["secure"] and cookie["path"] == "/" and not cookie["domain"]
+    make_case()
+    client.post("/status/", {"email": "ada@example.org"})  # a code is sent: the session remembers the case
+    session = client.cookies["__Host-sessionid"]
+    assert session["secure"] and session["httponly"] and session["path"] == "/" and not session["domain"]
 
 
 @pytest.mark.django_db

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core import mail
 from django.http import HttpRequest
 from django.test import Client
@@ -485,7 +486,7 @@ def test_a_session_post_without_the_csrf_token_is_refused(dpo: Any, on_commit: A
             case_url(case, "extend/"),
             json.dumps({"reason": "Eleven years of records."}),
             content_type="application/json",
-            HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value,
+            HTTP_X_CSRFTOKEN=client.cookies[settings.CSRF_COOKIE_NAME].value,
         )
     assert done.status_code == 200, done.content
     assert fresh(case).extended
