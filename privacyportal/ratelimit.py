@@ -12,6 +12,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 
 from django.conf import settings
@@ -70,16 +71,16 @@ class TrustedProxyMiddleware:
         return self.get_response(request)
 
 
+def _cache_guard() -> AbstractContextManager[object]:
+    """A savepoint inside a transaction, so a failing database cache does not break the caller's transaction."""
+    return transaction.atomic() if connection.in_atomic_block else nullcontext()
+
+
 def over_limit(request: HttpRequest, group: str, rate: str) -> bool:
     """Count this POST against the client's limit for `group`; True when over it."""
     try:
-        # A savepoint inside a transaction, so a failing database cache does not break the caller's.
-        if connection.in_atomic_block:
-            with transaction.atomic():
-                return is_ratelimited(
-                    request, group=group, key="ip", rate=rate, method="POST", increment=True
-                )
-        return is_ratelimited(request, group=group, key="ip", rate=rate, method="POST", increment=True)
+        with _cache_guard():
+            return is_ratelimited(request, group=group, key="ip", rate=rate, method="POST", increment=True)
     except Exception as error:  # the cache's own errors differ by backend (redis, database, memcached)
         logger.warning("rate limit not applied, the cache is unavailable: %s", type(error).__name__)
         return False
@@ -100,8 +101,9 @@ def counted(key: str, group: str, rate: str) -> bool:
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]  # nothing personal in the cache's keys
     cache_key = f"rl:{group}:{digest}:{window}"
     try:
-        cache.add(cache_key, 0, seconds)
-        return bool(cache.incr(cache_key) <= int(count))
+        with _cache_guard():
+            cache.add(cache_key, 0, seconds)
+            return bool(cache.incr(cache_key) <= int(count))
     except Exception as error:  # the cache's own errors differ by backend
         logger.warning("rate limit not applied, the cache is unavailable: %s", type(error).__name__)
         return True

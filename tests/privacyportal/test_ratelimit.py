@@ -64,3 +64,17 @@ def test_behind_a_proxy_each_client_has_its_own_bucket_and_cannot_choose_one(
     ]
     assert direct == [302, 302, 429]
     assert PrivacyRequest.objects.count() == 5
+
+
+def test_a_cache_failing_inside_a_transaction_leaves_the_transaction_usable(settings: Any) -> None:
+    # On PostgreSQL an error inside a transaction aborts it: the counter's failure must stay in its savepoint.
+    from django.db import transaction
+
+    from privacyportal.ratelimit import counted
+
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "missing"}
+    }
+    with transaction.atomic():
+        assert counted("case:1", "reply", "1/h") is True  # fails open
+        assert PrivacyRequest.objects.count() == 0  # and the transaction still answers
