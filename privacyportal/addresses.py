@@ -14,6 +14,7 @@ The address the person typed is kept for sending; this form is only for matching
 from __future__ import annotations
 
 import contextlib
+import re
 import string
 import unicodedata
 
@@ -26,8 +27,19 @@ def normalise_email(address: str) -> str:
     local, at, domain = text.rpartition("@")
     if not at:
         return text.translate(_ASCII_LOWER)
-    domain = domain.rstrip(".")
-    # Not a valid domain name: kept as typed (NFC), so it can only ever match itself.
+    # Not a valid domain name: kept as typed (NFC), so it can only ever match itself. IDNA first, then the
+    # trailing dot: IDNA turns the ideographic full stops (。．｡) into dots.
     with contextlib.suppress(UnicodeError):
         domain = domain.encode("idna").decode("ascii")
-    return f"{local.translate(_ASCII_LOWER)}@{domain.translate(_ASCII_LOWER)}"
+    domain = domain.rstrip(".")
+    return f"{_unquoted(local).translate(_ASCII_LOWER)}@{domain.translate(_ASCII_LOWER)}"
+
+
+def _unquoted(local: str) -> str:
+    """`"ada"` and `ada` are one mailbox (RFC 5321 quoted string): the quotes and escapes go, unless what is
+    inside needs them (holds a quote itself), so that normalising twice changes nothing."""
+    if len(local) >= 2 and local[0] == local[-1] == '"':
+        inner = re.sub(r"\\(.)", r"\1", local[1:-1])
+        if '"' not in inner and "\\" not in inner:
+            return inner
+    return local

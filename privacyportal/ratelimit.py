@@ -10,10 +10,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+import re
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 
 from django.conf import settings
 from django.core.cache import cache
@@ -31,12 +32,26 @@ def _trusted_networks(proxies: tuple[str, ...]) -> tuple[IPv4Network | IPv6Netwo
     return tuple(ip_network(proxy, strict=False) for proxy in proxies)
 
 
-def _is_trusted(address: str) -> bool:
+def _address(text: str) -> IPv4Address | IPv6Address | None:
+    """An address as a proxy may write it: with a port (`1.2.3.4:5678`, `[2001:db8::1]:443`), or IPv4 mapped
+    into IPv6 (`::ffff:10.0.0.5`, as a dual-stack socket reports it); None when it is not an address."""
+    text = text.strip()
+    if text.startswith("[") and "]" in text:
+        text = text[1 : text.index("]")]
+    elif text.count(":") == 1:
+        text = text.partition(":")[0]
     try:
-        ip = ip_address(address)
+        ip = ip_address(text)
     except ValueError:
-        return False
-    return any(ip in network for network in _trusted_networks(tuple(settings.TRUSTED_PROXIES)))
+        return None
+    return ip.ipv4_mapped if isinstance(ip, IPv6Address) and ip.ipv4_mapped else ip
+
+
+def _is_trusted(address: str) -> bool:
+    ip = _address(address)
+    return ip is not None and any(
+        ip in network for network in _trusted_networks(tuple(settings.TRUSTED_PROXIES))
+    )
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -52,11 +67,10 @@ def client_ip(request: HttpRequest) -> str:
     hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
     for hop in reversed(hops):
         if not _is_trusted(hop):
-            try:
-                return str(ip_address(hop))
-            except ValueError:
-                return peer  # a malformed entry: the proxy chain cannot be read, so count it as the proxy
-    return hops[0] if hops else peer
+            found = _address(hop)
+            # A malformed entry: the chain cannot be read past it, so count the request as the proxy's.
+            return str(found) if found is not None else peer
+    return str(_address(hops[0]) or peer) if hops else peer
 
 
 class TrustedProxyMiddleware:
@@ -76,17 +90,39 @@ def _cache_guard() -> AbstractContextManager[object]:
     return transaction.atomic() if connection.in_atomic_block else nullcontext()
 
 
+def _ip_key(group: str, request: HttpRequest) -> str:
+    """The client's address as django-ratelimit's "ip" key has it (IPv6 by its /64), but never an error: a
+    request with no address (gunicorn on a unix socket) counts in one shared bucket instead of none."""
+    ip = _address(request.META.get("REMOTE_ADDR", ""))
+    if ip is None:
+        return "unknown"
+    return str(ip_network(f"{ip}/64", strict=False).network_address) if ip.version == 6 else str(ip)
+
+
 def over_limit(request: HttpRequest, group: str, rate: str) -> bool:
     """Count this POST against the client's limit for `group`; True when over it."""
     try:
         with _cache_guard():
-            return is_ratelimited(request, group=group, key="ip", rate=rate, method="POST", increment=True)
+            return is_ratelimited(request, group=group, key=_ip_key, rate=rate, method="POST", increment=True)
     except Exception as error:  # the cache's own errors differ by backend (redis, database, memcached)
         logger.warning("rate limit not applied, the cache is unavailable: %s", type(error).__name__)
         return False
 
 
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_RATE = re.compile(r"\s*(\d+)\s*/\s*(\d*)\s*([a-zA-Z]*)\s*")
+
+
+def _split_rate(rate: str) -> tuple[int, int]:
+    """(count, seconds) from a rate as django-ratelimit writes it: "6/h", "6/hour", "10/2h", "5/30" (seconds)."""
+    found = _RATE.fullmatch(rate)
+    if not found:
+        raise ValueError(f"not a rate: {rate!r}")
+    unit = (found[3][:1] or "s").lower()
+    seconds = _PERIODS[unit] * int(found[2] or 1)
+    if seconds <= 0:
+        raise ValueError(f"not a rate: {rate!r}")
+    return int(found[1]), seconds
 
 
 def counted(key: str, group: str, rate: str) -> bool:
@@ -95,17 +131,16 @@ def counted(key: str, group: str, rate: str) -> bool:
     For limits on something other than the client's address (a recipient, a case). Fails open, like the
     limits on forms: a cache outage never loses a request.
     """
-    count, _, period = rate.partition("/")
-    seconds = _PERIODS[period[-1]] * int(period[:-1] or 1)
-    window = int(time.time() // seconds)
-    digest = hashlib.sha256(key.encode()).hexdigest()[:32]  # nothing personal in the cache's keys
-    cache_key = f"rl:{group}:{digest}:{window}"
     try:
+        count, seconds = _split_rate(rate)
+        window = int(time.time() // seconds)
+        digest = hashlib.sha256(key.encode()).hexdigest()[:32]  # nothing personal in the cache's keys
+        cache_key = f"rl:{group}:{digest}:{window}"
         with _cache_guard():
             cache.add(cache_key, 0, seconds)
             return bool(cache.incr(cache_key) <= int(count))
-    except Exception as error:  # the cache's own errors differ by backend
-        logger.warning("rate limit not applied, the cache is unavailable: %s", type(error).__name__)
+    except Exception as error:  # a bad rate setting, or the cache's own errors (they differ by backend)
+        logger.warning("rate limit not applied: %s", type(error).__name__)
         return True
 
 

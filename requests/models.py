@@ -77,7 +77,10 @@ class PrivacyRequest(models.Model):
     requester_email = models.EmailField(_("requester's email"))
     # The address as it identifies the person (privacyportal.addresses): every match is exact on this, never a
     # database's case folding. Written by the services with the address.
-    email_key = models.CharField(max_length=320, editable=False, db_index=True, default="")
+    # Long enough for any address an EmailField takes once its domain is in IDNA (a Unicode domain grows about
+    # four-fold); a database default, so a web process of the previous release can still insert while the new
+    # one migrates.
+    email_key = models.CharField(max_length=2000, editable=False, db_index=True, default="", db_default="")
     relationship = models.CharField(
         _("requester is"), max_length=10, choices=Relationship.choices, default=Relationship.SELF
     )

@@ -43,10 +43,13 @@ _UNTRACKED = pytest.StashKey[set[str]]()
 
 def _untracked() -> set[str]:
     """Files git would offer to commit: untracked and not ignored."""
-    result = subprocess.run(
-        ["git", "status", "--porcelain", "--untracked-files=all"],
-        cwd=ROOT, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    try:
+        result = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=all"],
+            cwd=ROOT, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+    except OSError:
+        return set()  # no git on this machine: nothing to compare
     if result.returncode:
         return set()  # not a git checkout (an unpacked archive): nothing to compare
     lines = (line[3:] for line in result.stdout.splitlines() if line.startswith("?? "))
@@ -62,7 +65,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
     database = DirectoryBasedExampleDatabase(str(Path(settings.VAR_DIR) / "hypothesis"))
     hypothesis_settings.register_profile("portal", database=database)
-    hypothesis_settings.load_profile("portal")
+    if not session.config.getoption("hypothesis_profile", None):  # --hypothesis-profile still wins
+        hypothesis_settings.load_profile("portal")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

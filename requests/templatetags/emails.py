@@ -16,17 +16,21 @@ from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
 
-_URL = re.compile(r"https?://[^\s<>\"']+")
+# A URL ends before white space or markup, and the sentence's own punctuation after it is not part of it
+# ("…/status/, войдя" links to /status/).
+_URL = re.compile(r"https?://[^\s<>\"']*[^\s<>\"'.,;:!?)»]")
 
 
 @register.filter
 def email_html(text: str) -> SafeString:
-    base = settings.PORTAL_BASE_URL.rstrip("/") + "/"
+    base = escape(settings.PORTAL_BASE_URL.rstrip("/"))
     escaped = escape(text)
 
     def link(match: re.Match[str]) -> str:
         url = match.group(0)
-        # Compared on the escaped text, as it stands in the page; our URLs hold no characters escape() changes.
-        return f'<a href="{url}">{url}</a>' if url.startswith(escape(base)) else url
+        # Ours: the base itself or a path under it (not "…:8000.evil.example"). Compared on the escaped text, as
+        # it stands in the page.
+        ours = url == base or url.startswith((base + "/", base + "?", base + "#"))
+        return f'<a href="{url}">{url}</a>' if ours else url
 
     return mark_safe(linebreaks(_URL.sub(link, escaped), autoescape=False))  # noqa: S308  (escaped above)

@@ -68,3 +68,19 @@ def test_the_reported_look_alike_and_real_spellings_of_one_domain() -> None:
     # A precomposed é and e + combining acute are one spelling (NFC); an accented letter is not its base letter.
     assert normalise_email("ren\u00e9@example.org") == normalise_email("rene\u0301@example.org")
     assert normalise_email("rené@example.org") != normalise_email("rene@example.org")
+
+
+def test_spellings_of_one_mailbox_meet_so_no_limit_can_be_dodged() -> None:
+    # A quoted local part and a domain ending in an ideographic full stop are the same mailbox: each variant was
+    # a fresh key (a way round the per-recipient limits) or, for the full stop, not idempotent (an empty status page).
+    key = normalise_email("ada@example.org")
+    for variant in (
+        '"ada"@example.org',
+        '"\\a\\d\\a"@example.org',
+        "ada@example.org。",
+        "ada@example.org．",
+        "ADA@Example.Org.",
+    ):
+        assert normalise_email(variant) == key, variant
+        assert normalise_email(normalise_email(variant)) == key
+    assert normalise_email('"a\\"b"@example.org') == normalise_email(normalise_email('"a\\"b"@example.org'))

@@ -78,3 +78,34 @@ def test_a_cache_failing_inside_a_transaction_leaves_the_transaction_usable(sett
     with transaction.atomic():
         assert counted("case:1", "reply", "1/h") is True  # fails open
         assert PrivacyRequest.objects.count() == 0  # and the transaction still answers
+
+
+def test_proxies_written_with_ports_or_as_mapped_ipv6_are_recognised(settings: Any) -> None:
+    proxies = ("10.0.0.0/8",)
+    assert ip(settings, "::ffff:10.0.0.5", "198.51.100.9", proxies) == "198.51.100.9"
+    assert ip(settings, "10.0.0.5", "198.51.100.9:51234", proxies) == "198.51.100.9"
+    assert ip(settings, "10.0.0.5", "[2001:db8::7]:443, 10.1.2.3:80", proxies) == "2001:db8::7"
+
+
+def test_a_request_without_an_address_still_meets_the_limit(settings: Any) -> None:
+    # gunicorn on a unix socket leaves REMOTE_ADDR empty: django-ratelimit's "ip" key raised, and failing open
+    # turned every per-address limit off.
+    from privacyportal.ratelimit import over_limit
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    posts = [RequestFactory().post("/", REMOTE_ADDR="") for _ in range(3)]
+    assert [over_limit(post, "submit", "2/h") for post in posts] == [False, False, True]
+
+
+@pytest.mark.parametrize("rate", ["2/h", "2/hour", "2/H", "2/3600", "2/2h"])
+def test_per_key_counters_read_every_rate_django_ratelimit_reads(settings: Any, rate: str) -> None:
+    from privacyportal.ratelimit import counted
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    assert [counted("k", rate, rate) for _ in range(3)] == [True, True, False]
+
+
+def test_a_nonsense_rate_fails_open_instead_of_failing_the_request(settings: Any) -> None:
+    from privacyportal.ratelimit import counted
+
+    assert counted("k", "g", "6/0h") and counted("k", "g", "many")

@@ -476,3 +476,15 @@ def test_a_russian_extension_letter_explains_its_date_in_russian(
     text = letter_text(case, LetterKind.EXTENSION)
     assert "Пять систем и двенадцать лет переписки." in text
     assert "Срок —" in text and "Due " not in text  # the due-date sentence too, not only the template
+
+
+def test_our_links_in_an_email_stop_at_the_sentences_punctuation(settings: Any) -> None:
+    # The Russian emails write "…/status/, войдя": the comma became part of the link (a 404).
+    from requests.templatetags.emails import email_html
+
+    settings.PORTAL_BASE_URL = "https://portal.example"
+    html = email_html(
+        "Sign in at https://portal.example/status/, then. Or https://portal.example. Not https://portal.example.evil/x"
+    )
+    assert '<a href="https://portal.example/status/">' in html and '<a href="https://portal.example">' in html
+    assert 'href="https://portal.example.evil' not in html
