@@ -8,16 +8,12 @@ through and the outage is logged (the error's type only: a driver's message can 
 from __future__ import annotations
 
 import functools
-import hashlib
 import logging
-import re
-import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
 from django_ratelimit.core import is_ratelimited
@@ -99,49 +95,30 @@ def _ip_key(group: str, request: HttpRequest) -> str:
     return str(ip_network(f"{ip}/64", strict=False).network_address) if ip.version == 6 else str(ip)
 
 
-def over_limit(request: HttpRequest, group: str, rate: str) -> bool:
-    """Count this POST against the client's limit for `group`; True when over it."""
+def _limited(
+    request: HttpRequest | None, group: str, key: Callable[[str, HttpRequest], str], rate: str
+) -> bool:
+    """django-ratelimit's count of one more action, failing open: True only when over `rate`."""
     try:
         with _cache_guard():
-            return is_ratelimited(request, group=group, key=_ip_key, rate=rate, method="POST", increment=True)
-    except Exception as error:  # the cache's own errors differ by backend (redis, database, memcached)
+            return bool(is_ratelimited(request, group=group, key=key, rate=rate, increment=True))
+    except Exception as error:  # a bad rate setting, or the cache's own errors (they differ by backend)
         logger.warning("rate limit not applied, the cache is unavailable: %s", type(error).__name__)
         return False
 
 
-_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_RATE = re.compile(r"\s*(\d+)\s*/\s*(\d*)\s*([a-zA-Z]*)\s*")
-
-
-def _split_rate(rate: str) -> tuple[int, int]:
-    """(count, seconds) from a rate as django-ratelimit writes it: "6/h", "6/hour", "10/2h", "5/30" (seconds)."""
-    found = _RATE.fullmatch(rate)
-    if not found:
-        raise ValueError(f"not a rate: {rate!r}")
-    unit = (found[3][:1] or "s").lower()
-    seconds = _PERIODS[unit] * int(found[2] or 1)
-    if seconds <= 0:
-        raise ValueError(f"not a rate: {rate!r}")
-    return int(found[1]), seconds
+def over_limit(request: HttpRequest, group: str, rate: str) -> bool:
+    """Count this POST against the client's limit for `group`; True when over it."""
+    return request.method == "POST" and _limited(request, group, _ip_key, rate)
 
 
 def counted(key: str, group: str, rate: str) -> bool:
     """Count one action of `group` for `key`; False once `rate` ("6/h") is used up in this period.
 
-    For limits on something other than the client's address (a recipient, a case). Fails open, like the
-    limits on forms: a cache outage never loses a request.
+    For limits on something other than the client's address (a recipient, a case). django-ratelimit hashes
+    the key into its cache key, so nothing personal is stored.
     """
-    try:
-        count, seconds = _split_rate(rate)
-        window = int(time.time() // seconds)
-        digest = hashlib.sha256(key.encode()).hexdigest()[:32]  # nothing personal in the cache's keys
-        cache_key = f"rl:{group}:{digest}:{window}"
-        with _cache_guard():
-            cache.add(cache_key, 0, seconds)
-            return bool(cache.incr(cache_key) <= int(count))
-    except Exception as error:  # a bad rate setting, or the cache's own errors (they differ by backend)
-        logger.warning("rate limit not applied: %s", type(error).__name__)
-        return True
+    return not _limited(None, group, lambda _group, _request: key, rate)
 
 
 def recipient_allowed(address: str, group: str, rate: str) -> bool:

@@ -97,7 +97,7 @@ def test_a_request_without_an_address_still_meets_the_limit(settings: Any) -> No
     assert [over_limit(post, "submit", "2/h") for post in posts] == [False, False, True]
 
 
-@pytest.mark.parametrize("rate", ["2/h", "2/hour", "2/H", "2/3600", "2/2h"])
+@pytest.mark.parametrize("rate", ["2/h", "2/hour", "2/3600", "2/2h"])
 def test_per_key_counters_read_every_rate_django_ratelimit_reads(settings: Any, rate: str) -> None:
     from privacyportal.ratelimit import counted
 
