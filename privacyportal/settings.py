@@ -213,13 +213,14 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # Content Security Policy (django-csp): scripts and everything else only from this origin; no plugins, no
-# framing, forms post only here. Inline style attributes stay allowed (the admin and the queue's colours use
-# them); inline scripts do not.
+# framing, forms post only here. No inline styles either (issue 15): an injected `style` could restyle a page
+# to mislead (hide a warning, overlay a fake form). Every style lives in static/css; a browser test fails on any
+# "Refused to apply inline style" console message.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
-        "style-src": ["'self'", "'unsafe-inline'"],
+        "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],
         "object-src": ["'none'"],

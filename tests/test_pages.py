@@ -112,6 +112,7 @@ def test_pages_carry_the_security_headers(client: Any) -> None:
         and "frame-ancestors 'none'" in policy
     )
     assert "object-src 'none'" in policy and "unsafe-eval" not in policy
+    assert "style-src 'self'" in policy and "unsafe-inline" not in policy  # no injected style restyles a page
     assert response["X-Frame-Options"] == "DENY" and response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "same-origin"
     assert "Content-Security-Policy" in client.get("/admin/login/")
