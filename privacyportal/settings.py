@@ -114,8 +114,18 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
-if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+# The cache and the Celery broker may share one Redis database, but never its keys: the cache's keys carry a
+# prefix and its clear() deletes only those (Django's own is FLUSHDB, which took the queued tasks with it).
+# CACHE_URL / CELERY_BROKER_URL put either elsewhere (e.g. redis://host:6379/1 for the cache).
+CACHE_URL = env("CACHE_URL", default=REDIS_URL)
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "privacyportal.cache.PrefixedRedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "cache",
+        }
+    }
 else:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "portal_cache"}
@@ -252,8 +262,8 @@ REST_FRAMEWORK = {
 }
 
 # Celery: Redis in production; kombu's filesystem broker for the embedded run.
-CELERY_BROKER_URL = REDIS_URL or "filesystem://"
-if not REDIS_URL:
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL) or "filesystem://"
+if CELERY_BROKER_URL == "filesystem://":
     _broker_dir = VAR_DIR / "broker"
     for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)

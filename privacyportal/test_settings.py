@@ -30,8 +30,8 @@ STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.s
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}  # noqa: F405
 
-# No cache table in the test database; in CI REDIS_URL gives the real Redis cache.
-if not REDIS_URL:  # noqa: F405
+# No cache table in the test database; in CI REDIS_URL (or CACHE_URL) gives the real Redis cache.
+if not CACHE_URL:  # noqa: F405
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     SILENCED_SYSTEM_CHECKS = [*SILENCED_SYSTEM_CHECKS, "django_ratelimit.E003", "django_ratelimit.W001"]  # noqa: F405
 PRIVATE_ROOT = Path(os.environ.get("TEST_PRIVATE_ROOT") or VAR_DIR / "test-private")  # noqa: F405
