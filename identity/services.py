@@ -151,11 +151,14 @@ def check_code(privacy_request: PrivacyRequest, code: str) -> PrivacyRequest:
     return _consume(_matches(_current(privacy_request), code))
 
 
-def _by_token(token: str, purpose: str) -> EmailChallenge:
-    """The live (unused, unexpired, not locked) challenge behind a link's token, or ChallengeFailed."""
-    challenge = EmailChallenge.objects.filter(
-        token_hash=_digest("token", token or ""), purpose=purpose
-    ).first()
+def link_key(token: str) -> str:
+    """What a link's token is looked up by (its HMAC): a page may keep this, never the token, between requests."""
+    return _digest("token", token or "")
+
+
+def _by_key(key: str, purpose: str) -> EmailChallenge:
+    """The live (unused, unexpired, not locked) challenge behind a link (by its `link_key`), or ChallengeFailed."""
+    challenge = EmailChallenge.objects.filter(token_hash=key, purpose=purpose).first()
     if challenge is None or challenge.used_at is not None or challenge.expires_at <= timezone.now():
         raise ChallengeFailed
     if challenge.attempts >= MAX_ATTEMPTS:
@@ -163,9 +166,9 @@ def _by_token(token: str, purpose: str) -> EmailChallenge:
     return challenge
 
 
-def check_link(token: str) -> PrivacyRequest:
-    """Confirm the email with the one-click link's token."""
-    return _consume(_by_token(token, EmailChallenge.Purpose.VERIFY_REQUEST))
+def check_link(key: str) -> PrivacyRequest:
+    """Confirm the email with the one-click link (by its token's `link_key`)."""
+    return _consume(_by_key(key, EmailChallenge.Purpose.VERIFY_REQUEST))
 
 
 @transaction.atomic
@@ -304,7 +307,7 @@ def send_subject_confirmation(privacy_request: PrivacyRequest, *, base_url: str)
 
 def subject_challenge(token: str) -> EmailChallenge:
     """The live subject-confirmation challenge behind a link, or ChallengeFailed."""
-    return _by_token(token, EmailChallenge.Purpose.SUBJECT_CONFIRM)
+    return _by_key(link_key(token), EmailChallenge.Purpose.SUBJECT_CONFIRM)
 
 
 @transaction.atomic

@@ -19,8 +19,14 @@ def send_verification_email(privacy_request_id: int, reminder: bool = False) -> 
 
 
 @shared_task(**EMAIL_TASK)
-def send_sign_in_code(privacy_request_id: int) -> None:
-    """Email a status-page sign-in code to the address of this case (the task never sees the address)."""
+def send_sign_in_code(privacy_request_id: int | None) -> None:
+    """Email a status-page sign-in code to the address of this case (the task never sees the address).
+
+    None: the address typed has no cases. The sign-in page publishes this task either way, so how long it
+    takes to answer does not say whether an address has requests; here nothing is sent.
+    """
+    if privacy_request_id is None:
+        return
     services.send_sign_in_code(PrivacyRequest.objects.get(pk=privacy_request_id))
 
 

@@ -62,16 +62,40 @@ def resend(request: HttpRequest) -> HttpResponse:
     )
 
 
+# The link's token, as its HMAC (never the token itself), between the emailed link and the button.
+SESSION_LINK = "verify_link"
+
+
 def verify_link(request: HttpRequest, token: str) -> HttpResponse:
+    """The emailed link: the token leaves the URL at once, so no log or browser history keeps it (issue 15).
+
+    GET keeps the token's HMAC in the session and redirects to /verify/link/, which asks for the click.
+    POST still confirms here: a page opened from this URL before the change posts to it.
+    """
+    if request.method != "POST":
+        request.session[SESSION_LINK] = services.link_key(token)
+        return redirect("verify_link_confirm")
+    return _confirm_link(request, services.link_key(token))
+
+
+def verify_link_confirm(request: HttpRequest) -> HttpResponse:
     # GET only shows a button: mail scanners that open links must not use up the code.
+    key = request.session.get(SESSION_LINK)
+    if not key:
+        return render(request, "identity/verify_link.html", {"failed": FAILED}, status=400)
     if request.method != "POST":
         return render(request, "identity/verify_link.html")
+    return _confirm_link(request, key)
+
+
+def _confirm_link(request: HttpRequest, key: str) -> HttpResponse:
     if rate_limited(request, "verify", settings.RATELIMIT_VERIFY):
         return too_many(request)
     try:
-        privacy_request = services.check_link(token)
+        privacy_request = services.check_link(key)
     except (services.ChallengeFailed, TransitionError):
         return render(request, "identity/verify_link.html", {"failed": FAILED}, status=400)
+    request.session.pop(SESSION_LINK, None)
     request.session[SESSION_CASE] = privacy_request.pk
     return redirect("verified")
 

@@ -340,11 +340,20 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # The one-click links carry a token in their path: every line naming a URL has it [redacted] (issue 15).
+    "filters": {"redact_secrets": {"()": "privacyportal.redact.RedactSecretsFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]}
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    # Request logs carry URLs only; no personal data is ever put in a URL.
+    # Request logs carry URLs only; no personal data is ever put in a URL. The loggers that name paths are
+    # filtered themselves too, so Django's own handlers (mail to ADMINS) get the redacted line as well;
+    # runserver's log (django.server) goes through the console handler instead of Django's own.
     # WeasyPrint reports every rendering step at INFO; its warnings (a refused URL) still show.
     "loggers": {
+        "django.request": {"filters": ["redact_secrets"]},
+        "django.security.csrf": {"filters": ["redact_secrets"]},
+        "django.server": {"filters": ["redact_secrets"]},
         "django.db.backends": {"level": "WARNING"},
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},

@@ -49,6 +49,8 @@ urlpatterns = [
     path("verify/", identity_views.verify_code, name="verify_code"),
     path("verify/resend/", identity_views.resend, name="resend_code"),
     path("verify/done/", identity_views.verified, name="verified"),
+    # The emailed link redirects to verify/link/ at once: the token leaves the URL (privacyportal/redact.py).
+    path("verify/link/", identity_views.verify_link_confirm, name="verify_link_confirm"),
     path("verify/<str:token>/", identity_views.verify_link, name="verify_link"),
     path("confirm-agent/<str:token>/", identity_views.confirm_agent, name="confirm_agent"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import smtplib
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,6 +15,8 @@ from django.utils import translation
 
 from .outbox import OutboxTask
 
+logger = logging.getLogger(__name__)
+
 # Options of every task that sends email: retried with backoff while the mail server is unreachable.
 EMAIL_TASK: dict[str, Any] = {
     "base": OutboxTask,
@@ -23,6 +27,42 @@ EMAIL_TASK: dict[str, Any] = {
     "time_limit": 60,
     "soft_time_limit": 50,
 }
+
+
+class MailNotSent(OSError):
+    """The mail server would not take an email: which email and case, and the SMTP code, never the address.
+
+    An OSError like the refusals it replaces, so EMAIL_TASK retries it as before. smtplib's own exceptions
+    carry the recipient's address (and the server's reply, which often repeats it) in their text, and Celery
+    logs that text on every retry and in the failure's traceback (issue 15), so they never leave `send`.
+    """
+
+
+def _smtp_summary(error: smtplib.SMTPException) -> str:
+    """What went wrong, by SMTP code only."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = sorted({str(code) for code, _reply in error.recipients.values()})
+        return f"recipient refused, SMTP {'/'.join(codes) or '-'}"
+    if isinstance(error, smtplib.SMTPResponseException):
+        return f"{type(error).__name__}, SMTP {error.smtp_code}"
+    return type(error).__name__
+
+
+class PortalMessage(EmailMultiAlternatives):
+    """An email that says which template and case it is when the mail server refuses it."""
+
+    def __init__(self, *args: Any, about: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.about = about
+
+    def send(self, fail_silently: bool = False) -> int:
+        try:
+            return super().send(fail_silently=fail_silently)
+        except smtplib.SMTPException as error:
+            summary = f"email {self.about} not sent: {_smtp_summary(error)}"
+        logger.warning("%s", summary)
+        # Outside the except block, and `from None`: no traceback or log line carries smtplib's exception.
+        raise MailNotSent(summary) from None
 
 
 def make_message(
@@ -45,7 +85,9 @@ def make_message(
             html = render_to_string(
                 "emails/_layout.html", {**context, "body": body, "subject": subject, "language": language}
             )
-    message = EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, list(to))
+    case = context.get("privacy_request")
+    about = f"{name} (case {case.reference})" if case is not None else name
+    message = PortalMessage(subject, body, settings.DEFAULT_FROM_EMAIL, list(to), about=about)
     message.attach_alternative(html, "text/html")
     return message
 

@@ -95,12 +95,31 @@ def test_the_link_asks_for_a_click_then_confirms_once(submit_form: Any) -> None:
     submit_form("erasure")
     _, token = code_and_link(mail.outbox[0])
     other_browser = Client()
-    page = other_browser.get(f"/verify/{token}/")
+    # The token leaves the address bar (and every log) at once: the page that asks is /verify/link/.
+    opened = other_browser.get(f"/verify/{token}/")
+    assert opened.status_code == 302 and opened["Location"] == "/verify/link/"
+    assert token not in str(dict(other_browser.session))  # kept as its HMAC, like the database keeps it
+    page = other_browser.get("/verify/link/")
     assert page.status_code == 200 and PrivacyRequest.objects.get().status == Status.NEW  # a scanner's GET
-    assert other_browser.post(f"/verify/{token}/")["Location"] == "/verify/done/"
+    assert other_browser.post("/verify/link/")["Location"] == "/verify/done/"
     assert PrivacyRequest.objects.get().status == Status.VERIFYING
+    again = other_browser.post("/verify/link/")
+    assert again.status_code == 400 and "has been used, or has expired" in again.content.decode()
     again = Client().post(f"/verify/{token}/")
     assert again.status_code == 400 and "has been used, or has expired" in again.content.decode()
+
+
+def test_a_page_opened_from_the_link_before_the_change_still_confirms(submit_form: Any) -> None:
+    submit_form("erasure")
+    _, token = code_and_link(mail.outbox[0])
+    # Its form has no action: it posts to the address it was opened at, the link itself.
+    assert Client().post(f"/verify/{token}/")["Location"] == "/verify/done/"
+    assert PrivacyRequest.objects.get().status == Status.VERIFYING
+
+
+def test_the_confirm_page_without_a_link_says_so(client: Client) -> None:
+    for response in (client.get("/verify/link/"), client.post("/verify/link/")):
+        assert response.status_code == 400 and "has been used, or has expired" in response.content.decode()
 
 
 def test_wrong_codes_lock_the_challenge_after_five(client: Client, submit_form: Any) -> None:

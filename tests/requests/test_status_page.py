@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.core import mail
@@ -214,3 +215,37 @@ def test_a_malformed_reference_is_not_found(client: Client, reference: str) -> N
     sign_in(client, "ada@example.org")
     assert client.get(f"/status/cases/{reference}/").status_code == 404
     assert client.get(f"/status/cases/{reference}/download/").status_code == 404
+
+
+def _csrf_free(html: str) -> str:
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
+
+
+def test_signing_in_with_or_without_cases_looks_and_works_the_same(client: Client) -> None:
+    """Issue 15: the sign-in was slower for an address with requests. The same queries, the same task
+    published and the same answer either way (timing itself is measured in bench/, not here)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from identity.tasks import send_sign_in_code
+
+    case = make_case()
+    answers, sent_for = [], []
+    for email in ("ada@example.org", "nobody@example.org"):
+        browser = Client()
+        browser.get("/status/")
+        with (
+            mock.patch.object(send_sign_in_code, "delay") as published,
+            CaptureQueriesContext(connection) as queries,
+        ):
+            response = browser.post("/status/", {"email": email})
+        code_page = browser.get(response["Location"])
+        answers.append(
+            (response.status_code, response["Location"], response.content, sorted(response.cookies),
+             len(queries), published.call_count, code_page.status_code, _csrf_free(code_page.content.decode()))
+        )  # fmt: skip
+        sent_for.append(published.call_args.args if published.called else ())
+    known, unknown = answers
+    assert known == unknown
+    # One task published for both: it sends the code to the case's address, and nothing without a case.
+    assert sent_for == [(case.pk,), (None,)]
