@@ -50,17 +50,22 @@ def has_confirmed_device(user: Any) -> bool:
 
 def match_code(user: Any, code: str) -> Device | None:
     """The user's confirmed device that accepts this code, with the same queries and checks when there is none."""
-    user_id = user.pk if user is not None else -1
+    user_id = user.pk if user is not None else 0  # no account has pk 0
     totps = list(TOTPDevice.objects.filter(user_id=user_id, confirmed=True))
     statics = list(StaticDevice.objects.filter(user_id=user_id, confirmed=True))
     if not totps:
         _NO_DEVICE.verify(int(code) if code.isascii() and code.isdigit() else 0, tolerance=1)
     if not statics:
-        StaticToken.objects.filter(device_id=-1, token=code).exists()
+        StaticToken.objects.filter(device_id=0, token=code).exists()
     for device in [*totps, *statics]:
         if device.verify_is_allowed()[0] and device.verify_token(code):
             return device
     return None
+
+
+class CodeInput(forms.TextInput):
+    def format_value(self, value: Any) -> None:
+        return None  # a code is never typed back into the page, right or wrong
 
 
 class StaffSignInForm(AdminAuthenticationForm):
@@ -70,7 +75,7 @@ class StaffSignInForm(AdminAuthenticationForm):
         label=_("Code"),
         max_length=16,
         help_text=_("The 6-digit code your authenticator app shows, or one of your backup codes."),
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "spellcheck": "false"}),
+        widget=CodeInput(attrs={"autocomplete": "one-time-code", "spellcheck": "false"}),
     )
     error_messages = {
         **AdminAuthenticationForm.error_messages,
