@@ -101,3 +101,43 @@ class ApiToken(models.Model):
     @property
     def active(self) -> bool:
         return self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class StaffEnrolment(models.Model):
+    """A one-time link with which a member of staff sets up their authenticator app (DESIGN §8).
+
+    A password alone never enrols a device: the first device (and a replacement for a lost phone) needs one of
+    these, sent by a DPO from the admin or printed by `manage.py reset_otp`. Only the link's hash is stored.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("member of staff"),
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("sent"), default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("sent by"),
+    )
+    expires_at = models.DateTimeField(_("expires"), editable=False)
+    used_at = models.DateTimeField(_("used"), null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("two-factor enrolment link")
+        verbose_name_plural = _("two-factor enrolment links")
+
+    def __str__(self) -> str:
+        return f"enrolment link {self.pk}"
+
+    @property
+    def live(self) -> bool:
+        return self.used_at is None and self.expires_at > timezone.now()

@@ -1,8 +1,9 @@
-"""Staff sign-in: password + TOTP for every admin page, and first-time enrolment (DESIGN §8).
+"""Staff sign-in: username, password and code on one screen, and enrolment by a one-time link (DESIGN §8).
 
-A member of staff with no confirmed device signs in with the password alone only to reach the enrolment
-page: scan a QR code, confirm with a first code, receive ten single-use backup codes shown once. Nothing
-else in the admin opens until a device has verified the session.
+Any wrong part gets one answer, and the work is the same whichever part was wrong (one password hash, the same
+device queries, one code check), so neither the page nor its timing tells an attacker which part was right or
+whether the account has a device. A password alone opens nothing: a first device (or a replacement) is set up
+only through a link a DPO sent or `manage.py reset_otp` printed, plus the password, plus a first code.
 """
 
 from __future__ import annotations
@@ -14,53 +15,108 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth import get_user_model
+from django.contrib.auth import authenticate
 from django.contrib.auth import login as auth_login
-from django.contrib.auth.decorators import login_required
-from django.db import transaction
+from django.contrib.auth.signals import user_login_failed
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_otp import devices_for_user
 from django_otp import login as otp_login
 from django_otp.admin import OTPAdminSite
+from django_otp.models import Device
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from privacyportal.ratelimit import over_limit
 
+from . import enrolment as enrolments
 from . import tokens
 from .models import ApiToken
 
-BACKUP_CODES = 10
 SESSION_BACKUP_CODES = "otp_backup_codes_once"
+SESSION_ENROLMENT = "staff_enrolment"
+SESSION_ENROLMENT_CHECKED = "staff_enrolment_checked"
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+# A throwaway key: a sign-in for a name with no device checks the code against it, so it costs the same.
+_NO_DEVICE = TOTP(b"\0" * 20)
 
 
 def has_confirmed_device(user: Any) -> bool:
-    return any(True for _ in devices_for_user(user, confirmed=True))
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def match_code(user: Any, code: str) -> Device | None:
+    """The user's confirmed device that accepts this code, with the same queries and checks when there is none."""
+    user_id = user.pk if user is not None else 0  # no account has pk 0
+    totps = list(TOTPDevice.objects.filter(user_id=user_id, confirmed=True))
+    statics = list(StaticDevice.objects.filter(user_id=user_id, confirmed=True))
+    if not totps:
+        _NO_DEVICE.verify(int(code) if code.isascii() and code.isdigit() else 0, tolerance=1)
+    if not statics:
+        StaticToken.objects.filter(device_id=0, token=code).exists()
+    for device in [*totps, *statics]:
+        if device.verify_is_allowed()[0] and device.verify_token(code):
+            return device
+    return None
+
+
+class CodeInput(forms.TextInput):
+    def format_value(self, value: Any) -> None:
+        return None  # a code is never typed back into the page, right or wrong
+
+
+class StaffSignInForm(AdminAuthenticationForm):
+    """Username, password and the code from the authenticator app (or a backup code) together."""
+
+    otp_token = forms.CharField(
+        label=_("Code"),
+        max_length=16,
+        help_text=_("The 6-digit code your authenticator app shows, or one of your backup codes."),
+        widget=CodeInput(attrs={"autocomplete": "one-time-code", "spellcheck": "false"}),
+    )
+    error_messages = {
+        **AdminAuthenticationForm.error_messages,
+        "invalid_login": _(
+            "Those details are not right. Check your username, password and code, and try again. "
+            "Without a working authenticator app or backup code, ask your DPO for a new enrolment link."
+        ),
+    }
+
+    def clean(self) -> dict[str, Any]:
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        code = "".join((self.cleaned_data.get("otp_token") or "").split())
+        if username is None or password is None or not code:
+            return self.cleaned_data  # the missing field says so
+        # One password check (Django hashes a dummy for an unknown name), then one code check either way.
+        user = authenticate(self.request, username=username, password=password)
+        device = match_code(user, code)
+        if user is None or device is None or not user.is_staff:
+            if user is not None:
+                # The password was right but the rest was not: it counts towards the lockout all the same.
+                user_login_failed.send(
+                    sender=__name__, credentials={"username": username}, request=self.request
+                )
+            raise self.get_invalid_login_error()
+        user.otp_device = device  # type: ignore[union-attr]  # django-otp marks the session verified by this device at login
+        self.user_cache = user
+        return self.cleaned_data
 
 
 class PortalAdminSite(OTPAdminSite):
-    """django-otp's admin site, plus a way in for staff who have no device yet: the enrolment page."""
+    """django-otp's admin site (every page needs a verified device) with a one-screen sign-in."""
+
+    login_form = StaffSignInForm
+    login_template = "identity/staff_login.html"
 
     def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         # Lockouts are per username; one address trying many usernames meets this limit.
         if request.method == "POST" and over_limit(request, "staff_login", settings.RATELIMIT_STAFF_LOGIN):
             return render(request, "requests/too_many.html", status=429)
-        if request.method == "POST" and _without_device(request.POST.get("username", "")):
-            # The password alone is checked here, and it opens only the enrolment page.
-            form = AdminAuthenticationForm(request, data=request.POST)
-            if form.is_valid():
-                auth_login(request, form.get_user())
-                return redirect("staff_enrol")
         return super().login(request, extra_context)
-
-
-def _without_device(username: str) -> bool:
-    user = get_user_model().objects.filter(username=username, is_active=True, is_staff=True).first()
-    return user is not None and not has_confirmed_device(user)
 
 
 class ConfirmDeviceForm(forms.Form):
@@ -72,38 +128,77 @@ class ConfirmDeviceForm(forms.Form):
     )
 
 
-@login_required(login_url="admin:login")
-def enrol(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    if not user.is_staff:
-        raise Http404
-    # The admin's own header, title and links on these two pages.
-    # No app list or sidebar: nothing else opens before a device is confirmed.
-    context: dict[str, Any] = {
+class EnrolPasswordForm(forms.Form):
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+def _admin_context(request: HttpRequest) -> dict[str, Any]:
+    # The admin's own header, title and links; no app list or sidebar: nothing opens before a device is confirmed.
+    return {
         **admin.site.each_context(request),
         "available_apps": [],
         "is_nav_sidebar_enabled": False,
         "admin_url": reverse("admin:index"),
     }
+
+
+def enrol_link(request: HttpRequest, token: str) -> HttpResponse:
+    """The link from the email: remember it in the session and move on, so the token leaves the address bar."""
+    enrolment = enrolments.find(token)
+    if enrolment is None:
+        return render(request, "identity/staff_enrol_expired.html", _admin_context(request), status=404)
+    request.session[SESSION_ENROLMENT] = enrolment.pk
+    request.session.pop(SESSION_ENROLMENT_CHECKED, None)
+    return redirect("staff_enrol")
+
+
+def enrol(request: HttpRequest) -> HttpResponse:
+    """Set up an authenticator: the password first, then the QR code and a first code; backup codes once."""
+    context = _admin_context(request)
     codes = request.session.pop(SESSION_BACKUP_CODES, None)
-    if codes:
+    if codes and request.user.is_authenticated:
         return render(request, "identity/staff_backup_codes.html", {**context, "codes": codes})
-    if has_confirmed_device(user):
-        raise Http404  # a device can only be replaced by a DPO with `manage.py reset_otp`
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first() or TOTPDevice.objects.create(
-        user=user, name="Authenticator app", confirmed=False
-    )
+    enrolment = enrolments.get(request.session.get(SESSION_ENROLMENT))
+    if enrolment is None:
+        return render(request, "identity/staff_enrol_expired.html", context, status=404)
+    user = enrolment.user
+    context["enrol_username"] = user.username
+
+    if request.session.get(SESSION_ENROLMENT_CHECKED) != enrolment.pk:
+        # Whoever holds the link must also know the password before any secret is shown.
+        password_form = EnrolPasswordForm(request.POST or None)
+        if request.method == "POST":
+            if over_limit(request, "staff_login", settings.RATELIMIT_STAFF_LOGIN):
+                return render(request, "requests/too_many.html", status=429)
+            if password_form.is_valid():
+                password = password_form.cleaned_data["password"]
+                if authenticate(request, username=user.username, password=password) is not None:
+                    enrolments.new_device(enrolment)
+                    request.session[SESSION_ENROLMENT_CHECKED] = enrolment.pk
+                    return redirect("staff_enrol")
+                password_form.add_error("password", _("That password is not right."))
+        return render(
+            request,
+            "identity/staff_enrol_password.html",
+            {**context, "form": password_form},
+            status=400 if password_form.errors else 200,
+        )
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first() or enrolments.new_device(enrolment)
     form = ConfirmDeviceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["token"].strip()):
-            with transaction.atomic():
-                device.confirmed = True
-                device.save(update_fields=["confirmed"])
-                backup = StaticDevice.objects.create(user=user, name="Backup codes", confirmed=True)
-                codes = [StaticToken.random_token() for _ in range(BACKUP_CODES)]
-                for code in codes:
-                    backup.token_set.create(token=code)
+            codes = enrolments.complete(enrolment, device)
+            if codes is None:
+                return render(request, "identity/staff_enrol_expired.html", context, status=404)
+            auth_login(request, user, backend=MODEL_BACKEND)
             otp_login(request, device)
+            request.session.pop(SESSION_ENROLMENT, None)
+            request.session.pop(SESSION_ENROLMENT_CHECKED, None)
             request.session[SESSION_BACKUP_CODES] = codes
             return redirect("staff_enrol")
         form.add_error(

@@ -253,6 +253,8 @@ AXES_COOLOFF_TIME = 1  # hour
 AXES_LOCKOUT_PARAMETERS = ["username"]
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_VERBOSE = False
+# A member of staff sets up their authenticator only through a one-time link a DPO sends (or `reset_otp` prints).
+STAFF_ENROLMENT_LINK_HOURS = env.int("STAFF_ENROLMENT_LINK_HOURS", default=72)
 
 REST_FRAMEWORK = {
     # Each API view names its own authentication (tokens, OTP-verified sessions) and permission.

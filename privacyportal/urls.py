@@ -56,6 +56,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/evidence/<int:pk>/", identity_views.evidence_download, name="evidence_download"),
     path("admin/enrol/", staff_auth.enrol, name="staff_enrol"),
+    path("admin/enrol/<str:token>/", staff_auth.enrol_link, name="staff_enrol_link"),
     path(
         "admin/letters/<int:pk>/", admin.site.admin_view(admin_views.letter_download), name="letter_download"
     ),

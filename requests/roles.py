@@ -16,7 +16,7 @@ ROLES: dict[str, dict[str, list[str]]] = {
                      "view_processingactivity", "add_processingactivity", "change_processingactivity",
                      "delete_processingactivity", "view_companysystem", "add_companysystem",
                      "change_companysystem", "delete_companysystem"],
-        "identity": ["view_evidence"],
+        "identity": ["view_evidence", "view_staffenrolment", "add_staffenrolment"],
     },
     "Handler": {
         "requests": ["view_privacyrequest", "add_privacyrequest", "change_privacyrequest", "view_requestevent",

@@ -50,7 +50,7 @@ def database_down(message: str = "could not connect to server: Connection refuse
 def test_an_unreachable_database_gives_a_plain_503_and_pages_recover_by_themselves(client: Client) -> None:
     with database_down():
         for method, url, data in (
-            ("post", "/admin/login/", {"username": "dpo", "password": "x"}),
+            ("post", "/admin/login/", {"username": "dpo", "password": "x", "otp_token": "123456"}),
             ("post", "/status/", {"email": "ada@example.org"}),
             ("post", "/requests/new/erasure/", ERASURE),
         ):

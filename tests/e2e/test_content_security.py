@@ -17,6 +17,7 @@ from django.core import mail
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from identity import enrolment
 from requests import services
 from requests.models import CompanySystem
 from requests.roles import ensure_roles
@@ -103,11 +104,12 @@ def test_staff_pages_need_no_inline_style(policy: Policy, dpo: Any, handler: Any
     policy.visit("api-tokens", "/admin/tokens/")
     policy.visit("audit-events", "/admin/requests/requestevent/")
 
-    page.context.clear_cookies()  # a new member of staff enrols a device and is shown backup codes
-    page.goto("/admin/")
-    page.get_by_label("Username:").fill(handler.username)
-    page.get_by_label("Password:").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    page.context.clear_cookies()  # a new member of staff enrols a device by a DPO's link, sees backup codes
+    _row, link = enrolment.issue(handler)
+    page.goto("/admin/enrol/" + link.rsplit("/admin/enrol/", 1)[1])
+    policy.visit("enrol-password")
+    page.get_by_label("Your password").fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
     page.get_by_role("heading", name="Set up two-factor sign-in").wait_for()
     policy.visit("enrol")
     device = TOTPDevice.objects.get(user=handler)

@@ -1,64 +1,147 @@
-"""First staff sign-in: enrol an authenticator with a QR code, get ten backup codes once; reset a lost device."""
+"""Staff enrol an authenticator only through a one-time link a DPO sent (or `reset_otp` printed) plus their
+password; ten backup codes are shown once; the new device replaces a lost one."""
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import time_machine
+from django.core import mail
 from django.core.management import call_command
 from django.test import Client
 from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tests.factories import PASSWORD
+from identity import enrolment
+from identity.models import StaffEnrolment
+from tests.factories import PASSWORD, signed_in
 
 pytestmark = pytest.mark.django_db
+LOGIN = "/admin/login/?next=/admin/"
+SENT_AT = datetime(2026, 3, 2, 9, tzinfo=UTC)
 
 
-def test_new_staff_enrol_then_need_the_code_every_time(client: Client, handler: Any) -> None:
-    response = client.post("/admin/login/?next=/admin/", {"username": "handler", "password": PASSWORD})
-    assert response.status_code == 302 and response["Location"] == "/admin/enrol/"
-    assert client.get("/admin/").status_code == 302  # the password alone opens nothing else
+def link_path(link: str) -> str:
+    return "/" + link.split("://", 1)[1].split("/", 1)[1]
+
+
+def confirm_code(client: Client, user: Any) -> Any:
+    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    return client.post("/admin/enrol/", {"token": f"{totp(device.bin_key):06d}"})
+
+
+def test_a_dpo_sends_a_link_and_the_new_colleague_enrols_with_it(dpo: Any, handler: Any) -> None:
+    office = signed_in(dpo, "DPO")
+    sent = office.post("/admin/identity/staffenrolment/add/", {"user": handler.pk})
+    assert sent.status_code == 302
+    (email,) = mail.outbox
+    assert email.to == [handler.email] and "Dana" in email.body  # who sent it
+    link = re.search(r"https?://\S+/admin/enrol/\S+/", str(email.body))
+    assert link is not None
+    assert StaffEnrolment.objects.get().created_by == dpo
+
+    client = Client()
+    opened = client.get(link_path(link.group(0)))
+    assert opened.status_code == 302 and opened["Location"] == "/admin/enrol/"  # the token leaves the address
     page = client.get("/admin/enrol/").content.decode()
-    assert "<svg" in page and "Set up two-factor sign-in" in page and "Privacy Portal" in page
+    assert (
+        "handler" in page and "QR code for your authenticator app" not in page
+    )  # the password comes before any secret is shown
+    assert client.post("/admin/enrol/", {"password": "nope"}).status_code == 400
+    assert client.post("/admin/enrol/", {"password": PASSWORD}).status_code == 302
+    page = client.get("/admin/enrol/").content.decode()
+    assert "QR code for your authenticator app" in page and "Set up two-factor sign-in" in page
     assert "Staff preferences" not in page  # no way into the admin shown before a device is confirmed
+    assert client.get("/admin/").status_code == 302  # not signed in yet
+
     device = TOTPDevice.objects.get(user=handler, confirmed=False)
     wrong = "000000" if totp(device.bin_key) else "111111"
     assert client.post("/admin/enrol/", {"token": wrong}).status_code == 400
-    # The wrong code throttles the next try; throttling is django-otp's, not what this test is about.
     TOTPDevice.objects.filter(pk=device.pk).update(
         throttling_failure_count=0, throttling_failure_timestamp=None
     )
-    device.refresh_from_db()
-    response = client.post("/admin/enrol/", {"token": f"{totp(device.bin_key):06d}"})
-    assert response.status_code == 302
+    assert confirm_code(client, handler).status_code == 302
     codes_page = client.get("/admin/enrol/").content.decode()
     codes = re.findall(r"<li>([a-z0-9]{8})</li>", codes_page)
     assert len(codes) == 10 and "shown only once" in codes_page
-    assert client.get("/admin/").status_code == 200  # verified by the new device
-    assert client.get("/admin/enrol/").status_code == 404  # the codes are not shown again; no re-enrolment
+    assert client.get("/admin/").status_code == 200  # signed in, verified by the new device
 
+    # The link is spent: opening it again enrols nothing.
     again = Client()
-    again.post("/admin/login/?next=/admin/", {"username": "handler", "password": PASSWORD})
-    assert again.get("/admin/").status_code == 302  # now the code is required
-    backup = StaticDevice.objects.get(user=handler)
-    ok = again.post("/admin/login/?next=/admin/", {"username": "handler", "password": PASSWORD,
-                                                   "otp_device": backup.persistent_id, "otp_token": codes[0]})  # fmt: skip
-    assert ok.status_code == 302 and again.get("/admin/").status_code == 200
-    assert backup.token_set.count() == 9  # single use
+    assert again.get(link_path(link.group(0))).status_code == 404
+    # From now on: username, password and a code, on one screen.
+    backup_sign_in = Client().post(
+        LOGIN, {"username": "handler", "password": PASSWORD, "otp_token": codes[0]}
+    )
+    assert backup_sign_in.status_code == 302
+    assert StaticDevice.objects.get(user=handler).token_set.count() == 9  # single use
 
 
-def test_a_wrong_password_never_reaches_enrolment(client: Client, handler: Any) -> None:
-    response = client.post("/admin/login/?next=/admin/", {"username": "handler", "password": "nope"})
-    assert response.status_code == 200 and client.get("/admin/enrol/").status_code == 302
-
-
-def test_reset_otp_makes_a_lost_device_enrol_again(client: Client, handler: Any, capsys: Any) -> None:
-    TOTPDevice.objects.create(user=handler, name="old phone", confirmed=True)
-    call_command("reset_otp", "handler")
-    assert "enrol at next sign-in" in capsys.readouterr().out
+def test_the_password_alone_enrols_nothing(client: Client, handler: Any) -> None:
+    # The penetration test: for staff with no device, the right password led to /admin/enrol/ and a QR code.
+    response = client.post(LOGIN, {"username": "handler", "password": PASSWORD, "otp_token": "123456"})
+    assert response.status_code == 200 and "Those details are not right" in response.content.decode()
+    assert client.get("/admin/enrol/").status_code == 404
     assert not TOTPDevice.objects.filter(user=handler).exists()
-    response = client.post("/admin/login/?next=/admin/", {"username": "handler", "password": PASSWORD})
-    assert response["Location"] == "/admin/enrol/"
+
+
+def test_a_link_works_for_its_hours_only(handler: Any, settings: Any) -> None:
+    with time_machine.travel(SENT_AT, tick=False):
+        _row, link = enrolment.issue(handler)
+    with time_machine.travel(SENT_AT + timedelta(hours=settings.STAFF_ENROLMENT_LINK_HOURS, minutes=1)):
+        response = Client().get(link_path(link))
+    assert response.status_code == 404 and "Ask your DPO" in response.content.decode()
+
+
+def test_a_newer_link_retires_the_older_one(handler: Any) -> None:
+    _first, old = enrolment.issue(handler)
+    _second, new = enrolment.issue(handler)
+    assert Client().get(link_path(old)).status_code == 404
+    assert Client().get(link_path(new)).status_code == 302
+
+
+def test_the_link_page_needs_the_password_of_the_account_it_was_sent_for(handler: Any, dpo: Any) -> None:
+    _row, link = enrolment.issue(handler)
+    client = Client()
+    client.get(link_path(link))
+    # Dana's password is the same in tests; Hal's account is the one the link is for, whatever is typed.
+    assert client.post("/admin/enrol/", {"password": "not Hal's"}).status_code == 400
+    assert not TOTPDevice.objects.filter(user=handler).exists()
+
+
+def test_only_a_dpo_sends_links(handler: Any, other_handler: Any) -> None:
+    desk = signed_in(handler, "Handler")
+    assert desk.post("/admin/identity/staffenrolment/add/", {"user": other_handler.pk}).status_code == 403
+    assert not mail.outbox and not StaffEnrolment.objects.exists()
+
+
+def test_reset_otp_removes_a_lost_phone_and_prints_a_link(handler: Any, capsys: Any) -> None:
+    lost = TOTPDevice.objects.create(user=handler, name="old phone", confirmed=True)
+    call_command("reset_otp", "handler")
+    out = capsys.readouterr().out
+    assert not TOTPDevice.objects.filter(pk=lost.pk).exists()  # the stolen phone stops working at once
+    link = re.search(r"https?://\S+/admin/enrol/\S+/", out)
+    assert link is not None
+    client = Client()
+    client.get(link_path(link.group(0)))
+    client.post("/admin/enrol/", {"password": PASSWORD})
+    assert confirm_code(client, handler).status_code == 302
+    assert "shown only once" in client.get("/admin/enrol/").content.decode()
+    assert client.get("/admin/").status_code == 200
+
+
+def test_enrolling_a_new_phone_replaces_the_old_one_and_its_backup_codes(handler: Any) -> None:
+    old = TOTPDevice.objects.create(user=handler, name="old phone", confirmed=True)
+    old_codes = StaticDevice.objects.create(user=handler, name="Backup codes", confirmed=True)
+    _row, link = enrolment.issue(handler)
+    client = Client()
+    client.get(link_path(link))
+    client.post("/admin/enrol/", {"password": PASSWORD})
+    assert TOTPDevice.objects.filter(pk=old.pk).exists()  # still works until the new one is confirmed
+    assert confirm_code(client, handler).status_code == 302
+    assert not TOTPDevice.objects.filter(pk=old.pk).exists()
+    assert not StaticDevice.objects.filter(pk=old_codes.pk).exists()

@@ -194,10 +194,11 @@ def test_staff_without_a_verified_device_are_sent_to_sign_in(client: Client, dpo
     for url in (DASHBOARD, "/admin/dashboard/ccpa-2025.csv"):
         response = client.get(url)
         assert response.status_code == 302 and response["Location"].startswith(f"/admin/login/?next={url}")
-    # The password alone (no device yet) opens only the enrolment page.
+    # The password alone (no device yet) opens nothing.
     dpo.groups.add(Group.objects.get(name="DPO"))
     assert (
-        client.post("/admin/login/", {"username": "dpo", "password": PASSWORD})["Location"] == "/admin/enrol/"
+        client.post("/admin/login/", {"username": "dpo", "password": PASSWORD, "otp_token": "1"}).status_code
+        == 200
     )
     for url in (DASHBOARD, "/admin/dashboard/ccpa-2025.csv"):
         response = client.get(url)
