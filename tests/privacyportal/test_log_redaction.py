@@ -52,12 +52,14 @@ def test_the_access_log_never_shows_a_links_token() -> None:
     line = access_line(f"/verify/{TOKEN}/")
     assert TOKEN not in line and '"GET /verify/[redacted]/ HTTP/1.1" 302' in line
     assert TOKEN not in access_line(f"/confirm-agent/{TOKEN}/")
+    assert '"GET /admin/enrol/[redacted]/ HTTP/1.1"' in access_line(f"/admin/enrol/{TOKEN}/")  # staff enrolment
     # Whatever format an operator chooses: request line, path, query, referer, raw headers and environ.
     everything = "%(r)s %(U)s %(q)s %(f)s %({referer}i)s %({raw_uri}e)s"
     line = access_line(f"/verify/{TOKEN}/", f"next=%2Fverify%2F{TOKEN}%2F", access_log_format=everything)
     assert TOKEN not in line and line.count("[redacted]") == 10  # two in each of r, f, {referer}i, {raw_uri}e
     # Pages that are not secrets stay readable.
     assert "/verify/done/" in access_line("/verify/done/")
+    assert '"GET /admin/enrol/ HTTP/1.1"' in access_line("/admin/enrol/")
 
 
 @pytest.mark.django_db
@@ -66,6 +68,7 @@ def test_django_request_warnings_never_show_a_links_token(caplog: pytest.LogCapt
     assert Client().get(f"/verify/{TOKEN}/more/").status_code == 404
     assert Client().post(f"/verify/{TOKEN}/").status_code == 400  # a wrong or used link
     assert Client().get(f"/confirm-agent/{TOKEN}/").status_code == 400
+    assert Client().get(f"/admin/enrol/{TOKEN}/").status_code == 404  # a spent staff enrolment link
     assert Client(enforce_csrf_checks=True).post(f"/verify/{TOKEN}/").status_code == 403
     lines = [record.getMessage() for record in caplog.records]
     assert {"Not Found", "Bad Request", "Forbidden (CSRF cookie not set.)"} <= {
@@ -73,3 +76,4 @@ def test_django_request_warnings_never_show_a_links_token(caplog: pytest.LogCapt
     }
     assert not [line for line in lines if TOKEN in line]
     assert "Not Found: /verify/[redacted]/more/" in lines
+    assert "Not Found: /admin/enrol/[redacted]/" in lines
