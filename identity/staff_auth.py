@@ -101,7 +101,7 @@ class StaffSignInForm(AdminAuthenticationForm):
                     sender=__name__, credentials={"username": username}, request=self.request
                 )
             raise self.get_invalid_login_error()
-        user.otp_device = device  # type: ignore[union-attr]  # django-otp marks the session verified by this device at login
+        user.otp_device = device  # type: ignore[attr-defined]  # django-otp marks the session verified by this device at login
         self.user_cache = user
         return self.cleaned_data
 
