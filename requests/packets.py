@@ -95,12 +95,12 @@ def row_date(row: dict[str, Any]) -> date | None:
 
 def parse_rows(name: str, data: bytes) -> list[dict[str, Any]] | None:
     """The rows of a CSV or JSON extract (a list of objects, or an object holding one); None for other files."""
-    text = data.decode("utf-8-sig")
+    # Only text is decoded: a real PDF carries binary bytes from its second line on.
     if name.lower().endswith(".csv"):
         # Values beyond the header (an unquoted comma in an address) go under "_extra", not under None.
-        return [dict(row) for row in csv.DictReader(io.StringIO(text), restkey="_extra")]
+        return [dict(row) for row in csv.DictReader(io.StringIO(data.decode("utf-8-sig")), restkey="_extra")]
     if name.lower().endswith(".json"):
-        parsed = json.loads(text)
+        parsed = json.loads(data.decode("utf-8-sig"))
         if isinstance(parsed, dict):
             lists = [v for v in parsed.values() if isinstance(v, list)]
             parsed = lists[0] if len(lists) == 1 else [parsed]

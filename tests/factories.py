@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import functools
+import zlib
+from collections.abc import Sequence
 from typing import Any
 
 import factory
@@ -89,3 +92,59 @@ def complete_case(
             },
         )
     return services.complete(privacy_request, by=by, outcome=outcome, note=note)
+
+
+# --- PDFs --------------------------------------------------------------------------------------------------
+# Uploaded PDFs are parsed (identity/evidence.py): a test that uploads one needs a real file, not "%PDF...%%EOF".
+
+
+def pdf_stream(data: bytes, entries: bytes = b"", *, compress: bool = False) -> bytes:
+    """The body of a stream object holding `data` (Flate-compressed if asked), with its /Length."""
+    if compress:
+        data = zlib.compress(data)
+        entries += b" /Filter /FlateDecode"
+    return b"<< /Length %d%s >>\nstream\n%s\nendstream" % (len(data), entries, data)
+
+
+def pdf_from_objects(objects: Sequence[bytes], trailer: bytes = b"") -> bytes:
+    """A PDF file holding these object bodies as objects 1, 2, ... (object 1 is the catalog), with a correct
+    cross-reference table, so that a strict reader reads it as written."""
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R%s >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        trailer,
+        xref,
+    )
+    return bytes(out)
+
+
+@functools.cache
+def pdf_bytes(pages: int = 1, *, size: int = 0) -> bytes:
+    """A small, valid PDF: `pages` A4 pages with a line of text each; at least `size` bytes if asked (the
+    first page's content is padded with spaces)."""
+
+    def build(padding: int) -> bytes:
+        objects = [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [%s] /Count %d >>"
+            % (b" ".join(b"%d 0 R" % (4 + 2 * n) for n in range(pages)), pages),
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        ]
+        for n in range(pages):
+            objects.append(
+                b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >>"
+                b" /Contents %d 0 R >>" % (5 + 2 * n)
+            )
+            text = b"BT /F1 12 Tf 72 770 Td (Page %d of a signed permission) Tj ET" % (n + 1)
+            objects.append(pdf_stream(text + b" " * (padding if n == 0 else 0)))
+        return pdf_from_objects(objects)
+
+    data = build(0)
+    return build(size - len(data)) if len(data) < size else data

@@ -56,7 +56,7 @@ from requests.models import (
     SystemCheck,
 )
 from requests.roles import ensure_roles
-from tests.factories import in_role, make_case, signed_in
+from tests.factories import in_role, make_case, pdf_bytes, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -253,7 +253,7 @@ def image_bytes(fmt: str) -> bytes:
     return out.getvalue()
 
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PDF = pdf_bytes()
 
 
 # --- 1. Script, markup and template syntax stay text --------------------------------------------------------
@@ -1179,7 +1179,8 @@ def test_a_staff_action_without_the_csrf_token_is_refused(dpo: Any) -> None:
 
 # --- 6. Uploads refused by content, with a message, storing nothing ------------------------------------------
 
-POLYGLOT = b"%PDF-1.7\n1 0 obj << >> endobj\n<html><script>alert(1)</script></html>\n%%EOF\n"
+# A real PDF with a page of HTML after it: a browser sniffing the bytes would run the script.
+POLYGLOT = pdf_bytes() + b"<html><script>alert(1)</script></html>\n%%EOF\n"
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
 PUBLIC_TYPE = "Send a PDF, JPEG or PNG file."
 EXTRACT_TYPE = "Send a PDF, JPEG, PNG, CSV, JSON or text file."

@@ -31,13 +31,14 @@ from requests.models import CompanySystem, Packet, PacketStatus, PrivacyRequest,
 from requests.roles import ensure_roles
 from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.test_staff_queue import sign_in
+from tests.factories import pdf_bytes
 from tests.workers import database_url
 
 # A browser keeps the machine's clock: not run in the clock-shifted pass.
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.real_clock]
 
 ROOT = Path(__file__).resolve().parents[2]
-PDF = b"%PDF-1.4\n1 0 obj << >> endobj\n%%EOF\n"
+PDF = pdf_bytes()
 
 
 class Mailbox:

@@ -10,11 +10,12 @@ from django.core import mail
 
 from requests.lifecycle import Status
 from requests.models import Message, PrivacyRequest
+from tests.factories import pdf_bytes
 
 # A browser keeps the machine's clock: not run in the clock-shifted pass.
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.real_clock]
 
-PDF = b"%PDF-1.4\n1 0 obj << >> endobj\n%%EOF\n"
+PDF = pdf_bytes()
 
 
 def last_code() -> str:

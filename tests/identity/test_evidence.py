@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import itertools
+import zlib
 from typing import Any
 from unittest import mock
 
@@ -14,12 +16,14 @@ from django.test import Client
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from PIL import Image, ImageFile
+from pypdf import PdfReader, PdfWriter
 
 from identity import evidence
 from identity.models import Evidence
 from requests.models import PrivacyRequest
+from tests.factories import pdf_bytes, pdf_from_objects, pdf_stream
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PDF = pdf_bytes()
 
 
 def image_bytes(fmt: str, *, exif: bool = False) -> bytes:
@@ -70,7 +74,7 @@ def test_images_are_re_encoded_without_exif() -> None:
         ("page.pdf", b"<html><body><script>alert(1)</script></body></html>", "PDF, JPEG or PNG"),
         (
             "polyglot.pdf",
-            PDF[:-7] + b"<html><script>alert(1)</script></html>\n%%EOF\n",
+            PDF + b"<html><script>alert(1)</script></html>\n%%EOF\n",
             "could not be accepted",
         ),
         ("not-ended.pdf", b"%PDF-1.4\n" + b"x" * 100, "could not be accepted"),
@@ -193,3 +197,194 @@ def test_a_json_extract_nested_deeper_than_python_can_read_is_a_clear_error() ->
     deep = b"[" * 100_000 + b"]" * 100_000  # was a 500 (RecursionError)
     with pytest.raises(ValidationError, match="not a readable JSON file"):
         evidence.check_extract(upload("deep.json", deep))
+
+
+# --- PDFs are parsed, and refused if they carry anything active ---------------------------------------------
+# Every hostile file below went through the check before it parsed PDFs (it only looked at the raw bytes).
+
+
+def one_page(
+    *, catalog: bytes = b"", page: bytes = b"", more: tuple[bytes, ...] = (), content: bytes | None = None
+) -> bytes:
+    """A valid one-page PDF with extra entries in its catalog and page, and more objects numbered from 5."""
+    return pdf_from_objects([
+        b"<< /Type /Catalog /Pages 2 0 R " + catalog + b" >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >> " + page + b" >>",
+        content or pdf_stream(b"BT /F1 12 Tf 72 770 Td (I authorise my agent) Tj ET", compress=True),
+        *more,
+    ])  # fmt: skip
+
+
+def written(writer: PdfWriter) -> bytes:
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def with_attachment() -> bytes:
+    writer = PdfWriter(clone_from=io.BytesIO(PDF))
+    writer.add_attachment("invoice.bat", b"@echo off\r\ndel /q %USERPROFILE%\\Documents\r\n")
+    return written(writer)
+
+
+def locked(user_password: str) -> bytes:
+    writer = PdfWriter(clone_from=io.BytesIO(pdf_bytes(2)))
+    writer.encrypt(user_password=user_password, owner_password="owner", algorithm="AES-256")
+    return written(writer)
+
+
+def bomb() -> bytes:
+    """A page whose content inflates from about 64 KB to 64 MB: more than the check will inflate."""
+    squeezer = zlib.compressobj(9)
+    blank = b" " * (1024 * 1024)
+    data = b"".join(squeezer.compress(blank) for _ in range(64)) + squeezer.flush()
+    assert len(data) < 100 * 1024
+    return one_page(
+        content=b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (len(data), data)
+    )
+
+
+def long_chain(length: int) -> bytes:
+    """Objects that each point to the next, `length` of them, hanging off the page."""
+    chain = tuple(b"<< /Next %d 0 R >>" % (number + 1) for number in range(5, 5 + length - 1))
+    return one_page(page=b"/Chain 5 0 R", more=(*chain, b"<< >>"))
+
+
+def packed(*objects: bytes) -> bytes:
+    """A PDF 1.5 whose objects (1 is the catalog) are all stored compressed in one object stream, found through
+    a cross-reference stream: how Acrobat, qpdf and Ghostscript write them, and invisible to a byte search."""
+    count = len(objects)
+    header = b" ".join(
+        b"%d %d" % (number, offset)
+        for number, offset in zip(
+            range(1, count + 1),
+            itertools.accumulate((len(body) + 1 for body in objects[:-1]), initial=0),
+            strict=True,
+        )
+    )
+    content = header + b"\n" + b"\n".join(objects)
+    out = bytearray(b"%PDF-1.5\n%\xe2\xe3\xcf\xd3\n")
+    stream_at = len(out)
+    out += (
+        b"%d 0 obj\n" % (count + 1)
+        + pdf_stream(content, b" /Type /ObjStm /N %d /First %d" % (count, len(header) + 1), compress=True)
+        + b"\nendobj\n"
+    )
+    xref_at = len(out)
+    rows = [b"\x00\x00\x00\x00\x00\xff\xff"]
+    rows += [b"\x02" + (count + 1).to_bytes(4, "big") + index.to_bytes(2, "big") for index in range(count)]
+    rows += [
+        b"\x01" + stream_at.to_bytes(4, "big") + b"\x00\x00",
+        b"\x01" + xref_at.to_bytes(4, "big") + b"\x00\x00",
+    ]
+    out += (
+        b"%d 0 obj\n" % (count + 2)
+        + pdf_stream(b"".join(rows), b" /Type /XRef /Size %d /W [1 4 2] /Root 1 0 R" % (count + 3))
+        + b"\nendobj\n"
+    )
+    out += b"startxref\n%d\n%%%%EOF\n" % xref_at
+    return bytes(out)
+
+
+PAGES = (
+    b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+    b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+)
+ACTIVE = "contains scripts, attached files or other active content"
+HOSTILE_PDFS = [
+    ("open-action-javascript", lambda: one_page(catalog=b"/OpenAction << /S /JavaScript /JS (app.alert\\(1\\)) >>"), ACTIVE),
+    ("launch-link", lambda: one_page(page=b"/Annots [5 0 R]", more=(
+        b"<< /Type /Annot /Subtype /Link /Rect [0 0 595 842] /A << /S /Launch /F (cmd.exe) >> >>",)), ACTIVE),
+    ("page-additional-action", lambda: one_page(page=b"/AA << /O << /S /URI /URI (https://example.org/t) >> >>"), ACTIVE),
+    ("html-in-compressed-stream", lambda: one_page(catalog=b"/Metadata 5 0 R", more=(
+        pdf_stream(b"<html><body><script>alert(1)</script></body></html>", b" /Type /Metadata /Subtype /XML",
+                   compress=True),)), ACTIVE),
+    ("embedded-file", with_attachment, ACTIVE),
+    ("document-javascript", lambda: one_page(catalog=b"/Names << /JavaScript 5 0 R >>", more=(
+        b"<< /Names [(run) << /S /JavaScript /JS 6 0 R >>] >>",
+        pdf_stream(b"app.launchURL('https://example.org')", compress=True))), ACTIVE),
+    ("open-action-web-address", lambda: one_page(catalog=b"/OpenAction << /S /URI /URI (https://example.org) >>"), ACTIVE),
+    ("submit-form", lambda: one_page(page=b"/Annots [<< /Subtype /Widget /Rect [0 0 1 1] /A << /S /SubmitForm"
+                                          b" /F << /FS /URL /F (https://example.org/x) >> >> >>]"), ACTIVE),
+    ("remote-go-to", lambda: one_page(page=b"/Annots [<< /Subtype /Link /Rect [0 0 1 1]"
+                                           b" /A << /S /GoToR /F (\\\\\\\\host\\\\share\\\\x.pdf) /D [0 /Fit] >> >>]"), ACTIVE),
+    ("xfa-form", lambda: one_page(catalog=b"/AcroForm << /Fields [] /XFA 5 0 R >>", more=(
+        pdf_stream(b"<xdp:xdp xmlns:xdp='http://ns.adobe.com/xdp/'></xdp:xdp>", compress=True),)), ACTIVE),
+    ("rich-media", lambda: one_page(page=b"/Annots [<< /Subtype /RichMedia /Rect [0 0 1 1] >>]"), ACTIVE),
+    ("javascript-in-an-object-stream", lambda: packed(
+        b"<< /Type /Catalog /Pages 2 0 R /OpenAction << /S /JavaScript /JS (app.alert\\(1\\)) >> >>", *PAGES), ACTIVE),
+    ("password-protected", lambda: locked("secret"), "protected with a password"),
+    ("decompression-bomb", bomb, "too large or too complex"),
+    ("60000-object-chain", lambda: long_chain(60_000), "too large or too complex"),
+    ("two-million-numbers-in-one-object", lambda: one_page(
+        page=b"/Junk [" + b" ".join([b"[" + b"1 " * 40 + b"]"] * 50_000) + b"]"), "too large or too complex"),
+    ("object-stream-of-a-million-numbers", lambda: packed(
+        b"<< /Type /Catalog /Pages 2 0 R >>", *PAGES, b"[" + b"1 " * 1_000_000 + b"]"), "too large or too complex"),
+    ("arrays-nested-5000-deep", lambda: one_page(page=b"/Deep " + b"[" * 5000 + b"]" * 5000), "could not be accepted"),
+    ("garbage-between-header-and-end", lambda: b"%PDF-1.7\n" + bytes(range(256)) * 40 + b"\n%%EOF\n",
+     "could not be accepted"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("make", "message"), [(m, msg) for _, m, msg in HOSTILE_PDFS],
+                         ids=[name for name, _, _ in HOSTILE_PDFS])  # fmt: skip
+def test_a_pdf_with_active_content_or_beyond_the_limits_is_refused(make: Any, message: str) -> None:
+    data = make()
+    assert len(data) < evidence.MAX_BYTES and data.startswith(b"%PDF-") and b"%%EOF" in data[-2048:]
+    assert not evidence._ACTIVE.search(data)  # nothing the byte check alone would have caught
+    with pytest.raises(ValidationError, match=message):
+        evidence.check_upload(upload("permission.pdf", data))
+
+
+def test_a_chain_of_objects_within_the_limit_is_walked_without_recursion() -> None:
+    # Deeper than Python's recursion limit, well under the object limit: accepted, and nothing blew the stack.
+    assert evidence.check_upload(upload("chain.pdf", long_chain(5_000))).content_type == "application/pdf"
+
+
+def test_a_pdf_from_weasyprint_is_accepted() -> None:
+    import weasyprint
+
+    html = (
+        "<h1>Доверенность</h1><p>I, Ada Lovelace, authorise Agent Smith to act for me.</p>"
+        '<p><a href="https://example.org/privacy">Privacy notice</a></p>'
+        "<table><tr><th>System</th><th>Data</th></tr><tr><td>CRM</td><td>name, email</td></tr></table>"
+        "<p style='break-before: page'>Signed.</p>"
+    )
+    data = weasyprint.HTML(string=html).write_pdf()
+    assert data and len(PdfReader(io.BytesIO(data)).pages) == 2
+    assert evidence.check_upload(upload("permission.pdf", data)).data == data
+
+
+def test_a_multi_page_pdf_written_by_pypdf_is_accepted() -> None:
+    writer = PdfWriter(clone_from=io.BytesIO(pdf_bytes(3)))
+    for page in writer.pages:
+        page.compress_content_streams()  # FlateDecode content, as most producers write it
+    writer.add_blank_page()
+    writer.add_outline_item(title="Page 2", page_number=1)
+    writer.add_metadata({"/Title": "Signed permission", "/Producer": "pypdf"})
+    writer.open_destination = writer.pages[0]  # /OpenAction as a destination: opens at page 1, runs nothing
+    data = written(writer)
+    assert len(PdfReader(io.BytesIO(data)).pages) == 4
+    assert evidence.check_upload(upload("scan.pdf", data)).data == data
+
+
+def test_a_pdf_of_object_streams_is_read_through_them_and_accepted() -> None:
+    data = packed(b"<< /Type /Catalog /Pages 2 0 R /OpenAction [3 0 R /Fit] >>", *PAGES)
+    assert len(PdfReader(io.BytesIO(data), strict=True).pages) == 1
+    assert evidence.check_upload(upload("scan.pdf", data)).data == data
+
+
+def test_a_pdf_locked_only_against_editing_opens_without_a_password_and_is_accepted() -> None:
+    # Bank statements and bills often come like this: encrypted, with an empty password to open them.
+    data = locked("")
+    assert PdfReader(io.BytesIO(data)).is_encrypted
+    assert evidence.check_upload(upload("statement.pdf", data)).data == data
+
+
+def test_a_pdf_still_being_checked_at_the_deadline_is_refused() -> None:
+    late = mock.patch.object(evidence, "PDF_MAX_SECONDS", -1.0)
+    with late, pytest.raises(ValidationError, match="too large or too complex"):
+        evidence.check_upload(upload("scan.pdf", pdf_bytes(3)))
+    assert evidence.check_upload(upload("scan.pdf", pdf_bytes(3))).data == pdf_bytes(3)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from identity.models import EmailChallenge
 from requests.lifecycle import Status
 from requests.models import Kind, PrivacyRequest
+from tests.factories import pdf_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -192,7 +193,7 @@ def test_bad_input_re_renders_with_messages_and_keeps_what_was_typed(submit_form
 def test_agent_requests_need_the_subjects_name(submit_form: Any) -> None:
     response = submit_form("erasure", relationship="agent")
     assert "Tell us the name of the person" in response.content.decode()
-    permission = SimpleUploadedFile("permission.pdf", b"%PDF-1.4\n%%EOF\n")
+    permission = SimpleUploadedFile("permission.pdf", pdf_bytes())
     submit_form(
         "erasure",
         relationship="agent",

@@ -31,7 +31,7 @@ from requests.lifecycle import Status
 from requests.models import CompanySystem, Message, PrivacyRequest, ProcessingActivity, SystemCheck
 from requests.roles import ensure_roles
 from requests.selectors import local_date, local_today
-from tests.factories import PASSWORD, in_role, make_case, signed_in
+from tests.factories import PASSWORD, in_role, make_case, pdf_bytes, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -459,7 +459,7 @@ def test_extending_without_a_reason_is_refused_and_the_case_is_unchanged(
 
 DISGUISED = [
     ("evil.pdf", b"<html><script>alert(1)</script></html>", "Send a PDF, JPEG, PNG, CSV, JSON or text file."),
-    ("evil.pdf", b"%PDF-1.7\n<html><script>alert(1)</script></html>\n%%EOF\n",
+    ("evil.pdf", pdf_bytes() + b"<html><script>alert(1)</script></html>\n%%EOF\n",
      "This PDF could not be accepted. Save it again as a PDF and retry."),
     ("data.json", b"name,email\nAda,ada@example.org\n", "This file is not a readable JSON file in UTF-8."),
     ("data.csv", b"name\x00email\n", "This file is not a readable CSV file in UTF-8."),

@@ -26,7 +26,7 @@ from identity.models import Evidence
 from identity.services import add_extract
 from requests import packets, services, sweeps
 from requests.models import CompanySystem, Packet, PacketStatus, PrivacyRequest, ProcessingActivity
-from tests.factories import make_case, signed_in
+from tests.factories import make_case, pdf_bytes, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +41,7 @@ ORDERS = (
 CONTACT = json.dumps(
     {"contacts": [{"name": "Ada Lovelace", "email": "ada@example.org", "created_at": "2025-04-01T09:00:00Z"}]}
 )
-PDF_EXTRACT = b"%PDF-1.4\n1 0 obj << >> endobj\n%%EOF\n"
+PDF_EXTRACT = pdf_bytes()
 
 
 def text_of(pdf: bytes) -> str:

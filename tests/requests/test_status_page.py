@@ -15,11 +15,11 @@ from django.test import Client
 from requests import services
 from requests.lifecycle import Status
 from requests.models import Message, PrivacyRequest
-from tests.factories import make_case
+from tests.factories import make_case, pdf_bytes
 
 pytestmark = pytest.mark.django_db
 
-PDF = b"%PDF-1.4\n1 0 obj << >> endobj\n%%EOF\n"
+PDF = pdf_bytes()
 
 
 def sign_in(client: Client, email: str) -> Any:
@@ -193,7 +193,7 @@ def test_replies_are_limited_per_case_and_files_per_case_by_size(client: Client,
     case = services.confirm_email(make_case(kind="rectification"))
     sign_in(client, "ada@example.org")
     url = f"/status/cases/{case.reference}/"
-    big = b"%PDF-1.4\n" + b"0" * 600_000 + b"\n%%EOF\n"
+    big = pdf_bytes(size=600_000)
     first = client.post(url, {"body": "One", "attachment": SimpleUploadedFile("a.pdf", big)})
     assert first.status_code == 302
     second = client.post(url, {"body": "Two", "attachment": SimpleUploadedFile("b.pdf", big)})

@@ -16,7 +16,7 @@ from identity.models import Evidence
 from requests import services, sweeps
 from requests.lifecycle import Status
 from requests.models import Message, Notice, PrivacyRequest
-from tests.factories import complete_case, make_case
+from tests.factories import complete_case, make_case, pdf_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -240,7 +240,7 @@ def test_evidence_is_purged_after_the_decision_and_cases_anonymised_after_retent
     from identity import services as identity_services
 
     settings.PRIVATE_ROOT = tmp_path
-    pdf = b"%PDF-1.4\n%%EOF\n"
+    pdf = pdf_bytes()
     with time_machine.travel(at(date(2025, 1, 1)), tick=False):
         case = services.confirm_email(make_case(kind="rectification"))
         checked = files.CheckedFile("id.pdf", "application/pdf", pdf)
