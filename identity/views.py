@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django_otp.decorators import otp_required
 
 from requests import outbox
@@ -62,30 +65,41 @@ def resend(request: HttpRequest) -> HttpResponse:
     )
 
 
-# The link's token, as its HMAC (never the token itself), between the emailed link and the button.
-SESSION_LINK = "verify_link"
+# The links' tokens, as their HMACs (never the tokens themselves), between the emailed link and the button; by a
+# handle of no value elsewhere, so two links opened in one browser (two cases) each confirm their own case.
+SESSION_LINKS = "verify_links"
+LINKS_KEPT = 10
 
 
 def verify_link(request: HttpRequest, token: str) -> HttpResponse:
     """The emailed link: the token leaves the URL at once, so no log or browser history keeps it (issue 15).
 
-    GET keeps the token's HMAC in the session and redirects to /verify/link/, which asks for the click.
-    POST still confirms here: a page opened from this URL before the change posts to it.
+    GET keeps the token's HMAC in the session and redirects to /verify/link/?link=<handle>, which asks for the
+    click. POST still confirms here: a page opened from this URL before the change posts to it.
     """
     if request.method != "POST":
-        request.session[SESSION_LINK] = services.link_key(token)
-        return redirect("verify_link_confirm")
+        links = dict(list(request.session.get(SESSION_LINKS, {}).items())[-(LINKS_KEPT - 1) :])
+        handle = secrets.token_urlsafe(6)
+        links[handle] = services.link_key(token)
+        request.session[SESSION_LINKS] = links
+        return redirect(f"{reverse('verify_link_confirm')}?link={handle}")
     return _confirm_link(request, services.link_key(token))
 
 
 def verify_link_confirm(request: HttpRequest) -> HttpResponse:
     # GET only shows a button: mail scanners that open links must not use up the code.
-    key = request.session.get(SESSION_LINK)
+    handle = request.GET.get("link", "")
+    key = request.session.get(SESSION_LINKS, {}).get(handle)
     if not key:
         return render(request, "identity/verify_link.html", {"failed": FAILED}, status=400)
     if request.method != "POST":
         return render(request, "identity/verify_link.html")
-    return _confirm_link(request, key)
+    response = _confirm_link(request, key)
+    if response.status_code == 302:
+        links = request.session.get(SESSION_LINKS, {})
+        links.pop(handle, None)
+        request.session[SESSION_LINKS] = links
+    return response
 
 
 def _confirm_link(request: HttpRequest, key: str) -> HttpResponse:
@@ -95,7 +109,6 @@ def _confirm_link(request: HttpRequest, key: str) -> HttpResponse:
         privacy_request = services.check_link(key)
     except (services.ChallengeFailed, TransitionError):
         return render(request, "identity/verify_link.html", {"failed": FAILED}, status=400)
-    request.session.pop(SESSION_LINK, None)
     request.session[SESSION_CASE] = privacy_request.pk
     return redirect("verified")
 

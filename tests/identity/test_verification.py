@@ -98,13 +98,14 @@ def test_the_link_asks_for_a_click_then_confirms_once(submit_form: Any) -> None:
     other_browser = Client()
     # The token leaves the address bar (and every log) at once: the page that asks is /verify/link/.
     opened = other_browser.get(f"/verify/{token}/")
-    assert opened.status_code == 302 and opened["Location"] == "/verify/link/"
-    assert token not in str(dict(other_browser.session))  # kept as its HMAC, like the database keeps it
-    page = other_browser.get("/verify/link/")
+    confirm_page = opened["Location"]
+    assert opened.status_code == 302 and confirm_page.startswith("/verify/link/?link=")
+    assert token not in confirm_page and token not in str(dict(other_browser.session))  # kept as its HMAC
+    page = other_browser.get(confirm_page)
     assert page.status_code == 200 and PrivacyRequest.objects.get().status == Status.NEW  # a scanner's GET
-    assert other_browser.post("/verify/link/")["Location"] == "/verify/done/"
+    assert other_browser.post(confirm_page)["Location"] == "/verify/done/"
     assert PrivacyRequest.objects.get().status == Status.VERIFYING
-    again = other_browser.post("/verify/link/")
+    again = other_browser.post(confirm_page)
     assert again.status_code == 400 and "has been used, or has expired" in again.content.decode()
     again = Client().post(f"/verify/{token}/")
     assert again.status_code == 400 and "has been used, or has expired" in again.content.decode()
@@ -118,8 +119,28 @@ def test_a_page_opened_from_the_link_before_the_change_still_confirms(submit_for
     assert PrivacyRequest.objects.get().status == Status.VERIFYING
 
 
+def test_two_links_opened_in_one_browser_each_confirm_their_own_case(submit_form: Any) -> None:
+    # The review found the second link overwrote the first: pressing A's button confirmed B, and A lapsed.
+    submit_form("erasure")
+    submit_form("access")
+    first, second = (PrivacyRequest.objects.get(kind=kind) for kind in ("erasure", "access"))
+    browser = Client()
+    tabs = [browser.get(f"/verify/{code_and_link(email)[1]}/")["Location"] for email in mail.outbox[:2]]
+    assert browser.post(tabs[0])["Location"] == "/verify/done/"
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.status == Status.VERIFYING and second.status == Status.NEW
+    assert browser.post(tabs[1])["Location"] == "/verify/done/"
+    second.refresh_from_db()
+    assert second.status == Status.VERIFYING
+
+
 def test_the_confirm_page_without_a_link_says_so(client: Client) -> None:
-    for response in (client.get("/verify/link/"), client.post("/verify/link/")):
+    for response in (
+        client.get("/verify/link/"),
+        client.post("/verify/link/"),
+        client.get("/verify/link/?link=guess"),
+    ):
         assert response.status_code == 400 and "has been used, or has expired" in response.content.decode()
 
 
