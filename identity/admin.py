@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 
 from . import enrolment as enrolments
@@ -47,9 +48,30 @@ class StaffEnrolmentAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: StaffEnrolment, form: Any, change: bool) -> None:
         # The row is made by the service together with its secret; the form only names the person.
-        sent = enrolments.send(form.cleaned_data["user"], by=request.user)
+        user = form.cleaned_data["user"]
+        try:
+            sent = enrolments.send(user, by=request.user)
+        except enrolments.NotSent:
+            retired = StaffEnrolment.objects.filter(user=user).first()
+            obj.pk = retired.pk if retired else None
+            request._enrolment_not_sent = True  # type: ignore[attr-defined]
+            messages.error(
+                request,
+                _(
+                    "The mail server would not take the email to %(username)s, so no link was sent (the one made "
+                    "was retired). Check the address and the mail settings and try again, or run "
+                    "`manage.py reset_otp %(username)s`."
+                )
+                % {"username": user},
+            )
+            return
         obj.pk, obj.user = sent.pk, sent.user
         messages.info(request, _("The enrolment link was emailed to %(username)s.") % {"username": sent.user})
+
+    def response_add(self, request: HttpRequest, obj: StaffEnrolment, post_url_continue: Any = None) -> Any:
+        if getattr(request, "_enrolment_not_sent", False):
+            return redirect("admin:identity_staffenrolment_add")  # the error says what happened; no "added"
+        return super().response_add(request, obj, post_url_continue)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # a record of links sent; a link is never edited

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import smtplib
 from datetime import timedelta
 from typing import Any
 
@@ -20,6 +21,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from requests.emails import make_message
+from requests.models import StaffPreference
 
 from .models import StaffEnrolment
 
@@ -45,15 +47,23 @@ def issue(user: Any, *, by: Any = None) -> tuple[StaffEnrolment, str]:
     return enrolment, f"{settings.PORTAL_BASE_URL.rstrip('/')}/admin/enrol/{token}/"
 
 
+class NotSent(Exception):
+    """The mail server would not take the enrolment email; the link was retired unsent."""
+
+
 def send(user: Any, *, by: Any) -> StaffEnrolment:
-    """Issue a link and email it to the member of staff's own address."""
+    """Issue a link and email it to the member of staff's own address, in their language.
+
+    If the mail server refuses, the link is retired at once (nobody holds it) and NotSent says so.
+    """
     if not user.email:
         raise ValidationError(
             _("%(username)s has no email address. Add one first, or run `manage.py reset_otp %(username)s`.")
             % {"username": user.username}
         )
     enrolment, link = issue(user, by=by)
-    make_message(
+    preference = StaffPreference.objects.filter(user=user).values_list("language", flat=True).first()
+    message = make_message(
         "staff-enrolment",
         {
             "name": user.get_full_name() or user.username,
@@ -63,7 +73,13 @@ def send(user: Any, *, by: Any) -> StaffEnrolment:
             "sent_by": by.get_full_name() or by.username,
         },
         to=[user.email],
-    ).send()
+        language=preference or "en",
+    )
+    try:
+        message.send()
+    except (OSError, smtplib.SMTPException) as error:
+        StaffEnrolment.objects.filter(pk=enrolment.pk).update(expires_at=timezone.now())
+        raise NotSent(type(error).__name__) from None  # smtplib's text carries the address
     return enrolment
 
 

@@ -60,8 +60,9 @@ class StaffIdleTimeoutMiddleware:
     def _sign_out(self, request: HttpRequest) -> HttpResponse:
         auth.logout(request)  # flushes the session: a new key, nothing of the old one kept
         minutes = settings.STAFF_IDLE_TIMEOUT_MINUTES
-        if is_api(request):
-            return self.get_response(request)  # as anonymous: the API answers 401/403 in JSON
+        if is_api(request) or not request.path.startswith(reverse("admin:index")):
+            # As anonymous: the API answers 401/403 in JSON; a public page is simply shown to a visitor.
+            return self.get_response(request)
         messages.warning(
             request,
             ngettext(

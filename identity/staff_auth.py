@@ -38,14 +38,14 @@ from .models import ApiToken
 
 SESSION_BACKUP_CODES = "otp_backup_codes_once"
 SESSION_ENROLMENT = "staff_enrolment"
+# After the password: {"enrolment": pk, "device": pk of the device whose secret this session was shown, "at": ts}.
 SESSION_ENROLMENT_CHECKED = "staff_enrolment_checked"
+# The QR code must be confirmed this soon after the password, or the password is asked again: a half-finished
+# enrolment left open on a shared computer must not let the next person confirm a device and sign in.
+ENROLMENT_STEP_MINUTES = 10
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 # A throwaway key: a sign-in for a name with no device checks the code against it, so it costs the same.
 _NO_DEVICE = TOTP(b"\0" * 20)
-
-
-def has_confirmed_device(user: Any) -> bool:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
 def match_code(user: Any, code: str) -> Device | None:
@@ -146,17 +146,40 @@ def _admin_context(request: HttpRequest) -> dict[str, Any]:
     }
 
 
+def _private(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = "no-store"  # a TOTP secret or backup codes are never kept by a cache or Back
+    return response
+
+
 def enrol_link(request: HttpRequest, token: str) -> HttpResponse:
     """The link from the email: remember it in the session and move on, so the token leaves the address bar."""
     enrolment = enrolments.find(token)
     if enrolment is None:
-        return render(request, "identity/staff_enrol_expired.html", _admin_context(request), status=404)
+        return _private(
+            render(request, "identity/staff_enrol_expired.html", _admin_context(request), status=404)
+        )
+    request.session.cycle_key()  # a session planted before the link was opened learns nothing from it
     request.session[SESSION_ENROLMENT] = enrolment.pk
     request.session.pop(SESSION_ENROLMENT_CHECKED, None)
-    return redirect("staff_enrol")
+    return _private(redirect("staff_enrol"))
 
 
 def enrol(request: HttpRequest) -> HttpResponse:
+    return _private(_enrol(request))
+
+
+def _checked_device(request: HttpRequest, enrolment: Any) -> TOTPDevice | None:
+    """The unconfirmed device this session was shown, if the password was checked for this link minutes ago."""
+    checked = request.session.get(SESSION_ENROLMENT_CHECKED)
+    if not isinstance(checked, dict) or checked.get("enrolment") != enrolment.pk:
+        return None
+    if timezone.now().timestamp() - float(checked.get("at", 0)) > ENROLMENT_STEP_MINUTES * 60:
+        request.session.pop(SESSION_ENROLMENT_CHECKED, None)
+        return None
+    return TOTPDevice.objects.filter(pk=checked.get("device"), user=enrolment.user, confirmed=False).first()
+
+
+def _enrol(request: HttpRequest) -> HttpResponse:
     """Set up an authenticator: the password first, then the QR code and a first code; backup codes once."""
     context = _admin_context(request)
     codes = request.session.pop(SESSION_BACKUP_CODES, None)
@@ -168,19 +191,31 @@ def enrol(request: HttpRequest) -> HttpResponse:
     user = enrolment.user
     context["enrol_username"] = user.username
 
-    if request.session.get(SESSION_ENROLMENT_CHECKED) != enrolment.pk:
+    device = _checked_device(request, enrolment)
+    if device is None:
         # Whoever holds the link must also know the password before any secret is shown.
-        password_form = EnrolPasswordForm(request.POST or None)
-        if request.method == "POST":
+        password_form = EnrolPasswordForm(request.POST if "password" in request.POST else None)
+        if request.method == "POST" and password_form.is_bound:
             if over_limit(request, "staff_login", settings.RATELIMIT_STAFF_LOGIN):
                 return render(request, "requests/too_many.html", status=429)
             if password_form.is_valid():
                 password = password_form.cleaned_data["password"]
                 if authenticate(request, username=user.username, password=password) is not None:
-                    enrolments.new_device(enrolment)
-                    request.session[SESSION_ENROLMENT_CHECKED] = enrolment.pk
+                    device = enrolments.new_device(enrolment)
+                    request.session.cycle_key()
+                    request.session[SESSION_ENROLMENT_CHECKED] = {
+                        "enrolment": enrolment.pk,
+                        "device": device.pk,
+                        "at": timezone.now().timestamp(),
+                    }
                     return redirect("staff_enrol")
                 password_form.add_error("password", _("That password is not right."))
+        elif request.method == "POST":
+            messages.warning(
+                request,
+                _("More than %(minutes)d minutes passed since you entered your password: enter it again.")
+                % {"minutes": ENROLMENT_STEP_MINUTES},
+            )
         return render(
             request,
             "identity/staff_enrol_password.html",
@@ -188,7 +223,6 @@ def enrol(request: HttpRequest) -> HttpResponse:
             status=400 if password_form.errors else 200,
         )
 
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first() or enrolments.new_device(enrolment)
     form = ConfirmDeviceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["token"].strip()):

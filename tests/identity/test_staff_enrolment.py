@@ -145,3 +145,74 @@ def test_enrolling_a_new_phone_replaces_the_old_one_and_its_backup_codes(handler
     assert confirm_code(client, handler).status_code == 302
     assert not TOTPDevice.objects.filter(pk=old.pk).exists()
     assert not StaticDevice.objects.filter(pk=old_codes.pk).exists()
+
+
+def test_the_code_must_follow_the_password_within_minutes(handler: Any) -> None:
+    # Review: a half-finished enrolment left open on a shared computer let the next person confirm hours later.
+    with time_machine.travel(SENT_AT, tick=False):
+        _row, link = enrolment.issue(handler)
+        client = Client()
+        client.get(link_path(link))
+        client.post("/admin/enrol/", {"password": PASSWORD})
+        device = TOTPDevice.objects.get(user=handler, confirmed=False)
+    with time_machine.travel(SENT_AT + timedelta(minutes=11), tick=False):
+        late = client.post("/admin/enrol/", {"token": f"{totp(device.bin_key):06d}"})
+        assert late.status_code == 200 and "enter it again" in late.content.decode()
+        assert "QR code for your authenticator app" not in late.content.decode()
+        assert (
+            client.get("/admin/").status_code == 302
+            and not TOTPDevice.objects.filter(confirmed=True).exists()
+        )
+        client.post("/admin/enrol/", {"password": PASSWORD})  # the password again: a new secret, a new try
+        assert confirm_code(client, handler).status_code == 302
+
+
+def test_opening_the_link_and_the_password_each_give_a_new_session(handler: Any, settings: Any) -> None:
+    _row, link = enrolment.issue(handler)
+    client = Client()
+    client.get("/")  # a session that may have been planted
+    client.session.save()
+    planted = client.cookies[settings.SESSION_COOKIE_NAME].value
+    client.get(link_path(link))
+    after_link = client.cookies[settings.SESSION_COOKIE_NAME].value
+    client.post("/admin/enrol/", {"password": PASSWORD})
+    assert len({planted, after_link, client.cookies[settings.SESSION_COOKIE_NAME].value}) == 3
+
+
+def test_secrets_pages_are_never_cached(handler: Any) -> None:
+    _row, link = enrolment.issue(handler)
+    client = Client()
+    client.get(link_path(link))
+    client.post("/admin/enrol/", {"password": PASSWORD})
+    assert client.get("/admin/enrol/")["Cache-Control"] == "no-store"  # the TOTP secret
+    confirm_code(client, handler)
+    assert client.get("/admin/enrol/")["Cache-Control"] == "no-store"  # the backup codes
+
+
+def test_a_refused_email_tells_the_dpo_and_retires_the_link(dpo: Any, handler: Any, settings: Any) -> None:
+    settings.EMAIL_BACKEND = "tests.identity.test_staff_enrolment.RefusingBackend"
+    office = signed_in(dpo, "DPO")
+    response = office.post("/admin/identity/staffenrolment/add/", {"user": handler.pk}, follow=True)
+    page = response.content.decode()
+    assert response.status_code == 200 and "would not take the email" in page and "was added" not in page
+    assert not StaffEnrolment.objects.get().live  # nobody holds it: it works for nobody
+
+
+def test_the_email_is_in_the_colleagues_language(dpo: Any, handler: Any) -> None:
+    from requests.models import StaffPreference
+
+    StaffPreference.objects.create(user=handler, language="ru")
+    enrolment.send(handler, by=dpo)
+    assert "Ссылка действует один раз" in str(mail.outbox[0].body)
+
+
+class RefusingBackend:
+    def __init__(self, **kwargs: Any) -> None:
+        pass
+
+    def send_messages(self, messages: Any) -> int:
+        import smtplib
+
+        raise smtplib.SMTPRecipientsRefused(
+            {"handler@example.com": (550, b"no such user handler@example.com")}
+        )

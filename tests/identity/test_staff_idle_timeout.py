@@ -102,3 +102,10 @@ def test_the_sign_out_message_is_in_russian_for_russian_staff(signed_in: Client)
         response = signed_in.get(QUEUE, HTTP_ACCEPT_LANGUAGE="ru")
         page = signed_in.get(response["Location"], HTTP_ACCEPT_LANGUAGE="ru").content.decode()
         assert "Сеанс завершён после 30 минут бездействия. Войдите снова." in page
+
+
+def test_an_idle_staff_session_on_a_public_page_is_signed_out_and_the_page_shown(signed_in: Client) -> None:
+    with at(45):
+        response = signed_in.get("/")
+        assert response.status_code == 200  # the home page, not the admin's sign-in
+        assert signed_in.get(QUEUE).status_code == 302  # and signed out all the same

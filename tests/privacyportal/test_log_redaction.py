@@ -78,3 +78,13 @@ def test_django_request_warnings_never_show_a_links_token(caplog: pytest.LogCapt
     assert not [line for line in lines if TOKEN in line]
     assert "Not Found: /verify/[redacted]/more/" in lines
     assert "Not Found: /admin/enrol/[redacted]/" in lines
+
+
+def test_gunicorns_error_log_never_shows_a_links_token() -> None:
+    cfg = Config()
+    cfg.set("logger_class", gunicorn_conf.logger_class)
+    logger = cfg.logger_class(cfg)
+    kept = Kept()
+    logger.error_log.handlers = [kept]
+    logger.error("Error handling request %s", f"/admin/enrol/{TOKEN}/")
+    assert kept.lines == ["Error handling request /admin/enrol/[redacted]/"]
