@@ -26,7 +26,9 @@ class RedactingLogger(Logger):
 
     def setup(self, cfg: Any) -> None:
         super().setup(cfg)
-        if not any(isinstance(f, RedactSecretsFilter) for f in self.error_log.filters):  # setup runs on reload
+        if not any(
+            isinstance(f, RedactSecretsFilter) for f in self.error_log.filters
+        ):  # setup runs on reload
             self.error_log.addFilter(RedactSecretsFilter())
 
     def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
