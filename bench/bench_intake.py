@@ -103,6 +103,7 @@ def server_environment(work: Path, database_url: str) -> dict[str, str]:
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ENCRYPTION_KEYS": key,
+        "AUDIT_KEYS": secrets.token_urlsafe(32),
         "ALLOWED_HOSTS": "127.0.0.1",
         "VAR_DIR": str(work),
         "PRIVATE_ROOT": str(work / "private"),

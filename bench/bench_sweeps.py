@@ -209,7 +209,7 @@ def main() -> None:
     key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()  # a Fernet key, as ENCRYPTION_KEYS wants
     work = django_environment(
         DATABASE, DEBUG="false", SECRET_KEY=secrets.token_urlsafe(40), ENCRYPTION_KEYS=key,
-        REDIS_URL=BENCH_REDIS_URL, EMAIL_URL="memorymail://",
+        AUDIT_KEYS=secrets.token_urlsafe(32), REDIS_URL=BENCH_REDIS_URL, EMAIL_URL="memorymail://",
     )  # fmt: skip
     recreate_database(DATABASE)
     flush_bench_redis()

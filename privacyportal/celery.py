@@ -17,14 +17,15 @@ app.autodiscover_tasks()
 
 @worker_init.connect
 def _refuse_without_keys(**_: Any) -> None:
-    """A worker without usable ENCRYPTION_KEYS would fail every letter and packet: it does not start.
+    """A worker without usable ENCRYPTION_KEYS or AUDIT_KEYS would fail every letter, packet and case change: it
+    does not start.
     SystemExit, not an exception: Celery logs and carries on past a signal handler's exceptions."""
     from django.core.exceptions import ImproperlyConfigured
 
-    from privacyportal.checks import require_encryption_keys
+    from privacyportal.checks import require_keys
 
     try:
-        require_encryption_keys()
+        require_keys()
     except ImproperlyConfigured as error:
         raise SystemExit(f"refusing to start: {error}") from None
 

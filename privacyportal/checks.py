@@ -44,7 +44,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error]:
                 "PRIVACY_EU_HOLIDAY_COUNTRY must be an EU/EEA country code, e.g. DE.", id="privacyportal.E005"
             )
         )
-    errors.extend(_check_encryption_keys())
+    errors.extend(_check_keys())
     for proxy in settings.TRUSTED_PROXIES:
         try:
             ip_network(proxy, strict=False)
@@ -56,6 +56,10 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error]:
                 )
             )
     return errors
+
+
+def _check_keys() -> list[Error]:
+    return _check_encryption_keys() + _check_audit_keys()
 
 
 def _check_encryption_keys() -> list[Error]:
@@ -75,9 +79,31 @@ def _check_encryption_keys() -> list[Error]:
     return []
 
 
-def require_encryption_keys() -> None:
-    """gunicorn and the Celery worker run no system checks: without usable ENCRYPTION_KEYS they refuse to start,
-    instead of starting happily and failing on the first upload, letter or download."""
-    errors = _check_encryption_keys()
+AUDIT_KEY_MIN_LENGTH = 32
+
+
+def _check_audit_keys() -> list[Error]:
+    if not settings.AUDIT_KEYS:
+        return [
+            Error(
+                "Set AUDIT_KEYS (the audit trail's HMAC keys, newest first). See .env.example.",
+                id="privacyportal.E009",
+            )
+        ]
+    if any(len(key) < AUDIT_KEY_MIN_LENGTH for key in settings.AUDIT_KEYS):
+        return [
+            Error(
+                f"AUDIT_KEYS holds a key shorter than {AUDIT_KEY_MIN_LENGTH} characters.",
+                id="privacyportal.E010",
+            )
+        ]
+    return []
+
+
+def require_keys() -> None:
+    """gunicorn and the Celery worker run no system checks: without usable ENCRYPTION_KEYS and AUDIT_KEYS they
+    refuse to start, instead of starting happily and failing on the first upload, letter, download or case
+    change."""
+    errors = _check_keys()
     if errors:
         raise ImproperlyConfigured(f"{errors[0].msg} ({errors[0].id})")

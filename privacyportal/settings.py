@@ -8,6 +8,7 @@ and kombu's filesystem broker under var/, so no server is needed.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 import environ
@@ -25,18 +26,23 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 DEBUG = env.bool("DEBUG", default=False)
 
 
+def _dev_key(name: str, make: Callable[[], str]) -> str:
+    """Embedded development run only (DEBUG on, nothing configured): a random key kept beside the SQLite database,
+    made on the first run."""
+    key_file = VAR_DIR / name
+    if not key_file.exists():
+        key_file.write_text(make())
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
 def _secret_key() -> str:
     key = env("SECRET_KEY", default="")
     if key:
         return str(key)
     if not DEBUG:
         raise ImproperlyConfigured("Set SECRET_KEY (DEBUG is off). See .env.example.")
-    # Embedded development run only: a random key kept beside the SQLite database.
-    key_file = VAR_DIR / "dev-secret-key"
-    if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(50))
-        key_file.chmod(0o600)
-    return key_file.read_text().strip()
+    return _dev_key("dev-secret-key", lambda: secrets.token_urlsafe(50))
 
 
 SECRET_KEY = _secret_key()
@@ -174,15 +180,23 @@ def _encryption_keys() -> list[str]:
         return keys  # empty in production: system check privacyportal.E006 refuses to start
     from cryptography.fernet import Fernet
 
-    key_file = VAR_DIR / "dev-encryption-key"
-    if not key_file.exists():
-        key_file.write_text(Fernet.generate_key().decode())
-        key_file.chmod(0o600)
-    return [key_file.read_text().strip()]
+    return [_dev_key("dev-encryption-key", lambda: Fernet.generate_key().decode())]
 
 
 # Fernet keys for evidence and packets at rest, newest first; older keys still decrypt (rotation).
 ENCRYPTION_KEYS = _encryption_keys()
+
+
+def _audit_keys() -> list[str]:
+    keys = env.list("AUDIT_KEYS", default=[])
+    if keys or not DEBUG:
+        return keys  # empty in production: system check privacyportal.E009 refuses to start
+    return [_dev_key("dev-audit-key", lambda: secrets.token_urlsafe(32))]
+
+
+# HMAC keys of the audit trail (DESIGN §4), newest first: the first signs, every one verifies. They live outside
+# the database, so whoever can write to it still cannot rewrite a chain that verifies.
+AUDIT_KEYS = _audit_keys()
 
 # Email: django-environ's EMAIL_URL (smtp://, consolemail://, filemail://...).
 _email = env.email("EMAIL_URL", default="consolemail://")

@@ -13,6 +13,10 @@ os.environ.setdefault(
     "ENCRYPTION_KEYS",
     "cHJpdmFjeS1wb3J0YWwtdGVzdC1rZXktMC0wMDAwMDA=,cHJpdmFjeS1wb3J0YWwtdGVzdC1rZXktMS0wMDAwMDA=",
 )
+# The audit trail's HMAC keys, likewise two: the first signs, both verify.
+os.environ.setdefault(
+    "AUDIT_KEYS", "test-only-audit-key-0-not-for-production-000,test-only-audit-key-1-not-for-production-111"
+)
 
 # A test run writes nothing into the working tree: its SQLite file, private files, mail and broker folders live
 # in a folder of its own outside it, one per checkout (two checkouts' suites never share one).
@@ -29,6 +33,10 @@ STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.s
 # A file, not memory, so a real Celery worker in another process sees the test database.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}  # noqa: F405
+else:
+    # Between transactional tests pytest-django empties every table with TRUNCATE, which the audit tables refuse
+    # unless the session says so (requests/migrations/0020_audit_truncate_guard.py).
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c privacyportal.audit_truncate=allow"  # noqa: F405
 
 # No cache table in the test database; in CI REDIS_URL (or CACHE_URL) gives the real Redis cache.
 if not CACHE_URL:  # noqa: F405

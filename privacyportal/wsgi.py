@@ -7,6 +7,6 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "privacyportal.settings")
 application = get_wsgi_application()
 
-from privacyportal.checks import require_encryption_keys  # noqa: E402  (needs the apps loaded above)
+from privacyportal.checks import require_keys  # noqa: E402  (needs the apps loaded above)
 
-require_encryption_keys()
+require_keys()

@@ -1,20 +1,33 @@
-"""The hash-chained audit trail: appending an event and verifying every chain (DESIGN §4)."""
+"""The keyed, hash-chained audit trail: appending an event and verifying every chain (DESIGN §4).
+
+Each event's `hash` is an HMAC-SHA256, under the first of `AUDIT_KEYS`, of the previous event's hash and the
+event itself; each case's `AuditHead` records where its chain ends, and the one `AuditLedger` row how many chains
+there are, both under the same keys. The keys never enter the database: someone who can write to it can still
+delete or change rows, but cannot make a chain, its head or the ledger verify again afterwards.
+
+Events written before the chain was keyed (plain SHA-256) stay as they were: the upgrade sealed each chain under
+a keyed head whose `legacy_seq` says how far the plain hashes go.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from .models import ActorKind, PrivacyRequest, RequestEvent
+from .models import ActorKind, AuditHead, AuditLedger, PrivacyRequest, RequestEvent
 
 GENESIS = "0" * 64
+LEDGER_ID = 1
 
 
 def canonical(event: RequestEvent) -> str:
@@ -37,8 +50,43 @@ def canonical(event: RequestEvent) -> str:
     )
 
 
+def _mac(message: str, key: str | None = None) -> str:
+    """HMAC-SHA256 under the given key, or under the newest of AUDIT_KEYS."""
+    return hmac.new((key or settings.AUDIT_KEYS[0]).encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def _signed(message: str, mac: str) -> bool:
+    """Whether `mac` is the message's HMAC under any of AUDIT_KEYS (older keys still verify: rotation)."""
+    return any(hmac.compare_digest(_mac(message, key), mac) for key in settings.AUDIT_KEYS)
+
+
+def _plain(message: str) -> str:
+    return hashlib.sha256(message.encode()).hexdigest()
+
+
 def chain_hash(prev_hash: str, event: RequestEvent) -> str:
-    return hashlib.sha256((prev_hash + canonical(event)).encode()).hexdigest()
+    return _mac(prev_hash + canonical(event))
+
+
+def legacy_hash(prev_hash: str, event: RequestEvent) -> str:
+    """How events were hashed before the chain was keyed; only rows up to their head's `legacy_seq` may use it."""
+    return _plain(prev_hash + canonical(event))
+
+
+def _head_message(request_id: int, seq: int, last_hash: str, legacy_seq: int) -> str:
+    return f"head:{request_id}:{seq}:{last_hash}:{legacy_seq}"
+
+
+def head_mac(request_id: int, seq: int, last_hash: str, legacy_seq: int) -> str:
+    return _mac(_head_message(request_id, seq, last_hash, legacy_seq))
+
+
+def _ledger_message(chains: int) -> str:
+    return f"ledger:{chains}"
+
+
+def ledger_mac(chains: int) -> str:
+    return _mac(_ledger_message(chains))
 
 
 def record_event(
@@ -51,25 +99,25 @@ def record_event(
     new_status: str = "",
     data: dict[str, Any] | None = None,
 ) -> RequestEvent:
-    """Append one event to the case's chain. Call inside the transaction that changed the case.
+    """Append one event to the case's chain and move its head. Call inside the transaction that changed the case.
 
     The caller holds the case row (claimed by a conditional UPDATE), so appends to one case are
-    serialised; the unique (request, seq) constraint refuses a fork if that was ever not so.
+    serialised; the unique (request, seq) constraint refuses a fork if that was ever not so, and refuses to
+    start a second chain for a case whose head has gone.
     """
     # Hold the case row (a no-op where the caller's UPDATE already holds it) so appends never race.
     PrivacyRequest.objects.select_for_update().filter(pk=privacy_request.pk).values_list("pk").first()
-    last = (
-        RequestEvent.objects.filter(request_id=privacy_request.pk)
-        .order_by("-seq")
-        .values_list("seq", "hash")
+    head = (
+        AuditHead.objects.filter(request_id=privacy_request.pk)
+        .values_list("seq", "hash", "legacy_seq")
         .first()
     )
-    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    last_seq, prev_hash, legacy_seq = head or (0, GENESIS, 0)
     if actor_kind is None:
         actor_kind = ActorKind.STAFF if by is not None else ActorKind.SYSTEM
     event = RequestEvent(
         request_id=privacy_request.pk,
-        seq=seq,
+        seq=last_seq + 1,
         at=timezone.now(),
         actor_id=by.pk if by is not None else None,
         actor_kind=actor_kind,
@@ -82,43 +130,150 @@ def record_event(
     )
     event.hash = chain_hash(prev_hash, event)
     event.save(force_insert=True)
+    moved = {
+        "seq": event.seq,
+        "hash": event.hash,
+        "mac": head_mac(event.request_id, event.seq, event.hash, legacy_seq),
+    }
+    if head is None:
+        AuditHead.objects.create(request_id=event.request_id, legacy_seq=0, **moved)
+        _count_new_chain()
+    else:
+        AuditHead.objects.filter(request_id=event.request_id).update(**moved)
     return event
+
+
+def _count_new_chain() -> None:
+    """One more chain in the ledger: only when a case's first event starts one, so appends never wait here."""
+    ledger = AuditLedger.objects.select_for_update().filter(pk=LEDGER_ID).values_list("chains", flat=True)
+    chains = ledger.first()
+    if chains is None:
+        # Only on a database emptied since it was migrated (a test flush): were it deleted from a live one, the
+        # count started again here stays short of the heads, which verify_chains reports.
+        AuditLedger.objects.bulk_create(
+            [AuditLedger(pk=LEDGER_ID, chains=0, mac=ledger_mac(0))], ignore_conflicts=True
+        )
+        chains = ledger.first() or 0
+    AuditLedger.objects.filter(pk=LEDGER_ID).update(chains=chains + 1, mac=ledger_mac(chains + 1))
 
 
 @dataclass(frozen=True)
 class ChainBreak:
-    event_id: int
-    request_id: int
-    seq: int
+    """One place where the trail does not verify: a row (event_id), a case's head (no event), or the ledger."""
+
+    event_id: int | None
+    request_id: int | None
+    seq: int | None
     problem: str
 
     def __str__(self) -> str:
-        return f"event {self.event_id} (case {self.request_id}, #{self.seq}): {self.problem}"
+        if self.event_id is not None:
+            return f"event {self.event_id} (case {self.request_id}, #{self.seq}): {self.problem}"
+        if self.request_id is not None:
+            return f"case {self.request_id}: {self.problem}"
+        return self.problem
+
+
+ALTERED = "the row was altered after it was written"
+DOWNGRADED = "hashed with plain SHA-256 where the chain is keyed: rewritten by someone without AUDIT_KEYS"
+
+
+def _row_problem(prev_hash: str, event: RequestEvent, *, legacy: bool | None) -> str | None:
+    """What is wrong with one row's own hash: a plain SHA-256 where its head's `legacy_seq` allows it, an HMAC
+    anywhere else. `legacy` None: the head is gone, so either is taken (the missing head is reported anyway)."""
+    message = prev_hash + canonical(event)
+    if not legacy and _signed(message, event.hash):
+        return None
+    if hmac.compare_digest(_plain(message), event.hash):
+        return DOWNGRADED if legacy is False else None
+    return ALTERED
+
+
+def _head_problem(head: AuditHead, last: RequestEvent | None) -> str | None:
+    """What is wrong between a chain's last row (None: no rows) and its head."""
+    if not _signed(_head_message(head.request_id, head.seq, head.hash, head.legacy_seq), head.mac):
+        return "the chain head was altered (its MAC does not match)"
+    last_seq, last_hash = (last.seq, last.hash) if last is not None else (0, GENESIS)
+    if last_seq < head.seq:
+        return (
+            f"the chain ends at #{last_seq} but its head says #{head.seq}: events were deleted from its end"
+        )
+    if last_seq > head.seq:
+        return f"the chain goes on to #{last_seq} past its head at #{head.seq}: events added behind our back"
+    if last_hash != head.hash:
+        return "the last event does not match the chain head"
+    return None
 
 
 def verify_chains(*, request_ids: list[int] | None = None) -> Iterator[ChainBreak]:
-    """Yield every place where a chain is broken: a row altered, removed, inserted or re-ordered."""
+    """Yield every place where the trail does not verify: a row altered, removed, inserted or re-ordered; a
+    chain cut short, or removed with its head; the ledger of chains altered."""
+    heads_qs = AuditHead.objects.all()
     events = RequestEvent.objects.order_by("request_id", "seq")
     if request_ids is not None:
+        heads_qs = heads_qs.filter(request_id__in=request_ids)
         events = events.filter(request_id__in=request_ids)
-    current_request: int | None = None
-    expected_seq = 1
-    prev_hash = GENESIS
+    heads = {head.request_id: head for head in heads_qs}
+    head_count = len(heads)
+
+    def end_of_chain(request_id: int, last: RequestEvent | None) -> Iterator[ChainBreak]:
+        head = heads.pop(request_id, None)
+        if head is None:
+            yield ChainBreak(
+                last.pk if last else None, request_id, last.seq if last else None, "the chain head is missing"
+            )
+            return
+        problem = _head_problem(head, last)
+        if problem:
+            yield ChainBreak(last.pk if last else None, request_id, last.seq if last else None, problem)
+
+    current: RequestEvent | None = None
+    expected_seq, prev_hash, legacy_seq = 1, GENESIS, None
     for event in events.iterator(chunk_size=2000):
-        if event.request_id != current_request:
-            current_request, expected_seq, prev_hash = event.request_id, 1, GENESIS
+        if current is None or event.request_id != current.request_id:
+            if current is not None:
+                yield from end_of_chain(current.request_id, current)
+            head = heads.get(event.request_id)
+            expected_seq, prev_hash = 1, GENESIS
+            legacy_seq = head.legacy_seq if head is not None else None
+        current = event
         if event.seq != expected_seq:
             yield ChainBreak(
                 event.pk, event.request_id, event.seq, f"expected #{expected_seq}: a row is missing"
             )
         elif event.prev_hash != prev_hash:
             yield ChainBreak(event.pk, event.request_id, event.seq, "does not follow the previous row's hash")
-        elif chain_hash(prev_hash, event) != event.hash:
-            yield ChainBreak(
-                event.pk, event.request_id, event.seq, "the row was altered after it was written"
-            )
+        elif problem := _row_problem(
+            prev_hash, event, legacy=None if legacy_seq is None else event.seq <= legacy_seq
+        ):
+            yield ChainBreak(event.pk, event.request_id, event.seq, problem)
         expected_seq = event.seq + 1
         prev_hash = event.hash
+    if current is not None:
+        yield from end_of_chain(current.request_id, current)
+    # Heads left over have no events at all.
+    for request_id in list(heads):
+        yield from end_of_chain(request_id, None)
+
+    if request_ids is not None:
+        return  # the checks below are about the whole trail
+    trailless = PrivacyRequest.objects.filter(audit_head__isnull=True).exclude(
+        Exists(RequestEvent.objects.filter(request_id=OuterRef("pk")))  # those with events are reported above
+    )
+    for request_id in trailless.values_list("pk", flat=True):
+        yield ChainBreak(None, request_id, None, "the case has no audit trail: its events and head are gone")
+    ledger = AuditLedger.objects.filter(pk=LEDGER_ID).first()
+    if ledger is None:
+        if head_count:
+            yield ChainBreak(None, None, None, "the ledger of audit chains is missing")
+    elif not _signed(_ledger_message(ledger.chains), ledger.mac):
+        yield ChainBreak(None, None, None, "the ledger of audit chains was altered (its MAC does not match)")
+    elif ledger.chains != head_count:
+        yield ChainBreak(
+            None, None, None,
+            f"the ledger counts {ledger.chains} audit chains but the database holds {head_count} chain heads: "
+            + ("chains were removed" if ledger.chains > head_count else "chains were added behind our back"),
+        )  # fmt: skip
 
 
 def check_and_alert() -> list[ChainBreak]:
@@ -127,7 +282,7 @@ def check_and_alert() -> list[ChainBreak]:
 
     breaks = list(verify_chains())
     if breaks:
-        references = dict(
+        references: dict[int | None, Any] = dict(
             PrivacyRequest.objects.filter(pk__in={b.request_id for b in breaks}).values_list(
                 "pk", "reference"
             )

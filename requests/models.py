@@ -260,6 +260,38 @@ class RequestEvent(models.Model):
         return f"{self.request_id}#{self.seq} {self.verb}"
 
 
+class AuditHead(models.Model):
+    """Where a case's chain of events ends, kept outside the events table (DESIGN §4).
+
+    Written in the transaction of every append. `mac` is an HMAC under AUDIT_KEYS (which never enter the
+    database) over the other fields, so removing the last events of a chain, or rewriting it, no longer matches
+    its head, and nobody without the key can move the head to suit. Events up to `legacy_seq` were written before
+    the chain was keyed and verify as plain SHA-256; the head they were sealed under at the upgrade is keyed.
+    """
+
+    request = models.OneToOneField(
+        PrivacyRequest, on_delete=models.PROTECT, primary_key=True, related_name="audit_head"
+    )
+    seq = models.PositiveIntegerField()
+    hash = models.CharField(max_length=64)
+    legacy_seq = models.PositiveIntegerField(default=0)
+    mac = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"{self.request_id} up to #{self.seq}"
+
+
+class AuditLedger(models.Model):
+    """One row (id 1): how many chains (heads) there are, under an HMAC like the heads', so that a case taken out
+    with its whole chain and head is noticed too. Written only when a case's first event starts a chain."""
+
+    chains = models.PositiveIntegerField()
+    mac = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"{self.chains} audit chains"
+
+
 class Message(models.Model):
     """One message in the thread between staff and the requester (DESIGN §10)."""
 

@@ -15,7 +15,7 @@ from . import health, letters, sweeps
 from .audit import check_and_alert
 from .emails import EMAIL_TASK, dpo_addresses, dpo_users, make_message, record_sent
 from .explain import explain
-from .models import PrivacyRequest, StaffPreference
+from .models import PrivacyRequest, RequestEvent, StaffPreference
 from .outbox import OutboxTask
 from .selectors import deadlines_of
 
@@ -29,7 +29,8 @@ def verify_audit_chain() -> int:
     for found in breaks:
         logger.error("Audit chain broken at %s", found)
     if not breaks:
-        logger.info("Audit chain intact")
+        # The count in the log is a record outside the database: a trail that shrinks shows there.
+        logger.info("Audit chain intact: %d events", RequestEvent.objects.count())
     return len(breaks)
 
 

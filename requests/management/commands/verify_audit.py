@@ -9,7 +9,9 @@ from requests.models import RequestEvent
 
 
 class Command(BaseCommand):
-    help = "Verify the hash chain of every case's audit trail; exit 1 naming the first bad row."
+    help = (
+        "Verify every case's audit chain, its head and the ledger of chains; exit 1 naming the first break."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--all", action="store_true", help="List every break, not only the first.")
