@@ -17,6 +17,8 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC
+from itertools import groupby
+from operator import attrgetter
 from typing import Any
 
 from django.conf import settings
@@ -205,38 +207,32 @@ def _head_problem(head: AuditHead, last: RequestEvent | None) -> str | None:
     return None
 
 
-def verify_chains(*, request_ids: list[int] | None = None) -> Iterator[ChainBreak]:
-    """Yield every place where the trail does not verify: a row altered, removed, inserted or re-ordered; a
-    chain cut short, or removed with its head; the ledger of chains altered."""
-    heads_qs = AuditHead.objects.all()
-    events = RequestEvent.objects.order_by("request_id", "seq")
-    if request_ids is not None:
-        heads_qs = heads_qs.filter(request_id__in=request_ids)
-        events = events.filter(request_id__in=request_ids)
-    heads = {head.request_id: head for head in heads_qs}
-    head_count = len(heads)
+def _chains(
+    events: Iterator[RequestEvent], heads: Iterator[AuditHead]
+) -> Iterator[tuple[list[RequestEvent], AuditHead | None, int]]:
+    """Each case's events beside its head, merged from two streams in case order (so memory holds one chain, not
+    every head); either side may be missing."""
+    by_case = ((request_id, list(rows)) for request_id, rows in groupby(events, key=attrgetter("request_id")))
+    chain, head = next(by_case, None), next(heads, None)
+    while chain is not None or head is not None:
+        request_id = min(
+            ([chain[0]] if chain is not None else []) + ([head.request_id] if head is not None else [])
+        )
+        rows = chain[1] if chain and chain[0] == request_id else []
+        case_head = head if head and head.request_id == request_id else None
+        yield rows, case_head, request_id
+        if rows:
+            chain = next(by_case, None)
+        if case_head:
+            head = next(heads, None)
 
-    def end_of_chain(request_id: int, last: RequestEvent | None) -> Iterator[ChainBreak]:
-        head = heads.pop(request_id, None)
-        if head is None:
-            yield ChainBreak(
-                last.pk if last else None, request_id, last.seq if last else None, "the chain head is missing"
-            )
-            return
-        problem = _head_problem(head, last)
-        if problem:
-            yield ChainBreak(last.pk if last else None, request_id, last.seq if last else None, problem)
 
-    current: RequestEvent | None = None
-    expected_seq, prev_hash, legacy_seq = 1, GENESIS, None
-    for event in events.iterator(chunk_size=2000):
-        if current is None or event.request_id != current.request_id:
-            if current is not None:
-                yield from end_of_chain(current.request_id, current)
-            head = heads.get(event.request_id)
-            expected_seq, prev_hash = 1, GENESIS
-            legacy_seq = head.legacy_seq if head is not None else None
-        current = event
+def _verify_chain(
+    events: list[RequestEvent], head: AuditHead | None, request_id: int
+) -> Iterator[ChainBreak]:
+    expected_seq, prev_hash = 1, GENESIS
+    legacy_seq = head.legacy_seq if head is not None else None
+    for event in events:
         if event.seq != expected_seq:
             yield ChainBreak(
                 event.pk, event.request_id, event.seq, f"expected #{expected_seq}: a row is missing"
@@ -249,14 +245,27 @@ def verify_chains(*, request_ids: list[int] | None = None) -> Iterator[ChainBrea
             yield ChainBreak(event.pk, event.request_id, event.seq, problem)
         expected_seq = event.seq + 1
         prev_hash = event.hash
-    if current is not None:
-        yield from end_of_chain(current.request_id, current)
-    # Heads left over have no events at all.
-    for request_id in list(heads):
-        yield from end_of_chain(request_id, None)
+    last = events[-1] if events else None
+    problem = "the chain head is missing" if head is None else _head_problem(head, last)
+    if problem:
+        yield ChainBreak(last.pk if last else None, request_id, last.seq if last else None, problem)
 
+
+def verify_chains(*, request_ids: list[int] | None = None) -> Iterator[ChainBreak]:
+    """Yield every place where the trail does not verify: a row altered, removed, inserted or re-ordered; a
+    chain cut short, or removed with its head; the ledger of chains altered."""
+    events = RequestEvent.objects.order_by("request_id", "seq")
+    heads = AuditHead.objects.order_by("request_id")
+    if request_ids is not None:
+        events = events.filter(request_id__in=request_ids)
+        heads = heads.filter(request_id__in=request_ids)
+    head_count = 0
+    for chain, head, request_id in _chains(events.iterator(chunk_size=2000), heads.iterator(chunk_size=2000)):
+        head_count += head is not None
+        yield from _verify_chain(chain, head, request_id)
     if request_ids is not None:
         return  # the checks below are about the whole trail
+
     trailless = PrivacyRequest.objects.filter(audit_head__isnull=True).exclude(
         Exists(RequestEvent.objects.filter(request_id=OuterRef("pk")))  # those with events are reported above
     )

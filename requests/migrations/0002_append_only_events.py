@@ -1,7 +1,7 @@
 """On PostgreSQL the database itself refuses to change or delete an audit event (DESIGN §4).
 
-TRUNCATE stays possible (test flushes, a deliberate operator reset); `verify_audit` still catches any
-change made behind the application's back by a superuser who drops the trigger.
+TRUNCATE stayed possible here; 0020 refuses it too. `verify_audit` still catches any change made behind the
+application's back by a superuser who drops the triggers.
 """
 
 from django.db import migrations

@@ -127,8 +127,11 @@ def test_verify_audit_notices_the_last_event_deleted(dpo: Any, handler: Any) -> 
 
 
 def test_verify_audit_notices_every_event_of_a_case_deleted(dpo: Any, handler: Any) -> None:
-    case = a_worked_case(dpo, handler)
+    _, case, _ = (a_worked_case(dpo, handler) for _ in range(3))
     tamper("DELETE FROM requests_requestevent WHERE request_id = %s", [case.pk])
+    assert [str(b) for b in verify_chains()] == [
+        f"case {case.pk}: the chain ends at #0 but its head says #4: events were deleted from its end"
+    ]
     with pytest.raises(CommandError, match=rf"case {case.pk}: the chain ends at #0 but its head says #4"):
         call_command("verify_audit")
 
