@@ -194,7 +194,7 @@ def _row_problem(prev_hash: str, event: RequestEvent, *, legacy: bool | None) ->
 def _head_problem(head: AuditHead, last: RequestEvent | None) -> str | None:
     """What is wrong between a chain's last row (None: no rows) and its head."""
     if not _signed(_head_message(head.request_id, head.seq, head.hash, head.legacy_seq), head.mac):
-        return "the chain head was altered (its MAC does not match)"
+        return "the chain head was altered (its MAC does not match AUDIT_KEYS)"
     last_seq, last_hash = (last.seq, last.hash) if last is not None else (0, GENESIS)
     if last_seq < head.seq:
         return (
@@ -276,7 +276,9 @@ def verify_chains(*, request_ids: list[int] | None = None) -> Iterator[ChainBrea
         if head_count:
             yield ChainBreak(None, None, None, "the ledger of audit chains is missing")
     elif not _signed(_ledger_message(ledger.chains), ledger.mac):
-        yield ChainBreak(None, None, None, "the ledger of audit chains was altered (its MAC does not match)")
+        yield ChainBreak(
+            None, None, None, "the ledger of audit chains was altered (its MAC does not match AUDIT_KEYS)"
+        )
     elif ledger.chains != head_count:
         yield ChainBreak(
             None, None, None,

@@ -156,7 +156,7 @@ def test_verify_audit_notices_a_head_moved_back_with_its_chain(dpo: Any, handler
     # The head now says where the chain ends, but only the key could sign that.
     tamper("UPDATE requests_audithead SET seq = 3, hash = %s WHERE request_id = %s", [third.hash, case.pk])
     breaks = [(b.event_id, b.problem) for b in verify_chains()]
-    assert breaks == [(third.pk, "the chain head was altered (its MAC does not match)")]
+    assert breaks == [(third.pk, "the chain head was altered (its MAC does not match AUDIT_KEYS)")]
 
 
 def test_verify_audit_notices_a_head_put_back_to_a_state_it_had(dpo: Any, handler: Any) -> None:
@@ -187,7 +187,7 @@ def test_verify_audit_notices_the_ledger_of_chains_altered(dpo: Any, handler: An
     a_worked_case(dpo, handler)
     tamper("UPDATE requests_auditledger SET chains = chains + 1", [])
     assert [str(b) for b in verify_chains()] == [
-        "the ledger of audit chains was altered (its MAC does not match)"
+        "the ledger of audit chains was altered (its MAC does not match AUDIT_KEYS)"
     ]
 
 
