@@ -252,6 +252,8 @@ def test_staff_screens_have_no_serious_accessibility_violations(axe: Axe, dpo: A
     axe.check("dashboard")
     page.goto("/admin/tokens/")
     axe.check("api-tokens")
+    page.goto("/admin/identity/staffenrolment/add/")
+    axe.check("send-enrolment-link")
 
     # The admin follows the system's dark theme, and so must our colours.
     page.emulate_media(color_scheme="dark")
