@@ -108,7 +108,7 @@ def test_a_message_that_arrives_twice_sends_once(
 def test_a_task_that_fails_stays_undelivered_and_is_tried_again(
     due_in_7_days: PrivacyRequest, django_capture_on_commit_callbacks: Any
 ) -> None:
-    broken = mock.patch("requests.tasks.make_message", side_effect=RuntimeError("template broken"))
+    broken = mock.patch("requests.notifications.make_message", side_effect=RuntimeError("template broken"))
     with broken, pytest.raises(RuntimeError):
         run(NOON, "due_reminders", capture=django_capture_on_commit_callbacks)
     (row,) = reminders()
@@ -138,9 +138,9 @@ def test_two_copies_at_once_send_once(
     due_in_7_days: PrivacyRequest, django_capture_on_commit_callbacks: Any
 ) -> None:
     """A redelivery racing the original: the second copy starts while the first is still sending."""
-    from requests import tasks
+    from requests import notifications
 
-    real = tasks.make_message
+    real = notifications.make_message
     copies: list[int] = []
 
     def racing(*args: Any, **kwargs: Any) -> Any:
@@ -150,7 +150,7 @@ def test_two_copies_at_once_send_once(
             outbox.publish(row)  # the other copy runs now, in the middle of this one
         return real(*args, **kwargs)
 
-    with mock.patch.object(tasks, "make_message", racing):
+    with mock.patch.object(notifications, "make_message", racing):
         run(NOON, "due_reminders", capture=django_capture_on_commit_callbacks)
     assert copies == [1] and len(mail.outbox) == 1
     (row,) = reminders()

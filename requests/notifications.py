@@ -1,0 +1,138 @@
+"""Who is told what, and the telling: the requester's emails (with their letter) and the staff's notices and
+digests (DESIGN §7). The Celery tasks in tasks.py only check their arguments and call one function here.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.utils import translation
+
+from . import letters, sweeps
+from .emails import dpo_addresses, dpo_users, make_message, record_sent
+from .explain import explain
+from .models import PrivacyRequest, StaffPreference
+from .selectors import deadlines_of
+
+REQUESTER_EMAILS = frozenset(
+    {"packet-ready", "request-honoured", "request-expired", "request-acknowledged", "fee-lapsed", "request-received",
+     "new-message", "request-extended", "fee-quoted", "fee-declined", "request-completed", "request-denied",
+     "request-forwarded", "request-withdrawn"}
+)  # fmt: skip
+STAFF_NOTICES = frozenset({"due_14", "due_7", "due_2", "due_1", "extension_window", "assigned"})
+
+
+def email_requester(privacy_request_id: int, name: str, event_seq: int = 0) -> None:
+    """Email the requester about their case, in their language, with its PDF letter where it has one."""
+    privacy_request = PrivacyRequest.objects.get(pk=privacy_request_id)
+    message = make_message(
+        name,
+        {
+            "privacy_request": privacy_request,
+            "base_url": settings.PORTAL_BASE_URL.rstrip("/"),
+            "supervisory_authority": settings.PRIVACY_SUPERVISORY_AUTHORITY,
+        },
+        to=[privacy_request.requester_email],
+        language=privacy_request.language,
+    )
+    kind = letters.letter_for(privacy_request, name)
+    if kind is not None:
+        letter = letters.issue(privacy_request, kind, for_event=event_seq)
+        message.attach(letter.filename, letters.read(letter), "application/pdf")
+    message.send()
+    record_sent(privacy_request, name, "requester")
+
+
+def staff_recipients(privacy_request: PrivacyRequest) -> list[tuple[str, str]]:
+    """(address, language) of whoever answers for the case: the assignee, or the DPOs while unassigned.
+
+    Staff who chose the daily digest are left out: the digest sweep lists the claimed notice for them.
+    """
+    assignee = privacy_request.assignee
+    if assignee is not None and assignee.is_active and assignee.email:
+        users = [assignee]
+        addresses = []
+    else:
+        users = list(dpo_users())
+        addresses = [a for a in dpo_addresses() if a not in {u.email for u in users}]
+    prefs = {p.user_id: p for p in StaffPreference.objects.filter(user__in=users)}
+    recipients = [(address, "en") for address in addresses]
+    for user in users:
+        pref = prefs.get(user.pk)
+        if pref is None or not pref.daily_digest:
+            recipients.append((user.email, pref.language if pref else "en"))
+    return recipients
+
+
+def assignee_recipient(privacy_request: PrivacyRequest) -> list[tuple[str, str]]:
+    """Only the new assignee hears of an assignment, at once (not in a digest)."""
+    assignee = privacy_request.assignee
+    if assignee is None or not assignee.email:
+        return []
+    pref = StaffPreference.objects.filter(user=assignee).first()
+    return [(assignee.email, pref.language if pref else "en")]
+
+
+def notify_staff(privacy_request_id: int, kind: str) -> None:
+    """A deadline reminder, extension warning or assignment to whoever answers for the case."""
+    privacy_request = PrivacyRequest.objects.select_related("assignee").get(pk=privacy_request_id)
+    if not privacy_request.is_open:
+        return  # closed meanwhile: nothing to remind anyone of
+    days = int(kind.split("_")[1]) if kind.startswith("due_") else None
+    template = {"extension_window": "staff-extension-window", "assigned": "staff-assigned"}.get(
+        kind, "staff-due-reminder"
+    )
+    context = {
+        "privacy_request": privacy_request,
+        "days": days,
+        "case_url": f"{settings.PORTAL_BASE_URL.rstrip('/')}/admin/requests/privacyrequest/{privacy_request.pk}/change/",
+    }
+    recipients = (
+        assignee_recipient(privacy_request) if kind == "assigned" else staff_recipients(privacy_request)
+    )
+    for address, language in recipients:
+        with translation.override(language):
+            context["due_sentence"] = explain(deadlines_of(privacy_request))
+        make_message(template, context, to=[address], language=language).send()
+    if recipients:
+        record_sent(privacy_request, template, "staff")
+
+
+def send_staff_digest(user_id: int, day: str) -> None:
+    """One member of staff's daily list of the reminders claimed for their cases in the last day."""
+    user = get_user_model().objects.get(pk=user_id)
+    pref = StaffPreference.objects.get(user=user)
+    until = datetime.combine(date.fromisoformat(day), datetime.min.time(), tzinfo=UTC)
+    notices = sweeps.digest_notices(user, since=until - timedelta(days=1), until=until)
+    if not notices:
+        return
+    with translation.override(pref.language):
+        rows: list[dict[str, Any]] = [
+            {"notice": n, "case": n.request, "due_sentence": explain(deadlines_of(n.request))}
+            for n in notices
+        ]
+    base = settings.PORTAL_BASE_URL.rstrip("/")
+    make_message(
+        "staff-digest",
+        {"rows": rows, "base_url": base, "user": user},
+        to=[user.email],
+        language=pref.language,
+    ).send()
+    for case in {n.request for n in notices}:
+        record_sent(case, "staff-digest", "staff")
+
+
+def send_overdue_digest(day: str) -> None:
+    """The daily list of overdue cases to the DPOs; an event on each case listed."""
+    today = date.fromisoformat(day)
+    cases = list(sweeps.effective_due_by(today - timedelta(days=1)).order_by("effective_due_at", "pk"))
+    if not cases:
+        return
+    rows = [{"case": c, "days_overdue": (today - c.effective_due_at).days} for c in cases]
+    base = settings.PORTAL_BASE_URL.rstrip("/")
+    make_message("staff-overdue", {"rows": rows, "base_url": base, "day": today}, to=dpo_addresses()).send()
+    for case in cases:
+        record_sent(case, "staff-overdue", "staff")
