@@ -10,7 +10,6 @@ table.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -22,13 +21,10 @@ from django.utils.translation import gettext
 
 from identity.models import Evidence
 
-from . import outbox, services
-from .audit import record_event
+from . import outbox, purges, services
 from .lifecycle import OPEN_STATUSES, Status
 from .models import (
     DenialReason,
-    Letter,
-    Message,
     Notice,
     Packet,
     PacketStatus,
@@ -226,8 +222,6 @@ def fee_lapses(now: datetime | None = None) -> int:
 
 def evidence_purge(now: datetime | None = None) -> int:
     """Delete evidence N days after the identity decision (or the close), and files never attached to a case."""
-    from identity import evidence as evidence_files
-
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.PRIVACY_EVIDENCE_DAYS)
     # Proof of identity goes once identity is decided; extracts staff uploaded for the packet stay until the close.
@@ -236,74 +230,18 @@ def evidence_purge(now: datetime | None = None) -> int:
         | Q(request__closed_at__lte=cutoff)
     )
     done = 0
-    for item in decided:
-        if Evidence.objects.filter(pk=item.pk, purged_at__isnull=True).update(purged_at=now):
-            evidence_files.remove(item.stored_name)
-            done += 1
-    # Files kept for a form that was never completed.
-    for item in Evidence.objects.filter(request__isnull=True, uploaded_at__lte=now - timedelta(days=1)):
-        evidence_files.remove(item.stored_name)
-        item.delete()
-        done += 1
-    return done
-
-
-ANONYMISED = "(anonymised)"
+    for case_id in decided.values_list("request_id", flat=True).distinct().order_by("request_id"):
+        done += purges.purge_evidence(case_id, decided.filter(request_id=case_id), now)
+    return done + purges.purge_unattached_evidence(now - timedelta(days=1))
 
 
 def retention(now: datetime | None = None) -> int:
     """Anonymise cases closed more than PRIVACY_RETENTION_MONTHS ago; statistics and the event chain stay."""
     now = now or timezone.now()
     cutoff = now - timedelta(days=round(settings.PRIVACY_RETENTION_MONTHS * 30.44))
-    done = 0
-    for pk in _closed_before(cutoff):
-        with transaction.atomic():
-            updated = PrivacyRequest.objects.filter(pk=pk, anonymised_at__isnull=True).update(
-                requester_name=ANONYMISED, requester_email="anonymised@invalid", email_key="anonymised@invalid",
-                subject_name="", subject_email="",
-                details="", rectification_current="", rectification_wanted="", objection_grounds="",
-                data_points={}, declaration_name="", customer_name="", outcome_note="", extension_reason="",
-                anonymised_at=now,
-            )  # fmt: skip
-            if not updated:
-                continue
-            Message.objects.filter(request_id=pk).update(body=ANONYMISED, attachment=None)
-            _purge_case_files(pk, now)
-            done += 1
-    return done
-
-
-def _closed_before(cutoff: datetime) -> Iterable[int]:
     closed = [s.value for s in Status if s not in OPEN_STATUSES]
-    return PrivacyRequest.objects.filter(
-        status__in=closed, closed_at__lte=cutoff, anonymised_at__isnull=True
-    ).values_list("pk", flat=True)
-
-
-def _purge_case_files(pk: int, now: datetime) -> None:
-    from identity import evidence as evidence_files
-
-    for item in Evidence.objects.filter(request_id=pk, purged_at__isnull=True):
-        evidence_files.remove(item.stored_name)
-        Evidence.objects.filter(pk=item.pk).update(purged_at=now, name=ANONYMISED)
-    for letter in Letter.objects.filter(request_id=pk, purged_at__isnull=True):
-        evidence_files.remove(letter.stored_name, "letters")
-        Letter.objects.filter(pk=letter.pk).update(purged_at=now)
-    for packet in Packet.objects.filter(request_id=pk, purged_at__isnull=True):
-        _purge_packet(packet, now)
-
-
-def _purge_packet(packet: Packet, now: datetime) -> bool:
-    """Delete a packet's file and mark it expired; False if someone else did first."""
-    from identity import evidence as evidence_files
-
-    if not Packet.objects.filter(pk=packet.pk, purged_at__isnull=True).update(
-        purged_at=now, status=PacketStatus.EXPIRED, step="", percent=0
-    ):
-        return False
-    if packet.stored_name:
-        evidence_files.remove(packet.stored_name, "packets")
-    return True
+    due = PrivacyRequest.objects.filter(status__in=closed, closed_at__lte=cutoff, anonymised_at__isnull=True)
+    return sum(purges.anonymise(pk, now) for pk in due.values_list("pk", flat=True))
 
 
 def packet_purge(now: datetime | None = None) -> int:
@@ -317,13 +255,7 @@ def packet_purge(now: datetime | None = None) -> int:
             & Q(request__closed_at__lte=now - timedelta(days=settings.PRIVACY_PACKET_DAYS))
         )
     )
-    done = 0
-    for packet in stale.select_related("request"):
-        if _purge_packet(packet, now):
-            with transaction.atomic():
-                record_event(packet.request, "packet_purged", data={"build": packet.build})
-            done += 1
-    return done
+    return sum(purges.purge_packet(packet, now) for packet in stale.select_related("request"))
 
 
 DIGEST_KINDS = ("due_14", "due_7", "due_2", "due_1", "extension_window")

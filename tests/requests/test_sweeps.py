@@ -318,3 +318,31 @@ def test_every_email_has_text_and_escaped_html(run: Any, handler: Any, dpo: Any)
         assert mimetype == "text/html" and "<script>" not in str(html) and "<b>" not in str(html)
         assert "/admin/requests/privacyrequest/" in str(html) or "Eve &lt;b&gt;" in str(html)
     assert case.reference in str(mail.outbox[0].alternatives[0][0])  # type: ignore[union-attr]
+
+
+def test_every_purge_and_the_anonymisation_is_an_event_on_the_case(
+    run: Any, settings: Any, tmp_path: Any, handler: Any, dpo: Any
+) -> None:
+    from identity import evidence as files
+    from identity import services as identity_services
+    from requests.audit import verify_chains
+
+    settings.PRIVATE_ROOT = tmp_path
+    with time_machine.travel(at(date(2025, 1, 1)), tick=False):
+        case = services.confirm_email(make_case(kind="rectification"))
+        checked = files.CheckedFile("id.pdf", "application/pdf", pdf_bytes())
+        item = identity_services.attach_evidence(
+            case, identity_services.keep_upload(checked, kind="id_document")
+        )
+    run(at(date(2025, 2, 1)), ("evidence_purge",))
+    with time_machine.travel(at(date(2025, 2, 2)), tick=False):
+        services.assign(case, to=handler, by=dpo)
+        complete_case(case, by=handler, outcome="fulfilled")
+    run(at(date(2027, 2, 5)), ("retention",))
+    run(at(date(2027, 2, 6)), ("retention", "evidence_purge"))  # nothing twice
+    events = list(case.events.order_by("seq").values_list("verb", "data"))
+    assert ("evidence_purged", {"evidence": [item.pk]}) in events
+    assert [verb for verb, _data in events].count("anonymised") == 1
+    assert [verb for verb, _data in events].count("evidence_purged") == 1
+    assert "Ada" not in str(events) and "ada@" not in str(events)  # counts and ids, never content
+    assert list(verify_chains()) == []

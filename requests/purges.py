@@ -1,0 +1,93 @@
+"""Deleting personal data on schedule: evidence, packets, and a closed case's own words (DESIGN §9).
+
+Each function is the one write for its purge, and each records an event on the case's audit chain saying what
+went (counts and ids, never content), so the trail shows when the data left. The sweeps only choose what is due.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import QuerySet
+
+from identity import evidence as files
+from identity.models import Evidence
+
+from .audit import record_event
+from .models import Letter, Message, Packet, PacketStatus, PrivacyRequest
+
+ANONYMISED = "(anonymised)"
+
+
+def purge_evidence(privacy_request_id: int, items: QuerySet[Evidence], now: datetime) -> int:
+    """Delete these evidence files of one case; one event names how many went. Returns that number."""
+    purged = []
+    for item in items.filter(request_id=privacy_request_id, purged_at__isnull=True):
+        # Claimed row by row: a second sweep running at once deletes nothing twice.
+        if Evidence.objects.filter(pk=item.pk, purged_at__isnull=True).update(purged_at=now):
+            files.remove(item.stored_name)
+            purged.append(item.pk)
+    if purged:
+        with transaction.atomic():
+            record_event(
+                PrivacyRequest(pk=privacy_request_id), "evidence_purged", data={"evidence": sorted(purged)}
+            )
+    return len(purged)
+
+
+def purge_unattached_evidence(uploaded_before: datetime) -> int:
+    """Files kept for a form that was never completed: no case, so no event (nothing was ever recorded)."""
+    done = 0
+    for item in Evidence.objects.filter(request__isnull=True, uploaded_at__lte=uploaded_before):
+        files.remove(item.stored_name)
+        item.delete()
+        done += 1
+    return done
+
+
+def purge_packet(packet: Packet, now: datetime) -> bool:
+    """Delete a packet's file, mark it expired and record it; False if someone else did first."""
+    with transaction.atomic():
+        if not Packet.objects.filter(pk=packet.pk, purged_at__isnull=True).update(
+            purged_at=now, status=PacketStatus.EXPIRED, step="", percent=0
+        ):
+            return False
+        record_event(packet.request, "packet_purged", data={"build": packet.build})
+    if packet.stored_name:
+        files.remove(packet.stored_name, "packets")
+    return True
+
+
+def anonymise(privacy_request_id: int, now: datetime) -> bool:
+    """Blank a closed case's personal details, messages and files; kind, status, dates and outcome stay for the
+    statistics and the event chain stays whole. One event records it. False if it was done already."""
+    with transaction.atomic():
+        updated = PrivacyRequest.objects.filter(pk=privacy_request_id, anonymised_at__isnull=True).update(
+            requester_name=ANONYMISED, requester_email="anonymised@invalid", email_key="anonymised@invalid",
+            subject_name="", subject_email="",
+            details="", rectification_current="", rectification_wanted="", objection_grounds="",
+            data_points={}, declaration_name="", customer_name="", outcome_note="", extension_reason="",
+            anonymised_at=now,
+        )  # fmt: skip
+        if not updated:
+            return False
+        messages = Message.objects.filter(request_id=privacy_request_id).update(
+            body=ANONYMISED, attachment=None
+        )
+        record_event(PrivacyRequest(pk=privacy_request_id), "anonymised", data={"messages": messages})
+    _remove_case_files(privacy_request_id, now)
+    return True
+
+
+def _remove_case_files(privacy_request_id: int, now: datetime) -> None:
+    items = Evidence.objects.filter(request_id=privacy_request_id)
+    purge_evidence(privacy_request_id, items, now)
+    Evidence.objects.filter(request_id=privacy_request_id).update(name=ANONYMISED)
+    for letter in Letter.objects.filter(request_id=privacy_request_id, purged_at__isnull=True):
+        if Letter.objects.filter(pk=letter.pk, purged_at__isnull=True).update(purged_at=now):
+            files.remove(letter.stored_name, "letters")
+    for packet in Packet.objects.filter(request_id=privacy_request_id, purged_at__isnull=True).select_related(
+        "request"
+    ):
+        purge_packet(packet, now)
