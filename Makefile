@@ -53,7 +53,7 @@ test-future: $(VENV)/.dev
 	$(BIN)/pytest --clock-offset-days=400 -m "not real_clock"
 
 # Schemathesis on every API operation against a live server, from a virtualenv of its own (.venv-tools):
-# it needs the PyPI `requests`, which never goes into .venv (README, "The `requests` name").
+# it needs the PyPI `requests`, which never goes into .venv (docs/development.md, "The `requests` name").
 fuzz: $(VENV)/.base
 	.ci/fuzz
 
@@ -69,7 +69,7 @@ format: $(VENV)/.dev
 migrations-check: $(VENV)/.dev
 	DJANGO_SETTINGS_MODULE=privacyportal.test_settings $(BIN)/python manage.py makemigrations --check --dry-run
 
-# Every bench/bench_*.py, one at a time, then one table; fails if any budget is missed (README, "Benchmarks").
+# Every bench/bench_*.py, one at a time, then one table; fails if any budget is missed (docs/benchmarks.md).
 bench: $(VENV)/.dev
 	$(BIN)/python bench/run.py
 

@@ -1,4 +1,4 @@
-"""The one settings file, read from the environment (see .env.example and the README's table).
+"""The one settings file, read from the environment (see .env.example and docs/configuration.md).
 
 Secure by default: DEBUG off, no SECRET_KEY unless DEBUG is on (the embedded `make run`), HTTPS-only
 cookies in production. With no DATABASE_URL / REDIS_URL the portal runs embedded: SQLite in WAL mode

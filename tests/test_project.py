@@ -1,4 +1,4 @@
-"""The project's own guarantees: the `requests` name, migrations, settings checks, compose file."""
+"""The project's own guarantees: the `requests` name, migrations, settings checks, compose file, documentation."""
 
 from __future__ import annotations
 
@@ -16,6 +16,16 @@ from django.core.management import call_command
 from django.test import override_settings
 
 ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+
+
+def settings_keys() -> set[str]:
+    """Every environment variable privacyportal/settings.py reads."""
+    return set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z_]+)"', (ROOT / "privacyportal/settings.py").read_text()))
+
+
+def env_example_keys() -> set[str]:
+    return set(re.findall(r"^#?\s*([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.MULTILINE))
 
 
 def test_requests_is_this_app_and_never_the_pypi_library() -> None:
@@ -69,11 +79,7 @@ def test_compose_file_runs_the_whole_portal() -> None:
     redis = " ".join(services["redis"]["command"])
     assert "--appendonly yes" in redis and "--maxmemory-policy noeviction" in redis
     assert "private:/data/private" not in services["beat"].get("volumes", [])
-    env_keys = set(re.findall(r"^#?\s*([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.MULTILINE))
-    settings_keys = set(
-        re.findall(r'env(?:\.\w+)?\(\s*"([A-Z_]+)"', (ROOT / "privacyportal/settings.py").read_text())
-    )
-    assert settings_keys - env_keys == set(), "every setting is listed in .env.example"
+    assert settings_keys() - env_example_keys() == set(), "every setting is listed in .env.example"
 
 
 def test_deploy_checks_are_clean_with_production_settings(tmp_path: Path) -> None:
@@ -211,3 +217,61 @@ def test_the_embedded_run_makes_its_own_audit_key_once(tmp_path: Path) -> None:
     ]  # fmt: skip
     assert keys[0] == keys[1] == (tmp_path / "dev-audit-key").read_text().strip()
     assert len(keys[0]) >= 32
+
+
+def documents() -> list[Path]:
+    return [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]
+
+
+def test_every_variable_has_a_row_in_the_configuration_reference() -> None:
+    """docs/configuration.md is the reference: each variable settings.py or .env.example names is in the first
+    cell of a table row (name, default, meaning)."""
+    rows = re.findall(
+        r"^\| ([^|\n]*) \|[^|\n]*\|[^|\n]*\|$", (DOCS / "configuration.md").read_text(), re.MULTILINE
+    )
+    documented = {name for cell in rows for name in re.findall(r"`([A-Z][A-Z0-9_]*)`", cell)}
+    assert settings_keys() - documented == set()
+    assert env_example_keys() - documented == set()
+
+
+def _anchors(markdown: str) -> set[str]:
+    """GitHub's anchors for a document's headings."""
+    headings = re.findall(r"^#+ (.+)$", re.sub(r"```.*?```", "", markdown, flags=re.DOTALL), re.MULTILINE)
+    return {re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-") for heading in headings}
+
+
+def test_documentation_links_point_at_files_in_the_repository() -> None:
+    broken = []
+    for doc in documents():
+        text = re.sub(r"```.*?```", "", doc.read_text(), flags=re.DOTALL)  # code is not links
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"^[a-z][a-z+.-]*:", target):
+                continue  # https:, mailto:
+            path, _, anchor = target.partition("#")
+            resolved = (doc.parent / path).resolve() if path else doc
+            if not resolved.is_relative_to(ROOT) or not resolved.exists():
+                broken.append(f"{doc.relative_to(ROOT)}: {target}")
+            elif anchor and anchor not in _anchors(resolved.read_text()):
+                broken.append(f"{doc.relative_to(ROOT)}: {target} (no such heading)")
+    assert broken == []
+
+
+def test_documentation_names_no_path_outside_the_repository() -> None:
+    for doc in documents():
+        text = doc.read_text()
+        for outside in ("../shared", "DESIGN.md", "/work/"):
+            assert outside not in text, f"{doc.relative_to(ROOT)} names {outside}"
+
+
+def test_the_readme_is_short_and_leads_to_every_document() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert len(readme.encode()) <= 12 * 1024
+    assert "make run" in readme and "make test" in readme
+    assert "](docs/img/queue.png)" in readme
+    assert [doc.name for doc in DOCS.glob("*.md") if f"](docs/{doc.name})" not in readme] == []
+
+
+def test_every_document_says_who_it_is_for() -> None:
+    for doc in sorted(DOCS.glob("*.md")):
+        first, second = doc.read_text().splitlines()[:2]
+        assert first.startswith("For ") and second == "", f"{doc.name} starts with {first!r}"

@@ -6,7 +6,7 @@ back (its MAC covers the rest); a head or the ledger is never deleted.
 
 pytest-django empties the tables between transactional tests with TRUNCATE: a session that sets
 `privacyportal.audit_truncate = 'allow'` may (the test settings do, on their connections). That opens nothing to
-the application's role, which holds no TRUNCATE privilege (README, operator guide); whoever owns the tables could
+the application's role, which holds no TRUNCATE privilege (docs/operator-guide.md); whoever owns the tables could
 drop these triggers anyway, and what they then change `verify_audit` reports.
 SQLite has neither TRUNCATE nor these triggers: the migration does nothing there.
 """

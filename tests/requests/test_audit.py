@@ -348,10 +348,10 @@ def test_postgresql_lets_heads_and_the_ledger_only_move_forward() -> None:
 
 
 def app_role_sql(role: str, password: str, database: str, owner: str) -> str:
-    """The operator guide's SQL for the application's role (README), for this database, owner and role."""
-    text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    """The operator guide's SQL for the application's role, for this database, owner and role."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "operator-guide.md").read_text()
     found = re.search(r"<!-- app-role\.sql:.*?-->\n```sql\n(.*?)```", text, re.DOTALL)
-    assert found, "the README shows the application role's SQL"
+    assert found, "the operator guide shows the application role's SQL"
     return (
         found.group(1)
         .replace("portal_app", role)
