@@ -111,6 +111,13 @@ class PortalAdminSite(OTPAdminSite):
 
     login_form = StaffSignInForm
     login_template = "identity/staff_login.html"
+    site_header = "Privacy Portal"
+    site_title = "Privacy Portal staff"
+    index_title = "Privacy requests"
+
+    def __init__(self, name: str = "admin") -> None:
+        # Django makes the default site with no name; django-otp's would be "otpadmin", moving every `admin:` URL.
+        super().__init__(name)
 
     def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         # Lockouts are per username; one address trying many usernames meets this limit.

@@ -52,7 +52,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "privacyportal.apps.PortalAdminConfig",  # django.contrib.admin, with the OTP site as `admin.site`
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -7,12 +7,6 @@ from identity import staff_auth
 from identity import views as identity_views
 from requests import admin_views, api, health, views
 
-# Every staff login needs a TOTP (or backup) code as well as the password.
-admin.site.__class__ = staff_auth.PortalAdminSite
-admin.site.site_header = "Privacy Portal"
-admin.site.site_title = "Privacy Portal staff"
-admin.site.index_title = "Privacy requests"
-
 
 class ReferenceConverter:
     """A case reference in a URL: letters, digits and dashes only, so anything else (a NUL byte that PostgreSQL

@@ -51,9 +51,9 @@ from .admin_forms import ACTIONS, LogRequestForm
 from .deadlines import REGIMES
 from .explain import explain, regime_name
 from .forms import DATA_POINTS, DECLARATION, KIND_SPECIFIC, PrivacyRequestForm
-from .lifecycle import OPEN_STATUSES, Status
+from .lifecycle import Status
 from .models import Kind, Message, Packet, PrivacyRequest
-from .selectors import cases_for, deadlines_of, local_today, search
+from .selectors import DEFAULT_QUEUE, QueueFilters, cases_for, deadlines_of, local_today, queue
 
 # --- Authentication and permission ---------------------------------------------------------------------------
 
@@ -443,7 +443,7 @@ class QueryIntegerField(serializers.IntegerField):
 class CaseFilters(serializers.Serializer):
     """The list's query parameters; a bad value is a 400 naming it, never a 500 nor silently ignored."""
 
-    queue = serializers.ChoiceField(choices=["open", "closed", "all"], default="open")
+    queue = serializers.ChoiceField(choices=["open", "closed", "all"], default=DEFAULT_QUEUE)
     status = serializers.ChoiceField(choices=Status.values, required=False)
     kind = serializers.ChoiceField(choices=Kind.values, required=False)
     regime = serializers.ChoiceField(choices=sorted(REGIMES), required=False)
@@ -775,32 +775,19 @@ class CaseViewSet(GenericViewSet):
         params = CaseFilters(data=self.request.query_params.dict())
         params.is_valid(raise_exception=True)
         f = params.validated_data
-        cases = self.get_queryset()
-        open_values = sorted(s.value for s in OPEN_STATUSES)
-        if f["queue"] == "open":
-            cases = cases.filter(status__in=open_values)
-        elif f["queue"] == "closed":
-            cases = cases.exclude(status__in=open_values)
-        for key, lookup in (("status", "status"), ("kind", "kind"), ("regime", "governing_regime")):
-            if f.get(key):
-                cases = cases.filter(**{lookup: f[key]})
-        today = local_today()
-        if f.get("overdue") is not None:
-            cases = (cases.filter if f["overdue"] else cases.exclude)(effective_due_at__lt=today)
-        if f.get("due_before"):
-            cases = cases.filter(effective_due_at__lt=f["due_before"])
-        if f.get("assignee") == "me":
-            cases = cases.filter(assignee=self.request.user)
-        elif f.get("assignee") == "none":
-            cases = cases.filter(assignee__isnull=True)
-        elif f.get("assignee"):
-            cases = cases.filter(assignee_id=int(f["assignee"]))
-        for flag in ("repetitive", "processor_request"):
-            if f.get(flag) is not None:
-                cases = cases.filter(**{flag: f[flag]})
-        if f.get("q"):
-            cases = search(cases, f["q"])
-        return cases
+        filters = QueueFilters(
+            queue=f["queue"],
+            status=f.get("status"),
+            kind=f.get("kind"),
+            regime=f.get("regime"),
+            overdue=f.get("overdue"),
+            due_before=f.get("due_before"),
+            assignee=f.get("assignee"),
+            repetitive=f.get("repetitive"),
+            processor_request=f.get("processor_request"),
+            search=f.get("q", ""),
+        )
+        return queue(self.request.user, filters).select_related("assignee")
 
     def list(self, request: Request) -> Response:
         page = self.paginate_queryset(self.filtered())

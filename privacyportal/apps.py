@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from django.contrib.admin.apps import AdminConfig
+
+
+class PortalAdminConfig(AdminConfig):
+    """Django's admin with the staff sign-in's site as `admin.site`: every staff login needs a TOTP (or backup)
+    code as well as the password (identity/staff_auth.py)."""
+
+    default_site = "identity.staff_auth.PortalAdminSite"
