@@ -69,7 +69,7 @@ PACKET_FROM = frozenset({Status.IN_PROGRESS, Status.COMPLETED})
 CHANGE_CASE = "requests.change_privacyrequest"
 
 # A condition of an action: None when the case meets it, else the reason, for staff and API clients.
-Condition = Callable[[PrivacyRequest], "str | None"]
+Condition = Callable[[PrivacyRequest], str | None]
 
 
 def _cannot_now(privacy_request: PrivacyRequest) -> str:
