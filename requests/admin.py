@@ -199,16 +199,13 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
             action = ACTIONS.get(request.POST.get("action", ""))
             if action is None:
                 return HttpResponseBadRequest("Unknown action.")
-            if not request.user.has_perm(action.permission):
+            now = services.availability(case, request.user, action.name)
+            if not now.permitted:
                 raise PermissionDenied
             status = 400
-            if not action.offered(case, request.user):
+            if now.reason is not None:
                 # Allowed to this person, but not now: a second click, or a page older than the case.
-                messages.error(
-                    request,
-                    gettext("%(reference)s is %(status)s; that cannot be done now.")
-                    % {"reference": case.reference, "status": case.get_status_display()},
-                )
+                messages.error(request, now.reason)
             else:
                 form = action.form(
                     request.POST, request.FILES, case=case, user=request.user, prefix=action.name
@@ -235,9 +232,10 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
         self, request: HttpRequest, case: PrivacyRequest, bound: dict[str, CaseForm]
     ) -> dict[str, Any]:
         user = request.user
+        offered = {name for name, now in services.available(case, user).items() if now.offered}
         actions: list[dict[str, Any]] = []
         for action in ACTIONS.values():
-            if action.offered(case, user):
+            if action.name in offered:
                 form = bound.get(action.name) or action.form(case=case, user=user, prefix=action.name)
                 actions.append({"action": action, "form": form})
         checks = {c.system_id: c for c in case.system_checks.select_related("checked_by")}
@@ -286,7 +284,7 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
                 }
                 for system in systems
             ],
-            "can_check": check_action.offered(case, user),
+            "can_check": "check" in offered,
             "recipients": recipients_to_notify(case),
             "actions": [
                 a for a in actions if a["action"].name not in ("message", "check", "packet", "release")

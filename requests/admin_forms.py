@@ -1,12 +1,11 @@
-"""The case page's actions (DESIGN §8): one small form per service, and who may use it when.
+"""The case page's actions (DESIGN §8): one small form per service, with its label.
 
-Forms validate what staff typed; the services decide. Each action names the permission it needs and
-the statuses in which it is offered, so the page shows only what can be done now by this person.
+Forms validate what staff typed; the services decide. Who may take an action and when is theirs to say
+(`services.available`), so the page shows only what this person can do now, as the API does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time
 from decimal import Decimal, InvalidOperation
@@ -29,7 +28,6 @@ from identity.tiers import POINTS_NEEDED
 
 from . import services
 from .forms import DATA_POINTS
-from .lifecycle import OPEN_STATUSES, Status
 from .models import (
     Channel,
     CheckState,
@@ -38,7 +36,6 @@ from .models import (
     FeeReason,
     Kind,
     Outcome,
-    PacketStatus,
     PrivacyRequest,
     Relationship,
 )
@@ -310,56 +307,35 @@ class ReleasePacketForm(CaseForm):
         }
 
 
-def _packet_status(case: PrivacyRequest) -> str | None:
-    packet = getattr(case, "packet", None)
-    return packet.status if packet is not None else None
-
-
 @dataclass(frozen=True)
 class Action:
+    """How the case page shows one of the services' actions (`services.RULES` says when it is offered)."""
+
     name: str
     label: Any
     form: type[CaseForm]
-    permission: str
-    statuses: frozenset[Status]
-    when: Callable[[PrivacyRequest], bool] = lambda case: True
-
-    def offered(self, case: PrivacyRequest, user: Any) -> bool:
-        return Status(case.status) in self.statuses and self.when(case) and user.has_perm(self.permission)
 
 
-_WORKING = OPEN_STATUSES - {Status.NEW}
-
+# In the order of services.RULES, which the case page and the API follow.
 ACTIONS: dict[str, Action] = {
     a.name: a
     for a in [
-        Action("assign", _("Assign"), AssignForm, "requests.change_privacyrequest", _WORKING),
-        Action("verify", _("Verify identity"), VerifyForm, "requests.change_privacyrequest",
-               frozenset({Status.VERIFYING})),
-        Action("pause", _("Ask the requester"), PauseForm, "requests.change_privacyrequest",
-               services.PAUSABLE_FROM),
-        Action("resume", _("Carry on (the requester answered)"), ResumeForm, "requests.change_privacyrequest",
-               frozenset({Status.AWAITING_REQUESTER})),
-        Action("extend", _("Extend"), ExtendForm, "requests.extend_case", _WORKING,
-               lambda case: not case.extended and local_today() <= case.due_at),
-        Action("fee", _("Quote a fee"), FeeForm, "requests.quote_fee", services.FEE_QUOTABLE_FROM),
-        Action("complete", _("Complete"), CompleteForm, "requests.change_privacyrequest",
-               frozenset({Status.IN_PROGRESS})),
-        Action("deny", _("Refuse"), DenyForm, "requests.deny_case", OPEN_STATUSES),
-        Action("forward", _("Forward to the controller"), ForwardForm, "requests.forward_case", OPEN_STATUSES),
-        Action("withdraw", _("Record a withdrawal"), WithdrawForm, "requests.change_privacyrequest",
-               OPEN_STATUSES),
-        Action("message", _("Write to the requester"), MessageForm, "requests.add_message",
-               frozenset(Status), lambda case: case.anonymised_at is None),
-        Action("check", _("Systems checklist"), SystemCheckForm, "requests.change_systemcheck",
-               services.CHECKABLE_FROM, lambda case: case.identity_verified_at is not None),
-        Action("packet", _("Build the packet"), BuildPacketForm, "requests.change_privacyrequest",
-               services.PACKET_FROM,
-               lambda case: case.kind in services.PACKET_KINDS and _packet_status(case) != PacketStatus.RELEASED),
-        Action("release", _("Release the packet"), ReleasePacketForm, "requests.release_packet",
-               services.PACKET_FROM, lambda case: _packet_status(case) == PacketStatus.READY),
+        Action("assign", _("Assign"), AssignForm),
+        Action("verify", _("Verify identity"), VerifyForm),
+        Action("pause", _("Ask the requester"), PauseForm),
+        Action("resume", _("Carry on (the requester answered)"), ResumeForm),
+        Action("extend", _("Extend"), ExtendForm),
+        Action("fee", _("Quote a fee"), FeeForm),
+        Action("complete", _("Complete"), CompleteForm),
+        Action("deny", _("Refuse"), DenyForm),
+        Action("forward", _("Forward to the controller"), ForwardForm),
+        Action("withdraw", _("Record a withdrawal"), WithdrawForm),
+        Action("message", _("Write to the requester"), MessageForm),
+        Action("check", _("Systems checklist"), SystemCheckForm),
+        Action("packet", _("Build the packet"), BuildPacketForm),
+        Action("release", _("Release the packet"), ReleasePacketForm),
     ]
-}  # fmt: skip
+}
 
 
 class LogRequestForm(forms.Form):

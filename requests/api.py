@@ -382,7 +382,7 @@ class CaseDetailSerializer(CaseSerializer):
     def get_actions(self, obj: PrivacyRequest) -> list[str]:
         """What this caller may do to the case now (the case page shows the same)."""
         user = self.context["request"].user
-        return [name for name, act in ACTIONS.items() if act.offered(obj, user)]
+        return [name for name, now in services.available(obj, user).items() if now.offered]
 
 
 class MessageSerializer(serializers.ModelSerializer):
@@ -752,10 +752,6 @@ ACTION_BODIES: dict[str, type[serializers.Serializer]] = {
 }
 
 
-class _RollBack(Exception):
-    """Raised to undo a dry run of an action."""
-
-
 class CaseViewSet(GenericViewSet):
     """Cases: list (filters, cursor pagination, by due date), detail, log a request, and one POST per action."""
 
@@ -820,8 +816,8 @@ class CaseViewSet(GenericViewSet):
     def act(self, request: Request, name: str) -> Response:
         """Carry out one case action, exactly as the case page would."""
         case = self.get_object()
-        act = ACTIONS[name]
-        if not request.user.has_perm(act.permission):
+        now = services.availability(case, request.user, name)
+        if not now.permitted:
             raise exceptions.PermissionDenied()
         body_class = ACTION_BODIES.get(name)
         data: dict[str, Any] = {}
@@ -829,9 +825,9 @@ class CaseViewSet(GenericViewSet):
             body = body_class(data=request.data)
             body.is_valid(raise_exception=True)
             data = as_form_data(body.validated_data)
-        if not act.offered(case, request.user):
-            return Response({"detail": self.why_not(case, act, data)}, status=status.HTTP_409_CONFLICT)
-        form = act.form(data=data, case=case, user=request.user)
+        if now.reason is not None:
+            return Response({"detail": now.reason}, status=status.HTTP_409_CONFLICT)
+        form = ACTIONS[name].form(data=data, case=case, user=request.user)
         if not form.is_valid():
             return invalid(form)
         try:
@@ -844,29 +840,6 @@ class CaseViewSet(GenericViewSet):
             )
             return Response({"detail": _("The request is not valid."), "errors": errors}, status=400)
         return Response({"message": done, "case": self.detail_of(case)})
-
-    def why_not(self, case: PrivacyRequest, act: Any, data: dict[str, Any]) -> str:
-        """Why an action is not possible now, in the service's own words (e.g. "already extended once").
-
-        The service is tried in a transaction that is always rolled back, so nothing changes and nothing
-        is sent (emails wait for a commit that never comes); the status sentence is the fallback.
-        """
-        fallback = _("%(reference)s is %(status)s; that cannot be done now.") % {
-            "reference": case.reference,
-            "status": case.get_status_display(),
-        }
-        try:
-            with transaction.atomic():
-                form = act.form(
-                    data=data, case=PrivacyRequest.objects.get(pk=case.pk), user=self.request.user
-                )
-                if form.is_valid():
-                    form.run()
-                raise _RollBack
-        except services.TransitionError as error:
-            return str(error)
-        except (_RollBack, DjangoValidationError):
-            return fallback
 
     @action(detail=True, methods=["get", "post"])
     def messages(self, request: Request, reference: str) -> Response:
@@ -892,21 +865,62 @@ class CaseViewSet(GenericViewSet):
     def release_packet(self, request: Request, reference: str) -> Response:
         return self.act(request, "release")
 
+    # One POST per action of the case page; the docstrings are the operations' descriptions in the schema.
 
-def _action_endpoint(name: str) -> Any:
-    def endpoint(self: CaseViewSet, request: Request, reference: str) -> Response:
-        return self.act(request, name)
+    @action(detail=True, methods=["post"])
+    def assign(self, request: Request, reference: str) -> Response:
+        """Assign: the case page's “Assign” action."""
+        return self.act(request, "assign")
 
-    endpoint.__name__ = name.replace("-", "_")
-    endpoint.__doc__ = f"{ACTIONS[name].label}: the case page's “{ACTIONS[name].label}” action."
-    return action(detail=True, methods=["post"], url_path=API_PATHS.get(name, name))(endpoint)
+    @action(detail=True, methods=["post"])
+    def verify(self, request: Request, reference: str) -> Response:
+        """Verify identity: the case page's “Verify identity” action."""
+        return self.act(request, "verify")
 
+    @action(detail=True, methods=["post"])
+    def pause(self, request: Request, reference: str) -> Response:
+        """Ask the requester: the case page's “Ask the requester” action."""
+        return self.act(request, "pause")
 
-# The API's names for the case page's actions.
-API_PATHS = {"fee": "quote-fee", "check": "system-check"}
-for _name in ACTIONS:
-    if _name not in ("message", "packet", "release"):
-        setattr(CaseViewSet, _name.replace("-", "_"), _action_endpoint(_name))
+    @action(detail=True, methods=["post"])
+    def resume(self, request: Request, reference: str) -> Response:
+        """Carry on (the requester answered): the case page's “Carry on (the requester answered)” action."""
+        return self.act(request, "resume")
+
+    @action(detail=True, methods=["post"])
+    def extend(self, request: Request, reference: str) -> Response:
+        """Extend: the case page's “Extend” action."""
+        return self.act(request, "extend")
+
+    @action(detail=True, methods=["post"], url_path="quote-fee")
+    def fee(self, request: Request, reference: str) -> Response:
+        """Quote a fee: the case page's “Quote a fee” action."""
+        return self.act(request, "fee")
+
+    @action(detail=True, methods=["post"])
+    def complete(self, request: Request, reference: str) -> Response:
+        """Complete: the case page's “Complete” action."""
+        return self.act(request, "complete")
+
+    @action(detail=True, methods=["post"])
+    def deny(self, request: Request, reference: str) -> Response:
+        """Refuse: the case page's “Refuse” action."""
+        return self.act(request, "deny")
+
+    @action(detail=True, methods=["post"])
+    def forward(self, request: Request, reference: str) -> Response:
+        """Forward to the controller: the case page's “Forward to the controller” action."""
+        return self.act(request, "forward")
+
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request: Request, reference: str) -> Response:
+        """Record a withdrawal: the case page's “Record a withdrawal” action."""
+        return self.act(request, "withdraw")
+
+    @action(detail=True, methods=["post"], url_path="system-check")
+    def check(self, request: Request, reference: str) -> Response:
+        """Systems checklist: the case page's “Systems checklist” action."""
+        return self.act(request, "check")
 
 
 # --- Public intake --------------------------------------------------------------------------------------------

@@ -9,10 +9,11 @@ assigns `status`.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -49,6 +50,192 @@ from .selectors import deadlines_of, local_date, local_today
 
 class TransitionError(Exception):
     """The case cannot make this move now: wrong status, a rule of the move, or someone acted first."""
+
+
+# --- What may be done now ---------------------------------------------------------------------------------
+#
+# One table says, for every staff action, the permission it needs, the statuses it starts from and the further
+# conditions it has, each with the reason given when it is refused. The services check it before they change
+# anything, the case page offers what `available()` says, and the API refuses with the same reason, so the
+# three cannot disagree. Conditions that depend on what staff typed (an assignee, an outcome) stay in the
+# services as validation of that input.
+
+WORKING = OPEN_STATUSES - {Status.NEW}  # the requester confirmed their email: staff work on the case
+PAUSABLE_FROM = frozenset({Status.VERIFYING, Status.OPEN, Status.IN_PROGRESS})
+FEE_QUOTABLE_FROM = frozenset({Status.OPEN, Status.IN_PROGRESS})
+CHECKABLE_FROM = WORKING
+PACKET_KINDS = frozenset({Kind.ACCESS, Kind.PORTABILITY})
+PACKET_FROM = frozenset({Status.IN_PROGRESS, Status.COMPLETED})
+CHANGE_CASE = "requests.change_privacyrequest"
+
+# A condition of an action: None when the case meets it, else the reason, for staff and API clients.
+Condition = Callable[[PrivacyRequest], str | None]
+
+
+def _cannot_now(privacy_request: PrivacyRequest) -> str:
+    return _("%(reference)s is %(status)s; that cannot be done now.") % {
+        "reference": privacy_request.reference,
+        "status": privacy_request.get_status_display(),
+    }
+
+
+def _not_waiting(privacy_request: PrivacyRequest) -> str:
+    return _("%(reference)s is not waiting for the requester.") % {"reference": privacy_request.reference}
+
+
+def _paused(privacy_request: PrivacyRequest) -> str | None:
+    return _not_waiting(privacy_request) if privacy_request.paused_at is None else None
+
+
+def _not_yet_extended(privacy_request: PrivacyRequest) -> str | None:
+    if privacy_request.extended:
+        return _("%(reference)s has already been extended once.") % {"reference": privacy_request.reference}
+    return None
+
+
+def _due_date_not_passed(privacy_request: PrivacyRequest) -> str | None:
+    if local_today() > privacy_request.due_at:
+        return _("An extension must be sent before the original due date (%(due)s).") % {
+            "due": privacy_request.due_at.isoformat()
+        }
+    return None
+
+
+def _regime_allows_extension(privacy_request: PrivacyRequest) -> str | None:
+    d = deadlines_of(privacy_request, extended=True)
+    if d.extended_due <= d.due:
+        return _("No extension is possible: %(regime)s allows none.") % {
+            "regime": d.governing_deadline.regime.name
+        }
+    return None
+
+
+def _not_anonymised(privacy_request: PrivacyRequest) -> str | None:
+    if privacy_request.anonymised_at is not None:
+        return _("This case has been anonymised; there is nobody to write to.")
+    return None
+
+
+def _checklist_closed(privacy_request: PrivacyRequest) -> str:
+    return _("%(reference)s is %(status)s; its checklist cannot change now.") % {
+        "reference": privacy_request.reference,
+        "status": privacy_request.get_status_display(),
+    }
+
+
+def _identity_verified(privacy_request: PrivacyRequest) -> str | None:
+    # Nothing is looked up in company systems for a person whose identity is not yet proved.
+    return _checklist_closed(privacy_request) if privacy_request.identity_verified_at is None else None
+
+
+def _has_packet(privacy_request: PrivacyRequest) -> str | None:
+    if privacy_request.kind not in PACKET_KINDS:
+        return _("Only access and portability requests have a packet.")
+    return None
+
+
+def _no_packet_now(privacy_request: PrivacyRequest) -> str:
+    # A right without a packet says so, rather than suggest that a later status would allow one.
+    return _has_packet(privacy_request) or (
+        _("%(reference)s is %(status)s; a packet is built while it is in progress or once completed.")
+        % {"reference": privacy_request.reference, "status": privacy_request.get_status_display()}
+    )
+
+
+def _packet_released() -> str:
+    return _("This packet has been released to the requester; it can no longer change.")
+
+
+def _packet_not_released(privacy_request: PrivacyRequest) -> str | None:
+    released = Packet.objects.filter(request=privacy_request, status=PacketStatus.RELEASED)
+    return _packet_released() if released.exists() else None
+
+
+def _no_packet_ready(privacy_request: PrivacyRequest) -> str:
+    return _("There is no built packet waiting for release (or it was built again meanwhile).")
+
+
+def _packet_ready(privacy_request: PrivacyRequest) -> str | None:
+    ready = Packet.objects.filter(request=privacy_request, status=PacketStatus.READY, purged_at__isnull=True)
+    return None if ready.exists() else _no_packet_ready(privacy_request)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """When a staff action may be taken: who may take it, from which statuses, and on what further conditions."""
+
+    permission: str
+    statuses: frozenset[Status]
+    conditions: tuple[Condition, ...] = ()
+    # The reason when the status is not one of them.
+    wrong_status: Callable[[PrivacyRequest], str] = _cannot_now
+
+    def why_not(self, privacy_request: PrivacyRequest) -> str | None:
+        """The reason the case's state refuses the action now (the first that applies), or None."""
+        if Status(privacy_request.status) not in self.statuses:
+            return self.wrong_status(privacy_request)
+        for condition in self.conditions:
+            if (reason := condition(privacy_request)) is not None:
+                return reason
+        return None
+
+
+# In the order the case page and the API list them.
+RULES: dict[str, Rule] = {
+    "assign": Rule(CHANGE_CASE, WORKING),
+    "verify": Rule(CHANGE_CASE, frozenset({Status.VERIFYING})),
+    "pause": Rule(CHANGE_CASE, PAUSABLE_FROM),
+    "resume": Rule(CHANGE_CASE, frozenset({Status.AWAITING_REQUESTER}), (_paused,), _not_waiting),
+    "extend": Rule(
+        "requests.extend_case", WORKING, (_not_yet_extended, _due_date_not_passed, _regime_allows_extension)
+    ),
+    "fee": Rule("requests.quote_fee", FEE_QUOTABLE_FROM),
+    "complete": Rule(CHANGE_CASE, frozenset({Status.IN_PROGRESS})),
+    "deny": Rule("requests.deny_case", OPEN_STATUSES),
+    "forward": Rule("requests.forward_case", OPEN_STATUSES),
+    "withdraw": Rule(CHANGE_CASE, OPEN_STATUSES),
+    "message": Rule("requests.add_message", frozenset(Status), (_not_anonymised,)),
+    "check": Rule("requests.change_systemcheck", CHECKABLE_FROM, (_identity_verified,), _checklist_closed),
+    "packet": Rule(CHANGE_CASE, PACKET_FROM, (_has_packet, _packet_not_released), _no_packet_now),
+    "release": Rule("requests.release_packet", PACKET_FROM, (_packet_ready,), _no_packet_ready),
+}
+
+
+class Actor(Protocol):
+    def has_perm(self, perm: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Whether an actor may take an action on a case now, and if not, why."""
+
+    action: str
+    permitted: bool  # their role allows the action at all (if not, it is forbidden, whatever the case)
+    reason: str | None  # why the case's state refuses it now; None when it may be done
+
+    @property
+    def offered(self) -> bool:
+        return self.permitted and self.reason is None
+
+
+def availability(privacy_request: PrivacyRequest, actor: Actor, action: str) -> Availability:
+    """Whether `actor` may take `action` (a key of RULES) on the case now and, if not, why."""
+    rule = RULES[action]
+    return Availability(action, actor.has_perm(rule.permission), rule.why_not(privacy_request))
+
+
+def available(privacy_request: PrivacyRequest, actor: Actor) -> dict[str, Availability]:
+    """Every staff action, in RULES' order: whether `actor` may take it on the case now and, if not, why."""
+    return {action: availability(privacy_request, actor, action) for action in RULES}
+
+
+def _guard(privacy_request: PrivacyRequest, action: str) -> Rule:
+    """Refuse an action the case's state does not allow, with `available()`'s reason; return its rule."""
+    rule = RULES[action]
+    reason = rule.why_not(privacy_request)
+    if reason is not None:
+        raise TransitionError(reason)
+    return rule
 
 
 @dataclass(frozen=True)
@@ -349,9 +536,8 @@ def verify(
                 % {"needed": needed, "count": len(points)}
             }
         )
-    old = _claim(
-        privacy_request, allowed={Status.VERIFYING}, to=Status.OPEN, identity_verified_at=timezone.now()
-    )
+    rule = _guard(privacy_request, "verify")
+    old = _claim(privacy_request, allowed=rule.statuses, to=Status.OPEN, identity_verified_at=timezone.now())
     record_event(
         privacy_request,
         "identity_verified",
@@ -368,6 +554,7 @@ def assign(privacy_request: PrivacyRequest, *, to: AbstractBaseUser, by: Abstrac
     """Give the case to a staff member; an open case starts being worked on."""
     if not (getattr(to, "is_staff", False) and to.is_active):
         raise ValidationError({"assignee": _("Cases can only be assigned to active staff.")})
+    rule = _guard(privacy_request, "assign")
     if privacy_request.assignee_id == to.pk:
         raise TransitionError(
             _("%(reference)s is already assigned to %(name)s.")
@@ -377,7 +564,7 @@ def assign(privacy_request: PrivacyRequest, *, to: AbstractBaseUser, by: Abstrac
     # The condition on the assignee makes a double click (or two DPOs at once) record one assignment.
     old = _claim(
         privacy_request,
-        allowed=OPEN_STATUSES - {Status.NEW},
+        allowed=rule.statuses,
         to=target,
         conditions={"assignee": privacy_request.assignee_id},
         assignee=to,
@@ -397,16 +584,14 @@ def assign(privacy_request: PrivacyRequest, *, to: AbstractBaseUser, by: Abstrac
     return privacy_request
 
 
-PAUSABLE_FROM = frozenset({Status.VERIFYING, Status.OPEN, Status.IN_PROGRESS})
-
-
 @transaction.atomic
 def pause(privacy_request: PrivacyRequest, *, by: AbstractBaseUser, reason: str) -> PrivacyRequest:
     """Wait for the requester (identity, clarification). The clock stops only where the regime allows."""
     reason = _require_text(reason, "reason", _("Say what you need from the requester."))
+    rule = _guard(privacy_request, "pause")
     old = _claim(
         privacy_request,
-        allowed=PAUSABLE_FROM,
+        allowed=rule.statuses,
         to=Status.AWAITING_REQUESTER,
         paused_at=timezone.now(),
         resume_status=privacy_request.status,
@@ -441,13 +626,10 @@ def _unpause(privacy_request: PrivacyRequest) -> tuple[int, dict[str, Any]]:
 @transaction.atomic
 def resume(privacy_request: PrivacyRequest, *, by: AbstractBaseUser | None = None) -> PrivacyRequest:
     """The requester answered (or staff resume): restart the clock and return to where the case was."""
-    if privacy_request.status != Status.AWAITING_REQUESTER or privacy_request.paused_at is None:
-        raise TransitionError(
-            _("%(reference)s is not waiting for the requester.") % {"reference": privacy_request.reference}
-        )
+    rule = _guard(privacy_request, "resume")
     to = Status(privacy_request.resume_status or Status.OPEN)
     days, changes = _unpause(privacy_request)
-    old = _claim(privacy_request, allowed={Status.AWAITING_REQUESTER}, to=to, **changes)
+    old = _claim(privacy_request, allowed=rule.statuses, to=to, **changes)
     record_event(
         privacy_request,
         "resumed",
@@ -464,26 +646,13 @@ def resume(privacy_request: PrivacyRequest, *, by: AbstractBaseUser | None = Non
 def extend(privacy_request: PrivacyRequest, *, by: AbstractBaseUser, reason: str) -> PrivacyRequest:
     """Extend the deadline once, within the original period, with a written reason for the requester."""
     reason = _require_text(reason, "reason", _("An extension needs a written reason for the requester."))
-    if privacy_request.extended:
-        raise TransitionError(
-            _("%(reference)s has already been extended once.") % {"reference": privacy_request.reference}
-        )
-    today = local_today()
-    if today > privacy_request.due_at:
-        raise TransitionError(
-            _("An extension must be sent before the original due date (%(due)s).")
-            % {"due": privacy_request.due_at.isoformat()}
-        )
+    rule = _guard(privacy_request, "extend")
     d = deadlines_of(privacy_request, extended=True)
-    if d.extended_due <= d.due:
-        raise TransitionError(
-            _("No extension is possible: %(regime)s allows none.")
-            % {"regime": d.governing_deadline.regime.name}
-        )
+    # The row must still be unextended and in time when claimed: two DPOs at once extend it once.
     old = _claim(
         privacy_request,
-        allowed=OPEN_STATUSES - {Status.NEW},
-        conditions={"extended": False, "due_at__gte": today},
+        allowed=rule.statuses,
+        conditions={"extended": False, "due_at__gte": local_today()},
         extended=True,
         extension_reason=reason,
         **_deadline_fields(d),
@@ -507,9 +676,9 @@ def complete(
     """Close the case as done (in full or in part) or as holding no data."""
     if outcome not in Outcome.values:
         raise ValidationError({"outcome": _("Choose how the request was answered.")})
+    rule = _guard(privacy_request, "complete")
     if (
-        privacy_request.status == Status.IN_PROGRESS
-        and privacy_request.kind in PACKET_KINDS
+        privacy_request.kind in PACKET_KINDS
         and outcome != Outcome.NO_DATA
         and not Packet.objects.filter(request=privacy_request, status=PacketStatus.RELEASED).exists()
     ):
@@ -517,7 +686,7 @@ def complete(
         raise ValidationError({"outcome": _("Build and release the packet first: the answer points to it.")})
     old = _claim(
         privacy_request,
-        allowed={Status.IN_PROGRESS},
+        allowed=rule.statuses,
         to=Status.COMPLETED,
         outcome=outcome,
         outcome_note=(note or "").strip(),
@@ -549,9 +718,10 @@ def deny(
     explanation = _require_text(
         explanation, "explanation", _("Explain the refusal: the requester receives this explanation.")
     )
+    rule = _guard(privacy_request, "deny")
     old = _claim(
         privacy_request,
-        allowed=OPEN_STATUSES,
+        allowed=rule.statuses,
         to=Status.DENIED,
         denial_reason=reason,
         outcome_note=explanation,
@@ -568,8 +738,9 @@ def withdraw(
     privacy_request: PrivacyRequest, *, by: AbstractBaseUser | None = None, note: str = ""
 ) -> PrivacyRequest:
     """The requester withdraws (by=None), or staff record that they did."""
+    rule = _guard(privacy_request, "withdraw")
     old = _claim(
-        privacy_request, allowed=OPEN_STATUSES, to=Status.WITHDRAWN, outcome_note=(note or "").strip()
+        privacy_request, allowed=rule.statuses, to=Status.WITHDRAWN, outcome_note=(note or "").strip()
     )
     record_event(
         privacy_request,
@@ -587,7 +758,8 @@ def withdraw(
 def forward(privacy_request: PrivacyRequest, *, by: AbstractBaseUser, controller: str) -> PrivacyRequest:
     """Send a request about a customer's data to that customer (the controller); we are its processor."""
     controller = _require_text(controller, "controller", _("Name the controller the request goes to."))
-    old = _claim(privacy_request, allowed=OPEN_STATUSES, to=Status.FORWARDED, forwarded_to=controller)
+    rule = _guard(privacy_request, "forward")
+    old = _claim(privacy_request, allowed=rule.statuses, to=Status.FORWARDED, forwarded_to=controller)
     record_event(privacy_request, "forwarded", by=by, old_status=old, new_status=Status.FORWARDED)
     _email_requester(privacy_request, "request-forwarded")
     return privacy_request
@@ -622,15 +794,11 @@ def reply(privacy_request: PrivacyRequest, *, body: str, attachment: Any = None)
 def send_message(privacy_request: PrivacyRequest, *, by: AbstractBaseUser, body: str) -> Message:
     """Staff write to the requester; the requester is emailed that there is a message, never its content."""
     body = _require_text(body, "body", _("Write the message."))
-    if privacy_request.anonymised_at is not None:
-        raise TransitionError(_("This case has been anonymised; there is nobody to write to."))
+    _guard(privacy_request, "message")
     message = _staff_message(privacy_request, by=by, body=body)
     record_event(privacy_request, "message_sent", by=by, data={"message": message.pk})
     _email_requester(privacy_request, "new-message")
     return message
-
-
-FEE_QUOTABLE_FROM = frozenset({Status.OPEN, Status.IN_PROGRESS})
 
 
 @transaction.atomic
@@ -664,10 +832,11 @@ def quote_fee(
             {"breakdown": _("The lines of the estimate add up to %(sum)s, not %(amount)s.")
              % {"sum": total, "amount": amount}}
         )  # fmt: skip
+    rule = _guard(privacy_request, "fee")
     now = timezone.now()
     old = _claim(
         privacy_request,
-        allowed=FEE_QUOTABLE_FROM,
+        allowed=rule.statuses,
         to=Status.FEE_PENDING,
         fee_amount=amount,
         fee_currency=currency,
@@ -733,9 +902,6 @@ def decline_fee(privacy_request: PrivacyRequest) -> PrivacyRequest:
     return privacy_request
 
 
-CHECKABLE_FROM = OPEN_STATUSES - {Status.NEW}
-
-
 @transaction.atomic
 def record_system_check(
     privacy_request: PrivacyRequest,
@@ -748,12 +914,7 @@ def record_system_check(
     """Record what one company system holds for the case (the systems checklist)."""
     if state not in CheckState.values:
         raise ValidationError({"state": _("Choose what the system holds.")})
-    # Nothing is looked up in company systems for a person whose identity is not yet proved.
-    if privacy_request.status not in CHECKABLE_FROM or privacy_request.identity_verified_at is None:
-        raise TransitionError(
-            _("%(reference)s is %(status)s; its checklist cannot change now.")
-            % {"reference": privacy_request.reference, "status": privacy_request.get_status_display()}
-        )
+    _guard(privacy_request, "check")
     check, _created = SystemCheck.objects.update_or_create(
         request=privacy_request,
         system=system,
@@ -768,26 +929,14 @@ def record_system_check(
     return check
 
 
-PACKET_KINDS = frozenset({Kind.ACCESS, Kind.PORTABILITY})
-PACKET_FROM = frozenset({Status.IN_PROGRESS, Status.COMPLETED})
-
-
 @transaction.atomic
 def request_packet(privacy_request: PrivacyRequest, *, by: AbstractBaseUser) -> Packet:
     """Ask for the packet to be (re)built by the pdf worker; a newer request supersedes a running build."""
-    if privacy_request.kind not in PACKET_KINDS:
-        raise TransitionError(_("Only access and portability requests have a packet."))
-    if privacy_request.status not in PACKET_FROM:
-        raise TransitionError(
-            _("%(reference)s is %(status)s; a packet is built while it is in progress or once completed.")
-            % {"reference": privacy_request.reference, "status": privacy_request.get_status_display()}
-        )
+    _guard(privacy_request, "packet")
     packet, created = Packet.objects.select_for_update().get_or_create(request=privacy_request)
     if not created:
-        if packet.status == PacketStatus.RELEASED:
-            raise TransitionError(
-                _("This packet has been released to the requester; it can no longer change.")
-            )
+        if packet.status == PacketStatus.RELEASED:  # released meanwhile, between the guard and the lock
+            raise TransitionError(_packet_released())
         packet.build += 1
     packet.status = PacketStatus.QUEUED
     packet.step, packet.percent, packet.error = "queued", 0, ""
@@ -814,20 +963,20 @@ def release_packet(
 
     With `build`, only that build is released: a newer one finished meanwhile (unchecked) is refused.
     """
+    rule = _guard(privacy_request, "release")
     now = timezone.now()
     expires = now + timedelta(days=settings.PRIVACY_PACKET_DAYS)
+    # The same conditions again in the UPDATE: a build or a release that finished meanwhile loses cleanly.
     ready = Packet.objects.filter(
         request=privacy_request,
         status=PacketStatus.READY,
         purged_at__isnull=True,
-        request__status__in=sorted(s.value for s in PACKET_FROM),
+        request__status__in=sorted(s.value for s in rule.statuses),
     )
     if build is not None:
         ready = ready.filter(build=build)
     if not ready.update(status=PacketStatus.RELEASED, released_at=now, released_by=by, expires_at=expires):
-        raise TransitionError(
-            _("There is no built packet waiting for release (or it was built again meanwhile).")
-        )
+        raise TransitionError(_no_packet_ready(privacy_request))
     packet = Packet.objects.get(request=privacy_request)
     record_event(
         privacy_request,
