@@ -1,4 +1,4 @@
-"""The life of a case: one status set and one transition table (DESIGN §4). Pure data."""
+"""The life of a case and of its packet: a status set and a transition table each (DESIGN §4). Pure data."""
 
 from __future__ import annotations
 
@@ -48,3 +48,31 @@ PAUSED_STATUSES: frozenset[Status] = frozenset({S.AWAITING_REQUESTER, S.FEE_PEND
 
 def can_transition(old: str, new: str) -> bool:
     return Status(new) in TRANSITIONS[Status(old)]
+
+
+class PacketStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    BUILDING = "building", _("Building")
+    READY = "ready", _("Ready for release")
+    FAILED = "failed", _("Failed")
+    RELEASED = "released", _("Released to the requester")
+    EXPIRED = "expired", _("Expired and deleted")
+
+
+P = PacketStatus
+# Staff queue a build; the pdf worker builds it (a redelivered task carries on building); a DPO releases what is
+# ready; the purge deletes it. Queued again at any point before release: the newer build supersedes the running
+# one. Released is final until the download expires; an expired packet may be built again from scratch.
+PACKET_TRANSITIONS: dict[PacketStatus, frozenset[PacketStatus]] = {
+    P.QUEUED: frozenset({P.QUEUED, P.BUILDING, P.EXPIRED}),
+    P.BUILDING: frozenset({P.QUEUED, P.BUILDING, P.READY, P.FAILED, P.EXPIRED}),
+    P.READY: frozenset({P.QUEUED, P.RELEASED, P.EXPIRED}),
+    P.FAILED: frozenset({P.QUEUED, P.EXPIRED}),
+    P.RELEASED: frozenset({P.EXPIRED}),
+    P.EXPIRED: frozenset({P.QUEUED}),
+}
+
+
+def packet_sources(target: PacketStatus) -> list[str]:
+    """The statuses a packet may move to `target` from: the `status__in` of every conditional UPDATE that moves it."""
+    return sorted(s.value for s, targets in PACKET_TRANSITIONS.items() if target in targets)

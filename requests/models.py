@@ -9,7 +9,7 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .lifecycle import OPEN_STATUSES, Status
+from .lifecycle import OPEN_STATUSES, PacketStatus, Status
 
 
 class Kind(models.TextChoices):
@@ -499,15 +499,6 @@ class Letter(models.Model):
     @property
     def filename(self) -> str:
         return f"{self.kind}-{self.created_at:%Y%m%d}.pdf"
-
-
-class PacketStatus(models.TextChoices):
-    QUEUED = "queued", _("Queued")
-    BUILDING = "building", _("Building")
-    READY = "ready", _("Ready for release")
-    FAILED = "failed", _("Failed")
-    RELEASED = "released", _("Released to the requester")
-    EXPIRED = "expired", _("Expired and deleted")
 
 
 class Packet(models.Model):

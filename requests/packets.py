@@ -33,6 +33,7 @@ from identity.models import Evidence
 
 from . import letters
 from .audit import record_event
+from .lifecycle import packet_sources
 from .models import LetterKind, Packet, PacketStatus, PrivacyRequest
 from .pdf import render_pdf
 
@@ -281,7 +282,7 @@ def _data_json(
 def build(privacy_request_id: int, build: int) -> bool:
     """Build packet number `build` of a case (the task's body). False if a newer build superseded it."""
     claimed = Packet.objects.filter(
-        request_id=privacy_request_id, build=build, status__in=[PacketStatus.QUEUED, PacketStatus.BUILDING]
+        request_id=privacy_request_id, build=build, status__in=packet_sources(PacketStatus.BUILDING)
     ).update(status=PacketStatus.BUILDING, step="starting", percent=5, error="")
     if not claimed:
         return False
@@ -295,15 +296,15 @@ def build(privacy_request_id: int, build: int) -> bool:
     except Exception:
         logger.exception("packet build %s of case %s failed", build, privacy_request_id)
         with transaction.atomic():
-            if Packet.objects.filter(pk=packet.pk, build=build).update(
-                status=PacketStatus.FAILED, error="The build failed; see the worker log.", percent=0
-            ):
+            if Packet.objects.filter(
+                pk=packet.pk, build=build, status__in=packet_sources(PacketStatus.FAILED)
+            ).update(status=PacketStatus.FAILED, error="The build failed; see the worker log.", percent=0):
                 record_event(privacy_request, "packet_failed", data={"build": build})
         raise
     with transaction.atomic():
         old = Packet.objects.select_for_update().get(pk=packet.pk)
-        if old.build != build:
-            files.remove(stored_name, "packets")
+        if old.build != build or old.status not in packet_sources(PacketStatus.READY):
+            files.remove(stored_name, "packets")  # superseded, or deleted by the purge meanwhile
             return False
         Packet.objects.filter(pk=packet.pk).update(
             status=PacketStatus.READY,

@@ -15,6 +15,7 @@ from identity import evidence as files
 from identity.models import Evidence
 
 from .audit import record_event
+from .lifecycle import packet_sources
 from .models import Letter, Message, Packet, PacketStatus, PrivacyRequest
 
 ANONYMISED = "(anonymised)"
@@ -49,7 +50,8 @@ def purge_unattached_evidence(uploaded_before: datetime) -> int:
 def purge_packet(packet: Packet, now: datetime) -> bool:
     """Delete a packet's file, mark it expired and record it; False if someone else did first."""
     with transaction.atomic():
-        if not Packet.objects.filter(pk=packet.pk, purged_at__isnull=True).update(
+        expirable = packet_sources(PacketStatus.EXPIRED)
+        if not Packet.objects.filter(pk=packet.pk, purged_at__isnull=True, status__in=expirable).update(
             purged_at=now, status=PacketStatus.EXPIRED, step="", percent=0
         ):
             return False

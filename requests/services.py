@@ -27,7 +27,7 @@ from privacyportal.addresses import normalise_email
 
 from . import deadlines, outbox
 from .audit import record_event
-from .lifecycle import CLOSED_STATUSES, OPEN_STATUSES, TRANSITIONS, Status
+from .lifecycle import CLOSED_STATUSES, OPEN_STATUSES, TRANSITIONS, Status, packet_sources
 from .models import (
     ActorKind,
     Channel,
@@ -935,7 +935,9 @@ def request_packet(privacy_request: PrivacyRequest, *, by: AbstractBaseUser) -> 
     _guard(privacy_request, "packet")
     packet, created = Packet.objects.select_for_update().get_or_create(request=privacy_request)
     if not created:
-        if packet.status == PacketStatus.RELEASED:  # released meanwhile, between the guard and the lock
+        if packet.status not in packet_sources(
+            PacketStatus.QUEUED
+        ):  # released between the guard and the lock
             raise TransitionError(_packet_released())
         packet.build += 1
     packet.status = PacketStatus.QUEUED
@@ -969,7 +971,7 @@ def release_packet(
     # The same conditions again in the UPDATE: a build or a release that finished meanwhile loses cleanly.
     ready = Packet.objects.filter(
         request=privacy_request,
-        status=PacketStatus.READY,
+        status__in=packet_sources(PacketStatus.RELEASED),
         purged_at__isnull=True,
         request__status__in=sorted(s.value for s in rule.statuses),
     )

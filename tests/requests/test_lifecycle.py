@@ -4,7 +4,18 @@ import itertools
 
 import pytest
 
-from requests.lifecycle import CLOSED_STATUSES, OPEN_STATUSES, TRANSITIONS, Status, can_transition
+from requests.lifecycle import (
+    CLOSED_STATUSES,
+    OPEN_STATUSES,
+    PACKET_TRANSITIONS,
+    TRANSITIONS,
+    PacketStatus,
+    Status,
+    can_transition,
+    packet_sources,
+)
+
+P = PacketStatus
 
 ALLOWED = {
     (Status.NEW, Status.VERIFYING), (Status.NEW, Status.OPEN), (Status.NEW, Status.COMPLETED),
@@ -45,3 +56,25 @@ def test_every_status_has_a_row_and_closed_states_are_final() -> None:
 def test_every_open_state_can_end_as_denied_withdrawn_or_forwarded() -> None:
     for status in OPEN_STATUSES:
         assert {Status.DENIED, Status.WITHDRAWN, Status.FORWARDED} <= TRANSITIONS[status]
+
+
+# The packet's own table, beside the case's.
+
+PACKET_ALLOWED = {
+    (P.QUEUED, P.QUEUED), (P.QUEUED, P.BUILDING), (P.QUEUED, P.EXPIRED),
+    (P.BUILDING, P.QUEUED), (P.BUILDING, P.BUILDING), (P.BUILDING, P.READY), (P.BUILDING, P.FAILED),
+    (P.BUILDING, P.EXPIRED),
+    (P.READY, P.QUEUED), (P.READY, P.RELEASED), (P.READY, P.EXPIRED),
+    (P.FAILED, P.QUEUED), (P.FAILED, P.EXPIRED),
+    (P.RELEASED, P.EXPIRED),
+    (P.EXPIRED, P.QUEUED),
+}  # fmt: skip
+
+
+def test_the_packet_table_is_exactly_the_packets_life() -> None:
+    assert set(PACKET_TRANSITIONS) == set(P)
+    assert {(old, new) for old, targets in PACKET_TRANSITIONS.items() for new in targets} == PACKET_ALLOWED
+    # Only a ready packet is released, only a building one fails or becomes ready, a released one only expires.
+    assert packet_sources(P.RELEASED) == ["ready"]
+    assert packet_sources(P.READY) == packet_sources(P.FAILED) == ["building"]
+    assert "released" not in packet_sources(P.QUEUED)

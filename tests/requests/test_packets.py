@@ -444,3 +444,22 @@ def test_columns_keep_their_first_seen_order_however_many_there_are() -> None:
     item = Evidence(name="wide.json", system=None)
     (table,) = packets.tables_from([(item, json.dumps(rows).encode())], date(2000, 1, 1), date(2100, 1, 1))
     assert table.columns == [f"c{n}" for n in range(2000)] + ["late"] and len(table.rows) == 2
+
+
+def test_a_packet_moves_only_as_its_table_says(
+    case: PrivacyRequest, dpo: Any, handler: Any, django_capture_on_commit_callbacks: Any, monkeypatch: Any
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> bytes:
+        raise RuntimeError("the PDF engine fell over")
+
+    monkeypatch.setattr(packets, "_report", broken)
+    with pytest.raises(RuntimeError):
+        build(case, handler, django_capture_on_commit_callbacks)
+    with pytest.raises(services.TransitionError):
+        services.release_packet(case, by=dpo)  # a failed build is never released
+    monkeypatch.undo()
+    packet = released(case, dpo, handler, django_capture_on_commit_callbacks)
+    # A late copy of the build task for the released build changes nothing: released is final.
+    assert packets.build(case.pk, packet.build) is False
+    packet.refresh_from_db()
+    assert packet.status == PacketStatus.RELEASED and packet.sha256
