@@ -16,7 +16,7 @@ from . import enrolment as enrolments
 from .models import StaffEnrolment
 
 
-class SendEnrolmentForm(forms.ModelForm):
+class SendEnrolmentForm(forms.ModelForm[StaffEnrolment]):
     user = forms.ModelChoiceField(
         label=_("Member of staff"),
         queryset=get_user_model().objects.filter(is_active=True, is_staff=True).order_by("username"),
@@ -38,7 +38,7 @@ class SendEnrolmentForm(forms.ModelForm):
 
 
 @admin.register(StaffEnrolment)
-class StaffEnrolmentAdmin(admin.ModelAdmin):
+class StaffEnrolmentAdmin(admin.ModelAdmin[StaffEnrolment]):
     form = SendEnrolmentForm
     list_display = ["user", "created_by", "created_at", "expires_at", "used_at"]
     list_select_related = ["user", "created_by"]

@@ -123,7 +123,8 @@ class PortalAdminSite(OTPAdminSite):
         # Lockouts are per username; one address trying many usernames meets this limit.
         if request.method == "POST" and over_limit(request, "staff_login", settings.RATELIMIT_STAFF_LOGIN):
             return render(request, "requests/too_many.html", status=429)
-        return super().login(request, extra_context)
+        response: HttpResponse = super().login(request, extra_context)
+        return response
 
 
 class ConfirmDeviceForm(forms.Form):

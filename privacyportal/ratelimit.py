@@ -57,7 +57,7 @@ def client_ip(request: HttpRequest) -> str:
     (each proxy appends the address it saw) and the first address that is not a trusted proxy is the client.
     A header from anyone else is ignored, so a client cannot choose its own address.
     """
-    peer = request.META.get("REMOTE_ADDR", "")
+    peer: str = request.META.get("REMOTE_ADDR", "")
     if not _is_trusted(peer):
         return peer
     hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]

@@ -11,9 +11,13 @@ import secrets
 from collections.abc import Callable
 from pathlib import Path
 
+import django_stubs_ext
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+# Admin, form and queryset classes take type parameters at runtime as the type checker sees them.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -175,7 +179,7 @@ PRIVATE_ROOT = Path(env("PRIVATE_ROOT", default=str(VAR_DIR / "private")))
 
 
 def _encryption_keys() -> list[str]:
-    keys = env.list("ENCRYPTION_KEYS", default=[])
+    keys: list[str] = env.list("ENCRYPTION_KEYS", default=[])
     if keys or not DEBUG:
         return keys  # empty in production: system check privacyportal.E006 refuses to start
     from cryptography.fernet import Fernet
@@ -188,7 +192,7 @@ ENCRYPTION_KEYS = _encryption_keys()
 
 
 def _audit_keys() -> list[str]:
-    keys = env.list("AUDIT_KEYS", default=[])
+    keys: list[str] = env.list("AUDIT_KEYS", default=[])
     if keys or not DEBUG:
         return keys  # empty in production: system check privacyportal.E009 refuses to start
     return [_dev_key("dev-audit-key", lambda: secrets.token_urlsafe(32))]

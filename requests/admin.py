@@ -118,7 +118,7 @@ class AssigneeFilter(admin.SimpleListFilter):
 
 
 @admin.register(PrivacyRequest)
-class PrivacyRequestAdmin(admin.ModelAdmin):
+class PrivacyRequestAdmin(admin.ModelAdmin[PrivacyRequest]):
     list_display = (
         "reference", "kind", "status", "regime", "days_left", "effective_due_at", "assignee", "flags",
     )  # fmt: skip
@@ -190,7 +190,8 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
     ) -> HttpResponse:
         case = self.get_object(request, unquote(object_id))
         if case is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)  # type: ignore[attr-defined]
+            missing: HttpResponse = self._get_obj_does_not_exist_redirect(request, self.opts, object_id)  # type: ignore[attr-defined]
+            return missing
         if not self.has_view_or_change_permission(request, case):
             raise PermissionDenied
         bound: dict[str, CaseForm] = {}
@@ -339,7 +340,7 @@ def _add_errors(form: Any, error: ValidationError) -> None:
 
 
 @admin.register(ProcessingActivity)
-class ProcessingActivityAdmin(admin.ModelAdmin):
+class ProcessingActivityAdmin(admin.ModelAdmin[ProcessingActivity]):
     """The record of processing (Art. 30): the access letter and the Art. 19 notices are built from it."""
 
     list_display = ("name", "legal_basis", "retention", "system_names")
@@ -361,7 +362,7 @@ class ProcessingActivityAdmin(admin.ModelAdmin):
 
 
 @admin.register(CompanySystem)
-class CompanySystemAdmin(admin.ModelAdmin):
+class CompanySystemAdmin(admin.ModelAdmin[CompanySystem]):
     list_display = ("name", "owner", "description", "active")
     list_filter = ("active",)
     list_select_related = ("owner",)
@@ -371,7 +372,7 @@ class CompanySystemAdmin(admin.ModelAdmin):
 
 
 @admin.register(RequestEvent)
-class RequestEventAdmin(admin.ModelAdmin):
+class RequestEventAdmin(admin.ModelAdmin[RequestEvent]):
     list_display = ("request", "seq", "at", "actor", "verb", "old_status", "new_status")
     list_select_related = ("request", "actor")
 
@@ -405,7 +406,7 @@ class RequestEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(StaffPreference)
-class StaffPreferenceAdmin(admin.ModelAdmin):
+class StaffPreferenceAdmin(admin.ModelAdmin[StaffPreference]):
     """Each member of staff sets their own; DPOs (superusers) see everyone's."""
 
     list_display = ("user", "language", "daily_digest")
@@ -413,7 +414,9 @@ class StaffPreferenceAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[StaffPreference]:
         queryset = super().get_queryset(request)
-        return queryset if request.user.is_superuser else queryset.filter(user=request.user)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(user__pk=request.user.pk or 0)  # the admin is only ever reached signed in
 
     def get_readonly_fields(
         self, request: HttpRequest, obj: StaffPreference | None = None
@@ -453,7 +456,7 @@ class DeliveredFilter(admin.SimpleListFilter):
 
 
 @admin.register(QueuedTask)
-class QueuedTaskAdmin(admin.ModelAdmin):
+class QueuedTaskAdmin(admin.ModelAdmin[QueuedTask]):
     """The outbox, for the operator: what was promised and whether it ran (ids only; read-only)."""
 
     list_display = ("name", "args", "queue", "created_at", "published_at", "publishes", "delivered_at")

@@ -428,7 +428,7 @@ class QueryBooleanField(serializers.BooleanField):
     def to_internal_value(self, data: Any) -> bool:
         if data not in ("true", "false"):
             self.fail("invalid", input=data)
-        return data == "true"
+        return bool(data == "true")
 
 
 class QueryIntegerField(serializers.IntegerField):
@@ -511,7 +511,8 @@ class DueOrder(CursorPagination):
             return None
         last = self.page[-1]
         key = b64encode(f"{last.effective_due_at.isoformat()}|{last.pk}".encode("ascii")).decode("ascii")
-        return replace_query_param(self.request.build_absolute_uri(), self.cursor_query_param, key)
+        url: str = replace_query_param(self.request.build_absolute_uri(), self.cursor_query_param, key)
+        return url
 
     def get_previous_link(self) -> str | None:
         return None
@@ -614,7 +615,8 @@ class PortalSchema(AutoSchema):
         return body
 
     def example_name(self, path: str, method: str) -> str:
-        return self.get_operation_id(path, method)
+        name: str = self.get_operation_id(path, method)
+        return name
 
     def ok(self, path: str, method: str, code: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
         """DRF's success response (201 for every POST), under the status code the view really answers."""
@@ -632,11 +634,11 @@ class CaseSchema(PortalSchema):
              "fee": "quoteFee"}  # fmt: skip
 
     def get_operation_id(self, path: str, method: str) -> str:
-        action_name = self.view.action
+        action_name: str = self.view.action
         if action_name == "messages":
             return "sendMessage" if method == "POST" else "listMessages"
         if action_name in self.NAMES:
-            return self.NAMES[action_name]
+            return str(self.NAMES[action_name])
         head, *rest = action_name.split("_")
         return head + "".join(part.title() for part in rest) + "Case"
 

@@ -9,7 +9,8 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .lifecycle import OPEN_STATUSES, PacketStatus, Status
+from .lifecycle import OPEN_STATUSES, Status
+from .lifecycle import PacketStatus as PacketStatus  # re-exported: it was defined here
 
 
 class Kind(models.TextChoices):

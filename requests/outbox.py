@@ -130,7 +130,7 @@ def _holder_gone(started_by: str) -> bool:
     return False
 
 
-class OutboxTask(Task):
+class OutboxTask(Task):  # type: ignore[type-arg]  # celery-types: Task[P, R], used for any task here
     """A task that reports to its outbox row: run once per row, however often its message arrives.
 
     A copy claims the row before it runs (a conditional UPDATE): of two copies at once (a redelivery racing

@@ -140,7 +140,7 @@ def test_two_copies_at_once_send_once(
     """A redelivery racing the original: the second copy starts while the first is still sending."""
     from requests import notifications
 
-    real = notifications.make_message
+    real = notifications.make_message  # type: ignore[attr-defined]
     copies: list[int] = []
 
     def racing(*args: Any, **kwargs: Any) -> Any:
