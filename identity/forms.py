@@ -5,6 +5,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from .evidence import check_upload
+
 
 class PlainForm(forms.Form):
     """Public forms: labels without Django's trailing colon (our labels are sentences or questions)."""
@@ -48,7 +50,6 @@ class EvidenceField(forms.FileField):
         super().__init__(**kwargs)
 
     def clean(self, data: Any, initial: Any = None) -> Any:
-        from .evidence import check_upload
 
         upload = super().clean(data, initial)
         return check_upload(upload) if upload else None

@@ -24,8 +24,8 @@ from django.utils.translation import gettext as _
 
 from privacyportal.ratelimit import recipient_allowed
 from requests import services as case_services
-from requests.audit import record_event
-from requests.emails import make_message, record_sent
+from requests.audit import record_event, record_sent
+from requests.emails import make_message
 from requests.models import ActorKind, PrivacyRequest
 
 from . import evidence

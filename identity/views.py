@@ -11,6 +11,8 @@ from django.urls import reverse
 from django_otp.decorators import otp_required
 
 from requests import outbox
+from requests.admin_views import case_for_files
+from requests.downloads import attachment
 from requests.explain import explain
 from requests.lifecycle import Status
 from requests.models import PrivacyRequest
@@ -127,8 +129,6 @@ def verified(request: HttpRequest) -> HttpResponse:
 @otp_required(login_url="admin:login")
 def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
     """Decrypt a file for staff who may open its case, always as a download, never rendered in the browser."""
-    from requests.admin_views import case_for_files
-    from requests.downloads import attachment
 
     if not request.user.is_staff:
         raise Http404

@@ -6,7 +6,7 @@ import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_init, worker_ready
+from celery.signals import worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "privacyportal.settings")
 
@@ -22,17 +22,10 @@ def _refuse_without_keys(**_: Any) -> None:
     SystemExit, not an exception: Celery logs and carries on past a signal handler's exceptions."""
     from django.core.exceptions import ImproperlyConfigured
 
+    # Here, not at the top: this module is loaded with the settings (privacyportal/__init__), before Django is set up.
     from privacyportal.checks import require_keys
 
     try:
         require_keys()
     except ImproperlyConfigured as error:
         raise SystemExit(f"refusing to start: {error}") from None
-
-
-@worker_ready.connect
-def _worker_started(**_: Any) -> None:
-    """/healthz counts a worker alive from its start, and gives the sweeps one period's grace after it."""
-    from requests.health import beat
-
-    beat("worker-started")

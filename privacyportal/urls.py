@@ -5,7 +5,7 @@ from django.urls import include, path, re_path, register_converter
 
 from identity import staff_auth
 from identity import views as identity_views
-from requests import admin_views, api, health, views
+from requests import admin_views, api, api_schema, health, views
 
 
 class ReferenceConverter:
@@ -68,8 +68,8 @@ urlpatterns = [
     path("admin/tokens/", admin.site.admin_view(staff_auth.api_tokens), name="api_tokens"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("requests.api_urls")),
-    path("api/schema/", api.SchemaView.as_view(), name="api_schema"),
-    path("api/docs/", api.api_docs, name="api_docs"),
+    path("api/schema/", api_schema.SchemaView.as_view(), name="api_schema"),
+    path("api/docs/", api_schema.api_docs, name="api_docs"),
     re_path(r"^api/", api.api_not_found),
 ]
 

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from identity.models import Evidence
 from identity.tiers import POINTS_NEEDED
 
-from . import deadlines, services
+from . import deadlines, selectors, services
 from .admin_forms import ACTIONS, DATA_POINT_LABELS, CaseForm, LogRequestForm
 from .explain import explain, regime_name
 from .models import (
@@ -245,7 +245,7 @@ class PrivacyRequestAdmin(admin.ModelAdmin[PrivacyRequest]):
             extracts.setdefault(item.system_id or 0, []).append(item)
         systems = CompanySystem.objects.filter(active=True).select_related("owner")
         check_action = ACTIONS["check"]
-        tier = services.verification_tier(case)
+        tier = selectors.verification_tier(case)
         return {
             "opts": self.opts,
             "title": f"{case.reference} · {case.get_kind_display()}",

@@ -26,7 +26,7 @@ from identity import evidence
 from identity.services import add_extract
 from identity.tiers import POINTS_NEEDED
 
-from . import services
+from . import selectors, services
 from .forms import DATA_POINTS
 from .models import (
     Channel,
@@ -114,7 +114,7 @@ class VerifyForm(CaseForm):
         field = self.fields["data_points"]
         assert isinstance(field, forms.MultipleChoiceField)  # noqa: S101
         field.choices = choices
-        self.tier = services.verification_tier(self.case)
+        self.tier = selectors.verification_tier(self.case)
         self.needed = POINTS_NEEDED[self.tier]
 
     def run(self) -> str:

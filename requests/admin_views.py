@@ -26,9 +26,9 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import metrics
+from . import letters, metrics, packets
 from .downloads import attachment
-from .models import DenialReason, Kind, PrivacyRequest
+from .models import DenialReason, Kind, Letter, Packet, PrivacyRequest
 from .selectors import local_date, local_today
 
 VIEW_CASES = "requests.view_privacyrequest"
@@ -364,8 +364,6 @@ def case_for_files(request: HttpRequest, case_id: int | None) -> PrivacyRequest:
 
 
 def letter_download(request: HttpRequest, pk: int) -> HttpResponse:
-    from . import letters
-    from .models import Letter
 
     letter = Letter.objects.filter(pk=pk, purged_at__isnull=True).select_related("request").first()
     case_for_files(request, letter.request_id if letter else None)
@@ -376,8 +374,6 @@ def letter_download(request: HttpRequest, pk: int) -> HttpResponse:
 
 def packet_download(request: HttpRequest, case_id: int) -> HttpResponse:
     """Staff check a built packet before releasing it (or after); each look is an event."""
-    from . import packets
-    from .models import Packet
 
     case = case_for_files(request, case_id)
     packet = Packet.objects.filter(request=case, purged_at__isnull=True).exclude(stored_name="").first()

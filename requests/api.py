@@ -44,9 +44,10 @@ from rest_framework.viewsets import GenericViewSet
 
 from identity import tokens
 from identity.forms import CODE_FAILED
+from identity.services import ChallengeFailed, check_code
 from privacyportal.ratelimit import over_limit
 
-from . import services
+from . import selectors, services
 from .admin_forms import ACTIONS, LogRequestForm
 from .deadlines import REGIMES
 from .explain import explain, regime_name
@@ -377,7 +378,7 @@ class CaseDetailSerializer(CaseSerializer):
         return str(explain(deadlines_of(obj)))
 
     def get_tier(self, obj: PrivacyRequest) -> str:
-        return str(services.verification_tier(obj).value)
+        return str(selectors.verification_tier(obj).value)
 
     def get_actions(self, obj: PrivacyRequest) -> list[str]:
         """What this caller may do to the case now (the case page shows the same)."""
@@ -1014,7 +1015,6 @@ class VerifyView(PublicAPIView):
     schema = PublicSchema(tags=["public"], operation_id_base="PublicVerification")
 
     def post(self, request: Request) -> Response:
-        from identity.services import ChallengeFailed, check_code
 
         self.limited(request, "verify", settings.RATELIMIT_VERIFY)
         body = EmailCodeBody(data=request.data)
@@ -1029,77 +1029,3 @@ class VerifyView(PublicAPIView):
             return Response({"detail": str(CODE_FAILED), "errors": {"code": [str(CODE_FAILED)]}}, status=400)
         return Response({"reference": case.reference, "status": case.status,
                          "detail": _("Thank you: your email address is confirmed.")})  # fmt: skip
-
-
-# --- Schema and docs ------------------------------------------------------------------------------------------
-
-
-def openapi_schema(request: HttpRequest | None = None) -> dict[str, Any]:
-    """The OpenAPI 3 document, from DRF's own generator over the API's URLs."""
-    from rest_framework.schemas.openapi import SchemaGenerator
-
-    from .api_urls import urlpatterns
-
-    generator = SchemaGenerator(
-        title="Privacy Portal API",
-        version="1",
-        description=(
-            "Staff endpoints mirror the case page: authenticate with `Authorization: Bearer pp_…` (a personal "
-            "token from /admin/tokens/) or an OTP-verified staff session. Public intake takes the web form's "
-            "fields. Every error is JSON with `detail` and, for invalid input, `errors` by field."
-        ),
-        patterns=urlpatterns,
-        url="/api/v1/",
-    )
-    schema: dict[str, Any] = generator.get_schema(request=None, public=True)
-    schema.setdefault("components", {}).setdefault("securitySchemes", {})["token"] = {
-        "type": "http",
-        "scheme": "bearer",
-        "description": "A personal API token, pp_<prefix>_<secret>.",
-    }
-    for path, operations in schema.get("paths", {}).items():
-        for operation in operations.values():
-            if "/public/" not in path:
-                operation["security"] = [{"token": []}]
-    return schema
-
-
-class SchemaView(APIView):
-    """GET /api/schema/: the OpenAPI 3 document as JSON."""
-
-    authentication_classes: list[Any] = []
-    permission_classes = [AllowAny]
-    schema = None
-
-    def get(self, request: Request) -> Response:
-        return Response(openapi_schema())
-
-
-def api_docs(request: HttpRequest) -> Any:
-    """GET /api/docs/: the schema as a page, drawn on the server (no scripts, works offline)."""
-    from django.shortcuts import render
-
-    schema = openapi_schema()
-    operations = []
-    for path, methods in schema["paths"].items():
-        for method, op in methods.items():
-            body = (op.get("requestBody") or {}).get("content", {}).get("application/json", {}).get("schema")
-            operations.append(
-                {
-                    "method": method.upper(),
-                    "path": path,
-                    "summary": op.get("description", ""),
-                    "parameters": op.get("parameters", []),
-                    "body": _resolve(schema, body),
-                    "responses": sorted(op.get("responses", {})),
-                    "public": "/public/" in path,
-                }
-            )
-    return render(request, "requests/api_docs.html", {"schema": schema, "operations": operations})
-
-
-def _resolve(schema: dict[str, Any], node: Any) -> Any:
-    if isinstance(node, dict) and "$ref" in node:
-        name = node["$ref"].rsplit("/", 1)[-1]
-        return schema["components"]["schemas"].get(name, {})
-    return node

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from celery.signals import worker_ready
 from django.apps import AppConfig
 from django.core.management import call_command
 from django.db.models.signals import post_migrate
@@ -23,4 +24,8 @@ class RequestsConfig(AppConfig):
     def ready(self) -> None:
         from privacyportal import checks  # noqa: F401  (registers the system checks)
 
+        from . import health  # models are ready only now
+
         post_migrate.connect(create_cache_table, sender=self)
+        # A worker says it has started (for /healthz); the Celery app itself imports no app.
+        worker_ready.connect(health.worker_started, weak=False)

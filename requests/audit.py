@@ -23,9 +23,11 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from .emails import dpo_addresses, make_message
 from .models import ActorKind, AuditHead, AuditLedger, PrivacyRequest, RequestEvent
 
 GENESIS = "0" * 64
@@ -143,6 +145,12 @@ def record_event(
     else:
         AuditHead.objects.filter(request_id=event.request_id).update(**moved)
     return event
+
+
+def record_sent(privacy_request: Any, template: str, to: str) -> None:
+    """Every email is an event on its case: the template and the kind of recipient, never the address."""
+    with transaction.atomic():
+        record_event(privacy_request, "email_sent", data={"template": template, "to": to})
 
 
 def _count_new_chain() -> None:
@@ -289,8 +297,6 @@ def verify_chains(*, request_ids: list[int] | None = None) -> Iterator[ChainBrea
 
 def check_and_alert() -> list[ChainBreak]:
     """Verify every chain and email the DPOs if any is broken (ids and references only)."""
-    from .emails import dpo_addresses, make_message
-
     breaks = list(verify_chains())
     if breaks:
         references: dict[int | None, Any] = dict(

@@ -104,13 +104,3 @@ def dpo_users() -> Any:
 def dpo_addresses() -> list[str]:
     """Who hears about problems with the whole system: the DPO mailbox and every DPO."""
     return sorted({settings.PRIVACY_DPO_EMAIL, *dpo_users().values_list("email", flat=True)} - {""})
-
-
-def record_sent(privacy_request: Any, template: str, to: str) -> None:
-    """Every email is an event on its case: the template and the kind of recipient, never the address."""
-    from django.db import transaction
-
-    from .audit import record_event
-
-    with transaction.atomic():
-        record_event(privacy_request, "email_sent", data={"template": template, "to": to})

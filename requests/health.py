@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from celery import current_app
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
@@ -35,9 +36,7 @@ def check_database() -> dict[str, Any]:
 
 
 def check_broker() -> dict[str, Any]:
-    from privacyportal.celery import app
-
-    with app.connection_for_write() as conn:
+    with current_app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=2)
         transport = conn.transport_cls
     return {"ok": True, "transport": str(transport)}
@@ -76,3 +75,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
     )
     response["Cache-Control"] = "no-store"
     return response
+
+
+def worker_started(**_: Any) -> None:
+    """Celery's worker_ready (connected in apps.py): /healthz counts a worker alive from its start, and gives the
+    sweeps one period's grace after it."""
+    beat("worker-started")

@@ -21,7 +21,14 @@ from .audit import record_event
 from .explain import explain, regime_name
 from .models import CheckState, Kind, Letter, LetterKind, PrivacyRequest, ProcessingActivity, SystemCheck
 from .pdf import render_pdf
-from .selectors import HOLDS_DATA, deadlines_of, local_date, local_today, recipients_to_notify
+from .selectors import (
+    HOLDS_DATA,
+    deadlines_of,
+    local_date,
+    local_today,
+    recipients_to_notify,
+    verification_tier,
+)
 
 # The email templates that carry a letter, and which.
 _BY_TEMPLATE = {
@@ -82,7 +89,6 @@ def activities_for(privacy_request: PrivacyRequest) -> list[ProcessingActivity]:
 
 def letter_context(privacy_request: PrivacyRequest, kind: str) -> dict[str, Any]:
     """Everything any letter may say about this case. Templates choose; they hold no rules."""
-    from .services import verification_tier  # services import tasks, which import this module
 
     start, end = period_covered(privacy_request)
     checks = (

@@ -11,11 +11,12 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import translation
 
-from . import letters, sweeps
-from .emails import dpo_addresses, dpo_users, make_message, record_sent
+from . import letters
+from .audit import record_sent
+from .emails import dpo_addresses, dpo_users, make_message
 from .explain import explain
 from .models import PrivacyRequest, StaffPreference
-from .selectors import deadlines_of
+from .selectors import deadlines_of, digest_notices, effective_due_by
 
 REQUESTER_EMAILS = frozenset(
     {"packet-ready", "request-honoured", "request-expired", "request-acknowledged", "fee-lapsed", "request-received",
@@ -106,7 +107,7 @@ def send_staff_digest(user_id: int, day: str) -> None:
     user = get_user_model().objects.get(pk=user_id)
     pref = StaffPreference.objects.get(user=user)
     until = datetime.combine(date.fromisoformat(day), datetime.min.time(), tzinfo=UTC)
-    notices = sweeps.digest_notices(user, since=until - timedelta(days=1), until=until)
+    notices = digest_notices(user, since=until - timedelta(days=1), until=until)
     if not notices:
         return
     with translation.override(pref.language):
@@ -128,7 +129,7 @@ def send_staff_digest(user_id: int, day: str) -> None:
 def send_overdue_digest(day: str) -> None:
     """The daily list of overdue cases to the DPOs; an event on each case listed."""
     today = date.fromisoformat(day)
-    cases = list(sweeps.effective_due_by(today - timedelta(days=1)).order_by("effective_due_at", "pk"))
+    cases = list(effective_due_by(today - timedelta(days=1)).order_by("effective_due_at", "pk"))
     if not cases:
         return
     rows = [{"case": c, "days_overdue": (today - c.effective_due_at).days} for c in cases]

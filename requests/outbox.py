@@ -21,7 +21,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from celery import Task
+from celery import Task, current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
@@ -41,11 +41,16 @@ MAX_PUBLISHES = 24
 KEEP_DELIVERED = timedelta(days=30)
 
 
-def enqueue(task: Any, *args: Any, queue: str = "") -> QueuedTask:
-    """Promise to run `task(*args)`: the row commits with the caller's change, the message follows it."""
-    if not isinstance(task, OutboxTask):
-        raise TypeError(f"{task.name} must be an OutboxTask to report its delivery")
-    row = QueuedTask.objects.create(task_id=uuid.uuid4(), name=task.name, args=list(args), queue=queue)
+def enqueue(task: str, *args: Any, queue: str = "") -> QueuedTask:
+    """Promise to run the task named `task` with `args`: the row commits with the caller's change, the message
+    follows it. By name (as the row keeps it), so that services promising a task never import the tasks module,
+    which imports them."""
+    if task not in current_app.tasks:
+        # Celery's autodiscovery of the tasks modules: a worker runs it at start, any other process on first need.
+        current_app.loader.import_default_modules()
+    if not isinstance(current_app.tasks.get(task), OutboxTask):
+        raise TypeError(f"{task} must be a registered OutboxTask to report its delivery")
+    row = QueuedTask.objects.create(task_id=uuid.uuid4(), name=task, args=list(args), queue=queue)
     transaction.on_commit(lambda: publish(row))
     return row
 
@@ -66,8 +71,7 @@ def publish(row: QueuedTask) -> bool:
     Never raises in a deployment: it runs after the change committed (a request already answered, a sweep
     with more rows to go), so a failed publish is the sweep's to repeat, not the requester's error page.
     """
-    from privacyportal.celery import app
-
+    app = current_app  # the project's app (privacyportal/__init__ loads it), without importing the wiring
     options: dict[str, Any] = {"task_id": str(row.task_id)}
     if row.queue:
         options["queue"] = row.queue

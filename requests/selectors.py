@@ -12,12 +12,13 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from identity.tiers import Tier, tier_for
 from privacyportal.addresses import normalise_email
 
 from . import deadlines
 from .deadlines import Deadlines, Regime
-from .lifecycle import OPEN_STATUSES
-from .models import PrivacyRequest, RequestEvent
+from .lifecycle import OPEN_STATUSES, Status
+from .models import Notice, PrivacyRequest, ProcessingActivity, RequestEvent
 
 
 def operator_zone() -> ZoneInfo:
@@ -100,7 +101,6 @@ HOLDS_DATA = ("data_found", "exported", "erased", "rectified", "restricted")
 
 def recipients_to_notify(privacy_request: PrivacyRequest) -> list[str]:
     """Art. 19: the recipients, by name, of data from the systems where this person's data was found."""
-    from .models import ProcessingActivity
 
     activities = ProcessingActivity.objects.filter(
         systems__checks__request=privacy_request, systems__checks__state__in=HOLDS_DATA
@@ -211,3 +211,33 @@ def assigned(cases: QuerySet[PrivacyRequest], who: str | int, *, actor: Any) -> 
     if who == "none":
         return cases.filter(assignee__isnull=True)
     return cases.filter(assignee_id=int(who))
+
+
+def effective_due_by(day: date) -> QuerySet[PrivacyRequest]:
+    """Open, verified cases whose effective due date is on or before `day` (two index-backed branches)."""
+    working = sorted(s.value for s in OPEN_STATUSES if s != Status.NEW)
+    return PrivacyRequest.objects.filter(status__in=working, effective_due_at__lte=day)
+
+
+DIGEST_KINDS = ("due_14", "due_7", "due_2", "due_1", "extension_window")
+
+
+def digest_notices(user: Any, *, since: datetime, until: datetime) -> list[Notice]:
+    """Reminders claimed in [since, until) for this person's cases (and the unassigned ones, for a DPO)."""
+    mine = Q(request__assignee=user)
+    if user.is_superuser:
+        mine |= Q(request__assignee__isnull=True)
+    return list(
+        Notice.objects.filter(
+            mine, kind__in=DIGEST_KINDS, sent=True, created_at__gte=since, created_at__lt=until
+        )
+        .select_related("request")
+        .order_by("request__effective_due_at", "request_id", "kind")
+    )
+
+
+def verification_tier(privacy_request: PrivacyRequest) -> Tier:
+    """What proof of identity the case's right needs under its laws (identity/tiers.py)."""
+    return tier_for(
+        privacy_request.kind, privacy_request.regimes, marketing_only=privacy_request.marketing_only
+    )

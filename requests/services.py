@@ -27,6 +27,7 @@ from privacyportal.addresses import normalise_email
 
 from . import deadlines, outbox
 from .audit import record_event
+from .letters import letter_for
 from .lifecycle import CLOSED_STATUSES, OPEN_STATUSES, TRANSITIONS, Status, packet_sources
 from .models import (
     ActorKind,
@@ -45,7 +46,7 @@ from .models import (
     Relationship,
     SystemCheck,
 )
-from .selectors import deadlines_of, local_date, local_today
+from .selectors import deadlines_of, local_date, local_today, verification_tier
 
 
 class TransitionError(Exception):
@@ -59,6 +60,16 @@ class TransitionError(Exception):
 # anything, the case page offers what `available()` says, and the API refuses with the same reason, so the
 # three cannot disagree. Conditions that depend on what staff typed (an assignee, an outcome) stay in the
 # services as validation of that input.
+
+# The tasks a change promises, by their Celery names (outbox.enqueue): tasks.py calls into services, so services
+# name its tasks rather than import them.
+SEND_REQUESTER_EMAIL = "requests.tasks.send_requester_email"
+SEND_STAFF_NOTICE = "requests.tasks.send_staff_notice"
+SEND_STAFF_DIGEST = "requests.tasks.send_staff_digest"
+SEND_OVERDUE_DIGEST = "requests.tasks.send_overdue_digest"
+BUILD_PACKET = "requests.tasks.build_packet"
+SEND_VERIFICATION_EMAIL = "identity.tasks.send_verification_email"
+SEND_SUBJECT_CONFIRMATION = "identity.tasks.send_subject_confirmation"
 
 WORKING = OPEN_STATUSES - {Status.NEW}  # the requester confirmed their email: staff work on the case
 PAUSABLE_FROM = frozenset({Status.VERIFYING, Status.OPEN, Status.IN_PROGRESS})
@@ -337,13 +348,11 @@ def _email_requester(privacy_request: PrivacyRequest, template: str) -> None:
     Emails that carry a PDF letter go to the `pdf` queue (PDF work never runs in a web request); the
     letter is tied to the event just written, so a retried task sends the same letter, not a new one.
     """
-    from .letters import letter_for
-    from .tasks import send_requester_email
 
     pk = privacy_request.pk
     seq = privacy_request.events.order_by("-seq").values_list("seq", flat=True).first() or 0
     queue = "pdf" if letter_for(privacy_request, template) else "default"
-    outbox.enqueue(send_requester_email, pk, template, seq, queue=queue)
+    outbox.enqueue(SEND_REQUESTER_EMAIL, pk, template, seq, queue=queue)
 
 
 @transaction.atomic
@@ -431,16 +440,9 @@ def submit(new: NewRequest, *, by: AbstractBaseUser | None = None) -> PrivacyReq
         _email_requester(privacy_request, "request-received")
     else:
         # The requester asked in person: prove control of the email (staff logging a letter verify otherwise).
-        from identity.tasks import send_verification_email
 
-        outbox.enqueue(send_verification_email, privacy_request.pk)
+        outbox.enqueue(SEND_VERIFICATION_EMAIL, privacy_request.pk)
     return privacy_request
-
-
-def verification_tier(privacy_request: PrivacyRequest) -> Tier:
-    return tier_for(
-        privacy_request.kind, privacy_request.regimes, marketing_only=privacy_request.marketing_only
-    )
 
 
 @transaction.atomic
@@ -478,9 +480,7 @@ def confirm_email(privacy_request: PrivacyRequest) -> PrivacyRequest:
         data={"tier": tier.value},
     )
     if needs_subject_confirmation(privacy_request):
-        from identity.tasks import send_subject_confirmation
-
-        outbox.enqueue(send_subject_confirmation, privacy_request.pk)
+        outbox.enqueue(SEND_SUBJECT_CONFIRMATION, privacy_request.pk)
     return privacy_request
 
 
@@ -578,9 +578,7 @@ def assign(privacy_request: PrivacyRequest, *, to: AbstractBaseUser, by: Abstrac
         data={"assignee": to.pk},
     )
     if to.pk != by.pk:
-        from .tasks import send_staff_notice
-
-        outbox.enqueue(send_staff_notice, privacy_request.pk, "assigned")
+        outbox.enqueue(SEND_STAFF_NOTICE, privacy_request.pk, "assigned")
     return privacy_request
 
 
@@ -951,9 +949,8 @@ def request_packet(privacy_request: PrivacyRequest, *, by: AbstractBaseUser) -> 
         packet.stored_name, packet.sha256, packet.files, packet.size, packet.downloads = "", "", [], 0, 0
     packet.save()
     record_event(privacy_request, "packet_requested", by=by, data={"build": packet.build})
-    from .tasks import build_packet
 
-    outbox.enqueue(build_packet, privacy_request.pk, packet.build, queue="pdf")
+    outbox.enqueue(BUILD_PACKET, privacy_request.pk, packet.build, queue="pdf")
     return packet
 
 

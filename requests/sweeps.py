@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
@@ -32,7 +32,7 @@ from .models import (
     StaffPreference,
     SweepClaim,
 )
-from .selectors import local_date
+from .selectors import effective_due_by, local_date
 
 REMINDER_DAYS = (14, 7, 2, 1)  # before the effective due date
 VERIFY_REMINDER_AFTER = timedelta(hours=24)
@@ -61,7 +61,7 @@ def claim_once(name: str) -> bool:
     return True
 
 
-def claim_and_send(privacy_request_id: int, kind: str, task: Any, *args: Any) -> bool:
+def claim_and_send(privacy_request_id: int, kind: str, task: str, *args: Any) -> bool:
     """Claim the (case, kind) notice and put its task in the outbox, both or neither."""
     with transaction.atomic():
         if not claim(privacy_request_id, kind):
@@ -70,7 +70,7 @@ def claim_and_send(privacy_request_id: int, kind: str, task: Any, *args: Any) ->
     return True
 
 
-def claim_once_and_send(name: str, task: Any, *args: Any) -> bool:
+def claim_once_and_send(name: str, task: str, *args: Any) -> bool:
     with transaction.atomic():
         if not claim_once(name):
             return False
@@ -82,16 +82,8 @@ def _today(now: datetime | None) -> date:
     return local_date(now or timezone.now())
 
 
-def effective_due_by(day: date) -> QuerySet[PrivacyRequest]:
-    """Open, verified cases whose effective due date is on or before `day` (two index-backed branches)."""
-    return PrivacyRequest.objects.filter(status__in=WORKING, effective_due_at__lte=day)
-
-
 def verification(now: datetime | None = None) -> int:
     """Remind requesters who have not confirmed their email after 24 h; expire the request after N days."""
-    from identity.tasks import send_verification_email
-
-    from .tasks import send_requester_email
 
     now = now or timezone.now()
     done = 0
@@ -102,14 +94,14 @@ def verification(now: datetime | None = None) -> int:
         try:
             with transaction.atomic():
                 services.expire(privacy_request)
-                outbox.enqueue(send_requester_email, privacy_request.pk, "request-expired")
+                outbox.enqueue(services.SEND_REQUESTER_EMAIL, privacy_request.pk, "request-expired")
         except services.TransitionError:
             continue  # confirmed or expired by someone else meanwhile
         done += 1
     remind_before = now - VERIFY_REMINDER_AFTER
     due = unconfirmed.filter(received_at__lte=remind_before).values_list("pk", flat=True)
     for pk in due:
-        if claim_and_send(pk, "verify_reminder", send_verification_email, pk, True):
+        if claim_and_send(pk, "verify_reminder", services.SEND_VERIFICATION_EMAIL, pk, True):
             done += 1
     return done
 
@@ -119,7 +111,6 @@ def acknowledgements(now: datetime | None = None) -> int:
 
     Web submissions are acknowledged by the verification email at once.
     """
-    from .tasks import send_requester_email
 
     pending = PrivacyRequest.objects.filter(
         status__in=sorted(s.value for s in OPEN_STATUSES), acknowledge_by__isnull=False
@@ -128,7 +119,7 @@ def acknowledgements(now: datetime | None = None) -> int:
     acknowledged = Notice.objects.filter(request=OuterRef("pk"), kind="acknowledged")
     done = 0
     for pk in pending.filter(~Exists(acknowledged)).values_list("pk", flat=True):
-        if claim_and_send(pk, "acknowledged", send_requester_email, pk, "request-acknowledged"):
+        if claim_and_send(pk, "acknowledged", services.SEND_REQUESTER_EMAIL, pk, "request-acknowledged"):
             done += 1
     return done
 
@@ -138,7 +129,6 @@ def due_reminders(now: datetime | None = None) -> int:
 
     After an outage only the nearest missed reminder is sent; the earlier ones are marked superseded.
     """
-    from .tasks import send_staff_notice
 
     today = _today(now)
     done = 0
@@ -155,14 +145,13 @@ def due_reminders(now: datetime | None = None) -> int:
             if days != nearest:
                 claim(privacy_request.pk, f"due_{days}", sent=False)
         kind = f"due_{nearest}"
-        if claim_and_send(privacy_request.pk, kind, send_staff_notice, privacy_request.pk, kind):
+        if claim_and_send(privacy_request.pk, kind, services.SEND_STAFF_NOTICE, privacy_request.pk, kind):
             done += 1
     return done
 
 
 def extension_window(now: datetime | None = None) -> int:
     """Warn the DPOs when an extension would have to be sent within 3 days (only before the due date)."""
-    from .tasks import send_staff_notice
 
     today = _today(now)
     candidates = PrivacyRequest.objects.filter(
@@ -176,14 +165,13 @@ def extension_window(now: datetime | None = None) -> int:
         if privacy_request.extended_due_at <= privacy_request.due_at:
             continue  # a governing law allows no extension: nothing to warn about
         kind = "extension_window"
-        if claim_and_send(privacy_request.pk, kind, send_staff_notice, privacy_request.pk, kind):
+        if claim_and_send(privacy_request.pk, kind, services.SEND_STAFF_NOTICE, privacy_request.pk, kind):
             done += 1
     return done
 
 
 def overdue(now: datetime | None = None) -> int:
     """Once a day while anything is overdue: one email to the DPOs listing every overdue case."""
-    from .tasks import send_overdue_digest
 
     today = _today(now)
     ids = list(
@@ -191,7 +179,9 @@ def overdue(now: datetime | None = None) -> int:
         .order_by("effective_due_at", "pk")
         .values_list("pk", flat=True)
     )
-    if ids and claim_once_and_send(f"overdue:{today.isoformat()}", send_overdue_digest, today.isoformat()):
+    if ids and claim_once_and_send(
+        f"overdue:{today.isoformat()}", services.SEND_OVERDUE_DIGEST, today.isoformat()
+    ):
         return len(ids)
     return 0
 
@@ -258,26 +248,8 @@ def packet_purge(now: datetime | None = None) -> int:
     return sum(purges.purge_packet(packet, now) for packet in stale.select_related("request"))
 
 
-DIGEST_KINDS = ("due_14", "due_7", "due_2", "due_1", "extension_window")
-
-
-def digest_notices(user: Any, *, since: datetime, until: datetime) -> list[Notice]:
-    """Reminders claimed in [since, until) for this person's cases (and the unassigned ones, for a DPO)."""
-    mine = Q(request__assignee=user)
-    if user.is_superuser:
-        mine |= Q(request__assignee__isnull=True)
-    return list(
-        Notice.objects.filter(
-            mine, kind__in=DIGEST_KINDS, sent=True, created_at__gte=since, created_at__lt=until
-        )
-        .select_related("request")
-        .order_by("request__effective_due_at", "request_id", "kind")
-    )
-
-
 def staff_digests(now: datetime | None = None) -> int:
     """Once a day, each member of staff who chose the digest gets one email listing their reminders."""
-    from .tasks import send_staff_digest
 
     today = _today(now)
     done = 0
@@ -285,7 +257,7 @@ def staff_digests(now: datetime | None = None) -> int:
         user__email=""
     ):
         day = today.isoformat()
-        if claim_once_and_send(f"digest:{pref.user_id}:{day}", send_staff_digest, pref.user_id, day):
+        if claim_once_and_send(f"digest:{pref.user_id}:{day}", services.SEND_STAFF_DIGEST, pref.user_id, day):
             done += 1
     return done
 

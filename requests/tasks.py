@@ -6,7 +6,7 @@ import logging
 
 from celery import shared_task
 
-from . import health, notifications, sweeps
+from . import health, notifications, packets, sweeps
 from .audit import check_and_alert
 from .emails import EMAIL_TASK
 from .models import RequestEvent
@@ -84,6 +84,5 @@ def send_overdue_digest(day: str) -> None:
 )
 def build_packet(privacy_request_id: int, build: int) -> bool:
     """Build one numbered packet of a case on the pdf queue; a superseded build stops quietly."""
-    from . import packets
 
     return packets.build(privacy_request_id, build)

@@ -33,10 +33,11 @@ from . import outbox
 from .downloads import attachment
 from .explain import explain
 from .forms import PrivacyRequestForm, ReplyForm
+from .letters import read as read_letter
 from .lifecycle import Status
 from .models import Kind, Packet, PacketStatus, PrivacyRequest
 from .packets import read as read_packet
-from .selectors import cases_of, deadlines_of, public_timeline
+from .selectors import cases_of, deadlines_of, public_timeline, verification_tier
 from .services import (
     TransitionError,
     accept_fee,
@@ -44,7 +45,6 @@ from .services import (
     record_download,
     reply,
     submit,
-    verification_tier,
 )
 
 # What each right means, in plain words (the order of the home page).
@@ -406,7 +406,6 @@ def status_download_file(request: HttpRequest, reference: str) -> HttpResponse:
 
 def status_letter(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
     """A letter we sent about the requester's own case (they also have it as an email attachment)."""
-    from .letters import read as read_letter
 
     email = _signed_in_email(request)
     if not email:

@@ -220,3 +220,15 @@ def test_the_operator_sees_what_is_undelivered_in_the_admin_and_nobody_else_does
     assert due_in_7_days.requester_email not in text  # ids only
     assert admin.get("/admin/requests/queuedtask/add/").status_code == 403
     assert signed_in(handler, "Handler").get("/admin/requests/queuedtask/").status_code == 403
+
+
+def test_every_task_a_service_names_is_a_registered_outbox_task() -> None:
+    from celery import current_app
+
+    from requests.outbox import OutboxTask
+
+    current_app.loader.import_default_modules()
+    names = [value for key, value in vars(services).items() if key.startswith(("SEND_", "BUILD_"))]
+    assert len(names) == 7
+    for name in names:
+        assert isinstance(current_app.tasks[name], OutboxTask), name
