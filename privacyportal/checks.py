@@ -7,7 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
-from django.core.checks import Error, register
+from django.core.checks import Error, Tags, register
 from django.core.exceptions import ImproperlyConfigured
 
 from requests import deadlines
@@ -107,3 +107,31 @@ def require_keys() -> None:
     errors = _check_keys()
     if errors:
         raise ImproperlyConfigured(f"{errors[0].msg} ({errors[0].id})")
+
+
+@register(Tags.database)
+def check_squashed_migrations(app_configs: Any = None, databases: Any = None, **kwargs: Any) -> list[Error]:
+    """A database part-way through migrations that were since squashed (issue 16) must be refused.
+
+    Django can neither record the squashed migration as applied (some of what it replaces never ran) nor run it
+    (some did), so it leaves it out and `migrate` reports success without, say, the audit trail's triggers. Runs
+    with `migrate` and `check --database`.
+    """
+    from django.db import connections
+    from django.db.migrations.loader import MigrationLoader
+
+    errors = []
+    for alias in databases or ():
+        loader = MigrationLoader(connections[alias])
+        for (app, name), migration in sorted(loader.replacements.items()):
+            applied = [key in loader.applied_migrations for key in migration.replaces]
+            if any(applied) and not all(applied):
+                errors.append(
+                    Error(
+                        f"Database {alias!r} ran only some of the migrations {app}.{name} replaces.",
+                        hint="Migrate it first with commit 5655616, the last with the old migrations "
+                        "(docs/operator-guide.md, Upgrading).",
+                        id="privacyportal.E011",
+                    )
+                )
+    return errors

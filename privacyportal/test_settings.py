@@ -35,7 +35,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}  # noqa: F405
 else:
     # Between transactional tests pytest-django empties every table with TRUNCATE, which the audit tables refuse
-    # unless the session says so (requests/migrations/0020_audit_truncate_guard.py).
+    # unless the session says so (requests/migrations/0001_squashed_0002_append_only_events.py).
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c privacyportal.audit_truncate=allow"  # noqa: F405
 
 # No cache table in the test database; in CI REDIS_URL (or CACHE_URL) gives the real Redis cache.

@@ -1,6 +1,7 @@
 """The staff roles (DESIGN §8): which permissions the DPO, Handler and Auditor groups hold.
 
-Created by migration 0010; `ensure_roles` recreates them (tests that flush the database, a restored backup).
+Created by migration requests 0002_squashed_0020_audit_truncate_guard; `ensure_roles` recreates them (tests that
+flush the database, a restored backup).
 """
 
 from __future__ import annotations

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import os
 import re
@@ -19,6 +18,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from requests import audit, services
 from requests.audit import verify_chains
+from requests.audit_upgrade import seal
 from requests.models import AuditHead, AuditLedger, RequestEvent
 from tests.factories import complete_case, make_case
 
@@ -267,14 +267,12 @@ def as_before_the_upgrade(*cases: Any) -> None:
 
 
 def upgrade() -> None:
-    """What `migrate` runs on such an install: the sealing step of 0019."""
+    """What `migrate` ran on such an install: the sealing step of the old migration 0019."""
     from types import SimpleNamespace
 
     from django.apps import apps
 
-    importlib.import_module("requests.migrations.0019_audit_heads").seal(
-        apps, SimpleNamespace(connection=connection)
-    )
+    seal(apps, SimpleNamespace(connection=connection))
 
 
 def test_chains_written_before_the_upgrade_still_verify(dpo: Any, handler: Any, capsys: Any) -> None:

@@ -1,22 +1,28 @@
-"""Keyed audit chains (DESIGN §4): a head per case and one ledger row, under AUDIT_KEYS.
+"""Sealing audit chains written before the chain was keyed (DESIGN §4): the step migration 0019 ran.
 
-Events written before this stay as they are (plain SHA-256 chains) and still verify: each existing chain is sealed
-here under a keyed head whose `legacy_seq` is its last event, so from now on removing or rewriting any of its
+Events written before keyed chains stay as they are (plain SHA-256 chains) and still verify: each existing chain
+is sealed under a keyed head whose `legacy_seq` is its last event, so from then on removing or rewriting any of its
 events, old or new, no longer matches the head. What was changed before the upgrade by someone who recomputed the
 plain hashes cannot be told apart any more than it could before; a chain already broken stays reported broken.
+
+The migrations were squashed (issue 16): a new database has no legacy chains, and one made by the old migrations
+was sealed when it ran them, so no migration calls this any more. It stays, with the migration's signature, as the
+one statement of what an upgraded trail looks like; the tests build such a trail with it.
 """
 
-import django.db.models.deletion
+from __future__ import annotations
+
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import migrations, models
 from django.db.models import OuterRef, Subquery
 
 GENESIS = "0" * 64
 
 
-def seal(apps, schema_editor):
-    from requests.audit import LEDGER_ID, head_mac, ledger_mac
+def seal(apps: Any, schema_editor: Any) -> None:
+    from .audit import LEDGER_ID, head_mac, ledger_mac
 
     PrivacyRequest = apps.get_model("requests", "PrivacyRequest")
     RequestEvent = apps.get_model("requests", "RequestEvent")
@@ -26,7 +32,9 @@ def seal(apps, schema_editor):
     cases = PrivacyRequest.objects.using(db)
     if not settings.AUDIT_KEYS:
         if cases.exists():
-            raise ImproperlyConfigured("Set AUDIT_KEYS before migrating: the existing audit chains are sealed with it.")
+            raise ImproperlyConfigured(
+                "Set AUDIT_KEYS before migrating: the existing audit chains are sealed with it."
+            )
         return  # nothing to seal; the first case's event writes the ledger
     last = RequestEvent.objects.using(db).filter(request_id=OuterRef("pk")).order_by("-seq")
     rows = cases.annotate(
@@ -44,33 +52,3 @@ def seal(apps, schema_editor):
     AuditHead.objects.using(db).bulk_create(batch)
     chains += len(batch)
     AuditLedger.objects.using(db).create(pk=LEDGER_ID, chains=chains, mac=ledger_mac(chains))
-
-
-class Migration(migrations.Migration):
-
-    dependencies = [
-        ('requests', '0018_email_key_length'),
-    ]
-
-    operations = [
-        migrations.CreateModel(
-            name='AuditHead',
-            fields=[
-                ('request', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, primary_key=True, related_name='audit_head', serialize=False, to='requests.privacyrequest')),
-                ('seq', models.PositiveIntegerField()),
-                ('hash', models.CharField(max_length=64)),
-                ('legacy_seq', models.PositiveIntegerField(default=0)),
-                ('mac', models.CharField(max_length=64)),
-            ],
-        ),
-        migrations.CreateModel(
-            name='AuditLedger',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('chains', models.PositiveIntegerField()),
-                ('mac', models.CharField(max_length=64)),
-            ],
-        ),
-        # Backwards: dropping the tables is all there is to undo.
-        migrations.RunPython(seal, migrations.RunPython.noop, elidable=False),
-    ]
