@@ -18,12 +18,10 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import OuterRef, Subquery
 
-GENESIS = "0" * 64
+from .audit import GENESIS, LEDGER_ID, head_mac, ledger_mac
 
 
 def seal(apps: Any, schema_editor: Any) -> None:
-    from .audit import LEDGER_ID, head_mac, ledger_mac
-
     PrivacyRequest = apps.get_model("requests", "PrivacyRequest")
     RequestEvent = apps.get_model("requests", "RequestEvent")
     AuditHead = apps.get_model("requests", "AuditHead")
