@@ -164,15 +164,22 @@ def test_building_again_replaces_the_packet(
     assert Packet.objects.get(request=case).stored_name == second.stored_name
 
 
-def test_a_failed_build_says_so_on_the_case_page(
-    case: PrivacyRequest, dpo: Any, handler: Any, django_capture_on_commit_callbacks: Any, monkeypatch: Any
-) -> None:
+def fail_build(case: PrivacyRequest, by: Any, capture: Any, monkeypatch: Any) -> None:
+    """A build whose report cannot be made: the task raises and the packet says it failed."""
+
     def broken(*args: Any, **kwargs: Any) -> bytes:
         raise RuntimeError("the PDF engine fell over")
 
     monkeypatch.setattr(packets, "_report", broken)
     with pytest.raises(RuntimeError):
-        build(case, handler, django_capture_on_commit_callbacks)
+        build(case, by, capture)
+    monkeypatch.undo()
+
+
+def test_a_failed_build_says_so_on_the_case_page(
+    case: PrivacyRequest, dpo: Any, handler: Any, django_capture_on_commit_callbacks: Any, monkeypatch: Any
+) -> None:
+    fail_build(case, handler, django_capture_on_commit_callbacks, monkeypatch)
     packet = Packet.objects.get(request=case)
     assert packet.status == PacketStatus.FAILED and "failed" in packet.error
     page = signed_in(dpo, "DPO").get(f"/admin/requests/privacyrequest/{case.pk}/change/").content.decode()
@@ -449,15 +456,9 @@ def test_columns_keep_their_first_seen_order_however_many_there_are() -> None:
 def test_a_packet_moves_only_as_its_table_says(
     case: PrivacyRequest, dpo: Any, handler: Any, django_capture_on_commit_callbacks: Any, monkeypatch: Any
 ) -> None:
-    def broken(*args: Any, **kwargs: Any) -> bytes:
-        raise RuntimeError("the PDF engine fell over")
-
-    monkeypatch.setattr(packets, "_report", broken)
-    with pytest.raises(RuntimeError):
-        build(case, handler, django_capture_on_commit_callbacks)
+    fail_build(case, handler, django_capture_on_commit_callbacks, monkeypatch)
     with pytest.raises(services.TransitionError):
         services.release_packet(case, by=dpo)  # a failed build is never released
-    monkeypatch.undo()
     packet = released(case, dpo, handler, django_capture_on_commit_callbacks)
     # A late copy of the build task for the released build changes nothing: released is final.
     assert packets.build(case.pk, packet.build) is False
