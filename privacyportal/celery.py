@@ -7,6 +7,7 @@ from typing import Any
 
 from celery import Celery
 from celery.signals import worker_init
+from django.core.exceptions import ImproperlyConfigured
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "privacyportal.settings")
 
@@ -20,10 +21,8 @@ def _refuse_without_keys(**_: Any) -> None:
     """A worker without usable ENCRYPTION_KEYS or AUDIT_KEYS would fail every letter, packet and case change: it
     does not start.
     SystemExit, not an exception: Celery logs and carries on past a signal handler's exceptions."""
-    from django.core.exceptions import ImproperlyConfigured
-
     # Here, not at the top: this module is loaded with the settings (privacyportal/__init__), before Django is set up.
-    from privacyportal.checks import require_keys
+    from privacyportal.checks import require_keys  # noqa: PLC0415
 
     try:
         require_keys()

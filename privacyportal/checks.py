@@ -6,9 +6,12 @@ from ipaddress import ip_network
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core.checks import Error, Tags, register
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connections
+from django.db.migrations.loader import MigrationLoader
 
 from requests import deadlines
 
@@ -63,8 +66,6 @@ def _check_keys() -> list[Error]:
 
 
 def _check_encryption_keys() -> list[Error]:
-    from cryptography.fernet import Fernet
-
     if not settings.ENCRYPTION_KEYS:
         return [
             Error(
@@ -117,8 +118,6 @@ def check_squashed_migrations(app_configs: Any = None, databases: Any = None, **
     (some did), so it leaves it out and `migrate` reports success without, say, the audit trail's triggers. Runs
     with `migrate` and `check --database`.
     """
-    from django.db import connections
-    from django.db.migrations.loader import MigrationLoader
 
     errors = []
     for alias in databases or ():

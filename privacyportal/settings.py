@@ -13,6 +13,7 @@ from pathlib import Path
 
 import django_stubs_ext
 import environ
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -182,8 +183,6 @@ def _encryption_keys() -> list[str]:
     keys: list[str] = env.list("ENCRYPTION_KEYS", default=[])
     if keys or not DEBUG:
         return keys  # empty in production: system check privacyportal.E006 refuses to start
-    from cryptography.fernet import Fernet
-
     return [_dev_key("dev-encryption-key", lambda: Fernet.generate_key().decode())]
 
 

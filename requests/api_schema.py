@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.shortcuts import render
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.schemas.openapi import SchemaGenerator
 from rest_framework.views import APIView
 
 from .api_urls import urlpatterns
@@ -17,8 +19,6 @@ from .api_urls import urlpatterns
 
 def openapi_schema(request: HttpRequest | None = None) -> dict[str, Any]:
     """The OpenAPI 3 document, from DRF's own generator over the API's URLs."""
-    from rest_framework.schemas.openapi import SchemaGenerator
-
     generator = SchemaGenerator(
         title="Privacy Portal API",
         version="1",
@@ -56,8 +56,6 @@ class SchemaView(APIView):
 
 def api_docs(request: HttpRequest) -> Any:
     """GET /api/docs/: the schema as a page, drawn on the server (no scripts, works offline)."""
-    from django.shortcuts import render
-
     schema = openapi_schema()
     operations = []
     for path, methods in schema["paths"].items():

@@ -22,9 +22,9 @@ class RequestsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from privacyportal import checks  # noqa: F401  (registers the system checks)
+        from privacyportal import checks  # noqa: F401, PLC0415  (registers the system checks)
 
-        from . import health  # models are ready only now
+        from . import health  # noqa: PLC0415  (models are ready only now)
 
         post_migrate.connect(create_cache_table, sender=self)
         # A worker says it has started (for /healthz); the Celery app itself imports no app.

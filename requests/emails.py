@@ -8,7 +8,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
+from django.db.models import Q
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -94,8 +96,6 @@ def make_message(
 
 def dpo_users() -> Any:
     """The DPOs: active members of the DPO group, and superusers, with an email address."""
-    from django.contrib.auth import get_user_model
-    from django.db.models import Q
 
     users = get_user_model().objects.filter(Q(is_superuser=True) | Q(groups__name="DPO"), is_active=True)
     return users.exclude(email="").distinct()

@@ -42,8 +42,8 @@ def render_pdf(template: str, context: dict[str, Any], *, language: str) -> byte
         html = render_to_string(f"pdf/{template}.html", {**context, "language": language})
     # Imported here: WeasyPrint is heavy, and importing it changes a Pillow default for the whole process
     # (identity.evidence guards its own image check against that), so web processes never load it.
-    from weasyprint import HTML
-    from weasyprint.urls import URLFetcher, URLFetcherResponse
+    from weasyprint import HTML  # noqa: PLC0415 (see above)
+    from weasyprint.urls import URLFetcher, URLFetcherResponse  # noqa: PLC0415
 
     class StaticOnlyFetcher(URLFetcher):
         def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:

@@ -44,14 +44,15 @@ def create_roles(group_model: Any, permission_model: Any) -> None:
 
 
 def ensure_roles() -> None:
-    from django.contrib.auth.models import Group, Permission
+    # Here, not at the top: migrations import this module, and must not load the real auth models with it.
+    from django.contrib.auth.models import Group, Permission  # noqa: PLC0415
 
     create_roles(Group, Permission)
 
 
 def migrate_roles(apps: Any, schema_editor: Any) -> None:
     """Data migrations: create the permissions now (Django makes them only after all migrations), then the roles."""
-    from django.contrib.auth.management import create_permissions
+    from django.contrib.auth.management import create_permissions  # noqa: PLC0415 (as ensure_roles)
 
     for app_config in apps.get_app_configs():
         app_config.models_module = True

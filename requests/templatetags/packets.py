@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import template
@@ -14,7 +15,5 @@ def get_item(row: dict[str, Any], key: str) -> Any:
     value = row.get(key)
     # Nested JSON values are shown as JSON text, not as a Python repr.
     if isinstance(value, dict | list):
-        import json
-
         return json.dumps(value, ensure_ascii=False)
     return value

@@ -52,7 +52,7 @@ def refused(privacy_request: PrivacyRequest, day: str, by: Any) -> PrivacyReques
 @pytest.fixture
 def cases(dpo: Any) -> dict[str, PrivacyRequest]:
     """Japan: our 45-day policy alone, so due dates are received + 44 days."""
-    made = {
+    return {
         "overdue": case("2025-12-01", kind="rectification", country="JP"),  # due 14 Jan
         "due_today": case("2025-12-02", kind="rectification", country="JP"),  # due 15 Jan
         "due_later": case("2025-12-20", kind="rectification", country="JP"),
@@ -64,7 +64,6 @@ def cases(dpo: Any) -> dict[str, PrivacyRequest]:
         "gb_opt_out": case("2025-06-01", kind="opt_out"),
         "this_year": case("2026-01-05", kind="opt_out", country="US", subdivision="CA"),
     }
-    return made
 
 
 def figures(page: str) -> dict[str, tuple[str, str]]:
