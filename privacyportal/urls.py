@@ -5,7 +5,9 @@ from django.urls import include, path, re_path, register_converter
 
 from identity import staff_auth
 from identity import views as identity_views
-from requests import admin_views, api, api_schema, health, views
+from requests import admin_views, health, views
+from requests.api import document
+from requests.api.auth import api_not_found
 
 
 class ReferenceConverter:
@@ -67,10 +69,10 @@ urlpatterns = [
     ),
     path("admin/tokens/", admin.site.admin_view(staff_auth.api_tokens), name="api_tokens"),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("requests.api_urls")),
-    path("api/schema/", api_schema.SchemaView.as_view(), name="api_schema"),
-    path("api/docs/", api_schema.api_docs, name="api_docs"),
-    re_path(r"^api/", api.api_not_found),
+    path("api/v1/", include("requests.api.urls")),
+    path("api/schema/", document.SchemaView.as_view(), name="api_schema"),
+    path("api/docs/", document.api_docs, name="api_docs"),
+    re_path(r"^api/", api_not_found),
 ]
 
 # Every API error is JSON (a 500 or a refused upload too); pages keep their templates.

@@ -249,7 +249,7 @@ def test_the_api_answers_json_when_the_database_is_down(client: Client) -> None:
 
 def test_an_unexpected_api_error_is_json_and_a_page_error_is_html(dpo: Any) -> None:
     client = Client(raise_request_exception=False)
-    with mock.patch("requests.api.IntakeView.post", side_effect=RuntimeError("bug")):
+    with mock.patch("requests.api.public.IntakeView.post", side_effect=RuntimeError("bug")):
         api = client.post(
             "/api/v1/public/requests/", json.dumps(INTAKE_BODY), content_type="application/json"
         )

@@ -12,9 +12,7 @@ from rest_framework.response import Response
 from rest_framework.schemas.openapi import SchemaGenerator
 from rest_framework.views import APIView
 
-from .api_urls import urlpatterns
-
-# --- Schema and docs ------------------------------------------------------------------------------------------
+from requests.api.urls import urlpatterns
 
 
 def openapi_schema(request: HttpRequest | None = None) -> dict[str, Any]:

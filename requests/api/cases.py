@@ -1,0 +1,200 @@
+"""The staff endpoints: the case list and detail, logging a request, and one POST per action (DESIGN §10)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.viewsets import GenericViewSet
+
+from requests import services
+from requests.admin_forms import ACTIONS, LogRequestForm
+from requests.api.auth import IsCaseStaff, TokenAuthentication, VerifiedSessionAuthentication
+from requests.api.fields import as_form_data, invalid
+from requests.api.schema import ACTION_BODIES, REFERENCE_PATTERN, CaseSchema, LogBody
+from requests.api.serializers import (
+    CaseDetailSerializer,
+    CaseFilters,
+    CaseSerializer,
+    DueOrder,
+    MessageSerializer,
+    PacketSerializer,
+)
+from requests.models import Message, Packet, PrivacyRequest
+from requests.selectors import QueueFilters, cases_for, queue
+
+
+class CaseViewSet(GenericViewSet):
+    """Cases: list (filters, cursor pagination, by due date), detail, log a request, and one POST per action."""
+
+    lookup_field = "reference"
+    lookup_value_regex = REFERENCE_PATTERN
+    serializer_class = CaseSerializer
+    pagination_class = DueOrder
+    schema = CaseSchema(tags=["cases"])
+    authentication_classes = [TokenAuthentication, VerifiedSessionAuthentication]
+    permission_classes = [IsCaseStaff]
+
+    def get_queryset(self) -> Any:
+        return cases_for(self.request.user).select_related("assignee")
+
+    def filtered(self) -> Any:
+        # A plain dict: DRF would read a QueryDict as a web form, skipping a blank `due_before=` unchecked.
+        params = CaseFilters(data=self.request.query_params.dict())
+        params.is_valid(raise_exception=True)
+        f = params.validated_data
+        filters = QueueFilters(
+            queue=f["queue"],
+            status=f.get("status"),
+            kind=f.get("kind"),
+            regime=f.get("regime"),
+            overdue=f.get("overdue"),
+            due_before=f.get("due_before"),
+            assignee=f.get("assignee"),
+            repetitive=f.get("repetitive"),
+            processor_request=f.get("processor_request"),
+            search=f.get("q", ""),
+        )
+        return queue(self.request.user, filters).select_related("assignee")
+
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.filtered())
+        return self.get_paginated_response(CaseSerializer(page, many=True).data)
+
+    def retrieve(self, request: Request, reference: str) -> Response:
+        return Response(self.detail_of(self.get_object()))
+
+    def detail_of(self, case: PrivacyRequest) -> dict[str, Any]:
+        case = PrivacyRequest.objects.select_related("assignee").get(pk=case.pk)
+        return dict(CaseDetailSerializer(case, context={"request": self.request}).data)
+
+    def create(self, request: Request) -> Response:
+        """Log a request received by email, post or phone, with the day it really arrived."""
+        if not request.user.has_perm("requests.add_privacyrequest"):
+            raise exceptions.PermissionDenied(_("You may not log requests."))
+        body = LogBody(data=request.data)
+        body.is_valid(raise_exception=True)
+        form = LogRequestForm(data=as_form_data(body.validated_data))
+        if not form.is_valid():
+            return invalid(form)
+        try:
+            case = services.submit(form.new_request(), by=request.user)
+        except DjangoValidationError as error:
+            raise exceptions.ValidationError(
+                error.message_dict if hasattr(error, "error_dict") else error.messages
+            ) from None
+        return Response(self.detail_of(case), status=status.HTTP_201_CREATED)
+
+    def act(self, request: Request, name: str) -> Response:
+        """Carry out one case action, exactly as the case page would."""
+        case = self.get_object()
+        now = services.availability(case, request.user, name)
+        if not now.permitted:
+            raise exceptions.PermissionDenied()
+        body_class = ACTION_BODIES.get(name)
+        data: dict[str, Any] = {}
+        if body_class is not None:
+            body = body_class(data=request.data)
+            body.is_valid(raise_exception=True)
+            data = as_form_data(body.validated_data)
+        if now.reason is not None:
+            return Response({"detail": now.reason}, status=status.HTTP_409_CONFLICT)
+        form = ACTIONS[name].form(data=data, case=case, user=request.user)
+        if not form.is_valid():
+            return invalid(form)
+        try:
+            done = form.run()
+        except services.TransitionError as error:
+            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+        except DjangoValidationError as error:
+            errors = (
+                error.message_dict if hasattr(error, "error_dict") else {"non_field_errors": error.messages}
+            )
+            return Response({"detail": _("The request is not valid."), "errors": errors}, status=400)
+        return Response({"message": done, "case": self.detail_of(case)})
+
+    @action(detail=True, methods=["get", "post"])
+    def messages(self, request: Request, reference: str) -> Response:
+        """The thread with the requester; POST writes to them (they are emailed that a message is waiting)."""
+        if request.method == "POST":
+            return self.act(request, "message")
+        thread = Message.objects.filter(request=self.get_object()).select_related("author", "attachment")
+        return Response(MessageSerializer(thread, many=True).data)
+
+    @action(detail=True, methods=["get"])
+    def packet(self, request: Request, reference: str) -> Response:
+        """The fulfilment packet's state: progress while it builds, files and expiry once built."""
+        found = Packet.objects.filter(request=self.get_object()).first()
+        if found is None:
+            raise exceptions.NotFound(_("This case has no packet yet."))
+        return Response(PacketSerializer(found).data)
+
+    @action(detail=True, methods=["post"], url_path="packet/build")
+    def build_packet(self, request: Request, reference: str) -> Response:
+        return self.act(request, "packet")
+
+    @action(detail=True, methods=["post"], url_path="packet/release")
+    def release_packet(self, request: Request, reference: str) -> Response:
+        return self.act(request, "release")
+
+    # One POST per action of the case page; the docstrings are the operations' descriptions in the schema.
+
+    @action(detail=True, methods=["post"])
+    def assign(self, request: Request, reference: str) -> Response:
+        """Assign: the case page's “Assign” action."""
+        return self.act(request, "assign")
+
+    @action(detail=True, methods=["post"])
+    def verify(self, request: Request, reference: str) -> Response:
+        """Verify identity: the case page's “Verify identity” action."""
+        return self.act(request, "verify")
+
+    @action(detail=True, methods=["post"])
+    def pause(self, request: Request, reference: str) -> Response:
+        """Ask the requester: the case page's “Ask the requester” action."""
+        return self.act(request, "pause")
+
+    @action(detail=True, methods=["post"])
+    def resume(self, request: Request, reference: str) -> Response:
+        """Carry on (the requester answered): the case page's “Carry on (the requester answered)” action."""
+        return self.act(request, "resume")
+
+    @action(detail=True, methods=["post"])
+    def extend(self, request: Request, reference: str) -> Response:
+        """Extend: the case page's “Extend” action."""
+        return self.act(request, "extend")
+
+    @action(detail=True, methods=["post"], url_path="quote-fee")
+    def fee(self, request: Request, reference: str) -> Response:
+        """Quote a fee: the case page's “Quote a fee” action."""
+        return self.act(request, "fee")
+
+    @action(detail=True, methods=["post"])
+    def complete(self, request: Request, reference: str) -> Response:
+        """Complete: the case page's “Complete” action."""
+        return self.act(request, "complete")
+
+    @action(detail=True, methods=["post"])
+    def deny(self, request: Request, reference: str) -> Response:
+        """Refuse: the case page's “Refuse” action."""
+        return self.act(request, "deny")
+
+    @action(detail=True, methods=["post"])
+    def forward(self, request: Request, reference: str) -> Response:
+        """Forward to the controller: the case page's “Forward to the controller” action."""
+        return self.act(request, "forward")
+
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request: Request, reference: str) -> Response:
+        """Record a withdrawal: the case page's “Record a withdrawal” action."""
+        return self.act(request, "withdraw")
+
+    @action(detail=True, methods=["post"], url_path="system-check")
+    def check(self, request: Request, reference: str) -> Response:
+        """Systems checklist: the case page's “Systems checklist” action."""
+        return self.act(request, "check")

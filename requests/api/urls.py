@@ -1,0 +1,18 @@
+"""The API's URLs (/api/v1/…), also what the OpenAPI generator reads."""
+
+from __future__ import annotations
+
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from requests.api.cases import CaseViewSet
+from requests.api.public import IntakeView, VerifyView
+
+router = SimpleRouter()
+router.register("cases", CaseViewSet, basename="case")
+
+urlpatterns = [
+    *router.urls,
+    path("public/requests/", IntakeView.as_view(), name="api_intake"),
+    path("public/verify/", VerifyView.as_view(), name="api_verify"),
+]
