@@ -21,7 +21,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from requests.emails import make_message
-from requests.models import StaffPreference
+from requests.selectors import staff_language
 
 from .models import StaffEnrolment
 
@@ -62,7 +62,6 @@ def send(user: Any, *, by: Any) -> StaffEnrolment:
             % {"username": user.username}
         )
     enrolment, link = issue(user, by=by)
-    preference = StaffPreference.objects.filter(user=user).values_list("language", flat=True).first()
     message = make_message(
         "staff-enrolment",
         {
@@ -73,7 +72,7 @@ def send(user: Any, *, by: Any) -> StaffEnrolment:
             "sent_by": by.get_full_name() or by.username,
         },
         to=[user.email],
-        language=preference or "en",
+        language=staff_language(user),
     )
     try:
         message.send()

@@ -42,6 +42,8 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
 
 CLOSED_STATUSES: frozenset[Status] = frozenset(s for s, targets in TRANSITIONS.items() if not targets)
 OPEN_STATUSES: frozenset[Status] = frozenset(Status) - CLOSED_STATUSES
+# The requester confirmed their email: staff work on the case (reminders, the overdue list, most actions).
+WORKING_STATUSES: frozenset[Status] = OPEN_STATUSES - {S.NEW}
 # The clock is stopped here where the regime allows it.
 PAUSED_STATUSES: frozenset[Status] = frozenset({S.AWAITING_REQUESTER, S.FEE_PENDING})
 

@@ -16,7 +16,7 @@ from .audit import record_sent
 from .emails import dpo_addresses, dpo_users, make_message
 from .explain import explain
 from .models import PrivacyRequest, StaffPreference
-from .selectors import deadlines_of, digest_notices, effective_due_by
+from .selectors import deadlines_of, digest_notices, effective_due_by, staff_language
 
 REQUESTER_EMAILS = frozenset(
     {"packet-ready", "request-honoured", "request-expired", "request-acknowledged", "fee-lapsed", "request-received",
@@ -73,8 +73,7 @@ def assignee_recipient(privacy_request: PrivacyRequest) -> list[tuple[str, str]]
     assignee = privacy_request.assignee
     if assignee is None or not assignee.email:
         return []
-    pref = StaffPreference.objects.filter(user=assignee).first()
-    return [(assignee.email, pref.language if pref else "en")]
+    return [(assignee.email, staff_language(assignee))]
 
 
 def notify_staff(privacy_request_id: int, kind: str) -> None:

@@ -17,8 +17,8 @@ from privacyportal.addresses import normalise_email
 
 from . import deadlines
 from .deadlines import Deadlines, Regime
-from .lifecycle import OPEN_STATUSES, Status
-from .models import Notice, PrivacyRequest, ProcessingActivity, RequestEvent
+from .lifecycle import OPEN_STATUSES, WORKING_STATUSES
+from .models import Notice, PrivacyRequest, ProcessingActivity, RequestEvent, StaffPreference
 
 
 def operator_zone() -> ZoneInfo:
@@ -215,7 +215,7 @@ def assigned(cases: QuerySet[PrivacyRequest], who: str | int, *, actor: Any) -> 
 
 def effective_due_by(day: date) -> QuerySet[PrivacyRequest]:
     """Open, verified cases whose effective due date is on or before `day` (two index-backed branches)."""
-    working = sorted(s.value for s in OPEN_STATUSES if s != Status.NEW)
+    working = sorted(s.value for s in WORKING_STATUSES)
     return PrivacyRequest.objects.filter(status__in=working, effective_due_at__lte=day)
 
 
@@ -241,3 +241,9 @@ def verification_tier(privacy_request: PrivacyRequest) -> Tier:
     return tier_for(
         privacy_request.kind, privacy_request.regimes, marketing_only=privacy_request.marketing_only
     )
+
+
+def staff_language(user: Any) -> str:
+    """The language a member of staff reads their emails in (their preference; English if they set none)."""
+    language = StaffPreference.objects.filter(user=user).values_list("language", flat=True).first()
+    return language or "en"

@@ -28,7 +28,7 @@ from privacyportal.addresses import normalise_email
 from . import deadlines, outbox
 from .audit import record_event
 from .letters import letter_for
-from .lifecycle import CLOSED_STATUSES, OPEN_STATUSES, TRANSITIONS, Status, packet_sources
+from .lifecycle import CLOSED_STATUSES, OPEN_STATUSES, TRANSITIONS, WORKING_STATUSES, Status, packet_sources
 from .models import (
     ActorKind,
     Channel,
@@ -71,7 +71,7 @@ BUILD_PACKET = "requests.tasks.build_packet"
 SEND_VERIFICATION_EMAIL = "identity.tasks.send_verification_email"
 SEND_SUBJECT_CONFIRMATION = "identity.tasks.send_subject_confirmation"
 
-WORKING = OPEN_STATUSES - {Status.NEW}  # the requester confirmed their email: staff work on the case
+WORKING = WORKING_STATUSES
 PAUSABLE_FROM = frozenset({Status.VERIFYING, Status.OPEN, Status.IN_PROGRESS})
 FEE_QUOTABLE_FROM = frozenset({Status.OPEN, Status.IN_PROGRESS})
 CHECKABLE_FROM = WORKING

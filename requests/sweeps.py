@@ -22,7 +22,7 @@ from django.utils.translation import gettext
 from identity.models import Evidence
 
 from . import outbox, purges, services
-from .lifecycle import OPEN_STATUSES, Status
+from .lifecycle import OPEN_STATUSES, WORKING_STATUSES, Status
 from .models import (
     DenialReason,
     Notice,
@@ -38,7 +38,7 @@ REMINDER_DAYS = (14, 7, 2, 1)  # before the effective due date
 VERIFY_REMINDER_AFTER = timedelta(hours=24)
 EXTENSION_WARNING_DAYS = 3
 # Sorted: SQLite matches a query to a partial index by the text of its IN list.
-WORKING = sorted(s.value for s in OPEN_STATUSES - {Status.NEW})
+WORKING = sorted(s.value for s in WORKING_STATUSES)
 SELF_SERVICE = ["web", "api"]
 
 
