@@ -47,8 +47,8 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from identity.evidence import CheckedFile
     from identity.services import add_extract
+    from privacyportal.uploads import CheckedFile
     from requests import packets, services
     from requests.models import CompanySystem, Packet
 

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from requests.emails import make_message
+from privacyportal.emails import make_message
 from requests.selectors import staff_language
 
 from .models import StaffEnrolment

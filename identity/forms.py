@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .evidence import check_upload
+from privacyportal.uploads import check_upload
 
 
 class PlainForm(forms.Form):
@@ -40,7 +40,7 @@ CODE_FAILED = _(
 
 
 class EvidenceField(forms.FileField):
-    """A file a requester sends: cleaned into a checked, neutralised copy (`identity.evidence.check_upload`)."""
+    """A file a requester sends: cleaned into a checked, neutralised copy (`privacyportal.uploads.check_upload`)."""
 
     ACCEPT = ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"
 

@@ -22,14 +22,14 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
+from privacyportal import files
+from privacyportal.emails import make_message
 from privacyportal.ratelimit import recipient_allowed
+from privacyportal.uploads import CheckedFile
 from requests import services as case_services
 from requests.audit import record_event, record_sent
-from requests.emails import make_message
 from requests.models import ActorKind, PrivacyRequest
 
-from . import evidence
-from .evidence import CheckedFile
 from .models import EmailChallenge, Evidence
 
 VALID_FOR = timedelta(minutes=30)
@@ -176,7 +176,7 @@ def keep_upload(checked: CheckedFile, *, kind: str, replacing: Evidence | None =
     """Store a checked file before its case exists, so a form that fails elsewhere loses nothing."""
     if replacing is not None and replacing.request_id is None:
         discard(replacing)
-    stored_name, digest = evidence.store(checked)
+    stored_name, digest = files.store(checked)
     return Evidence.objects.create(
         kind=kind,
         name=checked.name,
@@ -188,7 +188,7 @@ def keep_upload(checked: CheckedFile, *, kind: str, replacing: Evidence | None =
 
 
 def discard(item: Evidence) -> None:
-    evidence.remove(item.stored_name)
+    files.remove(item.stored_name)
     item.delete()
 
 
@@ -235,7 +235,7 @@ def attach_evidence(privacy_request: PrivacyRequest, item: Evidence) -> Evidence
 
 def read_evidence(item: Evidence, *, by: AbstractBaseUser) -> bytes:
     """Decrypt a file for a member of staff; every viewing is an event on the case."""
-    data = evidence.load(item.stored_name)
+    data = files.load(item.stored_name)
     if item.request is not None:
         with transaction.atomic():
             record_event(item.request, "evidence_viewed", by=by, data={"evidence": item.pk})
@@ -338,7 +338,7 @@ def add_extract(
     ).first()
     if same is not None:
         return same
-    stored_name, digest = evidence.store(checked)
+    stored_name, digest = files.store(checked)
     item = Evidence.objects.create(
         request=privacy_request,
         system=system,

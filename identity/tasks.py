@@ -3,7 +3,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
-from requests.emails import EMAIL_TASK
+from privacyportal.emails import EMAIL_TASK
 from requests.models import PrivacyRequest
 
 from . import services

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django_otp.decorators import otp_required
 
-from requests import outbox
+from privacyportal import outbox
 from requests.admin_views import case_for_files
 from requests.downloads import attachment
 from requests.explain import explain

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.apps import AppConfig
 from django.contrib.admin.apps import AdminConfig
 
 
@@ -8,3 +9,11 @@ class PortalAdminConfig(AdminConfig):
     code as well as the password (identity/staff_auth.py)."""
 
     default_site = "identity.staff_auth.PortalAdminSite"
+
+
+class PortalConfig(AppConfig):
+    """What every app shares that has a table: the outbox (privacyportal/models.py)."""
+
+    name = "privacyportal"
+    verbose_name = "Privacy Portal"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "axes",
     "rest_framework",
     "django_countries",
+    "privacyportal.apps.PortalConfig",
     "requests",
     "identity",
 ]

@@ -22,9 +22,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from identity import evidence
 from identity.services import add_extract
 from identity.tiers import POINTS_NEEDED
+from privacyportal import uploads
 
 from . import selectors, services
 from .forms import DATA_POINTS
@@ -272,9 +272,9 @@ class SystemCheckForm(CaseForm):
         help_text=_("PDF, CSV, JSON, text, JPEG or PNG, up to 10 MB. It goes into the packet."),
     )
 
-    def clean_extract(self) -> evidence.CheckedFile | None:
+    def clean_extract(self) -> uploads.CheckedFile | None:
         upload = self.cleaned_data.get("extract")
-        return evidence.check_extract(upload) if upload else None
+        return uploads.check_extract(upload) if upload else None
 
     def run(self) -> str:
         data = self.cleaned_data

@@ -27,8 +27,10 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from .emails import dpo_addresses, make_message
+from privacyportal.emails import make_message
+
 from .models import ActorKind, AuditHead, AuditLedger, PrivacyRequest, RequestEvent
+from .roles import dpo_addresses
 
 GENESIS = "0" * 64
 LEDGER_ID = 1

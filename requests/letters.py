@@ -14,13 +14,13 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 
-from identity import evidence as files
 from identity.tiers import Tier
+from privacyportal import files
+from privacyportal.pdf import render_pdf
 
 from .audit import record_event
 from .explain import explain, regime_name
 from .models import CheckState, Kind, Letter, LetterKind, PrivacyRequest, ProcessingActivity, SystemCheck
-from .pdf import render_pdf
 from .selectors import (
     HOLDS_DATA,
     deadlines_of,

@@ -546,39 +546,3 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at {self.at:%Y-%m-%d %H:%M:%S}"
-
-
-class QueuedTask(models.Model):
-    """A Celery task a change promised to run: written in the change's transaction, published after it commits.
-
-    The task marks its row delivered when it succeeds; the `outbox` sweep publishes again what is still
-    undelivered after a while (the broker was flushed or restarted, the publish failed), under the same task
-    id, and a copy that finds its row delivered does nothing (DESIGN §7). Arguments are ids and kinds only.
-    """
-
-    task_id = models.UUIDField(unique=True)
-    name = models.CharField(max_length=200)
-    args = models.JSONField(default=list)
-    queue = models.CharField(max_length=40, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    published_at = models.DateTimeField(default=timezone.now)
-    publishes = models.PositiveSmallIntegerField(default=1)
-    started_at = models.DateTimeField(null=True, blank=True)
-    started_by = models.CharField(max_length=120, blank=True)  # host:pid:nonce of the copy running it
-    delivered_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("outbox task")
-        verbose_name_plural = _("outbox tasks")
-        indexes = [
-            # The sweep reads only what is undelivered: a small partial index, whatever the table's size.
-            models.Index(
-                fields=["published_at"], condition=Q(delivered_at__isnull=True), name="queuedtask_undelivered"
-            ),
-            models.Index(
-                fields=["delivered_at"], condition=Q(delivered_at__isnull=False), name="queuedtask_done"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.name} {self.task_id}"

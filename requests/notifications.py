@@ -11,11 +11,13 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import translation
 
+from privacyportal.emails import make_message
+
 from . import letters
 from .audit import record_sent
-from .emails import dpo_addresses, dpo_users, make_message
 from .explain import explain
 from .models import PrivacyRequest, StaffPreference
+from .roles import dpo_addresses, dpo_users
 from .selectors import deadlines_of, digest_notices, effective_due_by, staff_language
 
 REQUESTER_EMAILS = frozenset(

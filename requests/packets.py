@@ -28,14 +28,14 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone, translation
 
-from identity import evidence as files
 from identity.models import Evidence
+from privacyportal import files
+from privacyportal.pdf import render_pdf
 
 from . import letters
 from .audit import record_event
 from .lifecycle import packet_sources
 from .models import LetterKind, Packet, PacketStatus, PrivacyRequest
-from .pdf import render_pdf
 
 logger = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import QuerySet
 
-from identity import evidence as files
 from identity.models import Evidence
+from privacyportal import files
 
 from .audit import record_event
 from .lifecycle import packet_sources

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+
 ROLES: dict[str, dict[str, list[str]]] = {
     "DPO": {
         "requests": ["view_privacyrequest", "add_privacyrequest", "change_privacyrequest", "view_requestevent",
@@ -59,3 +63,15 @@ def migrate_roles(apps: Any, schema_editor: Any) -> None:
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
     create_roles(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
+
+
+def dpo_users() -> Any:
+    """The DPOs: active members of the DPO group, and superusers, with an email address."""
+
+    users = get_user_model().objects.filter(Q(is_superuser=True) | Q(groups__name="DPO"), is_active=True)
+    return users.exclude(email="").distinct()
+
+
+def dpo_addresses() -> list[str]:
+    """Who hears about problems with the whole system: the DPO mailbox and every DPO."""
+    return sorted({settings.PRIVACY_DPO_EMAIL, *dpo_users().values_list("email", flat=True)} - {""})

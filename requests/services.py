@@ -23,9 +23,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from identity.tiers import POINTS_NEEDED, Tier, tier_for
+from privacyportal import outbox
 from privacyportal.addresses import normalise_email
 
-from . import deadlines, outbox
+from . import deadlines
 from .audit import record_event
 from .letters import letter_for
 from .lifecycle import CLOSED_STATUSES, OPEN_STATUSES, TRANSITIONS, WORKING_STATUSES, Status, packet_sources

@@ -20,8 +20,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from identity.models import Evidence
+from privacyportal import outbox
 
-from . import outbox, purges, services
+from . import purges, services
 from .lifecycle import OPEN_STATUSES, WORKING_STATUSES, Status
 from .models import (
     DenialReason,

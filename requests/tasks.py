@@ -6,12 +6,13 @@ import logging
 
 from celery import shared_task
 
+from privacyportal.emails import EMAIL_TASK
+from privacyportal.outbox import OutboxTask
+
 from . import health, notifications, packets, sweeps
 from .audit import check_and_alert
-from .emails import EMAIL_TASK
 from .models import RequestEvent
 from .notifications import REQUESTER_EMAILS, STAFF_NOTICES
-from .outbox import OutboxTask
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from identity.evidence import CheckedFile
 from identity.forms import CODE_FAILED, CodeForm, SignInForm
 from identity.models import Evidence
 from identity.services import (
@@ -27,9 +26,10 @@ from identity.services import (
 )
 from identity.tasks import send_download_code, send_sign_in_code
 from identity.tiers import Tier
+from privacyportal import outbox
 from privacyportal.ratelimit import counted, over_limit
+from privacyportal.uploads import CheckedFile
 
-from . import outbox
 from .downloads import attachment
 from .explain import explain
 from .forms import PrivacyRequestForm, ReplyForm

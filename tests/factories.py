@@ -95,7 +95,7 @@ def complete_case(
 
 
 # --- PDFs --------------------------------------------------------------------------------------------------
-# Uploaded PDFs are parsed (identity/evidence.py): a test that uploads one needs a real file, not "%PDF...%%EOF".
+# Uploaded PDFs are parsed (privacyportal/uploads.py): a test that uploads one needs a real file, not "%PDF...%%EOF".
 
 
 def pdf_stream(data: bytes, entries: bytes = b"", *, compress: bool = False) -> bytes:

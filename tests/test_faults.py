@@ -22,8 +22,9 @@ from django.conf import settings as django_settings
 from django.db import OperationalError
 from django.test import Client
 
+from privacyportal.models import QueuedTask
 from requests import services, sweeps
-from requests.models import CompanySystem, Packet, PacketStatus, PrivacyRequest, QueuedTask
+from requests.models import CompanySystem, Packet, PacketStatus, PrivacyRequest
 from tests.factories import make_case
 from tests.workers import (
     database_url,
@@ -156,8 +157,8 @@ def worker_children(pid: int) -> list[int]:
 def test_a_worker_killed_while_building_a_packet_builds_it_again_and_leaves_one_packet(
     tmp_path: Path, dpo: Any
 ) -> None:
-    from identity.evidence import CheckedFile
     from identity.services import add_extract
+    from privacyportal.uploads import CheckedFile
 
     broker = real_broker()
     broker.flushdb()

@@ -41,7 +41,8 @@ from pypdf import PdfReader
 from identity import tokens
 from identity.models import EmailChallenge, Evidence
 from identity.services import MAX_ATTEMPTS, issue_verification
-from requests import audit, pdf, services
+from privacyportal import pdf
+from requests import audit, services
 from requests.lifecycle import Status
 from requests.models import (
     CompanySystem,
@@ -463,7 +464,7 @@ REQUESTER_TEMPLATES = sorted(
     REQUESTER_TEMPLATES,
 )
 def test_the_html_part_of_every_requester_email_shows_typed_text_escaped(template: str) -> None:
-    from requests.emails import make_message
+    from privacyportal.emails import make_message
 
     case = open_rectification(requester_name=hostile("requester_name"), subject_name=hostile("subject_name"))
     PrivacyRequest.objects.filter(pk=case.pk).update(
@@ -741,9 +742,9 @@ def test_sql_in_the_api_list_filters_is_a_400_or_finds_nothing_extra(
 @pytest.fixture
 def their_case(dpo: Any, other_handler: Any, django_capture_on_commit_callbacks: Any) -> dict[str, Any]:
     """Another handler's case, with everything a case can hold: a message, an extract, a letter, a packet."""
-    from identity import evidence as files
-    from identity.evidence import check_extract
     from identity.services import add_extract
+    from privacyportal import files
+    from privacyportal.uploads import check_extract
 
     case = in_progress(other_handler, requester_email="bob@example.net")
     system = CompanySystem.objects.create(name="CRM")
@@ -912,7 +913,7 @@ def test_the_status_sign_in_code_locks_after_the_allowed_attempts_even_for_the_r
 
 def released_packet(case: PrivacyRequest) -> Packet:
     """A packet a DPO released (the bytes are not the point here)."""
-    from identity import evidence as files
+    from privacyportal import files
 
     stored_name, digest = files.store_bytes(b"PK\x05\x06" + b"\x00" * 18, "packets")
     now = timezone.now()

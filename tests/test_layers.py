@@ -19,13 +19,14 @@ LAYERS: dict[str, int] = {
     # pure: no ORM, no settings, no clock
     "requests.lifecycle": 0, "requests.deadlines": 0, "requests.explain": 0, "identity.tiers": 0,
     "privacyportal.addresses": 0, "privacyportal.redact": 0,
-    # cross-cutting helpers that import no app
+    # cross-cutting helpers that import no app: the file store, upload checks, the outbox (and its model), email, PDF
     "privacyportal.ratelimit": 1, "privacyportal.cache": 1, "privacyportal.errors": 1,
-    "privacyportal.middleware": 1, "identity.evidence": 1,
+    "privacyportal.middleware": 1, "privacyportal.uploads": 1, "privacyportal.files": 1,
+    "privacyportal.models": 1, "privacyportal.outbox": 1, "privacyportal.emails": 1, "privacyportal.pdf": 1,
     # models
     "requests.models": 2, "identity.models": 2, "requests.roles": 2,
     # domain: services (writes), selectors (reads) and what they use
-    "requests.audit": 3, "requests.outbox": 3, "requests.emails": 3, "requests.pdf": 3, "requests.letters": 3,
+    "requests.audit": 3, "requests.letters": 3,
     "requests.packets": 3, "requests.services": 3, "requests.purges": 3, "requests.notifications": 3,
     "requests.selectors": 3, "requests.metrics": 3, "requests.health": 3, "requests.downloads": 3,
     "identity.services": 3, "identity.enrolment": 3, "identity.tokens": 3,

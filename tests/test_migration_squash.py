@@ -33,9 +33,9 @@ def _git(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
 
 
-def _old_migrations_into(folder: Path) -> dict[str, str]:
+def _old_migrations_into(folder: Path) -> dict[str, str | None]:
     """Write the old migration packages under `folder`; MIGRATION_MODULES naming them."""
-    modules = {}
+    modules: dict[str, str | None] = {}
     for app in APPS:
         package = folder / f"old_{app}_migrations"
         package.mkdir()
@@ -44,6 +44,8 @@ def _old_migrations_into(folder: Path) -> dict[str, str]:
             if name.endswith(".py"):
                 (package / name).write_text(_git("show", f"{OLD_SET}:{app}/migrations/{name}").stdout)
         modules[app] = package.name
+    # privacyportal had no migrations then (its one model, the outbox's, was requests'; moved by requests 0003).
+    modules["privacyportal"] = None
     return modules
 
 
@@ -134,7 +136,7 @@ def _describe(name: str) -> dict[str, Any]:
         described["roles"] = cursor.fetchall()
         cursor.execute("SELECT id, chains, mac FROM requests_auditledger")
         described["ledger"] = cursor.fetchall()
-        cursor.execute("SELECT app, name FROM django_migrations WHERE app IN ('requests', 'identity')")
+        cursor.execute("SELECT app, name FROM django_migrations WHERE app IN ('requests', 'identity', 'privacyportal')")
         described["recorded"] = sorted(cursor.fetchall())
     return described
 
@@ -185,7 +187,11 @@ def test_a_database_made_by_the_old_migrations_migrates_on_and_matches_a_new_one
     assert len(_describe(old)["recorded"]) == 28
 
     upgrade = _manage(old, "migrate")
-    assert "No migrations to apply." in upgrade
+    # Nothing of the squashed set runs again: only what came after the squash (the outbox's model moving).
+    assert re.findall(r"Applying (\S+)\.\.\.", upgrade) == [
+        "privacyportal.0001_initial",
+        "requests.0003_queuedtask_to_privacyportal",
+    ]
     shown = _manage(old, "showmigrations")
     assert "[ ]" not in shown
     assert re.findall(r"\[X\] (\S+squashed\S+)", shown) == [
@@ -197,8 +203,8 @@ def test_a_database_made_by_the_old_migrations_migrates_on_and_matches_a_new_one
 
     upgraded, fresh = _describe(old), _describe(new)
     assert upgraded == fresh
-    # Either way Django records the squashed migrations and the 28 they replace.
-    assert len(fresh["recorded"]) == 28 + 3
+    # Either way Django records the squashed migrations and the 28 they replace, and the 2 since.
+    assert len(fresh["recorded"]) == 28 + 3 + 2
     assert {role for role, _, _ in fresh["roles"]} == {"DPO", "Handler", "Auditor"}
     assert len(fresh["ledger"]) == 1
     if connection.vendor == "postgresql":

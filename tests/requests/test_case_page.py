@@ -22,8 +22,8 @@ from django.http import HttpRequest
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from identity import evidence
 from identity.models import Evidence
+from privacyportal import files
 from requests import services
 from requests.admin import PrivacyRequestAdmin
 from requests.admin_forms import ACTIONS
@@ -510,7 +510,7 @@ def test_a_csv_extract_is_stored_encrypted_and_downloads_for_the_dpo(
         "crm-export.csv",
         "text/csv",
     )
-    on_disk = (evidence.evidence_dir() / item.stored_name).read_bytes()
+    on_disk = (files.private_dir() / item.stored_name).read_bytes()
     assert b"ada@example.org" not in on_disk and b"email,order" not in on_disk
 
     client = signed_in(dpo, "DPO")

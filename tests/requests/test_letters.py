@@ -18,10 +18,10 @@ from django.core import mail
 from django.template.loader import get_template
 from pypdf import PdfReader
 
+from privacyportal.pdf import _fetch_static
 from requests import letters, services
 from requests.lifecycle import Status
 from requests.models import CompanySystem, Letter, LetterKind, PrivacyRequest, ProcessingActivity
-from requests.pdf import _fetch_static
 from requests.tasks import send_requester_email
 from tests.factories import complete_case, make_case
 

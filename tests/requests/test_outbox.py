@@ -16,8 +16,10 @@ from django.core import mail
 from django.test import Client
 from kombu.exceptions import OperationalError
 
-from requests import outbox, services, sweeps
-from requests.models import Notice, PrivacyRequest, QueuedTask
+from privacyportal import outbox
+from privacyportal.models import QueuedTask
+from requests import services, sweeps
+from requests.models import Notice, PrivacyRequest
 from tests.factories import make_case, signed_in
 
 pytestmark = pytest.mark.django_db
@@ -212,20 +214,20 @@ def test_the_operator_sees_what_is_undelivered_in_the_admin_and_nobody_else_does
     dpo.is_superuser = True
     dpo.save()
     admin = signed_in(dpo, "DPO")
-    page = admin.get("/admin/requests/queuedtask/?delivered=no")
+    page = admin.get("/admin/privacyportal/queuedtask/?delivered=no")
     assert page.status_code == 200
     text = page.content.decode()
     assert "requests.tasks.send_staff_notice" in text and "due_7" in text
     assert "0 outbox tasks" not in text and "assigned" not in text  # delivered rows are filtered out
     assert due_in_7_days.requester_email not in text  # ids only
-    assert admin.get("/admin/requests/queuedtask/add/").status_code == 403
-    assert signed_in(handler, "Handler").get("/admin/requests/queuedtask/").status_code == 403
+    assert admin.get("/admin/privacyportal/queuedtask/add/").status_code == 403
+    assert signed_in(handler, "Handler").get("/admin/privacyportal/queuedtask/").status_code == 403
 
 
 def test_every_task_a_service_names_is_a_registered_outbox_task() -> None:
     from celery import current_app
 
-    from requests.outbox import OutboxTask
+    from privacyportal.outbox import OutboxTask
 
     current_app.loader.import_default_modules()
     names = [value for key, value in vars(services).items() if key.startswith(("SEND_", "BUILD_"))]

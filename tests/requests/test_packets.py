@@ -20,10 +20,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from pypdf import PdfReader
 
-from identity import evidence
-from identity.evidence import check_extract
 from identity.models import Evidence
 from identity.services import add_extract
+from privacyportal import files as private_files
+from privacyportal.uploads import check_extract
 from requests import packets, services, sweeps
 from requests.models import CompanySystem, Packet, PacketStatus, PrivacyRequest, ProcessingActivity
 from tests.factories import make_case, pdf_bytes, signed_in
@@ -125,7 +125,7 @@ def test_the_packet_holds_the_letter_report_data_and_a_manifest_that_matches(
     letter = text_of(files["cover-letter.pdf"])
     assert case.reference in letter and "Zoho Corporation B.V." in letter
     # Stored encrypted: the bytes on disk are not a ZIP.
-    on_disk = (evidence.evidence_dir("packets") / packet.stored_name).read_bytes()
+    on_disk = (private_files.private_dir("packets") / packet.stored_name).read_bytes()
     assert not on_disk.startswith(b"PK") and packet.sha256 == hashlib.sha256(packets.read(packet)).hexdigest()
     assert list(case.events.filter(verb__startswith="packet").values_list("verb", flat=True)) == [
         "packet_requested", "packet_built"
@@ -158,7 +158,7 @@ def test_building_again_replaces_the_packet(
         2,
         PacketStatus.READY,
     ) and second.stored_name != first.stored_name
-    assert not (evidence.evidence_dir("packets") / first.stored_name).exists()
+    assert not (private_files.private_dir("packets") / first.stored_name).exists()
     # The first build's task, arriving late, finds itself superseded and changes nothing.
     assert packets.build(case.pk, 1) is False
     assert Packet.objects.get(request=case).stored_name == second.stored_name
@@ -306,7 +306,7 @@ def test_after_expiry_the_page_says_so_and_the_sweep_deletes_the_file(
     case: PrivacyRequest, dpo: Any, handler: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     packet = released(case, dpo, handler, django_capture_on_commit_callbacks)
-    stored = evidence.evidence_dir("packets") / packet.stored_name
+    stored = private_files.private_dir("packets") / packet.stored_name
     later = datetime.now(UTC) + timedelta(days=31)
     with time_machine.travel(later, tick=False):
         client = status_client(case.requester_email)
@@ -394,7 +394,7 @@ def test_a_packet_built_again_after_its_download_expired_is_a_new_one_that_expir
     with time_machine.travel(datetime.now(UTC) + timedelta(days=62), tick=False):
         assert sweeps.packet_purge() == 1  # the rebuilt file goes too
     again.refresh_from_db()
-    assert not (evidence.evidence_dir("packets") / again.stored_name).exists()
+    assert not (private_files.private_dir("packets") / again.stored_name).exists()
 
 
 def test_release_names_the_build_that_was_checked(

@@ -236,14 +236,14 @@ def test_sweeps_on_ten_thousand_open_cases_cost_a_bounded_number_of_queries(
 def test_evidence_is_purged_after_the_decision_and_cases_anonymised_after_retention(
     run: Any, settings: Any, tmp_path: Any, handler: Any, dpo: Any
 ) -> None:
-    from identity import evidence as files
     from identity import services as identity_services
+    from privacyportal.uploads import CheckedFile
 
     settings.PRIVATE_ROOT = tmp_path
     pdf = pdf_bytes()
     with time_machine.travel(at(date(2025, 1, 1)), tick=False):
         case = services.confirm_email(make_case(kind="rectification"))
-        checked = files.CheckedFile("id.pdf", "application/pdf", pdf)
+        checked = CheckedFile("id.pdf", "application/pdf", pdf)
         item = identity_services.attach_evidence(
             case, identity_services.keep_upload(checked, kind="id_document")
         )
@@ -323,14 +323,14 @@ def test_every_email_has_text_and_escaped_html(run: Any, handler: Any, dpo: Any)
 def test_every_purge_and_the_anonymisation_is_an_event_on_the_case(
     run: Any, settings: Any, tmp_path: Any, handler: Any, dpo: Any
 ) -> None:
-    from identity import evidence as files
     from identity import services as identity_services
+    from privacyportal.uploads import CheckedFile
     from requests.audit import verify_chains
 
     settings.PRIVATE_ROOT = tmp_path
     with time_machine.travel(at(date(2025, 1, 1)), tick=False):
         case = services.confirm_email(make_case(kind="rectification"))
-        checked = files.CheckedFile("id.pdf", "application/pdf", pdf_bytes())
+        checked = CheckedFile("id.pdf", "application/pdf", pdf_bytes())
         item = identity_services.attach_evidence(
             case, identity_services.keep_upload(checked, kind="id_document")
         )

@@ -110,9 +110,9 @@ def test_a_real_worker_consumes_the_broker_and_runs_the_check(tmp_path: Path) ->
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.real_clock
 def test_a_real_worker_builds_a_packet_the_case_page_can_follow(tmp_path: Path, dpo: Any) -> None:
-    from identity.evidence import CheckedFile
     from identity.services import add_extract
     from privacyportal.celery import app
+    from privacyportal.uploads import CheckedFile
     from requests.models import CompanySystem, Packet, PacketStatus
     from requests.tasks import build_packet
 

@@ -41,7 +41,7 @@ def render_pdf(template: str, context: dict[str, Any], *, language: str) -> byte
     with translation.override(language):
         html = render_to_string(f"pdf/{template}.html", {**context, "language": language})
     # Imported here: WeasyPrint is heavy, and importing it changes a Pillow default for the whole process
-    # (identity.evidence guards its own image check against that), so web processes never load it.
+    # (privacyportal.uploads guards its own image check against that), so web processes never load it.
     from weasyprint import HTML  # noqa: PLC0415 (see above)
     from weasyprint.urls import URLFetcher, URLFetcherResponse  # noqa: PLC0415
 

@@ -18,8 +18,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from PIL import Image, ImageFile
 from pypdf import PdfReader, PdfWriter
 
-from identity import evidence
 from identity.models import Evidence
+from privacyportal import files, uploads
 from requests.models import PrivacyRequest
 from tests.factories import pdf_bytes, pdf_from_objects, pdf_stream
 
@@ -45,22 +45,22 @@ def upload(name: str, data: bytes) -> SimpleUploadedFile:
 
 def test_a_pdf_is_accepted_and_stored_encrypted(settings: Any, tmp_path: Any) -> None:
     settings.PRIVATE_ROOT = tmp_path
-    checked = evidence.check_upload(upload("Доверенность подписана.pdf", PDF))
+    checked = uploads.check_upload(upload("Доверенность подписана.pdf", PDF))
     assert (checked.content_type, checked.name) == ("application/pdf", "Доверенность-подписана.pdf")
-    stored, digest = evidence.store(checked)
+    stored, digest = files.store(checked)
     on_disk = (tmp_path / "evidence" / stored).read_bytes()
     assert b"%PDF" not in on_disk and PDF not in on_disk
-    assert evidence.load(stored) == PDF and len(digest) == 64
+    assert files.load(stored) == PDF and len(digest) == 64
 
 
 def test_images_are_re_encoded_without_exif() -> None:
     original = image_bytes("JPEG", exif=True)
     assert b"SecretCam" in original
-    checked = evidence.check_upload(upload("me.JPG", original))
+    checked = uploads.check_upload(upload("me.JPG", original))
     assert checked.content_type == "image/jpeg" and b"SecretCam" not in checked.data
     with Image.open(io.BytesIO(checked.data)) as again:
         assert again.size == (40, 30) and not again.getexif()
-    assert evidence.check_upload(upload("scan.png", image_bytes("PNG"))).content_type == "image/png"
+    assert uploads.check_upload(upload("scan.png", image_bytes("PNG"))).content_type == "image/png"
 
 
 @pytest.mark.parametrize(
@@ -86,7 +86,7 @@ def test_images_are_re_encoded_without_exif() -> None:
 )
 def test_dangerous_or_broken_files_are_refused(name: str, data: bytes, message: str) -> None:
     with pytest.raises(ValidationError, match=message):
-        evidence.check_upload(upload(name, data))
+        uploads.check_upload(upload(name, data))
 
 
 def test_old_keys_still_decrypt_after_rotation(settings: Any, tmp_path: Any) -> None:
@@ -94,13 +94,13 @@ def test_old_keys_still_decrypt_after_rotation(settings: Any, tmp_path: Any) -> 
     old_key, new_key = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     settings.PRIVATE_ROOT = tmp_path
     settings.ENCRYPTION_KEYS = [old_key]
-    stored_before, _ = evidence.store(evidence.check_upload(upload("a.pdf", PDF)))
+    stored_before, _ = files.store(uploads.check_upload(upload("a.pdf", PDF)))
     settings.ENCRYPTION_KEYS = [new_key, old_key]  # a new key in front: it encrypts, both decrypt
-    stored_after, _ = evidence.store(evidence.check_upload(upload("b.pdf", PDF)))
-    assert evidence.load(stored_before) == PDF and evidence.load(stored_after) == PDF
+    stored_after, _ = files.store(uploads.check_upload(upload("b.pdf", PDF)))
+    assert files.load(stored_before) == PDF and files.load(stored_after) == PDF
     settings.ENCRYPTION_KEYS = [old_key]  # rolled back to the old list: the new file is unreadable, loudly
     with pytest.raises(InvalidToken):
-        evidence.load(stored_after)
+        files.load(stored_after)
 
 
 AGENT = {
@@ -176,7 +176,7 @@ def test_a_truncated_image_is_refused_even_after_weasyprint_loosened_pillow() ->
 
     assert ImageFile.LOAD_TRUNCATED_IMAGES is True
     with pytest.raises(ValidationError, match="could not be read"):
-        evidence.check_upload(SimpleUploadedFile("cut.png", image_bytes("PNG")[:60]))
+        uploads.check_upload(SimpleUploadedFile("cut.png", image_bytes("PNG")[:60]))
     assert ImageFile.LOAD_TRUNCATED_IMAGES is True  # WeasyPrint's own setting is left as it was
 
 
@@ -187,16 +187,16 @@ def test_an_image_declaring_a_huge_canvas_is_refused_before_it_is_decoded() -> N
     assert len(out.getvalue()) < 1024 * 1024
     decoding = mock.patch.object(ImageFile.ImageFile, "load", side_effect=AssertionError("decoded"))
     with decoding, pytest.raises(ValidationError, match="too large \\(169 megapixels; at most 40\\)"):
-        evidence.check_upload(upload("bomb.png", out.getvalue()))
+        uploads.check_upload(upload("bomb.png", out.getvalue()))
     ok = io.BytesIO()
     Image.new("RGB", (4960, 7016), (255, 255, 255)).save(ok, format="PNG")  # A4 at 600 dpi still goes through
-    assert evidence.check_upload(upload("scan.png", ok.getvalue())).content_type == "image/png"
+    assert uploads.check_upload(upload("scan.png", ok.getvalue())).content_type == "image/png"
 
 
 def test_a_json_extract_nested_deeper_than_python_can_read_is_a_clear_error() -> None:
     deep = b"[" * 100_000 + b"]" * 100_000  # was a 500 (RecursionError)
     with pytest.raises(ValidationError, match="not a readable JSON file"):
-        evidence.check_extract(upload("deep.json", deep))
+        uploads.check_extract(upload("deep.json", deep))
 
 
 # --- PDFs are parsed, and refused if they carry anything active ---------------------------------------------
@@ -332,15 +332,15 @@ HOSTILE_PDFS = [
                          ids=[name for name, _, _ in HOSTILE_PDFS])  # fmt: skip
 def test_a_pdf_with_active_content_or_beyond_the_limits_is_refused(make: Any, message: str) -> None:
     data = make()
-    assert len(data) < evidence.MAX_BYTES and data.startswith(b"%PDF-") and b"%%EOF" in data[-2048:]
-    assert not evidence._ACTIVE.search(data)  # nothing the byte check alone would have caught
+    assert len(data) < uploads.MAX_BYTES and data.startswith(b"%PDF-") and b"%%EOF" in data[-2048:]
+    assert not uploads._ACTIVE.search(data)  # nothing the byte check alone would have caught
     with pytest.raises(ValidationError, match=message):
-        evidence.check_upload(upload("permission.pdf", data))
+        uploads.check_upload(upload("permission.pdf", data))
 
 
 def test_a_chain_of_objects_within_the_limit_is_walked_without_recursion() -> None:
     # Deeper than Python's recursion limit, well under the object limit: accepted, and nothing blew the stack.
-    assert evidence.check_upload(upload("chain.pdf", long_chain(5_000))).content_type == "application/pdf"
+    assert uploads.check_upload(upload("chain.pdf", long_chain(5_000))).content_type == "application/pdf"
 
 
 def test_a_pdf_from_weasyprint_is_accepted() -> None:
@@ -354,7 +354,7 @@ def test_a_pdf_from_weasyprint_is_accepted() -> None:
     )
     data = weasyprint.HTML(string=html).write_pdf()
     assert data and len(PdfReader(io.BytesIO(data)).pages) == 2
-    assert evidence.check_upload(upload("permission.pdf", data)).data == data
+    assert uploads.check_upload(upload("permission.pdf", data)).data == data
 
 
 def test_a_multi_page_pdf_written_by_pypdf_is_accepted() -> None:
@@ -367,24 +367,24 @@ def test_a_multi_page_pdf_written_by_pypdf_is_accepted() -> None:
     writer.open_destination = writer.pages[0]  # /OpenAction as a destination: opens at page 1, runs nothing
     data = written(writer)
     assert len(PdfReader(io.BytesIO(data)).pages) == 4
-    assert evidence.check_upload(upload("scan.pdf", data)).data == data
+    assert uploads.check_upload(upload("scan.pdf", data)).data == data
 
 
 def test_a_pdf_of_object_streams_is_read_through_them_and_accepted() -> None:
     data = packed(b"<< /Type /Catalog /Pages 2 0 R /OpenAction [3 0 R /Fit] >>", *PAGES)
     assert len(PdfReader(io.BytesIO(data), strict=True).pages) == 1
-    assert evidence.check_upload(upload("scan.pdf", data)).data == data
+    assert uploads.check_upload(upload("scan.pdf", data)).data == data
 
 
 def test_a_pdf_locked_only_against_editing_opens_without_a_password_and_is_accepted() -> None:
     # Bank statements and bills often come like this: encrypted, with an empty password to open them.
     data = locked("")
     assert PdfReader(io.BytesIO(data)).is_encrypted
-    assert evidence.check_upload(upload("statement.pdf", data)).data == data
+    assert uploads.check_upload(upload("statement.pdf", data)).data == data
 
 
 def test_a_pdf_still_being_checked_at_the_deadline_is_refused() -> None:
-    late = mock.patch.object(evidence, "PDF_MAX_SECONDS", -1.0)
+    late = mock.patch.object(uploads, "PDF_MAX_SECONDS", -1.0)
     with late, pytest.raises(ValidationError, match="too large or too complex"):
-        evidence.check_upload(upload("scan.pdf", pdf_bytes(3)))
-    assert evidence.check_upload(upload("scan.pdf", pdf_bytes(3))).data == pdf_bytes(3)
+        uploads.check_upload(upload("scan.pdf", pdf_bytes(3)))
+    assert uploads.check_upload(upload("scan.pdf", pdf_bytes(3))).data == pdf_bytes(3)

@@ -1,29 +1,24 @@
-"""Evidence files: checked by content, images re-encoded, encrypted at rest, stored outside MEDIA_ROOT.
+"""Uploads checked by content (identity evidence, staff extracts): images re-encoded, PDFs looked into.
 
-Accepted: PDF, JPEG, PNG up to 10 MB. The extension must agree with the content. A PDF must end like a
+Accepted: PDF, JPEG, PNG up to 10 MB (extracts may also be CSV, JSON or text; `check_extract`). The extension must agree with the content. A PDF must end like a
 PDF and carry no HTML or script in its bytes (polyglots are refused), must parse with pypdf, and must hold no
 active content anywhere in its object graph (scripts, actions run on opening or by other events, launching or
 submitting, links to other files, attached files, rich media, XFA forms, markup inside its streams); one that
 needs a password is refused, since it cannot be looked into. Images are decoded and re-encoded with Pillow,
-which drops EXIF and anything hidden after the image data. Files are encrypted with MultiFernet
-(ENCRYPTION_KEYS; the first key encrypts, every key decrypts, so keys rotate without downtime).
+which drops EXIF and anything hidden after the image data. What passes is stored by privacyportal/files.py.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import re
-import secrets
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.fernet import Fernet, MultiFernet
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
@@ -374,47 +369,3 @@ def check_extract(upload: UploadedFile) -> CheckedFile:
             code="text",
         ) from None
     return CheckedFile(_safe_name(upload.name or "", content_type), content_type, data)
-
-
-def fernet() -> MultiFernet:
-    return MultiFernet([Fernet(key) for key in settings.ENCRYPTION_KEYS])
-
-
-# Private folders under PRIVATE_ROOT: what requesters sent, letters we wrote, packets we built.
-FOLDERS = frozenset({"evidence", "letters", "packets"})
-_STORED = re.compile(r"[0-9a-f]{40}\.bin")
-
-
-def evidence_dir(folder: str = "evidence") -> Path:
-    if folder not in FOLDERS:
-        raise ValueError(f"unknown private folder {folder!r}")
-    path = Path(settings.PRIVATE_ROOT) / folder
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return path
-
-
-def store_bytes(data: bytes, folder: str = "evidence") -> tuple[str, str]:
-    """Encrypt and write bytes under a random name; return (stored name, sha256 of the plaintext)."""
-    stored_name = f"{secrets.token_hex(20)}.bin"
-    target = evidence_dir(folder) / stored_name
-    # Written beside, then renamed: a reader never sees half a file, a crash leaves no torn one.
-    partial = target.with_suffix(".part")
-    partial.write_bytes(fernet().encrypt(data))
-    partial.replace(target)
-    return stored_name, hashlib.sha256(data).hexdigest()
-
-
-def store(checked: CheckedFile) -> tuple[str, str]:
-    """Encrypt and write a checked upload; return (stored name, sha256 of the plaintext)."""
-    return store_bytes(checked.data)
-
-
-def load(stored_name: str, folder: str = "evidence") -> bytes:
-    if not _STORED.fullmatch(stored_name):
-        raise ValueError("not a stored file name")
-    return fernet().decrypt((evidence_dir(folder) / stored_name).read_bytes())
-
-
-def remove(stored_name: str, folder: str = "evidence") -> None:
-    if _STORED.fullmatch(stored_name):
-        (evidence_dir(folder) / stored_name).unlink(missing_ok=True)

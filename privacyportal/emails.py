@@ -8,9 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
-from django.db.models import Q
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -92,15 +90,3 @@ def make_message(
     message = PortalMessage(subject, body, settings.DEFAULT_FROM_EMAIL, list(to), about=about)
     message.attach_alternative(html, "text/html")
     return message
-
-
-def dpo_users() -> Any:
-    """The DPOs: active members of the DPO group, and superusers, with an email address."""
-
-    users = get_user_model().objects.filter(Q(is_superuser=True) | Q(groups__name="DPO"), is_active=True)
-    return users.exclude(email="").distinct()
-
-
-def dpo_addresses() -> list[str]:
-    """Who hears about problems with the whole system: the DPO mailbox and every DPO."""
-    return sorted({settings.PRIVACY_DPO_EMAIL, *dpo_users().values_list("email", flat=True)} - {""})

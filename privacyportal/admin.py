@@ -1,0 +1,51 @@
+"""The outbox in the admin, for the operator (superusers only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from .models import QueuedTask
+
+
+class DeliveredFilter(admin.SimpleListFilter):
+    title = _("delivered")
+    parameter_name = "delivered"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("no", _("Not yet")), ("yes", _("Yes"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[QueuedTask]) -> QuerySet[QueuedTask]:
+        if self.value() in {"no", "yes"}:
+            return queryset.filter(delivered_at__isnull=self.value() == "no")
+        return queryset
+
+
+@admin.register(QueuedTask)
+class QueuedTaskAdmin(admin.ModelAdmin[QueuedTask]):
+    """The outbox, for the operator: what was promised and whether it ran (ids only; read-only)."""
+
+    list_display = ("name", "args", "queue", "created_at", "published_at", "publishes", "delivered_at")
+    list_filter = (DeliveredFilter, "name")
+    readonly_fields = (*list_display, "task_id", "started_at")
+    ordering = ("-created_at",)
+    show_full_result_count = False
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_active and request.user.is_superuser)
+
+    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
