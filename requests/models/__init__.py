@@ -1,0 +1,29 @@
+"""The case's models, one module per part of it (DESIGN §2); `requests.models.X` names every one."""
+
+from __future__ import annotations
+
+from ..lifecycle import PacketStatus as PacketStatus  # re-exported: it was defined here once
+from .audit import ActorKind as ActorKind
+from .audit import AuditHead as AuditHead
+from .audit import AuditLedger as AuditLedger
+from .audit import RequestEvent as RequestEvent
+from .case import Channel as Channel
+from .case import DenialReason as DenialReason
+from .case import FeeReason as FeeReason
+from .case import Kind as Kind
+from .case import Outcome as Outcome
+from .case import PrivacyRequest as PrivacyRequest
+from .case import Relationship as Relationship
+from .fulfilment import CheckState as CheckState
+from .fulfilment import Letter as Letter
+from .fulfilment import LetterKind as LetterKind
+from .fulfilment import Packet as Packet
+from .fulfilment import SystemCheck as SystemCheck
+from .register import CompanySystem as CompanySystem
+from .register import LegalBasis as LegalBasis
+from .register import ProcessingActivity as ProcessingActivity
+from .runtime import Heartbeat as Heartbeat
+from .runtime import SweepClaim as SweepClaim
+from .staff import StaffPreference as StaffPreference
+from .thread import Message as Message
+from .thread import Notice as Notice

@@ -1,0 +1,72 @@
+"""The register of processing (Art. 30) and the company's systems that hold personal data."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class LegalBasis(models.TextChoices):
+    CONSENT = "consent", _("Consent (Art. 6(1)(a))")
+    CONTRACT = "contract", _("Contract (Art. 6(1)(b))")
+    LEGAL_OBLIGATION = "legal_obligation", _("Legal obligation (Art. 6(1)(c))")
+    VITAL_INTERESTS = "vital_interests", _("Vital interests (Art. 6(1)(d))")
+    PUBLIC_TASK = "public_task", _("Public task (Art. 6(1)(e))")
+    LEGITIMATE_INTERESTS = "legitimate_interests", _("Legitimate interests (Art. 6(1)(f))")
+
+
+class ProcessingActivity(models.Model):
+    """One entry of the record of processing (Art. 30): what the access letter tells a person (Art. 15(1))."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    purposes = models.TextField(_("purposes"))
+    data_categories = models.TextField(_("categories of personal data"))
+    legal_basis = models.CharField(_("legal basis"), max_length=24, choices=LegalBasis.choices)
+    sources = models.TextField(_("where the data comes from"))
+    # One recipient per line, by name: the erasure, rectification and restriction letters list them (Art. 19).
+    recipients = models.TextField(_("recipients, by name (one per line)"), blank=True)
+    retention = models.CharField(_("how long it is kept"), max_length=300)
+    transfers = models.TextField(_("transfers outside the UK/EEA, and safeguards"), blank=True)
+    automated_decisions = models.TextField(
+        _("automated decisions or profiling"), blank=True, help_text=_("Leave empty if there are none.")
+    )
+
+    class Meta:
+        verbose_name = _("processing register entry")
+        verbose_name_plural = _("processing register")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def recipient_names(self) -> list[str]:
+        return [line.strip() for line in self.recipients.splitlines() if line.strip()]
+
+
+class CompanySystem(models.Model):
+    """A place where personal data lives (CRM, mailbox, billing...): each case checks every active one."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    description = models.CharField(_("what it holds"), max_length=300, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_systems",
+    )
+    activities = models.ManyToManyField(
+        ProcessingActivity, verbose_name=_("register entries it serves"), related_name="systems", blank=True
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("company system")
+        verbose_name_plural = _("company systems")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,53 @@
+"""What is said on a case: messages between requester and staff, and notices to staff."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .audit import ActorKind
+from .case import PrivacyRequest
+
+
+class Message(models.Model):
+    """One message in the thread between staff and the requester (DESIGN §10)."""
+
+    request = models.ForeignKey(PrivacyRequest, on_delete=models.CASCADE, related_name="messages")
+    author_kind = models.CharField(max_length=10, choices=ActorKind.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = models.TextField(_("message"))
+    attachment = models.ForeignKey(
+        "identity.Evidence", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["request_id", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"message {self.pk} on case {self.request_id}"
+
+
+class Notice(models.Model):
+    """One reminder or notice claimed for one case: the unique (request, kind) row is the claim.
+
+    A sweep inserts the row before it sends, so a doubled beat, a re-run or a concurrent worker finds it
+    taken and sends nothing twice (DESIGN §7). Once-a-day notices put the day in `kind`.
+    """
+
+    request = models.ForeignKey(PrivacyRequest, on_delete=models.CASCADE, related_name="notices")
+    kind = models.CharField(max_length=40)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent = models.BooleanField(
+        default=True
+    )  # False: claimed only to mark a reminder superseded after an outage
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["request", "kind"], name="notice_once_per_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for case {self.request_id}"
