@@ -11,7 +11,7 @@ from django.urls import reverse
 from django_otp.decorators import otp_required
 
 from privacyportal import outbox
-from requests.admin_views import case_for_files
+from requests.admin.views import case_for_files
 from requests.downloads import attachment
 from requests.explain import explain
 from requests.lifecycle import Status

@@ -5,7 +5,8 @@ from django.urls import include, path, re_path, register_converter
 
 from identity import staff_auth
 from identity import views as identity_views
-from requests import admin_views, health, views
+from requests import health, views
+from requests.admin import views as admin_views
 from requests.api import document
 from requests.api.auth import api_not_found
 

@@ -22,7 +22,7 @@ from django.utils.translation import gettext
 from identity.models import Evidence
 from privacyportal import outbox
 
-from . import purges, services
+from . import services
 from .lifecycle import OPEN_STATUSES, WORKING_STATUSES, Status
 from .models import (
     DenialReason,
@@ -34,6 +34,7 @@ from .models import (
     SweepClaim,
 )
 from .selectors import effective_due_by, local_date
+from .services import retention as purges  # the sweep below is called retention
 
 REMINDER_DAYS = (14, 7, 2, 1)  # before the effective due date
 VERIFY_REMINDER_AFTER = timedelta(hours=24)

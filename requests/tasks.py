@@ -9,10 +9,11 @@ from celery import shared_task
 from privacyportal.emails import EMAIL_TASK
 from privacyportal.outbox import OutboxTask
 
-from . import health, notifications, packets, sweeps
+from . import health, packets, sweeps
 from .audit import check_and_alert
 from .models import RequestEvent
-from .notifications import REQUESTER_EMAILS, STAFF_NOTICES
+from .services import notify
+from .services.notify import REQUESTER_EMAILS, STAFF_NOTICES
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ def send_requester_email(privacy_request_id: int, name: str, event_seq: int = 0)
     """Email the requester about their case, with its PDF letter where it has one."""
     if name not in REQUESTER_EMAILS:
         raise ValueError(f"unknown requester email {name!r}")
-    notifications.email_requester(privacy_request_id, name, event_seq)
+    notify.email_requester(privacy_request_id, name, event_seq)
 
 
 @shared_task(**EMAIL_TASK)
@@ -65,19 +66,19 @@ def send_staff_notice(privacy_request_id: int, kind: str) -> None:
     """A deadline reminder, extension warning or assignment to whoever answers for the case."""
     if kind not in STAFF_NOTICES:
         raise ValueError(f"unknown staff notice {kind!r}")
-    notifications.notify_staff(privacy_request_id, kind)
+    notify.notify_staff(privacy_request_id, kind)
 
 
 @shared_task(**EMAIL_TASK)
 def send_staff_digest(user_id: int, day: str) -> None:
     """One member of staff's daily list of the reminders claimed for their cases in the last day."""
-    notifications.send_staff_digest(user_id, day)
+    notify.send_staff_digest(user_id, day)
 
 
 @shared_task(**EMAIL_TASK)
 def send_overdue_digest(day: str) -> None:
     """The daily list of overdue cases to the DPOs; an event on each case listed."""
-    notifications.send_overdue_digest(day)
+    notify.send_overdue_digest(day)
 
 
 @shared_task(

@@ -136,7 +136,9 @@ def _describe(name: str) -> dict[str, Any]:
         described["roles"] = cursor.fetchall()
         cursor.execute("SELECT id, chains, mac FROM requests_auditledger")
         described["ledger"] = cursor.fetchall()
-        cursor.execute("SELECT app, name FROM django_migrations WHERE app IN ('requests', 'identity', 'privacyportal')")
+        cursor.execute(
+            "SELECT app, name FROM django_migrations WHERE app IN ('requests', 'identity', 'privacyportal')"
+        )
         described["recorded"] = sorted(cursor.fetchall())
     return described
 

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
 from requests import services
-from requests.admin_forms import ACTIONS, LogRequestForm
+from requests.admin.forms import ACTIONS, LogRequestForm
 from requests.api.auth import IsCaseStaff, TokenAuthentication, VerifiedSessionAuthentication
 from requests.api.fields import as_form_data, invalid
 from requests.api.schema import ACTION_BODIES, REFERENCE_PATTERN, CaseSchema, LogBody

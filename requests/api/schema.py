@@ -11,7 +11,7 @@ from rest_framework import serializers
 from rest_framework.fields import _UnvalidatedField
 from rest_framework.schemas.openapi import AutoSchema
 
-from requests.admin_forms import ACTIONS, LogRequestForm
+from requests.admin.forms import ACTIONS, LogRequestForm
 from requests.api.fields import serializer_for
 from requests.api.serializers import (
     ActionResultSerializer,

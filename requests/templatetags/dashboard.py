@@ -7,7 +7,7 @@ from typing import Any
 from django import template
 from django.urls import reverse
 
-from ..admin_views import may_see_cases, summary_figures
+from ..admin.views import may_see_cases, summary_figures
 
 register = template.Library()
 

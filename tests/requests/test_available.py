@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from identity import tokens
 from requests import services
-from requests.admin_forms import ACTIONS
+from requests.admin.forms import ACTIONS
 from requests.lifecycle import Status
 from requests.models import CompanySystem, Packet, PacketStatus, PrivacyRequest
 from requests.roles import ensure_roles

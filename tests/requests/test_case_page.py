@@ -26,7 +26,7 @@ from identity.models import Evidence
 from privacyportal import files
 from requests import services
 from requests.admin import PrivacyRequestAdmin
-from requests.admin_forms import ACTIONS
+from requests.admin.forms import ACTIONS
 from requests.lifecycle import Status
 from requests.models import CompanySystem, Message, PrivacyRequest, ProcessingActivity, SystemCheck
 from requests.roles import ensure_roles
@@ -711,7 +711,7 @@ def test_an_auditor_sees_file_names_but_no_download_links(
 
 @pytest.mark.parametrize("cost", ["NaN", "sNaN", "Infinity", "0", "-5"])
 def test_a_fee_line_that_is_not_a_positive_amount_is_a_form_error(dpo: Any, cost: str) -> None:
-    from requests.admin_forms import FeeForm
+    from requests.admin.forms import FeeForm
 
     form = FeeForm(
         {"amount": "10", "currency": "GBP", "reason": "excessive", "breakdown": f"Copying: {cost}"},

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 import time_machine
 
-from requests import metrics, services
+from requests import services
 from requests.models import PrivacyRequest
+from requests.selectors import metrics
 from tests.factories import complete_case, make_case
 
 pytestmark = pytest.mark.django_db

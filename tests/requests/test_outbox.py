@@ -110,7 +110,7 @@ def test_a_message_that_arrives_twice_sends_once(
 def test_a_task_that_fails_stays_undelivered_and_is_tried_again(
     due_in_7_days: PrivacyRequest, django_capture_on_commit_callbacks: Any
 ) -> None:
-    broken = mock.patch("requests.notifications.make_message", side_effect=RuntimeError("template broken"))
+    broken = mock.patch("requests.services.notify.make_message", side_effect=RuntimeError("template broken"))
     with broken, pytest.raises(RuntimeError):
         run(NOON, "due_reminders", capture=django_capture_on_commit_callbacks)
     (row,) = reminders()
@@ -140,9 +140,9 @@ def test_two_copies_at_once_send_once(
     due_in_7_days: PrivacyRequest, django_capture_on_commit_callbacks: Any
 ) -> None:
     """A redelivery racing the original: the second copy starts while the first is still sending."""
-    from requests import notifications
+    from requests.services import notify
 
-    real = notifications.make_message  # type: ignore[attr-defined]
+    real = notify.make_message  # type: ignore[attr-defined]
     copies: list[int] = []
 
     def racing(*args: Any, **kwargs: Any) -> Any:
@@ -152,7 +152,7 @@ def test_two_copies_at_once_send_once(
             outbox.publish(row)  # the other copy runs now, in the middle of this one
         return real(*args, **kwargs)
 
-    with mock.patch.object(notifications, "make_message", racing):
+    with mock.patch.object(notify, "make_message", racing):
         run(NOON, "due_reminders", capture=django_capture_on_commit_callbacks)
     assert copies == [1] and len(mail.outbox) == 1
     (row,) = reminders()

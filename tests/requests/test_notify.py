@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 from django.core import mail
 
-from requests import notifications, services
+from requests import services
 from requests.models import StaffPreference
 from requests.roles import ensure_roles
+from requests.services import notify
 from tests.factories import in_role, make_case
 
 pytestmark = pytest.mark.django_db
@@ -25,24 +26,24 @@ def case(dpo: Any, settings: Any) -> Any:
 
 
 def test_an_unassigned_case_is_everyone_of_the_dpos(case: Any, dpo: Any, settings: Any) -> None:
-    assert notifications.staff_recipients(case) == [(settings.PRIVACY_DPO_EMAIL, "en"), (dpo.email, "en")]
+    assert notify.staff_recipients(case) == [(settings.PRIVACY_DPO_EMAIL, "en"), (dpo.email, "en")]
 
 
 def test_a_dpo_on_the_daily_digest_hears_of_it_there_only(case: Any, dpo: Any, settings: Any) -> None:
     StaffPreference.objects.create(user=dpo, daily_digest=True)
-    assert notifications.staff_recipients(case) == [(settings.PRIVACY_DPO_EMAIL, "en")]
+    assert notify.staff_recipients(case) == [(settings.PRIVACY_DPO_EMAIL, "en")]
 
 
 def test_an_assigned_case_is_its_assignees_alone(case: Any, dpo: Any, handler: Any) -> None:
     StaffPreference.objects.create(user=handler, language="ru")
     services.assign(case, to=handler, by=dpo)
     case.refresh_from_db()
-    assert notifications.staff_recipients(case) == [(handler.email, "ru")]
-    assert notifications.assignee_recipient(case) == [(handler.email, "ru")]
+    assert notify.staff_recipients(case) == [(handler.email, "ru")]
+    assert notify.assignee_recipient(case) == [(handler.email, "ru")]
 
 
 def test_a_closed_case_reminds_nobody(case: Any, dpo: Any) -> None:
     services.withdraw(case, by=dpo)
     mail.outbox.clear()
-    notifications.notify_staff(case.pk, "due_7")
+    notify.notify_staff(case.pk, "due_7")
     assert not mail.outbox

@@ -13,12 +13,12 @@ from django.utils import translation
 
 from privacyportal.emails import make_message
 
-from . import letters
-from .audit import record_sent
-from .explain import explain
-from .models import PrivacyRequest, StaffPreference
-from .roles import dpo_addresses, dpo_users
-from .selectors import deadlines_of, digest_notices, effective_due_by, staff_language
+from .. import letters
+from ..audit import record_sent
+from ..explain import explain
+from ..models import PrivacyRequest, StaffPreference
+from ..roles import dpo_addresses, dpo_users
+from ..selectors import deadlines_of, digest_notices, effective_due_by, staff_language
 
 REQUESTER_EMAILS = frozenset(
     {"packet-ready", "request-honoured", "request-expired", "request-acknowledged", "fee-lapsed", "request-received",

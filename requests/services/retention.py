@@ -14,9 +14,9 @@ from django.db.models import QuerySet
 from identity.models import Evidence
 from privacyportal import files
 
-from .audit import record_event
-from .lifecycle import packet_sources
-from .models import Letter, Message, Packet, PacketStatus, PrivacyRequest
+from ..audit import record_event
+from ..lifecycle import packet_sources
+from ..models import Letter, Message, Packet, PacketStatus, PrivacyRequest
 
 ANONYMISED = "(anonymised)"
 

@@ -26,9 +26,9 @@ from identity.services import add_extract
 from identity.tiers import POINTS_NEEDED
 from privacyportal import uploads
 
-from . import selectors, services
-from .forms import DATA_POINTS
-from .models import (
+from .. import selectors, services
+from ..forms import DATA_POINTS
+from ..models import (
     Channel,
     CheckState,
     CompanySystem,
@@ -39,7 +39,7 @@ from .models import (
     PrivacyRequest,
     Relationship,
 )
-from .selectors import local_today, operator_zone
+from ..selectors import local_today, operator_zone
 
 DATA_POINT_LABELS = {
     "phone": _("Phone number"),

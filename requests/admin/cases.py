@@ -1,4 +1,4 @@
-"""The staff view of cases. Declarative first; every change goes through requests.services."""
+"""The queue and the case page: list filters read the one queue selector; actions are offered as `available()` says."""
 
 from __future__ import annotations
 
@@ -18,19 +18,15 @@ from django.utils.translation import gettext_lazy as _
 from identity.models import Evidence
 from identity.tiers import POINTS_NEEDED
 
-from . import deadlines, selectors, services
-from .admin_forms import ACTIONS, DATA_POINT_LABELS, CaseForm, LogRequestForm
-from .explain import explain, regime_name
-from .models import (
+from .. import deadlines, selectors, services
+from ..explain import explain, regime_name
+from ..models import (
     CompanySystem,
     Message,
     Packet,
     PrivacyRequest,
-    ProcessingActivity,
-    RequestEvent,
-    StaffPreference,
 )
-from .selectors import (
+from ..selectors import (
     DEFAULT_QUEUE,
     assigned,
     cases_for,
@@ -43,11 +39,11 @@ from .selectors import (
     recipients_to_notify,
     search,
 )
+from .forms import ACTIONS, DATA_POINT_LABELS, CaseForm, LogRequestForm
+
 
 # Each filter turns its URL parameter into a criterion of the queue and leaves its meaning to the selectors,
 # which the API's list uses too.
-
-
 class QueueFilter(admin.SimpleListFilter):
     """Open cases by default: the queue is what still needs an answer."""
 
@@ -336,106 +332,3 @@ def _add_errors(form: Any, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error.messages)
-
-
-@admin.register(ProcessingActivity)
-class ProcessingActivityAdmin(admin.ModelAdmin[ProcessingActivity]):
-    """The record of processing (Art. 30): the access letter and the Art. 19 notices are built from it."""
-
-    list_display = ("name", "legal_basis", "retention", "system_names")
-    search_fields = ("name", "purposes", "data_categories")
-    list_filter = ("legal_basis",)
-    fieldsets = (
-        (None, {"fields": ("name", "purposes", "legal_basis")}),
-        (_("Data"), {"fields": ("data_categories", "sources", "retention")}),
-        (_("Who else sees it"), {"fields": ("recipients", "transfers")}),
-        (_("Automated decisions"), {"fields": ("automated_decisions",)}),
-    )
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[ProcessingActivity]:
-        return super().get_queryset(request).prefetch_related("systems")
-
-    @admin.display(description=_("systems"))
-    def system_names(self, obj: ProcessingActivity) -> str:
-        return ", ".join(s.name for s in obj.systems.all())
-
-
-@admin.register(CompanySystem)
-class CompanySystemAdmin(admin.ModelAdmin[CompanySystem]):
-    list_display = ("name", "owner", "description", "active")
-    list_filter = ("active",)
-    list_select_related = ("owner",)
-    search_fields = ("name", "description")
-    filter_horizontal = ("activities",)
-    fields = ("name", "description", "owner", "activities", "active")
-
-
-@admin.register(RequestEvent)
-class RequestEventAdmin(admin.ModelAdmin[RequestEvent]):
-    list_display = ("request", "seq", "at", "actor", "verb", "old_status", "new_status")
-    list_select_related = ("request", "actor")
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[RequestEvent]:
-        # The audit trail of a case is as private as the case: a handler reads only the cases they may open.
-        return super().get_queryset(request).filter(request__in=cases_for(request.user).values("pk"))
-
-    readonly_fields = (
-        "request",
-        "seq",
-        "at",
-        "actor",
-        "actor_kind",
-        "verb",
-        "old_status",
-        "new_status",
-        "data",
-        "prev_hash",
-        "hash",
-    )
-    show_full_result_count = False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-
-@admin.register(StaffPreference)
-class StaffPreferenceAdmin(admin.ModelAdmin[StaffPreference]):
-    """Each member of staff sets their own; DPOs (superusers) see everyone's."""
-
-    list_display = ("user", "language", "daily_digest")
-    fields = ("user", "language", "daily_digest")
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[StaffPreference]:
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        return queryset.filter(user__pk=request.user.pk or 0)  # the admin is only ever reached signed in
-
-    def get_readonly_fields(
-        self, request: HttpRequest, obj: StaffPreference | None = None
-    ) -> tuple[str, ...]:
-        return () if request.user.is_superuser else ("user",)
-
-    def save_model(self, request: HttpRequest, obj: StaffPreference, form: Any, change: bool) -> None:
-        if not request.user.is_superuser:
-            obj.user = request.user  # type: ignore[assignment]
-        super().save_model(request, obj, form, change)
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return bool(request.user.is_active and request.user.is_staff)
-
-    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return self.has_module_permission(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        mine = StaffPreference.objects.filter(user=request.user).exists()  # type: ignore[misc]
-        return self.has_module_permission(request) and (request.user.is_superuser or not mine)
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return self.has_module_permission(request)

@@ -26,10 +26,10 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import letters, metrics, packets
-from .downloads import attachment
-from .models import DenialReason, Kind, Letter, Packet, PrivacyRequest
-from .selectors import local_date, local_today
+from .. import letters, packets
+from ..downloads import attachment
+from ..models import DenialReason, Kind, Letter, Packet, PrivacyRequest
+from ..selectors import local_date, local_today, metrics
 
 VIEW_CASES = "requests.view_privacyrequest"
 VIEW_ALL = "requests.view_all_cases"

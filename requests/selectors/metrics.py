@@ -21,9 +21,9 @@ from django.db.models.functions import TruncMonth
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from .lifecycle import OPEN_STATUSES, Status
-from .models import DenialReason, Kind, PrivacyRequest
-from .selectors import local_date, operator_zone
+from ..lifecycle import OPEN_STATUSES, Status
+from ..models import DenialReason, Kind, PrivacyRequest
+from .clock import local_date, operator_zone
 
 # Sorted, so the SQL (and a query-count test) does not change with set iteration order.
 OPEN = sorted(s.value for s in OPEN_STATUSES)

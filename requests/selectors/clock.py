@@ -1,0 +1,57 @@
+"""Dates in the operator's time zone, and a case's deadlines as the engine computes them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.utils import timezone
+
+from .. import deadlines
+from ..deadlines import Deadlines, Regime
+from ..models import PrivacyRequest
+
+
+def operator_zone() -> ZoneInfo:
+    return ZoneInfo(settings.PRIVACY_OPERATOR_TIMEZONE)
+
+
+def local_date(moment: datetime) -> date:
+    """The calendar date of `moment` where the operator works: legal clocks count the operator's days."""
+    return moment.astimezone(operator_zone()).date()
+
+
+def local_today() -> date:
+    return local_date(timezone.now())
+
+
+def regime_objects(codes: list[str]) -> list[Regime]:
+    """The stored regime codes as regimes, with the operator's configuration applied."""
+    result = []
+    for code in codes:
+        if code == deadlines.POLICY:
+            result.append(
+                deadlines.policy(
+                    days=settings.PRIVACY_POLICY_DAYS,
+                    extended_days=settings.PRIVACY_POLICY_EXTENDED_DAYS or None,
+                    pausable=settings.PRIVACY_POLICY_PAUSABLE,
+                )
+            )
+        elif code == "eu_gdpr" and settings.PRIVACY_EU_HOLIDAY_COUNTRY:
+            result.append(deadlines.resolve(code).with_calendar(settings.PRIVACY_EU_HOLIDAY_COUNTRY))
+        else:
+            result.append(deadlines.resolve(code))
+    return result
+
+
+def deadlines_of(
+    privacy_request: PrivacyRequest, *, paused_days: int | None = None, extended: bool | None = None
+) -> Deadlines:
+    """The case's deadlines as the engine computes them (optionally with other pause/extension values)."""
+    return deadlines.compute(
+        regime_objects(privacy_request.regimes),
+        local_date(privacy_request.received_at),
+        paused_days=privacy_request.paused_days if paused_days is None else paused_days,
+        extended=privacy_request.extended if extended is None else extended,
+    )

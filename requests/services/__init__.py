@@ -1,0 +1,58 @@
+"""Every change of a case is one function in this package (DESIGN §4), one module per part of the case's life.
+
+Each service is atomic, guarded by the transition table, claims the row with a conditional UPDATE
+(so a double click or a doubled worker loses cleanly), recomputes the deadlines it affects and writes
+exactly one audit event. Views, admin actions, API endpoints and tasks call these; none of them
+assigns `status`. `services.X` names every one of them; `rules` says what may be done now.
+"""
+
+from __future__ import annotations
+
+from .checklist import record_system_check as record_system_check
+from .common import BUILD_PACKET as BUILD_PACKET
+from .common import SEND_OVERDUE_DIGEST as SEND_OVERDUE_DIGEST
+from .common import SEND_REQUESTER_EMAIL as SEND_REQUESTER_EMAIL
+from .common import SEND_STAFF_DIGEST as SEND_STAFF_DIGEST
+from .common import SEND_STAFF_NOTICE as SEND_STAFF_NOTICE
+from .common import SEND_SUBJECT_CONFIRMATION as SEND_SUBJECT_CONFIRMATION
+from .common import SEND_VERIFICATION_EMAIL as SEND_VERIFICATION_EMAIL
+from .common import TransitionError as TransitionError
+from .fees import accept_fee as accept_fee
+from .fees import decline_fee as decline_fee
+from .fees import quote_fee as quote_fee
+from .intake import REPETITION_WINDOW as REPETITION_WINDOW
+from .intake import NewRequest as NewRequest
+from .intake import confirm_email as confirm_email
+from .intake import honour as honour
+from .intake import needs_subject_confirmation as needs_subject_confirmation
+from .intake import record_subject_answer as record_subject_answer
+from .intake import submit as submit
+from .intake import verify as verify
+from .outcomes import complete as complete
+from .outcomes import deny as deny
+from .outcomes import withdraw as withdraw
+from .packets import record_download as record_download
+from .packets import release_packet as release_packet
+from .packets import request_packet as request_packet
+from .rules import CHANGE_CASE as CHANGE_CASE
+from .rules import CHECKABLE_FROM as CHECKABLE_FROM
+from .rules import FEE_QUOTABLE_FROM as FEE_QUOTABLE_FROM
+from .rules import PACKET_FROM as PACKET_FROM
+from .rules import PACKET_KINDS as PACKET_KINDS
+from .rules import PAUSABLE_FROM as PAUSABLE_FROM
+from .rules import RULES as RULES
+from .rules import WORKING as WORKING
+from .rules import Actor as Actor
+from .rules import Availability as Availability
+from .rules import Condition as Condition
+from .rules import Rule as Rule
+from .rules import availability as availability
+from .rules import available as available
+from .thread import reply as reply
+from .thread import send_message as send_message
+from .triage import assign as assign
+from .triage import expire as expire
+from .triage import extend as extend
+from .triage import forward as forward
+from .triage import pause as pause
+from .triage import resume as resume

@@ -1,0 +1,265 @@
+"""A request arrives and its requester is confirmed and verified: submit, honour, confirm_email, verify."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from identity.tiers import POINTS_NEEDED, Tier, tier_for
+from privacyportal import outbox
+from privacyportal.addresses import normalise_email
+
+from .. import deadlines
+from ..audit import record_event
+from ..lifecycle import OPEN_STATUSES, Status
+from ..models import (
+    ActorKind,
+    Channel,
+    Kind,
+    Notice,
+    Outcome,
+    PrivacyRequest,
+    Relationship,
+)
+from ..selectors import deadlines_of, local_date, verification_tier
+from .common import (
+    SEND_SUBJECT_CONFIRMATION,
+    SEND_VERIFICATION_EMAIL,
+    TransitionError,
+    _claim,
+    _deadline_fields,
+    _email_requester,
+)
+from .rules import _guard
+
+
+@dataclass(frozen=True)
+class NewRequest:
+    """What a requester (or staff logging a letter or call) tells us. Forms and the API build this."""
+
+    kind: str
+    requester_name: str
+    requester_email: str
+    country: str
+    subdivision: str = ""
+    language: str = "en"
+    channel: str = Channel.WEB
+    received_at: datetime | None = None  # staff logging a letter enter the real date; web: now
+    relationship: str = Relationship.SELF
+    subject_name: str = ""
+    subject_email: str = ""
+    details: str = ""
+    rectification_current: str = ""
+    rectification_wanted: str = ""
+    objection_grounds: str = ""
+    marketing_only: bool = False
+    period_since: date | None = None
+    customer_name: str = ""
+    data_points: dict[str, str] = field(default_factory=dict)
+    declaration_name: str = ""  # typed name of a declaration under penalty of perjury, if one was signed
+
+
+REPETITION_WINDOW = timedelta(days=365)
+
+
+@transaction.atomic
+def submit(new: NewRequest, *, by: AbstractBaseUser | None = None) -> PrivacyRequest:
+    """Log a new request, compute its deadlines, and honour it at once if it needs no verification."""
+    if new.kind not in Kind.values:
+        raise ValidationError({"kind": _("Unknown right.")})
+    now = timezone.now()
+    received_at = new.received_at or now
+    if received_at > now:
+        raise ValidationError({"received_at": _("The date received cannot be in the future.")})
+    email = new.requester_email.strip()
+    country = new.country.strip().upper()
+    # ISO 3166-2 codes may come whole ("US-CA"); the case keeps the part after the country.
+    subdivision = new.subdivision.strip().upper().removeprefix(f"{country}-")
+    regimes = deadlines.regimes_for(country, subdivision)
+    tier = tier_for(new.kind, regimes, marketing_only=new.marketing_only)
+    # A letter, email or call logged by staff skips the emailed code: staff check identity themselves
+    # (by the sender's address, the details given, or by asking), so the case waits for them, not the requester.
+    initial = Status.VERIFYING if by is not None and tier is not Tier.NONE else Status.NEW
+    email_key = normalise_email(email)
+    repetitive = PrivacyRequest.objects.filter(
+        email_key=email_key, kind=new.kind, received_at__gte=received_at - REPETITION_WINDOW
+    ).exists()
+    privacy_request = PrivacyRequest(
+        reference=f"TMP-{uuid.uuid4().hex[:16]}",
+        kind=new.kind,
+        channel=new.channel,
+        received_at=received_at,
+        requester_name=new.requester_name.strip(),
+        requester_email=email,
+        email_key=email_key,
+        relationship=new.relationship,
+        subject_name=new.subject_name.strip(),
+        subject_email=new.subject_email.strip(),
+        country=country,
+        subdivision=subdivision,
+        language=new.language,
+        details=new.details,
+        rectification_current=new.rectification_current,
+        rectification_wanted=new.rectification_wanted,
+        objection_grounds=new.objection_grounds,
+        marketing_only=new.marketing_only,
+        period_since=new.period_since,
+        customer_name=new.customer_name.strip(),
+        processor_request=bool(new.customer_name.strip()),
+        repetitive=repetitive,
+        data_points={k: v.strip() for k, v in new.data_points.items() if v and v.strip()},
+        declaration_name=new.declaration_name.strip(),
+        declared_at=now if new.declaration_name.strip() else None,
+        regimes=regimes,
+        status=initial,
+        status_changed_at=now,
+    )
+    for name, value in _deadline_fields(deadlines_of(privacy_request)).items():
+        setattr(privacy_request, name, value)
+    privacy_request.save(force_insert=True)
+    # The public reference follows the row id, so it needs the id first.
+    privacy_request.reference = f"PR-{local_date(received_at).year}-{privacy_request.pk:06d}"
+    PrivacyRequest.objects.filter(pk=privacy_request.pk).update(reference=privacy_request.reference)
+    record_event(
+        privacy_request,
+        "submitted",
+        by=by,
+        actor_kind=ActorKind.STAFF if by else ActorKind.REQUESTER,
+        new_status=initial,
+        data={
+            "kind": new.kind,
+            "channel": new.channel,
+            "regimes": regimes,
+            "governing": privacy_request.governing_regime,
+            "due": privacy_request.due_at.isoformat(),
+            "repetitive": repetitive,
+            "processor_request": privacy_request.processor_request,
+            "data_points": sorted(privacy_request.data_points),
+            "declared": privacy_request.declared_at is not None,
+        },
+    )
+    if tier is Tier.NONE:
+        honour(privacy_request)
+    elif by is not None:
+        # The acknowledgement of receipt (CCPA §7021 asks for one within 10 business days): claimed now,
+        # so the acknowledgements sweep, which catches up on cases logged without it, sends nothing twice.
+        Notice.objects.create(request=privacy_request, kind="acknowledged")
+        _email_requester(privacy_request, "request-received")
+    else:
+        # The requester asked in person: prove control of the email (staff logging a letter verify otherwise).
+
+        outbox.enqueue(SEND_VERIFICATION_EMAIL, privacy_request.pk)
+    return privacy_request
+
+
+@transaction.atomic
+def honour(privacy_request: PrivacyRequest) -> PrivacyRequest:
+    """Honour at once a request that needs no verification (opt-out, limit, marketing objection)."""
+    if verification_tier(privacy_request) is not Tier.NONE:
+        raise TransitionError(_("This request needs the requester's identity verified first."))
+    old = _claim(
+        privacy_request,
+        allowed={Status.NEW},
+        to=Status.COMPLETED,
+        outcome=Outcome.FULFILLED,
+    )
+    record_event(privacy_request, "honoured", old_status=old, new_status=Status.COMPLETED)
+    _email_requester(privacy_request, "request-honoured")
+    return privacy_request
+
+
+@transaction.atomic
+def confirm_email(privacy_request: PrivacyRequest) -> PrivacyRequest:
+    """The requester proved control of the email: open the case, or hand it to staff to check identity."""
+    tier = verification_tier(privacy_request)
+    to = Status.OPEN if tier in (Tier.NONE, Tier.EMAIL) else Status.VERIFYING
+    now = timezone.now()
+    changes: dict[str, Any] = {"email_verified_at": now}
+    if to is Status.OPEN:
+        changes["identity_verified_at"] = now
+    old = _claim(privacy_request, allowed={Status.NEW}, to=to, **changes)
+    record_event(
+        privacy_request,
+        "email_confirmed",
+        actor_kind=ActorKind.REQUESTER,
+        old_status=old,
+        new_status=to,
+        data={"tier": tier.value},
+    )
+    if needs_subject_confirmation(privacy_request):
+        outbox.enqueue(SEND_SUBJECT_CONFIRMATION, privacy_request.pk)
+    return privacy_request
+
+
+def needs_subject_confirmation(privacy_request: PrivacyRequest) -> bool:
+    """Agent requests ask the person themselves to confirm, where we can reach them and the operator wants it.
+
+    CCPA §7063 allows requiring it; elsewhere it is a reasonable check of the agent's mandate. A child
+    in a parent's request is not asked.
+    """
+    return (
+        settings.PRIVACY_CONFIRM_AGENTS_WITH_SUBJECT
+        and privacy_request.relationship == Relationship.AGENT
+        and bool(privacy_request.subject_email)
+    )
+
+
+@transaction.atomic
+def record_subject_answer(privacy_request: PrivacyRequest, *, confirmed: bool) -> PrivacyRequest:
+    """The person an agent acts for answered: they authorised the agent, or they did not (staff decide)."""
+    answer = "confirmed" if confirmed else "refused"
+    _claim(
+        privacy_request,
+        allowed=OPEN_STATUSES,
+        conditions={"subject_answer": ""},
+        subject_answer=answer,
+        subject_answered_at=timezone.now(),
+    )
+    record_event(
+        privacy_request,
+        "subject_confirmed" if confirmed else "subject_refused",
+        actor_kind=ActorKind.REQUESTER,
+        old_status=privacy_request.status,
+        new_status=privacy_request.status,
+    )
+    return privacy_request
+
+
+@transaction.atomic
+def verify(
+    privacy_request: PrivacyRequest, *, by: AbstractBaseUser, data_points: list[str]
+) -> PrivacyRequest:
+    """Staff confirm the requester's identity from the data points that matched what we hold.
+
+    `data_points` names which points matched (e.g. "postal_address"), never their values.
+    """
+    tier = verification_tier(privacy_request)
+    points = sorted({p.strip() for p in data_points if p and p.strip()})
+    needed = POINTS_NEEDED[tier]
+    if len(points) < needed:
+        raise ValidationError(
+            {
+                "data_points": _("This request needs %(needed)d matching details; %(count)d ticked.")
+                % {"needed": needed, "count": len(points)}
+            }
+        )
+    rule = _guard(privacy_request, "verify")
+    old = _claim(privacy_request, allowed=rule.statuses, to=Status.OPEN, identity_verified_at=timezone.now())
+    record_event(
+        privacy_request,
+        "identity_verified",
+        by=by,
+        old_status=old,
+        new_status=Status.OPEN,
+        data={"tier": tier.value, "data_points": points},
+    )
+    return privacy_request

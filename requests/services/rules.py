@@ -1,0 +1,216 @@
+"""What may be done now.
+
+One table says, for every staff action, the permission it needs, the statuses it starts from and the further
+conditions it has, each with the reason given when it is refused. The services check it before they change
+anything, the case page offers what `available()` says, and the API refuses with the same reason, so the
+three cannot disagree. Conditions that depend on what staff typed (an assignee, an outcome) stay in the
+services as validation of that input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from django.utils.translation import gettext as _
+
+from ..lifecycle import OPEN_STATUSES, WORKING_STATUSES, Status
+from ..models import (
+    Kind,
+    Packet,
+    PacketStatus,
+    PrivacyRequest,
+)
+from ..selectors import deadlines_of, local_today
+from .common import TransitionError
+
+WORKING = WORKING_STATUSES
+
+
+PAUSABLE_FROM = frozenset({Status.VERIFYING, Status.OPEN, Status.IN_PROGRESS})
+
+
+FEE_QUOTABLE_FROM = frozenset({Status.OPEN, Status.IN_PROGRESS})
+
+
+CHECKABLE_FROM = WORKING
+
+
+PACKET_KINDS = frozenset({Kind.ACCESS, Kind.PORTABILITY})
+
+
+PACKET_FROM = frozenset({Status.IN_PROGRESS, Status.COMPLETED})
+
+
+CHANGE_CASE = "requests.change_privacyrequest"
+
+
+# A condition of an action: None when the case meets it, else the reason, for staff and API clients.
+Condition = Callable[[PrivacyRequest], str | None]
+
+
+def _cannot_now(privacy_request: PrivacyRequest) -> str:
+    return _("%(reference)s is %(status)s; that cannot be done now.") % {
+        "reference": privacy_request.reference,
+        "status": privacy_request.get_status_display(),
+    }
+
+
+def _not_waiting(privacy_request: PrivacyRequest) -> str:
+    return _("%(reference)s is not waiting for the requester.") % {"reference": privacy_request.reference}
+
+
+def _paused(privacy_request: PrivacyRequest) -> str | None:
+    return _not_waiting(privacy_request) if privacy_request.paused_at is None else None
+
+
+def _not_yet_extended(privacy_request: PrivacyRequest) -> str | None:
+    if privacy_request.extended:
+        return _("%(reference)s has already been extended once.") % {"reference": privacy_request.reference}
+    return None
+
+
+def _due_date_not_passed(privacy_request: PrivacyRequest) -> str | None:
+    if local_today() > privacy_request.due_at:
+        return _("An extension must be sent before the original due date (%(due)s).") % {
+            "due": privacy_request.due_at.isoformat()
+        }
+    return None
+
+
+def _regime_allows_extension(privacy_request: PrivacyRequest) -> str | None:
+    d = deadlines_of(privacy_request, extended=True)
+    if d.extended_due <= d.due:
+        return _("No extension is possible: %(regime)s allows none.") % {
+            "regime": d.governing_deadline.regime.name
+        }
+    return None
+
+
+def _not_anonymised(privacy_request: PrivacyRequest) -> str | None:
+    if privacy_request.anonymised_at is not None:
+        return _("This case has been anonymised; there is nobody to write to.")
+    return None
+
+
+def _checklist_closed(privacy_request: PrivacyRequest) -> str:
+    return _("%(reference)s is %(status)s; its checklist cannot change now.") % {
+        "reference": privacy_request.reference,
+        "status": privacy_request.get_status_display(),
+    }
+
+
+def _identity_verified(privacy_request: PrivacyRequest) -> str | None:
+    # Nothing is looked up in company systems for a person whose identity is not yet proved.
+    return _checklist_closed(privacy_request) if privacy_request.identity_verified_at is None else None
+
+
+def _has_packet(privacy_request: PrivacyRequest) -> str | None:
+    if privacy_request.kind not in PACKET_KINDS:
+        return _("Only access and portability requests have a packet.")
+    return None
+
+
+def _no_packet_now(privacy_request: PrivacyRequest) -> str:
+    # A right without a packet says so, rather than suggest that a later status would allow one.
+    return _has_packet(privacy_request) or (
+        _("%(reference)s is %(status)s; a packet is built while it is in progress or once completed.")
+        % {"reference": privacy_request.reference, "status": privacy_request.get_status_display()}
+    )
+
+
+def _packet_released() -> str:
+    return _("This packet has been released to the requester; it can no longer change.")
+
+
+def _packet_not_released(privacy_request: PrivacyRequest) -> str | None:
+    released = Packet.objects.filter(request=privacy_request, status=PacketStatus.RELEASED)
+    return _packet_released() if released.exists() else None
+
+
+def _no_packet_ready(privacy_request: PrivacyRequest) -> str:
+    return _("There is no built packet waiting for release (or it was built again meanwhile).")
+
+
+def _packet_ready(privacy_request: PrivacyRequest) -> str | None:
+    ready = Packet.objects.filter(request=privacy_request, status=PacketStatus.READY, purged_at__isnull=True)
+    return None if ready.exists() else _no_packet_ready(privacy_request)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """When a staff action may be taken: who may take it, from which statuses, and on what further conditions."""
+
+    permission: str
+    statuses: frozenset[Status]
+    conditions: tuple[Condition, ...] = ()
+    # The reason when the status is not one of them.
+    wrong_status: Callable[[PrivacyRequest], str] = _cannot_now
+
+    def why_not(self, privacy_request: PrivacyRequest) -> str | None:
+        """The reason the case's state refuses the action now (the first that applies), or None."""
+        if Status(privacy_request.status) not in self.statuses:
+            return self.wrong_status(privacy_request)
+        for condition in self.conditions:
+            if (reason := condition(privacy_request)) is not None:
+                return reason
+        return None
+
+
+# In the order the case page and the API list them.
+RULES: dict[str, Rule] = {
+    "assign": Rule(CHANGE_CASE, WORKING),
+    "verify": Rule(CHANGE_CASE, frozenset({Status.VERIFYING})),
+    "pause": Rule(CHANGE_CASE, PAUSABLE_FROM),
+    "resume": Rule(CHANGE_CASE, frozenset({Status.AWAITING_REQUESTER}), (_paused,), _not_waiting),
+    "extend": Rule(
+        "requests.extend_case", WORKING, (_not_yet_extended, _due_date_not_passed, _regime_allows_extension)
+    ),
+    "fee": Rule("requests.quote_fee", FEE_QUOTABLE_FROM),
+    "complete": Rule(CHANGE_CASE, frozenset({Status.IN_PROGRESS})),
+    "deny": Rule("requests.deny_case", OPEN_STATUSES),
+    "forward": Rule("requests.forward_case", OPEN_STATUSES),
+    "withdraw": Rule(CHANGE_CASE, OPEN_STATUSES),
+    "message": Rule("requests.add_message", frozenset(Status), (_not_anonymised,)),
+    "check": Rule("requests.change_systemcheck", CHECKABLE_FROM, (_identity_verified,), _checklist_closed),
+    "packet": Rule(CHANGE_CASE, PACKET_FROM, (_has_packet, _packet_not_released), _no_packet_now),
+    "release": Rule("requests.release_packet", PACKET_FROM, (_packet_ready,), _no_packet_ready),
+}
+
+
+class Actor(Protocol):
+    def has_perm(self, perm: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Whether an actor may take an action on a case now, and if not, why."""
+
+    action: str
+    permitted: bool  # their role allows the action at all (if not, it is forbidden, whatever the case)
+    reason: str | None  # why the case's state refuses it now; None when it may be done
+
+    @property
+    def offered(self) -> bool:
+        return self.permitted and self.reason is None
+
+
+def availability(privacy_request: PrivacyRequest, actor: Actor, action: str) -> Availability:
+    """Whether `actor` may take `action` (a key of RULES) on the case now and, if not, why."""
+    rule = RULES[action]
+    return Availability(action, actor.has_perm(rule.permission), rule.why_not(privacy_request))
+
+
+def available(privacy_request: PrivacyRequest, actor: Actor) -> dict[str, Availability]:
+    """Every staff action, in RULES' order: whether `actor` may take it on the case now and, if not, why."""
+    return {action: availability(privacy_request, actor, action) for action in RULES}
+
+
+def _guard(privacy_request: PrivacyRequest, action: str) -> Rule:
+    """Refuse an action the case's state does not allow, with `available()`'s reason; return its rule."""
+    rule = RULES[action]
+    reason = rule.why_not(privacy_request)
+    if reason is not None:
+        raise TransitionError(reason)
+    return rule
