@@ -19,8 +19,12 @@ class EmailChallenge(models.Model):
 
     purpose = models.CharField(max_length=20, choices=Purpose.choices)
     # The case whose email is being proved; for sign-in, the newest case of that address (where the code goes).
-    request = models.ForeignKey(
-        "requests.PrivacyRequest", on_delete=models.CASCADE, related_name="email_challenges"
+    privacy_request = models.ForeignKey(
+        "requests.PrivacyRequest",
+        on_delete=models.CASCADE,
+        related_name="email_challenges",
+        db_column="request_id",
+        verbose_name=_("request"),
     )
     code_hash = models.CharField(max_length=64)
     token_hash = models.CharField(max_length=64, unique=True)
@@ -30,10 +34,10 @@ class EmailChallenge(models.Model):
     used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["request", "-created_at"], name="challenge_latest")]
+        indexes = [models.Index(fields=["privacy_request", "-created_at"], name="challenge_latest")]
 
     def __str__(self) -> str:
-        return f"{self.purpose} for case {self.request_id}"
+        return f"{self.purpose} for case {self.privacy_request_id}"
 
 
 class Evidence(models.Model):
@@ -50,8 +54,14 @@ class Evidence(models.Model):
         ATTACHMENT = "attachment", _("Attachment")
         EXTRACT = "extract", _("Extract from a company system")
 
-    request = models.ForeignKey(
-        "requests.PrivacyRequest", null=True, blank=True, on_delete=models.CASCADE, related_name="evidence"
+    privacy_request = models.ForeignKey(
+        "requests.PrivacyRequest",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="evidence",
+        db_column="request_id",
+        verbose_name=_("request"),
     )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     # Extracts staff upload from a company system for the packet (DESIGN §9).

@@ -55,15 +55,15 @@ def issue_verification(
 ) -> IssuedChallenge:
     """A fresh code and link for the case; earlier unused ones of the same purpose stop working."""
     now = timezone.now()
-    EmailChallenge.objects.filter(request=privacy_request, purpose=purpose, used_at__isnull=True).update(
-        expires_at=now
-    )
+    EmailChallenge.objects.filter(
+        privacy_request=privacy_request, purpose=purpose, used_at__isnull=True
+    ).update(expires_at=now)
     code = f"{secrets.randbelow(10**6):06d}"
     token = secrets.token_urlsafe(32)
     valid_for = SUBJECT_VALID_FOR if purpose == EmailChallenge.Purpose.SUBJECT_CONFIRM else VALID_FOR
     challenge = EmailChallenge.objects.create(
         purpose=purpose,
-        request=privacy_request,
+        privacy_request=privacy_request,
         code_hash=_digest("code", code),
         token_hash=_digest("token", token),
         created_at=now,
@@ -118,7 +118,10 @@ def _current(
 ) -> EmailChallenge | None:
     return (
         EmailChallenge.objects.filter(
-            request=privacy_request, purpose=purpose, used_at__isnull=True, expires_at__gt=timezone.now()
+            privacy_request=privacy_request,
+            purpose=purpose,
+            used_at__isnull=True,
+            expires_at__gt=timezone.now(),
         )
         .order_by("-created_at")
         .first()
@@ -142,7 +145,7 @@ def _consume(challenge: EmailChallenge) -> PrivacyRequest:
         used_at=timezone.now()
     ):
         raise ChallengeFailed
-    privacy_request = PrivacyRequest.objects.get(pk=challenge.request_id)
+    privacy_request = PrivacyRequest.objects.get(pk=challenge.privacy_request_id)
     return case_services.confirm_email(privacy_request)
 
 
@@ -174,7 +177,7 @@ def check_link(key: str) -> PrivacyRequest:
 @transaction.atomic
 def keep_upload(checked: CheckedFile, *, kind: str, replacing: Evidence | None = None) -> Evidence:
     """Store a checked file before its case exists, so a form that fails elsewhere loses nothing."""
-    if replacing is not None and replacing.request_id is None:
+    if replacing is not None and replacing.privacy_request_id is None:
         discard(replacing)
     stored_name, digest = files.store(checked)
     return Evidence.objects.create(
@@ -201,7 +204,7 @@ def check_upload_quota(privacy_request: PrivacyRequest, size: int) -> None:
     """Refuse a file that would take the requester's files on this case past PRIVACY_CASE_UPLOAD_QUOTA_MB."""
     held = (
         Evidence.objects.filter(
-            request=privacy_request, kind__in=REQUESTER_KINDS, purged_at__isnull=True
+            privacy_request=privacy_request, kind__in=REQUESTER_KINDS, purged_at__isnull=True
         ).aggregate(total=Sum("size"))["total"]
         or 0
     )
@@ -221,9 +224,11 @@ def check_upload_quota(privacy_request: PrivacyRequest, size: int) -> None:
 def attach_evidence(privacy_request: PrivacyRequest, item: Evidence) -> Evidence:
     """Give a kept file to its case and record it on the case's timeline."""
     check_upload_quota(privacy_request, item.size)
-    if not Evidence.objects.filter(pk=item.pk, request__isnull=True).update(request=privacy_request):
+    if not Evidence.objects.filter(pk=item.pk, privacy_request__isnull=True).update(
+        privacy_request=privacy_request
+    ):
         raise ValueError("this file already belongs to a case")
-    item.request = privacy_request
+    item.privacy_request = privacy_request
     record_event(
         privacy_request,
         "evidence_added",
@@ -236,9 +241,9 @@ def attach_evidence(privacy_request: PrivacyRequest, item: Evidence) -> Evidence
 def read_evidence(item: Evidence, *, by: AbstractBaseUser) -> bytes:
     """Decrypt a file for a member of staff; every viewing is an event on the case."""
     data = files.load(item.stored_name)
-    if item.request is not None:
+    if item.privacy_request is not None:
         with transaction.atomic():
-            record_event(item.request, "evidence_viewed", by=by, data={"evidence": item.pk})
+            record_event(item.privacy_request, "evidence_viewed", by=by, data={"evidence": item.pk})
     return data
 
 
@@ -317,7 +322,7 @@ def answer_subject_challenge(token: str, *, confirmed: bool) -> PrivacyRequest:
         used_at=timezone.now()
     ):
         raise ChallengeFailed
-    return case_services.record_subject_answer(challenge.request, confirmed=confirmed)
+    return case_services.record_subject_answer(challenge.privacy_request, confirmed=confirmed)
 
 
 @transaction.atomic
@@ -330,7 +335,7 @@ def add_extract(
     """
     digest = hashlib.sha256(checked.data).hexdigest()
     same = Evidence.objects.filter(
-        request=privacy_request,
+        privacy_request=privacy_request,
         system=system,
         sha256=digest,
         kind=Evidence.Kind.EXTRACT,
@@ -340,7 +345,7 @@ def add_extract(
         return same
     stored_name, digest = files.store(checked)
     item = Evidence.objects.create(
-        request=privacy_request,
+        privacy_request=privacy_request,
         system=system,
         kind=Evidence.Kind.EXTRACT,
         name=checked.name,

@@ -133,7 +133,7 @@ def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.user.is_staff:
         raise Http404
     item = Evidence.objects.filter(pk=pk, purged_at__isnull=True).first()
-    case_for_files(request, item.request_id if item else None)
+    case_for_files(request, item.privacy_request_id if item else None)
     assert item is not None  # noqa: S101 (case_for_files raised otherwise)
     return attachment(
         services.read_evidence(item, by=request.user), filename=item.name, content_type=item.content_type
@@ -143,7 +143,7 @@ def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
 def confirm_agent(request: HttpRequest, token: str) -> HttpResponse:
     """The person an agent acts for says yes or no. GET only shows the question (mail scanners)."""
     try:
-        privacy_request = services.subject_challenge(token).request
+        privacy_request = services.subject_challenge(token).privacy_request
     except services.ChallengeFailed:
         return render(request, "identity/confirm_agent.html", {"failed": FAILED}, status=400)
     if request.method == "POST":

@@ -85,8 +85,8 @@ def make_message(
             html = render_to_string(
                 "emails/_layout.html", {**context, "body": body, "subject": subject, "language": language}
             )
-    case = context.get("privacy_request")
-    about = f"{name} (case {case.reference})" if case is not None else name
+    privacy_request = context.get("privacy_request")
+    about = f"{name} (case {privacy_request.reference})" if privacy_request is not None else name
     message = PortalMessage(subject, body, settings.DEFAULT_FROM_EMAIL, list(to), about=about)
     message.attach_alternative(html, "text/html")
     return message

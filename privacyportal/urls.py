@@ -58,7 +58,7 @@ urlpatterns = [
         "admin/letters/<int:pk>/", admin.site.admin_view(admin_views.letter_download), name="letter_download"
     ),
     path(
-        "admin/packets/<int:case_id>/",
+        "admin/packets/<int:privacy_request_id>/",
         admin.site.admin_view(admin_views.packet_download),
         name="packet_download",
     ),

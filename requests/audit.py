@@ -40,7 +40,7 @@ def canonical(event: RequestEvent) -> str:
     """The bytes a row's hash covers: every field but the hashes, in a fixed form."""
     return json.dumps(
         {
-            "request": event.request_id,
+            "request": event.privacy_request_id,
             "seq": event.seq,
             "at": event.at.astimezone(UTC).isoformat(timespec="microseconds"),
             "actor": event.actor_id,
@@ -79,12 +79,12 @@ def legacy_hash(prev_hash: str, event: RequestEvent) -> str:
     return _plain(prev_hash + canonical(event))
 
 
-def _head_message(request_id: int, seq: int, last_hash: str, legacy_seq: int) -> str:
-    return f"head:{request_id}:{seq}:{last_hash}:{legacy_seq}"
+def _head_message(privacy_request_id: int, seq: int, last_hash: str, legacy_seq: int) -> str:
+    return f"head:{privacy_request_id}:{seq}:{last_hash}:{legacy_seq}"
 
 
-def head_mac(request_id: int, seq: int, last_hash: str, legacy_seq: int) -> str:
-    return _mac(_head_message(request_id, seq, last_hash, legacy_seq))
+def head_mac(privacy_request_id: int, seq: int, last_hash: str, legacy_seq: int) -> str:
+    return _mac(_head_message(privacy_request_id, seq, last_hash, legacy_seq))
 
 
 def _ledger_message(chains: int) -> str:
@@ -114,7 +114,7 @@ def record_event(
     # Hold the case row (a no-op where the caller's UPDATE already holds it) so appends never race.
     PrivacyRequest.objects.select_for_update().filter(pk=privacy_request.pk).values_list("pk").first()
     head = (
-        AuditHead.objects.filter(request_id=privacy_request.pk)
+        AuditHead.objects.filter(privacy_request_id=privacy_request.pk)
         .values_list("seq", "hash", "legacy_seq")
         .first()
     )
@@ -122,7 +122,7 @@ def record_event(
     if actor_kind is None:
         actor_kind = ActorKind.STAFF if by is not None else ActorKind.SYSTEM
     event = RequestEvent(
-        request_id=privacy_request.pk,
+        privacy_request_id=privacy_request.pk,
         seq=last_seq + 1,
         at=timezone.now(),
         actor_id=by.pk if by is not None else None,
@@ -139,13 +139,13 @@ def record_event(
     moved = {
         "seq": event.seq,
         "hash": event.hash,
-        "mac": head_mac(event.request_id, event.seq, event.hash, legacy_seq),
+        "mac": head_mac(event.privacy_request_id, event.seq, event.hash, legacy_seq),
     }
     if head is None:
-        AuditHead.objects.create(request_id=event.request_id, legacy_seq=0, **moved)
+        AuditHead.objects.create(privacy_request_id=event.privacy_request_id, legacy_seq=0, **moved)
         _count_new_chain()
     else:
-        AuditHead.objects.filter(request_id=event.request_id).update(**moved)
+        AuditHead.objects.filter(privacy_request_id=event.privacy_request_id).update(**moved)
     return event
 
 
@@ -174,15 +174,15 @@ class ChainBreak:
     """One place where the trail does not verify: a row (event_id), a case's head (no event), or the ledger."""
 
     event_id: int | None
-    request_id: int | None
+    privacy_request_id: int | None
     seq: int | None
     problem: str
 
     def __str__(self) -> str:
         if self.event_id is not None:
-            return f"event {self.event_id} (case {self.request_id}, #{self.seq}): {self.problem}"
-        if self.request_id is not None:
-            return f"case {self.request_id}: {self.problem}"
+            return f"event {self.event_id} (case {self.privacy_request_id}, #{self.seq}): {self.problem}"
+        if self.privacy_request_id is not None:
+            return f"case {self.privacy_request_id}: {self.problem}"
         return self.problem
 
 
@@ -203,7 +203,7 @@ def _row_problem(prev_hash: str, event: RequestEvent, *, legacy: bool | None) ->
 
 def _head_problem(head: AuditHead, last: RequestEvent | None) -> str | None:
     """What is wrong between a chain's last row (None: no rows) and its head."""
-    if not _signed(_head_message(head.request_id, head.seq, head.hash, head.legacy_seq), head.mac):
+    if not _signed(_head_message(head.privacy_request_id, head.seq, head.hash, head.legacy_seq), head.mac):
         return "the chain head was altered (its MAC does not match AUDIT_KEYS)"
     last_seq, last_hash = (last.seq, last.hash) if last is not None else (0, GENESIS)
     if last_seq < head.seq:
@@ -222,15 +222,19 @@ def _chains(
 ) -> Iterator[tuple[list[RequestEvent], AuditHead | None, int]]:
     """Each case's events beside its head, merged from two streams in case order (so memory holds one chain, not
     every head); either side may be missing."""
-    by_case = ((request_id, list(rows)) for request_id, rows in groupby(events, key=attrgetter("request_id")))
+    by_case = (
+        (privacy_request_id, list(rows))
+        for privacy_request_id, rows in groupby(events, key=attrgetter("privacy_request_id"))
+    )
     chain, head = next(by_case, None), next(heads, None)
     while chain is not None or head is not None:
-        request_id = min(
-            ([chain[0]] if chain is not None else []) + ([head.request_id] if head is not None else [])
+        privacy_request_id = min(
+            ([chain[0]] if chain is not None else [])
+            + ([head.privacy_request_id] if head is not None else [])
         )
-        rows = chain[1] if chain and chain[0] == request_id else []
-        case_head = head if head and head.request_id == request_id else None
-        yield rows, case_head, request_id
+        rows = chain[1] if chain and chain[0] == privacy_request_id else []
+        case_head = head if head and head.privacy_request_id == privacy_request_id else None
+        yield rows, case_head, privacy_request_id
         if rows:
             chain = next(by_case, None)
         if case_head:
@@ -238,49 +242,57 @@ def _chains(
 
 
 def _verify_chain(
-    events: list[RequestEvent], head: AuditHead | None, request_id: int
+    events: list[RequestEvent], head: AuditHead | None, privacy_request_id: int
 ) -> Iterator[ChainBreak]:
     expected_seq, prev_hash = 1, GENESIS
     legacy_seq = head.legacy_seq if head is not None else None
     for event in events:
         if event.seq != expected_seq:
             yield ChainBreak(
-                event.pk, event.request_id, event.seq, f"expected #{expected_seq}: a row is missing"
+                event.pk, event.privacy_request_id, event.seq, f"expected #{expected_seq}: a row is missing"
             )
         elif event.prev_hash != prev_hash:
-            yield ChainBreak(event.pk, event.request_id, event.seq, "does not follow the previous row's hash")
+            yield ChainBreak(
+                event.pk, event.privacy_request_id, event.seq, "does not follow the previous row's hash"
+            )
         elif problem := _row_problem(
             prev_hash, event, legacy=None if legacy_seq is None else event.seq <= legacy_seq
         ):
-            yield ChainBreak(event.pk, event.request_id, event.seq, problem)
+            yield ChainBreak(event.pk, event.privacy_request_id, event.seq, problem)
         expected_seq = event.seq + 1
         prev_hash = event.hash
     last = events[-1] if events else None
     problem = "the chain head is missing" if head is None else _head_problem(head, last)
     if problem:
-        yield ChainBreak(last.pk if last else None, request_id, last.seq if last else None, problem)
+        yield ChainBreak(last.pk if last else None, privacy_request_id, last.seq if last else None, problem)
 
 
-def verify_chains(*, request_ids: list[int] | None = None) -> Iterator[ChainBreak]:
+def verify_chains(*, privacy_request_ids: list[int] | None = None) -> Iterator[ChainBreak]:
     """Yield every place where the trail does not verify: a row altered, removed, inserted or re-ordered; a
     chain cut short, or removed with its head; the ledger of chains altered."""
-    events = RequestEvent.objects.order_by("request_id", "seq")
-    heads = AuditHead.objects.order_by("request_id")
-    if request_ids is not None:
-        events = events.filter(request_id__in=request_ids)
-        heads = heads.filter(request_id__in=request_ids)
+    events = RequestEvent.objects.order_by("privacy_request_id", "seq")
+    heads = AuditHead.objects.order_by("privacy_request_id")
+    if privacy_request_ids is not None:
+        events = events.filter(privacy_request_id__in=privacy_request_ids)
+        heads = heads.filter(privacy_request_id__in=privacy_request_ids)
     head_count = 0
-    for chain, head, request_id in _chains(events.iterator(chunk_size=2000), heads.iterator(chunk_size=2000)):
+    for chain, head, privacy_request_id in _chains(
+        events.iterator(chunk_size=2000), heads.iterator(chunk_size=2000)
+    ):
         head_count += head is not None
-        yield from _verify_chain(chain, head, request_id)
-    if request_ids is not None:
+        yield from _verify_chain(chain, head, privacy_request_id)
+    if privacy_request_ids is not None:
         return  # the checks below are about the whole trail
 
     trailless = PrivacyRequest.objects.filter(audit_head__isnull=True).exclude(
-        Exists(RequestEvent.objects.filter(request_id=OuterRef("pk")))  # those with events are reported above
+        Exists(
+            RequestEvent.objects.filter(privacy_request_id=OuterRef("pk"))
+        )  # those with events are reported above
     )
-    for request_id in trailless.values_list("pk", flat=True):
-        yield ChainBreak(None, request_id, None, "the case has no audit trail: its events and head are gone")
+    for privacy_request_id in trailless.values_list("pk", flat=True):
+        yield ChainBreak(
+            None, privacy_request_id, None, "the case has no audit trail: its events and head are gone"
+        )
     ledger = AuditLedger.objects.filter(pk=LEDGER_ID).first()
     if ledger is None:
         if head_count:
@@ -302,10 +314,13 @@ def check_and_alert() -> list[ChainBreak]:
     breaks = list(verify_chains())
     if breaks:
         references: dict[int | None, Any] = dict(
-            PrivacyRequest.objects.filter(pk__in={b.request_id for b in breaks}).values_list(
+            PrivacyRequest.objects.filter(pk__in={b.privacy_request_id for b in breaks}).values_list(
                 "pk", "reference"
             )
         )
-        rows = [{**vars(b), "reference": references.get(b.request_id, b.request_id)} for b in breaks]
+        rows = [
+            {**vars(b), "reference": references.get(b.privacy_request_id, b.privacy_request_id)}
+            for b in breaks
+        ]
         make_message("audit-break", {"breaks": rows}, to=dpo_addresses()).send()
     return breaks

@@ -34,7 +34,7 @@ def seal(apps: Any, schema_editor: Any) -> None:
                 "Set AUDIT_KEYS before migrating: the existing audit chains are sealed with it."
             )
         return  # nothing to seal; the first case's event writes the ledger
-    last = RequestEvent.objects.using(db).filter(request_id=OuterRef("pk")).order_by("-seq")
+    last = RequestEvent.objects.using(db).filter(privacy_request_id=OuterRef("pk")).order_by("-seq")
     rows = cases.annotate(
         last_seq=Subquery(last.values("seq")[:1]), last_hash=Subquery(last.values("hash")[:1])
     ).values_list("pk", "last_seq", "last_hash")
@@ -43,7 +43,7 @@ def seal(apps: Any, schema_editor: Any) -> None:
         seq, hash_ = (last_seq, last_hash) if last_seq is not None else (0, GENESIS)
         # A case with no events gets an empty chain's head: from now on every case has one.
         mac = head_mac(pk, seq, hash_, seq)
-        batch.append(AuditHead(request_id=pk, seq=seq, hash=hash_, legacy_seq=seq, mac=mac))
+        batch.append(AuditHead(privacy_request_id=pk, seq=seq, hash=hash_, legacy_seq=seq, mac=mac))
         if len(batch) == 2000:
             AuditHead.objects.using(db).bulk_create(batch)
             chains, batch = chains + len(batch), []

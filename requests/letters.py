@@ -80,7 +80,7 @@ def activities_for(privacy_request: PrivacyRequest) -> list[ProcessingActivity]:
     """The register entries behind the systems where this person's data was found (Art. 15(1)(a)-(h))."""
     return list(
         ProcessingActivity.objects.filter(
-            systems__checks__request=privacy_request, systems__checks__state__in=HOLDS_DATA
+            systems__checks__privacy_request=privacy_request, systems__checks__state__in=HOLDS_DATA
         )
         .distinct()
         .order_by("name")
@@ -92,7 +92,9 @@ def letter_context(privacy_request: PrivacyRequest, kind: str) -> dict[str, Any]
 
     start, end = period_covered(privacy_request)
     checks = (
-        SystemCheck.objects.filter(request=privacy_request).select_related("system").order_by("system__name")
+        SystemCheck.objects.filter(privacy_request=privacy_request)
+        .select_related("system")
+        .order_by("system__name")
     )
     tier = verification_tier(privacy_request)
     return {
@@ -136,7 +138,7 @@ def render(privacy_request: PrivacyRequest, kind: str) -> bytes:
 
 def issue(privacy_request: PrivacyRequest, kind: str, *, for_event: int) -> Letter:
     """The letter of this kind answering this event: the one already written, or a new one."""
-    existing = Letter.objects.filter(request=privacy_request, kind=kind, for_event=for_event).first()
+    existing = Letter.objects.filter(privacy_request=privacy_request, kind=kind, for_event=for_event).first()
     if existing is not None:
         return existing
     data = render(privacy_request, kind)
@@ -144,7 +146,7 @@ def issue(privacy_request: PrivacyRequest, kind: str, *, for_event: int) -> Lett
     try:
         with transaction.atomic():
             letter = Letter.objects.create(
-                request=privacy_request,
+                privacy_request=privacy_request,
                 kind=kind,
                 language=privacy_request.language,
                 for_event=for_event,
@@ -156,7 +158,7 @@ def issue(privacy_request: PrivacyRequest, kind: str, *, for_event: int) -> Lett
     except IntegrityError:
         # A concurrent run of the same task wrote it first: keep theirs, drop ours.
         files.remove(stored_name, "letters")
-        return Letter.objects.get(request=privacy_request, kind=kind, for_event=for_event)
+        return Letter.objects.get(privacy_request=privacy_request, kind=kind, for_event=for_event)
     return letter
 
 
@@ -167,5 +169,5 @@ def read(letter: Letter) -> bytes:
 def read_for_staff(letter: Letter, *, by: Any) -> bytes:
     """Decrypt a letter for a member of staff; every look is an event on the case (as for evidence)."""
     with transaction.atomic():
-        record_event(letter.request, "letter_viewed", by=by, data={"letter": letter.pk})
+        record_event(letter.privacy_request, "letter_viewed", by=by, data={"letter": letter.pk})
     return read(letter)

@@ -183,7 +183,7 @@ def assemble(privacy_request: PrivacyRequest, on_step: Any = None) -> tuple[byte
     extracts = [
         (item, files.load(item.stored_name))
         for item in Evidence.objects.filter(
-            request=privacy_request, kind=Evidence.Kind.EXTRACT, purged_at__isnull=True
+            privacy_request=privacy_request, kind=Evidence.Kind.EXTRACT, purged_at__isnull=True
         )
         .select_related("system")
         .order_by("system__name", "uploaded_at", "pk")
@@ -282,12 +282,12 @@ def _data_json(
 def build(privacy_request_id: int, build: int) -> bool:
     """Build packet number `build` of a case (the task's body). False if a newer build superseded it."""
     claimed = Packet.objects.filter(
-        request_id=privacy_request_id, build=build, status__in=packet_sources(PacketStatus.BUILDING)
+        privacy_request_id=privacy_request_id, build=build, status__in=packet_sources(PacketStatus.BUILDING)
     ).update(status=PacketStatus.BUILDING, step="starting", percent=5, error="")
     if not claimed:
         return False
-    packet = Packet.objects.select_related("request").get(request_id=privacy_request_id)
-    privacy_request = packet.request
+    packet = Packet.objects.select_related("privacy_request").get(privacy_request_id=privacy_request_id)
+    privacy_request = packet.privacy_request
     try:
         data, manifest = assemble(privacy_request, lambda step, pct: _progress(packet, build, step, pct))
         stored_name, digest = files.store_bytes(data, "packets")
@@ -331,5 +331,5 @@ def read(packet: Packet) -> bytes:
 def read_for_staff(packet: Packet, *, by: Any) -> bytes:
     """Decrypt a packet for staff checking it; every look is an event on the case (as for evidence)."""
     with transaction.atomic():
-        record_event(packet.request, "packet_viewed", by=by, data={"build": packet.build})
+        record_event(packet.privacy_request, "packet_viewed", by=by, data={"build": packet.build})
     return read(packet)

@@ -48,7 +48,7 @@ def claim(privacy_request_id: int, kind: str, *, sent: bool = True) -> bool:
     """Take the (case, kind) notice; False if someone already has."""
     try:
         with transaction.atomic():
-            Notice.objects.create(request_id=privacy_request_id, kind=kind, sent=sent)
+            Notice.objects.create(privacy_request_id=privacy_request_id, kind=kind, sent=sent)
     except IntegrityError:
         return False
     return True
@@ -118,7 +118,7 @@ def acknowledgements(now: datetime | None = None) -> int:
         status__in=sorted(s.value for s in OPEN_STATUSES), acknowledge_by__isnull=False
     ).exclude(channel="web")  # the partial index pr_open_to_acknowledge
     # NOT EXISTS probes the (case, kind) unique index per candidate; NOT IN would hash every notice ever sent.
-    acknowledged = Notice.objects.filter(request=OuterRef("pk"), kind="acknowledged")
+    acknowledged = Notice.objects.filter(privacy_request=OuterRef("pk"), kind="acknowledged")
     done = 0
     for pk in pending.filter(~Exists(acknowledged)).values_list("pk", flat=True):
         if claim_and_send(pk, "acknowledged", services.SEND_REQUESTER_EMAIL, pk, "request-acknowledged"):
@@ -217,13 +217,17 @@ def evidence_purge(now: datetime | None = None) -> int:
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.PRIVACY_EVIDENCE_DAYS)
     # Proof of identity goes once identity is decided; extracts staff uploaded for the packet stay until the close.
-    decided = Evidence.objects.filter(purged_at__isnull=True, request__isnull=False).filter(
-        (Q(request__identity_verified_at__lte=cutoff) & ~Q(kind=Evidence.Kind.EXTRACT))
-        | Q(request__closed_at__lte=cutoff)
+    decided = Evidence.objects.filter(purged_at__isnull=True, privacy_request__isnull=False).filter(
+        (Q(privacy_request__identity_verified_at__lte=cutoff) & ~Q(kind=Evidence.Kind.EXTRACT))
+        | Q(privacy_request__closed_at__lte=cutoff)
     )
     done = 0
-    for case_id in decided.values_list("request_id", flat=True).distinct().order_by("request_id"):
-        done += purges.purge_evidence(case_id, decided.filter(request_id=case_id), now)
+    for privacy_request_id in (
+        decided.values_list("privacy_request_id", flat=True).distinct().order_by("privacy_request_id")
+    ):
+        done += purges.purge_evidence(
+            privacy_request_id, decided.filter(privacy_request_id=privacy_request_id), now
+        )
     return done + purges.purge_unattached_evidence(now - timedelta(days=1))
 
 
@@ -244,10 +248,10 @@ def packet_purge(now: datetime | None = None) -> int:
         Q(status=PacketStatus.RELEASED, expires_at__lte=now)
         | (
             ~Q(status=PacketStatus.RELEASED)
-            & Q(request__closed_at__lte=now - timedelta(days=settings.PRIVACY_PACKET_DAYS))
+            & Q(privacy_request__closed_at__lte=now - timedelta(days=settings.PRIVACY_PACKET_DAYS))
         )
     )
-    return sum(purges.purge_packet(packet, now) for packet in stale.select_related("request"))
+    return sum(purges.purge_packet(packet, now) for packet in stale.select_related("privacy_request"))
 
 
 def staff_digests(now: datetime | None = None) -> int:

@@ -83,7 +83,7 @@ def too_many(request: HttpRequest) -> HttpResponse:
 
 def _kept_upload(request: HttpRequest, key: str = "pending_upload") -> Evidence | None:
     pk = request.session.get(key)
-    return Evidence.objects.filter(pk=pk, request__isnull=True).first() if pk else None
+    return Evidence.objects.filter(pk=pk, privacy_request__isnull=True).first() if pk else None
 
 
 def _keep(
@@ -241,7 +241,7 @@ def status_cases(request: HttpRequest) -> HttpResponse:
     email = _signed_in_email(request)
     if not email:
         return redirect("status")
-    cases = [(case, explain(deadlines_of(case))) for case in cases_of(email)]
+    cases = [(privacy_request, explain(deadlines_of(privacy_request))) for privacy_request in cases_of(email)]
     return render(request, "requests/status_cases.html", {"cases": cases})
 
 
@@ -292,7 +292,9 @@ def status_case(request: HttpRequest, reference: str) -> HttpResponse:
             "due_sentence": explain(deadlines_of(privacy_request)),
             "timeline": [(event.at, EVENT_WORDS[event.verb]) for event in public_timeline(privacy_request)],
             "messages_thread": privacy_request.messages.select_related("attachment"),
-            "packet": Packet.objects.filter(request=privacy_request).exclude(status__in=_UNRELEASED).first(),
+            "packet": Packet.objects.filter(privacy_request=privacy_request)
+            .exclude(status__in=_UNRELEASED)
+            .first(),
             "letters": privacy_request.letters.filter(purged_at__isnull=True).order_by("created_at"),
             "now": timezone.now(),
             "form": form,
@@ -327,7 +329,7 @@ DOWNLOAD_WINDOW_SECONDS = 10 * 60
 
 
 def _released_packet(privacy_request: PrivacyRequest) -> Packet | None:
-    return Packet.objects.filter(request=privacy_request, status=PacketStatus.RELEASED).first()
+    return Packet.objects.filter(privacy_request=privacy_request, status=PacketStatus.RELEASED).first()
 
 
 def status_download(request: HttpRequest, reference: str) -> HttpResponse:
@@ -335,7 +337,7 @@ def status_download(request: HttpRequest, reference: str) -> HttpResponse:
     if not email:
         return redirect("status")
     privacy_request = get_object_or_404(cases_of(email), reference=reference)
-    packet = Packet.objects.filter(request=privacy_request).exclude(status__in=_UNRELEASED).first()
+    packet = Packet.objects.filter(privacy_request=privacy_request).exclude(status__in=_UNRELEASED).first()
     if packet is None:
         raise Http404
     if packet.status != PacketStatus.RELEASED or (packet.expires_at and packet.expires_at <= timezone.now()):

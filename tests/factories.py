@@ -84,7 +84,7 @@ def complete_case(
     if privacy_request.kind in services.PACKET_KINDS and outcome != "no_data":
         now = timezone.now()
         Packet.objects.update_or_create(
-            request=privacy_request,
+            privacy_request=privacy_request,
             defaults={
                 "status": PacketStatus.RELEASED,
                 "released_at": now,

@@ -181,7 +181,7 @@ def test_a_worker_killed_while_building_a_packet_builds_it_again_and_leaves_one_
     try:
         services.request_packet(case, by=dpo)
         deadline = time.monotonic() + 60
-        while Packet.objects.get(request=case).status != PacketStatus.BUILDING:
+        while Packet.objects.get(privacy_request=case).status != PacketStatus.BUILDING:
             assert time.monotonic() < deadline and worker.poll() is None, (
                 tmp_path / "worker.log"
             ).read_text()
@@ -189,7 +189,7 @@ def test_a_worker_killed_while_building_a_packet_builds_it_again_and_leaves_one_
         (child,) = worker_children(worker.pid)
         os.kill(child, signal.SIGKILL)
         deadline = time.monotonic() + 120
-        while Packet.objects.get(request=case).status != PacketStatus.READY:
+        while Packet.objects.get(privacy_request=case).status != PacketStatus.READY:
             assert time.monotonic() < deadline and worker.poll() is None, (
                 tmp_path / "worker.log"
             ).read_text()
@@ -202,7 +202,7 @@ def test_a_worker_killed_while_building_a_packet_builds_it_again_and_leaves_one_
     # The same message twice (the broker gave it back), and the second copy built the packet.
     assert len(re.findall(r"build_packet\[[0-9a-f-]+\] received", worker_log)) == 2, worker_log
     assert len(re.findall(r"build_packet\[[0-9a-f-]+\] succeeded", worker_log)) == 1, worker_log
-    (packet,) = Packet.objects.filter(request=case)
+    (packet,) = Packet.objects.filter(privacy_request=case)
     assert (packet.build, packet.status) == (1, PacketStatus.READY)
     assert case.events.filter(verb="packet_built").count() == 1
     assert set(packets_dir.iterdir()) - before == {packets_dir / packet.stored_name}

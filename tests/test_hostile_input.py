@@ -505,7 +505,7 @@ def test_a_requesters_reply_is_text_for_staff_and_on_their_status_page(dpo: Any)
     requester = status_client(case.requester_email)
     response = requester.post(f"/status/cases/{case.reference}/", {"body": body})
     assert response.status_code == 302
-    assert Message.objects.get(request=case).body == body
+    assert Message.objects.get(privacy_request=case).body == body
     assert_escaped(requester.get(f"/status/cases/{case.reference}/").content.decode(), body)
     assert_escaped(signed_in(dpo, "DPO").get(case_url(case)).content.decode(), body)
 
@@ -566,7 +566,7 @@ def test_register_entries_system_names_check_notes_and_extracts_are_text_in_admi
     assert_escaped(page, system_name)
 
     assert act(worker, case, "packet").status_code == 302
-    packet = Packet.objects.get(request=case)
+    packet = Packet.objects.get(privacy_request=case)
     assert packet.status == PacketStatus.READY, packet.error
     download = staff.get(f"/admin/packets/{case.pk}/")
     assert download.status_code == 200
@@ -757,11 +757,11 @@ def their_case(dpo: Any, other_handler: Any, django_capture_on_commit_callbacks:
     message = services.send_message(case, by=other_handler, body="Which account?")
     with django_capture_on_commit_callbacks(execute=True):
         services.extend(case, by=dpo, reason="Five systems to search.")
-    letter = Letter.objects.get(request=case)
+    letter = Letter.objects.get(privacy_request=case)
     stored_name, digest = files.store_bytes(b"PK\x05\x06" + b"\x00" * 18, "packets")
     now = timezone.now()
     Packet.objects.create(
-        request=case, status=PacketStatus.RELEASED, stored_name=stored_name, sha256=digest, size=22,
+        privacy_request=case, status=PacketStatus.RELEASED, stored_name=stored_name, sha256=digest, size=22,
         released_at=now, expires_at=now + timedelta(days=30),
     )  # fmt: skip
     return {"case": case, "evidence": item, "message": message, "letter": letter}
@@ -815,7 +815,7 @@ def test_a_handler_cannot_read_the_audit_trail_of_another_handlers_case(
 ) -> None:
     case = their_case["case"]
     client = signed_in(handler, "Handler")
-    listing = client.get("/admin/requests/requestevent/", {"request__id__exact": case.pk})
+    listing = client.get("/admin/requests/requestevent/", {"privacy_request__id__exact": case.pk})
     assert case.reference not in listing.content.decode()
     event = case.events.order_by("seq").last()
     theirs = client.get(f"/admin/requests/requestevent/{event.pk}/change/")
@@ -850,7 +850,7 @@ def test_a_requester_gets_404_for_someone_elses_case_letter_and_download(their_c
     assert eve.post(base, {"body": "I am Bob, honest"}).status_code == 404
     assert eve.post(base, {"fee_decision": "decline"}).status_code == 404
     assert eve.post(f"{base}download/", {"send": "1"}).status_code == 404
-    assert not Message.objects.filter(request=case, author_kind="requester").exists()
+    assert not Message.objects.filter(privacy_request=case, author_kind="requester").exists()
     assert fresh(case).status == Status.IN_PROGRESS
     bob = status_client(case.requester_email)  # the owner reaches the same addresses
     assert bob.get(f"{base}letters/{letter.pk}/").status_code == 200
@@ -918,7 +918,7 @@ def released_packet(case: PrivacyRequest) -> Packet:
     stored_name, digest = files.store_bytes(b"PK\x05\x06" + b"\x00" * 18, "packets")
     now = timezone.now()
     return Packet.objects.create(
-        request=case, status=PacketStatus.RELEASED, stored_name=stored_name, sha256=digest, size=22,
+        privacy_request=case, status=PacketStatus.RELEASED, stored_name=stored_name, sha256=digest, size=22,
         released_at=now, expires_at=now + timedelta(days=30),
     )  # fmt: skip
 

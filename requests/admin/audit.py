@@ -16,15 +16,15 @@ from ..selectors import (
 
 @admin.register(RequestEvent)
 class RequestEventAdmin(admin.ModelAdmin[RequestEvent]):
-    list_display = ("request", "seq", "at", "actor", "verb", "old_status", "new_status")
-    list_select_related = ("request", "actor")
+    list_display = ("privacy_request", "seq", "at", "actor", "verb", "old_status", "new_status")
+    list_select_related = ("privacy_request", "actor")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[RequestEvent]:
         # The audit trail of a case is as private as the case: a handler reads only the cases they may open.
-        return super().get_queryset(request).filter(request__in=cases_for(request.user).values("pk"))
+        return super().get_queryset(request).filter(privacy_request__in=cases_for(request.user).values("pk"))
 
     readonly_fields = (
-        "request",
+        "privacy_request",
         "seq",
         "at",
         "actor",

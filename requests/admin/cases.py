@@ -183,11 +183,11 @@ class PrivacyRequestAdmin(admin.ModelAdmin[PrivacyRequest]):
         form_url: str = "",
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
-        case = self.get_object(request, unquote(object_id))
-        if case is None:
+        privacy_request = self.get_object(request, unquote(object_id))
+        if privacy_request is None:
             missing: HttpResponse = self._get_obj_does_not_exist_redirect(request, self.opts, object_id)  # type: ignore[attr-defined]
             return missing
-        if not self.has_view_or_change_permission(request, case):
+        if not self.has_view_or_change_permission(request, privacy_request):
             raise PermissionDenied
         bound: dict[str, CaseForm] = {}
         status = 200
@@ -195,7 +195,7 @@ class PrivacyRequestAdmin(admin.ModelAdmin[PrivacyRequest]):
             action = ACTIONS.get(request.POST.get("action", ""))
             if action is None:
                 return HttpResponseBadRequest("Unknown action.")
-            now = services.availability(case, request.user, action.name)
+            now = services.availability(privacy_request, request.user, action.name)
             if not now.permitted:
                 raise PermissionDenied
             status = 400
@@ -204,7 +204,11 @@ class PrivacyRequestAdmin(admin.ModelAdmin[PrivacyRequest]):
                 messages.error(request, now.reason)
             else:
                 form = action.form(
-                    request.POST, request.FILES, case=case, user=request.user, prefix=action.name
+                    request.POST,
+                    request.FILES,
+                    privacy_request=privacy_request,
+                    user=request.user,
+                    prefix=action.name,
                 )
                 if form.is_valid():
                     try:
@@ -219,42 +223,48 @@ class PrivacyRequestAdmin(admin.ModelAdmin[PrivacyRequest]):
                 bound[action.name] = form
         context = {
             **self.admin_site.each_context(request),
-            **self.case_context(request, case, bound),
+            **self.case_context(request, privacy_request, bound),
             **(extra_context or {}),
         }
         return TemplateResponse(request, "admin/requests/privacyrequest/case.html", context, status=status)
 
     def case_context(
-        self, request: HttpRequest, case: PrivacyRequest, bound: dict[str, CaseForm]
+        self, request: HttpRequest, privacy_request: PrivacyRequest, bound: dict[str, CaseForm]
     ) -> dict[str, Any]:
         user = request.user
-        offered = {name for name, now in services.available(case, user).items() if now.offered}
+        offered = {name for name, now in services.available(privacy_request, user).items() if now.offered}
         actions: list[dict[str, Any]] = []
         for action in ACTIONS.values():
             if action.name in offered:
-                form = bound.get(action.name) or action.form(case=case, user=user, prefix=action.name)
+                form = bound.get(action.name) or action.form(
+                    privacy_request=privacy_request, user=user, prefix=action.name
+                )
                 actions.append({"action": action, "form": form})
-        checks = {c.system_id: c for c in case.system_checks.select_related("checked_by")}
+        checks = {c.system_id: c for c in privacy_request.system_checks.select_related("checked_by")}
         extracts: dict[int, list[Evidence]] = {}
-        for item in case.evidence.filter(kind=Evidence.Kind.EXTRACT).order_by("uploaded_at"):
+        for item in privacy_request.evidence.filter(kind=Evidence.Kind.EXTRACT).order_by("uploaded_at"):
             extracts.setdefault(item.system_id or 0, []).append(item)
         systems = CompanySystem.objects.filter(active=True).select_related("owner")
         check_action = ACTIONS["check"]
-        tier = selectors.verification_tier(case)
+        tier = selectors.verification_tier(privacy_request)
         return {
             "opts": self.opts,
-            "title": f"{case.reference} · {case.get_kind_display()}",
-            "case": case,
-            "original": case,
-            "due_sentence": explain(deadlines_of(case)),
-            "regimes": [regime_name(code) for code in case.regimes],
-            "days_left": self.days_left(case),
+            "title": f"{privacy_request.reference} · {privacy_request.get_kind_display()}",
+            "case": privacy_request,
+            "original": privacy_request,
+            "due_sentence": explain(deadlines_of(privacy_request)),
+            "regimes": [regime_name(code) for code in privacy_request.regimes],
+            "days_left": self.days_left(privacy_request),
             "tier": tier,
             "points_needed": POINTS_NEEDED[tier],
-            "data_points": [(DATA_POINT_LABELS.get(k, k), v) for k, v in (case.data_points or {}).items()],
-            "events": case.events.select_related("actor").order_by("seq"),
-            "thread": Message.objects.filter(request=case).select_related("author", "attachment"),
-            "evidence": case.evidence.exclude(kind=Evidence.Kind.EXTRACT).order_by("uploaded_at"),
+            "data_points": [
+                (DATA_POINT_LABELS.get(k, k), v) for k, v in (privacy_request.data_points or {}).items()
+            ],
+            "events": privacy_request.events.select_related("actor").order_by("seq"),
+            "thread": Message.objects.filter(privacy_request=privacy_request).select_related(
+                "author", "attachment"
+            ),
+            "evidence": privacy_request.evidence.exclude(kind=Evidence.Kind.EXTRACT).order_by("uploaded_at"),
             "system_rows": [
                 {
                     "system": system,
@@ -264,7 +274,7 @@ class PrivacyRequestAdmin(admin.ModelAdmin[PrivacyRequest]):
                         bound["check"]
                         if "check" in bound and bound["check"].data.get("check-system") == str(system.pk)
                         else check_action.form(
-                            case=case,
+                            privacy_request=privacy_request,
                             user=user,
                             prefix="check",
                             # One form per system on one page: ids of their own, or every label and
@@ -281,18 +291,18 @@ class PrivacyRequestAdmin(admin.ModelAdmin[PrivacyRequest]):
                 for system in systems
             ],
             "can_check": "check" in offered,
-            "recipients": recipients_to_notify(case),
+            "recipients": recipients_to_notify(privacy_request),
             "actions": [
                 a for a in actions if a["action"].name not in ("message", "check", "packet", "release")
             ],
             "packet_actions": [a for a in actions if a["action"].name in ("packet", "release")],
-            "packet": (packet := Packet.objects.filter(request=case).first()),
+            "packet": (packet := Packet.objects.filter(privacy_request=privacy_request).first()),
             # Refresh while it builds, but never over a form being corrected (it would lose what was typed).
             "building": packet is not None and packet.status in ("queued", "building"),
             "bound": bool(bound),
-            "letters": case.letters.order_by("created_at"),
+            "letters": privacy_request.letters.order_by("created_at"),
             "message_form": next((a["form"] for a in actions if a["action"].name == "message"), None),
-            "can_change": self.has_change_permission(request, case),
+            "can_change": self.has_change_permission(request, privacy_request),
         }
 
     def add_view(
@@ -304,16 +314,16 @@ class PrivacyRequestAdmin(admin.ModelAdmin[PrivacyRequest]):
         form = LogRequestForm(request.POST or None, initial={"received_on": local_today(), "language": "en"})
         if request.method == "POST" and form.is_valid():
             try:
-                case = services.submit(form.new_request(), by=request.user)  # type: ignore[arg-type]
+                privacy_request = services.submit(form.new_request(), by=request.user)  # type: ignore[arg-type]
             except ValidationError as error:
                 _add_errors(form, error)
             else:
                 messages.success(
                     request,
                     gettext("Logged as %(reference)s; the requester has an acknowledgement.")
-                    % {"reference": case.reference},
+                    % {"reference": privacy_request.reference},
                 )
-                return redirect("admin:requests_privacyrequest_change", case.pk)
+                return redirect("admin:requests_privacyrequest_change", privacy_request.pk)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,

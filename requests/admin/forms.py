@@ -52,8 +52,8 @@ DATA_POINT_LABELS = {
 class CaseForm(forms.Form):
     """An action form: knows its case and the member of staff acting."""
 
-    def __init__(self, *args: Any, case: PrivacyRequest, user: Any, **kwargs: Any) -> None:
-        self.case = case
+    def __init__(self, *args: Any, privacy_request: PrivacyRequest, user: Any, **kwargs: Any) -> None:
+        self.privacy_request = privacy_request
         self.user = user
         super().__init__(*args, **kwargs)
 
@@ -89,7 +89,7 @@ class AssignForm(CaseForm):
 
     def run(self) -> str:
         to = self.cleaned_data["assignee"]
-        services.assign(self.case, to=to, by=self.user)
+        services.assign(self.privacy_request, to=to, by=self.user)
         return gettext("Assigned to %(name)s.") % {"name": to.get_full_name() or to.get_username()}
 
 
@@ -103,7 +103,7 @@ class VerifyForm(CaseForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        given = self.case.data_points or {}
+        given = self.privacy_request.data_points or {}
         choices = []
         for name in DATA_POINTS:
             label = str(DATA_POINT_LABELS[name])
@@ -114,11 +114,11 @@ class VerifyForm(CaseForm):
         field = self.fields["data_points"]
         assert isinstance(field, forms.MultipleChoiceField)  # noqa: S101
         field.choices = choices
-        self.tier = selectors.verification_tier(self.case)
+        self.tier = selectors.verification_tier(self.privacy_request)
         self.needed = POINTS_NEEDED[self.tier]
 
     def run(self) -> str:
-        services.verify(self.case, by=self.user, data_points=self.cleaned_data["data_points"])
+        services.verify(self.privacy_request, by=self.user, data_points=self.cleaned_data["data_points"])
         return gettext("Identity verified; the case is open.")
 
 
@@ -130,13 +130,13 @@ class PauseForm(CaseForm):
     )
 
     def run(self) -> str:
-        services.pause(self.case, by=self.user, reason=self.cleaned_data["reason"])
+        services.pause(self.privacy_request, by=self.user, reason=self.cleaned_data["reason"])
         return gettext("The requester has been asked; the case waits for their answer.")
 
 
 class ResumeForm(CaseForm):
     def run(self) -> str:
-        services.resume(self.case, by=self.user)
+        services.resume(self.privacy_request, by=self.user)
         return gettext("The case carries on; the clock runs again.")
 
 
@@ -148,9 +148,9 @@ class ExtendForm(CaseForm):
     )
 
     def run(self) -> str:
-        services.extend(self.case, by=self.user, reason=self.cleaned_data["reason"])
+        services.extend(self.privacy_request, by=self.user, reason=self.cleaned_data["reason"])
         return gettext("Extended to %(due)s; the requester has been told why.") % {
-            "due": self.case.effective_due_at.isoformat()
+            "due": self.privacy_request.effective_due_at.isoformat()
         }
 
 
@@ -190,7 +190,7 @@ class FeeForm(CaseForm):
     def run(self) -> str:
         data = self.cleaned_data
         services.quote_fee(
-            self.case,
+            self.privacy_request,
             by=self.user,
             amount=data["amount"],
             currency=data["currency"],
@@ -208,7 +208,7 @@ class CompleteForm(CaseForm):
 
     def run(self) -> str:
         data = self.cleaned_data
-        services.complete(self.case, by=self.user, outcome=data["outcome"], note=data["note"])
+        services.complete(self.privacy_request, by=self.user, outcome=data["outcome"], note=data["note"])
         return gettext("Completed; the requester has been told.")
 
 
@@ -224,7 +224,9 @@ class DenyForm(CaseForm):
 
     def run(self) -> str:
         data = self.cleaned_data
-        services.deny(self.case, by=self.user, reason=data["reason"], explanation=data["explanation"])
+        services.deny(
+            self.privacy_request, by=self.user, reason=data["reason"], explanation=data["explanation"]
+        )
         return gettext("Refused; the requester has the reasons and their right to complain.")
 
 
@@ -233,10 +235,10 @@ class ForwardForm(CaseForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["controller"].initial = self.case.customer_name
+        self.fields["controller"].initial = self.privacy_request.customer_name
 
     def run(self) -> str:
-        services.forward(self.case, by=self.user, controller=self.cleaned_data["controller"])
+        services.forward(self.privacy_request, by=self.user, controller=self.cleaned_data["controller"])
         return gettext("Forwarded; the requester has been told who will answer.")
 
 
@@ -248,7 +250,7 @@ class WithdrawForm(CaseForm):
     )
 
     def run(self) -> str:
-        services.withdraw(self.case, by=self.user, note=self.cleaned_data["note"])
+        services.withdraw(self.privacy_request, by=self.user, note=self.cleaned_data["note"])
         return gettext("Withdrawn; the requester has a confirmation.")
 
 
@@ -256,7 +258,7 @@ class MessageForm(CaseForm):
     body = forms.CharField(label=_("Message to the requester"), widget=forms.Textarea(attrs={"rows": 4}))
 
     def run(self) -> str:
-        services.send_message(self.case, by=self.user, body=self.cleaned_data["body"])
+        services.send_message(self.privacy_request, by=self.user, body=self.cleaned_data["body"])
         return gettext("Message sent; the requester is emailed that there is a new message.")
 
 
@@ -280,10 +282,14 @@ class SystemCheckForm(CaseForm):
         data = self.cleaned_data
         with transaction.atomic():  # the state and its extract are saved together or not at all
             services.record_system_check(
-                self.case, by=self.user, system=data["system"], state=data["state"], notes=data["notes"]
+                self.privacy_request,
+                by=self.user,
+                system=data["system"],
+                state=data["state"],
+                notes=data["notes"],
             )
             if data["extract"] is not None:
-                add_extract(self.case, data["extract"], system=data["system"], by=self.user)
+                add_extract(self.privacy_request, data["extract"], system=data["system"], by=self.user)
         return gettext("%(system)s: %(state)s.") % {
             "system": data["system"].name,
             "state": CheckState(data["state"]).label,
@@ -292,7 +298,7 @@ class SystemCheckForm(CaseForm):
 
 class BuildPacketForm(CaseForm):
     def run(self) -> str:
-        services.request_packet(self.case, by=self.user)
+        services.request_packet(self.privacy_request, by=self.user)
         return gettext("The packet is being built; its progress shows below.")
 
 
@@ -301,7 +307,9 @@ class ReleasePacketForm(CaseForm):
     build = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def run(self) -> str:
-        packet = services.release_packet(self.case, by=self.user, build=self.cleaned_data.get("build"))
+        packet = services.release_packet(
+            self.privacy_request, by=self.user, build=self.cleaned_data.get("build")
+        )
         return gettext("Released; the requester is emailed and may download it until %(date)s.") % {
             "date": packet.expires_at.date().isoformat() if packet.expires_at else ""
         }

@@ -353,31 +353,35 @@ def ccpa_csv(request: HttpRequest, year: int) -> HttpResponse:
 # --- Files of a case, decrypted for staff who may open the case ----------------------------------------------
 
 
-def case_for_files(request: HttpRequest, case_id: int | None) -> PrivacyRequest:
+def case_for_files(request: HttpRequest, privacy_request_id: int | None) -> PrivacyRequest:
     """The case, if this member of staff may open it and read its files; 404 otherwise (never 403)."""
-    if case_id is None or not request.user.has_perm("identity.view_evidence"):
+    if privacy_request_id is None or not request.user.has_perm("identity.view_evidence"):
         raise Http404
-    case = visible_cases(request).filter(pk=case_id).first()
-    if case is None:
+    privacy_request = visible_cases(request).filter(pk=privacy_request_id).first()
+    if privacy_request is None:
         raise Http404
-    return case
+    return privacy_request
 
 
 def letter_download(request: HttpRequest, pk: int) -> HttpResponse:
 
-    letter = Letter.objects.filter(pk=pk, purged_at__isnull=True).select_related("request").first()
-    case_for_files(request, letter.request_id if letter else None)
+    letter = Letter.objects.filter(pk=pk, purged_at__isnull=True).select_related("privacy_request").first()
+    case_for_files(request, letter.privacy_request_id if letter else None)
     assert letter is not None  # noqa: S101 (case_for_files raised otherwise)
     data = letters.read_for_staff(letter, by=request.user)
     return attachment(data, filename=letter.filename, content_type="application/pdf")
 
 
-def packet_download(request: HttpRequest, case_id: int) -> HttpResponse:
+def packet_download(request: HttpRequest, privacy_request_id: int) -> HttpResponse:
     """Staff check a built packet before releasing it (or after); each look is an event."""
 
-    case = case_for_files(request, case_id)
-    packet = Packet.objects.filter(request=case, purged_at__isnull=True).exclude(stored_name="").first()
+    privacy_request = case_for_files(request, privacy_request_id)
+    packet = (
+        Packet.objects.filter(privacy_request=privacy_request, purged_at__isnull=True)
+        .exclude(stored_name="")
+        .first()
+    )
     if packet is None:
         raise Http404
     data = packets.read_for_staff(packet, by=request.user)
-    return attachment(data, filename=f"{case.reference}.zip", content_type="application/zip")
+    return attachment(data, filename=f"{privacy_request.reference}.zip", content_type="application/zip")

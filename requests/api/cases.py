@@ -69,9 +69,9 @@ class CaseViewSet(GenericViewSet):
     def retrieve(self, request: Request, reference: str) -> Response:
         return Response(self.detail_of(self.get_object()))
 
-    def detail_of(self, case: PrivacyRequest) -> dict[str, Any]:
-        case = PrivacyRequest.objects.select_related("assignee").get(pk=case.pk)
-        return dict(CaseDetailSerializer(case, context={"request": self.request}).data)
+    def detail_of(self, privacy_request: PrivacyRequest) -> dict[str, Any]:
+        privacy_request = PrivacyRequest.objects.select_related("assignee").get(pk=privacy_request.pk)
+        return dict(CaseDetailSerializer(privacy_request, context={"request": self.request}).data)
 
     def create(self, request: Request) -> Response:
         """Log a request received by email, post or phone, with the day it really arrived."""
@@ -83,17 +83,17 @@ class CaseViewSet(GenericViewSet):
         if not form.is_valid():
             return invalid(form)
         try:
-            case = services.submit(form.new_request(), by=request.user)
+            privacy_request = services.submit(form.new_request(), by=request.user)
         except DjangoValidationError as error:
             raise exceptions.ValidationError(
                 error.message_dict if hasattr(error, "error_dict") else error.messages
             ) from None
-        return Response(self.detail_of(case), status=status.HTTP_201_CREATED)
+        return Response(self.detail_of(privacy_request), status=status.HTTP_201_CREATED)
 
     def act(self, request: Request, name: str) -> Response:
         """Carry out one case action, exactly as the case page would."""
-        case = self.get_object()
-        now = services.availability(case, request.user, name)
+        privacy_request = self.get_object()
+        now = services.availability(privacy_request, request.user, name)
         if not now.permitted:
             raise exceptions.PermissionDenied()
         body_class = ACTION_BODIES.get(name)
@@ -104,7 +104,7 @@ class CaseViewSet(GenericViewSet):
             data = as_form_data(body.validated_data)
         if now.reason is not None:
             return Response({"detail": now.reason}, status=status.HTTP_409_CONFLICT)
-        form = ACTIONS[name].form(data=data, case=case, user=request.user)
+        form = ACTIONS[name].form(data=data, privacy_request=privacy_request, user=request.user)
         if not form.is_valid():
             return invalid(form)
         try:
@@ -116,20 +116,22 @@ class CaseViewSet(GenericViewSet):
                 error.message_dict if hasattr(error, "error_dict") else {"non_field_errors": error.messages}
             )
             return Response({"detail": _("The request is not valid."), "errors": errors}, status=400)
-        return Response({"message": done, "case": self.detail_of(case)})
+        return Response({"message": done, "case": self.detail_of(privacy_request)})
 
     @action(detail=True, methods=["get", "post"])
     def messages(self, request: Request, reference: str) -> Response:
         """The thread with the requester; POST writes to them (they are emailed that a message is waiting)."""
         if request.method == "POST":
             return self.act(request, "message")
-        thread = Message.objects.filter(request=self.get_object()).select_related("author", "attachment")
+        thread = Message.objects.filter(privacy_request=self.get_object()).select_related(
+            "author", "attachment"
+        )
         return Response(MessageSerializer(thread, many=True).data)
 
     @action(detail=True, methods=["get"])
     def packet(self, request: Request, reference: str) -> Response:
         """The fulfilment packet's state: progress while it builds, files and expiry once built."""
-        found = Packet.objects.filter(request=self.get_object()).first()
+        found = Packet.objects.filter(privacy_request=self.get_object()).first()
         if found is None:
             raise exceptions.NotFound(_("This case has no packet yet."))
         return Response(PacketSerializer(found).data)

@@ -107,9 +107,9 @@ class IntakeView(PublicAPIView):
         if not form.is_valid():
             return invalid(form)
         with transaction.atomic():
-            case = services.submit(form.to_new_request(channel="api"))
+            privacy_request = services.submit(form.to_new_request(channel="api"))
         return Response(
-            {"reference": case.reference, "status": case.status,
+            {"reference": privacy_request.reference, "status": privacy_request.status,
              "detail": _("We have emailed a 6-digit code to confirm the address.")},
             status=status.HTTP_201_CREATED,
         )  # fmt: skip
@@ -125,13 +125,13 @@ class VerifyView(PublicAPIView):
         self.limited(request, "verify", settings.RATELIMIT_VERIFY)
         body = EmailCodeBody(data=request.data)
         body.is_valid(raise_exception=True)
-        case = PrivacyRequest.objects.filter(reference=body.validated_data["reference"]).first()
+        privacy_request = PrivacyRequest.objects.filter(reference=body.validated_data["reference"]).first()
         try:
-            if case is None:
+            if privacy_request is None:
                 raise ChallengeFailed
-            case = check_code(case, body.validated_data["code"])
+            privacy_request = check_code(privacy_request, body.validated_data["code"])
         except ChallengeFailed:
             # The same answer for an unknown reference and a wrong code: the API reveals nothing.
             return Response({"detail": str(CODE_FAILED), "errors": {"code": [str(CODE_FAILED)]}}, status=400)
-        return Response({"reference": case.reference, "status": case.status,
+        return Response({"reference": privacy_request.reference, "status": privacy_request.status,
                          "detail": _("Thank you: your email address is confirmed.")})  # fmt: skip

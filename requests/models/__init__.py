@@ -1,4 +1,8 @@
-"""The case's models, one module per part of it (DESIGN §2); `requests.models.X` names every one."""
+"""The case's models, one module per part of it (DESIGN §2); `requests.models.X` names every one.
+
+A foreign key to the case is called `privacy_request` everywhere; its column keeps the first name, `request_id`,
+which the audit trail's PostgreSQL triggers and the tests' tampering SQL use.
+"""
 
 from __future__ import annotations
 

@@ -21,7 +21,13 @@ class RequestEvent(models.Model):
     `data` holds ids, codes and dates only, never personal data.
     """
 
-    request = models.ForeignKey(PrivacyRequest, on_delete=models.PROTECT, related_name="events")
+    privacy_request = models.ForeignKey(
+        PrivacyRequest,
+        on_delete=models.PROTECT,
+        related_name="events",
+        db_column="request_id",
+        verbose_name=_("request"),
+    )
     seq = models.PositiveIntegerField()
     at = models.DateTimeField()
     actor = models.ForeignKey(
@@ -38,14 +44,14 @@ class RequestEvent(models.Model):
     class Meta:
         verbose_name = _("audit event")
         verbose_name_plural = _("audit trail")
-        ordering = ["request_id", "seq"]
+        ordering = ["privacy_request_id", "seq"]
         constraints = [
             # Two writers appending to one case at once cannot fork its chain.
-            models.UniqueConstraint(fields=["request", "seq"], name="event_one_per_seq"),
+            models.UniqueConstraint(fields=["privacy_request", "seq"], name="event_one_per_seq"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.request_id}#{self.seq} {self.verb}"
+        return f"{self.privacy_request_id}#{self.seq} {self.verb}"
 
 
 class AuditHead(models.Model):
@@ -57,8 +63,13 @@ class AuditHead(models.Model):
     the chain was keyed and verify as plain SHA-256; the head they were sealed under at the upgrade is keyed.
     """
 
-    request = models.OneToOneField(
-        PrivacyRequest, on_delete=models.PROTECT, primary_key=True, related_name="audit_head"
+    privacy_request = models.OneToOneField(
+        PrivacyRequest,
+        on_delete=models.PROTECT,
+        primary_key=True,
+        related_name="audit_head",
+        db_column="request_id",
+        verbose_name=_("request"),
     )
     seq = models.PositiveIntegerField()
     hash = models.CharField(max_length=64)
@@ -66,7 +77,7 @@ class AuditHead(models.Model):
     mac = models.CharField(max_length=64)
 
     def __str__(self) -> str:
-        return f"{self.request_id} up to #{self.seq}"
+        return f"{self.privacy_request_id} up to #{self.seq}"
 
 
 class AuditLedger(models.Model):

@@ -26,7 +26,13 @@ class CheckState(models.TextChoices):
 class SystemCheck(models.Model):
     """What one company system holds for one case (the systems checklist). A missing row means not checked."""
 
-    request = models.ForeignKey(PrivacyRequest, on_delete=models.CASCADE, related_name="system_checks")
+    privacy_request = models.ForeignKey(
+        PrivacyRequest,
+        on_delete=models.CASCADE,
+        related_name="system_checks",
+        db_column="request_id",
+        verbose_name=_("request"),
+    )
     system = models.ForeignKey(CompanySystem, on_delete=models.PROTECT, related_name="checks")
     state = models.CharField(
         _("state"), max_length=12, choices=CheckState.choices, default=CheckState.NOT_CHECKED
@@ -38,11 +44,13 @@ class SystemCheck(models.Model):
     checked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["request_id", "system__name"]
-        constraints = [models.UniqueConstraint(fields=["request", "system"], name="one_check_per_system")]
+        ordering = ["privacy_request_id", "system__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["privacy_request", "system"], name="one_check_per_system")
+        ]
 
     def __str__(self) -> str:
-        return f"{self.system_id} for case {self.request_id}: {self.state}"
+        return f"{self.system_id} for case {self.privacy_request_id}: {self.state}"
 
 
 class LetterKind(models.TextChoices):
@@ -59,7 +67,13 @@ class LetterKind(models.TextChoices):
 class Letter(models.Model):
     """A PDF letter sent to the requester (DESIGN §9): rendered by a task, stored encrypted, attached to email."""
 
-    request = models.ForeignKey(PrivacyRequest, on_delete=models.CASCADE, related_name="letters")
+    privacy_request = models.ForeignKey(
+        PrivacyRequest,
+        on_delete=models.CASCADE,
+        related_name="letters",
+        db_column="request_id",
+        verbose_name=_("request"),
+    )
     kind = models.CharField(_("letter"), max_length=20, choices=LetterKind.choices)
     language = models.CharField(max_length=8)
     # The event the letter answers: a retried email task finds its letter instead of writing another.
@@ -71,13 +85,15 @@ class Letter(models.Model):
     purged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["request_id", "created_at", "id"]
+        ordering = ["privacy_request_id", "created_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["request", "kind", "for_event"], name="one_letter_per_event")
+            models.UniqueConstraint(
+                fields=["privacy_request", "kind", "for_event"], name="one_letter_per_event"
+            )
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} letter for case {self.request_id}"
+        return f"{self.kind} letter for case {self.privacy_request_id}"
 
     @property
     def filename(self) -> str:
@@ -90,7 +106,13 @@ class Packet(models.Model):
     One per case: a re-run replaces the previous build (DESIGN §9).
     """
 
-    request = models.OneToOneField(PrivacyRequest, on_delete=models.CASCADE, related_name="packet")
+    privacy_request = models.OneToOneField(
+        PrivacyRequest,
+        on_delete=models.CASCADE,
+        related_name="packet",
+        db_column="request_id",
+        verbose_name=_("request"),
+    )
     status = models.CharField(max_length=10, choices=PacketStatus.choices, default=PacketStatus.QUEUED)
     # Which build this row describes: a task finding another number here was superseded and stops.
     build = models.PositiveIntegerField(default=1)
@@ -117,4 +139,4 @@ class Packet(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"packet of case {self.request_id} ({self.status})"
+        return f"packet of case {self.privacy_request_id} ({self.status})"

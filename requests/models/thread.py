@@ -14,7 +14,13 @@ from .case import PrivacyRequest
 class Message(models.Model):
     """One message in the thread between staff and the requester (DESIGN §10)."""
 
-    request = models.ForeignKey(PrivacyRequest, on_delete=models.CASCADE, related_name="messages")
+    privacy_request = models.ForeignKey(
+        PrivacyRequest,
+        on_delete=models.CASCADE,
+        related_name="messages",
+        db_column="request_id",
+        verbose_name=_("request"),
+    )
     author_kind = models.CharField(max_length=10, choices=ActorKind.choices)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -26,10 +32,10 @@ class Message(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        ordering = ["request_id", "created_at", "id"]
+        ordering = ["privacy_request_id", "created_at", "id"]
 
     def __str__(self) -> str:
-        return f"message {self.pk} on case {self.request_id}"
+        return f"message {self.pk} on case {self.privacy_request_id}"
 
 
 class Notice(models.Model):
@@ -39,7 +45,13 @@ class Notice(models.Model):
     taken and sends nothing twice (DESIGN §7). Once-a-day notices put the day in `kind`.
     """
 
-    request = models.ForeignKey(PrivacyRequest, on_delete=models.CASCADE, related_name="notices")
+    privacy_request = models.ForeignKey(
+        PrivacyRequest,
+        on_delete=models.CASCADE,
+        related_name="notices",
+        db_column="request_id",
+        verbose_name=_("request"),
+    )
     kind = models.CharField(max_length=40)
     created_at = models.DateTimeField(default=timezone.now)
     sent = models.BooleanField(
@@ -47,7 +59,9 @@ class Notice(models.Model):
     )  # False: claimed only to mark a reminder superseded after an outage
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["request", "kind"], name="notice_once_per_kind")]
+        constraints = [
+            models.UniqueConstraint(fields=["privacy_request", "kind"], name="notice_once_per_kind")
+        ]
 
     def __str__(self) -> str:
-        return f"{self.kind} for case {self.request_id}"
+        return f"{self.kind} for case {self.privacy_request_id}"

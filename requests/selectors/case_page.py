@@ -14,7 +14,7 @@ def recipients_to_notify(privacy_request: PrivacyRequest) -> list[str]:
     """Art. 19: the recipients, by name, of data from the systems where this person's data was found."""
 
     activities = ProcessingActivity.objects.filter(
-        systems__checks__request=privacy_request, systems__checks__state__in=HOLDS_DATA
+        systems__checks__privacy_request=privacy_request, systems__checks__state__in=HOLDS_DATA
     ).distinct()
     return sorted({name for activity in activities for name in activity.recipient_names})
 

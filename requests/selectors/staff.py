@@ -14,15 +14,15 @@ DIGEST_KINDS = ("due_14", "due_7", "due_2", "due_1", "extension_window")
 
 def digest_notices(user: Any, *, since: datetime, until: datetime) -> list[Notice]:
     """Reminders claimed in [since, until) for this person's cases (and the unassigned ones, for a DPO)."""
-    mine = Q(request__assignee=user)
+    mine = Q(privacy_request__assignee=user)
     if user.is_superuser:
-        mine |= Q(request__assignee__isnull=True)
+        mine |= Q(privacy_request__assignee__isnull=True)
     return list(
         Notice.objects.filter(
             mine, kind__in=DIGEST_KINDS, sent=True, created_at__gte=since, created_at__lt=until
         )
-        .select_related("request")
-        .order_by("request__effective_due_at", "request_id", "kind")
+        .select_related("privacy_request")
+        .order_by("privacy_request__effective_due_at", "privacy_request_id", "kind")
     )
 
 

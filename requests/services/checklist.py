@@ -32,7 +32,7 @@ def record_system_check(
         raise ValidationError({"state": _("Choose what the system holds.")})
     _guard(privacy_request, "check")
     check, _created = SystemCheck.objects.update_or_create(
-        request=privacy_request,
+        privacy_request=privacy_request,
         system=system,
         defaults={
             "state": state,

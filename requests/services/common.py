@@ -105,7 +105,7 @@ def _require_text(value: str, field_name: str, message: str) -> str:
 def _staff_message(privacy_request: PrivacyRequest, *, by: AbstractBaseUser, body: str) -> Message:
     """A message from staff in the requester's thread (the caller records the event and emails them)."""
     return Message.objects.create(
-        request=privacy_request,
+        privacy_request=privacy_request,
         author_kind=ActorKind.STAFF,
         author=by,  # type: ignore[misc]
         body=body,

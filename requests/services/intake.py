@@ -152,7 +152,7 @@ def submit(new: NewRequest, *, by: AbstractBaseUser | None = None) -> PrivacyReq
     elif by is not None:
         # The acknowledgement of receipt (CCPA §7021 asks for one within 10 business days): claimed now,
         # so the acknowledgements sweep, which catches up on cases logged without it, sends nothing twice.
-        Notice.objects.create(request=privacy_request, kind="acknowledged")
+        Notice.objects.create(privacy_request=privacy_request, kind="acknowledged")
         _email_requester(privacy_request, "request-received")
     else:
         # The requester asked in person: prove control of the email (staff logging a letter verify otherwise).

@@ -113,7 +113,7 @@ def send_staff_digest(user_id: int, day: str) -> None:
         return
     with translation.override(pref.language):
         rows: list[dict[str, Any]] = [
-            {"notice": n, "case": n.request, "due_sentence": explain(deadlines_of(n.request))}
+            {"notice": n, "case": n.privacy_request, "due_sentence": explain(deadlines_of(n.privacy_request))}
             for n in notices
         ]
     base = settings.PORTAL_BASE_URL.rstrip("/")
@@ -123,8 +123,8 @@ def send_staff_digest(user_id: int, day: str) -> None:
         to=[user.email],
         language=pref.language,
     ).send()
-    for case in {n.request for n in notices}:
-        record_sent(case, "staff-digest", "staff")
+    for privacy_request in {n.privacy_request for n in notices}:
+        record_sent(privacy_request, "staff-digest", "staff")
 
 
 def send_overdue_digest(day: str) -> None:
@@ -136,5 +136,5 @@ def send_overdue_digest(day: str) -> None:
     rows = [{"case": c, "days_overdue": (today - c.effective_due_at).days} for c in cases]
     base = settings.PORTAL_BASE_URL.rstrip("/")
     make_message("staff-overdue", {"rows": rows, "base_url": base, "day": today}, to=dpo_addresses()).send()
-    for case in cases:
-        record_sent(case, "staff-overdue", "staff")
+    for privacy_request in cases:
+        record_sent(privacy_request, "staff-overdue", "staff")

@@ -32,7 +32,7 @@ def complete(
     if (
         privacy_request.kind in PACKET_KINDS
         and outcome != Outcome.NO_DATA
-        and not Packet.objects.filter(request=privacy_request, status=PacketStatus.RELEASED).exists()
+        and not Packet.objects.filter(privacy_request=privacy_request, status=PacketStatus.RELEASED).exists()
     ):
         # The completion letter tells the requester to download their data: it must be there.
         raise ValidationError({"outcome": _("Build and release the packet first: the answer points to it.")})

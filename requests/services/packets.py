@@ -28,7 +28,7 @@ from .rules import _guard, _no_packet_ready, _packet_released
 def request_packet(privacy_request: PrivacyRequest, *, by: AbstractBaseUser) -> Packet:
     """Ask for the packet to be (re)built by the pdf worker; a newer request supersedes a running build."""
     _guard(privacy_request, "packet")
-    packet, created = Packet.objects.select_for_update().get_or_create(request=privacy_request)
+    packet, created = Packet.objects.select_for_update().get_or_create(privacy_request=privacy_request)
     if not created:
         if packet.status not in packet_sources(
             PacketStatus.QUEUED
@@ -64,16 +64,16 @@ def release_packet(
     expires = now + timedelta(days=settings.PRIVACY_PACKET_DAYS)
     # The same conditions again in the UPDATE: a build or a release that finished meanwhile loses cleanly.
     ready = Packet.objects.filter(
-        request=privacy_request,
+        privacy_request=privacy_request,
         status__in=packet_sources(PacketStatus.RELEASED),
         purged_at__isnull=True,
-        request__status__in=sorted(s.value for s in rule.statuses),
+        privacy_request__status__in=sorted(s.value for s in rule.statuses),
     )
     if build is not None:
         ready = ready.filter(build=build)
     if not ready.update(status=PacketStatus.RELEASED, released_at=now, released_by=by, expires_at=expires):
         raise TransitionError(_no_packet_ready(privacy_request))
-    packet = Packet.objects.get(request=privacy_request)
+    packet = Packet.objects.get(privacy_request=privacy_request)
     record_event(
         privacy_request,
         "packet_released",
@@ -93,5 +93,8 @@ def record_download(packet: Packet) -> None:
     ):
         raise TransitionError(_("This download has expired."))
     record_event(
-        packet.request, "packet_downloaded", actor_kind=ActorKind.REQUESTER, data={"build": packet.build}
+        packet.privacy_request,
+        "packet_downloaded",
+        actor_kind=ActorKind.REQUESTER,
+        data={"build": packet.build},
     )

@@ -24,7 +24,7 @@ ANONYMISED = "(anonymised)"
 def purge_evidence(privacy_request_id: int, items: QuerySet[Evidence], now: datetime) -> int:
     """Delete these evidence files of one case; one event names how many went. Returns that number."""
     purged = []
-    for item in items.filter(request_id=privacy_request_id, purged_at__isnull=True):
+    for item in items.filter(privacy_request_id=privacy_request_id, purged_at__isnull=True):
         # Claimed row by row: a second sweep running at once deletes nothing twice.
         if Evidence.objects.filter(pk=item.pk, purged_at__isnull=True).update(purged_at=now):
             files.remove(item.stored_name)
@@ -40,7 +40,7 @@ def purge_evidence(privacy_request_id: int, items: QuerySet[Evidence], now: date
 def purge_unattached_evidence(uploaded_before: datetime) -> int:
     """Files kept for a form that was never completed: no case, so no event (nothing was ever recorded)."""
     done = 0
-    for item in Evidence.objects.filter(request__isnull=True, uploaded_at__lte=uploaded_before):
+    for item in Evidence.objects.filter(privacy_request__isnull=True, uploaded_at__lte=uploaded_before):
         files.remove(item.stored_name)
         item.delete()
         done += 1
@@ -55,7 +55,7 @@ def purge_packet(packet: Packet, now: datetime) -> bool:
             purged_at=now, status=PacketStatus.EXPIRED, step="", percent=0
         ):
             return False
-        record_event(packet.request, "packet_purged", data={"build": packet.build})
+        record_event(packet.privacy_request, "packet_purged", data={"build": packet.build})
     if packet.stored_name:
         files.remove(packet.stored_name, "packets")
     return True
@@ -74,7 +74,7 @@ def anonymise(privacy_request_id: int, now: datetime) -> bool:
         )  # fmt: skip
         if not updated:
             return False
-        messages = Message.objects.filter(request_id=privacy_request_id).update(
+        messages = Message.objects.filter(privacy_request_id=privacy_request_id).update(
             body=ANONYMISED, attachment=None
         )
         record_event(PrivacyRequest(pk=privacy_request_id), "anonymised", data={"messages": messages})
@@ -83,13 +83,13 @@ def anonymise(privacy_request_id: int, now: datetime) -> bool:
 
 
 def _remove_case_files(privacy_request_id: int, now: datetime) -> None:
-    items = Evidence.objects.filter(request_id=privacy_request_id)
+    items = Evidence.objects.filter(privacy_request_id=privacy_request_id)
     purge_evidence(privacy_request_id, items, now)
-    Evidence.objects.filter(request_id=privacy_request_id).update(name=ANONYMISED)
-    for letter in Letter.objects.filter(request_id=privacy_request_id, purged_at__isnull=True):
+    Evidence.objects.filter(privacy_request_id=privacy_request_id).update(name=ANONYMISED)
+    for letter in Letter.objects.filter(privacy_request_id=privacy_request_id, purged_at__isnull=True):
         if Letter.objects.filter(pk=letter.pk, purged_at__isnull=True).update(purged_at=now):
             files.remove(letter.stored_name, "letters")
-    for packet in Packet.objects.filter(request_id=privacy_request_id, purged_at__isnull=True).select_related(
-        "request"
-    ):
+    for packet in Packet.objects.filter(
+        privacy_request_id=privacy_request_id, purged_at__isnull=True
+    ).select_related("privacy_request"):
         purge_packet(packet, now)

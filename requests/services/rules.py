@@ -125,7 +125,7 @@ def _packet_released() -> str:
 
 
 def _packet_not_released(privacy_request: PrivacyRequest) -> str | None:
-    released = Packet.objects.filter(request=privacy_request, status=PacketStatus.RELEASED)
+    released = Packet.objects.filter(privacy_request=privacy_request, status=PacketStatus.RELEASED)
     return _packet_released() if released.exists() else None
 
 
@@ -134,7 +134,9 @@ def _no_packet_ready(privacy_request: PrivacyRequest) -> str:
 
 
 def _packet_ready(privacy_request: PrivacyRequest) -> str | None:
-    ready = Packet.objects.filter(request=privacy_request, status=PacketStatus.READY, purged_at__isnull=True)
+    ready = Packet.objects.filter(
+        privacy_request=privacy_request, status=PacketStatus.READY, purged_at__isnull=True
+    )
     return None if ready.exists() else _no_packet_ready(privacy_request)
 
 

@@ -27,7 +27,7 @@ def reply(privacy_request: PrivacyRequest, *, body: str, attachment: Any = None)
     if privacy_request.status in CLOSED_STATUSES:
         raise TransitionError(_("This request is closed. Please start a new request."))
     message = Message.objects.create(
-        request=privacy_request, author_kind=ActorKind.REQUESTER, body=body, attachment=attachment
+        privacy_request=privacy_request, author_kind=ActorKind.REQUESTER, body=body, attachment=attachment
     )
     record_event(
         privacy_request, "message_received", actor_kind=ActorKind.REQUESTER, data={"message": message.pk}

@@ -126,12 +126,12 @@ def requester_cases(dpo: Any) -> tuple[PrivacyRequest, PrivacyRequest, PrivacyRe
     now = timezone.now()
     released = services.confirm_email(make_case(kind="access"))
     Packet.objects.create(
-        request=released, status=PacketStatus.RELEASED, built_at=now, released_at=now,
+        privacy_request=released, status=PacketStatus.RELEASED, built_at=now, released_at=now,
         expires_at=now + timedelta(days=30), size=48_213,
     )  # fmt: skip
     expired = services.confirm_email(make_case(kind="portability"))
     Packet.objects.create(
-        request=expired, status=PacketStatus.EXPIRED, built_at=now - timedelta(days=40),
+        privacy_request=expired, status=PacketStatus.EXPIRED, built_at=now - timedelta(days=40),
         released_at=now - timedelta(days=40), expires_at=now - timedelta(days=10), purged_at=now,
     )  # fmt: skip
     return fee, released, expired

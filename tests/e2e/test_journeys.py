@@ -226,7 +226,7 @@ def test_a_russian_access_request_from_the_form_to_the_downloaded_packet(
     admin.get_by_role("button", name="Build the packet").click()
     admin.get_by_text("The packet is being built").wait_for()
     admin_shot("building")
-    wait_until(lambda: Packet.objects.get(request=case).status == PacketStatus.READY)
+    wait_until(lambda: Packet.objects.get(privacy_request=case).status == PacketStatus.READY)
     admin.reload()
     admin.get_by_role("button", name="Release the packet").click()
     admin.get_by_text("Released; the requester is emailed").wait_for()

@@ -82,7 +82,10 @@ def test_a_russian_requester_corrects_data_and_answers_with_a_file(
     case = PrivacyRequest.objects.get()
     services.pause(case, by=dpo, reason="Уточните, пожалуйста, адрес")
     Message.objects.create(
-        request=case, author_kind="staff", author=dpo, body="Пришлите, пожалуйста, счёт с новым адресом."
+        privacy_request=case,
+        author_kind="staff",
+        author=dpo,
+        body="Пришлите, пожалуйста, счёт с новым адресом.",
     )
 
     page.goto("/status/")

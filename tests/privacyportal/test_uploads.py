@@ -124,7 +124,7 @@ def test_an_agents_file_survives_a_form_that_failed_elsewhere(
     assert client.post("/requests/new/erasure/", AGENT).status_code == 302  # no need to attach it again
     case = PrivacyRequest.objects.get()
     item = Evidence.objects.get()
-    assert (item.request, item.kind) == (case, "agent_permission")
+    assert (item.privacy_request, item.kind) == (case, "agent_permission")
     assert list(case.events.values_list("verb", flat=True)) == ["submitted", "evidence_added"]
 
 

@@ -137,7 +137,7 @@ def all_pages(client: Client, params: dict[str, Any]) -> list[dict[str, Any]]:
 
 def ready_packet(case: PrivacyRequest) -> Packet:
     """A built packet waiting for a DPO to release it (the build itself is tested in test_packets)."""
-    return Packet.objects.create(request=case, status=PacketStatus.READY, step="done", percent=100)
+    return Packet.objects.create(privacy_request=case, status=PacketStatus.READY, step="done", percent=100)
 
 
 # One valid body for every POST endpoint, so a refusal is about who asks, never about the body.
@@ -214,7 +214,7 @@ def test_a_handler_cannot_act_on_another_handlers_case(
         )
     assert response.status_code == 404 and is_json_error(response), response.content
     assert (verbs(theirs), fresh(theirs).status, fresh(theirs).assignee_id) == before
-    assert Message.objects.filter(request=theirs).count() == 0
+    assert Message.objects.filter(privacy_request=theirs).count() == 0
     assert mail.outbox == []
 
 

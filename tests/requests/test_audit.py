@@ -101,7 +101,7 @@ def test_postgresql_refuses_to_update_or_delete_an_event() -> None:
 def rewrite_without_the_key(case: Any, seq: int, **changes: Any) -> None:
     """Change event #seq and hash the chain again from there the only way one can without the key: plain SHA-256
     of the previous hash and the row, as the chain was before it was keyed."""
-    events = list(RequestEvent.objects.filter(request=case).order_by("seq"))
+    events = list(RequestEvent.objects.filter(privacy_request=case).order_by("seq"))
     prev_hash = events[seq - 2].hash if seq > 1 else "0" * 64
     for event in events[seq - 1 :]:
         if event.seq == seq:
@@ -162,7 +162,7 @@ def test_verify_audit_notices_a_head_moved_back_with_its_chain(dpo: Any, handler
 def test_verify_audit_notices_a_head_put_back_to_a_state_it_had(dpo: Any, handler: Any) -> None:
     """An old head is signed: put back (it can be read), it no longer matches the rows written since."""
     case = a_worked_case(dpo, handler)
-    earlier = AuditHead.objects.get(request=case)
+    earlier = AuditHead.objects.get(privacy_request=case)
     services.send_message(case, by=handler, body="One more question.")
     tamper(
         "UPDATE requests_audithead SET seq = %s, hash = %s, mac = %s WHERE request_id = %s",
@@ -284,7 +284,7 @@ def test_chains_written_before_the_upgrade_still_verify(dpo: Any, handler: Any, 
     assert list(verify_chains()) == []
     call_command("verify_audit")
     assert "Audit chain intact: 9 events checked." in capsys.readouterr().out
-    head = AuditHead.objects.get(request=old)
+    head = AuditHead.objects.get(privacy_request=old)
     assert (head.legacy_seq, head.seq) == (4, old.events.count())
 
 
@@ -375,7 +375,7 @@ def test_the_operator_guides_application_role_appends_but_cannot_erase(tmp_path:
         script = (
             "import django; django.setup(); from requests import services; from requests.audit import verify_chains;"
             " from tests.factories import make_case; case = services.withdraw(make_case());"
-            " print(list(verify_chains(request_ids=[case.pk])))"
+            " print(list(verify_chains(privacy_request_ids=[case.pk])))"
         )
         env = {
             **os.environ, "DJANGO_SETTINGS_MODULE": "privacyportal.test_settings", "VAR_DIR": str(tmp_path),

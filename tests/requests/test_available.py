@@ -69,7 +69,7 @@ def access_in_progress(by: Any) -> PrivacyRequest:
 
 
 def with_packet(case: PrivacyRequest, status: str) -> PrivacyRequest:
-    Packet.objects.create(request=case, status=status)
+    Packet.objects.create(privacy_request=case, status=status)
     return case
 
 
@@ -147,7 +147,7 @@ def test_an_access_request_in_progress_offers_its_packet_and_then_its_release(ha
     assert "packet" in offered(case, dpo) and "release" not in offered(case, dpo)
     with_packet(case, PacketStatus.READY)
     assert {"packet", "release", "complete"} <= set(offered(case, dpo))
-    Packet.objects.filter(request=case).update(status=PacketStatus.RELEASED)
+    Packet.objects.filter(privacy_request=case).update(status=PacketStatus.RELEASED)
     assert (
         reason(case, "packet") == "This packet has been released to the requester; it can no longer change."
     )

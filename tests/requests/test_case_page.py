@@ -279,7 +279,7 @@ def test_asking_the_requester_sends_the_question_as_a_message_never_by_email(act
     assert response.status_code == 302
     case = fresh(case)
     assert case.status == Status.AWAITING_REQUESTER and case.paused_at is not None
-    (message,) = Message.objects.filter(request=case)
+    (message,) = Message.objects.filter(privacy_request=case)
     assert (message.author_kind, message.author, message.body) == ("staff", handler, question)
     assert case.events.get(verb="paused").data == {"message": message.pk}
     email = only_email_to(case.requester_email)
@@ -293,7 +293,7 @@ def test_a_message_from_staff_reaches_the_requester_only_as_a_notification(act: 
     case = case_in_progress(handler)
     response = act(signed_in(handler, "Handler"), case, "message", body=body)
     assert response.status_code == 302
-    assert Message.objects.get(request=case).body == body
+    assert Message.objects.get(privacy_request=case).body == body
     assert verbs(case)[-2:] == ["message_sent", "email_sent"]
     email = only_email_to(case.requester_email)
     assert "You have a new message" in email.subject and body not in email.body
@@ -485,8 +485,8 @@ def test_a_disguised_extract_is_refused_and_no_check_or_file_is_kept(
     )
     assert response.status_code == 400
     assert error in response.content.decode()
-    assert not SystemCheck.objects.filter(request=case).exists()
-    assert not Evidence.objects.filter(request=case).exists()
+    assert not SystemCheck.objects.filter(privacy_request=case).exists()
+    assert not Evidence.objects.filter(privacy_request=case).exists()
     assert "system_checked" not in verbs(case)
 
 
@@ -501,9 +501,9 @@ def test_a_csv_extract_is_stored_encrypted_and_downloads_for_the_dpo(
         system=crm.pk, state="data_found", notes="Two orders", extract=upload,
     )  # fmt: skip
     assert response.status_code == 302
-    check = SystemCheck.objects.get(request=case, system=crm)
+    check = SystemCheck.objects.get(privacy_request=case, system=crm)
     assert (check.state, check.notes, check.checked_by) == ("data_found", "Two orders", handler)
-    item = Evidence.objects.get(request=case)
+    item = Evidence.objects.get(privacy_request=case)
     assert (item.kind, item.system, item.name, item.content_type) == (
         "extract",
         crm,
@@ -527,7 +527,7 @@ def test_a_handler_cannot_download_an_extract_from_another_handlers_case(
     case = case_in_progress(other_handler)
     upload = SimpleUploadedFile("orders.csv", b"email,order\nada@example.org,1001\n", content_type="text/csv")
     act(signed_in(other_handler, "Handler"), case, "check", system=crm.pk, state="data_found", extract=upload)
-    item = Evidence.objects.get(request=case)
+    item = Evidence.objects.get(privacy_request=case)
     client = signed_in(handler, "Handler")
     assert client.get(page_url(case)).status_code == 302  # the case itself is out of this handler's reach
     assert client.get(f"/admin/evidence/{item.pk}/").status_code == 404
@@ -692,7 +692,7 @@ def test_the_same_extract_saved_twice_is_kept_once(act: Act, handler: Any, crm: 
             "orders.csv", b"email,order\nada@example.org,1001\n", content_type="text/csv"
         )
         assert act(client, case, "check", system=crm.pk, state="exported", extract=upload).status_code == 302
-    assert Evidence.objects.filter(request=case, kind="extract").count() == 1
+    assert Evidence.objects.filter(privacy_request=case, kind="extract").count() == 1
     assert verbs(case).count("extract_added") == 1
 
 
@@ -702,7 +702,7 @@ def test_an_auditor_sees_file_names_but_no_download_links(
     case = case_in_progress(handler)
     upload = SimpleUploadedFile("orders.csv", b"email,order\nada@example.org,1001\n", content_type="text/csv")
     act(signed_in(handler, "Handler"), case, "check", system=crm.pk, state="exported", extract=upload)
-    item = Evidence.objects.get(request=case)
+    item = Evidence.objects.get(privacy_request=case)
     client = signed_in(auditor, "Auditor")
     page = client.get(page_url(case)).content.decode()
     assert "orders.csv" in page and f"/admin/evidence/{item.pk}/" not in page
@@ -715,7 +715,7 @@ def test_a_fee_line_that_is_not_a_positive_amount_is_a_form_error(dpo: Any, cost
 
     form = FeeForm(
         {"amount": "10", "currency": "GBP", "reason": "excessive", "breakdown": f"Copying: {cost}"},
-        case=make_case(),
+        privacy_request=make_case(),
         user=dpo,
     )
     assert not form.is_valid() and "Line 1 should read" in str(form.errors["breakdown"])

@@ -439,11 +439,11 @@ def test_an_extension_emails_the_letter_once_and_a_retried_task_reuses_it(
     text = text_of(content)
     # The operator's policy (90 days, 10 March as day 1) ends before UK GDPR's three months, so it governs.
     assert reason in text and "We will answer by: Saturday 7 June 2025" in text
-    assert Letter.objects.filter(request=case, kind=LetterKind.EXTENSION).count() == 1
+    assert Letter.objects.filter(privacy_request=case, kind=LetterKind.EXTENSION).count() == 1
 
     seq = case.events.get(verb="extended").seq
     send_requester_email(case.pk, "request-extended", seq)  # e.g. retried after a mail-server outage
-    assert Letter.objects.filter(request=case).count() == 1
+    assert Letter.objects.filter(privacy_request=case).count() == 1
     assert len(mail.outbox) == 2 and mail.outbox[1].attachments[0][1] == content
 
 

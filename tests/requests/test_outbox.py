@@ -61,7 +61,7 @@ def test_a_reminder_whose_message_was_lost_is_sent_by_a_later_sweep_once(
     with mock.patch.object(outbox, "publish", lost):
         run(NOON, "due_reminders", capture=django_capture_on_commit_callbacks)
     # Claimed (so no sweep sends it afresh), promised, not sent.
-    assert Notice.objects.filter(request=case, kind="due_7").exists()
+    assert Notice.objects.filter(privacy_request=case, kind="due_7").exists()
     (row,) = reminders()
     assert (row.name, row.args, row.delivered_at) == (
         "requests.tasks.send_staff_notice",

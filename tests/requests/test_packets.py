@@ -80,7 +80,7 @@ def case(dpo: Any, handler: Any) -> PrivacyRequest:
 def build(case: PrivacyRequest, by: Any, capture: Any) -> Packet:
     with capture(execute=True):
         services.request_packet(case, by=by)
-    return Packet.objects.get(request=case)
+    return Packet.objects.get(privacy_request=case)
 
 
 def unzip(packet: Packet) -> dict[str, bytes]:
@@ -153,7 +153,7 @@ def test_building_again_replaces_the_packet(
 ) -> None:
     first = build(case, handler, django_capture_on_commit_callbacks)
     second = build(case, handler, django_capture_on_commit_callbacks)
-    assert Packet.objects.filter(request=case).count() == 1
+    assert Packet.objects.filter(privacy_request=case).count() == 1
     assert (second.build, second.status) == (
         2,
         PacketStatus.READY,
@@ -161,7 +161,7 @@ def test_building_again_replaces_the_packet(
     assert not (private_files.private_dir("packets") / first.stored_name).exists()
     # The first build's task, arriving late, finds itself superseded and changes nothing.
     assert packets.build(case.pk, 1) is False
-    assert Packet.objects.get(request=case).stored_name == second.stored_name
+    assert Packet.objects.get(privacy_request=case).stored_name == second.stored_name
 
 
 def fail_build(case: PrivacyRequest, by: Any, capture: Any, monkeypatch: Any) -> None:
@@ -180,7 +180,7 @@ def test_a_failed_build_says_so_on_the_case_page(
     case: PrivacyRequest, dpo: Any, handler: Any, django_capture_on_commit_callbacks: Any, monkeypatch: Any
 ) -> None:
     fail_build(case, handler, django_capture_on_commit_callbacks, monkeypatch)
-    packet = Packet.objects.get(request=case)
+    packet = Packet.objects.get(privacy_request=case)
     assert packet.status == PacketStatus.FAILED and "failed" in packet.error
     page = signed_in(dpo, "DPO").get(f"/admin/requests/privacyrequest/{case.pk}/change/").content.decode()
     assert "Failed" in page and "Build again" in page and "packet_failed" in page
@@ -189,7 +189,9 @@ def test_a_failed_build_says_so_on_the_case_page(
 def test_progress_shows_on_the_case_page_and_the_page_refreshes_itself(
     case: PrivacyRequest, dpo: Any
 ) -> None:
-    Packet.objects.create(request=case, status=PacketStatus.BUILDING, step="writing the report", percent=45)
+    Packet.objects.create(
+        privacy_request=case, status=PacketStatus.BUILDING, step="writing the report", percent=45
+    )
     page = signed_in(dpo, "DPO").get(f"/admin/requests/privacyrequest/{case.pk}/change/").content.decode()
     assert 'value="45"' in page and "writing the report" in page and 'http-equiv="refresh"' in page
 
@@ -203,7 +205,7 @@ def test_only_a_dpo_releases_and_the_requester_is_told(
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         assert signed_in(dpo, "DPO").post(url, {"action": "release"}).status_code == 302
-    packet = Packet.objects.get(request=case)
+    packet = Packet.objects.get(privacy_request=case)
     assert packet.status == PacketStatus.RELEASED and packet.released_by == dpo
     assert packet.expires_at is not None and (packet.expires_at - packet.released_at).days == 30  # type: ignore[operator]
     (email,) = mail.outbox
@@ -404,7 +406,7 @@ def test_release_names_the_build_that_was_checked(
     build(case, handler, django_capture_on_commit_callbacks)  # built again after the DPO looked at the first
     with pytest.raises(services.TransitionError, match="built again meanwhile"):
         services.release_packet(case, by=dpo, build=first.build)
-    assert Packet.objects.get(request=case).status == PacketStatus.READY
+    assert Packet.objects.get(privacy_request=case).status == PacketStatus.READY
 
 
 def test_a_csv_row_with_more_values_than_its_header_does_not_break_the_build(

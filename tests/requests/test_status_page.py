@@ -94,7 +94,7 @@ def test_the_case_page_explains_and_the_reply_restarts_a_paused_clock(client: Cl
     assert case.status == Status.OPEN
     message = Message.objects.get(author_kind="requester")
     assert message.body == "The one on Baker Street." and message.attachment is not None
-    assert message.attachment.request == case
+    assert message.attachment.privacy_request == case
     page = client.get(f"/status/cases/{case.reference}/").content.decode()
     assert "The one on Baker Street." in page and "Attached: bill.pdf" in page
     verbs = list(case.events.values_list("verb", flat=True))
@@ -202,7 +202,7 @@ def test_replies_are_limited_per_case_and_files_per_case_by_size(client: Client,
     assert client.post(url, {"body": "Two, without the file"}).status_code == 302
     assert client.post(url, {"body": "Three"}).status_code == 302
     assert client.post(url, {"body": "Four"}).status_code == 429  # the fifth post to this case today
-    assert list(Message.objects.filter(request=case).values_list("body", flat=True).order_by("pk")) == [
+    assert list(Message.objects.filter(privacy_request=case).values_list("body", flat=True).order_by("pk")) == [
         "One", "Two, without the file", "Three",
     ]  # fmt: skip
     assert case.evidence.count() == 1

@@ -248,7 +248,7 @@ def test_evidence_is_purged_after_the_decision_and_cases_anonymised_after_retent
             case, identity_services.keep_upload(checked, kind="id_document")
         )
         orphan = identity_services.keep_upload(checked, kind="agent_permission")
-        Message.objects.create(request=case, author_kind="requester", body="My address is 1 Main St")
+        Message.objects.create(privacy_request=case, author_kind="requester", body="My address is 1 Main St")
     run(at(date(2025, 1, 20)), ("evidence_purge",))
     assert Evidence.objects.filter(pk=orphan.pk).count() == 0
     assert Evidence.objects.get(pk=item.pk).purged_at is None

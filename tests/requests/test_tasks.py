@@ -128,7 +128,7 @@ def test_a_real_worker_builds_a_packet_the_case_page_can_follow(tmp_path: Path, 
         system=crm,
         by=dpo,
     )
-    Packet.objects.create(request=case)
+    Packet.objects.create(privacy_request=case)
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "privacyportal.test_settings",
@@ -139,12 +139,15 @@ def test_a_real_worker_builds_a_packet_the_case_page_can_follow(tmp_path: Path, 
     try:
         build_packet.apply_async((case.pk, 1), queue=queue)
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and Packet.objects.get(request=case).status != PacketStatus.READY:
+        while (
+            time.monotonic() < deadline
+            and Packet.objects.get(privacy_request=case).status != PacketStatus.READY
+        ):
             assert worker.poll() is None, (tmp_path / "worker.log").read_text()
             time.sleep(0.5)
     finally:
         stop_worker(worker, log)
-    packet = Packet.objects.get(request=case)
+    packet = Packet.objects.get(privacy_request=case)
     assert packet.status == PacketStatus.READY, (tmp_path / "worker.log").read_text()
     assert {f["name"] for f in packet.files} >= {
         "cover-letter.pdf",
