@@ -22,6 +22,8 @@ LAYERS: dict[str, int] = {
     # cross-cutting helpers that import no app
     "privacyportal.ratelimit": 1, "privacyportal.cache": 1, "privacyportal.errors": 1,
     "privacyportal.middleware": 1, "identity.evidence": 1,
+    # connectors reach company systems: no models, no case logic (a service records what they return)
+    "requests.connectors": 1,
     # models
     "requests.models": 2, "identity.models": 2, "requests.roles": 2,
     # domain: services (writes), selectors (reads) and what they use
