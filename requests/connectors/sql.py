@@ -674,6 +674,11 @@ class SqlConnector:
                 f"The database refused {doing} in {table} because other rows refer to these records{coded}; "
                 "nothing was changed. Describe the referring table in the dataset."
             )
+        if category == "duplicate":
+            return ConnectorError(
+                f"The database refused {doing} in {table}: the new value is already used by another record{coded}. "
+                "Nothing was changed."
+            )
         if category == "missing":
             return ConnectorError(
                 f"{table.capitalize()} no longer has the columns the dataset names{coded}: check the dataset."
@@ -840,18 +845,18 @@ def _foreign_keys(fks: Iterable[Mapping[str, Any]]) -> tuple[ds.ForeignKey, ...]
 _PG = {
     "28P01": "auth", "28000": "auth", "3D000": "unknown-database", "42501": "permission", "25006": "read-only",
     "40001": "busy", "40P01": "busy", "55P03": "busy", "53300": "busy", "57014": "busy", "57P01": "unreachable",
-    "57P03": "unreachable", "23503": "integrity", "42P01": "missing", "42703": "missing",
+    "57P03": "unreachable", "23503": "integrity", "23505": "duplicate", "42P01": "missing", "42703": "missing",
 }  # fmt: skip
 _MYSQL = {
     1045: "auth", 1044: "permission", 1049: "unknown-database", 1142: "permission", 1143: "permission",
     1227: "permission", 1290: "read-only", 1792: "read-only", 1205: "busy", 1213: "busy", 1040: "busy",
     2003: "unreachable", 2005: "unreachable", 2006: "unreachable", 2013: "unreachable", 1451: "integrity",
-    1452: "integrity", 1146: "missing", 1054: "missing",
+    1452: "integrity", 1062: "duplicate", 1146: "missing", 1054: "missing",
 }  # fmt: skip
 _SQLITE = {
     "SQLITE_READONLY": "read-only", "SQLITE_PERM": "permission", "SQLITE_AUTH": "permission",
     "SQLITE_BUSY": "busy", "SQLITE_LOCKED": "busy", "SQLITE_CANTOPEN": "unreachable",
-    "SQLITE_CONSTRAINT_FOREIGNKEY": "integrity",
+    "SQLITE_CONSTRAINT_FOREIGNKEY": "integrity", "SQLITE_CONSTRAINT_UNIQUE": "duplicate",
 }  # fmt: skip
 # libpq reports a failed connection as text only (no SQLSTATE); read, never repeated.
 _PG_CONNECT = (
