@@ -643,6 +643,10 @@ class SqlConnector:
             return ConnectorError(
                 f"There is no database '{self.url.database}' on {self.url.host}: check the name."
             )
+        if category == "unreachable" and self.url.get_backend_name() == "sqlite":
+            return ConnectorError(
+                f"Could not open {self._where()}: check the path and that the portal may read it."
+            )
         if category == "unreachable":
             return ConnectorError(
                 f"Could not reach {self._where()}: it refused the connection or did not answer in time. "
