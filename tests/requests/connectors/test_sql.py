@@ -221,7 +221,6 @@ KILLED_WORKER = textwrap.dedent("""
 """)
 
 
-@pytest.mark.real_clock
 def test_a_worker_killed_mid_erasure_leaves_nothing_half_done_and_the_rerun_finishes(shop: Shop) -> None:
     before = shop.snapshot()
     connector = shop.connector()
