@@ -17,6 +17,7 @@ import hashlib
 import json
 import logging
 import unicodedata
+import urllib.parse
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time
@@ -109,11 +110,10 @@ class SqlConnector:
             )
         timeout = int(settings.get("connect_timeout", CONNECT_TIMEOUT))
         if dialect == "sqlite":
-            path = str(settings.get("database", ""))
-            if settings.get("read_only"):
-                url = sa.URL.create("sqlite", database=f"file:{path}?mode=ro", query={"uri": "true"})
-            else:
-                url = sa.URL.create("sqlite", database=path)
+            # A URI with a mode, so that a wrong path is an error rather than a new, empty database file.
+            mode = "ro" if settings.get("read_only") else "rw"
+            path = urllib.parse.quote(str(settings.get("database", "")))
+            url = sa.URL.create("sqlite", database=f"file:{path}?mode={mode}", query={"uri": "true"})
             connect_args: dict[str, Any] = {"timeout": timeout}
         else:
             url = sa.URL.create(
@@ -628,7 +628,8 @@ class SqlConnector:
     def _where(self) -> str:
         url = self.url
         if url.get_backend_name() == "sqlite":
-            return f"the SQLite file '{(url.database or '').removeprefix('file:').split('?')[0]}'"
+            path = urllib.parse.unquote((url.database or "").removeprefix("file:").rpartition("?")[0])
+            return f"the SQLite file '{path}'"
         port = f":{url.port}" if url.port else ""
         return f"the {url.get_backend_name()} database '{url.database}' on {url.host}{port}"
 

@@ -367,7 +367,7 @@ def test_a_server_that_does_not_answer_is_a_transient_error_and_a_missing_file_i
     if shop.kind == "sqlite":
         connector = build(
             "sql",
-            {"dialect": "sqlite", "database": str(tmp_path / "none" / "x.db"), "dataset": sample.DATASET},
+            {"dialect": "sqlite", "database": str(tmp_path / "gone.db"), "dataset": sample.DATASET},
             {},
         )
     else:
@@ -375,6 +375,7 @@ def test_a_server_that_does_not_answer_is_a_transient_error_and_a_missing_file_i
     with pytest.raises(ConnectorError, match=r"Could not (reach|open)") as caught:
         connector.find(ADA)
     assert caught.value.transient == (shop.kind != "sqlite")  # a file that is not there stays so: no retry
+    assert not (tmp_path / "gone.db").exists()  # a wrong path never makes a new, empty database
 
 
 def test_a_dataset_naming_what_the_database_lacks_is_refused_by_name(shop: Shop) -> None:
