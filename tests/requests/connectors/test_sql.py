@@ -466,3 +466,24 @@ def test_the_database_is_reached_only_through_bound_parameters(shop: Shop) -> No
     connector.find(Subject(email="x'); DROP TABLE customers; --@example.org", account_ids=("1' OR '1'='1",)))
     assert statements and not any("DROP" in s or "OR '1'" in s for s in statements)
     assert shop.rows("customers")
+
+
+def test_rows_keyed_by_two_columns_are_found_exported_and_erased(shop: Shop) -> None:
+    tags = sa.Table(
+        "customer_tags", shop.meta,
+        sa.Column("customer_id", sa.Integer, sa.ForeignKey("customers.id"), primary_key=True, autoincrement=False),
+        sa.Column("tag", sa.String(20), primary_key=True),
+    )  # fmt: skip
+    with shop.engine.begin() as conn:
+        tags.create(conn)
+        conn.execute(tags.insert(), [{"customer_id": 1, "tag": "vip"}, {"customer_id": 1, "tag": "late"},
+                                     {"customer_id": 2, "tag": "vip"}])  # fmt: skip
+    connector = shop.connector(dataset=sample.DATASET + "  customer_tags:\n    erase: delete\n")
+    found = connector.find(ADA)
+    assert by_table(found)["customer_tags"] == [(1, "late"), (1, "vip")]
+    assert connector.export(found).rows["customer_tags"] == [
+        {"customer_id": 1, "tag": "late"}, {"customer_id": 1, "tag": "vip"},
+    ]  # fmt: skip
+    assert connector.erase(connector.plan_erasure(found)).counts()["deleted"] == 6
+    with shop.engine.connect() as conn:
+        assert conn.execute(sa.select(tags.c.customer_id, tags.c.tag)).all() == [(2, "vip")]
