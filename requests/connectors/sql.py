@@ -146,7 +146,8 @@ class SqlConnector:
     def test(self) -> ConnectionCheck:
         def work() -> ConnectionCheck:
             self._prepare()
-            can_write = self._writable({name: {"delete", "update"} for name in self._rules}, answer=True)
+            verbs = {name: _verbs(rule) for name, rule in self._rules.items()}
+            can_write = self._writable({name: v for name, v in verbs.items() if v}, answer=True)
             who = f" as '{self.url.username}'" if self.url.username else ""
             access = (
                 "Erasure and correction can run."
@@ -783,6 +784,14 @@ def _bind(column: sa.Column[Any], value: str | int) -> Any:
 def _chunks(items: Sequence[T]) -> Iterator[list[T]]:
     for start in range(0, len(items), CHUNK):
         yield list(items[start : start + CHUNK])
+
+
+def _verbs(rule: ds.TableRule) -> set[str]:
+    """What erasure, correction, restriction and opt-out may do to a table: a kept table needs no writes."""
+    verbs = {"delete"} if rule.erase == "delete" else set()
+    if rule.erase == "anonymise" or rule.columns or rule.rectify or rule.restrict or rule.opt_out:
+        verbs.add("update")
+    return verbs
 
 
 def _anonymise_step(ref: RecordRef, rule: ds.TableRule, reason: str) -> Step:
