@@ -70,7 +70,7 @@ def main() -> None:
         ]
         data = ("\n".join(lines) + "\n").encode()
         add_extract(case, CheckedFile(f"system-{n + 1}.csv", "text/csv", data), system=system, by=staff)
-    packet = Packet.objects.create(request=case)
+    packet = Packet.objects.create(privacy_request=case)
 
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     started = time.perf_counter()
