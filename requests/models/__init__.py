@@ -18,12 +18,16 @@ from .case import Kind as Kind
 from .case import Outcome as Outcome
 from .case import PrivacyRequest as PrivacyRequest
 from .case import Relationship as Relationship
+from .connectors import ConnectorAction as ConnectorAction
+from .connectors import ConnectorRun as ConnectorRun
+from .connectors import RunStatus as RunStatus
 from .fulfilment import CheckState as CheckState
 from .fulfilment import Letter as Letter
 from .fulfilment import LetterKind as LetterKind
 from .fulfilment import Packet as Packet
 from .fulfilment import SystemCheck as SystemCheck
 from .register import CompanySystem as CompanySystem
+from .register import ConnectorKind as ConnectorKind
 from .register import LegalBasis as LegalBasis
 from .register import ProcessingActivity as ProcessingActivity
 from .runtime import Heartbeat as Heartbeat

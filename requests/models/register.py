@@ -45,8 +45,17 @@ class ProcessingActivity(models.Model):
         return [line.strip() for line in self.recipients.splitlines() if line.strip()]
 
 
+class ConnectorKind(models.TextChoices):
+    MANUAL = "", _("None: its owner is sent a task")
+    SQL = "sql", _("SQL database (PostgreSQL, MySQL/MariaDB, SQLite)")
+
+
 class CompanySystem(models.Model):
-    """A place where personal data lives (CRM, mailbox, billing...): each case checks every active one."""
+    """A place where personal data lives (CRM, mailbox, billing...): each case checks every active one.
+
+    With a connector the portal does the work itself (requests/connectors/, DESIGN §13); without one the system's
+    owner is sent a task by email. Credentials are stored encrypted (ENCRYPTION_KEYS) and never shown again.
+    """
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     description = models.CharField(_("what it holds"), max_length=300, blank=True)
@@ -61,7 +70,14 @@ class CompanySystem(models.Model):
     activities = models.ManyToManyField(
         ProcessingActivity, verbose_name=_("register entries it serves"), related_name="systems", blank=True
     )
+    # Who does the work when no connector reaches the system: an address, not necessarily a staff account.
+    owner_email = models.EmailField(_("owner's email"), blank=True)
     active = models.BooleanField(_("active"), default=True)
+    connector = models.CharField(_("connector"), max_length=20, choices=ConnectorKind.choices, blank=True)
+    # What the connector needs besides secrets: for SQL, dialect, host, port, database and the dataset description.
+    connector_settings = models.JSONField(_("connector settings"), default=dict, blank=True)
+    # MultiFernet token of a JSON object (username, password...): privacyportal.files.fernet(); never in a form.
+    credentials = models.TextField(blank=True, editable=False)
 
     class Meta:
         verbose_name = _("company system")
