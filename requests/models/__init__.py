@@ -18,6 +18,7 @@ from .case import Kind as Kind
 from .case import Outcome as Outcome
 from .case import PrivacyRequest as PrivacyRequest
 from .case import Relationship as Relationship
+from .connectors import ACTIONS_BY_KIND as ACTIONS_BY_KIND
 from .connectors import ConnectorAction as ConnectorAction
 from .connectors import ConnectorRun as ConnectorRun
 from .connectors import RunStatus as RunStatus

@@ -7,7 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .case import PrivacyRequest
+from .case import Kind, PrivacyRequest
 from .register import CompanySystem
 
 
@@ -19,6 +19,20 @@ class ConnectorAction(models.TextChoices):
     RESTRICT = "restrict", _("Restrict processing")
     UNRESTRICT = "unrestrict", _("Lift the restriction")
     OPT_OUT = "opt_out", _("Opt out")
+
+
+# What each kind of request asks of every system, in order: a connector runs these, an owner task asks for them.
+# Erasure starts with the dry run; the erasure itself waits for the DPO's approval of the plan.
+ACTIONS_BY_KIND: dict[str, tuple[str, ...]] = {
+    Kind.ACCESS: (ConnectorAction.EXPORT,),
+    Kind.PORTABILITY: (ConnectorAction.EXPORT,),
+    Kind.ERASURE: (ConnectorAction.PLAN_ERASURE,),
+    Kind.RECTIFICATION: (ConnectorAction.RECTIFY,),
+    Kind.RESTRICTION: (ConnectorAction.RESTRICT,),
+    Kind.OBJECTION: (ConnectorAction.OPT_OUT,),
+    Kind.OPT_OUT: (ConnectorAction.OPT_OUT,),
+    Kind.LIMIT_SENSITIVE: (ConnectorAction.RESTRICT,),
+}
 
 
 class RunStatus(models.TextChoices):
