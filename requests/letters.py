@@ -23,6 +23,7 @@ from .explain import explain, regime_name
 from .models import CheckState, Kind, Letter, LetterKind, PrivacyRequest, ProcessingActivity, SystemCheck
 from .selectors import (
     HOLDS_DATA,
+    certificates,
     deadlines_of,
     local_date,
     local_today,
@@ -114,6 +115,8 @@ def letter_context(privacy_request: PrivacyRequest, kind: str) -> dict[str, Any]
         "activities": activities_for(privacy_request),
         "recipients": recipients_to_notify(privacy_request),
         "checks": [c for c in checks if c.state != CheckState.NOT_CHECKED],
+        # Per system, what the approved erasure deleted, anonymised and kept, on which ground, and when.
+        "certificates": certificates(privacy_request),
         "holds_data": any(c.state in HOLDS_DATA for c in checks),
         "fee_lines": privacy_request.fee_breakdown,
         "ccpa": "ccpa" in privacy_request.regimes,

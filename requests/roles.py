@@ -17,7 +17,7 @@ ROLES: dict[str, dict[str, list[str]]] = {
         "requests": ["view_privacyrequest", "add_privacyrequest", "change_privacyrequest", "view_requestevent",
                      "view_message", "add_message", "view_notice", "view_staffpreference", "change_staffpreference",
                      "add_staffpreference", "view_all_cases", "extend_case", "deny_case", "quote_fee",
-                     "forward_case", "release_packet", "view_systemcheck", "change_systemcheck",
+                     "forward_case", "release_packet", "approve_erasure", "view_systemcheck", "change_systemcheck",
                      "view_processingactivity", "add_processingactivity", "change_processingactivity",
                      "delete_processingactivity", "view_companysystem", "add_companysystem",
                      "change_companysystem", "delete_companysystem"],

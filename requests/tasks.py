@@ -12,7 +12,7 @@ from privacyportal.outbox import OutboxTask
 from . import health, packets, sweeps
 from .audit import check_and_alert
 from .models import RequestEvent
-from .services import notify
+from .services import connectors, notify
 from .services.notify import REQUESTER_EMAILS, STAFF_NOTICES
 
 logger = logging.getLogger(__name__)
@@ -88,3 +88,26 @@ def build_packet(privacy_request_id: int, build: int) -> bool:
     """Build one numbered packet of a case on the pdf queue; a superseded build stops quietly."""
 
     return packets.build(privacy_request_id, build)
+
+
+@shared_task(
+    base=OutboxTask,
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(connectors.TransientFailure,),
+    retry_backoff=30,
+    retry_backoff_max=30 * 60,
+    max_retries=8,
+    time_limit=15 * 60,
+    soft_time_limit=14 * 60,
+)
+def run_connector(self: OutboxTask, run_id: int) -> None:
+    """One connector action on one case in one system; a system that cannot be reached is retried, then fails."""
+    try:
+        connectors.run(run_id)
+    except connectors.TransientFailure as error:
+        if self.request.retries >= (self.max_retries or 0):
+            connectors.give_up(run_id, str(error))
+            return
+        raise

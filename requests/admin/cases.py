@@ -20,8 +20,10 @@ from identity.tiers import POINTS_NEEDED
 
 from .. import deadlines, selectors, services
 from ..explain import explain, regime_name
+from ..lifecycle import WORKING_STATUSES
 from ..models import (
     CompanySystem,
+    ConnectorRun,
     Message,
     Packet,
     PrivacyRequest,
@@ -40,6 +42,13 @@ from ..selectors import (
     search,
 )
 from .forms import ACTIONS, DATA_POINT_LABELS, CaseForm, LogRequestForm
+
+# Connector buttons on the case page, and the permission each needs.
+CONNECTOR_ACTIONS = {
+    "connectors_start": "requests.change_privacyrequest",
+    "connector_retry": "requests.change_privacyrequest",
+    "connector_approve": "requests.approve_erasure",
+}
 
 
 # Each filter turns its URL parameter into a criterion of the queue and leaves its meaning to the selectors,
@@ -191,6 +200,8 @@ class PrivacyRequestAdmin(admin.ModelAdmin[PrivacyRequest]):
             raise PermissionDenied
         bound: dict[str, CaseForm] = {}
         status = 200
+        if request.method == "POST" and request.POST.get("action", "") in CONNECTOR_ACTIONS:
+            return self.connector_action(request, privacy_request)
         if request.method == "POST":
             action = ACTIONS.get(request.POST.get("action", ""))
             if action is None:
@@ -227,6 +238,39 @@ class PrivacyRequestAdmin(admin.ModelAdmin[PrivacyRequest]):
             **(extra_context or {}),
         }
         return TemplateResponse(request, "admin/requests/privacyrequest/case.html", context, status=status)
+
+    def connector_action(self, request: HttpRequest, privacy_request: PrivacyRequest) -> HttpResponse:
+        """Start the connectors, retry a failed run, or approve an erasure plan (the DPO); then back to the page."""
+        name = request.POST["action"]
+        if not request.user.has_perm(CONNECTOR_ACTIONS[name]):
+            raise PermissionDenied
+        try:
+            if name == "connectors_start":
+                queued = services.connectors.start(privacy_request, by=request.user)  # type: ignore[arg-type]
+                messages.success(
+                    request,
+                    gettext("%(count)d connector runs queued.") % {"count": len(queued)}
+                    if queued
+                    else gettext("Nothing new to run: every connector action is queued or done."),
+                )
+            else:
+                run = ConnectorRun.objects.filter(
+                    privacy_request=privacy_request, pk=request.POST.get("run", "").strip() or 0
+                ).first()
+                if run is None:
+                    return HttpResponseBadRequest("Unknown run.")
+                if name == "connector_approve":
+                    services.connectors.approve_erasure(run, by=request.user)  # type: ignore[arg-type]
+                    messages.success(
+                        request,
+                        gettext("Erasure approved: it runs in %(system)s now.") % {"system": run.system.name},
+                    )
+                else:
+                    services.connectors.retry(run, by=request.user)  # type: ignore[arg-type]
+                    messages.success(request, gettext("Queued again."))
+        except services.TransitionError as error:
+            messages.error(request, str(error))
+        return redirect(request.path)
 
     def case_context(
         self, request: HttpRequest, privacy_request: PrivacyRequest, bound: dict[str, CaseForm]
@@ -291,6 +335,12 @@ class PrivacyRequestAdmin(admin.ModelAdmin[PrivacyRequest]):
                 for system in systems
             ],
             "can_check": "check" in offered,
+            "connector_runs": selectors.connector_runs(privacy_request),
+            "can_start_connectors": (
+                privacy_request.identity_verified_at is not None
+                and privacy_request.status in WORKING_STATUSES
+                and user.has_perm("requests.change_privacyrequest")
+            ),
             "recipients": recipients_to_notify(privacy_request),
             "actions": [
                 a for a in actions if a["action"].name not in ("message", "check", "packet", "release")

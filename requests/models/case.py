@@ -177,6 +177,7 @@ class PrivacyRequest(models.Model):
             ("quote_fee", "Can quote a fee"),
             ("forward_case", "Can forward a request to the controller"),
             ("release_packet", "Can release a fulfilment packet"),
+            ("approve_erasure", "Can approve an erasure plan in a company system"),
         ]
         indexes = [
             # The queue: open cases by deadline, whole or per status / assignee / regime / kind.

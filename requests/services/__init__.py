@@ -8,6 +8,7 @@ assigns `status`. `services.X` names every one of them; `rules` says what may be
 
 from __future__ import annotations
 
+from . import connectors as connectors
 from .checklist import record_system_check as record_system_check
 from .common import BUILD_PACKET as BUILD_PACKET
 from .common import SEND_OVERDUE_DIGEST as SEND_OVERDUE_DIGEST

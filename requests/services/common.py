@@ -40,6 +40,7 @@ SEND_OVERDUE_DIGEST = "requests.tasks.send_overdue_digest"
 
 
 BUILD_PACKET = "requests.tasks.build_packet"
+RUN_CONNECTOR = "requests.tasks.run_connector"
 
 
 SEND_VERIFICATION_EMAIL = "identity.tasks.send_verification_email"

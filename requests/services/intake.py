@@ -31,6 +31,7 @@ from ..models import (
     Relationship,
 )
 from ..selectors import deadlines_of, local_date, verification_tier
+from . import connectors
 from .common import (
     SEND_SUBJECT_CONFIRMATION,
     SEND_VERIFICATION_EMAIL,
@@ -197,6 +198,8 @@ def confirm_email(privacy_request: PrivacyRequest) -> PrivacyRequest:
     )
     if needs_subject_confirmation(privacy_request):
         outbox.enqueue(SEND_SUBJECT_CONFIRMATION, privacy_request.pk)
+    if to is Status.OPEN:
+        connectors.start(privacy_request)
     return privacy_request
 
 
@@ -262,4 +265,5 @@ def verify(
         new_status=Status.OPEN,
         data={"tier": tier.value, "data_points": points},
     )
+    connectors.start(privacy_request, by=by)
     return privacy_request
