@@ -187,9 +187,9 @@ class ErasurePlan:
     def counts(self) -> dict[str, int]:
         return dict(Counter(step.action for step in self.steps))
 
-    def summary(self) -> str:
-        """'delete 3, anonymise 1, keep 4 (ground: ...)', per table."""
-        return _summary((s.ref.table, s.action, s.ground) for s in self.steps)
+    def summary(self, separator: str = "; ") -> str:
+        """'delete 3, anonymise 1, keep 4 (ground: ...)', per table (tables joined by `separator`)."""
+        return _summary(((s.ref.table, s.action, s.ground) for s in self.steps), separator)
 
     def to_json(self) -> dict[str, Any]:
         return {"dataset": self.dataset, "steps": [step.to_json() for step in self.steps]}
@@ -226,10 +226,11 @@ class Result:
         """Per outcome, how many records: what an audit event records (counts, never values)."""
         return dict(Counter(outcome.action for outcome in self.outcomes))
 
-    def summary(self) -> str:
+    def summary(self, separator: str = "; ") -> str:
         """'customers: anonymised 1; invoices: kept 4 (ground: tax law); orders: deleted 3', in plain words."""
         return _summary(
-            (o.ref.table, o.action, o.reason if o.action == "kept" else "") for o in self.outcomes
+            ((o.ref.table, o.action, o.reason if o.action == "kept" else "") for o in self.outcomes),
+            separator,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -240,7 +241,7 @@ class Result:
         return cls(str(data["action"]), tuple(Outcome.from_json(item) for item in data["outcomes"]))
 
 
-def _summary(items: Iterable[tuple[str, str, str]]) -> str:
+def _summary(items: Iterable[tuple[str, str, str]], separator: str = "; ") -> str:
     tables: dict[str, Counter[tuple[str, str]]] = {}
     for table, action, ground in items:
         tables.setdefault(table, Counter())[(action, ground)] += 1
@@ -251,7 +252,7 @@ def _summary(items: Iterable[tuple[str, str, str]]) -> str:
             for (action, ground), n in sorted(tables[table].items())
         )
         parts.append(f"{table}: {counted}")
-    return "; ".join(parts) or "no records"
+    return separator.join(parts) or "no records"
 
 
 class Connector(Protocol):

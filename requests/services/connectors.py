@@ -164,7 +164,7 @@ def _do(current: ConnectorRun, connector: connectors.Connector) -> None:
             _fail(current, _("The erasure plan has not been approved."))
             return
         result = connector.erase(connectors.ErasurePlan.from_json(source.plan))
-        _finish(current, result.counts(), result.summary(), result=result.to_json())
+        _finish(current, result.counts(), result.summary("\n"), result=result.to_json())
         return
     if CAPABILITY[ConnectorAction(action)] not in connector.capabilities:
         _fail(current, _("This system's connector cannot do this (%(action)s): do it by hand and tick the checklist.")
@@ -185,10 +185,14 @@ def _do(current: ConnectorRun, connector: connectors.Connector) -> None:
             _await_approval(current, plan)
     elif action == ConnectorAction.RESTRICT:
         result = connector.restrict(found)
-        _finish(current, result.counts(), result.summary(), result=result.to_json(), nothing=not found.refs)
+        _finish(
+            current, result.counts(), result.summary("\n"), result=result.to_json(), nothing=not found.refs
+        )
     elif action == ConnectorAction.OPT_OUT:
         result = connector.opt_out(found)
-        _finish(current, result.counts(), result.summary(), result=result.to_json(), nothing=not found.refs)
+        _finish(
+            current, result.counts(), result.summary("\n"), result=result.to_json(), nothing=not found.refs
+        )
     else:
         _fail(current, _("This action is not run by a connector here."))
 
@@ -258,7 +262,10 @@ def _finish(
 @transaction.atomic
 def _await_approval(current: ConnectorRun, plan: connectors.ErasurePlan) -> None:
     ConnectorRun.objects.filter(pk=current.pk).update(
-        status=RunStatus.AWAITING_APPROVAL, plan=plan.to_json(), counts=plan.counts(), summary=plan.summary()
+        status=RunStatus.AWAITING_APPROVAL,
+        plan=plan.to_json(),
+        counts=plan.counts(),
+        summary=plan.summary("\n"),
     )
     SystemCheck.objects.update_or_create(
         privacy_request=current.privacy_request,
