@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from identity.models import Evidence
@@ -249,7 +249,10 @@ class PrivacyRequestAdmin(admin.ModelAdmin[PrivacyRequest]):
                 queued = services.connectors.start(privacy_request, by=request.user)  # type: ignore[arg-type]
                 messages.success(
                     request,
-                    gettext("%(count)d connector runs queued.") % {"count": len(queued)}
+                    ngettext(
+                        "%(count)d connector run queued.", "%(count)d connector runs queued.", len(queued)
+                    )
+                    % {"count": len(queued)}
                     if queued
                     else gettext("Nothing new to run: every connector action is queued or done."),
                 )
@@ -337,9 +340,12 @@ class PrivacyRequestAdmin(admin.ModelAdmin[PrivacyRequest]):
             "can_check": "check" in offered,
             "connector_runs": selectors.connector_runs(privacy_request),
             "can_start_connectors": (
-                privacy_request.identity_verified_at is not None
-                and privacy_request.status in WORKING_STATUSES
+                privacy_request.status in WORKING_STATUSES
                 and user.has_perm("requests.change_privacyrequest")
+                and (
+                    privacy_request.identity_verified_at is not None
+                    or user.has_perm(services.connectors.DPO_DECIDES)
+                )
             ),
             "recipients": recipients_to_notify(privacy_request),
             "actions": [

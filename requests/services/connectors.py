@@ -44,6 +44,8 @@ from .common import RUN_CONNECTOR, TransitionError
 
 logger = logging.getLogger(__name__)
 
+# Who may start connectors before identity is verified, and approve an erasure: the DPO role.
+DPO_DECIDES = "requests.approve_erasure"
 # A run still "running" this long after it started belongs to a worker that died (the task's hard limit is 15 min).
 RUN_LEASE = timedelta(minutes=20)
 # What a finished action means for the systems checklist.
@@ -88,9 +90,16 @@ def subject_of(privacy_request: PrivacyRequest) -> connectors.Subject:
 
 @transaction.atomic
 def start(privacy_request: PrivacyRequest, *, by: AbstractBaseUser | None = None) -> list[ConnectorRun]:
-    """Queue every connector action the request asks for; a second call queues nothing new."""
-    if privacy_request.identity_verified_at is None:
-        raise TransitionError(_("Connectors run once the requester's identity is verified."))
+    """Queue every connector action the request asks for; a second call queues nothing new.
+
+    They start once identity is proved, or earlier when a DPO says so (to see what a system holds while checking
+    who is asking); nothing found leaves the portal before a packet is released or an erasure approved.
+    """
+    early = privacy_request.identity_verified_at is None
+    if early and not (by is not None and by.has_perm(DPO_DECIDES)):  # type: ignore[attr-defined]
+        raise TransitionError(
+            _("Connectors run once the requester's identity is verified, or when a DPO starts them.")
+        )
     actions = [a for a in ACTIONS_BY_KIND.get(privacy_request.kind, ()) if a in AUTOMATIC]
     queued = []
     for system in CompanySystem.objects.filter(active=True).exclude(connector="").order_by("name"):
@@ -107,7 +116,7 @@ def start(privacy_request: PrivacyRequest, *, by: AbstractBaseUser | None = None
             "connectors_queued",
             by=by,
             actor_kind=None if by is not None else ActorKind.SYSTEM,
-            data={"runs": [r.pk for r in queued]},
+            data={"runs": [r.pk for r in queued], **({"before_verification": True} if early else {})},
         )
     return queued
 
@@ -296,7 +305,7 @@ def _fail(current: ConnectorRun, message: str) -> None:
 @transaction.atomic
 def approve_erasure(current: ConnectorRun, *, by: AbstractBaseUser) -> ConnectorRun:
     """The DPO approves a dry run's plan: the erasure of exactly that plan is queued."""
-    if not by.has_perm("requests.approve_erasure"):  # type: ignore[attr-defined]
+    if not by.has_perm(DPO_DECIDES):  # type: ignore[attr-defined]
         raise TransitionError(_("Only a DPO may approve an erasure."))
     approved = ConnectorRun.objects.filter(
         pk=current.pk, action=ConnectorAction.PLAN_ERASURE, status=RunStatus.AWAITING_APPROVAL

@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 import time_machine
-from django.conf import settings
 from django.utils.html import escape
 
 from identity.models import Evidence
@@ -207,10 +206,21 @@ def test_a_system_that_cannot_be_reached_is_retried_by_the_task_then_fails(shop:
     assert failed.status == RunStatus.FAILED and "did not answer" in failed.error
 
 
-def test_connectors_do_not_start_before_identity_is_verified(shop: Any) -> None:
+def test_connectors_wait_for_identity_unless_a_dpo_starts_them(shop: Any, dpo: Any, handler: Any) -> None:
     with time_machine.travel(RECEIVED, tick=False):
-        case = make_case(kind="access", requester_email=ADA)
-    with pytest.raises(services.TransitionError):
-        services.connectors.start(case)
+        case = services.confirm_email(
+            make_case(kind="access", requester_email=ADA, data_points={"phone": "1"})
+        )
+    assert case.identity_verified_at is None and not ConnectorRun.objects.exists()
+    page_url = f"/admin/requests/privacyrequest/{case.pk}/change/"
+    services.assign(case, to=handler, by=dpo)
+    as_handler = signed_in(handler, "Handler")
+    assert "Run connectors now" not in as_handler.get(page_url).content.decode()
+    with pytest.raises(services.TransitionError, match="identity is verified"):
+        services.connectors.start(case, by=handler)
     assert not ConnectorRun.objects.exists()
-    assert settings.ENCRYPTION_KEYS  # credentials, where a system has them, are stored with these keys
+
+    as_dpo = signed_in(dpo, "DPO")
+    done = as_dpo.post(page_url, {"action": "connectors_start"}, follow=True)
+    assert "1 connector run queued." in done.content.decode()
+    assert case.events.get(verb="connectors_queued").data["before_verification"] is True
