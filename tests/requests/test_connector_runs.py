@@ -7,7 +7,7 @@ import io
 import json
 import logging
 import zipfile
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -224,3 +224,19 @@ def test_connectors_wait_for_identity_unless_a_dpo_starts_them(shop: Any, dpo: A
     done = as_dpo.post(page_url, {"action": "connectors_start"}, follow=True)
     assert "1 connector run queued." in done.content.decode()
     assert case.events.get(verb="connectors_queued").data["before_verification"] is True
+
+
+def test_a_run_whose_worker_died_is_taken_over_after_the_lease_and_not_before(shop: Any, dpo: Any) -> None:
+    case = verified("access", dpo)
+    run = ConnectorRun.objects.get(privacy_request=case)
+    with time_machine.travel(RECEIVED, tick=False):
+        ConnectorRun.objects.filter(pk=run.pk).update(
+            status=RunStatus.RUNNING, started_at=RECEIVED, attempts=1
+        )
+        connectors.run(run.pk)  # another copy while the first may still be working: left alone
+    assert ConnectorRun.objects.get(pk=run.pk).status == RunStatus.RUNNING
+    with time_machine.travel(RECEIVED + connectors.RUN_LEASE + timedelta(minutes=1), tick=False):
+        connectors.run(run.pk)  # the outbox's redelivery after the worker was killed
+    taken = ConnectorRun.objects.get(pk=run.pk)
+    assert (taken.status, taken.attempts) == (RunStatus.DONE, 2)
+    assert case.events.filter(verb="connector_done").count() == 1
