@@ -1,14 +1,33 @@
-"""The register of processing activities and the company systems (DPO-maintained)."""
+"""The register of processing activities and the company systems (DPO-maintained).
+
+A company system's connector is configured on its page: the SQL settings land in `connector_settings` (the keys
+SqlConnector.from_settings reads), the user name and password are encrypted by `services.set_credentials` and
+never shown again, and "Test connection" runs `services.test_connection` on what is saved.
+"""
 
 from __future__ import annotations
 
-from django.contrib import admin
-from django.db.models import QuerySet
-from django.http import HttpRequest
-from django.utils.translation import gettext_lazy as _
+from typing import Any
 
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import URLPattern, path, reverse
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+
+from .. import services
+from ..connectors import ConnectorError, DatasetError, parse_dataset
 from ..models import (
     CompanySystem,
+    ConnectorKind,
     ProcessingActivity,
 )
 
@@ -35,11 +54,229 @@ class ProcessingActivityAdmin(admin.ModelAdmin[ProcessingActivity]):
         return ", ".join(s.name for s in obj.systems.all())
 
 
+DIALECTS = [
+    ("postgresql", "PostgreSQL"),
+    ("mysql", "MySQL"),
+    ("mariadb", "MariaDB"),
+    ("sqlite", "SQLite"),
+]
+# The form's SQL fields, each the key SqlConnector.from_settings reads from `connector_settings`.
+SQL_SETTINGS = ("dialect", "host", "port", "database", "schema", "read_only", "dataset")
+
+
+class CompanySystemForm(forms.ModelForm[CompanySystem]):
+    """The system, and for an SQL connector its settings and credentials (which are not model fields)."""
+
+    dialect = forms.ChoiceField(
+        label=_("database kind"), choices=[("", "---------"), *DIALECTS], required=False
+    )
+    host = forms.CharField(
+        label=_("host"),
+        max_length=255,
+        required=False,
+        help_text=_("Empty means 127.0.0.1. Not used for SQLite."),
+    )
+    port = forms.IntegerField(
+        label=_("port"),
+        min_value=1,
+        max_value=65535,
+        required=False,
+        help_text=_("Empty means the usual port (PostgreSQL 5432, MySQL/MariaDB 3306). Not used for SQLite."),
+    )
+    database = forms.CharField(
+        label=_("database"),
+        max_length=1000,
+        required=False,
+        help_text=_("The database's name; for SQLite, the path of its file on the portal's server."),
+    )
+    schema = forms.CharField(
+        label=_("schema"),
+        max_length=100,
+        required=False,
+        help_text=_("PostgreSQL only; empty means the default."),
+    )
+    read_only = forms.BooleanField(
+        label=_("open read-only"),
+        required=False,
+        help_text=_(
+            "SQLite only: open the file read-only (access works; erasure and correction will refuse)."
+        ),
+    )
+    dataset = forms.CharField(
+        label=_("dataset description"),
+        required=False,
+        strip=False,
+        widget=forms.Textarea(
+            attrs={"rows": 24, "cols": 100, "spellcheck": "false", "class": "vLargeTextField"}
+        ),
+        help_text=_(
+            "YAML or JSON: which tables hold people's data, which columns identify a person, and what erasure "
+            "does to each. It is checked when you save; docs/connectors.md explains it with a worked example."
+        ),
+    )
+    username = forms.CharField(label=_("user name"), max_length=200, required=False)
+    password = forms.CharField(
+        label=_("password"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_(
+            "Stored encrypted and never shown again. Leave empty to keep the stored password "
+            "(and type it again if the form comes back with errors)."
+        ),
+    )
+
+    class Meta:
+        model = CompanySystem
+        fields = ("name", "description", "owner", "owner_email", "activities", "active", "connector")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.unreadable_credentials = ""
+        system = self.instance
+        if system.pk is None:
+            return
+        stored = system.connector_settings or {}
+        for name in SQL_SETTINGS:
+            if name in stored and name not in self.initial:
+                self.initial[name] = stored[name]
+        try:
+            self.initial.setdefault("username", services.credentials_of(system).get("username", ""))
+        except ConnectorError as error:
+            self.unreadable_credentials = error.message
+            self.fields["username"].help_text = error.message
+
+    def clean_dataset(self) -> str:
+        return str(self.cleaned_data.get("dataset") or "").replace("\r\n", "\n")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("connector") != ConnectorKind.SQL:
+            return cleaned
+        dialect = cleaned.get("dialect")
+        if not dialect:
+            self.add_error("dialect", gettext("Choose the kind of database."))
+        if not cleaned.get("database"):
+            self.add_error(
+                "database",
+                gettext("Give the SQLite file's path.")
+                if dialect == "sqlite"
+                else gettext("Give the database's name."),
+            )
+        dataset = cleaned.get("dataset", "")
+        if not dataset.strip():
+            self.add_error(
+                "dataset",
+                gettext("Describe the dataset: the tables that hold people's data (docs/connectors.md)."),
+            )
+        elif "dataset" not in self.errors:
+            try:
+                parse_dataset(dataset)
+            except DatasetError as error:
+                for problem in error.problems:
+                    self.add_error("dataset", problem)
+        if self.unreadable_credentials and dialect != "sqlite" and not cleaned.get("password"):
+            self.add_error("password", self.unreadable_credentials)
+        return cleaned
+
+    def connector_settings(self) -> dict[str, Any]:
+        """What `connector_settings` holds after saving: the SQL fields that are set; nothing for a manual
+        system. Keys the form does not show (connect_timeout) are kept."""
+        if self.cleaned_data.get("connector") != ConnectorKind.SQL:
+            return {}
+        kept = {k: v for k, v in (self.instance.connector_settings or {}).items() if k not in SQL_SETTINGS}
+        values = {name: self.cleaned_data.get(name) for name in SQL_SETTINGS}
+        return {**kept, **{name: value for name, value in values.items() if value not in (None, "", False)}}
+
+    def credentials(self) -> dict[str, str]:
+        return {
+            "username": self.cleaned_data.get("username") or "",
+            "password": self.cleaned_data.get("password") or "",
+        }
+
+    def save(self, commit: bool = True) -> CompanySystem:
+        self.instance.connector_settings = self.connector_settings()
+        return super().save(commit)
+
+
 @admin.register(CompanySystem)
 class CompanySystemAdmin(admin.ModelAdmin[CompanySystem]):
-    list_display = ("name", "owner", "description", "active")
-    list_filter = ("active",)
+    form = CompanySystemForm
+    change_form_template = "admin/requests/companysystem/change_form.html"
+    list_display = ("name", "connector", "owner", "owner_email", "active")
+    list_filter = ("active", "connector")
     list_select_related = ("owner",)
-    search_fields = ("name", "description")
+    search_fields = ("name", "description", "owner_email")
     filter_horizontal = ("activities",)
-    fields = ("name", "description", "owner", "activities", "active")
+    fieldsets = (
+        (None, {"fields": ("name", "description", "owner", "owner_email", "activities", "active")}),
+        (
+            _("Connector"),
+            {
+                "fields": ("connector",),
+                "description": _(
+                    "Without a connector the system's owner is sent a task by email. Choosing none forgets "
+                    "the settings and credentials below when you save."
+                ),
+            },
+        ),
+        (
+            _("SQL database"),
+            {"fields": ("dialect", "host", "port", "database", "schema", "read_only", "dataset")},
+        ),
+        (
+            _("Credentials"),
+            {
+                "fields": ("username", "password"),
+                "description": _("The database account the portal uses; SQLite needs none."),
+            },
+        ),
+    )
+
+    @method_decorator(sensitive_post_parameters("password"))
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request: HttpRequest, obj: CompanySystem, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if obj.connector:
+            services.set_credentials(obj, form.credentials())
+        else:
+            services.forget_credentials(obj)
+
+    def get_urls(self) -> list[URLPattern]:
+        test = self.admin_site.admin_view(require_POST(self.test_connection_view))
+        own = [path("<path:object_id>/test-connection/", test, name="requests_companysystem_test_connection")]
+        return own + super().get_urls()
+
+    def test_connection_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Run the connection test on the saved configuration and say what came of it, as an admin message."""
+        system = self.get_object(request, unquote(object_id))
+        if system is None:
+            raise Http404
+        if not self.has_change_permission(request, system):
+            raise PermissionDenied
+        try:
+            check = services.test_connection(system)
+        except ConnectorError as error:
+            messages.error(
+                request, gettext("The connection test failed: %(error)s") % {"error": error.message}
+            )
+        else:
+            verdict = (
+                gettext("The account can read and write: access, erasure and correction will work.")
+                if check.can_write
+                else gettext("The account can read only: access works; erasure and correction will refuse.")
+            )
+            messages.success(
+                request,
+                gettext("The connection works. %(verdict)s (%(details)s)")
+                % {"verdict": verdict, "details": check.message},
+            )
+        return redirect(reverse("admin:requests_companysystem_change", args=[system.pk]))

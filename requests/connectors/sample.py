@@ -2,13 +2,13 @@
 
 Customers, their orders and order lines, invoices kept for the tax office, newsletter subscribers (some of them
 never customers) and support tickets with free text. Used by the tests, the benchmark (`populate_bulk`: a
-million rows) and the demo; docs/connectors.md walks through DATASET.
+million rows) and the demo (`populate_people`: seed_demo's requesters); docs/connectors.md walks through DATASET.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -190,6 +190,25 @@ def populate_example(conn: Connection, meta: sa.MetaData) -> None:
         _ticket(3, 2, None, "Refund", "Bob here, please refund order 20."),
         _ticket(4, None, "adа.lovelace@example.org", "Hi", "Look-alike address, not Ada."),
     ])  # fmt: skip
+
+
+def populate_people(conn: Connection, meta: sa.MetaData, people: Sequence[tuple[str, str]]) -> None:
+    """More customers beside the example's (ids from 101; the demo's requesters): each with an order of one
+    line, its invoice, a newsletter subscription and a support ticket, so access finds six tables and erasure
+    deletes, anonymises and keeps."""
+    t = meta.tables
+    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in t}
+    for n, (name, email) in enumerate(people, start=101):
+        address = f"{n} Demo Street"
+        rows["customers"].append(_customer(n, email, name, None, f"D-{n}", address, None))
+        rows["orders"].append(_order(n, n, "25.00", address, None))
+        rows["order_lines"].append(_line(200 + n, n, "Gift card", 1, "25.00"))  # the example's end at 200
+        rows["invoices"].append(_invoice(2000 + n, n, f"INV-2024-D{n}", "25.00", name, address))
+        rows["newsletter_subscribers"].append(_subscriber(n, email))
+        rows["support_tickets"].append(_ticket(n, n, None, "My order", f"Hello, this is {name}."))
+    for table in meta.sorted_tables:  # parents before children
+        if rows[table.name]:
+            conn.execute(table.insert(), rows[table.name])
 
 
 def populate_bulk(conn: Connection, meta: sa.MetaData, *, total_rows: int, subject_rows: int) -> int:

@@ -3,7 +3,8 @@
 Each service is atomic, guarded by the transition table, claims the row with a conditional UPDATE
 (so a double click or a doubled worker loses cleanly), recomputes the deadlines it affects and writes
 exactly one audit event. Views, admin actions, API endpoints and tasks call these; none of them
-assigns `status`. `services.X` names every one of them; `rules` says what may be done now.
+assigns `status`. `services.X` names every one of them; `rules` says what may be done now. `systems` configures
+a company system's connector (credentials, the connection test): not a change of a case, so no event.
 """
 
 from __future__ import annotations
@@ -49,6 +50,11 @@ from .rules import Condition as Condition
 from .rules import Rule as Rule
 from .rules import availability as availability
 from .rules import available as available
+from .systems import connector_for as connector_for
+from .systems import credentials_of as credentials_of
+from .systems import forget_credentials as forget_credentials
+from .systems import set_credentials as set_credentials
+from .systems import test_connection as test_connection
 from .thread import reply as reply
 from .thread import send_message as send_message
 from .triage import assign as assign

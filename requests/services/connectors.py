@@ -41,6 +41,7 @@ from ..models import (
     SystemCheck,
 )
 from .common import RUN_CONNECTOR, TransitionError
+from .systems import connector_for
 
 logger = logging.getLogger(__name__)
 
@@ -68,18 +69,6 @@ AUTOMATIC = frozenset(ConnectorAction) - {ConnectorAction.RECTIFY, ConnectorActi
 
 class TransientFailure(Exception):
     """The system could not be reached just now: the task retries with backoff (the message says which system)."""
-
-
-def credentials_of(system: CompanySystem) -> dict[str, Any]:
-    """The system's credentials, decrypted (an empty object where none are stored)."""
-    if not system.credentials:
-        return {}
-    value: dict[str, Any] = json.loads(files.fernet().decrypt(system.credentials.encode()))
-    return value
-
-
-def connector_for(system: CompanySystem) -> connectors.Connector:
-    return connectors.build(system.connector, system.connector_settings, credentials_of(system))
 
 
 def subject_of(privacy_request: PrivacyRequest) -> connectors.Subject:

@@ -1,13 +1,18 @@
-"""Create the demo DPO (printing its credentials once) and a handful of demo cases. Safe to re-run."""
+"""Create the demo DPO (printing its credentials once), a handful of demo cases, and a demo shop database (SQLite,
+under VAR_DIR) wired to the SQL connector. Safe to re-run: nothing is duplicated, and the shop's file is made
+only when it is missing (changes an erasure made to it stay)."""
 
 from __future__ import annotations
 
 import io
+import os
 import secrets
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import segno
+import sqlalchemy as sa
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -18,7 +23,8 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from requests import services
-from requests.models import CompanySystem, PrivacyRequest, ProcessingActivity
+from requests.connectors import sample
+from requests.models import CompanySystem, ConnectorKind, PrivacyRequest, ProcessingActivity
 from requests.roles import ensure_roles
 
 # The reference operator (a small Zoho consultancy): what it processes, and where the data lives.
@@ -63,6 +69,13 @@ DEMO_SYSTEMS: list[tuple[str, str, list[str]]] = [
     ("Xero", "Invoices and payments", ["Billing and accounting"]),
     ("Zoho Campaigns", "Newsletter subscribers and opens", ["Newsletter"]),
 ]
+
+# The demo company's own database, reached by the SQL connector: the sample shop plus the demo requesters.
+DEMO_SHOP_FILE = "demo-shop.sqlite3"
+DEMO_SHOP = "Shop database (demo)"
+DEMO_SHOP_SERVES = ["Client relationship", "Billing and accounting", "Newsletter"]
+# A system no connector reaches: its owner is emailed a task.
+DEMO_MANUAL = ("Support mailbox", "Support emails from customers", "support-owner@example.com")
 
 DEMO_CASES: list[dict[str, Any]] = [
     {
@@ -135,6 +148,7 @@ class Command(BaseCommand):
             self._create_register(user_model.objects.get(username=username))
         if not PrivacyRequest.objects.exists():
             self._create_cases(user_model.objects.get(username=username))
+        self._create_demo_systems(user_model.objects.get(username=username))
         base = settings.PORTAL_BASE_URL.rstrip("/")
         self.stdout.write(self.style.SUCCESS(f"Privacy Portal: {base}/  (staff: {base}/admin/)"))
 
@@ -185,3 +199,46 @@ class Command(BaseCommand):
         services.confirm_email(maria)
         services.confirm_email(ivan)
         self.stdout.write(f"Created {len(cases)} demo cases.")
+
+    def _create_demo_systems(self, dpo: Any) -> None:
+        """The demo shop's SQLite file (made only when missing) and its system; a manual system beside it."""
+        path = Path(settings.VAR_DIR) / DEMO_SHOP_FILE
+        if not path.exists():
+            make_demo_shop(path, [(c["requester_name"], c["requester_email"]) for c in DEMO_CASES])
+            self.stdout.write(f"Created the demo shop database {path}.")
+        system, created = CompanySystem.objects.get_or_create(
+            name=DEMO_SHOP,
+            defaults={
+                "description": "Customers, orders, invoices, newsletter, support tickets (SQLite)",
+                "owner": dpo,
+                "connector": ConnectorKind.SQL,
+                "connector_settings": {"dialect": "sqlite", "database": str(path), "dataset": sample.DATASET},
+            },
+        )
+        if created:
+            services.set_credentials(system, {})  # SQLite needs none: an empty object, encrypted as any other
+            system.activities.set(ProcessingActivity.objects.filter(name__in=DEMO_SHOP_SERVES))
+            self.stdout.write(f"Created the company system '{DEMO_SHOP}' (SQL connector).")
+        name, description, owner_email = DEMO_MANUAL
+        CompanySystem.objects.get_or_create(
+            name=name, defaults={"description": description, "owner_email": owner_email}
+        )
+
+
+def make_demo_shop(path: Path, people: list[tuple[str, str]]) -> None:
+    """The sample shop (requests/connectors/sample.py) with `people` as customers, in a new SQLite file.
+
+    Written beside `path` and renamed into place, so a half-made file never looks like the demo database."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.unlink(missing_ok=True)
+    engine = sa.create_engine(sa.URL.create("sqlite", database=str(partial)))
+    try:
+        meta = sample.metadata()
+        with engine.begin() as conn:
+            meta.create_all(conn)
+            sample.populate_example(conn, meta)
+            sample.populate_people(conn, meta, people)
+    finally:
+        engine.dispose()
+    os.replace(partial, path)

@@ -1,0 +1,388 @@
+"""A company system's connector in the admin: the form, the encrypted credentials, the connection test, the demo.
+
+Everything goes through the admin as a DPO would use it (a signed-in client, GET the page, POST the form). The
+company database is the sample shop (requests/connectors/sample.py) in an SQLite file under tmp_path; the
+PostgreSQL cases use the suite's server on 127.0.0.1:5432.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from django.contrib.admin.models import LogEntry
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+
+from privacyportal.files import fernet
+from requests import services
+from requests.connectors import ConnectorError, sample
+from requests.management.commands.seed_demo import DEMO_CASES, DEMO_SHOP, DEMO_SHOP_FILE, make_demo_shop
+from requests.models import CompanySystem
+from requests.roles import ensure_roles
+from tests.factories import signed_in
+
+pytestmark = pytest.mark.django_db
+
+ADD = "/admin/requests/companysystem/add/"
+SECRET = "s3cret/p@ss-Zebra"  # a / and an @, as real passwords have
+
+
+@pytest.fixture(autouse=True)
+def _roles() -> None:
+    ensure_roles()  # a transactional test elsewhere may have flushed the migration's groups
+
+
+@pytest.fixture
+def shop_file(tmp_path: Path) -> Path:
+    path = tmp_path / "shop.sqlite3"
+    make_demo_shop(path, [("Olivia Bennett", "olivia@example.org")])
+    return path
+
+
+@pytest.fixture
+def dpo_client(dpo: Any) -> Client:
+    return signed_in(dpo, "DPO")
+
+
+def change_url(system: CompanySystem) -> str:
+    return f"/admin/requests/companysystem/{system.pk}/change/"
+
+
+def test_url(system: CompanySystem) -> str:
+    return f"/admin/requests/companysystem/{system.pk}/test-connection/"
+
+
+test_url.__test__ = False  # type: ignore[attr-defined]
+
+
+def form_data(**fields: Any) -> dict[str, Any]:
+    """The form as a DPO fills it in for an SQL system; `fields` override."""
+    data: dict[str, Any] = {
+        "name": "Shop",
+        "description": "The web shop's database",
+        "owner": "",
+        "owner_email": "shop-owner@example.com",
+        "active": "on",
+        "connector": "sql",
+        "dialect": "sqlite",
+        "host": "",
+        "port": "",
+        "database": "",
+        "schema": "",
+        "dataset": sample.DATASET,
+        "username": "",
+        "password": "",
+    }
+    data.update(fields)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def postgres_system(**credentials: str) -> CompanySystem:
+    system = CompanySystem.objects.create(
+        name="Shop on PostgreSQL",
+        connector="sql",
+        connector_settings={
+            "dialect": "postgresql",
+            "host": "127.0.0.1",
+            "port": 5432,
+            "database": "postgres",
+            "dataset": sample.DATASET,
+            "connect_timeout": 5,
+        },
+    )
+    services.set_credentials(system, credentials)
+    return system
+
+
+def stored_credentials_column(system: CompanySystem) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT credentials FROM requests_companysystem WHERE id = %s", [system.pk])
+        return str(cursor.fetchone()[0])
+
+
+def admin_log_text() -> str:
+    return json.dumps(list(LogEntry.objects.values("object_repr", "change_message")))
+
+
+def test_message(response: Any) -> str:
+    """The connection test's message on the page it redirects to (the save before it left one of its own)."""
+    [message] = [str(m) for m in response.context["messages"] if "connection" in str(m)]
+    return message
+
+
+test_message.__test__ = False  # type: ignore[attr-defined]
+
+
+# --- the form ----------------------------------------------------------------------------------------------
+
+
+def test_a_dpo_adds_an_sql_system_and_its_settings_are_what_the_connector_reads(
+    dpo_client: Client, shop_file: Path
+) -> None:
+    page = dpo_client.get(ADD)
+    assert page.status_code == 200
+    assert 'name="dataset"' in page.content.decode()
+
+    response = dpo_client.post(ADD, form_data(database=str(shop_file)))
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    system = CompanySystem.objects.get(name="Shop")
+    assert system.connector == "sql"
+    assert system.owner_email == "shop-owner@example.com"
+    assert system.connector_settings == {
+        "dialect": "sqlite",
+        "database": str(shop_file),
+        "dataset": sample.DATASET,
+    }
+    assert services.credentials_of(system) == {}
+    check = services.test_connection(system)
+    assert check.can_write
+
+
+def test_the_change_page_shows_the_settings_and_the_user_name_but_never_the_password(
+    dpo_client: Client,
+) -> None:
+    system = postgres_system(username="portal_reader", password=SECRET)
+
+    page = dpo_client.get(change_url(system)).content.decode()
+
+    assert 'value="portal_reader"' in page and 'value="127.0.0.1"' in page and 'value="5432"' in page
+    assert "erase: anonymise" in page  # the dataset description, in its textarea
+    assert SECRET not in page and "p@ss" not in page
+    assert "Test connection" in page
+
+
+def test_a_bad_dataset_description_is_refused_with_every_problem_and_nothing_is_saved(
+    dpo_client: Client, shop_file: Path
+) -> None:
+    bad = """\
+tables:
+  customers:
+    identify: {email: email}
+    erase: shred
+  orders:
+    parent: carts via cart_id
+    colour: blue
+"""
+    response = dpo_client.post(
+        ADD, form_data(database=str(shop_file), dataset=bad, username="u", password=SECRET)
+    )
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors["dataset"]
+    assert len(errors) >= 3
+    page = response.content.decode()
+    for problem in errors:
+        assert str(problem).replace("'", "&#x27;") in page
+    assert "shred" in " ".join(errors) and "carts" in " ".join(errors) and "colour" in " ".join(errors)
+    # What was typed is still there, except the password, which is never sent back.
+    assert "colour: blue" in page and 'value="u"' in page
+    assert SECRET not in page
+    assert not CompanySystem.objects.filter(name="Shop").exists()
+
+
+def test_invalid_yaml_and_a_missing_database_are_field_errors(dpo_client: Client) -> None:
+    response = dpo_client.post(ADD, form_data(dataset="tables: [unclosed"))
+
+    form = response.context["adminform"].form
+    assert response.status_code == 200
+    assert "not valid YAML" in " ".join(form.errors["dataset"])
+    assert form.errors["database"] == ["Give the SQLite file's path."]
+    assert not CompanySystem.objects.exists()
+
+
+def test_a_manual_system_needs_no_settings_and_keeps_no_credentials(dpo_client: Client) -> None:
+    system = postgres_system(username="portal_reader", password=SECRET)
+    data = form_data(name=system.name, connector="", dialect="", dataset="")
+
+    response = dpo_client.post(change_url(system), data)
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    system.refresh_from_db()
+    assert system.connector == "" and system.connector_settings == {} and system.credentials == ""
+
+
+# --- credentials -------------------------------------------------------------------------------------------
+
+
+def test_the_password_is_encrypted_at_rest_and_a_blank_one_keeps_it(
+    dpo_client: Client, shop_file: Path
+) -> None:
+    data = form_data(dialect="postgresql", host="db.internal", port="5432", database="shop")
+    response = dpo_client.post(ADD, {**data, "username": "portal_writer", "password": SECRET})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    system = CompanySystem.objects.get(name="Shop")
+    assert system.connector_settings["port"] == 5432
+
+    column = stored_credentials_column(system)
+    assert SECRET not in column and "portal_writer" not in column and "p@ss" not in column
+    assert json.loads(fernet().decrypt(column.encode())) == {"username": "portal_writer", "password": SECRET}
+
+    # Saved again with the password left blank (as the page always shows it): the stored one stays.
+    response = dpo_client.post(change_url(system), {**data, "username": "portal_reader", "password": ""})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    system.refresh_from_db()
+    assert services.credentials_of(system) == {"username": "portal_reader", "password": SECRET}
+
+    # And a new password replaces it.
+    dpo_client.post(change_url(system), {**data, "username": "portal_reader", "password": "another one"})
+    system.refresh_from_db()
+    assert services.credentials_of(system)["password"] == "another one"
+
+    # The admin's history names the fields that changed, never their values.
+    log = admin_log_text()
+    assert "password" in log.lower()
+    assert SECRET not in log and "another one" not in log and "portal_writer" not in log
+
+
+def test_credentials_no_key_can_open_are_a_plain_error(settings: Any, dpo_client: Client) -> None:
+    system = postgres_system(username="portal_reader", password=SECRET)
+    settings.ENCRYPTION_KEYS = ["dGhlLW90aGVyLWtleS1ub2JvZHktaGFzLTAwMDAwMDA="]
+
+    with pytest.raises(ConnectorError, match="cannot be read with the current encryption keys"):
+        services.credentials_of(system)
+    # The page still opens, says so, and asks for the password again rather than losing it silently.
+    page = dpo_client.get(change_url(system))
+    assert page.status_code == 200 and "cannot be read" in page.content.decode()
+    response = dpo_client.post(
+        change_url(system),
+        form_data(name=system.name, dialect="postgresql", database="postgres", username="portal_reader"),
+    )
+    assert response.status_code == 200
+    assert "cannot be read" in " ".join(response.context["adminform"].form.errors["password"])
+
+
+# --- the connection test -----------------------------------------------------------------------------------
+
+
+def test_testing_a_good_sqlite_database_says_the_account_can_write(
+    dpo_client: Client, shop_file: Path
+) -> None:
+    dpo_client.post(ADD, form_data(database=str(shop_file)))
+    system = CompanySystem.objects.get(name="Shop")
+
+    response = dpo_client.post(test_url(system), follow=True)
+
+    assert response.redirect_chain[-1][0] == change_url(system)
+    message = test_message(response)
+    assert "The connection works" in message
+    assert "can read and write: access, erasure and correction will work" in message
+
+
+def test_a_read_only_sqlite_file_can_read_only(dpo_client: Client, shop_file: Path) -> None:
+    dpo_client.post(ADD, form_data(database=str(shop_file), read_only="on"))
+    system = CompanySystem.objects.get(name="Shop")
+    assert system.connector_settings["read_only"] is True
+
+    message = test_message(dpo_client.post(test_url(system), follow=True))
+
+    assert "can read only: access works; erasure and correction will refuse" in message
+
+
+def test_a_missing_sqlite_file_is_a_plain_error(dpo_client: Client, tmp_path: Path) -> None:
+    missing = tmp_path / "gone.sqlite3"
+    dpo_client.post(ADD, form_data(database=str(missing)))
+    system = CompanySystem.objects.get(name="Shop")
+
+    message = test_message(dpo_client.post(test_url(system), follow=True))
+
+    assert message.startswith("The connection test failed: Could not open the SQLite file")
+    assert "check the path" in message
+    assert not missing.exists()  # the test never creates an empty database in its place
+
+
+def test_a_wrong_postgresql_login_is_a_plain_error_without_the_password(dpo_client: Client) -> None:
+    # The suite's server trusts local connections, so an unknown user stands in for a wrong password.
+    system = postgres_system(username="no_such_portal_user", password=SECRET)
+
+    response = dpo_client.post(test_url(system), follow=True)
+
+    message = test_message(response)
+    assert "The database refused the password for user 'no_such_portal_user'" in message
+    page = response.content.decode()
+    assert SECRET not in page and SECRET not in message
+
+
+def test_the_connection_test_is_a_csrf_protected_post(dpo: Any, shop_file: Path) -> None:
+    system = CompanySystem.objects.create(
+        name="Shop",
+        connector="sql",
+        connector_settings={"dialect": "sqlite", "database": str(shop_file), "dataset": sample.DATASET},
+    )
+    client = signed_in(dpo, "DPO")
+    assert client.get(test_url(system)).status_code == 405
+    client.handler.enforce_csrf_checks = True
+    assert client.post(test_url(system)).status_code == 403
+
+
+def test_a_handler_may_not_run_the_connection_test(handler: Any, shop_file: Path) -> None:
+    system = CompanySystem.objects.create(
+        name="Shop",
+        connector="sql",
+        connector_settings={"dialect": "sqlite", "database": str(shop_file), "dataset": sample.DATASET},
+    )
+    client = signed_in(handler, "Handler")
+
+    assert client.post(test_url(system)).status_code == 403
+    assert "Test connection" not in client.get(change_url(system)).content.decode()
+
+
+def test_the_list_shows_connector_and_owner(dpo_client: Client) -> None:
+    CompanySystem.objects.create(name="Support mailbox", owner_email="support-owner@example.com")
+
+    page = dpo_client.get("/admin/requests/companysystem/").content.decode()
+
+    assert "Support mailbox" in page and "support-owner@example.com" in page
+
+
+# --- the demo ----------------------------------------------------------------------------------------------
+
+
+def test_seed_demo_makes_the_demo_shop_and_its_system_once(settings: Any, tmp_path: Path) -> None:
+    settings.VAR_DIR = tmp_path
+    call_command("seed_demo", stdout=io.StringIO())
+
+    path = tmp_path / DEMO_SHOP_FILE
+    system = CompanySystem.objects.get(name=DEMO_SHOP)
+    assert system.connector == "sql"
+    assert system.connector_settings == {
+        "dialect": "sqlite",
+        "database": str(path),
+        "dataset": sample.DATASET,
+    }
+    assert services.credentials_of(system) == {}
+    assert system.activities.exists()
+    assert services.test_connection(system).can_write
+    manual = CompanySystem.objects.get(name="Support mailbox")
+    assert manual.connector == "" and manual.owner_email == "support-owner@example.com"
+
+    engine = sa.create_engine(sa.URL.create("sqlite", database=str(path)))
+    try:
+        with engine.begin() as conn:
+            emails: set[str] = set(conn.execute(sa.text("SELECT email FROM customers")).scalars())
+            assert {case["requester_email"] for case in DEMO_CASES} <= emails
+            # What happens to the file afterwards (an erasure) survives the next run.
+            conn.execute(sa.text("DELETE FROM newsletter_subscribers WHERE email = 'olivia@example.org'"))
+
+        systems = CompanySystem.objects.count()
+        call_command("seed_demo", stdout=io.StringIO())
+        assert CompanySystem.objects.count() == systems
+        with engine.connect() as conn:
+            left = conn.execute(
+                sa.text("SELECT count(*) FROM newsletter_subscribers WHERE email LIKE 'olivia%'")
+            )
+            assert left.scalar() == 0
+    finally:
+        engine.dispose()
+
+    # A missing file is made again.
+    path.unlink()
+    call_command("seed_demo", stdout=io.StringIO())
+    assert path.exists() and not path.with_name(path.name + ".partial").exists()
+    assert services.test_connection(CompanySystem.objects.get(name=DEMO_SHOP)).can_write
