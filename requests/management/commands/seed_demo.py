@@ -146,9 +146,10 @@ class Command(BaseCommand):
             self._create_dpo(username)
         if not ProcessingActivity.objects.exists():
             self._create_register(user_model.objects.get(username=username))
+        # The systems first: verifying a demo case below starts the shop's connector on it.
+        self._create_demo_systems(user_model.objects.get(username=username))
         if not PrivacyRequest.objects.exists():
             self._create_cases(user_model.objects.get(username=username))
-        self._create_demo_systems(user_model.objects.get(username=username))
         base = settings.PORTAL_BASE_URL.rstrip("/")
         self.stdout.write(self.style.SUCCESS(f"Privacy Portal: {base}/  (staff: {base}/admin/)"))
 
@@ -196,6 +197,8 @@ class Command(BaseCommand):
         services.verify(olivia, by=dpo, data_points=["postal_address", "last_order"])
         services.assign(olivia, to=dpo, by=dpo)
         services.confirm_email(lukas)
+        # Verified: the shop's connector makes its dry run, which waits on the case page for the DPO's approval.
+        services.verify(lukas, by=dpo, data_points=["postal_address", "last_order"])
         services.confirm_email(maria)
         services.confirm_email(ivan)
         self.stdout.write(f"Created {len(cases)} demo cases.")
