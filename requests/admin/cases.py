@@ -38,6 +38,7 @@ from ..selectors import (
     overdue,
     recipients_to_notify,
     search,
+    with_open_owner_tasks,
 )
 from .forms import ACTIONS, DATA_POINT_LABELS, CaseForm, LogRequestForm
 
@@ -112,13 +113,29 @@ class AssigneeFilter(admin.SimpleListFilter):
         return assigned(queryset, who, actor=request.user) if who else queryset
 
 
+class OwnerTasksFilter(admin.SimpleListFilter):
+    """Cases where a system's owner still has a task to answer (requests/selectors/queue.py)."""
+
+    title = _("owner tasks")
+    parameter_name = "owner_tasks"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("open", _("Waiting for an owner")), ("none", _("None waiting"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[PrivacyRequest]) -> QuerySet[PrivacyRequest]:
+        if self.value() in ("open", "none"):
+            return with_open_owner_tasks(queryset, self.value() == "open")
+        return queryset
+
+
 @admin.register(PrivacyRequest)
 class PrivacyRequestAdmin(admin.ModelAdmin[PrivacyRequest]):
     list_display = (
         "reference", "kind", "status", "regime", "days_left", "effective_due_at", "assignee", "flags",
     )  # fmt: skip
     list_filter = (
-        QueueFilter, "status", "kind", RegimeFilter, DueFilter, AssigneeFilter, "repetitive", "processor_request",
+        QueueFilter, "status", "kind", RegimeFilter, DueFilter, AssigneeFilter, OwnerTasksFilter, "repetitive",
+        "processor_request",
     )  # fmt: skip
     search_fields = ("reference", "requester_email")  # shows the search box; the search is selectors.search
 
