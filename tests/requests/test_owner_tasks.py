@@ -36,6 +36,7 @@ from requests.models import (
     SystemCheck,
 )
 from requests.roles import ensure_roles
+from requests.services import retention
 from tests.factories import StaffFactory, make_case, pdf_bytes, signed_in
 
 pytestmark = pytest.mark.django_db
@@ -321,6 +322,9 @@ def test_could_not_keeps_the_checklist_state_and_says_why_but_not_in_the_event(
     check = SystemCheck.objects.get(privacy_request=case, system=systems["crm"])
     assert check.state == "not_checked" and reason in check.notes
     assert "Zoe" not in event_data(case)
+    services.withdraw(case, by=dpo, note="By phone")
+    retention.anonymise(case.pk, NOW)  # what an owner wrote goes with the case's personal data
+    assert fresh(task).answer == ""
 
 
 def test_an_erasure_done_by_the_owner_marks_the_system_erased(
