@@ -7,7 +7,6 @@ The challenge is created by the task that sends the email, so no secret ever cro
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -333,26 +332,7 @@ def add_extract(
 
     The same file for the same system twice (a double click, a re-upload) is kept once.
     """
-    digest = hashlib.sha256(checked.data).hexdigest()
-    same = Evidence.objects.filter(
-        privacy_request=privacy_request,
-        system=system,
-        sha256=digest,
-        kind=Evidence.Kind.EXTRACT,
-        purged_at__isnull=True,
-    ).first()
-    if same is not None:
-        return same
-    stored_name, digest = files.store(checked)
-    item = Evidence.objects.create(
-        privacy_request=privacy_request,
-        system=system,
-        kind=Evidence.Kind.EXTRACT,
-        name=checked.name,
-        content_type=checked.content_type,
-        size=len(checked.data),
-        sha256=digest,
-        stored_name=stored_name,
-    )
-    record_event(privacy_request, "extract_added", by=by, data={"evidence": item.pk, "system": system.pk})
+    item, created = case_services.store_extract(privacy_request, checked, system=system)
+    if created:
+        record_event(privacy_request, "extract_added", by=by, data={"evidence": item.pk, "system": system.pk})
     return item

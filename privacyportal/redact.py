@@ -1,7 +1,7 @@
 """Secrets that travel in a URL never reach a log (issue 15).
 
-The emailed one-click links carry a token in their path (/verify/<token>/, /confirm-agent/<token>/, and
-staff enrolment's /admin/enrol/<token>/): whoever
+The emailed one-click links carry a token in their path (/verify/<token>/, /confirm-agent/<token>/, a system
+owner's /owner-task/<token>/, and staff enrolment's /admin/enrol/<token>/): whoever
 reads the access log or the Django request warnings could confirm someone else's email with it. `redact`
 blanks that path segment wherever it appears in a line (request line, path, query string, a Referer), and
 `RedactSecretsFilter` applies it to log records. The gunicorn side is `gunicorn_conf.RedactingLogger`.
@@ -19,7 +19,7 @@ REDACTED = "[redacted]"
 _SLASH = r"(?:/|%2F)"
 # The paths of the URLconf whose next segment is a secret, and the fixed pages that share their prefix.
 SECRET_PATHS = re.compile(
-    rf"(?P<prefix>{_SLASH}(?:verify|confirm-agent|admin{_SLASH}enrol){_SLASH})"
+    rf"(?P<prefix>{_SLASH}(?:verify|confirm-agent|owner-task|admin{_SLASH}enrol){_SLASH})"
     rf"(?!(?:resend|done|link){_SLASH}|{_SLASH}|[?#\s\"]|$)"
     rf"(?P<secret>(?:(?!%2F)[^/?#&\s\"])+)",
     re.IGNORECASE,

@@ -347,6 +347,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 6 * 3600,
         "args": ["retention"],
     },
+    "every-hour-owner-task-reminder-sweep": {
+        "task": "requests.tasks.sweep",
+        "schedule": 3600,
+        "args": ["owner_task_reminders"],
+    },
     "every-hour-staff-digest-sweep": {
         "task": "requests.tasks.sweep",
         "schedule": 3600,
@@ -398,6 +403,8 @@ RATELIMIT_RECIPIENT_AGENT = env("RATELIMIT_RECIPIENT_AGENT", default="3/d")
 # one case, at most this many megabytes in all (agent permission, reply attachments).
 RATELIMIT_REPLY = env("RATELIMIT_REPLY", default="20/h")
 RATELIMIT_REPLY_PER_CASE = env("RATELIMIT_REPLY_PER_CASE", default="30/d")
+# Answers on a system owner's task page, per client address.
+RATELIMIT_OWNER_TASK = env("RATELIMIT_OWNER_TASK", default="30/h")
 PRIVACY_CASE_UPLOAD_QUOTA_MB = env.int("PRIVACY_CASE_UPLOAD_QUOTA_MB", default=50)
 
 # The operator: who answers, where, and what it promised (DESIGN §1, §5).
@@ -426,3 +433,5 @@ PRIVACY_PACKET_DAYS = env.int("PRIVACY_PACKET_DAYS", default=30)
 PRIVACY_RETENTION_MONTHS = env.int("PRIVACY_RETENTION_MONTHS", default=24)
 # Ask the person an authorised agent acts for to confirm directly by email (CCPA §7063 allows requiring it).
 PRIVACY_CONFIRM_AGENTS_WITH_SUBJECT = env.bool("PRIVACY_CONFIRM_AGENTS_WITH_SUBJECT", default=True)
+# How long the link in a system owner's task email works (each reminder sends a fresh link).
+PRIVACY_OWNER_TASK_DAYS = env.int("PRIVACY_OWNER_TASK_DAYS", default=30)

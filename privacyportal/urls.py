@@ -50,6 +50,9 @@ urlpatterns = [
     path("verify/link/", identity_views.verify_link_confirm, name="verify_link_confirm"),
     path("verify/<str:token>/", identity_views.verify_link, name="verify_link"),
     path("confirm-agent/<str:token>/", identity_views.confirm_agent, name="confirm_agent"),
+    # A system owner's emailed task link redirects to owner-task/ at once: the token leaves the URL (redact.py).
+    path("owner-task/", views.owner_task, name="owner_task"),
+    path("owner-task/<str:token>/", views.owner_task_link, name="owner_task_link"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/evidence/<int:pk>/", identity_views.evidence_download, name="evidence_download"),
     path("admin/enrol/", staff_auth.enrol, name="staff_enrol"),

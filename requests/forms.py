@@ -14,10 +14,11 @@ from django_countries import countries
 from identity.forms import EvidenceField, PlainForm
 from identity.tiers import ORDER as TIER_ORDER
 from identity.tiers import POINTS_NEEDED, Tier, tier_for
+from privacyportal.uploads import check_extract
 
 from . import deadlines
-from .models import Kind, Relationship
-from .services import NewRequest
+from .models import ConnectorAction, Kind, OwnerTask, OwnerTaskStatus, Relationship
+from .services import NewRequest, outcomes_for
 
 
 def _subdivision_choices() -> list[tuple[Any, Any]]:
@@ -300,3 +301,59 @@ class ReplyForm(PlainForm):
     def __init__(self, *args: Any, kept_file: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.kept_file = kept_file
+
+
+# What a system's owner says they did, in the words of their task's action.
+DONE_LABELS = {
+    ConnectorAction.ERASE: _("Erased: the data is deleted (say in the note what the law made us keep)"),
+    ConnectorAction.RECTIFY: _("Corrected: the data now says what it should"),
+    ConnectorAction.RESTRICT: _("Restricted: the data is kept but no longer used"),
+    ConnectorAction.UNRESTRICT: _("The restriction is lifted"),
+    ConnectorAction.OPT_OUT: _("Opted out: the data is no longer sold, shared or used for marketing"),
+}
+
+
+class OwnerTaskForm(PlainForm):
+    """A system owner's answer to their task: what they found or did, the export, or why it could not be done."""
+
+    outcome = forms.ChoiceField(label=_("What did you find or do?"), widget=forms.RadioSelect)
+    upload = forms.FileField(
+        label=_("The export"),
+        required=False,
+        help_text=_(
+            "PDF, CSV, JSON, text, JPEG or PNG, up to 10 MB. It goes into the packet for the person."
+        ),
+    )
+    reason = forms.CharField(
+        label=_("Why it could not be done, or a note for the data protection officer"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+    def __init__(self, *args: Any, task: OwnerTask, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        labels = {
+            OwnerTaskStatus.NO_DATA: _("No data found: the system holds nothing about this person"),
+            OwnerTaskStatus.EXPORTED: _("Exported: the file is attached below"),
+            OwnerTaskStatus.DONE: DONE_LABELS.get(ConnectorAction(task.action), _("Done")),
+            OwnerTaskStatus.COULD_NOT: _("Could not do it, because… (say why below)"),
+        }
+        field = self.fields["outcome"]
+        assert isinstance(field, forms.ChoiceField)  # noqa: S101 (narrowing for the type checker)
+        field.choices = [(outcome, labels[OwnerTaskStatus(outcome)]) for outcome in outcomes_for(task.action)]
+        if OwnerTaskStatus.EXPORTED not in outcomes_for(task.action):
+            del self.fields["upload"]
+
+    def clean_upload(self) -> Any:
+        upload = self.cleaned_data.get("upload")
+        return check_extract(upload) if upload else None
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        outcome = data.get("outcome")
+        if outcome == OwnerTaskStatus.EXPORTED and not data.get("upload") and not self.has_error("upload"):
+            self.add_error("upload", _("Attach the export."))
+        if outcome == OwnerTaskStatus.COULD_NOT and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("Say why it could not be done."))
+        return data

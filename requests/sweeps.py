@@ -27,6 +27,8 @@ from .lifecycle import OPEN_STATUSES, WORKING_STATUSES, Status
 from .models import (
     DenialReason,
     Notice,
+    OwnerTask,
+    OwnerTaskStatus,
     Packet,
     PacketStatus,
     PrivacyRequest,
@@ -37,6 +39,7 @@ from .selectors import effective_due_by, local_date
 from .services import retention as purges  # the sweep below is called retention
 
 REMINDER_DAYS = (14, 7, 2, 1)  # before the effective due date
+OWNER_REMINDER_DAYS = (7, 2)  # a system owner's open task, before the case's effective due date
 VERIFY_REMINDER_AFTER = timedelta(hours=24)
 EXTENSION_WARNING_DAYS = 3
 # Sorted: SQLite matches a query to a partial index by the text of its IN list.
@@ -264,6 +267,35 @@ def staff_digests(now: datetime | None = None) -> int:
     ):
         day = today.isoformat()
         if claim_once_and_send(f"digest:{pref.user_id}:{day}", services.SEND_STAFF_DIGEST, pref.user_id, day):
+            done += 1
+    return done
+
+
+def owner_task_reminders(now: datetime | None = None) -> int:
+    """Remind the owners of open tasks 7 and 2 days before the case's effective due date, once each.
+
+    Each reminder is claimed by a conditional UPDATE of the task's count. A reminder whose day came before the
+    last email to the owner (a task sent 5 days before the due date has no 7-day reminder) and, after an outage,
+    all but the nearest missed one are taken without an email.
+    """
+    now = now or timezone.now()
+    today = _today(now)
+    window = effective_due_by(today + timedelta(days=max(OWNER_REMINDER_DAYS))).filter(
+        effective_due_at__gte=today
+    )
+    waiting = OwnerTask.objects.filter(
+        status=OwnerTaskStatus.OPEN, reminders__lt=len(OWNER_REMINDER_DAYS), privacy_request__in=window
+    ).select_related("privacy_request")
+    done = 0
+    for task in waiting.order_by("pk"):
+        due = task.privacy_request.effective_due_at
+        crossed = [d for d in OWNER_REMINDER_DAYS if (due - today).days <= d]
+        level = len(crossed)
+        if level <= task.reminders:
+            continue
+        last_email = local_date(task.sent_at or task.created_at)
+        send = last_email < due - timedelta(days=min(crossed))
+        if services.claim_reminder(task, level=level, send=send):
             done += 1
     return done
 

@@ -12,7 +12,7 @@ from privacyportal.outbox import OutboxTask
 from . import health, packets, sweeps
 from .audit import check_and_alert
 from .models import RequestEvent
-from .services import connectors, notify
+from .services import connectors, notify, owner_tasks
 from .services.notify import REQUESTER_EMAILS, STAFF_NOTICES
 
 logger = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ def verify_audit_chain() -> int:
 
 SWEEPS = frozenset(
     {"verification", "acknowledgements", "due_reminders", "extension_window", "overdue", "fee_lapses",
-     "evidence_purge", "retention", "staff_digests", "packet_purge", "redeliver"}
+     "evidence_purge", "retention", "staff_digests", "packet_purge", "redeliver", "owner_task_reminders"}
 )  # fmt: skip
 
 
@@ -79,6 +79,14 @@ def send_staff_digest(user_id: int, day: str) -> None:
 def send_overdue_digest(day: str) -> None:
     """The daily list of overdue cases to the DPOs; an event on each case listed."""
     notify.send_overdue_digest(day)
+
+
+@shared_task(**EMAIL_TASK)
+def send_owner_task(task_id: int, kind: str) -> None:
+    """Email a system's owner their task ("task") or a reminder ("reminder"), with a fresh link."""
+    if kind not in owner_tasks.OWNER_EMAILS:
+        raise ValueError(f"unknown owner task email {kind!r}")
+    owner_tasks.send_task_email(task_id, kind)
 
 
 @shared_task(

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -32,16 +33,22 @@ from privacyportal.uploads import CheckedFile
 
 from .downloads import attachment
 from .explain import explain
-from .forms import PrivacyRequestForm, ReplyForm
+from .forms import OwnerTaskForm, PrivacyRequestForm, ReplyForm
 from .letters import read as read_letter
 from .lifecycle import Status
-from .models import Kind, Packet, PacketStatus, PrivacyRequest
+from .models import Kind, OwnerTask, Packet, PacketStatus, PrivacyRequest, Relationship
 from .packets import read as read_packet
 from .selectors import cases_of, deadlines_of, public_timeline, verification_tier
 from .services import (
+    LinkState,
+    TaskClosed,
     TransitionError,
     accept_fee,
+    answer_task,
     decline_fee,
+    find_task,
+    find_task_by_hash,
+    link_state,
     record_download,
     reply,
     submit,
@@ -415,3 +422,78 @@ def status_letter(request: HttpRequest, reference: str, pk: int) -> HttpResponse
     privacy_request = get_object_or_404(cases_of(email), reference=reference)
     letter = get_object_or_404(privacy_request.letters, pk=pk, purged_at__isnull=True)
     return attachment(read_letter(letter), filename=letter.filename, content_type="application/pdf")
+
+
+# --- A system owner's task (issue 17): the emailed link, then the page that answers it -------------------------
+
+# The tasks' token hashes (never the tokens) between the emailed link and the page, by a handle of no use elsewhere,
+# so two tasks opened in one browser each keep their own.
+SESSION_TASKS = "owner_tasks"
+TASKS_KEPT = 10
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    """A task's pages are nobody's to keep: no cache, and no address of them sent on to another site."""
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _task_closed(request: HttpRequest, state: str) -> HttpResponse:
+    """Why the link no longer opens its task, with nothing of the case: 404 for a link that never was one."""
+    status = 404 if state == "unknown" else 410
+    return _private(render(request, "requests/owner_task_closed.html", {"state": state}, status=status))
+
+
+def owner_task_link(request: HttpRequest, token: str) -> HttpResponse:
+    """The emailed link: the token leaves the URL at once (privacyportal/redact.py keeps it out of the logs)."""
+    task = find_task(token)
+    if task is None:
+        return _task_closed(request, "unknown")
+    tasks = dict(list(request.session.get(SESSION_TASKS, {}).items())[-(TASKS_KEPT - 1) :])
+    handle = secrets.token_urlsafe(6)
+    tasks[handle] = task.token_hash
+    request.session[SESSION_TASKS] = tasks
+    return _private(redirect(f"{reverse('owner_task')}?task={handle}"))
+
+
+def _task_person(task: OwnerTask) -> str:
+    """The one detail the owner needs to find the person: the address of the person the request is about."""
+    privacy_request = task.privacy_request
+    if privacy_request.relationship != Relationship.SELF and privacy_request.subject_email:
+        return privacy_request.subject_email
+    return privacy_request.requester_email
+
+
+def owner_task(request: HttpRequest) -> HttpResponse:
+    """What the owner is asked to do, for which reference, and their answer (GET only shows it: mail scanners)."""
+    digest = request.session.get(SESSION_TASKS, {}).get(request.GET.get("task", ""))
+    task = find_task_by_hash(digest) if digest else None
+    if task is None:
+        return _task_closed(request, "unknown")
+    state = link_state(task)
+    if state is not LinkState.OPEN:
+        return _task_closed(request, state.value)
+    form = OwnerTaskForm(request.POST or None, request.FILES or None, task=task)
+    if request.method == "POST":
+        if rate_limited(request, "owner_task", settings.RATELIMIT_OWNER_TASK):
+            return _private(too_many(request))
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                task = answer_task(task, data["outcome"], reason=data["reason"], upload=data.get("upload"))
+            except TaskClosed as closed:
+                return _task_closed(request, closed.state.value)
+            except ValidationError as error:
+                for field, errors in error.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                return _private(render(request, "requests/owner_task_done.html", {"task": task}))
+    context = {
+        "task": task,
+        "form": form,
+        "person": _task_person(task),
+        "privacy_request": task.privacy_request,
+        "due": task.privacy_request.effective_due_at,
+    }
+    return _private(render(request, "requests/owner_task.html", context, status=400 if form.errors else 200))

@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from identity.models import Evidence
@@ -40,12 +40,12 @@ from ..selectors import (
     overdue,
     recipients_to_notify,
     search,
+    with_open_owner_tasks,
 )
 from .forms import ACTIONS, DATA_POINT_LABELS, CaseForm, LogRequestForm
 
 # Connector buttons on the case page, and the permission each needs.
 CONNECTOR_ACTIONS = {
-    "connectors_start": "requests.change_privacyrequest",
     "connector_retry": "requests.change_privacyrequest",
     "connector_approve": "requests.approve_erasure",
 }
@@ -121,13 +121,29 @@ class AssigneeFilter(admin.SimpleListFilter):
         return assigned(queryset, who, actor=request.user) if who else queryset
 
 
+class OwnerTasksFilter(admin.SimpleListFilter):
+    """Cases where a system's owner still has a task to answer (requests/selectors/queue.py)."""
+
+    title = _("owner tasks")
+    parameter_name = "owner_tasks"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("open", _("Waiting for an owner")), ("none", _("None waiting"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[PrivacyRequest]) -> QuerySet[PrivacyRequest]:
+        if self.value() in ("open", "none"):
+            return with_open_owner_tasks(queryset, self.value() == "open")
+        return queryset
+
+
 @admin.register(PrivacyRequest)
 class PrivacyRequestAdmin(admin.ModelAdmin[PrivacyRequest]):
     list_display = (
         "reference", "kind", "status", "regime", "days_left", "effective_due_at", "assignee", "flags",
     )  # fmt: skip
     list_filter = (
-        QueueFilter, "status", "kind", RegimeFilter, DueFilter, AssigneeFilter, "repetitive", "processor_request",
+        QueueFilter, "status", "kind", RegimeFilter, DueFilter, AssigneeFilter, OwnerTasksFilter, "repetitive",
+        "processor_request",
     )  # fmt: skip
     search_fields = ("reference", "requester_email")  # shows the search box; the search is selectors.search
 
@@ -240,37 +256,25 @@ class PrivacyRequestAdmin(admin.ModelAdmin[PrivacyRequest]):
         return TemplateResponse(request, "admin/requests/privacyrequest/case.html", context, status=status)
 
     def connector_action(self, request: HttpRequest, privacy_request: PrivacyRequest) -> HttpResponse:
-        """Start the connectors, retry a failed run, or approve an erasure plan (the DPO); then back to the page."""
+        """Retry a failed connector run, or approve an erasure plan (the DPO); then back to the page."""
         name = request.POST["action"]
         if not request.user.has_perm(CONNECTOR_ACTIONS[name]):
             raise PermissionDenied
         try:
-            if name == "connectors_start":
-                queued = services.connectors.start(privacy_request, by=request.user)  # type: ignore[arg-type]
+            run = ConnectorRun.objects.filter(
+                privacy_request=privacy_request, pk=request.POST.get("run", "").strip() or 0
+            ).first()
+            if run is None:
+                return HttpResponseBadRequest("Unknown run.")
+            if name == "connector_approve":
+                services.connectors.approve_erasure(run, by=request.user)  # type: ignore[arg-type]
                 messages.success(
                     request,
-                    ngettext(
-                        "%(count)d connector run queued.", "%(count)d connector runs queued.", len(queued)
-                    )
-                    % {"count": len(queued)}
-                    if queued
-                    else gettext("Nothing new to run: every connector action is queued or done."),
+                    gettext("Erasure approved: it runs in %(system)s now.") % {"system": run.system.name},
                 )
             else:
-                run = ConnectorRun.objects.filter(
-                    privacy_request=privacy_request, pk=request.POST.get("run", "").strip() or 0
-                ).first()
-                if run is None:
-                    return HttpResponseBadRequest("Unknown run.")
-                if name == "connector_approve":
-                    services.connectors.approve_erasure(run, by=request.user)  # type: ignore[arg-type]
-                    messages.success(
-                        request,
-                        gettext("Erasure approved: it runs in %(system)s now.") % {"system": run.system.name},
-                    )
-                else:
-                    services.connectors.retry(run, by=request.user)  # type: ignore[arg-type]
-                    messages.success(request, gettext("Queued again."))
+                services.connectors.retry(run, by=request.user)  # type: ignore[arg-type]
+                messages.success(request, gettext("Queued again."))
         except services.TransitionError as error:
             messages.error(request, str(error))
         return redirect(request.path)
@@ -339,13 +343,8 @@ class PrivacyRequestAdmin(admin.ModelAdmin[PrivacyRequest]):
             ],
             "can_check": "check" in offered,
             "connector_runs": selectors.connector_runs(privacy_request),
-            "can_start_connectors": (
-                privacy_request.status in WORKING_STATUSES
-                and user.has_perm("requests.change_privacyrequest")
-                and (
-                    privacy_request.identity_verified_at is not None
-                    or user.has_perm(services.connectors.DPO_DECIDES)
-                )
+            "can_retry_connectors": (
+                privacy_request.status in WORKING_STATUSES and user.has_perm("requests.change_privacyrequest")
             ),
             "recipients": recipients_to_notify(privacy_request),
             "actions": [

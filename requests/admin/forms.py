@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
@@ -296,6 +296,28 @@ class SystemCheckForm(CaseForm):
         }
 
 
+class OwnerTasksForm(CaseForm):
+    def run(self) -> str:
+        created = services.open_tasks(self.privacy_request, by=self.user)
+        if not created:
+            return gettext("Every system owner already has their task: nothing new was sent.")
+        return ngettext(
+            "%(n)d task sent to a system owner; their answers fill in the systems checklist.",
+            "%(n)d tasks sent to system owners; their answers fill in the systems checklist.",
+            len(created),
+        ) % {"n": len(created)}
+
+
+class ConnectorsForm(CaseForm):
+    def run(self) -> str:
+        queued = services.connectors.start(self.privacy_request, by=self.user)
+        if not queued:
+            return gettext("Nothing new to run: every connector action is queued or done.")
+        return ngettext(
+            "%(count)d connector run queued.", "%(count)d connector runs queued.", len(queued)
+        ) % {"count": len(queued)}
+
+
 class BuildPacketForm(CaseForm):
     def run(self) -> str:
         services.request_packet(self.privacy_request, by=self.user)
@@ -340,6 +362,8 @@ ACTIONS: dict[str, Action] = {
         Action("withdraw", _("Record a withdrawal"), WithdrawForm),
         Action("message", _("Write to the requester"), MessageForm),
         Action("check", _("Systems checklist"), SystemCheckForm),
+        Action("owner_tasks", _("Send tasks to system owners"), OwnerTasksForm),
+        Action("connectors", _("Run connectors now"), ConnectorsForm),
         Action("packet", _("Build the packet"), BuildPacketForm),
         Action("release", _("Release the packet"), ReleasePacketForm),
     ]

@@ -200,3 +200,13 @@ class CaseViewSet(GenericViewSet):
     def check(self, request: Request, reference: str) -> Response:
         """Systems checklist: the case page's “Systems checklist” action."""
         return self.act(request, "check")
+
+    @action(detail=True, methods=["post"], url_path="owner-tasks")
+    def owner_tasks(self, request: Request, reference: str) -> Response:
+        """Send tasks to system owners: the case page's “Send tasks to system owners” action."""
+        return self.act(request, "owner_tasks")
+
+    @action(detail=True, methods=["post"])
+    def connectors(self, request: Request, reference: str) -> Response:
+        """Run connectors now: the case page's “Run connectors now” action."""
+        return self.act(request, "connectors")

@@ -27,6 +27,8 @@ from .fulfilment import Letter as Letter
 from .fulfilment import LetterKind as LetterKind
 from .fulfilment import Packet as Packet
 from .fulfilment import SystemCheck as SystemCheck
+from .owner_tasks import OwnerTask as OwnerTask
+from .owner_tasks import OwnerTaskStatus as OwnerTaskStatus
 from .register import CompanySystem as CompanySystem
 from .register import ConnectorKind as ConnectorKind
 from .register import LegalBasis as LegalBasis

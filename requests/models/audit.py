@@ -13,6 +13,7 @@ class ActorKind(models.TextChoices):
     STAFF = "staff", _("Staff")
     REQUESTER = "requester", _("Requester")
     SYSTEM = "system", _("System")
+    OWNER = "owner", _("System owner")  # the owner of a company system answering a task (not staff)
 
 
 class RequestEvent(models.Model):

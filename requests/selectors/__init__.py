@@ -12,6 +12,8 @@ from .clock import local_date as local_date
 from .clock import local_today as local_today
 from .clock import operator_zone as operator_zone
 from .clock import regime_objects as regime_objects
+from .owner_tasks import owner_language as owner_language
+from .owner_tasks import owner_systems as owner_systems
 from .queue import DEFAULT_QUEUE as DEFAULT_QUEUE
 from .queue import OPEN_VALUES as OPEN_VALUES
 from .queue import REFERENCE as REFERENCE
@@ -25,6 +27,7 @@ from .queue import in_queue as in_queue
 from .queue import overdue as overdue
 from .queue import queue as queue
 from .queue import search as search
+from .queue import with_open_owner_tasks as with_open_owner_tasks
 from .requester import PUBLIC_VERBS as PUBLIC_VERBS
 from .requester import cases_of as cases_of
 from .requester import public_timeline as public_timeline

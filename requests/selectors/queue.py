@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from privacyportal.addresses import normalise_email
 
 from ..lifecycle import OPEN_STATUSES, WORKING_STATUSES
-from ..models import PrivacyRequest
+from ..models import OwnerTask, OwnerTaskStatus, PrivacyRequest
 from .clock import local_today
 
 REFERENCE = re.compile(r"PR-[0-9]{4}-[0-9]{6,}")
@@ -63,6 +63,7 @@ class QueueFilters:
     assignee: str | int | None = None  # "me", "none" or a user id
     repetitive: bool | None = None
     processor_request: bool | None = None
+    owner_tasks_open: bool | None = None  # True: a system's owner still has a task to answer; False: none
     search: str = ""  # a reference or a requester's email address
 
 
@@ -87,6 +88,8 @@ def queue(actor: Any, filters: QueueFilters) -> QuerySet[PrivacyRequest]:
         cases = cases.filter(repetitive=filters.repetitive)
     if filters.processor_request is not None:
         cases = cases.filter(processor_request=filters.processor_request)
+    if filters.owner_tasks_open is not None:
+        cases = with_open_owner_tasks(cases, filters.owner_tasks_open)
     if filters.search.strip():
         cases = search(cases, filters.search)
     return cases
@@ -128,6 +131,12 @@ def assigned(cases: QuerySet[PrivacyRequest], who: str | int, *, actor: Any) -> 
     if who == "none":
         return cases.filter(assignee__isnull=True)
     return cases.filter(assignee_id=int(who))
+
+
+def with_open_owner_tasks(cases: QuerySet[PrivacyRequest], is_open: bool = True) -> QuerySet[PrivacyRequest]:
+    """Cases where a system's owner still has a task to answer (the partial index owner_task_open), or none."""
+    waiting = OwnerTask.objects.filter(privacy_request=OuterRef("pk"), status=OwnerTaskStatus.OPEN)
+    return cases.filter(Exists(waiting) if is_open else ~Exists(waiting))
 
 
 def effective_due_by(day: date) -> QuerySet[PrivacyRequest]:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from . import connectors as connectors
 from .checklist import record_system_check as record_system_check
+from .checklist import store_extract as store_extract
 from .common import BUILD_PACKET as BUILD_PACKET
 from .common import SEND_OVERDUE_DIGEST as SEND_OVERDUE_DIGEST
+from .common import SEND_OWNER_TASK as SEND_OWNER_TASK
 from .common import SEND_REQUESTER_EMAIL as SEND_REQUESTER_EMAIL
 from .common import SEND_STAFF_DIGEST as SEND_STAFF_DIGEST
 from .common import SEND_STAFF_NOTICE as SEND_STAFF_NOTICE
@@ -33,6 +35,18 @@ from .intake import verify as verify
 from .outcomes import complete as complete
 from .outcomes import deny as deny
 from .outcomes import withdraw as withdraw
+from .owner_tasks import LinkState as LinkState
+from .owner_tasks import TaskClosed as TaskClosed
+from .owner_tasks import answer_task as answer_task
+from .owner_tasks import cancel_tasks as cancel_tasks
+from .owner_tasks import claim_reminder as claim_reminder
+from .owner_tasks import find_task as find_task
+from .owner_tasks import find_task_by_hash as find_task_by_hash
+from .owner_tasks import link_state as link_state
+from .owner_tasks import open_tasks as open_tasks
+from .owner_tasks import outcomes_for as outcomes_for
+from .owner_tasks import owner_actions as owner_actions
+from .owner_tasks import token_hash as token_hash
 from .packets import record_download as record_download
 from .packets import release_packet as release_packet
 from .packets import request_packet as request_packet

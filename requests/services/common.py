@@ -17,6 +17,8 @@ from ..lifecycle import CLOSED_STATUSES, TRANSITIONS, Status
 from ..models import (
     ActorKind,
     Message,
+    OwnerTask,
+    OwnerTaskStatus,
     PrivacyRequest,
 )
 
@@ -41,6 +43,9 @@ SEND_OVERDUE_DIGEST = "requests.tasks.send_overdue_digest"
 
 BUILD_PACKET = "requests.tasks.build_packet"
 RUN_CONNECTOR = "requests.tasks.run_connector"
+
+
+SEND_OWNER_TASK = "requests.tasks.send_owner_task"
 
 
 SEND_VERIFICATION_EMAIL = "identity.tasks.send_verification_email"
@@ -92,8 +97,21 @@ def _claim(
             _("%(reference)s was changed by someone else meanwhile. Reload it and try again.")
             % {"reference": privacy_request.reference}
         )
+    if to is not None and to != old and to in CLOSED_STATUSES:
+        _cancel_owner_tasks(privacy_request, now)
     privacy_request.refresh_from_db()
     return old
+
+
+def _cancel_owner_tasks(privacy_request: PrivacyRequest, now: Any) -> list[int]:
+    """The tasks still open for systems' owners stop: their links say so. Returns their ids."""
+    open_tasks = OwnerTask.objects.filter(privacy_request=privacy_request, status=OwnerTaskStatus.OPEN)
+    ids = list(open_tasks.values_list("pk", flat=True))
+    if ids:
+        OwnerTask.objects.filter(pk__in=ids, status=OwnerTaskStatus.OPEN).update(
+            status=OwnerTaskStatus.CANCELLED, done_at=now
+        )
+    return ids
 
 
 def _require_text(value: str, field_name: str, message: str) -> str:

@@ -11,7 +11,6 @@ finds what is done and does not redo it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from datetime import timedelta
@@ -23,9 +22,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from identity.models import Evidence
-from privacyportal import files, outbox
+from privacyportal import outbox
 from privacyportal.addresses import normalise_email
+from privacyportal.uploads import CheckedFile
 
 from .. import connectors
 from ..audit import record_event
@@ -40,12 +39,14 @@ from ..models import (
     RunStatus,
     SystemCheck,
 )
+from .checklist import store_extract
 from .common import RUN_CONNECTOR, TransitionError
+from .rules import _guard
 from .systems import connector_for
 
 logger = logging.getLogger(__name__)
 
-# Who may start connectors before identity is verified, and approve an erasure: the DPO role.
+# Who may approve an erasure plan: the DPO role.
 DPO_DECIDES = "requests.approve_erasure"
 # A run still "running" this long after it started belongs to a worker that died (the task's hard limit is 15 min).
 RUN_LEASE = timedelta(minutes=20)
@@ -81,14 +82,10 @@ def subject_of(privacy_request: PrivacyRequest) -> connectors.Subject:
 def start(privacy_request: PrivacyRequest, *, by: AbstractBaseUser | None = None) -> list[ConnectorRun]:
     """Queue every connector action the request asks for; a second call queues nothing new.
 
-    They start once identity is proved, or earlier when a DPO says so (to see what a system holds while checking
-    who is asking); nothing found leaves the portal before a packet is released or an erasure approved.
+    Only once identity is proved: nothing is looked up in company systems for a person not yet known to be who
+    they say (the "connectors" rule, which the case page's action and verification both go through).
     """
-    early = privacy_request.identity_verified_at is None
-    if early and not (by is not None and by.has_perm(DPO_DECIDES)):  # type: ignore[attr-defined]
-        raise TransitionError(
-            _("Connectors run once the requester's identity is verified, or when a DPO starts them.")
-        )
+    _guard(privacy_request, "connectors")
     actions = [a for a in ACTIONS_BY_KIND.get(privacy_request.kind, ()) if a in AUTOMATIC]
     queued = []
     for system in CompanySystem.objects.filter(active=True).exclude(connector="").order_by("name"):
@@ -105,7 +102,7 @@ def start(privacy_request: PrivacyRequest, *, by: AbstractBaseUser | None = None
             "connectors_queued",
             by=by,
             actor_kind=None if by is not None else ActorKind.SYSTEM,
-            data={"runs": [r.pk for r in queued], **({"before_verification": True} if early else {})},
+            data={"runs": [r.pk for r in queued]},
         )
     return queued
 
@@ -206,24 +203,7 @@ def _keep_extract(
 ) -> None:
     """Store one table's rows as the system's extract (JSON, encrypted); the same rows twice are kept once."""
     data = json.dumps(rows, ensure_ascii=False, indent=1, default=str).encode()
-    digest = hashlib.sha256(data).hexdigest()
-    kept = Evidence.objects.filter(
-        privacy_request=privacy_request, system=system, kind=Evidence.Kind.EXTRACT, sha256=digest,
-        purged_at__isnull=True,
-    )  # fmt: skip
-    if kept.exists():
-        return
-    stored_name, digest = files.store_bytes(data)
-    Evidence.objects.create(
-        privacy_request=privacy_request,
-        system=system,
-        kind=Evidence.Kind.EXTRACT,
-        name=f"{table}.json",
-        content_type="application/json",
-        size=len(data),
-        sha256=digest,
-        stored_name=stored_name,
-    )
+    store_extract(privacy_request, CheckedFile(f"{table}.json", "application/json", data), system=system)
 
 
 @transaction.atomic

@@ -31,7 +31,7 @@ from ..models import (
     Relationship,
 )
 from ..selectors import deadlines_of, local_date, verification_tier
-from . import connectors
+from . import connectors, owner_tasks
 from .common import (
     SEND_SUBJECT_CONFIRMATION,
     SEND_VERIFICATION_EMAIL,
@@ -40,7 +40,7 @@ from .common import (
     _deadline_fields,
     _email_requester,
 )
-from .rules import _guard
+from .rules import RULES, _guard
 
 
 @dataclass(frozen=True)
@@ -199,7 +199,7 @@ def confirm_email(privacy_request: PrivacyRequest) -> PrivacyRequest:
     if needs_subject_confirmation(privacy_request):
         outbox.enqueue(SEND_SUBJECT_CONFIRMATION, privacy_request.pk)
     if to is Status.OPEN:
-        connectors.start(privacy_request)
+        _start_work(privacy_request)
     return privacy_request
 
 
@@ -265,5 +265,13 @@ def verify(
         new_status=Status.OPEN,
         data={"tier": tier.value, "data_points": points},
     )
-    connectors.start(privacy_request, by=by)
+    _start_work(privacy_request, by=by)
     return privacy_request
+
+
+def _start_work(privacy_request: PrivacyRequest, *, by: AbstractBaseUser | None = None) -> None:
+    """Identity is proved: the connectors start, and the owners of systems no connector reaches get their tasks."""
+    if RULES["connectors"].why_not(privacy_request) is None:
+        connectors.start(privacy_request, by=by)
+    if RULES["owner_tasks"].why_not(privacy_request) is None:
+        owner_tasks.open_tasks(privacy_request, by=by)

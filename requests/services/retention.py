@@ -16,7 +16,7 @@ from privacyportal import files
 
 from ..audit import record_event
 from ..lifecycle import packet_sources
-from ..models import Letter, Message, Packet, PacketStatus, PrivacyRequest
+from ..models import Letter, Message, OwnerTask, Packet, PacketStatus, PrivacyRequest
 
 ANONYMISED = "(anonymised)"
 
@@ -77,6 +77,8 @@ def anonymise(privacy_request_id: int, now: datetime) -> bool:
         messages = Message.objects.filter(privacy_request_id=privacy_request_id).update(
             body=ANONYMISED, attachment=None
         )
+        # What systems' owners wrote (a reason, a note) may name the person.
+        OwnerTask.objects.filter(privacy_request_id=privacy_request_id).update(answer="")
         record_event(PrivacyRequest(pk=privacy_request_id), "anonymised", data={"messages": messages})
     _remove_case_files(privacy_request_id, now)
     return True

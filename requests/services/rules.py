@@ -17,12 +17,13 @@ from django.utils.translation import gettext as _
 
 from ..lifecycle import OPEN_STATUSES, WORKING_STATUSES, Status
 from ..models import (
+    CompanySystem,
     Kind,
     Packet,
     PacketStatus,
     PrivacyRequest,
 )
-from ..selectors import deadlines_of, local_today
+from ..selectors import deadlines_of, local_today, owner_systems
 from .common import TransitionError
 
 WORKING = WORKING_STATUSES
@@ -106,6 +107,18 @@ def _identity_verified(privacy_request: PrivacyRequest) -> str | None:
     return _checklist_closed(privacy_request) if privacy_request.identity_verified_at is None else None
 
 
+def _has_owner_systems(privacy_request: PrivacyRequest) -> str | None:
+    if not owner_systems().exists():
+        return _("No active system without a connector has an owner's email address to send a task to.")
+    return None
+
+
+def _has_connector_systems(privacy_request: PrivacyRequest) -> str | None:
+    if not CompanySystem.objects.filter(active=True).exclude(connector="").exists():
+        return _("No active company system has a connector.")
+    return None
+
+
 def _has_packet(privacy_request: PrivacyRequest) -> str | None:
     if privacy_request.kind not in PACKET_KINDS:
         return _("Only access and portability requests have a packet.")
@@ -176,6 +189,12 @@ RULES: dict[str, Rule] = {
     "withdraw": Rule(CHANGE_CASE, OPEN_STATUSES),
     "message": Rule("requests.add_message", frozenset(Status), (_not_anonymised,)),
     "check": Rule("requests.change_systemcheck", CHECKABLE_FROM, (_identity_verified,), _checklist_closed),
+    "owner_tasks": Rule(
+        CHANGE_CASE, CHECKABLE_FROM, (_identity_verified, _has_owner_systems), _checklist_closed
+    ),
+    "connectors": Rule(
+        CHANGE_CASE, CHECKABLE_FROM, (_identity_verified, _has_connector_systems), _checklist_closed
+    ),
     "packet": Rule(CHANGE_CASE, PACKET_FROM, (_has_packet, _packet_not_released), _no_packet_now),
     "release": Rule("requests.release_packet", PACKET_FROM, (_packet_ready,), _no_packet_ready),
 }

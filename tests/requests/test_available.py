@@ -205,7 +205,7 @@ def test_the_case_page_offers_exactly_the_available_actions(dpo: Any) -> None:
     CompanySystem.objects.create(name="CRM", description="Customer records", owner=dpo)
     case = open_case(country="BR")  # LGPD allows no extension: "Extend" was offered here, then failed
     page = signed_in(dpo, "DPO").get(f"/admin/requests/privacyrequest/{case.pk}/change/").content.decode()
-    on_page = set(re.findall(r'name="action" value="([a-z]+)"', page))
+    on_page = set(re.findall(r'name="action" value="([a-z_]+)"', page))
     assert on_page == set(offered(case, dpo))
     assert "extend" not in on_page
 
@@ -260,6 +260,8 @@ def _call(action: str, case: PrivacyRequest, by: Any, other: Any, system: Compan
         "withdraw": lambda: services.withdraw(case, by=by, note="By phone"),
         "message": lambda: services.send_message(case, by=by, body="Hello"),
         "check": lambda: services.record_system_check(case, by=by, system=system, state="no_data"),
+        "owner_tasks": lambda: services.open_tasks(case, by=by),
+        "connectors": lambda: services.connectors.start(case, by=by),
         "packet": lambda: services.request_packet(case, by=by),
         "release": lambda: services.release_packet(case, by=by),
     }  # fmt: skip
@@ -314,7 +316,11 @@ def _completed_with_ready_packet(by: Any) -> PrivacyRequest:
 def test_available_offers_an_action_exactly_when_its_service_goes_through(dpo: Any, state: str) -> None:
     by = in_role(dpo, "DPO")
     other = in_role(StaffFactory(username="colleague"), "Handler")
-    system = CompanySystem.objects.create(name="CRM", description="Customer records", owner=dpo)
+    # No connector reaches it: its owner is sent a task (the "owner_tasks" action).
+    system = CompanySystem.objects.create(
+        name="CRM", description="Customer records", owner=dpo, owner_email="crm-owner@example.com"
+    )
+    CompanySystem.objects.create(name="Shop", connector="sql")  # a connector reaches it ("connectors")
     case = STATES[state](by)
     before = (fresh(case).status, case.events.count())
     disagreements = []
@@ -337,6 +343,8 @@ def test_available_offers_an_action_exactly_when_its_service_goes_through(dpo: A
 
 def test_the_grid_covers_every_status_and_both_answers_for_every_action(dpo: Any) -> None:
     by = in_role(dpo, "DPO")
+    CompanySystem.objects.create(name="CRM", owner_email="crm-owner@example.com")  # for "owner_tasks"
+    CompanySystem.objects.create(name="Shop", connector="sql")  # for "connectors"
     cases = [STATES[state](by) for state in STATES]
     assert {Status(c.status) for c in cases} == set(Status)
     for action in services.RULES:

@@ -206,7 +206,9 @@ def test_a_system_that_cannot_be_reached_is_retried_by_the_task_then_fails(shop:
     assert failed.status == RunStatus.FAILED and "did not answer" in failed.error
 
 
-def test_connectors_wait_for_identity_unless_a_dpo_starts_them(shop: Any, dpo: Any, handler: Any) -> None:
+def test_connectors_wait_for_identity_and_staff_can_run_them_again_from_the_case_page(
+    shop: Any, dpo: Any, handler: Any
+) -> None:
     with time_machine.travel(RECEIVED, tick=False):
         case = services.confirm_email(
             make_case(kind="access", requester_email=ADA, data_points={"phone": "1"})
@@ -216,14 +218,23 @@ def test_connectors_wait_for_identity_unless_a_dpo_starts_them(shop: Any, dpo: A
     services.assign(case, to=handler, by=dpo)
     as_handler = signed_in(handler, "Handler")
     assert "Run connectors now" not in as_handler.get(page_url).content.decode()
-    with pytest.raises(services.TransitionError, match="identity is verified"):
-        services.connectors.start(case, by=handler)
+    with pytest.raises(services.TransitionError):
+        services.connectors.start(case, by=dpo)  # not even a DPO: nothing is looked up before identity
     assert not ConnectorRun.objects.exists()
 
-    as_dpo = signed_in(dpo, "DPO")
-    done = as_dpo.post(page_url, {"action": "connectors_start"}, follow=True)
-    assert "1 connector run queued." in done.content.decode()
-    assert case.events.get(verb="connectors_queued").data["before_verification"] is True
+    services.verify(case, by=dpo, data_points=["phone", "postal_address", "date_of_birth"])
+    assert ConnectorRun.objects.filter(privacy_request=case).count() == 1
+    page = as_handler.get(page_url).content.decode()
+    assert "Run connectors now" in page  # offered as the rules say
+    again = as_handler.post(page_url, {"action": "connectors"}, follow=True)
+    assert "Nothing new to run" in again.content.decode()
+    CompanySystem.objects.create(
+        name="Second shop",
+        connector="sql",
+        connector_settings=CompanySystem.objects.get(name="Shop database").connector_settings,
+    )
+    more = as_handler.post(page_url, {"action": "connectors"}, follow=True)
+    assert "1 connector run queued." in more.content.decode()
 
 
 def test_a_run_whose_worker_died_is_taken_over_after_the_lease_and_not_before(shop: Any, dpo: Any) -> None:
@@ -240,3 +251,18 @@ def test_a_run_whose_worker_died_is_taken_over_after_the_lease_and_not_before(sh
     taken = ConnectorRun.objects.get(pk=run.pk)
     assert (taken.status, taken.attempts) == (RunStatus.DONE, 2)
     assert case.events.filter(verb="connector_done").count() == 1
+
+
+def test_the_api_runs_connectors_as_the_case_page_does(shop: Any, dpo: Any, handler: Any) -> None:
+    from requests.roles import ensure_roles
+    from tests.requests.test_api import api, post
+
+    ensure_roles()
+    case = verified("access", dpo)
+    services.assign(case, to=handler, by=dpo)
+    client = api(handler, "Handler")
+    detail = client.get(f"/api/v1/cases/{case.reference}/").json()
+    assert "connectors" in detail["actions"]  # offered, as on the case page
+    answer = post(client, f"/api/v1/cases/{case.reference}/connectors/", {})
+    assert answer.status_code == 200, answer.content
+    assert "Nothing new to run" in answer.json()["message"]
