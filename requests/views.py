@@ -432,10 +432,14 @@ SESSION_TASKS = "owner_tasks"
 TASKS_KEPT = 10
 
 
-def _private(response: HttpResponse) -> HttpResponse:
-    """A task's pages are nobody's to keep: no cache, and no address of them sent on to another site."""
+def _private(response: HttpResponse, *, referrer: str = "same-origin") -> HttpResponse:
+    """A task's pages are nobody's to keep: no cache, and no address of them sent on to another site.
+
+    "same-origin", not "no-referrer", on the pages with the form: under "no-referrer" a browser sends `Origin: null`
+    with the POST and Django's CSRF check refuses it (the browser test found this; the test client sends no Origin).
+    """
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = referrer
     return response
 
 
@@ -454,7 +458,8 @@ def owner_task_link(request: HttpRequest, token: str) -> HttpResponse:
     handle = secrets.token_urlsafe(6)
     tasks[handle] = task.token_hash
     request.session[SESSION_TASKS] = tasks
-    return _private(redirect(f"{reverse('owner_task')}?task={handle}"))
+    # The emailed link holds the token: not even this site is told it as a referrer.
+    return _private(redirect(f"{reverse('owner_task')}?task={handle}"), referrer="no-referrer")
 
 
 def _task_person(task: OwnerTask) -> str:
