@@ -18,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import URLPattern, path, reverse
 from django.utils.decorators import method_decorator
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
@@ -68,42 +69,42 @@ class CompanySystemForm(forms.ModelForm[CompanySystem]):
     """The system, and for an SQL connector its settings and credentials (which are not model fields)."""
 
     dialect = forms.ChoiceField(
-        label=_("database kind"), choices=[("", "---------"), *DIALECTS], required=False
+        label=capfirst(_("database kind")), choices=[("", "---------"), *DIALECTS], required=False
     )
     host = forms.CharField(
-        label=_("host"),
+        label=capfirst(_("host")),
         max_length=255,
         required=False,
         help_text=_("Empty means 127.0.0.1. Not used for SQLite."),
     )
     port = forms.IntegerField(
-        label=_("port"),
+        label=capfirst(_("port")),
         min_value=1,
         max_value=65535,
         required=False,
         help_text=_("Empty means the usual port (PostgreSQL 5432, MySQL/MariaDB 3306). Not used for SQLite."),
     )
     database = forms.CharField(
-        label=_("database"),
+        label=capfirst(_("database")),
         max_length=1000,
         required=False,
         help_text=_("The database's name; for SQLite, the path of its file on the portal's server."),
     )
     schema = forms.CharField(
-        label=_("schema"),
+        label=capfirst(_("schema")),
         max_length=100,
         required=False,
         help_text=_("PostgreSQL only; empty means the default."),
     )
     read_only = forms.BooleanField(
-        label=_("open read-only"),
+        label=capfirst(_("open read-only")),
         required=False,
         help_text=_(
             "SQLite only: open the file read-only (access works; erasure and correction will refuse)."
         ),
     )
     dataset = forms.CharField(
-        label=_("dataset description"),
+        label=capfirst(_("dataset description")),
         required=False,
         strip=False,
         widget=forms.Textarea(
@@ -114,9 +115,9 @@ class CompanySystemForm(forms.ModelForm[CompanySystem]):
             "does to each. It is checked when you save; docs/connectors.md explains it with a worked example."
         ),
     )
-    username = forms.CharField(label=_("user name"), max_length=200, required=False)
+    username = forms.CharField(label=capfirst(_("user name")), max_length=200, required=False)
     password = forms.CharField(
-        label=_("password"),
+        label=capfirst(_("password")),
         required=False,
         strip=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
