@@ -20,14 +20,14 @@ ROLES: dict[str, dict[str, list[str]]] = {
                      "forward_case", "release_packet", "approve_erasure", "view_systemcheck", "change_systemcheck",
                      "view_processingactivity", "add_processingactivity", "change_processingactivity",
                      "delete_processingactivity", "view_companysystem", "add_companysystem",
-                     "change_companysystem", "delete_companysystem"],
+                     "change_companysystem", "delete_companysystem", "view_suppressedaddress"],
         "identity": ["view_evidence", "view_staffenrolment", "add_staffenrolment"],
     },
     "Handler": {
         "requests": ["view_privacyrequest", "add_privacyrequest", "change_privacyrequest", "view_requestevent",
                      "view_message", "add_message", "view_staffpreference", "change_staffpreference",
                      "add_staffpreference", "view_systemcheck", "change_systemcheck", "view_processingactivity",
-                     "view_companysystem"],
+                     "view_companysystem", "view_suppressedaddress"],
         "identity": ["view_evidence"],
     },
     "Auditor": {

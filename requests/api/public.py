@@ -92,7 +92,8 @@ class PublicAPIView(APIView):
 class IntakeView(PublicAPIView):
     """Submit a request as a data subject would on the web form: the same form, the same rules.
 
-    The requester is emailed a 6-digit code to confirm the address; POST it to /api/v1/public/verify/.
+    The requester is emailed a 6-digit code to confirm the address; POST it to /api/v1/public/verify/. A request
+    that needs no proof (opt-out, limit, marketing objection) is sent no code: `detail` says so.
     Requests for someone else need the signed permission, which only the web form can take.
     """
 
@@ -108,11 +109,16 @@ class IntakeView(PublicAPIView):
             return invalid(form)
         with transaction.atomic():
             privacy_request = services.submit(form.to_new_request(channel="api"))
+        # A request that needs no proof (an opt-out, a limit, a marketing objection) is sent no code: say what is true.
+        detail = (
+            _("We have emailed a 6-digit code to confirm the address.")
+            if privacy_request.status == Status.NEW
+            else _("We have recorded your request; it needs no code. We have emailed you its reference.")
+        )
         return Response(
-            {"reference": privacy_request.reference, "status": privacy_request.status,
-             "detail": _("We have emailed a 6-digit code to confirm the address.")},
+            {"reference": privacy_request.reference, "status": privacy_request.status, "detail": detail},
             status=status.HTTP_201_CREATED,
-        )  # fmt: skip
+        )
 
 
 class VerifyView(PublicAPIView):

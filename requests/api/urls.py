@@ -7,6 +7,7 @@ from rest_framework.routers import SimpleRouter
 
 from requests.api.cases import CaseViewSet
 from requests.api.public import IntakeView, VerifyView
+from requests.api.suppression import SuppressionCheckView
 
 router = SimpleRouter()
 router.register("cases", CaseViewSet, basename="case")
@@ -15,4 +16,5 @@ urlpatterns = [
     *router.urls,
     path("public/requests/", IntakeView.as_view(), name="api_intake"),
     path("public/verify/", VerifyView.as_view(), name="api_verify"),
+    path("suppression/check/", SuppressionCheckView.as_view(), name="api_suppression_check"),
 ]

@@ -36,5 +36,6 @@ from .register import ProcessingActivity as ProcessingActivity
 from .runtime import Heartbeat as Heartbeat
 from .runtime import SweepClaim as SweepClaim
 from .staff import StaffPreference as StaffPreference
+from .suppression import SuppressedAddress as SuppressedAddress
 from .thread import Message as Message
 from .thread import Notice as Notice

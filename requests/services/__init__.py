@@ -10,6 +10,7 @@ a company system's connector (credentials, the connection test): not a change of
 from __future__ import annotations
 
 from . import connectors as connectors
+from . import suppression as suppression
 from .checklist import record_system_check as record_system_check
 from .checklist import store_extract as store_extract
 from .common import BUILD_PACKET as BUILD_PACKET

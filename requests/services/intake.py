@@ -31,7 +31,7 @@ from ..models import (
     Relationship,
 )
 from ..selectors import deadlines_of, local_date, verification_tier
-from . import connectors, owner_tasks
+from . import connectors, owner_tasks, suppression
 from .common import (
     SEND_SUBJECT_CONFIRMATION,
     SEND_VERIFICATION_EMAIL,
@@ -174,6 +174,8 @@ def honour(privacy_request: PrivacyRequest) -> PrivacyRequest:
         outcome=Outcome.FULFILLED,
     )
     record_event(privacy_request, "honoured", old_status=old, new_status=Status.COMPLETED)
+    if privacy_request.kind in suppression.SUPPRESSING:  # an objection honoured at once is to marketing
+        suppression.suppress(privacy_request)
     _email_requester(privacy_request, "request-honoured")
     return privacy_request
 

@@ -884,6 +884,18 @@ def test_a_web_form_request_through_the_api_is_channel_api_and_waits_for_the_cod
     assert mail.outbox[-1].to == ["ada@example.org"] and emailed_code()
 
 
+def test_an_opt_out_through_the_api_is_not_told_of_a_code_that_is_never_sent(
+    client: Client, on_commit: Any
+) -> None:
+    with on_commit():
+        response = post(client, INTAKE, {**WEB_FORM, "kind": "opt_out"})
+    assert response.status_code == 201, response.content
+    answer = response.json()
+    assert "6-digit" not in answer["detail"] and "needs no code" in answer["detail"]
+    # Indeed none was sent: the one email is the answer, with the reference.
+    assert [m.subject for m in mail.outbox] == [f"Your request {answer['reference']} has been honoured"]
+
+
 def test_intake_is_rate_limited_by_address(client: Client, settings: Any, on_commit: Any) -> None:
     settings.RATELIMIT_SUBMIT = "2/h"
     with time_machine.travel(NOW, tick=False), on_commit():
