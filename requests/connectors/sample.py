@@ -192,10 +192,13 @@ def populate_example(conn: Connection, meta: sa.MetaData) -> None:
     ])  # fmt: skip
 
 
-def populate_people(conn: Connection, meta: sa.MetaData, people: Sequence[tuple[str, str]]) -> None:
+def populate_people(
+    conn: Connection, meta: sa.MetaData, people: Sequence[tuple[str, str]], *, on: datetime = START
+) -> None:
     """More customers beside the example's (ids from 101; the demo's requesters): each with an order of one
     line, its invoice, a newsletter subscription and a support ticket, so access finds six tables and erasure
-    deletes, anonymises and keeps."""
+    deletes, anonymises and keeps. Their records are dated `on` (the demo: recent, so that an access request's
+    period covers them)."""
     t = meta.tables
     rows: dict[str, list[dict[str, Any]]] = {name: [] for name in t}
     for n, (name, email) in enumerate(people, start=101):
@@ -206,9 +209,13 @@ def populate_people(conn: Connection, meta: sa.MetaData, people: Sequence[tuple[
         rows["invoices"].append(_invoice(2000 + n, n, f"INV-2024-D{n}", "25.00", name, address))
         rows["newsletter_subscribers"].append(_subscriber(n, email))
         rows["support_tickets"].append(_ticket(n, n, None, "My order", f"Hello, this is {name}."))
+    dated = {"created_at": on, "placed_at": on, "issued_on": on.date(), "subscribed_at": on, "opened_at": on}
     for table in meta.sorted_tables:  # parents before children
         if rows[table.name]:
-            conn.execute(table.insert(), rows[table.name])
+            conn.execute(
+                table.insert(),
+                [{**row, **{k: v for k, v in dated.items() if k in row}} for row in rows[table.name]],
+            )
 
 
 def populate_bulk(conn: Connection, meta: sa.MetaData, *, total_rows: int, subject_rows: int) -> int:

@@ -266,3 +266,26 @@ def test_the_api_runs_connectors_as_the_case_page_does(shop: Any, dpo: Any, hand
     answer = post(client, f"/api/v1/cases/{case.reference}/connectors/", {})
     assert answer.status_code == 200, answer.content
     assert "Nothing new to run" in answer.json()["message"]
+
+
+def test_the_demo_shows_an_access_export_in_the_packet_and_an_erasure_waiting(
+    settings: Any, tmp_path: Path, db: Any
+) -> None:
+    import io as _io
+
+    from django.core.management import call_command
+
+    settings.VAR_DIR = tmp_path
+    call_command("seed_demo", stdout=_io.StringIO())
+    olivia = PrivacyRequest.objects.get(requester_email="olivia@example.org")
+    lukas = PrivacyRequest.objects.get(requester_email="lukas@example.de")
+    for case in (olivia, lukas):
+        run_all(case)  # what the demo's worker does once `make run` starts it
+    assert ConnectorRun.objects.get(privacy_request=lukas).status == RunStatus.AWAITING_APPROVAL
+    data, _manifest = packets.assemble(olivia)
+    with zipfile.ZipFile(io.BytesIO(data)) as packet:
+        exported = json.loads(packet.read("data.json"))
+    rows = {s["source_file"]: s["rows"] for s in exported["systems"]}
+    # Her records in the demo shop are recent: inside the 12 months the access request covers.
+    assert rows["customers.json"][0]["email"] == "olivia@example.org"
+    assert rows["orders.json"] and rows["support_tickets.json"]

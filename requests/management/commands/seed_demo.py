@@ -241,7 +241,9 @@ def make_demo_shop(path: Path, people: list[tuple[str, str]]) -> None:
         with engine.begin() as conn:
             meta.create_all(conn)
             sample.populate_example(conn, meta)
-            sample.populate_people(conn, meta, people)
+            # Dated six weeks ago: inside the period an access request covers (the 12 months before it).
+            recent = (timezone.localtime() - timedelta(weeks=6)).replace(tzinfo=None, microsecond=0)
+            sample.populate_people(conn, meta, people, on=recent)
     finally:
         engine.dispose()
     os.replace(partial, path)
