@@ -31,10 +31,11 @@ from requests.connectors.base import (
 )
 from requests.connectors.dataset import parse as parse_dataset
 from requests.connectors.sql import SqlConnector
+from requests.connectors.zoho import ZohoConnector
 
 Factory = Callable[[Mapping[str, Any], Mapping[str, Any]], Connector]
 # Connector kinds by the name a CompanySystem stores.
-KINDS: dict[str, Factory] = {"sql": SqlConnector.from_settings}
+KINDS: dict[str, Factory] = {"sql": SqlConnector.from_settings, "zoho": ZohoConnector.from_settings}
 
 
 def build(kind: str, settings: Mapping[str, Any], credentials: Mapping[str, Any]) -> Connector:
@@ -46,6 +47,7 @@ def build(kind: str, settings: Mapping[str, Any], credentials: Mapping[str, Any]
 
 __all__ = [
     "CAPABILITIES", "KINDS", "ConnectionCheck", "Connector", "ConnectorError", "DatasetError", "ErasurePlan",
-    "Export", "Found", "Outcome", "RecordRef", "Result", "SqlConnector", "Step", "Subject", "build",
+    "Export", "Found", "Outcome", "RecordRef", "Result", "SqlConnector", "Step", "Subject", "ZohoConnector",
+    "build",
     "parse_dataset",
 ]  # fmt: skip

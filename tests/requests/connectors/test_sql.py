@@ -440,8 +440,8 @@ def test_no_personal_data_in_errors_or_log_records(shop: Shop, caplog: pytest.Lo
 
 
 def test_build_refuses_an_unknown_kind() -> None:
-    with pytest.raises(ConnectorError, match="Unknown connector kind 'zoho' \\(known: sql\\)"):
-        build("zoho", {}, {})
+    with pytest.raises(ConnectorError, match="Unknown connector kind 'hubspot' \\(known: sql, zoho\\)"):
+        build("hubspot", {}, {})
 
 
 def test_decimal_keys_and_values_survive_the_round_trip(shop: Shop) -> None:
