@@ -12,6 +12,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from requests.api.auth import TokenAuthentication, VerifiedSessionAuthentication
+from requests.api.fields import StrictEmailField
+from requests.api.schema import PortalSchema, _error_responses
 from requests.services import suppression
 
 
@@ -24,7 +26,24 @@ class MayCheckSuppression(BasePermission):
 
 
 class CheckBody(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
+    email = StrictEmailField(max_length=254)
+
+
+class CheckResult(serializers.Serializer):
+    suppressed = serializers.BooleanField()
+
+
+class SuppressionSchema(PortalSchema):
+    """The body and the answers the view really gives (DRF's generator would document a 201 and no errors)."""
+
+    def get_request_serializer(self, path: str, method: str) -> Any:
+        return CheckBody()
+
+    def get_response_serializer(self, path: str, method: str) -> Any:
+        return CheckResult()
+
+    def get_responses(self, path: str, method: str) -> dict[str, Any]:
+        return {**self.ok(path, method, "200"), **_error_responses("400", "401", "403", "415")}
 
 
 class SuppressionCheckView(APIView):
@@ -33,6 +52,7 @@ class SuppressionCheckView(APIView):
 
     authentication_classes = [TokenAuthentication, VerifiedSessionAuthentication]
     permission_classes = [MayCheckSuppression]
+    schema = SuppressionSchema(tags=["suppression"], operation_id_base="SuppressionCheck")
 
     def post(self, request: Request) -> Response:
         body = CheckBody(data=request.data)
