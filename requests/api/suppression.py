@@ -25,11 +25,11 @@ class MayCheckSuppression(BasePermission):
         return bool(user and user.is_authenticated and user.has_perm("requests.view_suppressedaddress"))
 
 
-class CheckBody(serializers.Serializer):
+class SuppressionQuery(serializers.Serializer):
     email = StrictEmailField(max_length=254)
 
 
-class CheckResult(serializers.Serializer):
+class SuppressionAnswer(serializers.Serializer):
     suppressed = serializers.BooleanField()
 
 
@@ -37,10 +37,10 @@ class SuppressionSchema(PortalSchema):
     """The body and the answers the view really gives (DRF's generator would document a 201 and no errors)."""
 
     def get_request_serializer(self, path: str, method: str) -> Any:
-        return CheckBody()
+        return SuppressionQuery()
 
     def get_response_serializer(self, path: str, method: str) -> Any:
-        return CheckResult()
+        return SuppressionAnswer()
 
     def get_responses(self, path: str, method: str) -> dict[str, Any]:
         return {**self.ok(path, method, "200"), **_error_responses("400", "401", "403", "415")}
@@ -55,6 +55,6 @@ class SuppressionCheckView(APIView):
     schema = SuppressionSchema(tags=["suppression"], operation_id_base="SuppressionCheck")
 
     def post(self, request: Request) -> Response:
-        body = CheckBody(data=request.data)
+        body = SuppressionQuery(data=request.data)
         body.is_valid(raise_exception=True)
         return Response({"suppressed": suppression.is_suppressed(body.validated_data["email"])})
