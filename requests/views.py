@@ -165,6 +165,10 @@ EVENT_WORDS = {
     "submitted": _("We received your request."),
     "email_confirmed": _("You confirmed your email address."),
     "honoured": _("We honoured your request at once."),
+    "accepted_without_proof": _(
+        "We recorded your request; it needs no proof of who you are. We are carrying it out."
+    ),
+    "carried_out": _("We carried out your request in every system that holds your data."),
     "identity_verified": _("We verified your identity."),
     "assigned": _("A member of our team is working on your request."),
     "paused": _("We asked you for information; the clock stops while we wait where the law allows."),

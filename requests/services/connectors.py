@@ -39,6 +39,7 @@ from ..models import (
     RunStatus,
     SystemCheck,
 )
+from . import carry_out
 from .checklist import store_extract
 from .common import RUN_CONNECTOR, TransitionError
 from .rules import _guard
@@ -235,6 +236,7 @@ def _finish(
         actor_kind=ActorKind.SYSTEM,
         data={"run": current.pk, "system": current.system_id, "action": current.action, "counts": counts},
     )
+    carry_out.complete_if_carried_out(current.privacy_request)  # an opt-out closes when every system is done
 
 
 @transaction.atomic

@@ -24,6 +24,7 @@ from ..lifecycle import OPEN_STATUSES, Status
 from ..models import (
     ActorKind,
     Channel,
+    CompanySystem,
     Kind,
     Notice,
     Outcome,
@@ -31,7 +32,7 @@ from ..models import (
     Relationship,
 )
 from ..selectors import deadlines_of, local_date, verification_tier
-from . import connectors, owner_tasks, suppression
+from . import carry_out, connectors, owner_tasks, suppression
 from .common import (
     SEND_SUBJECT_CONFIRMATION,
     SEND_VERIFICATION_EMAIL,
@@ -164,20 +165,37 @@ def submit(new: NewRequest, *, by: AbstractBaseUser | None = None) -> PrivacyReq
 
 @transaction.atomic
 def honour(privacy_request: PrivacyRequest) -> PrivacyRequest:
-    """Honour at once a request that needs no verification (opt-out, limit, marketing objection)."""
+    """A request that needs no proof of identity (opt-out, limit, marketing objection): acted on at once.
+
+    The address goes on the suppression list now. Where a company system can act on it (a connector, an owner
+    with a task), the case opens and goes into progress, the work starts in every such system, and
+    `carry_out.complete_if_carried_out` closes it when all are done; only then is the requester told it is done.
+    With no system to act in, the portal's own list is the whole of the work, and the case completes at once.
+    """
     if verification_tier(privacy_request) is not Tier.NONE:
         raise TransitionError(_("This request needs the requester's identity verified first."))
-    old = _claim(
-        privacy_request,
-        allowed={Status.NEW},
-        to=Status.COMPLETED,
-        outcome=Outcome.FULFILLED,
-    )
-    record_event(privacy_request, "honoured", old_status=old, new_status=Status.COMPLETED)
-    if privacy_request.kind in suppression.SUPPRESSING:  # an objection honoured at once is to marketing
+    if not _has_systems_to_act_in():
+        old = _claim(privacy_request, allowed={Status.NEW}, to=Status.COMPLETED, outcome=Outcome.FULFILLED)
+        record_event(privacy_request, "honoured", old_status=old, new_status=Status.COMPLETED)
+        if privacy_request.kind in suppression.SUPPRESSING:  # an objection honoured at once is to marketing
+            suppression.suppress(privacy_request)
+        _email_requester(privacy_request, "request-honoured")
+        return privacy_request
+    old = _claim(privacy_request, allowed={Status.NEW}, to=Status.OPEN, identity_verified_at=timezone.now())
+    record_event(privacy_request, "accepted_without_proof", old_status=old, new_status=Status.OPEN)
+    _claim(privacy_request, allowed={Status.OPEN}, to=Status.IN_PROGRESS)
+    record_event(privacy_request, "carrying_out", old_status=Status.OPEN, new_status=Status.IN_PROGRESS)
+    if privacy_request.kind in suppression.SUPPRESSING:
         suppression.suppress(privacy_request)
-    _email_requester(privacy_request, "request-honoured")
+    _email_requester(privacy_request, "request-received")
+    _start_work(privacy_request)
+    carry_out.complete_if_carried_out(privacy_request)  # nothing to wait for (no system declares the action)
     return privacy_request
+
+
+def _has_systems_to_act_in() -> bool:
+    """An active system with a connector, or one whose owner can be sent a task."""
+    return CompanySystem.objects.filter(active=True).exclude(connector="", owner_email="").exists()
 
 
 @transaction.atomic

@@ -40,6 +40,7 @@ from ..models import (
     SystemCheck,
 )
 from ..selectors import owner_language, owner_systems
+from . import carry_out
 from .checklist import store_extract
 from .common import SEND_OWNER_TASK, _cancel_owner_tasks
 from .rules import _guard
@@ -267,6 +268,7 @@ def answer_task(
         data["evidence"] = item.pk
     _record_in_checklist(task, outcome, reason, now)
     record_event(privacy_request, "owner_task_answered", actor_kind=ActorKind.OWNER, data=data)
+    carry_out.complete_if_carried_out(privacy_request)  # an opt-out closes when every system is done
     task.refresh_from_db()
     return task
 

@@ -1,0 +1,107 @@
+"""Opt-outs carried out (issue 18): the requester hears "done" only when every system has done it, and where."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+import time_machine
+from django.core import mail
+
+from requests import services
+from requests.connectors import sample
+from requests.lifecycle import Status
+from requests.models import CompanySystem, ConnectorRun, OwnerTask, RunStatus
+from requests.services import connectors, suppression
+from tests.factories import make_case
+
+NOW = datetime(2026, 6, 1, 10, 0, tzinfo=ZoneInfo("Europe/London"))
+ADA = "ada.lovelace@example.org"
+
+
+@pytest.fixture(autouse=True)
+def _today() -> Any:
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def shop(tmp_path: Path, db: Any) -> sa.Engine:
+    path = tmp_path / "shop.sqlite3"
+    engine = sa.create_engine(f"sqlite:///{path}")
+    meta = sample.metadata()
+    with engine.begin() as conn:
+        meta.create_all(conn)
+        sample.populate_example(conn, meta)
+    CompanySystem.objects.create(
+        name="Shop database",
+        connector="sql",
+        connector_settings={"dialect": "sqlite", "database": str(path), "dataset": sample.DATASET},
+    )
+    return engine
+
+
+def subscribed(engine: sa.Engine) -> list[bool]:
+    with engine.connect() as conn:
+        return [
+            bool(row.subscribed)
+            for row in conn.execute(sa.text("SELECT email, subscribed FROM newsletter_subscribers"))
+            if row.email.strip().lower() == ADA
+        ]
+
+
+def run_all(case: Any) -> None:
+    for run in ConnectorRun.objects.filter(privacy_request=case, status=RunStatus.QUEUED).order_by("pk"):
+        connectors.run(run.pk)
+
+
+def test_an_opt_out_is_done_in_every_system_before_the_requester_is_told_so(
+    shop: sa.Engine, django_capture_on_commit_callbacks: Any
+) -> None:
+    CompanySystem.objects.create(name="Support mailbox", owner_email="support-owner@example.com")
+    case = make_case(kind="opt_out", requester_email=ADA.upper())  # the worker has not run yet
+    case.refresh_from_db()
+    # Recorded at once, and on the suppression list at once; not yet "done".
+    assert case.status == Status.IN_PROGRESS and suppression.is_suppressed(ADA)
+    assert subscribed(shop) == [True]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run_all(case)
+    assert subscribed(shop) == [False]  # the shop's newsletter flag, really changed
+    case.refresh_from_db()
+    assert case.status == Status.IN_PROGRESS  # the mailbox's owner has not answered yet
+
+    task = OwnerTask.objects.get(privacy_request=case)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.answer_task(task, "done")
+    case.refresh_from_db()
+    assert (case.status, case.outcome) == (Status.COMPLETED, "fulfilled")
+    assert case.events.filter(verb="carried_out").count() == 1
+    (done,) = [m for m in mail.outbox if "has been honoured" in m.subject]  # the one "done", at the end
+    assert "Shop database" in done.body and "Support mailbox" in done.body and "suppression list" in done.body
+
+
+def test_a_system_that_could_not_do_it_keeps_the_case_open(shop: sa.Engine, tmp_path: Path) -> None:
+    CompanySystem.objects.filter(name="Shop database").update(
+        connector_settings={
+            "dialect": "sqlite",
+            "database": str(tmp_path / "gone.sqlite3"),
+            "dataset": sample.DATASET,
+        }
+    )
+    case = make_case(kind="opt_out", requester_email=ADA)
+    run_all(case)
+    case.refresh_from_db()
+    assert ConnectorRun.objects.get(privacy_request=case).status == RunStatus.FAILED
+    assert case.status == Status.IN_PROGRESS and not case.events.filter(verb="carried_out").exists()
+
+
+def test_with_no_system_to_act_in_the_list_is_the_work_and_it_completes_at_once(db: Any) -> None:
+    CompanySystem.objects.create(name="Paper files")  # no connector, no owner's address
+    case = make_case(kind="opt_out", requester_email=ADA)
+    assert case.status == Status.COMPLETED and suppression.is_suppressed(ADA)
+    assert not ConnectorRun.objects.exists() and not OwnerTask.objects.exists()
