@@ -151,10 +151,11 @@ def submitted(request: HttpRequest) -> HttpResponse:
     context: dict[str, object] = {"privacy_request": privacy_request}
     if privacy_request is not None:
         context["due_sentence"] = explain(deadlines_of(privacy_request))
-        context["honoured"] = (
-            privacy_request.status == Status.COMPLETED and verification_tier(privacy_request) is Tier.NONE
-        )
-        if privacy_request.status != Status.NEW and not context["honoured"]:
+        no_proof = verification_tier(privacy_request) is Tier.NONE
+        context["honoured"] = no_proof and privacy_request.status == Status.COMPLETED
+        # Needs no proof, and is being carried out in the company's systems (services/carry_out.py).
+        context["carrying_out"] = no_proof and privacy_request.status == Status.IN_PROGRESS
+        if privacy_request.status != Status.NEW and not (context["honoured"] or context["carrying_out"]):
             return redirect("verified")
         context["code_form"] = CodeForm()
     return render(request, "requests/submitted.html", context)

@@ -117,3 +117,18 @@ def test_an_opt_out_is_honoured_at_once(page: Any) -> None:
     page.get_by_role("heading", name="Opt-out request honoured").wait_for()
     page.shot("opt-out-honoured")
     assert PrivacyRequest.objects.get().status == Status.COMPLETED
+
+
+def test_an_opt_out_with_systems_to_act_in_is_recorded_and_carried_out(page: Any) -> None:
+    from requests.models import CompanySystem
+
+    CompanySystem.objects.create(name="Support mailbox", owner_email="support-owner@example.com")
+    page.goto("/requests/new/opt_out/")
+    page.get_by_label("Your full name", exact=True).fill("Sam Carter")
+    page.get_by_label("Your email address").fill("sam@example.com")
+    page.get_by_label("Country where the person lives").select_option("US")
+    page.get_by_label("State or province").select_option("US-CA")
+    page.get_by_role("button", name="Send request").click()
+    page.get_by_role("heading", name="Request recorded").wait_for()
+    page.shot("opt-out-recorded")
+    assert PrivacyRequest.objects.get().status == Status.IN_PROGRESS

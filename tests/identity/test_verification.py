@@ -325,3 +325,16 @@ def test_a_processor_request_tells_the_requester_it_goes_to_the_customer(
     submit_form("erasure", about_customer_data="on", customer_name="Acme Ltd")
     page = client.get("/requests/submitted/").content.decode()
     assert "we pass your request to Acme Ltd, who decides on it" in page
+
+
+def test_an_opt_out_being_carried_out_says_so_and_not_done(client: Client, submit_form: Any) -> None:
+    from requests.models import CompanySystem
+
+    CompanySystem.objects.create(name="Support mailbox", owner_email="support-owner@example.com")
+    submit_form("opt_out", country="US", subdivision="US-CA")
+    case = PrivacyRequest.objects.get()
+    assert case.status == Status.IN_PROGRESS
+    page = client.get("/requests/submitted/").content.decode()
+    assert "Request recorded" in page and case.reference in page and "suppression list" in page
+    assert "honoured" not in page and "Email confirmed" not in page
+    assert not [m for m in mail.outbox if "has been honoured" in m.subject]  # not told "done" before it is
