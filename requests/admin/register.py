@@ -26,6 +26,7 @@ from django.views.decorators.http import require_POST
 
 from .. import services
 from ..connectors import ConnectorError, DatasetError, parse_dataset
+from ..connectors.zoho import DATA_CENTRES, MODULES
 from ..models import (
     CompanySystem,
     ConnectorKind,
@@ -63,6 +64,8 @@ DIALECTS = [
 ]
 # The form's SQL fields, each the key SqlConnector.from_settings reads from `connector_settings`.
 SQL_SETTINGS = ("dialect", "host", "port", "database", "schema", "read_only", "dataset")
+# The form's Zoho fields and the `connector_settings` keys ZohoConnector.from_settings reads for them.
+ZOHO_SETTINGS = {"data_centre": "data_centre", "zoho_modules": "modules"}
 
 
 class CompanySystemForm(forms.ModelForm[CompanySystem]):
@@ -127,6 +130,38 @@ class CompanySystemForm(forms.ModelForm[CompanySystem]):
         ),
     )
 
+    data_centre = forms.ChoiceField(
+        label=capfirst(_("data centre")),
+        choices=[("", "---------"), *((dc, f"zoho.{dc}") for dc in DATA_CENTRES)],
+        required=False,
+        help_text=_(
+            "Where the company's Zoho account lives: the end of the address you sign in at (zoho.eu...)."
+        ),
+    )
+    zoho_modules = forms.CharField(
+        label=capfirst(_("modules")),
+        required=False,
+        help_text=_("Which modules to search, separated by commas; empty means %(modules)s.")
+        % {"modules": ", ".join(MODULES)},
+    )
+    client_id = forms.CharField(label=capfirst(_("client ID")), max_length=200, required=False)
+    client_secret = forms.CharField(
+        label=capfirst(_("client secret")),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_("Stored encrypted and never shown again. Leave empty to keep the stored one."),
+    )
+    refresh_token = forms.CharField(
+        label=capfirst(_("refresh token")),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text=_(
+            "From Zoho's API console (docs/zoho.md). Stored encrypted; leave empty to keep the stored one."
+        ),
+    )
+
     class Meta:
         model = CompanySystem
         fields = ("name", "description", "owner", "owner_email", "activities", "active", "connector")
@@ -141,8 +176,13 @@ class CompanySystemForm(forms.ModelForm[CompanySystem]):
         for name in SQL_SETTINGS:
             if name in stored and name not in self.initial:
                 self.initial[name] = stored[name]
+        if system.connector == ConnectorKind.ZOHO:
+            self.initial.setdefault("data_centre", stored.get("data_centre", ""))
+            self.initial.setdefault("zoho_modules", ", ".join(stored.get("modules") or []))
         try:
-            self.initial.setdefault("username", services.credentials_of(system).get("username", ""))
+            stored_credentials = services.credentials_of(system)
+            self.initial.setdefault("username", stored_credentials.get("username", ""))
+            self.initial.setdefault("client_id", stored_credentials.get("client_id", ""))
         except ConnectorError as error:
             self.unreadable_credentials = error.message
             self.fields["username"].help_text = error.message
@@ -152,6 +192,8 @@ class CompanySystemForm(forms.ModelForm[CompanySystem]):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        if cleaned.get("connector") == ConnectorKind.ZOHO:
+            return self._clean_zoho(cleaned)
         if cleaned.get("connector") != ConnectorKind.SQL:
             return cleaned
         dialect = cleaned.get("dialect")
@@ -180,9 +222,40 @@ class CompanySystemForm(forms.ModelForm[CompanySystem]):
             self.add_error("password", self.unreadable_credentials)
         return cleaned
 
+    def _clean_zoho(self, cleaned: dict[str, Any]) -> dict[str, Any]:
+        if not cleaned.get("data_centre"):
+            self.add_error("data_centre", gettext("Choose the data centre of the company's Zoho account."))
+        if not cleaned.get("client_id"):
+            self.add_error(
+                "client_id", gettext("Give the client ID of the portal's self client (docs/zoho.md).")
+            )
+        try:
+            stored = services.credentials_of(self.instance) if self.instance.pk else {}
+        except ConnectorError:
+            stored = {}
+        for name in ("client_secret", "refresh_token"):
+            if not cleaned.get(name) and not stored.get(name):
+                self.add_error(name, gettext("Give it once; it is then kept encrypted."))
+        return cleaned
+
     def connector_settings(self) -> dict[str, Any]:
         """What `connector_settings` holds after saving: the SQL fields that are set; nothing for a manual
         system. Keys the form does not show (connect_timeout) are kept."""
+        if self.cleaned_data.get("connector") == ConnectorKind.ZOHO:
+            # Keys the form does not show (rectify, keep, compliance...) are kept, as for SQL.
+            kept = {
+                k: v
+                for k, v in (self.instance.connector_settings or {}).items()
+                if k not in ZOHO_SETTINGS.values()
+            }
+            modules = [
+                m.strip() for m in str(self.cleaned_data.get("zoho_modules") or "").split(",") if m.strip()
+            ]
+            return {
+                **kept,
+                "data_centre": self.cleaned_data.get("data_centre"),
+                **({"modules": modules} if modules else {}),
+            }
         if self.cleaned_data.get("connector") != ConnectorKind.SQL:
             return {}
         kept = {k: v for k, v in (self.instance.connector_settings or {}).items() if k not in SQL_SETTINGS}
@@ -190,6 +263,11 @@ class CompanySystemForm(forms.ModelForm[CompanySystem]):
         return {**kept, **{name: value for name, value in values.items() if value not in (None, "", False)}}
 
     def credentials(self) -> dict[str, str]:
+        if self.cleaned_data.get("connector") == ConnectorKind.ZOHO:
+            return {
+                name: self.cleaned_data.get(name) or ""
+                for name in ("client_id", "client_secret", "refresh_token")
+            }
         return {
             "username": self.cleaned_data.get("username") or "",
             "password": self.cleaned_data.get("password") or "",
@@ -226,6 +304,10 @@ class CompanySystemAdmin(admin.ModelAdmin[CompanySystem]):
             {"fields": ("dialect", "host", "port", "database", "schema", "read_only", "dataset")},
         ),
         (
+            _("Zoho CRM"),
+            {"fields": ("data_centre", "zoho_modules", "client_id", "client_secret", "refresh_token")},
+        ),
+        (
             _("Credentials"),
             {
                 "fields": ("username", "password"),
@@ -234,7 +316,7 @@ class CompanySystemAdmin(admin.ModelAdmin[CompanySystem]):
         ),
     )
 
-    @method_decorator(sensitive_post_parameters("password"))
+    @method_decorator(sensitive_post_parameters("password", "client_secret", "refresh_token"))
     def changeform_view(
         self,
         request: HttpRequest,

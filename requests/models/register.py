@@ -48,6 +48,7 @@ class ProcessingActivity(models.Model):
 class ConnectorKind(models.TextChoices):
     MANUAL = "", _("None: its owner is sent a task")
     SQL = "sql", _("SQL database (PostgreSQL, MySQL/MariaDB, SQLite)")
+    ZOHO = "zoho", _("Zoho CRM")
 
 
 class CompanySystem(models.Model):

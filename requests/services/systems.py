@@ -20,7 +20,7 @@ from ..connectors import ConnectionCheck, Connector, ConnectorError, build
 from ..models import CompanySystem
 
 # The one credential a blank form field keeps rather than clears: it is never shown, so it cannot be re-typed.
-KEPT_WHEN_BLANK = ("password",)
+KEPT_WHEN_BLANK = ("password", "client_secret", "refresh_token")
 
 
 def credentials_of(system: CompanySystem) -> dict[str, str]:

@@ -386,3 +386,55 @@ def test_seed_demo_makes_the_demo_shop_and_its_system_once(settings: Any, tmp_pa
     call_command("seed_demo", stdout=io.StringIO())
     assert path.exists() and not path.with_name(path.name + ".partial").exists()
     assert services.test_connection(CompanySystem.objects.get(name=DEMO_SHOP)).can_write
+
+
+# --- Zoho CRM ----------------------------------------------------------------------------------------------
+
+
+def zoho_form(**fields: Any) -> dict[str, Any]:
+    from tests.fakes.zoho import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN
+
+    values: dict[str, Any] = {
+        "name": "Zoho CRM", "connector": "zoho", "dialect": "", "dataset": "", "data_centre": "eu",
+        "zoho_modules": "Leads, Contacts", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+        "refresh_token": REFRESH_TOKEN,
+    }  # fmt: skip
+    return form_data(**{**values, **fields})
+
+
+def test_a_dpo_connects_zoho_and_its_secrets_are_kept_encrypted_and_never_shown(dpo_client: Client) -> None:
+    from tests.fakes.zoho import CLIENT_SECRET, REFRESH_TOKEN, ZohoSim
+
+    response = dpo_client.post(ADD, zoho_form())
+    assert response.status_code == 302, response.content.decode()[:3000]
+    system = CompanySystem.objects.get(name="Zoho CRM")
+    assert system.connector_settings == {"data_centre": "eu", "modules": ["Leads", "Contacts"]}
+    column = stored_credentials_column(system)
+    assert CLIENT_SECRET not in column and REFRESH_TOKEN not in column
+    page = dpo_client.get(change_url(system)).content.decode()
+    assert CLIENT_SECRET not in page and REFRESH_TOKEN not in page and "Test connection" in page
+    assert CLIENT_SECRET not in admin_log_text() and REFRESH_TOKEN not in admin_log_text()
+
+    # Saved again with the secrets left blank: they are kept.
+    assert (
+        dpo_client.post(change_url(system), zoho_form(client_secret="", refresh_token="")).status_code == 302
+    )
+    assert services.credentials_of(system)["refresh_token"] == REFRESH_TOKEN
+
+    with ZohoSim() as sim:
+        # The simulator stands in for accounts.zoho.eu (a setting the form keeps but never shows).
+        CompanySystem.objects.filter(pk=system.pk).update(
+            connector_settings={**system.connector_settings, "accounts_url": sim.url}
+        )
+        message = test_message(dpo_client.post(test_url(system), follow=True))
+    assert "Sim Ltd" in message and "data centre .eu" in message, message
+
+
+def test_a_zoho_system_without_its_secrets_is_refused_with_every_missing_field(dpo_client: Client) -> None:
+    response = dpo_client.post(
+        ADD, zoho_form(data_centre="", client_id="", client_secret="", refresh_token="")
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert {"data_centre", "client_id", "client_secret", "refresh_token"} <= set(errors)
+    assert not CompanySystem.objects.filter(name="Zoho CRM").exists()
