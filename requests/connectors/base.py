@@ -255,6 +255,24 @@ def _summary(items: Iterable[tuple[str, str, str]], separator: str = "; ") -> st
     return separator.join(parts) or "no records"
 
 
+def rectify_targets(
+    field: str, allowed: set[tuple[str, str]], *, allows: str, remedy: str
+) -> list[tuple[str, str]]:
+    """Where a correction of `field` goes: `table.column` (a module's field), or a bare name meaning every table
+    whose corrections may change it; a plain refusal naming what is allowed otherwise."""
+    if "." in field:
+        name, _, column = field.partition(".")
+        targets = [(name, column)] if (name, column) in allowed else []
+    else:
+        targets = sorted(pair for pair in allowed if pair[1] == field)
+    if not targets:
+        permitted = ", ".join(f"{n}.{c}" for n, c in sorted(allowed)) or "none"
+        raise ConnectorError(
+            f"'{field}' may not be corrected through this connector ({allows}: {permitted}); {remedy}."
+        )
+    return targets
+
+
 class Connector(Protocol):
     """One company system. Every method raises ConnectorError (and only that) when the system says no."""
 

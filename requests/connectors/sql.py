@@ -44,6 +44,7 @@ from requests.connectors.base import (
     Scalar,
     Step,
     Subject,
+    rectify_targets,
 )
 
 log = logging.getLogger(__name__)
@@ -529,18 +530,12 @@ class SqlConnector:
     def _targets(self, field: str) -> list[tuple[str, str]]:
         """`table.column` or a bare column (every table that lets a correction change it)."""
         allowed = {(name, column) for name, rule in self._rules.items() for column in rule.rectify}
-        if "." in field:
-            name, _, column = field.partition(".")
-            targets = [(name, column)] if (name, column) in allowed else []
-        else:
-            targets = sorted(pair for pair in allowed if pair[1] == field)
-        if not targets:
-            permitted = ", ".join(f"{n}.{c}" for n, c in sorted(allowed)) or "none"
-            raise ConnectorError(
-                f"'{field}' may not be corrected through this connector (the dataset allows: {permitted}); "
-                "correct it by hand or add it to the table's 'rectify' list."
-            )
-        return targets
+        return rectify_targets(
+            field,
+            allowed,
+            allows="the dataset allows",
+            remedy="correct it by hand or add it to the table's 'rectify' list",
+        )
 
     def _coerce(self, name: str, column: str, value: str) -> Any:
         """The new value as the column's type wants it; a refusal names the column, never the value."""

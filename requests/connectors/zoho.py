@@ -45,6 +45,7 @@ from requests.connectors.base import (
     Scalar,
     Step,
     Subject,
+    rectify_targets,
 )
 
 log = logging.getLogger(__name__)
@@ -441,17 +442,12 @@ class ZohoConnector:
         targets: dict[str, dict[str, str]] = {}
         allowed = {(m, f) for m, fields in self.rectify_fields.items() for f in fields}
         for name, value in changes.items():
-            if "." in name:
-                module, _, field = name.partition(".")
-                pairs = [(module, field)] if (module, field) in allowed else []
-            else:
-                pairs = sorted(p for p in allowed if p[1] == name)
-            if not pairs:
-                permitted = ", ".join(f"{m}.{f}" for m, f in sorted(allowed)) or "none"
-                raise ConnectorError(
-                    f"'{name}' may not be corrected through this connector (the settings allow: {permitted}); "
-                    "correct it by hand in Zoho or add it to the 'rectify' setting."
-                )
+            pairs = rectify_targets(
+                name,
+                allowed,
+                allows="the settings allow",
+                remedy="correct it by hand in Zoho or add it to the 'rectify' setting",
+            )
             for module, field in pairs:
                 targets.setdefault(module, {})[field] = value
         by_module = self._by_module(found)
