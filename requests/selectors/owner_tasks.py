@@ -9,6 +9,11 @@ from ..models import CompanySystem
 from .staff import staff_language
 
 
+def connector_systems() -> QuerySet[CompanySystem]:
+    """Active systems a connector reaches: the portal does their work itself."""
+    return CompanySystem.objects.filter(active=True).exclude(connector="")
+
+
 def owner_systems() -> QuerySet[CompanySystem]:
     """Active systems no connector reaches whose owner has an email address: each is sent a task per action."""
     return CompanySystem.objects.filter(active=True, connector="").exclude(owner_email="")

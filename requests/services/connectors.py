@@ -39,6 +39,7 @@ from ..models import (
     RunStatus,
     SystemCheck,
 )
+from ..selectors import connector_systems
 from . import carry_out
 from .checklist import store_extract
 from .common import RUN_CONNECTOR, TransitionError
@@ -89,7 +90,7 @@ def start(privacy_request: PrivacyRequest, *, by: AbstractBaseUser | None = None
     _guard(privacy_request, "connectors")
     actions = [a for a in ACTIONS_BY_KIND.get(privacy_request.kind, ()) if a in AUTOMATIC]
     queued = []
-    for system in CompanySystem.objects.filter(active=True).exclude(connector="").order_by("name"):
+    for system in connector_systems().order_by("name"):
         for action in actions:
             run, created = ConnectorRun.objects.get_or_create(
                 privacy_request=privacy_request, system=system, action=action

@@ -24,14 +24,13 @@ from ..lifecycle import OPEN_STATUSES, Status
 from ..models import (
     ActorKind,
     Channel,
-    CompanySystem,
     Kind,
     Notice,
     Outcome,
     PrivacyRequest,
     Relationship,
 )
-from ..selectors import deadlines_of, local_date, verification_tier
+from ..selectors import connector_systems, deadlines_of, local_date, owner_systems, verification_tier
 from . import carry_out, connectors, owner_tasks, suppression
 from .common import (
     SEND_SUBJECT_CONFIRMATION,
@@ -195,7 +194,7 @@ def honour(privacy_request: PrivacyRequest) -> PrivacyRequest:
 
 def _has_systems_to_act_in() -> bool:
     """An active system with a connector, or one whose owner can be sent a task."""
-    return CompanySystem.objects.filter(active=True).exclude(connector="", owner_email="").exists()
+    return connector_systems().exists() or owner_systems().exists()
 
 
 @transaction.atomic

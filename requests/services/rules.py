@@ -17,13 +17,12 @@ from django.utils.translation import gettext as _
 
 from ..lifecycle import OPEN_STATUSES, WORKING_STATUSES, Status
 from ..models import (
-    CompanySystem,
     Kind,
     Packet,
     PacketStatus,
     PrivacyRequest,
 )
-from ..selectors import deadlines_of, local_today, owner_systems
+from ..selectors import connector_systems, deadlines_of, local_today, owner_systems
 from .common import TransitionError
 
 WORKING = WORKING_STATUSES
@@ -114,7 +113,7 @@ def _has_owner_systems(privacy_request: PrivacyRequest) -> str | None:
 
 
 def _has_connector_systems(privacy_request: PrivacyRequest) -> str | None:
-    if not CompanySystem.objects.filter(active=True).exclude(connector="").exists():
+    if not connector_systems().exists():
         return _("No active company system has a connector.")
     return None
 
