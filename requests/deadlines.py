@@ -132,7 +132,9 @@ class UnknownRegime(ValueError):
 
 
 def _number_word(n: int) -> str:
-    words = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 10: "ten", 12: "twelve"}
+    words = {
+        1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 10: "ten", 12: "twelve", 15: "fifteen",
+    }  # fmt: skip
     return words.get(n, str(n))
 
 
@@ -236,10 +238,22 @@ def resolve(regime: str | Regime) -> Regime:
         raise UnknownRegime(f"unknown regime {regime!r}") from None
 
 
+def for_right(regime: Regime, right: str | None) -> Regime:
+    """The regime as it applies to one right: a right with a clock of its own (RIGHT_CLOCKS) answers by that
+    clock, with no extension and no acknowledgement; any other right keeps the regime's general clock."""
+    clock = RIGHT_CLOCKS.get((regime.code, right or ""))
+    if clock is None:
+        return regime
+    # Working-day clocks count from the day after receipt (`add_working_days`); the sentence must say so.
+    start = Start.DAY_AFTER_RECEIPT if clock.unit is Unit.WORKING_DAYS else regime.start
+    return dataclasses.replace(regime, clock=clock, start=start, extended=None, acknowledge=None)
+
+
 def compute(
     regimes: Iterable[str | Regime],
     received: date,
     *,
+    right: str | None = None,
     paused_days: int = 0,
     extended: bool = False,
 ) -> Deadlines:
@@ -249,9 +263,10 @@ def compute(
     original due date in the extended comparison, so an extension can never outrun it. `paused_days`
     push a regime's dates out only if that regime is pausable. `governing` names the regime whose date
     is in force (`extended` picks which of the two dates that is). On a tie the statutory regime
-    governs rather than the operator's policy, so the explanation cites the law.
+    governs rather than the operator's policy, so the explanation cites the law. `right` (a request kind) picks
+    a right's own clock where a regime has one (a CCPA opt-out: 15 business days).
     """
-    resolved = [resolve(r) for r in regimes]
+    resolved = [for_right(resolve(r), right) for r in regimes]
     if not resolved:
         raise ValueError("at least one regime is required (the operator policy always applies)")
     results = tuple(compute_one(r, received, paused_days=paused_days) for r in resolved)
@@ -450,4 +465,15 @@ REGIMES: dict[str, Regime] = {
             calendar=Calendar("RU"),  # with the government's transfers of days off
         ),
     )
+}
+
+
+# Rights a regime answers by a clock of their own, stricter than its general one (no extension, no
+# acknowledgement: the request is confirmed received at once). CCPA regs §7026(f)(1) (opt-out of sale/sharing)
+# and §7027(g)(1) (limit the use of sensitive data): "no later than 15 business days from the date the business
+# receives the request". Business days are counted Monday to Friday only: the earlier, safe reading, as for the
+# CCPA acknowledgement (state holidays would make it later).
+RIGHT_CLOCKS: dict[tuple[str, str], Clock] = {
+    ("ccpa", "opt_out"): Clock(15, Unit.WORKING_DAYS),
+    ("ccpa", "limit_sensitive"): Clock(15, Unit.WORKING_DAYS),
 }

@@ -52,6 +52,7 @@ def deadlines_of(
     return deadlines.compute(
         regime_objects(privacy_request.regimes),
         local_date(privacy_request.received_at),
+        right=privacy_request.kind,
         paused_days=privacy_request.paused_days if paused_days is None else paused_days,
         extended=privacy_request.extended if extended is None else extended,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -105,3 +105,15 @@ def test_with_no_system_to_act_in_the_list_is_the_work_and_it_completes_at_once(
     case = make_case(kind="opt_out", requester_email=ADA)
     assert case.status == Status.COMPLETED and suppression.is_suppressed(ADA)
     assert not ConnectorRun.objects.exists() and not OwnerTask.objects.exists()
+
+
+def test_a_californian_opt_out_is_due_in_fifteen_business_days(shop: sa.Engine) -> None:
+    # Received Mon 1 Jun 2026: CCPA regs §7026(f)(1) give until business day 15, Mon 22 Jun (not 45 days).
+    case = make_case(kind="opt_out", requester_email=ADA, country="US", subdivision="CA")
+    case.refresh_from_db()
+    assert (case.effective_due_at, case.governing_regime, case.acknowledge_by) == (
+        date(2026, 6, 22),
+        "ccpa",
+        None,
+    )
+    assert case.extended_due_at == case.effective_due_at  # no extension for an opt-out

@@ -143,6 +143,18 @@ def test_ccpa_acknowledgement_is_ten_business_days_counting_receipt() -> None:
     assert compute(["policy", "ccpa"], D(2025, 1, 6)).acknowledge_by == D(2025, 1, 17)
 
 
+@pytest.mark.parametrize("right", ["opt_out", "limit_sensitive"])
+def test_ccpa_opt_out_and_limit_are_due_in_fifteen_business_days(right: str) -> None:
+    # CCPA regs §7026(f)(1), §7027(g)(1): from Mon 6 Jan 2025, business day 1 is Tue 7 Jan, day 15 Mon 27 Jan.
+    result = compute(["policy", "ccpa"], D(2025, 1, 6), right=right)
+    assert (result.due, result.governing, result.acknowledge_by) == (D(2025, 1, 27), "ccpa", None)
+    assert compute(["policy", "ccpa"], D(2025, 1, 6), right=right, extended=True).effective == D(2025, 1, 27)
+    assert compute(["ccpa"], D(2025, 1, 4), right=right).due == D(2025, 1, 24)  # Saturday: Monday is day 1
+    # Every other right keeps the general clock; other laws keep theirs for an opt-out.
+    assert compute(["policy", "ccpa"], D(2025, 1, 6), right="access").due == D(2025, 2, 19)
+    assert compute(["policy", "uk_gdpr"], D(2025, 2, 8), right="opt_out").due == D(2025, 3, 10)
+
+
 def test_eu_gdpr_uses_the_operators_member_state_holidays_when_configured() -> None:
     germany = resolve("eu_gdpr").with_calendar("DE")
     # One month from 3 Sep 2025 is Fri 3 Oct: German Unity Day, so Monday 6 Oct in Germany.

@@ -18,6 +18,11 @@ def test_explains_the_day_one_count_and_the_extension() -> None:
     assert explain(result) == "Due Sat 5 Apr 2025: CCPA, extended to 90 days counting Mon 6 Jan as day 1."
 
 
+def test_explains_a_ccpa_opt_out_in_business_days() -> None:
+    result = compute(["policy", "ccpa"], date(2025, 1, 6), right="opt_out")
+    assert explain(result) == "Due Mon 27 Jan 2025: CCPA, 15 working days from Mon 6 Jan."
+
+
 def test_explains_month_end_pause_and_holiday() -> None:
     assert explain(compute(["uk_gdpr"], date(2025, 1, 31), paused_days=7)) == (
         "Due Fri 7 Mar 2025: UK GDPR, one month from Fri 31 Jan, the last day of that month, "
