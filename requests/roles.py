@@ -20,19 +20,20 @@ ROLES: dict[str, dict[str, list[str]]] = {
                      "forward_case", "release_packet", "approve_erasure", "view_systemcheck", "change_systemcheck",
                      "view_processingactivity", "add_processingactivity", "change_processingactivity",
                      "delete_processingactivity", "view_companysystem", "add_companysystem",
-                     "change_companysystem", "delete_companysystem", "view_suppressedaddress"],
+                     "change_companysystem", "delete_companysystem", "view_suppressedaddress",
+                     "view_thirdparty", "add_thirdparty", "change_thirdparty", "delete_thirdparty"],
         "identity": ["view_evidence", "view_staffenrolment", "add_staffenrolment"],
     },
     "Handler": {
         "requests": ["view_privacyrequest", "add_privacyrequest", "change_privacyrequest", "view_requestevent",
                      "view_message", "add_message", "view_staffpreference", "change_staffpreference",
                      "add_staffpreference", "view_systemcheck", "change_systemcheck", "view_processingactivity",
-                     "view_companysystem", "view_suppressedaddress"],
+                     "view_companysystem", "view_suppressedaddress", "view_thirdparty"],
         "identity": ["view_evidence"],
     },
     "Auditor": {
         "requests": ["view_privacyrequest", "view_requestevent", "view_message", "view_notice", "view_all_cases",
-                     "view_systemcheck", "view_processingactivity", "view_companysystem"],
+                     "view_systemcheck", "view_processingactivity", "view_companysystem", "view_thirdparty"],
         "identity": [],
     },
 }  # fmt: skip

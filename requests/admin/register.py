@@ -31,6 +31,7 @@ from ..models import (
     CompanySystem,
     ConnectorKind,
     ProcessingActivity,
+    ThirdParty,
 )
 
 
@@ -164,7 +165,9 @@ class CompanySystemForm(forms.ModelForm[CompanySystem]):
 
     class Meta:
         model = CompanySystem
-        fields = ("name", "description", "owner", "owner_email", "activities", "active", "connector")
+        fields = (
+            "name", "description", "owner", "owner_email", "activities", "active", "takes_opt_outs", "connector",
+        )  # fmt: skip
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -282,13 +285,26 @@ class CompanySystemForm(forms.ModelForm[CompanySystem]):
 class CompanySystemAdmin(admin.ModelAdmin[CompanySystem]):
     form = CompanySystemForm
     change_form_template = "admin/requests/companysystem/change_form.html"
-    list_display = ("name", "connector", "owner", "owner_email", "active")
-    list_filter = ("active", "connector")
+    list_display = ("name", "connector", "owner", "owner_email", "active", "takes_opt_outs")
+    list_filter = ("active", "connector", "takes_opt_outs")
     list_select_related = ("owner",)
     search_fields = ("name", "description", "owner_email")
     filter_horizontal = ("activities",)
     fieldsets = (
-        (None, {"fields": ("name", "description", "owner", "owner_email", "activities", "active")}),
+        (
+            None,
+            {
+                "fields": (
+                    "name",
+                    "description",
+                    "owner",
+                    "owner_email",
+                    "activities",
+                    "active",
+                    "takes_opt_outs",
+                )
+            },
+        ),
         (
             _("Connector"),
             {
@@ -363,3 +379,26 @@ class CompanySystemAdmin(admin.ModelAdmin[CompanySystem]):
                 % {"verdict": verdict, "details": check.message},
             )
         return redirect(reverse("admin:requests_companysystem_change", args=[system.pk]))
+
+
+@admin.register(ThirdParty)
+class ThirdPartyAdmin(admin.ModelAdmin[ThirdParty]):
+    """Who must hear of an opt-out, a limit or a marketing objection: each is emailed a notice when one comes."""
+
+    list_display = ("name", "email", "sold_to", "shared_with", "marketing", "sensitive", "active")
+    list_filter = ("active", "sold_to", "shared_with", "marketing", "sensitive")
+    search_fields = ("name",)
+    fieldsets = (
+        (None, {"fields": ("name", "email", "active")}),
+        (
+            _("What it receives from us"),
+            {
+                "fields": ("sold_to", "shared_with", "marketing", "sensitive"),
+                "description": _(
+                    "An opt-out of sale or sharing is sent to the first three; an objection to direct marketing "
+                    "to those receiving data for marketing; a limit on sensitive data to the last. Each notice "
+                    "names the person and is recorded on the case with its date."
+                ),
+            },
+        ),
+    )

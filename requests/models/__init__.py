@@ -37,5 +37,9 @@ from .runtime import Heartbeat as Heartbeat
 from .runtime import SweepClaim as SweepClaim
 from .staff import StaffPreference as StaffPreference
 from .suppression import SuppressedAddress as SuppressedAddress
+from .third_parties import TOLD_FOR as TOLD_FOR
+from .third_parties import NoticeMethod as NoticeMethod
+from .third_parties import ThirdParty as ThirdParty
+from .third_parties import ThirdPartyNotice as ThirdPartyNotice
 from .thread import Message as Message
 from .thread import Notice as Notice

@@ -74,6 +74,16 @@ class CompanySystem(models.Model):
     # Who does the work when no connector reaches the system: an address, not necessarily a staff account.
     owner_email = models.EmailField(_("owner's email"), blank=True)
     active = models.BooleanField(_("active"), default=True)
+    # An opt-out, a limit or a marketing objection is worked only in systems used for marketing, selling, sharing
+    # or sensitive data; on by default, so a new system is never left out by mistake.
+    takes_opt_outs = models.BooleanField(
+        _("carries out opt-outs and marketing objections"),
+        default=True,
+        help_text=_(
+            "Untick for a system never used for marketing, selling or sharing personal data, or for sensitive "
+            "data: opt-outs, limits and objections to marketing then send it no work."
+        ),
+    )
     connector = models.CharField(_("connector"), max_length=20, choices=ConnectorKind.choices, blank=True)
     # What the connector needs besides secrets: for SQL, dialect, host, port, database and the dataset description.
     connector_settings = models.JSONField(_("connector settings"), default=dict, blank=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from . import connectors as connectors
 from . import suppression as suppression
+from . import third_parties as third_parties
 from .checklist import record_system_check as record_system_check
 from .checklist import store_extract as store_extract
 from .common import BUILD_PACKET as BUILD_PACKET
@@ -20,6 +21,7 @@ from .common import SEND_REQUESTER_EMAIL as SEND_REQUESTER_EMAIL
 from .common import SEND_STAFF_DIGEST as SEND_STAFF_DIGEST
 from .common import SEND_STAFF_NOTICE as SEND_STAFF_NOTICE
 from .common import SEND_SUBJECT_CONFIRMATION as SEND_SUBJECT_CONFIRMATION
+from .common import SEND_THIRD_PARTY_NOTICE as SEND_THIRD_PARTY_NOTICE
 from .common import SEND_VERIFICATION_EMAIL as SEND_VERIFICATION_EMAIL
 from .common import TransitionError as TransitionError
 from .fees import accept_fee as accept_fee

@@ -14,7 +14,7 @@ from identity.tiers import Tier
 
 from ..audit import record_event
 from ..lifecycle import Status
-from ..models import ActorKind, ConnectorRun, Outcome, OwnerTask, PrivacyRequest, RunStatus
+from ..models import ActorKind, ConnectorRun, Outcome, OwnerTask, PrivacyRequest, RunStatus, ThirdPartyNotice
 from ..models.owner_tasks import OwnerTaskStatus
 from ..selectors import verification_tier
 from .common import TransitionError, _claim, _email_requester
@@ -24,10 +24,11 @@ PENDING_RUNS = frozenset({RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.AWAITIN
 
 
 def pending(privacy_request: PrivacyRequest) -> bool:
-    """Whether any system still has the work to do."""
+    """Whether any system still has the work to do, or a third party is still to be told."""
     return (
         ConnectorRun.objects.filter(privacy_request=privacy_request, status__in=PENDING_RUNS).exists()
         or OwnerTask.objects.filter(privacy_request=privacy_request, status=OwnerTaskStatus.OPEN).exists()
+        or ThirdPartyNotice.objects.filter(privacy_request=privacy_request, sent_at=None).exists()
     )
 
 
@@ -57,7 +58,15 @@ def complete_if_carried_out(privacy_request: PrivacyRequest) -> bool:
         actor_kind=ActorKind.SYSTEM,
         old_status=old,
         new_status=Status.COMPLETED,
-        data={"systems": systems, "outcome": outcome},
+        data={
+            "systems": systems,
+            "third_parties": sorted(
+                privacy_request.third_party_notices.exclude(third_party=None).values_list(
+                    "third_party_id", flat=True
+                )
+            ),
+            "outcome": outcome,
+        },
     )
     _email_requester(privacy_request, "request-honoured")
     return True

@@ -46,6 +46,7 @@ RUN_CONNECTOR = "requests.tasks.run_connector"
 
 
 SEND_OWNER_TASK = "requests.tasks.send_owner_task"
+SEND_THIRD_PARTY_NOTICE = "requests.tasks.send_third_party_notice"
 
 
 SEND_VERIFICATION_EMAIL = "identity.tasks.send_verification_email"

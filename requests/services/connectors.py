@@ -90,7 +90,7 @@ def start(privacy_request: PrivacyRequest, *, by: AbstractBaseUser | None = None
     _guard(privacy_request, "connectors")
     actions = [a for a in ACTIONS_BY_KIND.get(privacy_request.kind, ()) if a in AUTOMATIC]
     queued = []
-    for system in connector_systems().order_by("name"):
+    for system in connector_systems(privacy_request).order_by("name"):
         for action in actions:
             run, created = ConnectorRun.objects.get_or_create(
                 privacy_request=privacy_request, system=system, action=action

@@ -31,7 +31,7 @@ from ..models import (
     Relationship,
 )
 from ..selectors import connector_systems, deadlines_of, local_date, owner_systems, verification_tier
-from . import carry_out, connectors, owner_tasks, suppression
+from . import carry_out, connectors, owner_tasks, suppression, third_parties
 from .common import (
     SEND_SUBJECT_CONFIRMATION,
     SEND_VERIFICATION_EMAIL,
@@ -167,13 +167,14 @@ def honour(privacy_request: PrivacyRequest) -> PrivacyRequest:
     """A request that needs no proof of identity (opt-out, limit, marketing objection): acted on at once.
 
     The address goes on the suppression list now. Where a company system can act on it (a connector, an owner
-    with a task), the case opens and goes into progress, the work starts in every such system, and
-    `carry_out.complete_if_carried_out` closes it when all are done; only then is the requester told it is done.
-    With no system to act in, the portal's own list is the whole of the work, and the case completes at once.
+    with a task) or a third party must be told, the case opens and goes into progress, the work starts in every
+    such system, each third party is emailed a notice, and `carry_out.complete_if_carried_out` closes it when all
+    are done; only then is the requester told it is done. With nothing to act in and nobody to tell, the
+    portal's own list is the whole of the work, and the case completes at once.
     """
     if verification_tier(privacy_request) is not Tier.NONE:
         raise TransitionError(_("This request needs the requester's identity verified first."))
-    if not _has_systems_to_act_in():
+    if not _has_systems_to_act_in(privacy_request) and not third_parties.to_tell(privacy_request).exists():
         old = _claim(privacy_request, allowed={Status.NEW}, to=Status.COMPLETED, outcome=Outcome.FULFILLED)
         record_event(privacy_request, "honoured", old_status=old, new_status=Status.COMPLETED)
         if privacy_request.kind in suppression.SUPPRESSING:  # an objection honoured at once is to marketing
@@ -188,13 +189,14 @@ def honour(privacy_request: PrivacyRequest) -> PrivacyRequest:
         suppression.suppress(privacy_request)
     _email_requester(privacy_request, "request-received")
     _start_work(privacy_request)
+    third_parties.tell(privacy_request)
     carry_out.complete_if_carried_out(privacy_request)  # nothing to wait for (no system declares the action)
     return privacy_request
 
 
-def _has_systems_to_act_in() -> bool:
-    """An active system with a connector, or one whose owner can be sent a task."""
-    return connector_systems().exists() or owner_systems().exists()
+def _has_systems_to_act_in(privacy_request: PrivacyRequest) -> bool:
+    """An active system with a connector, or one whose owner can be sent a task, that takes part in the work."""
+    return connector_systems(privacy_request).exists() or owner_systems(privacy_request).exists()
 
 
 @transaction.atomic

@@ -109,7 +109,7 @@ def open_tasks(privacy_request: PrivacyRequest, *, by: AbstractBaseUser | None =
     now = timezone.now()
     expires = now + timedelta(days=settings.PRIVACY_OWNER_TASK_DAYS)
     created: list[OwnerTask] = []
-    for system in owner_systems().order_by("name"):
+    for system in owner_systems(privacy_request).order_by("name"):
         for action in owner_actions(privacy_request.kind):
             task, new = OwnerTask.objects.get_or_create(
                 privacy_request=privacy_request,

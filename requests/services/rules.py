@@ -107,13 +107,13 @@ def _identity_verified(privacy_request: PrivacyRequest) -> str | None:
 
 
 def _has_owner_systems(privacy_request: PrivacyRequest) -> str | None:
-    if not owner_systems().exists():
+    if not owner_systems(privacy_request).exists():
         return _("No active system without a connector has an owner's email address to send a task to.")
     return None
 
 
 def _has_connector_systems(privacy_request: PrivacyRequest) -> str | None:
-    if not connector_systems().exists():
+    if not connector_systems(privacy_request).exists():
         return _("No active company system has a connector.")
     return None
 

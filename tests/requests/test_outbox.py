@@ -231,6 +231,6 @@ def test_every_task_a_service_names_is_a_registered_outbox_task() -> None:
 
     current_app.loader.import_default_modules()
     names = [value for key, value in vars(services).items() if key.startswith(("SEND_", "BUILD_"))]
-    assert len(names) == 8
+    assert len(names) == 9
     for name in names:
         assert isinstance(current_app.tasks[name], OutboxTask), name

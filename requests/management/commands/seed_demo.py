@@ -24,7 +24,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from requests import services
 from requests.connectors import sample
-from requests.models import CompanySystem, ConnectorKind, PrivacyRequest, ProcessingActivity
+from requests.models import CompanySystem, ConnectorKind, PrivacyRequest, ProcessingActivity, ThirdParty
 from requests.roles import ensure_roles
 
 # The reference operator (a small Zoho consultancy): what it processes, and where the data lives.
@@ -76,6 +76,15 @@ DEMO_SHOP = "Shop database (demo)"
 DEMO_SHOP_SERVES = ["Client relationship", "Billing and accounting", "Newsletter"]
 # A system no connector reaches: its owner is emailed a task.
 DEMO_MANUAL = ("Support mailbox", "Support emails from customers", "support-owner@example.com")
+
+# A third party told of every opt-out (the demo's worker prints the notice in its console).
+DEMO_THIRD_PARTIES: list[dict[str, Any]] = [
+    {
+        "name": "Northwind Ads (retargeting partner)",
+        "email": "privacy@northwind-ads.example",
+        "shared_with": True,
+    },
+]
 
 DEMO_CASES: list[dict[str, Any]] = [
     {
@@ -223,9 +232,14 @@ class Command(BaseCommand):
             system.activities.set(ProcessingActivity.objects.filter(name__in=DEMO_SHOP_SERVES))
             self.stdout.write(f"Created the company system '{DEMO_SHOP}' (SQL connector).")
         name, description, owner_email = DEMO_MANUAL
+        # Support email is never used for marketing: an opt-out sends its owner no task, so the demo's opt-out
+        # completes by itself once the connectors have run and the third party has been told.
         CompanySystem.objects.get_or_create(
-            name=name, defaults={"description": description, "owner_email": owner_email}
+            name=name,
+            defaults={"description": description, "owner_email": owner_email, "takes_opt_outs": False},
         )
+        for third_party in DEMO_THIRD_PARTIES:
+            ThirdParty.objects.get_or_create(name=third_party["name"], defaults=third_party)
 
 
 def make_demo_shop(path: Path, people: list[tuple[str, str]]) -> None:

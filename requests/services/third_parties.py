@@ -1,0 +1,81 @@
+"""Third parties told of an opt-out, a limit or a marketing objection (CCPA §1798.135(c)(6), regs §7026(f)(2),
+§7027(g)(2)): every active third party in the register that receives the data for what the request stops gets an
+email naming the person and what to stop, and the notice records when it went. The case waits for the notices as
+it waits for its systems (`carry_out.pending`).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from privacyportal import outbox
+from privacyportal.emails import make_message
+
+from ..audit import record_event, record_sent
+from ..models import TOLD_FOR, ActorKind, PrivacyRequest, ThirdParty, ThirdPartyNotice
+from ..selectors.owner_tasks import stops_marketing
+from .carry_out import complete_if_carried_out
+from .common import SEND_THIRD_PARTY_NOTICE
+
+
+def to_tell(privacy_request: PrivacyRequest) -> QuerySet[ThirdParty]:
+    """The active third parties that receive the person's data for what this request stops."""
+    flags = TOLD_FOR.get(privacy_request.kind, ()) if stops_marketing(privacy_request) else ()
+    if not flags:
+        return ThirdParty.objects.none()
+    receives = Q()
+    for flag in flags:
+        receives |= Q(**{flag: True})
+    return ThirdParty.objects.filter(receives, active=True)
+
+
+def tell(privacy_request: PrivacyRequest) -> list[ThirdPartyNotice]:
+    """A notice for each third party to tell, sent through the outbox; a second call makes none again."""
+    made = []
+    for third_party in to_tell(privacy_request).order_by("name"):
+        notice, new = ThirdPartyNotice.objects.get_or_create(
+            privacy_request=privacy_request,
+            third_party=third_party,
+            defaults={"name": third_party.name, "email": third_party.email},
+        )
+        if new:
+            outbox.enqueue(SEND_THIRD_PARTY_NOTICE, notice.pk)
+            made.append(notice)
+    if made:
+        record_event(
+            privacy_request,
+            "third_parties_to_tell",
+            actor_kind=ActorKind.SYSTEM,
+            data={"third_parties": [n.third_party_id for n in made]},
+        )
+    return made
+
+
+def send_notice(notice_id: int) -> bool:
+    """Email one third party its notice, once; then the case may be done (`complete_if_carried_out`)."""
+    notice = ThirdPartyNotice.objects.select_related("privacy_request").filter(pk=notice_id).first()
+    if notice is None or notice.sent_at is not None:
+        return False
+    privacy_request = notice.privacy_request
+    make_message(
+        "third-party-notice",
+        {"privacy_request": privacy_request, "notice": notice, "reference": privacy_request.reference},
+        to=[notice.email],
+        # A company reads it: the operator's own language, not the requester's.
+        language=settings.LANGUAGE_CODE,
+    ).send()
+    with transaction.atomic():
+        if not ThirdPartyNotice.objects.filter(pk=notice.pk, sent_at=None).update(sent_at=timezone.now()):
+            return False  # a second copy of the task sent it meanwhile
+        record_event(
+            privacy_request,
+            "third_party_told",
+            actor_kind=ActorKind.SYSTEM,
+            data={"third_party": notice.third_party_id, "method": notice.method},
+        )
+        record_sent(privacy_request, "third-party-notice", "third_party")
+    complete_if_carried_out(privacy_request)
+    return True
