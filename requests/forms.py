@@ -39,9 +39,11 @@ def _subdivision_choices() -> list[tuple[Any, Any]]:
     ]
 
 
+# How far back an answer reaches is the law's to say (requests/lookback.py); the requester may ask for less.
 PERIOD_CHOICES = [
-    ("12_months", _("The last 12 months")),
-    ("since", _("Everything since a date")),
+    ("all", _("Everything you hold about me")),
+    ("12_months", _("Only the last 12 months")),
+    ("since", _("Only since a date")),
 ]
 
 # Which request-specific fields each right shows.
@@ -114,13 +116,17 @@ class PrivacyRequestForm(PlainForm):
         label=_("Language for our letters"), choices=[("en", "English"), ("ru", "Русский")]
     )
     period = forms.ChoiceField(
-        label=_("Which period?"), choices=PERIOD_CHOICES, initial="12_months", widget=forms.RadioSelect
+        label=_("Which period?"),
+        choices=PERIOD_CHOICES,
+        initial="all",
+        widget=forms.RadioSelect,
+        help_text=_("In California the law reaches back to data collected since 1 January 2022."),
     )
     since = forms.DateField(
         label=_("Since (date)"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text=_("Only if you chose “everything since a date”."),
+        help_text=_("Only if you chose “only since a date”."),
     )
     rectification_current = forms.CharField(
         label=_("What is wrong?"), widget=forms.Textarea(attrs={"rows": 3})
@@ -225,7 +231,7 @@ class PrivacyRequestForm(PlainForm):
         if data.get("period") == "since":
             since = data.get("since")
             if not since:
-                self.add_error("since", _("Give the date, or choose the last 12 months."))
+                self.add_error("since", _("Give the date, or choose another period."))
             elif since > date.today():  # noqa: DTZ011  (a calendar date the person typed)
                 self.add_error("since", _("The date cannot be in the future."))
         if country and not self.errors.get("subdivision"):
@@ -281,6 +287,7 @@ class PrivacyRequestForm(PlainForm):
             rectification_wanted=data.get("rectification_wanted") or "",
             objection_grounds=grounds,
             marketing_only=bool(data.get("marketing_only")),
+            period=data.get("period") or "",
             period_since=data.get("since") if data.get("period") == "since" else None,
             customer_name=(data.get("customer_name") or "").strip()
             if data.get("about_customer_data")

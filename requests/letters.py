@@ -18,6 +18,7 @@ from identity.tiers import Tier
 from privacyportal import files
 from privacyportal.pdf import render_pdf
 
+from . import lookback
 from .audit import record_event
 from .explain import explain, regime_name
 from .models import CheckState, Kind, Letter, LetterKind, PrivacyRequest, ProcessingActivity, SystemCheck
@@ -27,6 +28,7 @@ from .selectors import (
     deadlines_of,
     local_date,
     local_today,
+    period_covered,
     recipients_to_notify,
     verification_tier,
 )
@@ -59,22 +61,17 @@ def access_letter_kind(privacy_request: PrivacyRequest) -> LetterKind:
     return LetterKind.CCPA_KNOW if "ccpa" in privacy_request.regimes else LetterKind.ACCESS
 
 
-def period_covered(privacy_request: PrivacyRequest) -> tuple[date, date]:
-    """The data an access request covers: the 12 months before receipt, unless the requester asked from a date."""
-    received = local_date(privacy_request.received_at)
-    start = privacy_request.period_since or _months_before(received, 12)
-    return start, received
-
-
-def _months_before(day: date, months: int) -> date:
-    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
-    month += 1
-    for candidate in (day.day, 30, 29, 28):
-        try:
-            return date(year, month, candidate)
-        except ValueError:
-            continue
-    return date(year, month, 28)
+def period_reach(privacy_request: PrivacyRequest, start: date | None) -> str:
+    """Why the answer starts where it does, for the letter's sentence: "everything" held; "asked" (the requester
+    chose the date or the last 12 months); "ccpa_floor" (1 January 2022, as far back as CCPA reaches); "twelve"
+    (the last 12 months: CCPA's default, or the operator's promise where no law reaches further)."""
+    if start is None:
+        return "everything"
+    if "ccpa" in privacy_request.regimes and start == lookback.CCPA_FLOOR:
+        return "ccpa_floor"
+    if privacy_request.period in (lookback.SINCE, lookback.TWELVE_MONTHS):
+        return "asked"
+    return "twelve"
 
 
 def activities_for(privacy_request: PrivacyRequest) -> list[ProcessingActivity]:
@@ -112,6 +109,7 @@ def letter_context(privacy_request: PrivacyRequest, kind: str) -> dict[str, Any]
         "regime_names": [regime_name(code) for code in privacy_request.regimes],
         "period_from": start,
         "period_to": end,
+        "period_reach": period_reach(privacy_request, start),
         "activities": activities_for(privacy_request),
         "recipients": recipients_to_notify(privacy_request),
         "checks": [c for c in checks if c.state != CheckState.NOT_CHECKED],

@@ -36,6 +36,7 @@ from . import letters
 from .audit import record_event
 from .lifecycle import packet_sources
 from .models import LetterKind, Packet, PacketStatus, PrivacyRequest
+from .selectors import period_covered
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +112,11 @@ def parse_rows(name: str, data: bytes) -> list[dict[str, Any]] | None:
 
 
 def tables_from(
-    extracts: list[tuple[Evidence, bytes]], start: date, end: date, *, withhold_sensitive: bool = False
+    extracts: list[tuple[Evidence, bytes]],
+    start: date | None,
+    end: date,
+    *,
+    withhold_sensitive: bool = False,
 ) -> list[Table]:
     tables = []
     for item, data in extracts:
@@ -133,7 +138,7 @@ def tables_from(
         )
         for row in rows:
             day = row_date(row)
-            if day is not None and not (start <= day <= end):
+            if day is not None and ((start is not None and day < start) or day > end):
                 table.left_out += 1
             else:
                 table.rows.append({k: v for k, v in row.items() if k not in hidden} if hidden else row)
@@ -178,7 +183,7 @@ def _unique(name: str, taken: set[str]) -> str:
 def assemble(privacy_request: PrivacyRequest, on_step: Any = None) -> tuple[bytes, list[dict[str, Any]]]:
     """Build the ZIP for a case; return it and its manifest. `on_step(step, percent)` reports progress."""
     step = on_step or (lambda _step, _percent: None)
-    start, end = letters.period_covered(privacy_request)
+    start, end = period_covered(privacy_request)
     step("reading extracts", 10)
     extracts = [
         (item, files.load(item.stored_name))
@@ -235,7 +240,7 @@ def assemble(privacy_request: PrivacyRequest, on_step: Any = None) -> tuple[byte
     return out.getvalue(), manifest
 
 
-def _report(privacy_request: PrivacyRequest, tables: list[Table], start: date, end: date) -> bytes:
+def _report(privacy_request: PrivacyRequest, tables: list[Table], start: date | None, end: date) -> bytes:
     with translation.override(privacy_request.language):
         context = letters.letter_context(privacy_request, "report")
     context.update(
@@ -256,13 +261,14 @@ def _report(privacy_request: PrivacyRequest, tables: list[Table], start: date, e
 
 
 def _data_json(
-    privacy_request: PrivacyRequest, tables: list[Table], start: date, end: date, generated: datetime
+    privacy_request: PrivacyRequest, tables: list[Table], start: date | None, end: date, generated: datetime
 ) -> bytes:
     document = {
         "reference": privacy_request.reference,
         "right": privacy_request.kind,
         "received": privacy_request.received_at.isoformat(),
-        "period": {"from": start.isoformat(), "to": end.isoformat()},
+        # "from": null means everything held, whatever its date.
+        "period": {"from": start.isoformat() if start else None, "to": end.isoformat()},
         "generated_at": generated.isoformat(),
         "systems": [
             {

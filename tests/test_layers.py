@@ -17,7 +17,8 @@ APPS = ("requests", "identity", "privacyportal")
 # Lower number, lower layer. A module not named here takes its package's layer.
 LAYERS: dict[str, int] = {
     # pure: no ORM, no settings, no clock
-    "requests.lifecycle": 0, "requests.deadlines": 0, "requests.explain": 0, "identity.tiers": 0,
+    "requests.lifecycle": 0, "requests.deadlines": 0, "requests.explain": 0, "requests.lookback": 0,
+    "identity.tiers": 0,
     "privacyportal.addresses": 0, "privacyportal.redact": 0,
     # cross-cutting helpers that import no app: the file store, upload checks, the outbox (and its model), email, PDF
     "privacyportal.ratelimit": 1, "privacyportal.cache": 1, "privacyportal.errors": 1,

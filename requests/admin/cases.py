@@ -302,6 +302,7 @@ class PrivacyRequestAdmin(admin.ModelAdmin[PrivacyRequest]):
             "opts": self.opts,
             "title": f"{privacy_request.reference} · {privacy_request.get_kind_display()}",
             "case": privacy_request,
+            "period_from": selectors.period_covered(privacy_request)[0],
             "original": privacy_request,
             "due_sentence": explain(deadlines_of(privacy_request)),
             "regimes": [regime_name(code) for code in privacy_request.regimes],

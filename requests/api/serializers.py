@@ -85,7 +85,7 @@ class CaseDetailSerializer(CaseSerializer):
             *CaseSerializer.Meta.fields,
             "requester_name", "requester_email", "relationship", "subject_name", "subject_email", "subject_answer",
             "country", "subdivision", "language", "details", "rectification_current", "rectification_wanted",
-            "objection_grounds", "marketing_only", "period_since", "customer_name", "data_points", "regimes",
+            "objection_grounds", "marketing_only", "period", "period_since", "customer_name", "data_points", "regimes",
             "acknowledge_by", "paused_days", "extension_reason", "fee_amount", "fee_currency", "fee_reason",
             "fee_breakdown", "fee_accepted", "outcome", "denial_reason", "outcome_note", "forwarded_to",
             "closed_at", "due_sentence", "tier", "actions", "timeline",

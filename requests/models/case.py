@@ -22,6 +22,13 @@ class Kind(models.TextChoices):
     LIMIT_SENSITIVE = "limit_sensitive", _("Limit the use of my sensitive data")
 
 
+class PeriodAsked(models.TextChoices):
+    LAW = "", _("As the law says")
+    ALL = "all", _("Everything held")
+    TWELVE_MONTHS = "12_months", _("The last 12 months")
+    SINCE = "since", _("Since a date")
+
+
 class Channel(models.TextChoices):
     WEB = "web", _("Web form")
     EMAIL = "email", _("Email")
@@ -106,7 +113,9 @@ class PrivacyRequest(models.Model):
     rectification_wanted = models.TextField(_("what it should say"), blank=True)
     objection_grounds = models.TextField(_("grounds"), blank=True)
     marketing_only = models.BooleanField(_("objection to direct marketing only"), default=False)
-    # Access and portability cover the 12 months before receipt unless the requester asks from an earlier date.
+    # How far back access and portability reach: "" as the law says (requests/lookback.py), or what the requester
+    # asked for ("all", "12_months", "since" with `period_since`).
+    period = models.CharField(_("period asked for"), max_length=12, choices=PeriodAsked.choices, blank=True)
     period_since = models.DateField(_("data since"), null=True, blank=True)
     customer_name = models.CharField(_("our customer (controller)"), max_length=200, blank=True)
     # Details the requester gave so staff can match them against what we hold (tiers matched and high).

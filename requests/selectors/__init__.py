@@ -11,6 +11,7 @@ from .clock import deadlines_of as deadlines_of
 from .clock import local_date as local_date
 from .clock import local_today as local_today
 from .clock import operator_zone as operator_zone
+from .clock import period_covered as period_covered
 from .clock import regime_objects as regime_objects
 from .owner_tasks import connector_systems as connector_systems
 from .owner_tasks import owner_language as owner_language

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils import timezone
 
-from .. import deadlines
+from .. import deadlines, lookback
 from ..deadlines import Deadlines, Regime
 from ..models import PrivacyRequest
 
@@ -56,3 +56,13 @@ def deadlines_of(
         paused_days=privacy_request.paused_days if paused_days is None else paused_days,
         extended=privacy_request.extended if extended is None else extended,
     )
+
+
+def period_covered(privacy_request: PrivacyRequest) -> tuple[date | None, date]:
+    """The data an access request covers, by law and by what the requester asked (`lookback`): from the first
+    day (None: everything held) to the day of receipt."""
+    received = local_date(privacy_request.received_at)
+    start = lookback.period_start(
+        privacy_request.regimes, received, privacy_request.period, privacy_request.period_since
+    )
+    return start, received

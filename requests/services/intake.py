@@ -63,6 +63,9 @@ class NewRequest:
     rectification_wanted: str = ""
     objection_grounds: str = ""
     marketing_only: bool = False
+    period: str = (
+        ""  # "" as the law says; "all", "12_months" or "since" (with period_since): requests/lookback.py
+    )
     period_since: date | None = None
     customer_name: str = ""
     data_points: dict[str, str] = field(default_factory=dict)
@@ -113,6 +116,7 @@ def submit(new: NewRequest, *, by: AbstractBaseUser | None = None) -> PrivacyReq
         rectification_wanted=new.rectification_wanted,
         objection_grounds=new.objection_grounds,
         marketing_only=new.marketing_only,
+        period=new.period,
         period_since=new.period_since,
         customer_name=new.customer_name.strip(),
         processor_request=bool(new.customer_name.strip()),

@@ -206,7 +206,7 @@ def test_bad_input_re_renders_with_messages_and_keeps_what_was_typed(submit_form
     assert "Please check the form" in html
     assert "Enter a valid email address." in html
     assert "Choose the state or province" in html
-    assert "Give the date, or choose the last 12 months." in html
+    assert "Give the date, or choose another period." in html
     assert 'value="Ада Лавлейс"' in html and 'value="not-an-email"' in html
     assert PrivacyRequest.objects.count() == 0 and mail.outbox == []
 

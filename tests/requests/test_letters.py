@@ -122,7 +122,9 @@ def test_access_letter_gives_the_art15_information_of_each_register_entry_holdin
 
     text = letter_text(case, LetterKind.ACCESS)
     assert "Yes, we process personal data about you." in text
-    assert "from 10 March 2024 to 10 March 2025: the 12 months before we received your request" in text
+    # UK GDPR sets no look-back: everything we hold (requests/lookback.py).
+    assert "all the personal data we hold about you, whenever we collected it, up to 10 March 2025" in text
+    assert "12 months" not in text
     for expected in [
         "Customer orders",
         "Delivering what you ordered and handling returns",
@@ -157,13 +159,33 @@ def test_access_letter_gives_the_art15_information_of_each_register_entry_holdin
 def test_access_letter_covers_the_period_the_requester_asked_for(
     dpo: Any, handler: Any, register: dict[str, CompanySystem]
 ) -> None:
-    case = case_in_progress(dpo, handler, period_since=date(2021, 6, 1))
+    case = case_in_progress(dpo, handler, period="since", period_since=date(2021, 6, 1))
     check(case, handler, CRM="exported")
     complete_case(case, by=handler, outcome="fulfilled")
 
     text = letter_text(case, LetterKind.ACCESS)
-    assert "from 1 June 2021, the date you asked for, to 10 March 2025" in text
+    assert "from 1 June 2021, as you asked, to 10 March 2025" in text
     assert "12 months" not in text
+
+
+def test_access_letter_where_no_law_applies_covers_the_operators_12_months(
+    dpo: Any, handler: Any, register: dict[str, CompanySystem]
+) -> None:
+    case = case_in_progress(dpo, handler, country="JP")  # only the operator's policy applies
+    check(case, handler, CRM="exported")
+    complete_case(case, by=handler, outcome="fulfilled")
+    text = letter_text(case, LetterKind.ACCESS)
+    assert "from 10 March 2024 to 10 March 2025: the 12 months before we received your request" in text
+
+
+def test_a_californian_who_asks_for_everything_gets_everything_since_2022(
+    dpo: Any, handler: Any, register: dict[str, CompanySystem]
+) -> None:
+    case = case_in_progress(dpo, handler, period="all", **californian())
+    check(case, handler, CRM="exported")
+    complete_case(case, by=handler, outcome="fulfilled")
+    text = letter_text(case, LetterKind.CCPA_KNOW)
+    assert "collected from 1 January 2022, as far back as the law reaches, to 10 March 2025" in text
 
 
 def test_access_letter_says_plainly_when_we_hold_no_data(

@@ -55,10 +55,16 @@ def upload(name: str, data: bytes) -> Any:
 
 @pytest.fixture
 def case(dpo: Any, handler: Any) -> PrivacyRequest:
-    """An access case in progress with what two systems hold: a CSV, a JSON and a PDF extract."""
+    """An access case in progress with what two systems hold: a CSV, a JSON and a PDF extract.
+
+    Where no law applies the operator's 12 months decide (requests/lookback.py): order 1001 is older."""
+    return access_case(dpo, handler, country="JP")
+
+
+def access_case(dpo: Any, handler: Any, *, country: str) -> PrivacyRequest:
     with time_machine.travel(RECEIVED, tick=False):
         case = services.confirm_email(
-            make_case(kind="access", data_points={"phone": "1", "postal_address": "2"})
+            make_case(kind="access", country=country, data_points={"phone": "1", "postal_address": "2"})
         )
         services.verify(case, by=dpo, data_points=["phone", "postal_address"])
         services.assign(case, to=handler, by=dpo)
@@ -130,6 +136,20 @@ def test_the_packet_holds_the_letter_report_data_and_a_manifest_that_matches(
     assert list(case.events.filter(verb__startswith="packet").values_list("verb", flat=True)) == [
         "packet_requested", "packet_built"
     ]  # fmt: skip
+
+
+def test_under_uk_gdpr_the_packet_holds_everything_whatever_its_date(
+    dpo: Any, handler: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    case = access_case(dpo, handler, country="GB")
+    files = unzip(build(case, handler, django_capture_on_commit_callbacks))
+    data = json.loads(files["data.json"])
+    assert data["period"] == {"from": None, "to": "2026-03-02"}
+    orders = next(s for s in data["systems"] if s["system"] == "Shop")
+    assert [r["order"] for r in orders["rows"]] == ["1001", "1002", "1003", "1004"]
+    assert orders["rows_outside_period_left_out"] == 0
+    report = text_of(files["report.pdf"])
+    assert "Everything held, up to 2 March 2026" in report and "left out" not in report
 
 
 def test_a_long_table_is_cut_short_in_the_report_but_whole_in_the_data(
