@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -26,7 +26,7 @@ from identity.services import add_extract
 from identity.tiers import POINTS_NEEDED
 from privacyportal import uploads
 
-from .. import selectors, services
+from .. import fee_rules, selectors, services
 from ..forms import DATA_POINTS
 from ..models import (
     Channel,
@@ -167,6 +167,10 @@ class FeeForm(CaseForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["currency"].initial = settings.PRIVACY_FEE_CURRENCY
+        # Only the grounds every law owed to this requester allows (requests/fee_rules.py).
+        allowed = fee_rules.allowed_grounds(self.privacy_request.regimes)
+        reason = cast(forms.ChoiceField, self.fields["reason"])
+        reason.choices = [(value, label) for value, label in FeeReason.choices if value in allowed]
 
     def clean_breakdown(self) -> list[tuple[str, Decimal]]:
         lines = []

@@ -62,6 +62,7 @@ class FeeReason(models.TextChoices):
     EXCESSIVE = "excessive", _("Excessive")
     REPETITIVE = "repetitive", _("Repetitive")
     MANIFESTLY_UNFOUNDED = "manifestly_unfounded", _("Manifestly unfounded")
+    REPRODUCTION = "reproduction", _("Costs of transcribing, copying or sending (told in advance)")
 
 
 # Sorted: the migration must not change with set iteration order.

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from .. import fee_rules
 from ..audit import record_event
 from ..lifecycle import Status
 from ..models import (
@@ -54,7 +55,12 @@ def quote_fee(
             {"breakdown": _("The lines of the estimate add up to %(sum)s, not %(amount)s.")
              % {"sum": total, "amount": amount}}
         )  # fmt: skip
-    rule = _guard(privacy_request, "fee")
+    rule = _guard(privacy_request, "fee")  # refuses a requester no law lets us charge at all
+    if reason not in fee_rules.allowed_grounds(privacy_request.regimes):
+        raise ValidationError(
+            {"reason": _("The law does not allow a fee on this ground here (%(law)s).")
+             % {"law": fee_rules.forbidding(privacy_request.regimes, reason)}}
+        )  # fmt: skip
     now = timezone.now()
     old = _claim(
         privacy_request,

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from django.utils.translation import gettext as _
 
+from .. import fee_rules
 from ..lifecycle import OPEN_STATUSES, WORKING_STATUSES, Status
 from ..models import (
     Kind,
@@ -152,6 +153,14 @@ def _packet_ready(privacy_request: PrivacyRequest) -> str | None:
     return None if ready.exists() else _no_packet_ready(privacy_request)
 
 
+def _law_allows_a_fee(privacy_request: PrivacyRequest) -> str | None:
+    if fee_rules.allowed_grounds(privacy_request.regimes):
+        return None
+    return _("No fee may be asked of this requester: %(law)s.") % {
+        "law": fee_rules.forbidding(privacy_request.regimes)
+    }
+
+
 @dataclass(frozen=True)
 class Rule:
     """When a staff action may be taken: who may take it, from which statuses, and on what further conditions."""
@@ -181,7 +190,7 @@ RULES: dict[str, Rule] = {
     "extend": Rule(
         "requests.extend_case", WORKING, (_not_yet_extended, _due_date_not_passed, _regime_allows_extension)
     ),
-    "fee": Rule("requests.quote_fee", FEE_QUOTABLE_FROM),
+    "fee": Rule("requests.quote_fee", FEE_QUOTABLE_FROM, (_law_allows_a_fee,)),
     "complete": Rule(CHANGE_CASE, frozenset({Status.IN_PROGRESS})),
     "deny": Rule("requests.deny_case", OPEN_STATUSES),
     "forward": Rule("requests.forward_case", OPEN_STATUSES),

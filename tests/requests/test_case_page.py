@@ -719,3 +719,40 @@ def test_a_fee_line_that_is_not_a_positive_amount_is_a_form_error(dpo: Any, cost
         user=dpo,
     )
     assert not form.is_valid() and "Line 1 should read" in str(form.errors["breakdown"])
+
+
+# Fees by law (requests/fee_rules.py).
+
+
+@pytest.mark.parametrize(("country", "law"), [("BR", "LGPD art. 18 §5"), ("RU", "152-FZ art. 14")])
+def test_no_fee_is_offered_where_the_law_makes_requests_free(
+    act: Act, dpo: Any, country: str, law: str
+) -> None:
+    case = open_case(country=country)
+    client = signed_in(dpo, "DPO")
+    page = client.get(page_url(case)).content.decode()
+    assert 'name="action" value="fee"' not in page
+    response = act(
+        client, case, "fee", amount="50.00", currency="EUR", reason="excessive", breakdown="Copies: 50.00"
+    )
+    assert response.status_code == 400 and law in response.content.decode()
+    assert fresh(case).status == Status.OPEN and fresh(case).fee_amount is None
+
+
+def test_in_quebec_only_the_cost_of_copies_may_be_charged_and_the_requester_is_told_first(
+    act: Act, dpo: Any
+) -> None:
+    case = open_case(country="CA", subdivision="QC")
+    client = signed_in(dpo, "DPO")
+    refused = act(
+        client, case, "fee", amount="20.00", currency="CAD", reason="excessive", breakdown="Work: 20.00"
+    )
+    assert refused.status_code == 400 and fresh(case).fee_amount is None
+    quoted = act(
+        client, case, "fee", amount="20.00", currency="CAD", reason="reproduction",
+        breakdown="Copying 200 pages: 15.00\nPostage: 5.00",
+    )  # fmt: skip
+    assert quoted.status_code == 302 and fresh(case).fee_reason == "reproduction"
+    body = only_email_to(case.requester_email).body
+    assert "charge a reasonable amount for transcribing, copying or sending" in body
+    assert "excessive" not in body
