@@ -81,6 +81,9 @@ ATTACHMENT_FIELDS = "id,File_Name,Size,Parent_Id,Created_Time,Modified_Time,Owne
 TIMEOUT = 30.0
 MAX_WAIT = 60.0  # the longest single wait for a rate limit; longer and the run is retried later instead
 RATE_RETRIES = 4
+# Few calls left: at or below this many, or this share of the limit, the next call first waits for the reset.
+LOW_REMAINING_CALLS = 5
+LOW_REMAINING_SHARE = 0.05
 MIN_PHONE_DIGITS = 7
 READING = ("finding records", "exporting records", "planning the erasure", "testing the connection")
 
@@ -119,6 +122,17 @@ def _scalar(value: Any) -> Scalar:
     if value is None or isinstance(value, str | int | float | bool):
         return value
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def _header_int(headers: httpx.Headers, name: str) -> int | None:
+    value = headers.get(name, "").strip()
+    return int(value) if value.isdigit() else None
+
+
+def _reset_in(headers: httpx.Headers) -> float | None:
+    """Seconds until X-RATELIMIT-RESET (epoch milliseconds), if the answer says."""
+    reset = _header_int(headers, "X-RATELIMIT-RESET")
+    return None if reset is None else max(0.0, reset / 1000 - time.time())
 
 
 def _chunks(items: Sequence[str], size: int = MAX_IDS) -> Iterator[list[str]]:
@@ -184,6 +198,7 @@ class ZohoConnector:
         self._expires = 0.0
         self._api = ""
         self.requests = 0  # CRM API calls made (each costs Zoho API credits)
+        self._resume_at: float | None = None  # time.monotonic() before which the next call may not go out
         self.capabilities = frozenset(
             {"test", "find", "export", "erase"}
             | ({"rectify"} if any(self.rectify_fields.values()) else set())
@@ -602,11 +617,13 @@ class ZohoConnector:
         scope: tuple[str, str],
         per_record: bool = False,
     ) -> tuple[int, Any]:
-        """One API call with a fresh token; 401 INVALID_TOKEN refreshes once; 429 waits as the headers say."""
+        """One API call with a fresh token; 401 INVALID_TOKEN refreshes once; 429 waits as the headers say; and
+        when the last answer said few calls remain, it first waits for the limit to reset."""
         self._ensure_token()
         refreshed = False
         waits = 0
         while True:
+            self._wait_for_quota()
             try:
                 response = self._http.request(
                     method, self._api + path, params=params, json=json_body,
@@ -621,6 +638,8 @@ class ZohoConnector:
                 ) from None
             self.requests += 1
             status = response.status_code
+            if status != 429:
+                self._note_quota(response.headers)
             body: Any = None
             if status != 204 and response.content:
                 try:
@@ -653,15 +672,43 @@ class ZohoConnector:
         """Seconds to wait after a 429: Retry-After, else X-RATELIMIT-RESET (epoch milliseconds), else a backoff
         (Zoho's "API Limits" page documents the 429 and the limits, not a header promising when to retry).
         None when the wait is longer than we will block a worker for."""
-        wait: float | None = None
-        retry_after = headers.get("Retry-After", "")
-        if retry_after.strip().isdigit():
-            wait = float(retry_after)
-        elif headers.get("X-RATELIMIT-RESET", "").strip().isdigit():
-            wait = max(0.0, int(headers["X-RATELIMIT-RESET"]) / 1000 - time.time())
+        retry_after = headers.get("Retry-After", "").strip()
+        wait = float(retry_after) if retry_after.isdigit() else _reset_in(headers)
         if wait is None:
             wait = float(2 ** (attempt + 1))
         return wait if wait <= self.max_wait else None
+
+    def _note_quota(self, headers: httpx.Headers) -> None:
+        """X-RATELIMIT-REMAINING (of X-RATELIMIT-LIMIT), read as after a 429 and as undocumented: when few calls
+        remain, the next call waits for X-RATELIMIT-RESET rather than run into a 429 and take the account's last
+        credits from its other integrations. Without a reset time there is nothing to wait for: the 429 path
+        then deals with it."""
+        remaining = _header_int(headers, "X-RATELIMIT-REMAINING")
+        if remaining is None:
+            return
+        limit = _header_int(headers, "X-RATELIMIT-LIMIT") or 0
+        if remaining > max(LOW_REMAINING_CALLS, limit * LOW_REMAINING_SHARE):
+            return
+        wait = _reset_in(headers)
+        if wait is not None:
+            self._resume_at = time.monotonic() + wait
+
+    def _wait_for_quota(self) -> None:
+        """Before a call: the wait `_note_quota` asked for, bounded as a 429's is (longer, and the run is retried
+        later instead of blocking a worker)."""
+        if self._resume_at is None:
+            return
+        wait = self._resume_at - time.monotonic()
+        if wait > self.max_wait:
+            raise ConnectorError(
+                "Zoho's API limit for this account is nearly used up and resets later than the portal waits. "
+                "The portal tries again later.",
+                transient=True,
+            )
+        self._resume_at = None
+        if wait > 0:
+            log.info("zoho connector: few API calls left, waiting %.1f s for the limit to reset", wait)
+            self.sleep(wait)
 
     def _error(self, status: int, code: str | None, scope: tuple[str, str]) -> ConnectorError:
         if status == 401 and code == "OAUTH_SCOPE_MISMATCH":

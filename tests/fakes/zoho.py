@@ -141,6 +141,14 @@ class ZohoSim:
         )  # CRM call numbers (1-based, counting every CRM call) that get a 429
         self.retry_after = 2  # seconds, in the 429's headers
         self.api_calls = 0
+        # The account's allowance (v8 "API Limits": credits a day, by edition and licences): `credit_limit` credits
+        # a window of `window` seconds; past it, 429 until the window resets. Set with `allowance()`; `advance()`
+        # moves the clock on.
+        self.credit_limit = 100000
+        self.window = 86400.0
+        self.window_used = 0
+        self.clock_offset = 0.0
+        self._window_end = time.time() + self.window
         self._counter = itertools.count(4876876000000100001)
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -214,6 +222,21 @@ class ZohoSim:
             self.refresh_tokens.discard(refresh_token)
             self.tokens.clear()
 
+    def allowance(self, credits: int, every: float, *, used: int = 0) -> None:
+        """`credits` calls a window of `every` seconds, starting now with `used` of them gone."""
+        with self._lock:
+            self.credit_limit, self.window, self.window_used = credits, every, used
+            self._window_end = self.now() + every
+
+    def now(self) -> float:
+        """The simulator's clock (epoch seconds): real time plus what `advance` added."""
+        return time.time() + self.clock_offset
+
+    def advance(self, seconds: float) -> None:
+        """Time passes for the rate limit's window (what a connector's injected sleep can call instead of sleeping)."""
+        with self._lock:
+            self.clock_offset += seconds
+
     def calls(self, method: str = "", path_contains: str = "") -> list[Call]:
         return [c for c in self.log if (not method or c.method == method) and path_contains in c.path]
 
@@ -256,24 +279,33 @@ class ZohoSim:
         self, method: str, path: str, query: Mapping[str, str], body: Any, auth: str
     ) -> tuple[int, Any, dict[str, str]]:
         self.api_calls += 1
-        headers = self._limit_headers()
-        if self.api_calls in self.fail_429_on:
+        now = self.now()
+        if now >= self._window_end:
+            self.window_used, self._window_end = 0, now + self.window
+        exhausted = self.window_used >= self.credit_limit
+        if self.api_calls in self.fail_429_on or exhausted:
             # v8 "API Limits": concurrency or credit limits exceeded answer 429 TOO_MANY_REQUESTS. The docs
             # do not promise a Retry-After header; this simulator sends one and the X-RATELIMIT-* headers.
-            headers = {**headers, "Retry-After": str(self.retry_after), "X-RATELIMIT-REMAINING": "0",
-                       "X-RATELIMIT-RESET": str(int((time.time() + self.retry_after) * 1000))}  # fmt: skip
+            wait = max(1, int(self._window_end - now + 0.999)) if exhausted else self.retry_after
+            headers = {"X-RATELIMIT-LIMIT": str(self.credit_limit), "X-RATELIMIT-REMAINING": "0",
+                       "X-RATELIMIT-RESET": str(int((now + wait) * 1000)), "Retry-After": str(wait)}  # fmt: skip
             return 429, {"code": "TOO_MANY_REQUESTS", "details": {},
                          "message": "The API request limit has been exceeded", "status": "error"}, headers  # fmt: skip
         try:
             scopes = self._authorise(auth)
             self.credits += 1  # v8 "API Limits": one credit a call for these APIs
+            self.window_used += 1
             status, payload = self._route(method, path, query, body, scopes)
         except _Error as error:
-            return error.http, error.body, headers
-        return status, payload, headers
+            return error.http, error.body, self._limit_headers()
+        return status, payload, self._limit_headers()
 
     def _limit_headers(self) -> dict[str, str]:
-        return {"X-RATELIMIT-LIMIT": "100000", "X-RATELIMIT-REMAINING": str(max(0, 100000 - self.credits))}
+        """On every answer, this call counted: the limit, what is left of it, and when it resets (epoch ms). Zoho
+        sends X-RATELIMIT-* headers but the v8 pages do not document them; these are the connector's reading."""
+        return {"X-RATELIMIT-LIMIT": str(self.credit_limit),
+                "X-RATELIMIT-REMAINING": str(max(0, self.credit_limit - self.window_used)),
+                "X-RATELIMIT-RESET": str(int(self._window_end * 1000))}  # fmt: skip
 
     def _authorise(self, auth: str) -> str:
         """Header `Authorization: Zoho-oauthtoken <token>` (v8 "OAuth Authentication"). A missing, unknown or

@@ -26,8 +26,16 @@ def sim() -> Iterator[ZohoSim]:
 
 
 class Sleeps(list[float]):
+    """The connector's sleep, recorded; with a simulator, its clock moves on instead of the test waiting."""
+
+    def __init__(self, sim: ZohoSim | None = None) -> None:
+        super().__init__()
+        self.sim = sim
+
     def __call__(self, seconds: float) -> None:
         self.append(seconds)
+        if self.sim is not None:
+            self.sim.advance(seconds)
 
 
 def connect(sim: ZohoSim, sleeps: Sleeps | None = None, **settings: Any) -> ZohoConnector:
@@ -111,6 +119,39 @@ def test_a_429_longer_than_our_patience_is_transient(sim: ZohoSim) -> None:
     with pytest.raises(ConnectorError, match="API limit") as caught:
         connector.find(Subject(email=ADA))
     assert caught.value.transient
+
+
+def test_few_calls_left_slows_the_connector_down_until_the_reset_and_no_429_comes(sim: ZohoSim) -> None:
+    for _ in range(1000):  # five pages of search
+        sim.add("Leads", Last_Name="Lovelace", Email=ADA)
+    sleeps = Sleeps(sim)
+    connector = connect(sim, sleeps, modules=["Leads"])
+    sim.allowance(100, every=30.0, used=92)  # pages 1-3 leave 5 calls: the 4th waits for the window's end
+    found = connector.find(Subject(email=ADA))
+    assert found.counts() == {"Leads": 1000}
+    assert len(sleeps) == 1 and 0 < sleeps[0] <= 30.0
+    statuses = [c.status for c in sim.calls("GET", "/Leads/search")]
+    assert statuses == [200] * 5 and 429 not in [c.status for c in sim.log]
+    assert sim.window_used == 2, "pages 4 and 5 went out in the new window"
+
+
+def test_plenty_of_calls_left_never_waits(sim: ZohoSim) -> None:
+    seed(sim)
+    sleeps = Sleeps(sim)
+    connect(sim, sleeps).find(Subject(email=ADA, phone=ADA_PHONE))
+    assert sleeps == []
+
+
+def test_few_calls_left_until_a_distant_reset_stops_the_run_as_transient_without_a_429(sim: ZohoSim) -> None:
+    seed(sim)
+    sim.allowance(100, every=3600.0, used=94)  # 5 left after one call, and an hour to the reset: > max_wait
+    sleeps = Sleeps(sim)
+    connector = connect(sim, sleeps)
+    with pytest.raises(ConnectorError, match="nearly used up") as caught:
+        connector.find(Subject(email=ADA))
+    assert caught.value.transient
+    assert sleeps == [] and len(sim.calls("GET", "/search")) == 1
+    assert 429 not in [c.status for c in sim.log]
 
 
 def test_an_expired_token_is_refreshed_mid_run(sim: ZohoSim) -> None:

@@ -82,6 +82,8 @@ def test_the_responses_are_the_documented_ones(sim: ZohoSim) -> None:
     found = client.get("/crm/v8/Leads/search", params={"email": "ada@example.org"}, headers=auth)
     assert found.status_code == 200 and set(found.json()) == {"data", "info"}
     assert set(found.json()["info"]) == {"per_page", "count", "page", "more_records"}
+    # Every answer says how much of the allowance is left and when it resets (the connector slows down on it).
+    assert {"x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"} <= set(found.headers.keys())
     nothing = client.get("/crm/v8/Leads/search", params={"email": "no@example.org"}, headers=auth)
     assert nothing.status_code == 204 and nothing.content == b""
     record_id = found.json()["data"][0]["id"]
@@ -115,4 +117,8 @@ def test_the_responses_are_the_documented_ones(sim: ZohoSim) -> None:
     assert {"retry-after", "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"} <= set(
         limited.headers.keys()
     )
+    sim.allowance(1, every=60.0)  # one call left in this window, then 429 until it resets
+    assert client.get("/crm/v8/org", headers=auth).headers["x-ratelimit-remaining"] == "0"
+    spent = client.get("/crm/v8/org", headers=auth)
+    assert spent.status_code == 429 and 0 < int(spent.headers["retry-after"]) <= 60
     client.close()
