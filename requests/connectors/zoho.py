@@ -8,6 +8,7 @@ expire or the API refuses it (401 INVALID_TOKEN, once).
 
 Shapes, from Zoho's published v8 documentation (each call below names its page):
   search    GET    {api}/crm/v8/{module}/search?email=|phone=&page=&per_page=     ("Search Records")
+  by lookup GET    {api}/crm/v8/Deals/search?criteria=(Contact_Name:equals:{id})   ("Search Records")
   a record  GET    {api}/crm/v8/{module}/{id}                                      ("Get Records")
   some      GET    {api}/crm/v8/{module}?ids=&fields=                              ("Get Records")
   related   GET    {api}/crm/v8/{module}/{id}/Notes|Attachments?fields=&page=      ("Get Related Records")
@@ -76,6 +77,7 @@ RESTRICT_FIELD, RESTRICT_VALUE, UNRESTRICT_VALUE = (
 PER_PAGE = 200  # the documented maximum for search and related records
 MAX_IDS = 100  # the documented maximum for update, delete and recycle-bin delete
 SEARCH_LIMIT = 2000  # "Search Records": only the first 2000 matches can be paged to
+MAX_CRITERIA = 10  # "Search Records": at most 10 criteria in one `criteria`
 NOTE_FIELDS = "id,Note_Title,Note_Content,Parent_Id,Created_Time,Modified_Time,Owner"
 ATTACHMENT_FIELDS = "id,File_Name,Size,Parent_Id,Created_Time,Modified_Time,Owner"
 TIMEOUT = 30.0
@@ -84,6 +86,7 @@ RATE_RETRIES = 4
 # Few calls left: at or below this many, or this share of the limit, the next call first waits for the reset.
 LOW_REMAINING_CALLS = 5
 LOW_REMAINING_SHARE = 0.05
+RESET_MARGIN = 1.0  # seconds past the announced reset
 MIN_PHONE_DIGITS = 7
 READING = ("finding records", "exporting records", "planning the erasure", "testing the connection")
 
@@ -130,9 +133,16 @@ def _header_int(headers: httpx.Headers, name: str) -> int | None:
 
 
 def _reset_in(headers: httpx.Headers) -> float | None:
-    """Seconds until X-RATELIMIT-RESET (epoch milliseconds), if the answer says."""
+    """Seconds until X-RATELIMIT-RESET (epoch milliseconds), if the answer says, and a second more: our clock and
+    Zoho's differ, and a call a moment early would find the old limit still in force."""
     reset = _header_int(headers, "X-RATELIMIT-RESET")
-    return None if reset is None else max(0.0, reset / 1000 - time.time())
+    return None if reset is None else max(0.0, reset / 1000 - time.time()) + RESET_MARGIN
+
+
+def _criterion_value(value: str) -> str:
+    """A value in a search `criteria`: backslash, parentheses and comma escaped with a backslash ("Search
+    Records"); httpx then percent-encodes the whole parameter, as the page asks."""
+    return "".join("\\" + ch if ch in "\\()," else ch for ch in value)
 
 
 def _chunks(items: Sequence[str], size: int = MAX_IDS) -> Iterator[list[str]]:
@@ -318,9 +328,28 @@ class ZohoConnector:
                     f"/{module}/search", {kind: value}, ("modules." + module.lower(), "READ")
                 ):
                     refs[RecordRef(module, (str(record["id"]),))] = None
+        if "Deals" in self.modules and "Contacts" in self.modules:
+            contacts = [str(ref.key[0]) for ref in refs if ref.table == "Contacts"]
+            for deal_id in self._deals_of(contacts):
+                refs[RecordRef("Deals", (deal_id,))] = None
         found = Found(tuple(refs))
         log.info("zoho connector: found %s", found.counts())
         return found
+
+    def _deals_of(self, contact_ids: Sequence[str]) -> list[str]:
+        """The Deals whose Contact_Name lookup is one of these Contacts: a deal often has no email of its own, so
+        the email search misses it. "Search Records" takes up to 10 criteria, and a lookup field is matched by
+        the related record's id with `equals`; the page also says `equals` may behave like "contains", so each
+        answer is checked against the ids asked for."""
+        deals: dict[str, None] = {}
+        for chunk in _chunks(contact_ids, MAX_CRITERIA):
+            terms = [f"(Contact_Name:equals:{_criterion_value(i)})" for i in chunk]
+            criteria = terms[0] if len(terms) == 1 else "(" + "or".join(terms) + ")"
+            for record in self._pages("/Deals/search", {"criteria": criteria}, ("modules.deals", "READ")):
+                lookup = record.get("Contact_Name")
+                if isinstance(lookup, dict) and str(lookup.get("id")) in chunk:
+                    deals[str(record["id"])] = None
+        return list(deals)
 
     def _pages(
         self, path: str, params: Mapping[str, str], scope: tuple[str, str], *, key: str = "data"

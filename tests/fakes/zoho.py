@@ -25,7 +25,7 @@ import socket
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -41,25 +41,33 @@ READ_SCOPES = (
 )
 
 # The standard modules' fields this simulator knows (Zoho's "Modules" and "Fields" metadata pages list the
-# standard API names). Accounts and Deals have no standard email field; accounts often add one, as here.
+# standard API names). Accounts and Deals have no standard email field; accounts often add one, as here. A deal's
+# Contact_Name and Account_Name are lookups: {"name": ..., "id": <the related record's id>}.
 FIELDS: dict[str, tuple[str, ...]] = {
     "Leads": ("First_Name", "Last_Name", "Company", "Email", "Secondary_Email", "Phone", "Mobile",
               "Lead_Source", "Lead_Status", "Email_Opt_Out", "Description", "Data_Processing_Basis"),
     "Contacts": ("First_Name", "Last_Name", "Account_Name", "Email", "Secondary_Email", "Phone", "Mobile",
                  "Mailing_City", "Email_Opt_Out", "Description", "Data_Processing_Basis"),
     "Accounts": ("Account_Name", "Phone", "Website", "Billing_City", "Billing_Email", "Description"),
-    "Deals": ("Deal_Name", "Stage", "Amount", "Closing_Date", "Contact_Email", "Description"),
+    "Deals": ("Deal_Name", "Stage", "Amount", "Closing_Date", "Contact_Name", "Account_Name", "Contact_Email",
+              "Description"),
 }  # fmt: skip
 EMAIL_FIELDS = {"Email", "Secondary_Email", "Billing_Email", "Contact_Email"}
 PHONE_FIELDS = {"Phone", "Mobile"}
 # GDPR "Compliance Settings" apply to Leads, Contacts, Vendors and custom modules (v8 "GDPR Compliance" page).
 COMPLIANCE_MODULES = {"Leads", "Contacts"}
 SYSTEM_FIELDS = ("Owner", "Created_Time", "Modified_Time", "Created_By", "Modified_By")
+LOOKUPS = {"Deals": {"Contact_Name", "Account_Name"}}
+USER_LOOKUPS = {"Owner", "Created_By", "Modified_By"}
 NOTE_FIELDS = ("Note_Title", "Note_Content", "Parent_Id", "Created_Time", "Modified_Time")
 ATTACHMENT_FIELDS = ("File_Name", "Size", "Parent_Id", "Created_Time", "Modified_Time")
 MAX_PER_PAGE = 200  # search and get records: "per_page ... maximum 200" (v8 "Search Records" / "Get Records")
 MAX_IDS = 100  # update and delete: up to 100 records a call (v8 "Update Records" / "Delete Records")
 SEARCH_LIMIT = 2000  # v8 "Search Records": only the first 2000 matches are reachable by page
+MAX_CRITERIA = 10  # v8 "Search Records": "a maximum of 10 criteria (with same or different columns)"
+# v8 "Search Records" lists more (greater_than, between...); these are what this simulator evaluates.
+OPERATORS = {"equals", "not_equal", "starts_with", "in"}
+LOOKUP_OPERATORS = {"equals", "not_equal", "in"}  # "Lookup: equals, not_equal, in"
 
 
 class _Error(Exception):
@@ -106,6 +114,93 @@ def _granted(scopes: str, area: str, op: str) -> bool:
         if i < len(parts) and parts[0] == "modules" and f"{prefix}.{op.lower()}" in have:
             return True  # ZohoCRM.modules.READ: that operation on every module
     return False
+
+
+Record = Mapping[str, Any]
+Test = Callable[[Record], bool]
+
+
+def _criteria(text: str, fields: set[str], lookups: set[str]) -> Test:
+    """A v8 "Search Records" `criteria`: `(field:operator:value)`, or such terms in parentheses joined by `and` or
+    `or` ("((A:equals:x)and(B:starts_with:y))"), at most 10 terms; in a value, a backslash escapes `(`, `)`, `,`
+    and itself. Documented behaviour kept here: `equals` on text behaves like "contains"; `in` takes
+    comma-separated values and matches any; a lookup field is compared by the related record's id and takes
+    equals, not_equal and in only. Not documented, so this simulator's choice: text is compared without regard
+    to case, a lookup's `equals` is exact, and and/or mixed in one group without parentheses is refused."""
+    count = 0
+
+    def fail(why: str) -> _Error:
+        return _Error(400, "INVALID_QUERY", f"invalid query formed: {why}", {"param": "criteria"})
+
+    def group(i: int) -> tuple[Test, int]:
+        if text[i : i + 1] != "(":
+            raise fail("expected '('")
+        if text[i + 1 : i + 2] != "(":
+            end = i + 1
+            while end < len(text) and text[end] != ")":
+                end += 2 if text[end] == "\\" else 1
+            if end >= len(text):
+                raise fail("expected ')'")
+            return term(text[i + 1 : end]), end + 1
+        parts: list[Test] = []
+        joins: set[str] = set()
+        i += 1
+        while True:
+            part, i = group(i)
+            parts.append(part)
+            if text[i : i + 1] == ")":
+                break
+            join = next((j for j in ("and", "or") if text[i : i + len(j)].lower() == j), None)
+            if join is None:
+                raise fail("expected 'and' or 'or'")
+            joins.add(join)
+            i += len(join)
+        if len(joins) > 1:
+            raise fail("'and' and 'or' mixed in one group")
+        if joins == {"or"}:
+            return (lambda r: any(p(r) for p in parts)), i + 1
+        return (lambda r: all(p(r) for p in parts)), i + 1
+
+    def term(raw: str) -> Test:
+        nonlocal count
+        count += 1
+        if count > MAX_CRITERIA:
+            raise fail(f"more than {MAX_CRITERIA} criteria")
+        field, _, rest = raw.partition(":")
+        operator, _, value = rest.partition(":")
+        if field not in fields:
+            raise fail(f"unknown field {field}")
+        lookup = field in lookups
+        if operator not in (LOOKUP_OPERATORS if lookup else OPERATORS):
+            raise fail(f"operator {operator} is not supported for {field}")
+        raw_values = re.split(r"(?<!\\),", value) if operator == "in" else [value]
+        wanted = [_unescape(v).lower() for v in raw_values]
+
+        def test(record: Record) -> bool:
+            current = record.get(field)
+            if lookup:
+                current = current.get("id") if isinstance(current, dict) else None
+            have = "" if current is None else str(current).lower()
+            if operator == "equals":
+                return have == wanted[0] if lookup else wanted[0] in have
+            if operator == "not_equal":
+                return have != wanted[0]
+            if operator == "starts_with":
+                return have.startswith(wanted[0])
+            return have in wanted
+
+        return test
+
+    if not text.startswith("("):  # one term may come without its parentheses (the page's own example)
+        return term(text)
+    test, end = group(0)
+    if end != len(text):
+        raise fail("text after the last ')'")
+    return test
+
+
+def _unescape(value: str) -> str:
+    return re.sub(r"\\(.)", r"\1", value)
 
 
 class ZohoSim:
@@ -249,6 +344,9 @@ class ZohoSim:
         self.add_note("Contacts", contact, "Met at a fair", "Interested in the analytical engine.")
         self.add("Accounts", Account_Name="Lovelace Household", Billing_Email="ada@example.org")
         self.add("Deals", Deal_Name="Engine parts", Stage="Qualification", Contact_Email="ada@example.org")
+        # No email of its own: reached through its contact.
+        self.add("Deals", Deal_Name="Service contract", Stage="Negotiation",
+                 Contact_Name={"name": "Ada Lovelace", "id": contact})  # fmt: skip
         self.add("Leads", First_Name="Charles", Last_Name="Babbage", Email="charles@example.org")
 
     # --- accounts server ("Refresh Access Token" in Zoho's OAuth pages) -----------------------------------
@@ -404,7 +502,8 @@ class ZohoSim:
     def _search(self, module: str, query: Mapping[str, str]) -> tuple[int, Any]:
         """GET /crm/v8/{module}/search?email=|phone=|word=|criteria= (v8 "Search Records"). `email` matches
         every email field of the module, without regard to case; `phone` every phone field. How Zoho
-        normalises phone numbers is not documented: this simulator compares the digits only."""
+        normalises phone numbers is not documented: this simulator compares the digits only. `criteria`: see
+        `_criteria`."""
         given = [k for k in ("email", "phone", "word", "criteria") if k in query]
         if len(given) != 1:
             raise _Error(400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing",
@@ -422,8 +521,15 @@ class ZohoSim:
             match = [r for r in self.records[module].values()
                      if wanted and any(isinstance(r.get(f), str) and _digits(r[f]) == wanted
                                        for f in PHONE_FIELDS if f in r)]  # fmt: skip
+        elif kind == "criteria":
+            test = _criteria(
+                value, {"id", *FIELDS[module], *SYSTEM_FIELDS}, LOOKUPS.get(module, set()) | USER_LOOKUPS
+            )
+            match = [r for r in self.records[module].values() if test(r)]
         else:
-            raise _Error(400, "INVALID_QUERY", "this simulator supports email and phone searches only")
+            raise _Error(
+                400, "INVALID_QUERY", "this simulator supports email, phone and criteria searches only"
+            )
         return self._page(query, match, cap=SEARCH_LIMIT)
 
     def _ids(self, query: Mapping[str, str]) -> list[str]:
