@@ -28,6 +28,7 @@ import hashlib
 import json
 import logging
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -81,6 +82,9 @@ MAX_CRITERIA = 10  # "Search Records": at most 10 criteria in one `criteria`
 NOTE_FIELDS = "id,Note_Title,Note_Content,Parent_Id,Created_Time,Modified_Time,Owner"
 ATTACHMENT_FIELDS = "id,File_Name,Size,Parent_Id,Created_Time,Modified_Time,Owner"
 TIMEOUT = 30.0
+# The only hosts a plain http:// accounts server or API may be on: this machine (the simulator, tests/fakes/zoho.py).
+# Anywhere else the client secret, refresh token and people's data would cross the network unencrypted.
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 MAX_WAIT = 60.0  # the longest single wait for a rate limit; longer and the run is retried later instead
 RATE_RETRIES = 4
 # Few calls left: at or below this many, or this share of the limit, the next call first waits for the reset.
@@ -125,6 +129,14 @@ def _scalar(value: Any) -> Scalar:
     if value is None or isinstance(value, str | int | float | bool):
         return value
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def insecure_url(url: str) -> bool:
+    """Whether `url` may not carry Zoho credentials: anything but https://host, or http:// on this machine."""
+    parts = urllib.parse.urlsplit(url.strip())
+    return not parts.hostname or not (
+        parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOCAL_HOSTS)
+    )
 
 
 def _header_int(headers: httpx.Headers, name: str) -> int | None:
@@ -185,6 +197,11 @@ class ZohoConnector:
                                         ("refresh token", refresh_token)) if not v]  # fmt: skip
         if missing:
             raise ConnectorError(f"The Zoho credentials lack the {', '.join(missing)}: see docs/zoho.md.")
+        if accounts_url and insecure_url(accounts_url):
+            raise ConnectorError(
+                "The Zoho accounts server's address must begin with https:// (plain http:// only for 127.0.0.1 "
+                "or localhost, such as the simulator)."
+            )
         self.data_centre = dc
         self.accounts_url = (accounts_url or DATA_CENTRES[dc]).rstrip("/")
         self.modules = tuple(modules)
@@ -629,11 +646,16 @@ class ZohoConnector:
             )
         if error or not body.get("access_token"):
             raise ConnectorError(f"{where} refused the token request ({str(error)[:40]}): see docs/zoho.md.")
+        api_domain = str(body.get("api_domain") or "").rstrip("/")
+        if insecure_url(api_domain):
+            raise ConnectorError(
+                f"{where} named no secure address for the CRM API; the portal sends nothing there."
+            )
         expires_in = float(body.get("expires_in") or 3600)
         self._token = str(body["access_token"])
         self._scopes = str(body.get("scope") or "")
         self._expires = time.monotonic() + expires_in - min(60.0, expires_in / 10)
-        self._api = str(body.get("api_domain") or "").rstrip("/") + "/crm/v8"
+        self._api = api_domain + "/crm/v8"
         log.info("zoho connector: access token refreshed (data centre .%s)", self.data_centre)
 
     def _call(
