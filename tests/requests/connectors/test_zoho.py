@@ -260,6 +260,14 @@ def test_a_missing_scope_is_named(sim: ZohoSim) -> None:
         connect(sim).find(Subject(email=ADA))
 
 
+def test_an_api_domain_without_https_off_this_machine_gets_nothing(sim: ZohoSim) -> None:
+    connector = connect(sim)
+    sim.url = "http://crm.example.com"  # what the token answer names as api_domain
+    with pytest.raises(ConnectorError, match="no secure address for the CRM API"):
+        connector.test()
+    assert not sim.calls(path_contains="/crm/v8/")
+
+
 def test_unreachable_zoho_is_transient() -> None:
     connector = build("zoho", {"accounts_url": "http://127.0.0.1:9", "timeout": 2}, CREDENTIALS)
     with pytest.raises(ConnectorError) as caught:
