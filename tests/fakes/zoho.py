@@ -10,9 +10,11 @@ Where the documentation is silent, the comment says so and what this simulator d
     sim.expire_tokens()                           # every access token issued so far has now expired
     sim.stop()
 
-Run alone (for a look with curl or a development portal):
+Run alone (for a look with curl or a development portal; `make run` runs it so, for the demo's Zoho CRM):
 
     python -m tests.fakes.zoho --port 8765 --seed demo
+
+and `GET /` (http://127.0.0.1:8765/ in a browser) shows its records, their opt-out flags and the Recycle Bin.
 """
 
 from __future__ import annotations
@@ -348,6 +350,46 @@ class ZohoSim:
         self.add("Deals", Deal_Name="Service contract", Stage="Negotiation",
                  Contact_Name={"name": "Ada Lovelace", "id": contact})  # fmt: skip
         self.add("Leads", First_Name="Charles", Last_Name="Babbage", Email="charles@example.org")
+        self._seed_demo_requesters()
+
+    def _seed_demo_requesters(self) -> None:
+        """The requesters of the portal's demo cases (requests/management/commands/seed_demo.py DEMO_CASES), each a
+        Lead and a Contact, not opted out: an opt-out by one of them visibly sets Email_Opt_Out. Some have deals
+        (through their contact only, as deals usually are), an account or a note."""
+        people = [
+            ("Olivia", "Bennett", "olivia@example.org", "+44 20 7946 0321", "London"),
+            ("Lukas", "Schmidt", "lukas@example.de", "+49 30 901820", "Berlin"),
+            ("Maria", "Gonzalez", "maria@example.com", "+1 415 555 0142", "San Francisco"),
+            ("Иван", "Петров", "ivan@example.ru", "+7 495 123 4567", "Москва"),
+            ("Ana", "Souza", "ana@example.com.br", "+55 11 5555 0199", "São Paulo"),
+            ("Sam", "Carter", "sam@example.com", "+1 213 555 0188", "Los Angeles"),
+        ]
+        for first, last, email, phone, city in people:
+            self.add("Leads", First_Name=first, Last_Name=last, Email=email, Phone=phone, Company=f"{last} & Co",
+                     Lead_Source="Web Site", Lead_Status="Contacted", Email_Opt_Out=False)  # fmt: skip
+            contact = self.add("Contacts", First_Name=first, Last_Name=last, Email=email, Mobile=phone,
+                               Mailing_City=city, Email_Opt_Out=False)  # fmt: skip
+            if email in ("olivia@example.org", "lukas@example.de", "sam@example.com"):
+                self.add("Deals", Deal_Name=f"{last}: implementation project", Stage="Closed Won", Amount=4800,
+                         Closing_Date="2026-03-31", Contact_Name={"name": f"{first} {last}", "id": contact})  # fmt: skip
+            if email == "olivia@example.org":
+                self.add(
+                    "Accounts", Account_Name="Bennett Consulting", Billing_Email=email, Billing_City=city
+                )
+                self.add_note("Contacts", contact, "Kick-off call", "Wants the CRM migration done by spring.")
+
+    def overview(self) -> dict[str, Any]:
+        """What `GET /` shows someone watching the demo (no such page in Zoho): each module's records with their
+        email and opt-out flag, what the Recycle Bin holds, and how many API calls were made."""
+        summary = ("First_Name", "Last_Name", "Account_Name", "Deal_Name", "Email", "Billing_Email",
+                   "Email_Opt_Out", "Data_Processing_Basis", "Contact_Name")  # fmt: skip
+        return {
+            "simulator": "Zoho CRM simulator (tests/fakes/zoho.py): not Zoho; state in memory, gone when it stops",
+            "api_calls": self.api_calls,
+            "records": {module: [{"id": i, **{f: r[f] for f in summary if r.get(f) is not None}}
+                                 for i, r in records.items()] for module, records in self.records.items()},
+            "recycle_bin": sorted(self.recycle_bin),
+        }  # fmt: skip
 
     # --- accounts server ("Refresh Access Token" in Zoho's OAuth pages) -----------------------------------
 
@@ -670,13 +712,18 @@ def _handler(sim: ZohoSim) -> type[BaseHTTPRequestHandler]:
                 body = dict(urllib.parse.parse_qsl(raw.decode()))
             with sim._lock:
                 headers: dict[str, str] = {}
-                if url.path == "/oauth/v2/token" and self.command == "POST":
+                if (
+                    url.path == "/" and self.command == "GET"
+                ):  # for people watching, not the API: no log, no credit
+                    status, payload = 200, sim.overview()
+                elif url.path == "/oauth/v2/token" and self.command == "POST":
                     status, payload = sim.token({**query, **(body if isinstance(body, dict) else {})})
                 else:
                     status, payload, headers = sim.api(
                         self.command, url.path, query, body, self.headers.get("Authorization", "")
                     )
-                sim.log.append(Call(self.command, url.path, query, body, status, headers))
+                if url.path != "/":
+                    sim.log.append(Call(self.command, url.path, query, body, status, headers))
             data = b"" if payload is None else json.dumps(payload).encode()
             self.send_response(status)
             for name, value in headers.items():
@@ -701,8 +748,9 @@ def main() -> None:
     if args.seed == "demo":
         sim.seed_demo()
     sim.start(args.port)
-    print(f"Zoho CRM simulator on {sim.url}: accounts_url={sim.url}, client_id={CLIENT_ID}, "
-          f"client_secret={CLIENT_SECRET}, refresh_token={REFRESH_TOKEN}", flush=True)  # fmt: skip
+    print(f"Zoho CRM simulator on {sim.url} (a simulator: state in memory, gone when it stops): "
+          f"accounts_url={sim.url}, client_id={CLIENT_ID}, client_secret={CLIENT_SECRET}, "
+          f"refresh_token={REFRESH_TOKEN}", flush=True)  # fmt: skip
     try:
         while True:
             time.sleep(3600)

@@ -105,3 +105,56 @@ def test_with_no_system_to_act_in_the_list_is_the_work_and_it_completes_at_once(
     case = make_case(kind="opt_out", requester_email=ADA)
     assert case.status == Status.COMPLETED and suppression.is_suppressed(ADA)
     assert not ConnectorRun.objects.exists() and not OwnerTask.objects.exists()
+
+
+def test_the_demo_opt_out_is_carried_out_in_the_simulated_zoho_and_the_demo_shop(
+    settings: Any, tmp_path: Path, db: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """What a newcomer sees after `make run`: Sam Carter's demo opt-out, done by the worker in the Zoho CRM
+    simulator (the one the Procfile starts, seeded the same way) and in the demo shop's database."""
+    import io
+
+    from django.core.management import call_command
+
+    from requests.management.commands.seed_demo import DEMO_SHOP_FILE
+    from requests.models import PrivacyRequest
+    from tests.fakes.zoho import ZohoSim
+
+    sam_email = "sam@example.com"
+    settings.VAR_DIR = tmp_path
+    with ZohoSim() as sim:
+        sim.seed_demo()
+
+        def opted_out(email: str) -> list[bool]:
+            return [r["Email_Opt_Out"] for module in ("Leads", "Contacts") for r in sim.records[module].values()
+                    if r["Email"] == email]  # fmt: skip
+
+        call_command("seed_demo", zoho_url=sim.url, stdout=io.StringIO())
+        sam = PrivacyRequest.objects.get(requester_email=sam_email)
+        zoho_run = ConnectorRun.objects.get(privacy_request=sam, system__name="Zoho CRM")
+        assert zoho_run.status == RunStatus.QUEUED and opted_out(sam_email) == [False, False]
+
+        with django_capture_on_commit_callbacks(execute=True):
+            run_all(sam)  # what the demo's worker does
+
+        assert set(ConnectorRun.objects.filter(privacy_request=sam).values_list("status", flat=True)) == {
+            RunStatus.DONE
+        }
+        assert opted_out(sam_email) == [True, True]  # the Lead and the Contact, in "Zoho"
+        assert opted_out("olivia@example.org") == [False, False]  # nobody else's
+    shop = sa.create_engine(sa.URL.create("sqlite", database=str(tmp_path / DEMO_SHOP_FILE)))
+    try:
+        with shop.connect() as conn:
+            rows = conn.execute(
+                sa.text("SELECT subscribed FROM newsletter_subscribers WHERE email = :e"), {"e": sam_email}
+            )
+            assert [bool(row.subscribed) for row in rows] == [False]  # the demo shop's newsletter column
+    finally:
+        shop.dispose()
+
+    # Systems no connector reaches get an owner task (the demo's support mailbox): answered, the case is done.
+    for task in OwnerTask.objects.filter(privacy_request=sam):
+        with django_capture_on_commit_callbacks(execute=True):
+            services.answer_task(task, "done")
+    sam.refresh_from_db()
+    assert sam.status == Status.COMPLETED

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from django.contrib.admin.models import LogEntry
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client
 
@@ -558,3 +558,61 @@ def test_the_zoho_accounts_server_must_be_https_or_this_machine() -> None:
         assert insecure_url(url), url
         with pytest.raises(ConnectorError, match="must begin with https://"):
             build("zoho", {"accounts_url": url}, credentials)
+
+
+def test_seed_demo_wires_the_demo_zoho_crm_to_the_simulator_once(settings: Any, tmp_path: Path) -> None:
+    from requests.management.commands.seed_demo import DEMO_ZOHO_CREDENTIALS
+    from tests.fakes import zoho as simulator
+
+    settings.VAR_DIR = tmp_path
+    assert DEMO_ZOHO_CREDENTIALS == {"client_id": simulator.CLIENT_ID, "client_secret": simulator.CLIENT_SECRET,
+                                     "refresh_token": simulator.REFRESH_TOKEN}  # fmt: skip
+    call_command("seed_demo", stdout=io.StringIO())
+    zoho = CompanySystem.objects.get(name="Zoho CRM")
+    assert (
+        zoho.connector == "" and zoho.activities.exists()
+    )  # without the simulator's address: a manual system
+
+    with simulator.ZohoSim() as sim:
+        sim.seed_demo()
+        out = io.StringIO()
+        call_command("seed_demo", zoho_url=sim.url + "/", stdout=out)  # the system exists without a connector
+        assert f"uses the Zoho CRM simulator at {sim.url}" in out.getvalue()
+        zoho.refresh_from_db()
+        assert zoho.connector == "zoho" and zoho.connector_settings["accounts_url"] == sim.url
+        assert services.credentials_of(zoho) == DEMO_ZOHO_CREDENTIALS
+        check = services.test_connection(zoho)
+        assert check.can_write and "Sim Ltd" in check.message
+
+        systems = CompanySystem.objects.count()
+        call_command("seed_demo", zoho_url=sim.url, stdout=io.StringIO())
+        assert CompanySystem.objects.count() == systems
+
+    # Another port: the address follows, what a DPO changed on the demo system stays.
+    CompanySystem.objects.filter(pk=zoho.pk).update(
+        connector_settings={**zoho.connector_settings, "keep": {}, "compliance": True}
+    )
+    call_command("seed_demo", zoho_url="http://localhost:8766", stdout=io.StringIO())
+    zoho.refresh_from_db()
+    assert zoho.connector_settings["accounts_url"] == "http://localhost:8766"
+    assert zoho.connector_settings["compliance"] is True and zoho.connector_settings["keep"] == {}
+
+    # A DPO who connected the real account: the demo never points it back at a simulator.
+    real = {"data_centre": "eu", "modules": ["Contacts"]}
+    CompanySystem.objects.filter(pk=zoho.pk).update(connector_settings=real)
+    call_command("seed_demo", zoho_url="http://127.0.0.1:8765", stdout=io.StringIO())
+    zoho.refresh_from_db()
+    assert zoho.connector_settings == real
+
+    with pytest.raises(CommandError, match="simulator on this machine"):
+        call_command("seed_demo", zoho_url="https://accounts.zoho.eu", stdout=io.StringIO())
+
+
+def test_seed_demo_makes_the_demo_zoho_crm_if_the_register_had_none(settings: Any, tmp_path: Path) -> None:
+    settings.VAR_DIR = tmp_path
+    call_command("seed_demo", stdout=io.StringIO())
+    CompanySystem.objects.filter(name="Zoho CRM").delete()
+    call_command("seed_demo", zoho_url="http://127.0.0.1:8765", stdout=io.StringIO())
+    zoho = CompanySystem.objects.get(name="Zoho CRM")
+    assert zoho.connector == "zoho" and zoho.owner is not None
+    assert [a.name for a in zoho.activities.all()] == ["Client relationship"]
