@@ -39,9 +39,11 @@ run: export DEBUG ?= true
 # Links in emails and the banner follow the port the web process serves on.
 run: export WEB_PORT ?= 8000
 run: export PORTAL_BASE_URL ?= http://127.0.0.1:$(WEB_PORT)
+# The demo's Zoho CRM is the simulator the Procfile starts on this port (docs/zoho.md, "The demo").
+run: export ZOHO_SIM_PORT ?= 8765
 run: $(VENV)/.base
 	$(BIN)/python manage.py migrate --noinput -v0
-	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo --zoho-url http://127.0.0.1:$(ZOHO_SIM_PORT)
 	$(BIN)/honcho start -f Procfile
 
 test: $(VENV)/.dev

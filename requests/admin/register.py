@@ -7,6 +7,7 @@ never shown again, and "Test connection" runs `services.test_connection` on what
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
@@ -26,7 +27,7 @@ from django.views.decorators.http import require_POST
 
 from .. import services
 from ..connectors import ConnectorError, DatasetError, parse_dataset
-from ..connectors.zoho import DATA_CENTRES, MODULES
+from ..connectors.zoho import DATA_CENTRES, MODULES, OPT_OUT_MODULES, insecure_url
 from ..models import (
     CompanySystem,
     ConnectorKind,
@@ -66,7 +67,17 @@ DIALECTS = [
 # The form's SQL fields, each the key SqlConnector.from_settings reads from `connector_settings`.
 SQL_SETTINGS = ("dialect", "host", "port", "database", "schema", "read_only", "dataset")
 # The form's Zoho fields and the `connector_settings` keys ZohoConnector.from_settings reads for them.
-ZOHO_SETTINGS = {"data_centre": "data_centre", "zoho_modules": "modules"}
+ZOHO_SETTINGS = {
+    "data_centre": "data_centre",
+    "zoho_modules": "modules",
+    "zoho_rectify": "rectify",
+    "zoho_keep": "keep",
+    "zoho_compliance": "compliance",
+    "zoho_opt_out": "opt_out",
+    "zoho_accounts_url": "accounts_url",
+}
+# A Zoho API name (module or field): letters, digits and underscores, beginning with a letter.
+API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 
 class CompanySystemForm(forms.ModelForm[CompanySystem]):
@@ -163,6 +174,50 @@ class CompanySystemForm(forms.ModelForm[CompanySystem]):
         ),
     )
 
+    zoho_rectify = forms.CharField(
+        label=capfirst(_("fields a correction may change")),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 40, "spellcheck": "false"}),
+        help_text=_(
+            "One per line, as Module.Field with Zoho's API names, e.g. Leads.Last_Name or Contacts.Phone. "
+            "Empty: corrections in Zoho are made by hand."
+        ),
+    )
+    zoho_keep = forms.CharField(
+        label=capfirst(_("modules kept on erasure")),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text=_(
+            "One per line, as Module: the legal ground for keeping its records, e.g. "
+            "“Deals: tax law, invoices kept 10 years”. Records of other modules are deleted."
+        ),
+    )
+    zoho_compliance = forms.BooleanField(
+        label=capfirst(_("compliance settings are on")),
+        required=False,
+        help_text=_(
+            "Tick if the account has Compliance Settings on (Setup > Security Control): a restriction then sets "
+            "“stop processing” on Leads and Contacts. Otherwise restrictions are made by hand."
+        ),
+    )
+    zoho_opt_out = forms.CharField(
+        label=capfirst(_("opt-out modules")),
+        required=False,
+        help_text=_(
+            "The modules whose Email Opt Out an opt-out sets, separated by commas; empty means %(modules)s."
+        )
+        % {"modules": ", ".join(OPT_OUT_MODULES)},
+    )
+    zoho_accounts_url = forms.CharField(
+        label=capfirst(_("accounts server (testing only)")),
+        max_length=200,
+        required=False,
+        help_text=_(
+            "Empty for a real account: the data centre says where. Only to point the portal at the Zoho "
+            "simulator, e.g. http://127.0.0.1:8765."
+        ),
+    )
+
     class Meta:
         model = CompanySystem
         fields = (
@@ -180,8 +235,8 @@ class CompanySystemForm(forms.ModelForm[CompanySystem]):
             if name in stored and name not in self.initial:
                 self.initial[name] = stored[name]
         if system.connector == ConnectorKind.ZOHO:
-            self.initial.setdefault("data_centre", stored.get("data_centre", ""))
-            self.initial.setdefault("zoho_modules", ", ".join(stored.get("modules") or []))
+            for name, value in zoho_initial(stored).items():
+                self.initial.setdefault(name, value)
         try:
             stored_credentials = services.credentials_of(system)
             self.initial.setdefault("username", stored_credentials.get("username", ""))
@@ -239,26 +294,121 @@ class CompanySystemForm(forms.ModelForm[CompanySystem]):
         for name in ("client_secret", "refresh_token"):
             if not cleaned.get(name) and not stored.get(name):
                 self.add_error(name, gettext("Give it once; it is then kept encrypted."))
+        cleaned["zoho_modules"] = self._zoho_list("zoho_modules", None)
+        modules = cleaned["zoho_modules"] or list(MODULES)
+        cleaned["zoho_opt_out"] = self._zoho_list("zoho_opt_out", modules)
+        cleaned["zoho_rectify"] = self._zoho_rectify(modules)
+        cleaned["zoho_keep"] = self._zoho_keep(modules)
+        url = str(cleaned.get("zoho_accounts_url") or "").strip().rstrip("/")
+        if url and insecure_url(url):
+            self.add_error(
+                "zoho_accounts_url",
+                gettext(
+                    "Give an address beginning with https://; plain http:// only on this machine "
+                    "(127.0.0.1 or localhost), as the simulator is."
+                ),
+            )
+        cleaned["zoho_accounts_url"] = url
         return cleaned
+
+    def _zoho_list(self, name: str, allowed: list[str] | None) -> list[str]:
+        """Module API names separated by commas, each a plain API name and, with `allowed`, one of those: the
+        good ones (each problem is a field error)."""
+        good: dict[str, None] = {}
+        for module in (m.strip() for m in str(self.cleaned_data.get(name) or "").split(",")):
+            if not module:
+                continue
+            if not API_NAME.fullmatch(module):
+                self.add_error(
+                    name,
+                    gettext("“%(name)s” is not a module's API name (letters, digits and _ only, e.g. Leads).")
+                    % {"name": module},
+                )
+            elif allowed is not None and module not in allowed:
+                self.add_error(name, self._not_searched(module, allowed))
+            else:
+                good[module] = None
+        return list(good)
+
+    def _not_searched(self, module: str, modules: list[str]) -> str:
+        return gettext("%(module)s is not among the modules searched (%(modules)s): add it there first.") % {
+            "module": module,
+            "modules": ", ".join(modules),
+        }
+
+    def _on_line(self, number: int, problem: str) -> str:
+        return gettext("Line %(line)s: %(problem)s") % {"line": number, "problem": problem}
+
+    def _zoho_lines(self, name: str) -> list[tuple[int, str]]:
+        text = str(self.cleaned_data.get(name) or "")
+        return [(n, line.strip()) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+
+    def _zoho_rectify(self, modules: list[str]) -> dict[str, list[str]]:
+        """Lines of Module.Field into {module: [field, ...]}, each problem named with its line."""
+        rectify: dict[str, list[str]] = {}
+        for number, line in self._zoho_lines("zoho_rectify"):
+            module, dot, field = (part.strip() for part in line.partition("."))
+            if not dot or not API_NAME.fullmatch(module) or not API_NAME.fullmatch(field):
+                self.add_error(
+                    "zoho_rectify",
+                    gettext("Line %(line)s: write Module.Field, e.g. Leads.Last_Name.") % {"line": number},
+                )
+            elif module not in modules:
+                self.add_error(
+                    "zoho_rectify",
+                    self._on_line(number, self._not_searched(module, modules)),
+                )
+            elif field not in rectify.setdefault(module, []):
+                rectify[module].append(field)
+        return rectify
+
+    def _zoho_keep(self, modules: list[str]) -> dict[str, str]:
+        """Lines of `Module: ground` into {module: ground}, each problem named with its line."""
+        keep: dict[str, str] = {}
+        for number, line in self._zoho_lines("zoho_keep"):
+            module, colon, ground = (part.strip() for part in line.partition(":"))
+            if not colon or not ground or not API_NAME.fullmatch(module):
+                self.add_error(
+                    "zoho_keep",
+                    gettext("Line %(line)s: write Module: legal ground, e.g. “Deals: tax law, 10 years”.")
+                    % {"line": number},
+                )
+            elif module not in modules:
+                self.add_error(
+                    "zoho_keep",
+                    self._on_line(number, self._not_searched(module, modules)),
+                )
+            elif module in keep:
+                self.add_error(
+                    "zoho_keep",
+                    gettext("Line %(line)s: %(module)s has a ground already; give one per module.")
+                    % {"line": number, "module": module},
+                )
+            else:
+                keep[module] = ground
+        return keep
 
     def connector_settings(self) -> dict[str, Any]:
         """What `connector_settings` holds after saving: the SQL fields that are set; nothing for a manual
         system. Keys the form does not show (connect_timeout) are kept."""
         if self.cleaned_data.get("connector") == ConnectorKind.ZOHO:
-            # Keys the form does not show (rectify, keep, compliance...) are kept, as for SQL.
+            # Keys the form does not show (restrict_field, timeout, max_wait...) are kept, as for SQL.
             kept = {
                 k: v
                 for k, v in (self.instance.connector_settings or {}).items()
                 if k not in ZOHO_SETTINGS.values()
             }
-            modules = [
-                m.strip() for m in str(self.cleaned_data.get("zoho_modules") or "").split(",") if m.strip()
-            ]
-            return {
-                **kept,
-                "data_centre": self.cleaned_data.get("data_centre"),
-                **({"modules": modules} if modules else {}),
+            data = self.cleaned_data
+            values = {
+                "modules": data.get("zoho_modules"),
+                "rectify": data.get("zoho_rectify"),
+                "keep": data.get("zoho_keep"),
+                "compliance": bool(data.get("zoho_compliance")),
+                "opt_out": data.get("zoho_opt_out"),
+                "accounts_url": data.get("zoho_accounts_url"),
             }
+            # What is empty (or off) is left out: the connector's default applies.
+            return {**kept, "data_centre": data.get("data_centre"), **{k: v for k, v in values.items() if v}}
         if self.cleaned_data.get("connector") != ConnectorKind.SQL:
             return {}
         kept = {k: v for k, v in (self.instance.connector_settings or {}).items() if k not in SQL_SETTINGS}
@@ -279,6 +429,23 @@ class CompanySystemForm(forms.ModelForm[CompanySystem]):
     def save(self, commit: bool = True) -> CompanySystem:
         self.instance.connector_settings = self.connector_settings()
         return super().save(commit)
+
+
+def zoho_initial(stored: dict[str, Any]) -> dict[str, Any]:
+    """The Zoho fields' values for what `connector_settings` holds: the reverse of `connector_settings()`."""
+    rectify = stored.get("rectify") or {}
+    keep = stored.get("keep") or {}
+    return {
+        "data_centre": stored.get("data_centre", ""),
+        "zoho_modules": ", ".join(stored.get("modules") or []),
+        "zoho_rectify": "\n".join(
+            f"{module}.{field}" for module, fields in rectify.items() for field in fields
+        ),
+        "zoho_keep": "\n".join(f"{module}: {ground}" for module, ground in keep.items()),
+        "zoho_compliance": bool(stored.get("compliance", False)),
+        "zoho_opt_out": ", ".join(stored.get("opt_out") or []),
+        "zoho_accounts_url": stored.get("accounts_url", ""),
+    }
 
 
 @admin.register(CompanySystem)
@@ -322,6 +489,21 @@ class CompanySystemAdmin(admin.ModelAdmin[CompanySystem]):
         (
             _("Zoho CRM"),
             {"fields": ("data_centre", "zoho_modules", "client_id", "client_secret", "refresh_token")},
+        ),
+        (
+            _("Zoho CRM: what the portal does there"),
+            {
+                "fields": (
+                    "zoho_rectify",
+                    "zoho_keep",
+                    "zoho_compliance",
+                    "zoho_opt_out",
+                    "zoho_accounts_url",
+                ),
+                "description": _(
+                    "Access, erasure and opt-out need nothing more; docs/zoho.md says what each right does in Zoho."
+                ),
+            },
         ),
         (
             _("Credentials"),

@@ -8,6 +8,7 @@ expire or the API refuses it (401 INVALID_TOKEN, once).
 
 Shapes, from Zoho's published v8 documentation (each call below names its page):
   search    GET    {api}/crm/v8/{module}/search?email=|phone=&page=&per_page=     ("Search Records")
+  by lookup GET    {api}/crm/v8/Deals/search?criteria=(Contact_Name:equals:{id})   ("Search Records")
   a record  GET    {api}/crm/v8/{module}/{id}                                      ("Get Records")
   some      GET    {api}/crm/v8/{module}?ids=&fields=                              ("Get Records")
   related   GET    {api}/crm/v8/{module}/{id}/Notes|Attachments?fields=&page=      ("Get Related Records")
@@ -27,6 +28,7 @@ import hashlib
 import json
 import logging
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -76,11 +78,19 @@ RESTRICT_FIELD, RESTRICT_VALUE, UNRESTRICT_VALUE = (
 PER_PAGE = 200  # the documented maximum for search and related records
 MAX_IDS = 100  # the documented maximum for update, delete and recycle-bin delete
 SEARCH_LIMIT = 2000  # "Search Records": only the first 2000 matches can be paged to
+MAX_CRITERIA = 10  # "Search Records": at most 10 criteria in one `criteria`
 NOTE_FIELDS = "id,Note_Title,Note_Content,Parent_Id,Created_Time,Modified_Time,Owner"
 ATTACHMENT_FIELDS = "id,File_Name,Size,Parent_Id,Created_Time,Modified_Time,Owner"
 TIMEOUT = 30.0
+# The only hosts a plain http:// accounts server or API may be on: this machine (the simulator, tests/fakes/zoho.py).
+# Anywhere else the client secret, refresh token and people's data would cross the network unencrypted.
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 MAX_WAIT = 60.0  # the longest single wait for a rate limit; longer and the run is retried later instead
 RATE_RETRIES = 4
+# Few calls left: at or below this many, or this share of the limit, the next call first waits for the reset.
+LOW_REMAINING_CALLS = 5
+LOW_REMAINING_SHARE = 0.05
+RESET_MARGIN = 1.0  # seconds past the announced reset
 MIN_PHONE_DIGITS = 7
 READING = ("finding records", "exporting records", "planning the erasure", "testing the connection")
 
@@ -119,6 +129,32 @@ def _scalar(value: Any) -> Scalar:
     if value is None or isinstance(value, str | int | float | bool):
         return value
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def insecure_url(url: str) -> bool:
+    """Whether `url` may not carry Zoho credentials: anything but https://host, or http:// on this machine."""
+    parts = urllib.parse.urlsplit(url.strip())
+    return not parts.hostname or not (
+        parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOCAL_HOSTS)
+    )
+
+
+def _header_int(headers: httpx.Headers, name: str) -> int | None:
+    value = headers.get(name, "").strip()
+    return int(value) if value.isdigit() else None
+
+
+def _reset_in(headers: httpx.Headers) -> float | None:
+    """Seconds until X-RATELIMIT-RESET (epoch milliseconds), if the answer says, and a second more: our clock and
+    Zoho's differ, and a call a moment early would find the old limit still in force."""
+    reset = _header_int(headers, "X-RATELIMIT-RESET")
+    return None if reset is None else max(0.0, reset / 1000 - time.time()) + RESET_MARGIN
+
+
+def _criterion_value(value: str) -> str:
+    """A value in a search `criteria`: backslash, parentheses and comma escaped with a backslash ("Search
+    Records"); httpx then percent-encodes the whole parameter, as the page asks."""
+    return "".join("\\" + ch if ch in "\\()," else ch for ch in value)
 
 
 def _chunks(items: Sequence[str], size: int = MAX_IDS) -> Iterator[list[str]]:
@@ -161,6 +197,11 @@ class ZohoConnector:
                                         ("refresh token", refresh_token)) if not v]  # fmt: skip
         if missing:
             raise ConnectorError(f"The Zoho credentials lack the {', '.join(missing)}: see docs/zoho.md.")
+        if accounts_url and insecure_url(accounts_url):
+            raise ConnectorError(
+                "The Zoho accounts server's address must begin with https:// (plain http:// only for 127.0.0.1 "
+                "or localhost, such as the simulator)."
+            )
         self.data_centre = dc
         self.accounts_url = (accounts_url or DATA_CENTRES[dc]).rstrip("/")
         self.modules = tuple(modules)
@@ -184,6 +225,7 @@ class ZohoConnector:
         self._expires = 0.0
         self._api = ""
         self.requests = 0  # CRM API calls made (each costs Zoho API credits)
+        self._resume_at: float | None = None  # time.monotonic() before which the next call may not go out
         self.capabilities = frozenset(
             {"test", "find", "export", "erase"}
             | ({"rectify"} if any(self.rectify_fields.values()) else set())
@@ -303,9 +345,28 @@ class ZohoConnector:
                     f"/{module}/search", {kind: value}, ("modules." + module.lower(), "READ")
                 ):
                     refs[RecordRef(module, (str(record["id"]),))] = None
+        if "Deals" in self.modules and "Contacts" in self.modules:
+            contacts = [str(ref.key[0]) for ref in refs if ref.table == "Contacts"]
+            for deal_id in self._deals_of(contacts):
+                refs[RecordRef("Deals", (deal_id,))] = None
         found = Found(tuple(refs))
         log.info("zoho connector: found %s", found.counts())
         return found
+
+    def _deals_of(self, contact_ids: Sequence[str]) -> list[str]:
+        """The Deals whose Contact_Name lookup is one of these Contacts: a deal often has no email of its own, so
+        the email search misses it. "Search Records" takes up to 10 criteria, and a lookup field is matched by
+        the related record's id with `equals`; the page also says `equals` may behave like "contains", so each
+        answer is checked against the ids asked for."""
+        deals: dict[str, None] = {}
+        for chunk in _chunks(contact_ids, MAX_CRITERIA):
+            terms = [f"(Contact_Name:equals:{_criterion_value(i)})" for i in chunk]
+            criteria = terms[0] if len(terms) == 1 else "(" + "or".join(terms) + ")"
+            for record in self._pages("/Deals/search", {"criteria": criteria}, ("modules.deals", "READ")):
+                lookup = record.get("Contact_Name")
+                if isinstance(lookup, dict) and str(lookup.get("id")) in chunk:
+                    deals[str(record["id"])] = None
+        return list(deals)
 
     def _pages(
         self, path: str, params: Mapping[str, str], scope: tuple[str, str], *, key: str = "data"
@@ -585,11 +646,16 @@ class ZohoConnector:
             )
         if error or not body.get("access_token"):
             raise ConnectorError(f"{where} refused the token request ({str(error)[:40]}): see docs/zoho.md.")
+        api_domain = str(body.get("api_domain") or "").rstrip("/")
+        if insecure_url(api_domain):
+            raise ConnectorError(
+                f"{where} named no secure address for the CRM API; the portal sends nothing there."
+            )
         expires_in = float(body.get("expires_in") or 3600)
         self._token = str(body["access_token"])
         self._scopes = str(body.get("scope") or "")
         self._expires = time.monotonic() + expires_in - min(60.0, expires_in / 10)
-        self._api = str(body.get("api_domain") or "").rstrip("/") + "/crm/v8"
+        self._api = api_domain + "/crm/v8"
         log.info("zoho connector: access token refreshed (data centre .%s)", self.data_centre)
 
     def _call(
@@ -602,11 +668,13 @@ class ZohoConnector:
         scope: tuple[str, str],
         per_record: bool = False,
     ) -> tuple[int, Any]:
-        """One API call with a fresh token; 401 INVALID_TOKEN refreshes once; 429 waits as the headers say."""
+        """One API call with a fresh token; 401 INVALID_TOKEN refreshes once; 429 waits as the headers say; and
+        when the last answer said few calls remain, it first waits for the limit to reset."""
         self._ensure_token()
         refreshed = False
         waits = 0
         while True:
+            self._wait_for_quota()
             try:
                 response = self._http.request(
                     method, self._api + path, params=params, json=json_body,
@@ -621,6 +689,8 @@ class ZohoConnector:
                 ) from None
             self.requests += 1
             status = response.status_code
+            if status != 429:
+                self._note_quota(response.headers)
             body: Any = None
             if status != 204 and response.content:
                 try:
@@ -653,15 +723,43 @@ class ZohoConnector:
         """Seconds to wait after a 429: Retry-After, else X-RATELIMIT-RESET (epoch milliseconds), else a backoff
         (Zoho's "API Limits" page documents the 429 and the limits, not a header promising when to retry).
         None when the wait is longer than we will block a worker for."""
-        wait: float | None = None
-        retry_after = headers.get("Retry-After", "")
-        if retry_after.strip().isdigit():
-            wait = float(retry_after)
-        elif headers.get("X-RATELIMIT-RESET", "").strip().isdigit():
-            wait = max(0.0, int(headers["X-RATELIMIT-RESET"]) / 1000 - time.time())
+        retry_after = headers.get("Retry-After", "").strip()
+        wait = float(retry_after) if retry_after.isdigit() else _reset_in(headers)
         if wait is None:
             wait = float(2 ** (attempt + 1))
         return wait if wait <= self.max_wait else None
+
+    def _note_quota(self, headers: httpx.Headers) -> None:
+        """X-RATELIMIT-REMAINING (of X-RATELIMIT-LIMIT), read as after a 429 and as undocumented: when few calls
+        remain, the next call waits for X-RATELIMIT-RESET rather than run into a 429 and take the account's last
+        credits from its other integrations. Without a reset time there is nothing to wait for: the 429 path
+        then deals with it."""
+        remaining = _header_int(headers, "X-RATELIMIT-REMAINING")
+        if remaining is None:
+            return
+        limit = _header_int(headers, "X-RATELIMIT-LIMIT") or 0
+        if remaining > max(LOW_REMAINING_CALLS, limit * LOW_REMAINING_SHARE):
+            return
+        wait = _reset_in(headers)
+        if wait is not None:
+            self._resume_at = time.monotonic() + wait
+
+    def _wait_for_quota(self) -> None:
+        """Before a call: the wait `_note_quota` asked for, bounded as a 429's is (longer, and the run is retried
+        later instead of blocking a worker)."""
+        if self._resume_at is None:
+            return
+        wait = self._resume_at - time.monotonic()
+        if wait > self.max_wait:
+            raise ConnectorError(
+                "Zoho's API limit for this account is nearly used up and resets later than the portal waits. "
+                "The portal tries again later.",
+                transient=True,
+            )
+        self._resume_at = None
+        if wait > 0:
+            log.info("zoho connector: few API calls left, waiting %.1f s for the limit to reset", wait)
+            self.sleep(wait)
 
     def _error(self, status: int, code: str | None, scope: tuple[str, str]) -> ConnectorError:
         if status == 401 and code == "OAUTH_SCOPE_MISMATCH":

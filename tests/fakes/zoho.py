@@ -10,9 +10,11 @@ Where the documentation is silent, the comment says so and what this simulator d
     sim.expire_tokens()                           # every access token issued so far has now expired
     sim.stop()
 
-Run alone (for a look with curl or a development portal):
+Run alone (for a look with curl or a development portal; `make run` runs it so, for the demo's Zoho CRM):
 
     python -m tests.fakes.zoho --port 8765 --seed demo
+
+and `GET /` (http://127.0.0.1:8765/ in a browser) shows its records, their opt-out flags and the Recycle Bin.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import socket
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -41,25 +43,33 @@ READ_SCOPES = (
 )
 
 # The standard modules' fields this simulator knows (Zoho's "Modules" and "Fields" metadata pages list the
-# standard API names). Accounts and Deals have no standard email field; accounts often add one, as here.
+# standard API names). Accounts and Deals have no standard email field; accounts often add one, as here. A deal's
+# Contact_Name and Account_Name are lookups: {"name": ..., "id": <the related record's id>}.
 FIELDS: dict[str, tuple[str, ...]] = {
     "Leads": ("First_Name", "Last_Name", "Company", "Email", "Secondary_Email", "Phone", "Mobile",
               "Lead_Source", "Lead_Status", "Email_Opt_Out", "Description", "Data_Processing_Basis"),
     "Contacts": ("First_Name", "Last_Name", "Account_Name", "Email", "Secondary_Email", "Phone", "Mobile",
                  "Mailing_City", "Email_Opt_Out", "Description", "Data_Processing_Basis"),
     "Accounts": ("Account_Name", "Phone", "Website", "Billing_City", "Billing_Email", "Description"),
-    "Deals": ("Deal_Name", "Stage", "Amount", "Closing_Date", "Contact_Email", "Description"),
+    "Deals": ("Deal_Name", "Stage", "Amount", "Closing_Date", "Contact_Name", "Account_Name", "Contact_Email",
+              "Description"),
 }  # fmt: skip
 EMAIL_FIELDS = {"Email", "Secondary_Email", "Billing_Email", "Contact_Email"}
 PHONE_FIELDS = {"Phone", "Mobile"}
 # GDPR "Compliance Settings" apply to Leads, Contacts, Vendors and custom modules (v8 "GDPR Compliance" page).
 COMPLIANCE_MODULES = {"Leads", "Contacts"}
 SYSTEM_FIELDS = ("Owner", "Created_Time", "Modified_Time", "Created_By", "Modified_By")
+LOOKUPS = {"Deals": {"Contact_Name", "Account_Name"}}
+USER_LOOKUPS = {"Owner", "Created_By", "Modified_By"}
 NOTE_FIELDS = ("Note_Title", "Note_Content", "Parent_Id", "Created_Time", "Modified_Time")
 ATTACHMENT_FIELDS = ("File_Name", "Size", "Parent_Id", "Created_Time", "Modified_Time")
 MAX_PER_PAGE = 200  # search and get records: "per_page ... maximum 200" (v8 "Search Records" / "Get Records")
 MAX_IDS = 100  # update and delete: up to 100 records a call (v8 "Update Records" / "Delete Records")
 SEARCH_LIMIT = 2000  # v8 "Search Records": only the first 2000 matches are reachable by page
+MAX_CRITERIA = 10  # v8 "Search Records": "a maximum of 10 criteria (with same or different columns)"
+# v8 "Search Records" lists more (greater_than, between...); these are what this simulator evaluates.
+OPERATORS = {"equals", "not_equal", "starts_with", "in"}
+LOOKUP_OPERATORS = {"equals", "not_equal", "in"}  # "Lookup: equals, not_equal, in"
 
 
 class _Error(Exception):
@@ -108,6 +118,93 @@ def _granted(scopes: str, area: str, op: str) -> bool:
     return False
 
 
+Record = Mapping[str, Any]
+Test = Callable[[Record], bool]
+
+
+def _criteria(text: str, fields: set[str], lookups: set[str]) -> Test:
+    """A v8 "Search Records" `criteria`: `(field:operator:value)`, or such terms in parentheses joined by `and` or
+    `or` ("((A:equals:x)and(B:starts_with:y))"), at most 10 terms; in a value, a backslash escapes `(`, `)`, `,`
+    and itself. Documented behaviour kept here: `equals` on text behaves like "contains"; `in` takes
+    comma-separated values and matches any; a lookup field is compared by the related record's id and takes
+    equals, not_equal and in only. Not documented, so this simulator's choice: text is compared without regard
+    to case, a lookup's `equals` is exact, and and/or mixed in one group without parentheses is refused."""
+    count = 0
+
+    def fail(why: str) -> _Error:
+        return _Error(400, "INVALID_QUERY", f"invalid query formed: {why}", {"param": "criteria"})
+
+    def group(i: int) -> tuple[Test, int]:
+        if text[i : i + 1] != "(":
+            raise fail("expected '('")
+        if text[i + 1 : i + 2] != "(":
+            end = i + 1
+            while end < len(text) and text[end] != ")":
+                end += 2 if text[end] == "\\" else 1
+            if end >= len(text):
+                raise fail("expected ')'")
+            return term(text[i + 1 : end]), end + 1
+        parts: list[Test] = []
+        joins: set[str] = set()
+        i += 1
+        while True:
+            part, i = group(i)
+            parts.append(part)
+            if text[i : i + 1] == ")":
+                break
+            join = next((j for j in ("and", "or") if text[i : i + len(j)].lower() == j), None)
+            if join is None:
+                raise fail("expected 'and' or 'or'")
+            joins.add(join)
+            i += len(join)
+        if len(joins) > 1:
+            raise fail("'and' and 'or' mixed in one group")
+        if joins == {"or"}:
+            return (lambda r: any(p(r) for p in parts)), i + 1
+        return (lambda r: all(p(r) for p in parts)), i + 1
+
+    def term(raw: str) -> Test:
+        nonlocal count
+        count += 1
+        if count > MAX_CRITERIA:
+            raise fail(f"more than {MAX_CRITERIA} criteria")
+        field, _, rest = raw.partition(":")
+        operator, _, value = rest.partition(":")
+        if field not in fields:
+            raise fail(f"unknown field {field}")
+        lookup = field in lookups
+        if operator not in (LOOKUP_OPERATORS if lookup else OPERATORS):
+            raise fail(f"operator {operator} is not supported for {field}")
+        raw_values = re.split(r"(?<!\\),", value) if operator == "in" else [value]
+        wanted = [_unescape(v).lower() for v in raw_values]
+
+        def test(record: Record) -> bool:
+            current = record.get(field)
+            if lookup:
+                current = current.get("id") if isinstance(current, dict) else None
+            have = "" if current is None else str(current).lower()
+            if operator == "equals":
+                return have == wanted[0] if lookup else wanted[0] in have
+            if operator == "not_equal":
+                return have != wanted[0]
+            if operator == "starts_with":
+                return have.startswith(wanted[0])
+            return have in wanted
+
+        return test
+
+    if not text.startswith("("):  # one term may come without its parentheses (the page's own example)
+        return term(text)
+    test, end = group(0)
+    if end != len(text):
+        raise fail("text after the last ')'")
+    return test
+
+
+def _unescape(value: str) -> str:
+    return re.sub(r"\\(.)", r"\1", value)
+
+
 class ZohoSim:
     """State and behaviour; `start()` puts a server in front of it. Thread-safe: one lock around each request."""
 
@@ -141,6 +238,14 @@ class ZohoSim:
         )  # CRM call numbers (1-based, counting every CRM call) that get a 429
         self.retry_after = 2  # seconds, in the 429's headers
         self.api_calls = 0
+        # The account's allowance (v8 "API Limits": credits a day, by edition and licences): `credit_limit` credits
+        # a window of `window` seconds; past it, 429 until the window resets. Set with `allowance()`; `advance()`
+        # moves the clock on.
+        self.credit_limit = 100000
+        self.window = 86400.0
+        self.window_used = 0
+        self.clock_offset = 0.0
+        self._window_end = time.time() + self.window
         self._counter = itertools.count(4876876000000100001)
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -214,6 +319,21 @@ class ZohoSim:
             self.refresh_tokens.discard(refresh_token)
             self.tokens.clear()
 
+    def allowance(self, credits: int, every: float, *, used: int = 0) -> None:
+        """`credits` calls a window of `every` seconds, starting now with `used` of them gone."""
+        with self._lock:
+            self.credit_limit, self.window, self.window_used = credits, every, used
+            self._window_end = self.now() + every
+
+    def now(self) -> float:
+        """The simulator's clock (epoch seconds): real time plus what `advance` added."""
+        return time.time() + self.clock_offset
+
+    def advance(self, seconds: float) -> None:
+        """Time passes for the rate limit's window (what a connector's injected sleep can call instead of sleeping)."""
+        with self._lock:
+            self.clock_offset += seconds
+
     def calls(self, method: str = "", path_contains: str = "") -> list[Call]:
         return [c for c in self.log if (not method or c.method == method) and path_contains in c.path]
 
@@ -226,7 +346,50 @@ class ZohoSim:
         self.add_note("Contacts", contact, "Met at a fair", "Interested in the analytical engine.")
         self.add("Accounts", Account_Name="Lovelace Household", Billing_Email="ada@example.org")
         self.add("Deals", Deal_Name="Engine parts", Stage="Qualification", Contact_Email="ada@example.org")
+        # No email of its own: reached through its contact.
+        self.add("Deals", Deal_Name="Service contract", Stage="Negotiation",
+                 Contact_Name={"name": "Ada Lovelace", "id": contact})  # fmt: skip
         self.add("Leads", First_Name="Charles", Last_Name="Babbage", Email="charles@example.org")
+        self._seed_demo_requesters()
+
+    def _seed_demo_requesters(self) -> None:
+        """The requesters of the portal's demo cases (requests/management/commands/seed_demo.py DEMO_CASES), each a
+        Lead and a Contact, not opted out: an opt-out by one of them visibly sets Email_Opt_Out. Some have deals
+        (through their contact only, as deals usually are), an account or a note."""
+        people = [
+            ("Olivia", "Bennett", "olivia@example.org", "+44 20 7946 0321", "London"),
+            ("Lukas", "Schmidt", "lukas@example.de", "+49 30 901820", "Berlin"),
+            ("Maria", "Gonzalez", "maria@example.com", "+1 415 555 0142", "San Francisco"),
+            ("Иван", "Петров", "ivan@example.ru", "+7 495 123 4567", "Москва"),
+            ("Ana", "Souza", "ana@example.com.br", "+55 11 5555 0199", "São Paulo"),
+            ("Sam", "Carter", "sam@example.com", "+1 213 555 0188", "Los Angeles"),
+        ]
+        for first, last, email, phone, city in people:
+            self.add("Leads", First_Name=first, Last_Name=last, Email=email, Phone=phone, Company=f"{last} & Co",
+                     Lead_Source="Web Site", Lead_Status="Contacted", Email_Opt_Out=False)  # fmt: skip
+            contact = self.add("Contacts", First_Name=first, Last_Name=last, Email=email, Mobile=phone,
+                               Mailing_City=city, Email_Opt_Out=False)  # fmt: skip
+            if email in ("olivia@example.org", "lukas@example.de", "sam@example.com"):
+                self.add("Deals", Deal_Name=f"{last}: implementation project", Stage="Closed Won", Amount=4800,
+                         Closing_Date="2026-03-31", Contact_Name={"name": f"{first} {last}", "id": contact})  # fmt: skip
+            if email == "olivia@example.org":
+                self.add(
+                    "Accounts", Account_Name="Bennett Consulting", Billing_Email=email, Billing_City=city
+                )
+                self.add_note("Contacts", contact, "Kick-off call", "Wants the CRM migration done by spring.")
+
+    def overview(self) -> dict[str, Any]:
+        """What `GET /` shows someone watching the demo (no such page in Zoho): each module's records with their
+        email and opt-out flag, what the Recycle Bin holds, and how many API calls were made."""
+        summary = ("First_Name", "Last_Name", "Account_Name", "Deal_Name", "Email", "Billing_Email",
+                   "Email_Opt_Out", "Data_Processing_Basis", "Contact_Name")  # fmt: skip
+        return {
+            "simulator": "Zoho CRM simulator (tests/fakes/zoho.py): not Zoho; state in memory, gone when it stops",
+            "api_calls": self.api_calls,
+            "records": {module: [{"id": i, **{f: r[f] for f in summary if r.get(f) is not None}}
+                                 for i, r in records.items()] for module, records in self.records.items()},
+            "recycle_bin": sorted(self.recycle_bin),
+        }  # fmt: skip
 
     # --- accounts server ("Refresh Access Token" in Zoho's OAuth pages) -----------------------------------
 
@@ -256,24 +419,33 @@ class ZohoSim:
         self, method: str, path: str, query: Mapping[str, str], body: Any, auth: str
     ) -> tuple[int, Any, dict[str, str]]:
         self.api_calls += 1
-        headers = self._limit_headers()
-        if self.api_calls in self.fail_429_on:
+        now = self.now()
+        if now >= self._window_end:
+            self.window_used, self._window_end = 0, now + self.window
+        exhausted = self.window_used >= self.credit_limit
+        if self.api_calls in self.fail_429_on or exhausted:
             # v8 "API Limits": concurrency or credit limits exceeded answer 429 TOO_MANY_REQUESTS. The docs
             # do not promise a Retry-After header; this simulator sends one and the X-RATELIMIT-* headers.
-            headers = {**headers, "Retry-After": str(self.retry_after), "X-RATELIMIT-REMAINING": "0",
-                       "X-RATELIMIT-RESET": str(int((time.time() + self.retry_after) * 1000))}  # fmt: skip
+            wait = max(1, int(self._window_end - now + 0.999)) if exhausted else self.retry_after
+            headers = {"X-RATELIMIT-LIMIT": str(self.credit_limit), "X-RATELIMIT-REMAINING": "0",
+                       "X-RATELIMIT-RESET": str(int((now + wait) * 1000)), "Retry-After": str(wait)}  # fmt: skip
             return 429, {"code": "TOO_MANY_REQUESTS", "details": {},
                          "message": "The API request limit has been exceeded", "status": "error"}, headers  # fmt: skip
         try:
             scopes = self._authorise(auth)
             self.credits += 1  # v8 "API Limits": one credit a call for these APIs
+            self.window_used += 1
             status, payload = self._route(method, path, query, body, scopes)
         except _Error as error:
-            return error.http, error.body, headers
-        return status, payload, headers
+            return error.http, error.body, self._limit_headers()
+        return status, payload, self._limit_headers()
 
     def _limit_headers(self) -> dict[str, str]:
-        return {"X-RATELIMIT-LIMIT": "100000", "X-RATELIMIT-REMAINING": str(max(0, 100000 - self.credits))}
+        """On every answer, this call counted: the limit, what is left of it, and when it resets (epoch ms). Zoho
+        sends X-RATELIMIT-* headers but the v8 pages do not document them; these are the connector's reading."""
+        return {"X-RATELIMIT-LIMIT": str(self.credit_limit),
+                "X-RATELIMIT-REMAINING": str(max(0, self.credit_limit - self.window_used)),
+                "X-RATELIMIT-RESET": str(int(self._window_end * 1000))}  # fmt: skip
 
     def _authorise(self, auth: str) -> str:
         """Header `Authorization: Zoho-oauthtoken <token>` (v8 "OAuth Authentication"). A missing, unknown or
@@ -372,7 +544,8 @@ class ZohoSim:
     def _search(self, module: str, query: Mapping[str, str]) -> tuple[int, Any]:
         """GET /crm/v8/{module}/search?email=|phone=|word=|criteria= (v8 "Search Records"). `email` matches
         every email field of the module, without regard to case; `phone` every phone field. How Zoho
-        normalises phone numbers is not documented: this simulator compares the digits only."""
+        normalises phone numbers is not documented: this simulator compares the digits only. `criteria`: see
+        `_criteria`."""
         given = [k for k in ("email", "phone", "word", "criteria") if k in query]
         if len(given) != 1:
             raise _Error(400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing",
@@ -390,8 +563,15 @@ class ZohoSim:
             match = [r for r in self.records[module].values()
                      if wanted and any(isinstance(r.get(f), str) and _digits(r[f]) == wanted
                                        for f in PHONE_FIELDS if f in r)]  # fmt: skip
+        elif kind == "criteria":
+            test = _criteria(
+                value, {"id", *FIELDS[module], *SYSTEM_FIELDS}, LOOKUPS.get(module, set()) | USER_LOOKUPS
+            )
+            match = [r for r in self.records[module].values() if test(r)]
         else:
-            raise _Error(400, "INVALID_QUERY", "this simulator supports email and phone searches only")
+            raise _Error(
+                400, "INVALID_QUERY", "this simulator supports email, phone and criteria searches only"
+            )
         return self._page(query, match, cap=SEARCH_LIMIT)
 
     def _ids(self, query: Mapping[str, str]) -> list[str]:
@@ -532,13 +712,18 @@ def _handler(sim: ZohoSim) -> type[BaseHTTPRequestHandler]:
                 body = dict(urllib.parse.parse_qsl(raw.decode()))
             with sim._lock:
                 headers: dict[str, str] = {}
-                if url.path == "/oauth/v2/token" and self.command == "POST":
+                if (
+                    url.path == "/" and self.command == "GET"
+                ):  # for people watching, not the API: no log, no credit
+                    status, payload = 200, sim.overview()
+                elif url.path == "/oauth/v2/token" and self.command == "POST":
                     status, payload = sim.token({**query, **(body if isinstance(body, dict) else {})})
                 else:
                     status, payload, headers = sim.api(
                         self.command, url.path, query, body, self.headers.get("Authorization", "")
                     )
-                sim.log.append(Call(self.command, url.path, query, body, status, headers))
+                if url.path != "/":
+                    sim.log.append(Call(self.command, url.path, query, body, status, headers))
             data = b"" if payload is None else json.dumps(payload).encode()
             self.send_response(status)
             for name, value in headers.items():
@@ -563,8 +748,9 @@ def main() -> None:
     if args.seed == "demo":
         sim.seed_demo()
     sim.start(args.port)
-    print(f"Zoho CRM simulator on {sim.url}: accounts_url={sim.url}, client_id={CLIENT_ID}, "
-          f"client_secret={CLIENT_SECRET}, refresh_token={REFRESH_TOKEN}", flush=True)  # fmt: skip
+    print(f"Zoho CRM simulator on {sim.url} (a simulator: state in memory, gone when it stops): "
+          f"accounts_url={sim.url}, client_id={CLIENT_ID}, client_secret={CLIENT_SECRET}, "
+          f"refresh_token={REFRESH_TOKEN}", flush=True)  # fmt: skip
     try:
         while True:
             time.sleep(3600)

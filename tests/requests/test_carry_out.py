@@ -117,3 +117,61 @@ def test_a_californian_opt_out_is_due_in_fifteen_business_days(shop: sa.Engine) 
         None,
     )
     assert case.extended_due_at == case.effective_due_at  # no extension for an opt-out
+
+
+def test_the_demo_opt_out_is_carried_out_in_the_simulated_zoho_and_the_demo_shop(
+    settings: Any, tmp_path: Path, db: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """What a newcomer sees after `make run`: Sam Carter's demo opt-out, done by the worker in the Zoho CRM
+    simulator (the one the Procfile starts, seeded the same way) and in the demo shop's database."""
+    import io
+
+    from django.core.management import call_command
+
+    from requests.management.commands.seed_demo import DEMO_SHOP_FILE
+    from requests.models import PrivacyRequest
+    from tests.fakes.zoho import ZohoSim
+
+    sam_email = "sam@example.com"
+    settings.VAR_DIR = tmp_path
+    with ZohoSim() as sim:
+        sim.seed_demo()
+
+        def opted_out(email: str) -> list[bool]:
+            return [r["Email_Opt_Out"] for module in ("Leads", "Contacts") for r in sim.records[module].values()
+                    if r["Email"] == email]  # fmt: skip
+
+        call_command("seed_demo", zoho_url=sim.url, stdout=io.StringIO())
+        sam = PrivacyRequest.objects.get(requester_email=sam_email)
+        zoho_run = ConnectorRun.objects.get(privacy_request=sam, system__name="Zoho CRM")
+        assert zoho_run.status == RunStatus.QUEUED and opted_out(sam_email) == [False, False]
+
+        with django_capture_on_commit_callbacks(execute=True):
+            run_all(sam)  # what the demo's worker does
+
+        assert set(ConnectorRun.objects.filter(privacy_request=sam).values_list("status", flat=True)) == {
+            RunStatus.DONE
+        }
+        assert opted_out(sam_email) == [True, True]  # the Lead and the Contact, in "Zoho"
+        assert opted_out("olivia@example.org") == [False, False]  # nobody else's
+    shop = sa.create_engine(sa.URL.create("sqlite", database=str(tmp_path / DEMO_SHOP_FILE)))
+    try:
+        with shop.connect() as conn:
+            rows = conn.execute(
+                sa.text("SELECT subscribed FROM newsletter_subscribers WHERE email = :e"), {"e": sam_email}
+            )
+            assert [bool(row.subscribed) for row in rows] == [False]  # the demo shop's newsletter column
+    finally:
+        shop.dispose()
+
+    # The demo's support mailbox takes no opt-outs (no owner task); once the demo's third party has been told
+    # (the worker sends the notice), the case is done and Sam hears where.
+    assert not OwnerTask.objects.filter(privacy_request=sam).exists()
+    for notice in sam.third_party_notices.all():
+        with django_capture_on_commit_callbacks(execute=True):
+            services.third_parties.send_notice(notice.pk)
+    sam.refresh_from_db()
+    assert sam.status == Status.COMPLETED
+    (done,) = [m for m in mail.outbox if m.to == [sam_email] and "has been honoured" in m.subject]
+    assert "Zoho CRM" in done.body and "Shop database (demo)" in done.body
+    assert "Northwind Ads (retargeting partner): told by email" in done.body

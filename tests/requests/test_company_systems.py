@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from django.contrib.admin.models import LogEntry
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client
 
@@ -438,3 +438,181 @@ def test_a_zoho_system_without_its_secrets_is_refused_with_every_missing_field(d
     errors = response.context["adminform"].form.errors
     assert {"data_centre", "client_id", "client_secret", "refresh_token"} <= set(errors)
     assert not CompanySystem.objects.filter(name="Zoho CRM").exists()
+
+
+def test_the_zoho_settings_beyond_the_connection_are_form_fields_and_round_trip(dpo_client: Client) -> None:
+    from requests.connectors import build
+    from tests.fakes.zoho import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN
+
+    advanced = {
+        "zoho_modules": "Leads, Contacts, Deals",
+        "zoho_rectify": "Leads.Last_Name\r\nContacts.Last_Name\r\n\r\n  Contacts.Phone  \r\nLeads.Last_Name",
+        "zoho_keep": "Deals: tax law, invoices kept 10 years",
+        "zoho_compliance": "on",
+        "zoho_opt_out": "Contacts",
+        "zoho_accounts_url": "http://127.0.0.1:8765/",
+    }
+    response = dpo_client.post(ADD, zoho_form(**advanced))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    system = CompanySystem.objects.get(name="Zoho CRM")
+    expected = {
+        "data_centre": "eu",
+        "modules": ["Leads", "Contacts", "Deals"],
+        "rectify": {"Leads": ["Last_Name"], "Contacts": ["Last_Name", "Phone"]},
+        "keep": {"Deals": "tax law, invoices kept 10 years"},
+        "compliance": True,
+        "opt_out": ["Contacts"],
+        "accounts_url": "http://127.0.0.1:8765",
+    }
+    assert system.connector_settings == expected
+    connector = build("zoho", system.connector_settings, services.credentials_of(system))
+    assert {"rectify", "restrict", "opt_out"} <= connector.capabilities
+
+    # The page shows them as typed (tidied), and saving it again as shown changes nothing.
+    form = dpo_client.get(change_url(system)).context["adminform"].form
+    shown = {name: form[name].value() for name in advanced}
+    assert shown == {
+        "zoho_modules": "Leads, Contacts, Deals",
+        "zoho_rectify": "Leads.Last_Name\nContacts.Last_Name\nContacts.Phone",
+        "zoho_keep": "Deals: tax law, invoices kept 10 years",
+        "zoho_compliance": True,
+        "zoho_opt_out": "Contacts",
+        "zoho_accounts_url": "http://127.0.0.1:8765",
+    }
+    again = {**shown, "zoho_compliance": "on", "client_secret": "", "refresh_token": ""}
+    assert dpo_client.post(change_url(system), zoho_form(**again)).status_code == 302
+    system.refresh_from_db()
+    assert system.connector_settings == expected
+    assert services.credentials_of(system) == {
+        "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "refresh_token": REFRESH_TOKEN
+    }  # fmt: skip
+
+    # Emptied (the box unticked): the keys go, and the connector's defaults apply; keys with no field stay.
+    CompanySystem.objects.filter(pk=system.pk).update(
+        connector_settings={**expected, "restrict_field": "Processing_Basis__c", "max_wait": 30}
+    )
+    cleared = {name: "" for name in advanced if name != "zoho_compliance"}
+    assert (
+        dpo_client.post(
+            change_url(system), zoho_form(**cleared, client_secret="", refresh_token="")
+        ).status_code
+        == 302
+    )
+    system.refresh_from_db()
+    assert system.connector_settings == {
+        "data_centre": "eu",
+        "restrict_field": "Processing_Basis__c",
+        "max_wait": 30,
+    }
+
+
+def test_bad_zoho_settings_are_refused_field_by_field_and_line_by_line(dpo_client: Client) -> None:
+    response = dpo_client.post(
+        ADD,
+        zoho_form(
+            zoho_modules="Leads, Contacts, Bad Name",
+            zoho_rectify="Leads.Last_Name\nLast_Name\nAccounts.Phone",
+            zoho_keep="Deals\nLeads: \nContacts: consent records\nContacts: twice",
+            zoho_opt_out="Leads, Vendors",
+            zoho_accounts_url="http://crm.example.com",
+        ),
+    )
+    assert response.status_code == 200
+    errors = {
+        name: " ".join(problems) for name, problems in response.context["adminform"].form.errors.items()
+    }
+    assert "“Bad Name” is not a module's API name" in errors["zoho_modules"]
+    assert "Line 2: write Module.Field, e.g. Leads.Last_Name." in errors["zoho_rectify"]
+    assert "Line 3: Accounts is not among the modules searched (Leads, Contacts)" in errors["zoho_rectify"]
+    assert "Line 1" not in errors["zoho_rectify"]
+    assert "Line 1: write Module: legal ground" in errors["zoho_keep"]
+    assert "Line 2: write Module: legal ground" in errors["zoho_keep"]
+    assert "Line 4: Contacts has a ground already" in errors["zoho_keep"]
+    assert "Vendors is not among the modules searched" in errors["zoho_opt_out"]
+    assert "https://" in errors["zoho_accounts_url"]
+    page = response.content.decode()
+    assert "Accounts.Phone" in page and "Contacts: twice" in page  # what was typed is still there
+    assert not CompanySystem.objects.filter(name="Zoho CRM").exists()
+
+
+def test_the_zoho_accounts_server_must_be_https_or_this_machine() -> None:
+    from requests.connectors import build
+    from requests.connectors.zoho import insecure_url
+    from tests.fakes.zoho import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN
+
+    credentials = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "refresh_token": REFRESH_TOKEN}
+    for url in (
+        "http://127.0.0.1:8765",
+        "http://localhost:8765",
+        "https://accounts.zoho.eu",
+        "http://[::1]:1",
+    ):
+        assert not insecure_url(url), url
+        build("zoho", {"accounts_url": url}, credentials)
+    for url in (
+        "http://accounts.zoho.eu",
+        "http://127.0.0.1.example.com",
+        "ftp://127.0.0.1",
+        "127.0.0.1:8765",
+    ):
+        assert insecure_url(url), url
+        with pytest.raises(ConnectorError, match="must begin with https://"):
+            build("zoho", {"accounts_url": url}, credentials)
+
+
+def test_seed_demo_wires_the_demo_zoho_crm_to_the_simulator_once(settings: Any, tmp_path: Path) -> None:
+    from requests.management.commands.seed_demo import DEMO_ZOHO_CREDENTIALS
+    from tests.fakes import zoho as simulator
+
+    settings.VAR_DIR = tmp_path
+    assert DEMO_ZOHO_CREDENTIALS == {"client_id": simulator.CLIENT_ID, "client_secret": simulator.CLIENT_SECRET,
+                                     "refresh_token": simulator.REFRESH_TOKEN}  # fmt: skip
+    call_command("seed_demo", stdout=io.StringIO())
+    zoho = CompanySystem.objects.get(name="Zoho CRM")
+    assert (
+        zoho.connector == "" and zoho.activities.exists()
+    )  # without the simulator's address: a manual system
+
+    with simulator.ZohoSim() as sim:
+        sim.seed_demo()
+        out = io.StringIO()
+        call_command("seed_demo", zoho_url=sim.url + "/", stdout=out)  # the system exists without a connector
+        assert f"uses the Zoho CRM simulator at {sim.url}" in out.getvalue()
+        zoho.refresh_from_db()
+        assert zoho.connector == "zoho" and zoho.connector_settings["accounts_url"] == sim.url
+        assert services.credentials_of(zoho) == DEMO_ZOHO_CREDENTIALS
+        check = services.test_connection(zoho)
+        assert check.can_write and "Sim Ltd" in check.message
+
+        systems = CompanySystem.objects.count()
+        call_command("seed_demo", zoho_url=sim.url, stdout=io.StringIO())
+        assert CompanySystem.objects.count() == systems
+
+    # Another port: the address follows, what a DPO changed on the demo system stays.
+    CompanySystem.objects.filter(pk=zoho.pk).update(
+        connector_settings={**zoho.connector_settings, "keep": {}, "compliance": True}
+    )
+    call_command("seed_demo", zoho_url="http://localhost:8766", stdout=io.StringIO())
+    zoho.refresh_from_db()
+    assert zoho.connector_settings["accounts_url"] == "http://localhost:8766"
+    assert zoho.connector_settings["compliance"] is True and zoho.connector_settings["keep"] == {}
+
+    # A DPO who connected the real account: the demo never points it back at a simulator.
+    real = {"data_centre": "eu", "modules": ["Contacts"]}
+    CompanySystem.objects.filter(pk=zoho.pk).update(connector_settings=real)
+    call_command("seed_demo", zoho_url="http://127.0.0.1:8765", stdout=io.StringIO())
+    zoho.refresh_from_db()
+    assert zoho.connector_settings == real
+
+    with pytest.raises(CommandError, match="simulator on this machine"):
+        call_command("seed_demo", zoho_url="https://accounts.zoho.eu", stdout=io.StringIO())
+
+
+def test_seed_demo_makes_the_demo_zoho_crm_if_the_register_had_none(settings: Any, tmp_path: Path) -> None:
+    settings.VAR_DIR = tmp_path
+    call_command("seed_demo", stdout=io.StringIO())
+    CompanySystem.objects.filter(name="Zoho CRM").delete()
+    call_command("seed_demo", zoho_url="http://127.0.0.1:8765", stdout=io.StringIO())
+    zoho = CompanySystem.objects.get(name="Zoho CRM")
+    assert zoho.connector == "zoho" and zoho.owner is not None
+    assert [a.name for a in zoho.activities.all()] == ["Client relationship"]

@@ -1,12 +1,14 @@
 """Create the demo DPO (printing its credentials once), a handful of demo cases, and a demo shop database (SQLite,
-under VAR_DIR) wired to the SQL connector. Safe to re-run: nothing is duplicated, and the shop's file is made
-only when it is missing (changes an erasure made to it stay)."""
+under VAR_DIR) wired to the SQL connector; with --zoho-url, the demo's "Zoho CRM" system is wired to the Zoho CRM
+simulator (tests/fakes/zoho.py) that `make run` starts there. Safe to re-run: nothing is duplicated, and the shop's
+file is made only when it is missing (changes an erasure made to it stay)."""
 
 from __future__ import annotations
 
 import io
 import os
 import secrets
+import urllib.parse
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,7 @@ import sqlalchemy as sa
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -24,6 +26,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from requests import services
 from requests.connectors import sample
+from requests.connectors.zoho import LOCAL_HOSTS, insecure_url
 from requests.models import CompanySystem, ConnectorKind, PrivacyRequest, ProcessingActivity, ThirdParty
 from requests.roles import ensure_roles
 
@@ -76,6 +79,19 @@ DEMO_SHOP = "Shop database (demo)"
 DEMO_SHOP_SERVES = ["Client relationship", "Billing and accounting", "Newsletter"]
 # A system no connector reaches: its owner is emailed a task.
 DEMO_MANUAL = ("Support mailbox", "Support emails from customers", "support-owner@example.com")
+# The demo's Zoho CRM account: the simulator's fixed client and refresh token (tests/fakes/zoho.py prints them;
+# a test checks they are the same). They open nothing but that simulator on this machine.
+DEMO_ZOHO = "Zoho CRM"
+DEMO_ZOHO_CREDENTIALS = {
+    "client_id": "1000.SIMCLIENTID0000000000000000000",
+    "client_secret": "sim-client-secret-0000000000000000000000",
+    "refresh_token": "1000.simrefresh0000000000000000.simrefresh0000000000000000",
+}
+DEMO_ZOHO_SETTINGS: dict[str, Any] = {
+    "data_centre": "eu",
+    "rectify": {"Leads": ["Last_Name", "Phone"], "Contacts": ["Last_Name", "Phone", "Mailing_City"]},
+    "keep": {"Deals": "accounting records: kept 6 years after the financial year (HMRC)"},
+}
 
 # A third party told of every opt-out (the demo's worker prints the notice in its console).
 DEMO_THIRD_PARTIES: list[dict[str, Any]] = [
@@ -143,9 +159,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--username", default="dpo")
+        parser.add_argument(
+            "--zoho-url",
+            default="",
+            help="The Zoho CRM simulator's address (http://127.0.0.1:PORT), to wire the demo's Zoho CRM to it.",
+        )
 
     @transaction.atomic
-    def handle(self, *args: Any, username: str, **options: Any) -> None:
+    def handle(self, *args: Any, username: str, zoho_url: str = "", **options: Any) -> None:
         user_model = get_user_model()
         if user_model.objects.filter(username=username).exists():
             self.stdout.write(
@@ -157,6 +178,8 @@ class Command(BaseCommand):
             self._create_register(user_model.objects.get(username=username))
         # The systems first: verifying a demo case below starts the shop's connector on it.
         self._create_demo_systems(user_model.objects.get(username=username))
+        if zoho_url:
+            self._connect_demo_zoho(user_model.objects.get(username=username), zoho_url)
         if not PrivacyRequest.objects.exists():
             self._create_cases(user_model.objects.get(username=username))
         base = settings.PORTAL_BASE_URL.rstrip("/")
@@ -240,6 +263,40 @@ class Command(BaseCommand):
         )
         for third_party in DEMO_THIRD_PARTIES:
             ThirdParty.objects.get_or_create(name=third_party["name"], defaults=third_party)
+
+    def _connect_demo_zoho(self, dpo: Any, url: str) -> None:
+        """The demo's "Zoho CRM" system as a Zoho connector on the simulator at `url`. A system left without a
+        connector, or already on a simulator on this machine, is (re)configured; one a DPO pointed elsewhere (a
+        real account) or gave another connector is left alone."""
+        url = url.strip().rstrip("/")
+        host = urllib.parse.urlsplit(url).hostname
+        if insecure_url(url) or host not in LOCAL_HOSTS:
+            raise CommandError(
+                f"--zoho-url must be the simulator on this machine (http://127.0.0.1:PORT), not {url}"
+            )
+        system, created = CompanySystem.objects.get_or_create(
+            name=DEMO_ZOHO, defaults={"description": "Contacts, deals, notes of calls", "owner": dpo}
+        )
+        if created:
+            system.activities.set(ProcessingActivity.objects.filter(name="Client relationship"))
+        stored = system.connector_settings or {}
+        on_simulator = system.connector == ConnectorKind.ZOHO and (
+            urllib.parse.urlsplit(str(stored.get("accounts_url", ""))).hostname in LOCAL_HOSTS
+        )
+        if system.connector and not on_simulator:
+            self.stdout.write(f"The company system '{DEMO_ZOHO}' has a connector of its own: left as it is.")
+            return
+        if on_simulator and stored.get("accounts_url") == url:
+            return
+        system.connector = ConnectorKind.ZOHO
+        system.connector_settings = {
+            **DEMO_ZOHO_SETTINGS,
+            **(stored if on_simulator else {}),
+            "accounts_url": url,
+        }
+        system.save(update_fields=["connector", "connector_settings"])
+        services.set_credentials(system, DEMO_ZOHO_CREDENTIALS)
+        self.stdout.write(f"The company system '{DEMO_ZOHO}' uses the Zoho CRM simulator at {url}.")
 
 
 def make_demo_shop(path: Path, people: list[tuple[str, str]]) -> None:

@@ -26,8 +26,16 @@ def sim() -> Iterator[ZohoSim]:
 
 
 class Sleeps(list[float]):
+    """The connector's sleep, recorded; with a simulator, its clock moves on instead of the test waiting."""
+
+    def __init__(self, sim: ZohoSim | None = None) -> None:
+        super().__init__()
+        self.sim = sim
+
     def __call__(self, seconds: float) -> None:
         self.append(seconds)
+        if self.sim is not None:
+            self.sim.advance(seconds)
 
 
 def connect(sim: ZohoSim, sleeps: Sleeps | None = None, **settings: Any) -> ZohoConnector:
@@ -80,6 +88,61 @@ def test_search_by_email_ignores_case_and_by_phone_ignores_punctuation(sim: Zoho
     assert not connect(sim).find(Subject(email="nobody@example.org")).refs  # 204 No Content everywhere
 
 
+def linked_deal(sim: ZohoSim, contact: str, name: str = "Service contract") -> str:
+    """A deal with no email of its own, whose Contact_Name lookup points at `contact`."""
+    return sim.add("Deals", Deal_Name=name, Contact_Name={"name": "Ada Lovelace", "id": contact})
+
+
+def test_deals_are_reached_through_the_contacts_found(sim: ZohoSim) -> None:
+    ids = seed(sim)
+    through_email = linked_deal(sim, ids["contact"])
+    through_phone = linked_deal(sim, ids["phone_only"], "Spare parts")
+    both = sim.add(
+        "Deals", Deal_Name="Both", Contact_Email=ADA, Contact_Name={"name": "A", "id": ids["contact"]}
+    )
+    stranger = sim.add("Contacts", Last_Name="Babbage", Email="charles@example.org")
+    linked_deal(sim, stranger, "Babbage's deal")
+    connector = connect(sim)
+    found = connector.find(Subject(email=ADA, phone=ADA_PHONE))
+    deals = sorted(ref.key[0] for ref in found.refs if ref.table == "Deals")
+    assert deals == sorted([ids["deal"], through_email, through_phone, both]), "each once, none of Babbage's"
+    [criteria] = [c.query["criteria"] for c in sim.calls("GET", "/Deals/search") if "criteria" in c.query]
+    assert criteria == f"((Contact_Name:equals:{ids['contact']})or(Contact_Name:equals:{ids['phone_only']}))"
+    # Then as any record found: exported, and erased (or kept on the module's ground).
+    assert connector.export(found).counts()["Deals"] == 4
+    plan = connect(sim, keep={"Deals": "tax law"}).plan_erasure(found)
+    assert {step.ref.key[0] for step in plan.steps if step.action == "keep"} == set(deals)
+    connector.erase(connector.plan_erasure(found))
+    assert through_email not in sim.records["Deals"] and through_phone not in sim.records["Deals"]
+    assert len(sim.records["Deals"]) == 1  # Babbage's
+
+
+def test_deals_of_many_contacts_go_ten_criteria_a_search_and_page_to_the_end(sim: ZohoSim) -> None:
+    contacts = [sim.add("Contacts", Last_Name=f"Lovelace {i}", Email=ADA) for i in range(23)]
+    for _ in range(250):
+        linked_deal(sim, contacts[0])
+    for contact in contacts[1:]:
+        linked_deal(sim, contact)
+    found = connect(sim, modules=["Contacts", "Deals"]).find(Subject(email=ADA))
+    assert found.counts() == {"Contacts": 23, "Deals": 272}
+    searches = [c for c in sim.calls("GET", "/Deals/search") if "criteria" in c.query]
+    assert [c.query["criteria"].count("Contact_Name:equals:") for c in searches] == [10, 10, 10, 3]
+    assert [c.query["page"] for c in searches] == ["1", "2", "1", "1"]
+    assert all(c.status == 200 for c in searches)
+
+
+def test_deals_are_searched_by_contact_only_when_both_modules_are_configured(sim: ZohoSim) -> None:
+    ids = seed(sim)
+    linked_deal(sim, ids["contact"])
+    for modules in (["Deals"], ["Leads", "Contacts"]):
+        sim.log.clear()
+        connect(sim, modules=modules).find(Subject(email=ADA))
+        assert not [c for c in sim.calls("GET", "/search") if "criteria" in c.query]
+    sim.log.clear()
+    connect(sim).find(Subject(email="nobody@example.org"))  # no contact found: nothing to ask for
+    assert not [c for c in sim.calls("GET", "/search") if "criteria" in c.query]
+
+
 def test_search_pages_to_the_end(sim: ZohoSim) -> None:
     for _ in range(450):
         sim.add("Leads", Last_Name="Lovelace", Email=ADA)
@@ -111,6 +174,39 @@ def test_a_429_longer_than_our_patience_is_transient(sim: ZohoSim) -> None:
     with pytest.raises(ConnectorError, match="API limit") as caught:
         connector.find(Subject(email=ADA))
     assert caught.value.transient
+
+
+def test_few_calls_left_slows_the_connector_down_until_the_reset_and_no_429_comes(sim: ZohoSim) -> None:
+    for _ in range(1000):  # five pages of search
+        sim.add("Leads", Last_Name="Lovelace", Email=ADA)
+    sleeps = Sleeps(sim)
+    connector = connect(sim, sleeps, modules=["Leads"])
+    sim.allowance(100, every=30.0, used=92)  # pages 1-3 leave 5 calls: the 4th waits for the window's end
+    found = connector.find(Subject(email=ADA))
+    assert found.counts() == {"Leads": 1000}
+    assert len(sleeps) == 1 and 29 < sleeps[0] <= 31.0  # to the reset, and a second for the clocks
+    statuses = [c.status for c in sim.calls("GET", "/Leads/search")]
+    assert statuses == [200] * 5 and 429 not in [c.status for c in sim.log]
+    assert sim.window_used == 2, "pages 4 and 5 went out in the new window"
+
+
+def test_plenty_of_calls_left_never_waits(sim: ZohoSim) -> None:
+    seed(sim)
+    sleeps = Sleeps(sim)
+    connect(sim, sleeps).find(Subject(email=ADA, phone=ADA_PHONE))
+    assert sleeps == []
+
+
+def test_few_calls_left_until_a_distant_reset_stops_the_run_as_transient_without_a_429(sim: ZohoSim) -> None:
+    seed(sim)
+    sim.allowance(100, every=3600.0, used=94)  # 5 left after one call, and an hour to the reset: > max_wait
+    sleeps = Sleeps(sim)
+    connector = connect(sim, sleeps)
+    with pytest.raises(ConnectorError, match="nearly used up") as caught:
+        connector.find(Subject(email=ADA))
+    assert caught.value.transient
+    assert sleeps == [] and len(sim.calls("GET", "/search")) == 1
+    assert 429 not in [c.status for c in sim.log]
 
 
 def test_an_expired_token_is_refreshed_mid_run(sim: ZohoSim) -> None:
@@ -162,6 +258,14 @@ def test_a_missing_scope_is_named(sim: ZohoSim) -> None:
     seed(sim)
     with pytest.raises(ConnectorError, match=r"lacks the scope ZohoCRM\.modules\.contacts\.READ"):
         connect(sim).find(Subject(email=ADA))
+
+
+def test_an_api_domain_without_https_off_this_machine_gets_nothing(sim: ZohoSim) -> None:
+    connector = connect(sim)
+    sim.url = "http://crm.example.com"  # what the token answer names as api_domain
+    with pytest.raises(ConnectorError, match="no secure address for the CRM API"):
+        connector.test()
+    assert not sim.calls(path_contains="/crm/v8/")
 
 
 def test_unreachable_zoho_is_transient() -> None:

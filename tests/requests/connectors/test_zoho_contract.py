@@ -4,6 +4,7 @@ from the documented paths, parameters or JSON keys, this fails."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import httpx
@@ -55,8 +56,14 @@ def test_the_requests_are_the_documented_ones(sim: ZohoSim) -> None:
     assert token.query == {"grant_type": "refresh_token", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
                            "refresh_token": REFRESH_TOKEN}  # fmt: skip
     for call in sim.calls("GET", "/search"):
-        assert set(call.query) in ({"email", "page", "per_page"}, {"phone", "page", "per_page"})
+        assert set(call.query) in ({"email", "page", "per_page"}, {"phone", "page", "per_page"},
+                                   {"criteria", "page", "per_page"})  # fmt: skip
         assert call.query["per_page"] == "200"
+    # Deals through the contacts found: "Search Records" criteria on the Contact_Name lookup, by the contact's id.
+    [by_contact] = [c for c in sim.calls("GET", "/search") if "criteria" in c.query]
+    assert by_contact.path == "/crm/v8/Deals/search" and by_contact.status == 200
+    assert re.fullmatch(r"\(Contact_Name:equals:\d+\)", by_contact.query["criteria"])
+    assert found.counts()["Deals"] == 2
     for call in sim.calls("GET", "/Notes") + sim.calls("GET", "/Attachments"):
         assert {"fields", "page", "per_page"} == set(call.query)
     for call in sim.calls("GET"):
@@ -82,6 +89,19 @@ def test_the_responses_are_the_documented_ones(sim: ZohoSim) -> None:
     found = client.get("/crm/v8/Leads/search", params={"email": "ada@example.org"}, headers=auth)
     assert found.status_code == 200 and set(found.json()) == {"data", "info"}
     assert set(found.json()["info"]) == {"per_page", "count", "page", "more_records"}
+    # Every answer says how much of the allowance is left and when it resets (the connector slows down on it).
+    assert {"x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"} <= set(found.headers.keys())
+    contact = client.get("/crm/v8/Contacts/search", params={"email": "ada@example.org"}, headers=auth).json()
+    contact_id = contact["data"][0]["id"]
+    deals = client.get("/crm/v8/Deals/search", params={"criteria": f"(Contact_Name:equals:{contact_id})"},
+                       headers=auth)  # fmt: skip
+    assert deals.status_code == 200 and set(deals.json()) == {"data", "info"}
+    assert deals.json()["data"][0]["Contact_Name"] == {"name": "Ada Lovelace", "id": contact_id}
+    either = f"((Contact_Name:equals:{contact_id})or(Contact_Name:equals:1))"
+    assert client.get("/crm/v8/Deals/search", params={"criteria": either}, headers=auth).status_code == 200
+    too_many = "(" + "or".join(["(Contact_Name:equals:1)"] * 11) + ")"
+    refused = client.get("/crm/v8/Deals/search", params={"criteria": too_many}, headers=auth)
+    assert refused.status_code == 400 and refused.json()["code"] == "INVALID_QUERY"
     nothing = client.get("/crm/v8/Leads/search", params={"email": "no@example.org"}, headers=auth)
     assert nothing.status_code == 204 and nothing.content == b""
     record_id = found.json()["data"][0]["id"]
@@ -115,4 +135,8 @@ def test_the_responses_are_the_documented_ones(sim: ZohoSim) -> None:
     assert {"retry-after", "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"} <= set(
         limited.headers.keys()
     )
+    sim.allowance(1, every=60.0)  # one call left in this window, then 429 until it resets
+    assert client.get("/crm/v8/org", headers=auth).headers["x-ratelimit-remaining"] == "0"
+    spent = client.get("/crm/v8/org", headers=auth)
+    assert spent.status_code == 429 and 0 < int(spent.headers["retry-after"]) <= 60
     client.close()
