@@ -35,6 +35,7 @@ from requests.models import (
 from requests.roles import ensure_roles
 from requests.services import connectors
 from tests.factories import in_role, make_case, signed_in
+from tests.fakes.zoho import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, ZohoSim
 
 pytestmark = pytest.mark.django_db
 
@@ -291,3 +292,26 @@ def test_the_api_compares_as_the_case_page_does(systems: dict[str, CompanySystem
 
 def fresh(case: PrivacyRequest) -> PrivacyRequest:
     return PrivacyRequest.objects.get(pk=case.pk)
+
+
+def test_zoho_crm_is_compared_through_the_worker_like_a_database(dpo: Any) -> None:
+    with ZohoSim() as sim:
+        sim.add("Contacts", Last_Name="Lovelace", Email=ADA, Phone="+44 20 7946 0001", Date_of_Birth="1815-12-10",
+                Mailing_Street="1 Ockham Park", Mailing_Zip="KT11 1AA")  # fmt: skip
+        crm = CompanySystem.objects.create(
+            name="Zoho CRM", connector="zoho", connector_settings={"accounts_url": sim.url}
+        )
+        services.set_credentials(
+            crm, {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "refresh_token": REFRESH_TOKEN}
+        )
+        case = verifying()
+        services.connectors.compare(case, by=dpo)
+        run_all(case)
+    run = ConnectorRun.objects.get(privacy_request=case, system=crm)
+    assert run.status == RunStatus.DONE and run.result == {"details": {
+        "phone": {"verdict": "matches", "records": 1},
+        "postal_address": {"verdict": "differs", "records": 1},  # an address she may have moved from
+        "account_reference": {"verdict": "not_held", "records": 0},
+        "date_of_birth": {"verdict": "matches", "records": 1},
+    }}  # fmt: skip
+    assert [c.method for c in sim.calls(path_contains="/search")] == ["GET"] * 4  # by email, in each module
