@@ -298,6 +298,7 @@ class PrivacyRequestAdmin(admin.ModelAdmin[PrivacyRequest]):
         systems = CompanySystem.objects.filter(active=True).select_related("owner")
         check_action = ACTIONS["check"]
         tier = selectors.verification_tier(privacy_request)
+        comparisons = selectors.detail_comparisons(privacy_request)
         return {
             "opts": self.opts,
             "title": f"{privacy_request.reference} · {privacy_request.get_kind_display()}",
@@ -312,6 +313,16 @@ class PrivacyRequestAdmin(admin.ModelAdmin[PrivacyRequest]):
             "data_points": [
                 (DATA_POINT_LABELS.get(k, k), v) for k, v in (privacy_request.data_points or {}).items()
             ],
+            "comparisons": comparisons,
+            "comparison_rows": [
+                {
+                    "label": DATA_POINT_LABELS.get(row.detail, row.detail),
+                    "given": row.given,
+                    "verdicts": row.verdicts,
+                }
+                for row in comparisons.rows
+            ],
+            "can_compare": "compare" in offered,
             "events": privacy_request.events.select_related("actor").order_by("seq"),
             "thread": Message.objects.filter(privacy_request=privacy_request).select_related(
                 "author", "attachment"

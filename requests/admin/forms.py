@@ -104,22 +104,39 @@ class VerifyForm(CaseForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         given = self.privacy_request.data_points or {}
+        # What comparing the details with our systems found: a match is ticked already, and says where.
+        matched = selectors.detail_comparisons(self.privacy_request).matched()
         choices = []
         for name in DATA_POINTS:
             label = str(DATA_POINT_LABELS[name])
             if given.get(name):
                 label = f"{label}: {given[name]}"
+            if name in matched:
+                label += " " + gettext("(matches in %(systems)s)") % {"systems": ", ".join(matched[name])}
             choices.append((name, label))
         choices.append(("other_record", str(_("Another detail we hold (say which in a message or note)"))))
         field = self.fields["data_points"]
         assert isinstance(field, forms.MultipleChoiceField)  # noqa: S101
         field.choices = choices
+        field.initial = [name for name in DATA_POINTS if name in matched]
         self.tier = selectors.verification_tier(self.privacy_request)
         self.needed = POINTS_NEEDED[self.tier]
 
     def run(self) -> str:
         services.verify(self.privacy_request, by=self.user, data_points=self.cleaned_data["data_points"])
         return gettext("Identity verified; the case is open.")
+
+
+class CompareForm(CaseForm):
+    def run(self) -> str:
+        queued = services.connectors.compare(self.privacy_request, by=self.user)
+        if not queued:
+            return gettext("The details are being compared already in every system.")
+        return ngettext(
+            "Comparing the details in %(count)d system; the verdicts show under “Details compared” when done.",
+            "Comparing the details in %(count)d systems; the verdicts show under “Details compared” when done.",
+            len(queued),
+        ) % {"count": len(queued)}
 
 
 class PauseForm(CaseForm):
@@ -356,6 +373,7 @@ ACTIONS: dict[str, Action] = {
     for a in [
         Action("assign", _("Assign"), AssignForm),
         Action("verify", _("Verify identity"), VerifyForm),
+        Action("compare", _("Compare details with our systems"), CompareForm),
         Action("pause", _("Ask the requester"), PauseForm),
         Action("resume", _("Carry on (the requester answered)"), ResumeForm),
         Action("extend", _("Extend"), ExtendForm),

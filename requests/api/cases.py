@@ -157,6 +157,11 @@ class CaseViewSet(GenericViewSet):
         return self.act(request, "verify")
 
     @action(detail=True, methods=["post"])
+    def compare(self, request: Request, reference: str) -> Response:
+        """Compare details with our systems: the case page's “Compare details with our systems” action."""
+        return self.act(request, "compare")
+
+    @action(detail=True, methods=["post"])
     def pause(self, request: Request, reference: str) -> Response:
         """Ask the requester: the case page's “Ask the requester” action."""
         return self.act(request, "pause")

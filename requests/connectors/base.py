@@ -21,7 +21,15 @@ Scalar: TypeAlias = str | int | float | bool | None
 Key: TypeAlias = tuple[str | int, ...]
 
 # What a connector can do; a capability absent from `Connector.capabilities` is done by hand (an owner task).
-CAPABILITIES = frozenset({"test", "find", "export", "erase", "rectify", "restrict", "opt_out"})
+CAPABILITIES = frozenset({"test", "find", "export", "erase", "rectify", "restrict", "opt_out", "compare"})
+
+# The details a requester may give to be matched against what a system holds (requests/forms.py DATA_POINTS).
+Detail: TypeAlias = Literal["phone", "postal_address", "account_reference", "date_of_birth"]
+DETAILS: tuple[Detail, ...] = ("phone", "postal_address", "account_reference", "date_of_birth")
+# Per detail, the values a record holds: each value one field, or several joined in order (street, postcode).
+Spec: TypeAlias = tuple[tuple[str, ...], ...]
+# Which fields of a system's records hold which detail: per table (or module), per detail.
+DetailMap: TypeAlias = Mapping[str, Mapping[Detail, Spec]]
 
 PlannedAction: TypeAlias = Literal["delete", "anonymise", "keep"]
 # What happened to one record. "already ..." is a re-run finding the work done (a crash after the commit).
@@ -278,6 +286,8 @@ class Connector(Protocol):
 
     kind: str
     capabilities: frozenset[str]
+    # Which fields hold the details a requester may give ("compare" needs at least one table in it).
+    detail_fields: DetailMap
 
     def test(self) -> ConnectionCheck:
         """Connect, check the dataset against the system, and say whether erasure and correction can run."""

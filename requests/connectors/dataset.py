@@ -10,6 +10,7 @@ Written by a DPO in YAML (or JSON), validated on save with `parse()` and against
         columns: {name: mask, email: mask, phone: null, address: null}   # when a row must be anonymised
         rectify: [name, email, phone, address]
         restrict: {column: processing_restricted, value: true}
+        details: {phone: phone, postal_address: address, account_reference: account_no}   # compared, never changed
       orders:
         parent: customers via customer_id     # declared foreign keys are followed without this
         erase: anonymise
@@ -31,7 +32,8 @@ from typing import Any, Literal, TypeAlias, cast
 
 import yaml
 
-from requests.connectors.base import DatasetError, Scalar
+from requests.connectors.base import DatasetError, Detail, DetailMap, Scalar, Spec
+from requests.connectors.compare import detail_columns, parse_details, spec_to_json
 
 IdentifierKind: TypeAlias = Literal["email", "phone", "account_id"]
 RowStrategy: TypeAlias = Literal["delete", "anonymise", "keep"]
@@ -48,6 +50,7 @@ TABLE_FIELDS = (
     "rectify",
     "restrict",
     "opt_out",
+    "details",
 )
 # Column kinds as `check_against` sees them (the connector maps its database's types onto these).
 TEXT = "text"
@@ -92,6 +95,8 @@ class TableRule:
     rectify: tuple[str, ...] = ()
     restrict: Flag | None = None
     opt_out: Flag | None = None
+    # Which columns hold the details a requester may give, for comparing them (requests/connectors/compare.py).
+    details: Mapping[Detail, Spec] | None = None
 
     def identifying_columns(self) -> tuple[str, ...]:
         return tuple(c for cols in (self.identify or {}).values() for c in cols)
@@ -137,9 +142,17 @@ class Dataset:
     tables: Mapping[str, TableRule]
 
     def digest(self) -> str:
-        """Names the rules as written: a plan made under other rules is refused."""
-        text = json.dumps(self.to_json(), sort_keys=True, separators=(",", ":"))
+        """Names the rules as written: a plan made under other rules is refused. Which columns are compared
+        with a requester's details has nothing to do with erasure: mapping them does not void a plan."""
+        rules = self.to_json()
+        for table in rules["tables"].values():
+            table.pop("details", None)
+        text = json.dumps(rules, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def detail_fields(self) -> DetailMap:
+        """Per table, the columns that hold each detail (tables without `details` are left out)."""
+        return {name: rule.details for name, rule in self.tables.items() if rule.details}
 
     def to_json(self) -> dict[str, Any]:
         return {"tables": {name: _table_json(rule) for name, rule in self.tables.items()}}
@@ -224,6 +237,7 @@ def _table(name: str, body: dict[str, Any], problems: list[str]) -> TableRule:
         rectify=_names(body.get("rectify", []), f"{where}.rectify", problems),
         restrict=_flag(body.get("restrict"), f"{where}.restrict", problems, needs_undo=True),
         opt_out=_flag(body.get("opt_out"), f"{where}.opt_out", problems, needs_undo=False),
+        details=parse_details(body.get("details"), f"{where}.details", problems),
     )
 
 
@@ -347,6 +361,8 @@ def _table_json(rule: TableRule) -> dict[str, Any]:
         flag: Flag | None = getattr(rule, name)
         if flag is not None:
             data[name] = {"column": flag.column, "value": flag.value, "undo": flag.undo}
+    if rule.details is not None:
+        data["details"] = spec_to_json(rule.details)
     return data
 
 
@@ -395,6 +411,7 @@ def _check_columns(rule: TableRule, info: TableInfo, problems: list[str]) -> Non
         ("rectify", rule.rectify),
         ("restrict", (rule.restrict.column,) if rule.restrict else ()),
         ("opt_out", (rule.opt_out.column,) if rule.opt_out else ()),
+        ("details", detail_columns(rule.details or {})),
     ]  # fmt: skip
     missing = False
     for field_name, columns in named:

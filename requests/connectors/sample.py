@@ -36,6 +36,12 @@ tables:
       birth_date: null
     rectify: [name, email, phone, address, birth_date]
     restrict: {{column: processing_restricted, value: true}}
+    # What a requester's details are compared with while their identity is checked.
+    details:
+      phone: phone
+      postal_address: address
+      account_reference: account_no
+      date_of_birth: birth_date
   orders:
     # customers via customer_id: a declared foreign key, followed without being named
     erase: anonymise
@@ -43,11 +49,13 @@ tables:
       shipping_address: null
       delivery_notes: null
       total: {{keep: "{TAX_GROUND}"}}
+    details: {{postal_address: shipping_address}}
   order_lines:
     erase: delete
   invoices:
     erase: keep
     ground: "{TAX_GROUND}"
+    details: {{postal_address: billing_address}}
   newsletter_subscribers:
     identify:
       email: email

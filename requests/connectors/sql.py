@@ -88,11 +88,13 @@ class SqlConnector:
         self.engine: Engine = sa.create_engine(
             url, hide_parameters=True, pool_pre_ping=True, connect_args=dict(connect_args or {})
         )
+        self.detail_fields = self.dataset.detail_fields()
         self.capabilities = frozenset(
             {"test", "find", "export", "erase"}
             | ({"rectify"} if any(r.rectify for r in self.dataset.tables.values()) else set())
             | ({"restrict"} if any(r.restrict for r in self.dataset.tables.values()) else set())
             | ({"opt_out"} if any(r.opt_out for r in self.dataset.tables.values()) else set())
+            | ({"compare"} if self.detail_fields else set())
         )
         self._rules: dict[str, ds.TableRule] = {}
         self._tables: dict[str, sa.Table] = {}

@@ -37,6 +37,8 @@ import httpx
 from requests.connectors.base import (
     ConnectionCheck,
     ConnectorError,
+    Detail,
+    DetailMap,
     Done,
     ErasurePlan,
     Export,
@@ -45,10 +47,12 @@ from requests.connectors.base import (
     RecordRef,
     Result,
     Scalar,
+    Spec,
     Step,
     Subject,
     rectify_targets,
 )
+from requests.connectors.compare import parse_details
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -93,6 +97,23 @@ LOW_REMAINING_SHARE = 0.05
 RESET_MARGIN = 1.0  # seconds past the announced reset
 MIN_PHONE_DIGITS = 7
 READING = ("finding records", "exporting records", "planning the erasure", "testing the connection")
+# Which standard fields hold the details a requester may give, per module ("Fields" metadata of the standard
+# modules); the `details` setting replaces a module's entry per detail, and `account_field` names the field of a
+# customer or account number in every module that has one (Accounts' standard Account_Number by default).
+DETAIL_FIELDS: dict[str, dict[Detail, Spec]] = {
+    "Leads": {"phone": (("Phone",), ("Mobile",)), "postal_address": (("Street", "City", "Zip_Code"),)},
+    "Contacts": {
+        "phone": (("Phone",), ("Mobile",), ("Home_Phone",), ("Other_Phone",)),
+        "postal_address": (("Mailing_Street", "Mailing_City", "Mailing_Zip"), ("Other_Street", "Other_City", "Other_Zip")),
+        "date_of_birth": (("Date_of_Birth",),),
+    },
+    "Accounts": {
+        "phone": (("Phone",),),
+        "postal_address": (("Billing_Street", "Billing_City", "Billing_Code"),
+                           ("Shipping_Street", "Shipping_City", "Shipping_Code")),
+    },
+}  # fmt: skip
+ACCOUNT_FIELD = "Account_Number"
 
 
 class _QuietUrls(logging.Filter):
@@ -157,6 +178,31 @@ def _criterion_value(value: str) -> str:
     return "".join("\\" + ch if ch in "\\()," else ch for ch in value)
 
 
+def detail_fields(modules: Sequence[str], details: Any, account_field: str) -> DetailMap:
+    """The defaults for the modules searched, each module's entries replaced by the `details` setting's
+    ({module: {detail: field, [fields] or [[fields of one address]]}}); ConnectorError naming every problem."""
+    problems: list[str] = []
+    if not isinstance(details, Mapping):
+        problems.append('expected modules and their details, e.g. {"Contacts": {"phone": ["Phone"]}}')
+        details = {}
+    if not isinstance(account_field, str):
+        problems.append("'account_field' must be a field's API name")
+        account_field = ""
+    fields: dict[str, dict[Detail, Spec]] = {}
+    for module in modules:
+        mine = dict(DETAIL_FIELDS.get(module, {}))
+        if account_field.strip():
+            mine["account_reference"] = ((account_field.strip(),),)
+        mine.update(parse_details(details.get(module, {}), f"details.{module}", problems) or {})
+        if mapped := {detail: spec for detail, spec in mine.items() if spec}:
+            fields[module] = mapped
+    if unknown := sorted(set(details) - set(modules)):
+        problems.append(f"details: {', '.join(unknown)} not among the modules searched")
+    if problems:
+        raise ConnectorError("The Zoho 'details' setting has problems: " + "; ".join(problems))
+    return fields
+
+
 def _chunks(items: Sequence[str], size: int = MAX_IDS) -> Iterator[list[str]]:
     for i in range(0, len(items), size):
         yield list(items[i : i + size])
@@ -186,6 +232,8 @@ class ZohoConnector:
         restrict_value: str = RESTRICT_VALUE,
         unrestrict_value: str = UNRESTRICT_VALUE,
         sleep: Callable[[float], None] = time.sleep,
+        details: Mapping[str, Any] | None = None,
+        account_field: str = ACCOUNT_FIELD,
     ) -> None:
         dc = data_centre.strip().lstrip(".").lower()
         if dc not in DATA_CENTRES:
@@ -232,12 +280,16 @@ class ZohoConnector:
             | ({"restrict"} if self.compliance else set())
             | ({"opt_out"} if self.opt_out_modules else set())
         )
+        self.detail_fields = detail_fields(self.modules, details or {}, account_field)
+        if self.detail_fields:
+            self.capabilities |= {"compare"}
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any], credentials: Mapping[str, Any]) -> ZohoConnector:
         """`settings`: data_centre (com, eu, in, com.au, jp, ca, sa, com.cn), modules, rectify ({module: [field]}),
         keep ({module: legal ground}), compliance (bool), opt_out (modules with Email_Opt_Out), timeout,
-        max_wait, restrict_field / restrict_value / unrestrict_value, accounts_url (testing only);
+        max_wait, restrict_field / restrict_value / unrestrict_value, details ({module: {detail: fields}}, over
+        DETAIL_FIELDS), account_field, accounts_url (testing only);
         `credentials`: client_id, client_secret, refresh_token."""
         return cls(
             client_id=str(credentials.get("client_id", "")),
@@ -255,6 +307,8 @@ class ZohoConnector:
             restrict_field=str(settings.get("restrict_field", RESTRICT_FIELD)),
             restrict_value=str(settings.get("restrict_value", RESTRICT_VALUE)),
             unrestrict_value=str(settings.get("unrestrict_value", UNRESTRICT_VALUE)),
+            details=settings.get("details") or {},
+            account_field=settings.get("account_field", ACCOUNT_FIELD),
         )
 
     def close(self) -> None:

@@ -21,6 +21,7 @@ from .case import Relationship as Relationship
 from .connectors import ACTIONS_BY_KIND as ACTIONS_BY_KIND
 from .connectors import ConnectorAction as ConnectorAction
 from .connectors import ConnectorRun as ConnectorRun
+from .connectors import DetailVerdict as DetailVerdict
 from .connectors import RunStatus as RunStatus
 from .fulfilment import CheckState as CheckState
 from .fulfilment import Letter as Letter

@@ -19,6 +19,8 @@ class ConnectorAction(models.TextChoices):
     RESTRICT = "restrict", _("Restrict processing")
     UNRESTRICT = "unrestrict", _("Lift the restriction")
     OPT_OUT = "opt_out", _("Opt out")
+    # While identity is checked: the requester's details against the records held (verdicts only, no values).
+    COMPARE = "compare", _("Compare details")
 
 
 # What each kind of request asks of every system, in order: a connector runs these, an owner task asks for them.
@@ -33,6 +35,15 @@ ACTIONS_BY_KIND: dict[str, tuple[str, ...]] = {
     Kind.OPT_OUT: (ConnectorAction.OPT_OUT,),
     Kind.LIMIT_SENSITIVE: (ConnectorAction.RESTRICT,),
 }
+
+
+class DetailVerdict(models.TextChoices):
+    """What a comparison found for one detail in one system (requests/connectors/compare.py)."""
+
+    MATCHES = "matches", _("matches")
+    DIFFERS = "differs", _("differs")
+    NOT_HELD = "not_held", _("not held")
+    NO_RECORD = "no_record", _("no record found")
 
 
 class RunStatus(models.TextChoices):
@@ -61,7 +72,8 @@ class ConnectorRun(models.Model):
     summary = models.TextField(blank=True)
     # The dry run's plan (record keys and column names only), which the approved erasure carries out.
     plan = models.JSONField(null=True, blank=True)
-    # Per record, what was done and why (record keys only): the erasure certificate is written from it.
+    # Per record, what was done and why (record keys only): the erasure certificate is written from it. A
+    # comparison's: {"details": {detail: {"verdict": ..., "records": n}}}, never a value.
     result = models.JSONField(null=True, blank=True)
     error = models.TextField(blank=True)
     approved_by = models.ForeignKey(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from .case_page import HOLDS_DATA as HOLDS_DATA
+from .case_page import Comparisons as Comparisons
 from .case_page import certificates as certificates
 from .case_page import connector_runs as connector_runs
+from .case_page import detail_comparisons as detail_comparisons
 from .case_page import recipients_to_notify as recipients_to_notify
 from .case_page import verification_tier as verification_tier
 from .clock import deadlines_of as deadlines_of

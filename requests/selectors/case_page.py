@@ -1,10 +1,21 @@
-"""What the case page reads beyond the case itself: the identity tier reached, the recipients to tell."""
+"""What the case page reads beyond the case itself: the identity tier reached, the details compared with what we
+hold, the recipients to tell."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from identity.tiers import Tier, tier_for
 
-from ..models import ConnectorAction, ConnectorRun, PrivacyRequest, ProcessingActivity, RunStatus
+from ..connectors.base import DETAILS
+from ..models import (
+    ConnectorAction,
+    ConnectorRun,
+    DetailVerdict,
+    PrivacyRequest,
+    ProcessingActivity,
+    RunStatus,
+)
 
 # What a system's check says was done to the data there (the Art. 19 notices follow from these).
 HOLDS_DATA = ("data_found", "exported", "erased", "rectified", "restricted")
@@ -42,3 +53,65 @@ def certificates(privacy_request: PrivacyRequest) -> list[ConnectorRun]:
         for r in connector_runs(privacy_request)
         if r.action == ConnectorAction.ERASE and r.status == RunStatus.DONE
     ]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One detail in one system: "" while it has not been compared there."""
+
+    verdict: str
+    label: str
+    records: int = 0
+
+
+@dataclass(frozen=True)
+class DetailRow:
+    detail: str
+    given: str
+    verdicts: list[Verdict]  # in the order of `Comparisons.runs`
+
+
+@dataclass(frozen=True)
+class Comparisons:
+    """The requester's details against each system's records: one column per system, one row per detail given."""
+
+    runs: list[ConnectorRun]
+    rows: list[DetailRow]
+
+    def matched(self) -> dict[str, list[str]]:
+        """Per detail, the systems where it matched (what the verify form pre-ticks)."""
+        return {
+            row.detail: [run.system.name for run, v in zip(self.runs, row.verdicts, strict=True)
+                         if v.verdict == DetailVerdict.MATCHES]
+            for row in self.rows
+            if any(v.verdict == DetailVerdict.MATCHES for v in row.verdicts)
+        }  # fmt: skip
+
+
+def detail_comparisons(privacy_request: PrivacyRequest) -> Comparisons:
+    """What comparing the details found, per system (the latest comparison of each; a run queued again shows as
+    not compared until it is done)."""
+    runs = list(
+        ConnectorRun.objects.filter(privacy_request=privacy_request, action=ConnectorAction.COMPARE)
+        .select_related("system")
+        .order_by("system__name", "pk")
+    )
+    given = privacy_request.data_points or {}
+    rows = []
+    for detail in DETAILS:
+        if not str(given.get(detail) or "").strip():
+            continue
+        verdicts = []
+        for run in runs:
+            found = (
+                ((run.result or {}).get("details") or {}).get(detail)
+                if run.status == RunStatus.DONE
+                else None
+            )
+            if found and found.get("verdict") in DetailVerdict.values:
+                verdict = DetailVerdict(found["verdict"])
+                verdicts.append(Verdict(verdict.value, str(verdict.label), int(found.get("records") or 0)))
+            else:
+                verdicts.append(Verdict("", ""))
+        rows.append(DetailRow(detail, str(given[detail]), verdicts))
+    return Comparisons(runs, rows)

@@ -14,7 +14,16 @@ from identity.tiers import Tier
 
 from ..audit import record_event
 from ..lifecycle import Status
-from ..models import ActorKind, ConnectorRun, Outcome, OwnerTask, PrivacyRequest, RunStatus, ThirdPartyNotice
+from ..models import (
+    ActorKind,
+    ConnectorAction,
+    ConnectorRun,
+    Outcome,
+    OwnerTask,
+    PrivacyRequest,
+    RunStatus,
+    ThirdPartyNotice,
+)
 from ..models.owner_tasks import OwnerTaskStatus
 from ..selectors import verification_tier
 from .common import TransitionError, _claim, _email_requester
@@ -26,7 +35,9 @@ PENDING_RUNS = frozenset({RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.AWAITIN
 def pending(privacy_request: PrivacyRequest) -> bool:
     """Whether any system still has the work to do, or a third party is still to be told."""
     return (
-        ConnectorRun.objects.filter(privacy_request=privacy_request, status__in=PENDING_RUNS).exists()
+        ConnectorRun.objects.filter(privacy_request=privacy_request, status__in=PENDING_RUNS)
+        .exclude(action=ConnectorAction.COMPARE)  # checking identity is not the work the request asks for
+        .exists()
         or OwnerTask.objects.filter(privacy_request=privacy_request, status=OwnerTaskStatus.OPEN).exists()
         or ThirdPartyNotice.objects.filter(privacy_request=privacy_request, sent_at=None).exists()
     )

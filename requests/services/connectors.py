@@ -6,7 +6,8 @@ calls the connector, stores what it exported (encrypted, as the system's extract
 the systems checklist and records one event with counts, never values. An erasure stops after its dry run until
 the DPO approves the plan (`approve_erasure`); the erasure then carries out exactly that plan, and its result is
 the certificate the completion letter prints. A run that failed says why and can be retried (`retry`); a re-run
-finds what is done and does not redo it.
+finds what is done and does not redo it. Before identity is proved, staff may only `compare` the details the
+requester gave with what each system holds: the run keeps per detail a verdict, never a value.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from privacyportal.uploads import CheckedFile
 
 from .. import connectors
 from ..audit import record_event
+from ..connectors.compare import Comparison, compare_in
 from ..models import (
     ACTIONS_BY_KIND,
     ActorKind,
@@ -64,10 +66,17 @@ CHECK_STATE = {
 CAPABILITY = {
     ConnectorAction.EXPORT: "export", ConnectorAction.PLAN_ERASURE: "erase", ConnectorAction.ERASE: "erase",
     ConnectorAction.RECTIFY: "rectify", ConnectorAction.RESTRICT: "restrict", ConnectorAction.UNRESTRICT: "restrict",
-    ConnectorAction.OPT_OUT: "opt_out",
+    ConnectorAction.OPT_OUT: "opt_out", ConnectorAction.COMPARE: "compare",
 }  # fmt: skip
 # Rectification needs the corrections themselves, which staff read from the request: it is not started by itself.
-AUTOMATIC = frozenset(ConnectorAction) - {ConnectorAction.RECTIFY, ConnectorAction.ERASE}
+# A comparison is staff's, while they check identity (`compare`).
+AUTOMATIC = frozenset(ConnectorAction) - {
+    ConnectorAction.RECTIFY,
+    ConnectorAction.ERASE,
+    ConnectorAction.COMPARE,
+}
+# A run in one of these has ended: a comparison started again is queued anew.
+ENDED = (RunStatus.DONE, RunStatus.FAILED, RunStatus.CANCELLED)
 
 
 class TransientFailure(Exception):
@@ -106,6 +115,35 @@ def start(privacy_request: PrivacyRequest, *, by: AbstractBaseUser | None = None
             actor_kind=None if by is not None else ActorKind.SYSTEM,
             data={"runs": [r.pk for r in queued]},
         )
+    return queued
+
+
+@transaction.atomic
+def compare(privacy_request: PrivacyRequest, *, by: AbstractBaseUser) -> list[ConnectorRun]:
+    """Compare the details the requester gave with what every system with a connector holds, while their
+    identity is checked: one run per system, whose verdicts the case page shows and the verify form pre-ticks.
+
+    The one exception to "nothing is looked up before identity is proved": checking what we hold is how identity
+    is proved (EDPB Guidelines 01/2022), nothing is shown to the requester, and only verdicts are kept. A run
+    queued or running is left to finish; one that ended is queued again (a connector fixed, a second look), so a
+    second start works while a redelivered task still finds its run taken and does nothing twice.
+    """
+    rule = _guard(privacy_request, "compare")
+    if not by.has_perm(rule.permission):  # type: ignore[attr-defined]
+        raise TransitionError(_("Only staff who verify identity may compare details."))
+    queued = []
+    for system in connector_systems().order_by("name"):
+        run, created = ConnectorRun.objects.get_or_create(
+            privacy_request=privacy_request, system=system, action=ConnectorAction.COMPARE
+        )
+        again = not created and ConnectorRun.objects.filter(pk=run.pk, status__in=ENDED).update(
+            status=RunStatus.QUEUED, attempts=0, error="", result=None, started_at=None, finished_at=None
+        )
+        if created or again:
+            queued.append(run)
+            outbox.enqueue(RUN_CONNECTOR, run.pk)
+    if queued:
+        record_event(privacy_request, "comparison_queued", by=by, data={"runs": [r.pk for r in queued]})
     return queued
 
 
@@ -153,6 +191,9 @@ def give_up(run_id: int, message: str) -> None:
 
 def _do(current: ConnectorRun, connector: connectors.Connector) -> None:
     privacy_request, action = current.privacy_request, current.action
+    if action == ConnectorAction.COMPARE:
+        _compare(current, connector)
+        return
     if action == ConnectorAction.ERASE:
         source = ConnectorRun.objects.get(
             privacy_request=privacy_request, system=current.system, action=ConnectorAction.PLAN_ERASURE
@@ -192,6 +233,43 @@ def _do(current: ConnectorRun, connector: connectors.Connector) -> None:
         )
     else:
         _fail(current, _("This action is not run by a connector here."))
+
+
+def _compare(current: ConnectorRun, connector: connectors.Connector) -> None:
+    privacy_request = current.privacy_request
+    if not privacy_request.is_open:
+        ConnectorRun.objects.filter(pk=current.pk).update(
+            status=RunStatus.CANCELLED, finished_at=timezone.now(),
+            error=_("The case closed before the comparison ran: nothing was looked up."),
+        )  # fmt: skip
+        return
+    if "compare" not in connector.capabilities:
+        _fail(current, _("This system's connector does not say which of its fields hold phone numbers, addresses, "
+                         "account numbers or dates of birth: map them (docs/connectors.md, “Comparing details”) "
+                         "or compare by hand."))  # fmt: skip
+        return
+    verdicts = compare_in(connector, subject_of(privacy_request), privacy_request.data_points or {})
+    _compared(current, verdicts)
+
+
+@transaction.atomic
+def _compared(current: ConnectorRun, verdicts: dict[str, Comparison]) -> None:
+    """Keep the verdicts and how many records held each detail, never a value; the systems checklist is not
+    touched (identity is not proved yet: nothing is exported or checked off)."""
+    ConnectorRun.objects.filter(pk=current.pk).update(
+        status=RunStatus.DONE, finished_at=timezone.now(), error="",
+        result={"details": {detail: c.to_json() for detail, c in verdicts.items()}},
+    )  # fmt: skip
+    record_event(
+        current.privacy_request,
+        "details_compared",
+        actor_kind=ActorKind.SYSTEM,
+        data={
+            "run": current.pk, "system": current.system_id,
+            "verdicts": {detail: c.verdict for detail, c in verdicts.items()},
+            "records": {detail: c.records for detail, c in verdicts.items()},
+        },
+    )  # fmt: skip
 
 
 def _summary_of(counts: dict[str, int], verb: str) -> str:
@@ -301,6 +379,8 @@ def approve_erasure(current: ConnectorRun, *, by: AbstractBaseUser) -> Connector
 @transaction.atomic
 def retry(current: ConnectorRun, *, by: AbstractBaseUser) -> ConnectorRun:
     """Run a failed run again (the connector's settings or the system were fixed meanwhile)."""
+    if current.action == ConnectorAction.COMPARE:
+        _guard(current.privacy_request, "compare")  # only while identity is checked, as when it started
     if not ConnectorRun.objects.filter(pk=current.pk, status=RunStatus.FAILED).update(
         status=RunStatus.QUEUED, error="", finished_at=None
     ):

@@ -119,6 +119,18 @@ def _has_connector_systems(privacy_request: PrivacyRequest) -> str | None:
     return None
 
 
+def _has_details(privacy_request: PrivacyRequest) -> str | None:
+    if not any((privacy_request.data_points or {}).values()):
+        return _("The requester gave no details to compare with what we hold.")
+    return None
+
+
+def _not_checking_identity(privacy_request: PrivacyRequest) -> str:
+    return _(
+        "%(reference)s is %(status)s: details are compared with what we hold only while identity is checked."
+    ) % {"reference": privacy_request.reference, "status": privacy_request.get_status_display()}
+
+
 def _has_packet(privacy_request: PrivacyRequest) -> str | None:
     if privacy_request.kind not in PACKET_KINDS:
         return _("Only access and portability requests have a packet.")
@@ -185,6 +197,13 @@ class Rule:
 RULES: dict[str, Rule] = {
     "assign": Rule(CHANGE_CASE, WORKING),
     "verify": Rule(CHANGE_CASE, frozenset({Status.VERIFYING})),
+    # Looks the person up before identity is proved, as the only way to prove it from what we hold; keeps verdicts.
+    "compare": Rule(
+        CHANGE_CASE,
+        frozenset({Status.VERIFYING}),
+        (_has_details, _has_connector_systems),
+        _not_checking_identity,
+    ),
     "pause": Rule(CHANGE_CASE, PAUSABLE_FROM),
     "resume": Rule(CHANGE_CASE, frozenset({Status.AWAITING_REQUESTER}), (_paused,), _not_waiting),
     "extend": Rule(

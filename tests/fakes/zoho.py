@@ -47,10 +47,13 @@ READ_SCOPES = (
 # Contact_Name and Account_Name are lookups: {"name": ..., "id": <the related record's id>}.
 FIELDS: dict[str, tuple[str, ...]] = {
     "Leads": ("First_Name", "Last_Name", "Company", "Email", "Secondary_Email", "Phone", "Mobile",
-              "Lead_Source", "Lead_Status", "Email_Opt_Out", "Description", "Data_Processing_Basis"),
+              "Lead_Source", "Lead_Status", "Email_Opt_Out", "Description", "Data_Processing_Basis",
+              "Street", "City", "Zip_Code"),
     "Contacts": ("First_Name", "Last_Name", "Account_Name", "Email", "Secondary_Email", "Phone", "Mobile",
-                 "Mailing_City", "Email_Opt_Out", "Description", "Data_Processing_Basis"),
-    "Accounts": ("Account_Name", "Phone", "Website", "Billing_City", "Billing_Email", "Description"),
+                 "Mailing_City", "Email_Opt_Out", "Description", "Data_Processing_Basis",
+                 "Mailing_Street", "Mailing_Zip", "Date_of_Birth"),
+    "Accounts": ("Account_Name", "Phone", "Website", "Billing_City", "Billing_Email", "Description",
+                 "Billing_Street", "Billing_Code", "Account_Number"),
     "Deals": ("Deal_Name", "Stage", "Amount", "Closing_Date", "Contact_Name", "Account_Name", "Contact_Email",
               "Description"),
 }  # fmt: skip

@@ -247,6 +247,7 @@ def _call(action: str, case: PrivacyRequest, by: Any, other: Any, system: Compan
     calls: dict[str, Callable[[], Any]] = {
         "assign": lambda: services.assign(case, to=other, by=by),
         "verify": lambda: services.verify(case, by=by, data_points=["phone", "postal_address", "account_reference"]),
+        "compare": lambda: services.connectors.compare(case, by=by),
         "pause": lambda: services.pause(case, by=by, reason="Which account?"),
         "resume": lambda: services.resume(case, by=by),
         "extend": lambda: services.extend(case, by=by, reason="Twelve systems"),

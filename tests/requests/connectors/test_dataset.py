@@ -58,7 +58,7 @@ tables:
 """
     assert problems(text) == (
         "tables.customers: unknown field 'colums' (known: primary_key, identify, parent, erase, ground, columns, "
-        "rectify, restrict, opt_out)",
+        "rectify, restrict, opt_out, details)",
         "tables.customers.erase: 'shred' is not one of delete, anonymise, keep",
         "tables.customers.identify: 'fax' is not one of email, phone, account_id",
         "tables.orders: 'erase: keep' needs a 'ground' (the legal reason the rows are kept)",

@@ -27,6 +27,7 @@ from requests.connectors import (
     build,
     sample,
 )
+from requests.connectors.compare import Comparison, compare_in
 from requests.connectors.sql import mask_value
 from tests.requests.connectors.conftest import Shop, make_shop
 
@@ -309,7 +310,9 @@ def test_restrict_unrestrict_and_opt_out_set_the_configured_flags(shop: Shop) ->
     assert connector.opt_out(found).counts() == {"opted out": 1}
     assert shop.rows("newsletter_subscribers")[1]["subscribed"] in (False, 0)
     assert shop.rows("newsletter_subscribers")[2]["subscribed"] in (True, 1)
-    assert connector.capabilities == {"test", "find", "export", "erase", "rectify", "restrict", "opt_out"}
+    assert connector.capabilities == {
+        "test", "find", "export", "erase", "rectify", "restrict", "opt_out", "compare",
+    }  # fmt: skip
 
 
 def test_capabilities_follow_the_dataset(shop: Shop) -> None:
@@ -318,6 +321,59 @@ def test_capabilities_follow_the_dataset(shop: Shop) -> None:
     assert connector.capabilities == {"test", "find", "export", "erase"}
     with pytest.raises(ConnectorError, match="does not say how this system records restrict"):
         connector.restrict(connector.find(ADA))
+
+
+# --- comparing a requester's details ---------------------------------------------------------------------------
+
+
+def test_compare_says_per_detail_whether_the_shop_holds_the_same(
+    shop: Shop, caplog: pytest.LogCaptureFixture
+) -> None:
+    connector = shop.connector()
+    given = {"phone": "020 7946 0001", "postal_address": "12 St. James's Sq, London SW1Y 4JH",
+             "account_reference": "a-1001", "date_of_birth": "10/12/1815"}  # fmt: skip
+    with caplog.at_level(logging.DEBUG):
+        verdicts = compare_in(connector, ADA, given)
+    assert verdicts == {
+        "phone": Comparison("matches", 1),
+        "postal_address": Comparison("matches", 4),  # the customer, two orders' and an invoice's addresses
+        "account_reference": Comparison("matches", 1),
+        "date_of_birth": Comparison("matches", 1),
+    }
+    assert not any(value in caplog.text for value in (*ADA_DATA, "SW1Y", "1815"))
+
+    # Bob's number and address: compared with Ada's records, never searched for, so his do not "match".
+    bob = {
+        "phone": "+44 20 7946 0002",
+        "postal_address": "1 Dorset Street, London",
+        "date_of_birth": "1815-12-11",
+    }
+    assert compare_in(connector, ADA, bob) == {
+        "phone": Comparison("differs", 1),
+        "postal_address": Comparison("differs", 4),
+        "date_of_birth": Comparison("differs", 1),
+    }
+    # Cy is a customer with an account and nothing else; nobody has no record at all.
+    cy = compare_in(
+        connector, Subject(email="cy@example.net"), {"phone": "020 7946 0003", "account_reference": "A-1003"}
+    )
+    assert cy == {"phone": Comparison("not_held", 0), "account_reference": Comparison("matches", 1)}
+    nobody = compare_in(connector, Subject(email="nobody@example.org"), {"phone": "020 7946 0001"})
+    assert nobody == {"phone": Comparison("no_record", 0)}
+
+
+def test_a_dataset_without_details_cannot_compare_and_a_wrong_column_is_named(shop: Shop) -> None:
+    plain = "tables:\n  newsletter_subscribers:\n    identify: {email: email}\n"
+    assert "compare" not in shop.connector(dataset=plain).capabilities
+    wrong = sample.DATASET.replace(
+        "details: {postal_address: shipping_address}", "details: {postal_address: [street, zip]}"
+    )
+    with pytest.raises(DatasetError) as caught:
+        shop.connector(dataset=wrong).test()
+    assert caught.value.problems == (
+        "tables.orders.details: column 'orders.street' is not in the database",
+        "tables.orders.details: column 'orders.zip' is not in the database",
+    )
 
 
 # --- permissions and failures --------------------------------------------------------------------------------
