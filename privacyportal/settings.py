@@ -420,7 +420,9 @@ PRIVACY_FEE_CURRENCY = env("PRIVACY_FEE_CURRENCY", default="GBP")
 PRIVACY_OPERATOR_TIMEZONE = env("PRIVACY_OPERATOR_TIMEZONE", default="Europe/London")
 PRIVACY_POLICY_DAYS = env.int("PRIVACY_POLICY_DAYS", default=45)
 PRIVACY_POLICY_EXTENDED_DAYS = env.int("PRIVACY_POLICY_EXTENDED_DAYS", default=90)
-PRIVACY_POLICY_PAUSABLE = env.bool("PRIVACY_POLICY_PAUSABLE", default=True)
+# The policy promises an answer within PRIVACY_POLICY_DAYS with no pause; true lets waiting for the requester
+# push it out, as UK GDPR's clock does.
+PRIVACY_POLICY_PAUSABLE = env.bool("PRIVACY_POLICY_PAUSABLE", default=False)
 # The EU Member State whose public holidays move an EU GDPR due date (empty: weekends only).
 PRIVACY_EU_HOLIDAY_COUNTRY = env("PRIVACY_EU_HOLIDAY_COUNTRY", default="")
 PRIVACY_VERIFICATION_TIERS = env.json("PRIVACY_VERIFICATION_TIERS", default={})
