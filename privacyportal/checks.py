@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from ipaddress import ip_network
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -12,6 +13,7 @@ from django.core.checks import Error, Tags, register
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
 from django.db.migrations.loader import MigrationLoader
+from django_countries import countries
 
 from requests import deadlines
 
@@ -47,6 +49,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error]:
                 "PRIVACY_EU_HOLIDAY_COUNTRY must be an EU/EEA country code, e.g. DE.", id="privacyportal.E005"
             )
         )
+    errors.extend(_check_establishment())
     errors.extend(_check_keys())
     for proxy in settings.TRUSTED_PROXIES:
         try:
@@ -59,6 +62,24 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error]:
                 )
             )
     return errors
+
+
+def _check_establishment() -> list[Error]:
+    """Each place is an ISO 3166-1 country code, or a 3166-2 subdivision code of one ("DE", "CA-QC")."""
+    wrong = [
+        place
+        for place in settings.PRIVACY_ESTABLISHMENT
+        if not re.fullmatch(r"[A-Z]{2}(-[A-Z0-9]{1,3})?", place) or place[:2] not in countries
+    ]
+    if not wrong:
+        return []
+    return [
+        Error(
+            f"PRIVACY_ESTABLISHMENT holds {', '.join(wrong)}: use ISO country or country-subdivision codes, "
+            "e.g. GB or DE,US-FL.",
+            id="privacyportal.E012",
+        )
+    ]
 
 
 def _check_keys() -> list[Error]:

@@ -420,7 +420,15 @@ PRIVACY_FEE_CURRENCY = env("PRIVACY_FEE_CURRENCY", default="GBP")
 PRIVACY_OPERATOR_TIMEZONE = env("PRIVACY_OPERATOR_TIMEZONE", default="Europe/London")
 PRIVACY_POLICY_DAYS = env.int("PRIVACY_POLICY_DAYS", default=45)
 PRIVACY_POLICY_EXTENDED_DAYS = env.int("PRIVACY_POLICY_EXTENDED_DAYS", default=90)
-PRIVACY_POLICY_PAUSABLE = env.bool("PRIVACY_POLICY_PAUSABLE", default=True)
+# The policy promises an answer within PRIVACY_POLICY_DAYS with no pause; true lets waiting for the requester
+# push it out, as UK GDPR's clock does.
+PRIVACY_POLICY_PAUSABLE = env.bool("PRIVACY_POLICY_PAUSABLE", default=False)
+# Where the operator is established, as ISO 3166-1 or 3166-2 codes ("GB", "DE,US-FL", "CA-QC"): each place's law
+# that applies to everyone's requests (UK GDPR for GB, EU GDPR for an EU/EEA state, ...) is added to every new
+# case (requests/deadlines.py, establishment_regime). Empty: only the law of where each requester lives.
+PRIVACY_ESTABLISHMENT = tuple(
+    code.strip().upper() for code in env.list("PRIVACY_ESTABLISHMENT", default=[]) if code.strip()
+)
 # The EU Member State whose public holidays move an EU GDPR due date (empty: weekends only).
 PRIVACY_EU_HOLIDAY_COUNTRY = env("PRIVACY_EU_HOLIDAY_COUNTRY", default="")
 PRIVACY_VERIFICATION_TIERS = env.json("PRIVACY_VERIFICATION_TIERS", default={})

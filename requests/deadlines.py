@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import calendar
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping, Set
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
@@ -45,22 +45,35 @@ class Clock:
         return f"{_number_word(self.amount)} {word}"
 
 
+WEEKEND = frozenset({5, 6})  # Saturday and Sunday (Monday is 0)
+SUNDAY = frozenset({6})
+
+
 @dataclass(frozen=True)
 class Calendar:
-    """Which days are working days: weekends always are not; holidays from the `holidays` package."""
+    """Which days are working days: never a rest day (`rest_days`), never a public holiday.
+
+    Holidays come from the `holidays` package for `country`/`subdivision`, or, where `statute` names one, from
+    the list the law itself gives (STATUTE_HOLIDAYS) in place of the package's.
+    """
 
     country: str | None = None
     subdivision: str | None = None
+    # Weekdays a period never ends on. Most laws say Saturday and Sunday; where the law names only Sunday (or
+    # "holidays", Sunday among them) a Saturday is an ordinary day and a due date on it stays there.
+    rest_days: frozenset[int] = WEEKEND
+    statute: str | None = None
 
     def is_working_day(self, day: date) -> bool:
-        if self.country is None:
-            return day.weekday() < 5
-        return bool(_holiday_calendar(self.country, self.subdivision, day.year).is_working_day(day))
+        days_off, working_weekend_days = _days_off(self, day.year)
+        if day in days_off:
+            return False
+        if day in working_weekend_days:  # a government's transfer of a day off (Russia)
+            return True
+        return day.weekday() not in self.rest_days
 
     def holiday_name(self, day: date) -> str | None:
-        if self.country is None:
-            return None
-        name = _holiday_calendar(self.country, self.subdivision, day.year).get(day)
+        name = _days_off(self, day.year)[0].get(day)
         return str(name) if name else None
 
 
@@ -80,7 +93,9 @@ class Regime:
     acknowledge: Clock | None = None  # working days (on `calendar`) to acknowledge receipt
 
     def with_calendar(self, country: str | None, subdivision: str | None = None) -> Regime:
-        return dataclasses.replace(self, calendar=Calendar(country, subdivision))
+        return dataclasses.replace(
+            self, calendar=dataclasses.replace(self.calendar, country=country, subdivision=subdivision)
+        )
 
 
 @dataclass(frozen=True)
@@ -88,6 +103,8 @@ class Adjustment:
     """Why a regime's date is not simply start + clock."""
 
     paused_days: int = 0
+    # A month clock that restarted when what we asked the requester for arrived: receipt plus the days paused.
+    restarted_from: date | None = None
     moved_from: date | None = None  # the date before it was rolled off a weekend or holiday
     moved_because: str | None = None  # "the weekend" or a holiday's name
     last_day_of_month: bool = False  # the same-dated day did not exist in the target month
@@ -139,8 +156,105 @@ def _number_word(n: int) -> str:
 
 
 @lru_cache(maxsize=256)
-def _holiday_calendar(country: str, subdivision: str | None, year: int) -> holidays.HolidayBase:
+def _package_holidays(country: str, subdivision: str | None, year: int) -> holidays.HolidayBase:
     return holidays.country_holidays(country, subdiv=subdivision, years=year)
+
+
+def _days_off(cal: Calendar, year: int) -> tuple[Mapping[date, str], Set[date]]:
+    """The calendar's public holidays in `year`, and the weekend days the government made working days."""
+    if cal.statute is not None:
+        return STATUTE_HOLIDAYS[cal.statute](year), frozenset()
+    if cal.country is None:
+        return {}, frozenset()
+    package = _package_holidays(cal.country, cal.subdivision, year)
+    return package, package.weekend_workdays
+
+
+def easter_sunday(year: int) -> date:
+    """Western Easter Sunday (the anonymous Gregorian computus), for the holidays that move with it."""
+    golden = year % 19
+    century, year_of_century = divmod(year, 100)
+    leap_centuries, century_rest = divmod(century, 4)
+    correction = (century + 8) // 25
+    epact = (19 * golden + century - leap_centuries - (century - correction + 1) // 3 + 15) % 30
+    leap_years, year_rest = divmod(year_of_century, 4)
+    weekday_offset = (32 + 2 * century_rest + 2 * leap_years - epact - year_rest) % 7
+    shift = (golden + 11 * epact + 22 * weekday_offset) // 451
+    month, day = divmod(epact + weekday_offset - 7 * shift + 114, 31)
+    return date(year, month, day + 1)
+
+
+def _nth_monday(year: int, month: int, n: int) -> date:
+    first = date(year, month, 1)
+    return first + timedelta(days=(7 - first.weekday()) % 7 + 7 * (n - 1))
+
+
+def _monday_before(day: date) -> date:
+    return day - timedelta(days=day.weekday() or 7)
+
+
+def _with_next_day_if_sunday(days: dict[date, str], day: date, name: str) -> None:
+    days[day] = name
+    if day.weekday() == 6:
+        days[day + timedelta(days=1)] = name
+
+
+@lru_cache(maxsize=64)
+def quebec_holidays(year: int) -> Mapping[date, str]:
+    """Holidays of Quebec's Interpretation Act (CQLR c. I-16) s. 61(23); Sundays (a) are the calendar's rest days.
+
+    A period that ends on one of them ends the next day that is not (s. 52); a Saturday is not a holiday. The
+    `holidays` package's CA-QC list lacks Easter Monday (d) and adds days the Act does not have (2 January, and
+    25 June when 24 June is a Sunday), so this list is the Act's own.
+    """
+    sunday_easter = easter_sunday(year)
+    days = {
+        date(year, 1, 1): "New Year's Day",  # (b)
+        sunday_easter - timedelta(days=2): "Good Friday",  # (c)
+        sunday_easter + timedelta(days=1): "Easter Monday",  # (d)
+        # (i) the day the Governor General fixes for the Sovereign's birthday, the Monday before 25 May; Quebec's
+        # National Patriots' Day falls on it (j).
+        _monday_before(date(year, 5, 25)): "National Patriots' Day",
+        date(year, 6, 24): "National Holiday",  # (e)
+        _nth_monday(year, 9, 1): "Labour Day",  # (g)
+        _nth_monday(year, 10, 2): "Thanksgiving",  # (g.1)
+        date(year, 12, 25): "Christmas Day",  # (h)
+    }
+    _with_next_day_if_sunday(
+        days, date(year, 7, 1), "Canada Day"
+    )  # (f): 1 July, or 2 July if the 1st is a Sunday
+    return days
+
+
+@lru_cache(maxsize=64)
+def canada_holidays(year: int) -> Mapping[date, str]:
+    """Holidays of the federal Interpretation Act (R.S.C. 1985, c. I-21) s. 35(1)-(2), everywhere in Canada.
+
+    Sundays are the calendar's rest days. Provincial and civic holidays (s. 35(1)(a)-(b)) are left out: fewer
+    holidays is the earlier, safe reading, and the requester's province may not be the operator's.
+    """
+    sunday_easter = easter_sunday(year)
+    days = {
+        sunday_easter - timedelta(days=2): "Good Friday",
+        sunday_easter + timedelta(days=1): "Easter Monday",
+        _monday_before(date(year, 5, 25)): "Victoria Day",  # also the Sovereign's birthday as proclaimed
+        _nth_monday(year, 9, 1): "Labour Day",
+        _nth_monday(year, 10, 2): "Thanksgiving",  # proclaimed each year for the second Monday of October
+        date(year, 12, 25): "Christmas Day",
+    }
+    # s. 35(2): when New Year's Day, Canada Day or Remembrance Day is a Sunday, the Monday is a holiday too.
+    _with_next_day_if_sunday(days, date(year, 1, 1), "New Year's Day")
+    _with_next_day_if_sunday(days, date(year, 7, 1), "Canada Day")
+    _with_next_day_if_sunday(days, date(year, 11, 11), "Remembrance Day")
+    if year >= 2021:  # added to s. 35(1) in 2021
+        days[date(year, 9, 30)] = "National Day for Truth and Reconciliation"
+    return days
+
+
+STATUTE_HOLIDAYS: dict[str, Callable[[int], Mapping[date, str]]] = {
+    "ca_qc_interpretation_act": quebec_holidays,
+    "ca_interpretation_act": canada_holidays,
+}
 
 
 def add_months(start: date, months: int) -> tuple[date, bool]:
@@ -184,21 +298,35 @@ def roll_forward(day: date, cal: Calendar) -> tuple[date, str | None]:
 
 
 def _period_end(regime: Regime, clock: Clock, received: date, paused_days: int) -> tuple[date, Adjustment]:
+    """The end of `clock` for a request received on `received` and paused `paused_days`.
+
+    Every unit counts as if the request had arrived `paused_days` later: for day counts that is the same as
+    adding the pause at the end.
+    """
     clipped = False
+    restarted_from: date | None = None
     if clock.unit is Unit.WORKING_DAYS:
         # Working-day clocks in the table all start the day after receipt; pauses are calendar days.
         raw = add_working_days(received + timedelta(days=paused_days), clock.amount, regime.calendar)
     elif clock.unit is Unit.MONTHS:
-        raw, clipped = add_months(received, clock.amount)
-        raw += timedelta(days=paused_days)
+        # UK GDPR Art. 12A: the month runs from when the ID, fee or clarification arrives, not from receipt; we
+        # take receipt plus the days paused (the arrival date when the question went out on receipt, else
+        # earlier). Adding the pause after the month arithmetic instead would give 3 Mar, not 28 Feb, for a
+        # request of 30 Jan answered on 31 Jan.
+        start = received + timedelta(days=paused_days)
+        raw, clipped = add_months(start, clock.amount)
+        restarted_from = start if paused_days else None
     else:
         first_day = received if regime.start is Start.RECEIPT_IS_DAY_ONE else received + timedelta(days=1)
         raw = first_day + timedelta(days=clock.amount - 1 + paused_days)
     if not regime.roll_forward:
-        return raw, Adjustment(paused_days=paused_days, last_day_of_month=clipped)
+        return raw, Adjustment(
+            paused_days=paused_days, restarted_from=restarted_from, last_day_of_month=clipped
+        )
     rolled, because = roll_forward(raw, regime.calendar)
     return rolled, Adjustment(
         paused_days=paused_days,
+        restarted_from=restarted_from,
         moved_from=raw if because else None,
         moved_because=because,
         last_day_of_month=clipped,
@@ -264,7 +392,8 @@ def compute(
     push a regime's dates out only if that regime is pausable. `governing` names the regime whose date
     is in force (`extended` picks which of the two dates that is). On a tie the statutory regime
     governs rather than the operator's policy, so the explanation cites the law. `right` (a request kind) picks
-    a right's own clock where a regime has one (a CCPA opt-out: 15 business days).
+    a right's own clock where a regime has one (a CCPA opt-out: 15 business days; a correction under 152-FZ: 7
+    working days).
     """
     resolved = [for_right(resolve(r), right) for r in regimes]
     if not resolved:
@@ -348,36 +477,82 @@ US_STATES = frozenset(
 )
 
 
-def regimes_for(country: str, subdivision: str | None = None) -> list[str]:
-    """The regime codes that apply to a requester in `country` (ISO 3166-1 alpha-2) and `subdivision`.
-
-    The operator's policy always applies; it is listed first.
-    """
-    country = (country or "").strip().upper()
+def _place(code: str, subdivision: str | None = None) -> tuple[str, str]:
+    """("GB", "") from "gb", ("US", "CA") from ("US", "US-CA"), ("US", "CA") or "US-CA"."""
+    country = (code or "").strip().upper()
     sub = (subdivision or "").strip().upper()
+    if subdivision is None and "-" in country:  # a whole ISO 3166-2 code, as PRIVACY_ESTABLISHMENT gives them
+        country, sub = country.split("-", 1)
     if "-" in sub:  # accept "US-CA" as well as "CA"
         sub = sub.split("-", 1)[1]
-    codes = [POLICY]
+    return country, sub
+
+
+def _residence_regime(country: str, sub: str) -> str | None:
+    """The regime a requester living in `country`/`sub` brings with them, if the portal knows one."""
     if country in EU_EEA:
-        codes.append("eu_gdpr")
-    elif country == "GB":
-        codes.append("uk_gdpr")
-    elif country == "US":
+        return "eu_gdpr"
+    if country == "GB":
+        return "uk_gdpr"
+    if country == "US":
         if sub == "CA":
-            codes.append("ccpa")
-        elif sub in US_STATES:
-            codes.append("us_state")
-    elif country == "BR":
-        codes.append("lgpd")
-    elif country == "CA" and sub == "QC":
-        codes.append("quebec")
-    elif country == "RU":
-        codes.append("ru_152fz")
+            return "ccpa"
+        return "us_state" if sub in US_STATES else None
+    if country == "CA":
+        # Quebec's private-sector Act for Quebecers; PIPEDA for the rest of Canada (the provinces whose own laws
+        # are "substantially similar" still leave it cross-border and federal work, which an online portal is).
+        return "quebec" if sub == "QC" else "pipeda"
+    return {"BR": "lgpd", "RU": "ru_152fz", "CH": "ch_fadp", "TR": "tr_kvkk", "KR": "kr_pipa"}.get(country)
+
+
+def establishment_regime(place: str) -> str | None:
+    """The regime owed to *every* requester because the operator is established at `place` ("GB", "CA-QC").
+
+    Each is the law's own territorial rule (docs/deadlines.md, "Where the operator is established"):
+    UK GDPR and GDPR Art. 3(1) (an establishment's processing, wherever the person is); FADP Art. 3(1) (effects
+    in Switzerland); LGPD Art. 3(I) (processing in Brazil); 152-FZ Art. 1(1) (operators in Russia); KVKK Art. 2
+    and PIPA Art. 2-3 (every controller they govern, with no condition on where the person lives); PIPEDA
+    s. 4(1)(a) (an organisation's commercial activities); Quebec's private-sector Act s. 1 (an enterprise in
+    Quebec). US state laws protect only their residents (CCPA §1798.140(i)), so a US establishment adds none.
+    """
+    country, sub = _place(place)
+    if country == "US":
+        return None
+    return _residence_regime(country, sub)
+
+
+def establishment_regimes(establishment: Iterable[str]) -> list[tuple[str, str]]:
+    """(place, regime) for each place in `establishment` that brings a regime, in order, each regime once."""
+    found: list[tuple[str, str]] = []
+    for place in establishment:
+        code = establishment_regime(place)
+        if code is not None and code not in (known for _, known in found):
+            found.append((place.strip().upper(), code))
+    return found
+
+
+def regimes_for(
+    country: str, subdivision: str | None = None, *, establishment: Iterable[str] = ()
+) -> list[str]:
+    """The regime codes that apply to a requester in `country` (ISO 3166-1 alpha-2) and `subdivision`.
+
+    `establishment` names where the operator is established (ISO 3166-1 or 3166-2 codes: "GB", "DE", "CA-QC");
+    each place adds the regime its law applies to everyone's requests. The operator's policy always applies; it
+    is listed first, then the requester's own law, then the establishment's.
+    """
+    codes = [POLICY]
+    own = _residence_regime(*_place(country, subdivision or ""))
+    for code in [own, *(code for _, code in establishment_regimes(establishment))]:
+        if code is not None and code not in codes:
+            codes.append(code)
     return codes
 
 
-def policy(*, days: int = 45, extended_days: int | None = 90, pausable: bool = True) -> Regime:
-    """The operator's own promise, as configured (settings feed this through the services)."""
+def policy(*, days: int = 45, extended_days: int | None = 90, pausable: bool = False) -> Regime:
+    """The operator's own promise, as configured (settings feed this through the services).
+
+    Not pausable unless configured: the policy promises an answer within `days` with no pause.
+    """
     return Regime(
         code=POLICY,
         name="our privacy policy",
@@ -411,7 +586,9 @@ REGIMES: dict[str, Regime] = {
             clock=Clock(1, Unit.MONTHS),
             extended=Clock(3, Unit.MONTHS),
             start=Start.DAY_AFTER_RECEIPT,
-            pausable=True,  # Art. 12A: the clock stops while waiting for ID, a fee or clarification
+            # Art. 12A: the month begins when the ID or fee asked for arrives; days waiting for a clarification
+            # do not count. Both are counted as a restart from receipt plus the days paused (`_period_end`).
+            pausable=True,
             roll_forward=True,
             calendar=Calendar("GB", "ENG"),  # England & Wales bank holidays
         ),
@@ -437,22 +614,26 @@ REGIMES: dict[str, Regime] = {
         Regime(
             code="lgpd",
             name="LGPD",
-            clock=Clock(15, Unit.DAYS),
+            clock=Clock(15, Unit.DAYS),  # Art. 19(II)
             extended=None,
-            start=Start.DAY_AFTER_RECEIPT,
+            start=Start.DAY_AFTER_RECEIPT,  # Civil Code art. 132: the first day is excluded
             pausable=False,
             roll_forward=True,
-            calendar=Calendar("BR"),
+            # Art. 132 §1 moves a period ending on a *feriado* to the next working day. Sundays and holidays are
+            # feriados; a Saturday is not, so a due date on it stays (the earlier reading).
+            calendar=Calendar("BR", rest_days=SUNDAY),
         ),
         Regime(
             code="quebec",
             name="Quebec Law 25",
-            clock=Clock(30, Unit.DAYS),
+            clock=Clock(30, Unit.DAYS),  # private-sector Act (CQLR c. P-39.1) s. 32
             extended=None,
             start=Start.DAY_AFTER_RECEIPT,
             pausable=False,
             roll_forward=True,
-            calendar=Calendar("CA", "QC"),
+            # Interpretation Act s. 52: only a period ending on a holiday moves, and its holidays (s. 61(23)) are
+            # Sundays and a fixed list; a Saturday is not one.
+            calendar=Calendar(rest_days=SUNDAY, statute="ca_qc_interpretation_act"),
         ),
         Regime(
             code="ru_152fz",
@@ -464,16 +645,76 @@ REGIMES: dict[str, Regime] = {
             roll_forward=True,
             calendar=Calendar("RU"),  # with the government's transfers of days off
         ),
+        Regime(
+            code="pipeda",
+            name="PIPEDA",
+            clock=Clock(30, Unit.DAYS),  # s. 8(3): "not later than thirty days after receipt"
+            # s. 8(4)(a): a further thirty days at most, for unreasonable interference or consultations, with a
+            # notice within the first thirty days. s. 8(4)(b) (converting to an alternative format, "the period
+            # that is necessary") has no end we could compute; the thirty-day cap is the earlier reading.
+            extended=Clock(60, Unit.DAYS),
+            start=Start.DAY_AFTER_RECEIPT,  # Interpretation Act s. 27: the day of receipt is excluded
+            pausable=False,
+            roll_forward=True,
+            # Interpretation Act s. 26: a period ending on a holiday ends the next day that is not; s. 35 makes
+            # Sundays and a federal list holidays, not Saturdays.
+            calendar=Calendar(rest_days=SUNDAY, statute="ca_interpretation_act"),
+        ),
+        Regime(
+            code="ch_fadp",
+            name="Swiss FADP",
+            clock=Clock(30, Unit.DAYS),  # FADP Art. 25(7); Data Protection Ordinance Art. 18(1)
+            # DPO Art. 18(2): a controller that cannot answer in 30 days tells the person and names its own later
+            # date. The law sets no limit to compute, so the portal offers no extension: the 30 days stand.
+            extended=None,
+            start=Start.DAY_AFTER_RECEIPT,  # Code of Obligations Art. 77(1)(1)
+            pausable=False,
+            roll_forward=True,
+            # CO Art. 78 moves a last day on a Sunday or public holiday; the Federal Act on Time Limits Falling on
+            # Saturdays (SR 173.110.3) treats Saturday as one for federal statutory limits. Federal holidays only:
+            # cantonal ones would make the date later.
+            calendar=Calendar("CH"),
+        ),
+        Regime(
+            code="tr_kvkk",
+            name="KVKK",
+            clock=Clock(30, Unit.DAYS),  # Law No. 6698 Art. 13(2): "within thirty days at the latest"
+            extended=None,
+            # Neither the Law nor the Board's Communiqué on applications says how the days are counted or whether
+            # a last day on a weekend or holiday moves: receipt is day 1 and no roll, the earlier reading.
+            start=Start.RECEIPT_IS_DAY_ONE,
+            pausable=False,
+            roll_forward=False,
+        ),
+        Regime(
+            code="kr_pipa",
+            name="Korean PIPA",
+            # Enforcement Decree Art. 41(4) (access), 43(3) (correction, erasure), 44(2) (suspension): ten days.
+            clock=Clock(10, Unit.DAYS),
+            # PIPA Art. 35(3) and Decree Art. 42(2): access may be postponed with a notice given within the same
+            # ten days, until the reason ends. That is no fixed extension, so the portal offers none.
+            extended=None,
+            start=Start.DAY_AFTER_RECEIPT,  # Civil Act Art. 157: the first day is not counted
+            pausable=False,
+            roll_forward=True,  # Civil Act Art. 161: a last day on a Saturday or public holiday moves to the next
+            calendar=Calendar("KR"),
+        ),
     )
 }
 
 
 # Rights a regime answers by a clock of their own, stricter than its general one (no extension, no
-# acknowledgement: the request is confirmed received at once). CCPA regs §7026(f)(1) (opt-out of sale/sharing)
-# and §7027(g)(1) (limit the use of sensitive data): "no later than 15 business days from the date the business
-# receives the request". Business days are counted Monday to Friday only: the earlier, safe reading, as for the
-# CCPA acknowledgement (state holidays would make it later).
+# acknowledgement: the request is confirmed received at once). Working-day clocks count from the day after
+# receipt on the regime's calendar.
 RIGHT_CLOCKS: dict[tuple[str, str], Clock] = {
+    # CCPA regs §7026(f)(1) (opt-out of sale/sharing) and §7027(g)(1) (limit the use of sensitive data): "no later
+    # than 15 business days from the date the business receives the request". Business days are counted Monday
+    # to Friday only: the earlier, safe reading, as for the CCPA acknowledgement (state holidays would make it
+    # later); the ccpa calendar has no holidays.
     ("ccpa", "opt_out"): Clock(15, Unit.WORKING_DAYS),
     ("ccpa", "limit_sensitive"): Clock(15, Unit.WORKING_DAYS),
+    # 152-FZ Art. 20(3): data shown to be incomplete, inaccurate or out of date are corrected, and data shown to
+    # be unlawfully obtained or not needed are destroyed, within seven working days of the person providing that.
+    ("ru_152fz", "rectification"): Clock(7, Unit.WORKING_DAYS),
+    ("ru_152fz", "erasure"): Clock(7, Unit.WORKING_DAYS),
 }

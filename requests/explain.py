@@ -23,6 +23,10 @@ REGIME_NAMES = {
     "lgpd": lambda: _("LGPD"),
     "quebec": lambda: _("Quebec Law 25"),
     "ru_152fz": lambda: _("Federal Law 152-FZ"),
+    "pipeda": lambda: _("PIPEDA"),
+    "ch_fadp": lambda: _("Swiss FADP"),
+    "tr_kvkk": lambda: _("KVKK"),
+    "kr_pipa": lambda: _("Korean PIPA"),
 }
 
 
@@ -48,9 +52,19 @@ def _clock(clock: Clock) -> str:
 
 def _adjustments(adj: Adjustment) -> list[str]:
     parts = []
+    if adj.restarted_from:
+        # The month counts from the restart (the span says from when); the pause is said once, here.
+        parts.append(
+            ngettext(
+                "restarted after %(n)d day waiting for the requester",
+                "restarted after %(n)d days waiting for the requester",
+                adj.paused_days,
+            )
+            % {"n": adj.paused_days}
+        )
     if adj.last_day_of_month:
         parts.append(_("the last day of that month"))
-    if adj.paused_days:
+    if adj.paused_days and not adj.restarted_from:
         parts.append(
             ngettext(
                 "plus %(n)d day paused while waiting for the requester",
@@ -71,7 +85,8 @@ def explain_regime(result: RegimeDeadline, *, extended: bool) -> str:
     clock = result.regime.extended if use_extension and result.regime.extended else result.regime.clock
     due = result.effective(extended)
     adjustment = (result.extended_adjustment if use_extension else result.due_adjustment) or Adjustment()
-    received = _day(result.received, year=result.received.year != due.year)
+    start = adjustment.restarted_from or result.received
+    received = _day(start, year=start.year != due.year)
     if result.regime.start is Start.RECEIPT_IS_DAY_ONE:
         span = _("%(clock)s counting %(received)s as day 1") % {"clock": _clock(clock), "received": received}
     else:
@@ -85,3 +100,23 @@ def explain_regime(result: RegimeDeadline, *, extended: bool) -> str:
 def explain(result: Deadlines) -> str:
     """Why the case is due when it is: the governing regime's arithmetic in one sentence."""
     return explain_regime(result.governing_deadline, extended=result.extended)
+
+
+def laws_that_apply(established_in: list[tuple[str, str]]) -> list[str]:
+    """Why the laws apply to a request, a sentence per basis, for the home page.
+
+    `established_in`: (place name, regime code) for each place the operator is established whose law applies to
+    everyone (`deadlines.establishment_regimes`); then the law of where the requester lives.
+    """
+    sentences = [
+        _("Because we are established in %(place)s, %(law)s applies to everyone's requests.")
+        % {"place": place, "law": regime_name(code)}
+        for place, code in established_in
+    ]
+    sentences.append(
+        _(
+            "The data protection law of the place where you live applies as well, and we answer by the earliest "
+            "date any of these laws sets."
+        )
+    )
+    return sentences

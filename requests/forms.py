@@ -18,6 +18,7 @@ from privacyportal.uploads import check_extract
 
 from . import deadlines
 from .models import ConnectorAction, Kind, OwnerTask, OwnerTaskStatus, Relationship
+from .selectors import applicable_regimes
 from .services import NewRequest, outcomes_for
 
 
@@ -245,7 +246,9 @@ class PrivacyRequestForm(PlainForm):
     def _check_identity_details(self, data: dict[str, Any], country: str, subdivision: str) -> None:
         tier = tier_for(
             self.kind,
-            deadlines.regimes_for(country, subdivision),
+            applicable_regimes(
+                country, subdivision
+            ),  # as the intake service will, to ask for the same details
             marketing_only=bool(data.get("marketing_only")),
         )
         given = [name for name in DATA_POINTS if data.get(name)]

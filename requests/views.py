@@ -32,13 +32,13 @@ from privacyportal.ratelimit import counted, over_limit
 from privacyportal.uploads import CheckedFile
 
 from .downloads import attachment
-from .explain import explain
+from .explain import explain, laws_that_apply
 from .forms import OwnerTaskForm, PrivacyRequestForm, ReplyForm
 from .letters import read as read_letter
 from .lifecycle import Status
 from .models import Kind, OwnerTask, Packet, PacketStatus, PrivacyRequest, Relationship
 from .packets import read as read_packet
-from .selectors import cases_of, deadlines_of, public_timeline, verification_tier
+from .selectors import cases_of, deadlines_of, establishment_laws, public_timeline, verification_tier
 from .services import (
     LinkState,
     TaskClosed,
@@ -76,7 +76,8 @@ SESSION_UPLOAD = "pending_upload"
 
 def home(request: HttpRequest) -> HttpResponse:
     rights = [{"kind": kind, "label": kind.label, "description": RIGHT_DESCRIPTIONS[kind]} for kind in Kind]
-    return render(request, "requests/home.html", {"rights": rights})
+    laws = laws_that_apply(establishment_laws())
+    return render(request, "requests/home.html", {"rights": rights, "laws": laws})
 
 
 def rate_limited(request: HttpRequest, group: str, rate: str) -> bool:

@@ -22,6 +22,25 @@ def test_home_lists_every_right_in_plain_words(client: Client) -> None:
     assert 'href="/static/css/portal.css"' in html
 
 
+def test_home_says_which_laws_apply_and_why(client: Client, settings: Any) -> None:
+    html = client.get("/").content.decode()
+    assert "Which laws apply." in html and "The data protection law of the place where you live" in html
+    assert "Because we are established" not in html
+    settings.PRIVACY_ESTABLISHMENT = ("GB-SCT", "DE", "CA-QC", "US-FL")
+    html = client.get("/").content.decode()
+    assert "Because we are established in the UK, UK GDPR applies to everyone&#x27;s requests." in html
+    assert "Because we are established in Germany, EU GDPR applies to everyone&#x27;s requests." in html
+    assert "Because we are established in Quebec, Quebec Law 25 applies" in html
+    assert html.count("Because we are established") == 3  # Florida's law is for Floridians only
+    client.post("/i18n/setlang/", {"language": "ru", "next": "/"})
+    html = client.get("/").content.decode()
+    assert "Какие законы применяются." in html
+    assert (
+        "Поскольку мы зарегистрированы в юрисдикции «Великобритания», UK GDPR применяется к запросам всех людей, "
+        "где бы они ни жили."
+    ) in html
+
+
 def test_home_speaks_russian(client: Client) -> None:
     client.post("/i18n/setlang/", {"language": "ru", "next": "/"})
     html = client.get("/").content.decode()

@@ -68,6 +68,14 @@ def test_settings_checks_pass_and_refuse_a_non_utc_server() -> None:
     assert {"privacyportal.E001", "privacyportal.E005"} <= ids
 
 
+def test_the_establishment_must_be_iso_codes() -> None:
+    with override_settings(PRIVACY_ESTABLISHMENT=("GB", "DE", "US-FL", "CA-QC")):
+        assert "privacyportal.E012" not in {e.id for e in run_checks()}
+    for wrong in [("UK",), ("Germany",), ("US-",), ("XX-CA",)]:
+        with override_settings(PRIVACY_ESTABLISHMENT=wrong):
+            assert "privacyportal.E012" in {e.id for e in run_checks()}, wrong
+
+
 def test_compose_file_runs_the_whole_portal() -> None:
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]

@@ -9,7 +9,9 @@ from .case_page import connector_runs as connector_runs
 from .case_page import detail_comparisons as detail_comparisons
 from .case_page import recipients_to_notify as recipients_to_notify
 from .case_page import verification_tier as verification_tier
+from .clock import applicable_regimes as applicable_regimes
 from .clock import deadlines_of as deadlines_of
+from .clock import establishment_laws as establishment_laws
 from .clock import local_date as local_date
 from .clock import local_today as local_today
 from .clock import operator_zone as operator_zone

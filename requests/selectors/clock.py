@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 
 from .. import deadlines, lookback
 from ..deadlines import Deadlines, Regime
@@ -24,6 +26,26 @@ def local_date(moment: datetime) -> date:
 
 def local_today() -> date:
     return local_date(timezone.now())
+
+
+def applicable_regimes(country: str, subdivision: str | None = None) -> list[str]:
+    """The regimes a new request from `country`/`subdivision` falls under, the operator's establishment included.
+
+    Cases store these at intake; a change of PRIVACY_ESTABLISHMENT leaves existing cases as they were.
+    """
+    return deadlines.regimes_for(country, subdivision, establishment=settings.PRIVACY_ESTABLISHMENT)
+
+
+# Places whose name reads wrongly in "established in ..." as django-countries gives it, or that it does not name.
+PLACE_NAMES = {"GB": _("the UK"), "NL": _("the Netherlands"), "CA-QC": _("Quebec")}
+
+
+def establishment_laws() -> list[tuple[str, str]]:
+    """(place name, regime code) for each place in PRIVACY_ESTABLISHMENT whose law applies to every request."""
+    return [
+        (str(PLACE_NAMES.get(place) or PLACE_NAMES.get(place[:2]) or countries.name(place[:2])), code)
+        for place, code in deadlines.establishment_regimes(settings.PRIVACY_ESTABLISHMENT)
+    ]
 
 
 def regime_objects(codes: list[str]) -> list[Regime]:

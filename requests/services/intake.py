@@ -18,7 +18,6 @@ from identity.tiers import POINTS_NEEDED, Tier, tier_for
 from privacyportal import outbox
 from privacyportal.addresses import normalise_email
 
-from .. import deadlines
 from ..audit import record_event
 from ..lifecycle import OPEN_STATUSES, Status
 from ..models import (
@@ -30,7 +29,14 @@ from ..models import (
     PrivacyRequest,
     Relationship,
 )
-from ..selectors import connector_systems, deadlines_of, local_date, owner_systems, verification_tier
+from ..selectors import (
+    applicable_regimes,
+    connector_systems,
+    deadlines_of,
+    local_date,
+    owner_systems,
+    verification_tier,
+)
 from . import carry_out, connectors, owner_tasks, suppression, third_parties
 from .common import (
     SEND_SUBJECT_CONFIRMATION,
@@ -88,7 +94,9 @@ def submit(new: NewRequest, *, by: AbstractBaseUser | None = None) -> PrivacyReq
     country = new.country.strip().upper()
     # ISO 3166-2 codes may come whole ("US-CA"); the case keeps the part after the country.
     subdivision = new.subdivision.strip().upper().removeprefix(f"{country}-")
-    regimes = deadlines.regimes_for(country, subdivision)
+    # The laws of where the requester lives and of where the operator is established (PRIVACY_ESTABLISHMENT),
+    # fixed on the case now: a later change of establishment leaves this case's deadlines as they are.
+    regimes = applicable_regimes(country, subdivision)
     tier = tier_for(new.kind, regimes, marketing_only=new.marketing_only)
     # A letter, email or call logged by staff skips the emailed code: staff check identity themselves
     # (by the sender's address, the details given, or by asking), so the case waits for them, not the requester.

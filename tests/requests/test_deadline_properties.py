@@ -3,7 +3,7 @@
 That file checks, for the original date: due >= received, extended >= due, one more paused day never makes
 it earlier, and the due date is the earliest regime's. These add the extended (effective) date, which regime
 governs, any number of paused days, pauses of regimes that cannot pause, adding regimes, their order, a
-later receipt, and `regimes_for` on any input.
+later receipt, and `regimes_for` on any input (with any establishment).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from requests import deadlines
-from requests.deadlines import compute, compute_one, regimes_for, resolve
+from requests.deadlines import Regime, compute, compute_one, regimes_for, resolve
 
 ALL_CODES = sorted(deadlines.REGIMES)
 received_dates = st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31))
@@ -64,17 +64,21 @@ def test_more_paused_days_never_make_any_date_earlier(
     assert longer.effective >= fewer.effective
 
 
+# Every regime as the table has it, and the operator's policy as an operator may configure it (pausable).
+ALL_REGIMES = [*(resolve(code) for code in ALL_CODES), deadlines.policy(pausable=True)]
+
+
 @PURE
-@given(st.sampled_from(ALL_CODES), received_dates, st.integers(min_value=1, max_value=400))
-def test_pauses_move_only_regimes_that_allow_a_pause(code: str, received: date, paused: int) -> None:
-    regime = resolve(code)
+@given(st.sampled_from(ALL_REGIMES), received_dates, st.integers(min_value=1, max_value=400))
+def test_pauses_move_only_regimes_that_allow_a_pause(regime: Regime, received: date, paused: int) -> None:
     still = compute_one(regime, received)
     moved = compute_one(regime, received, paused_days=paused)
     if regime.pausable:
-        # Every paused day is added before the date is moved off a weekend or holiday, so the pause may be
-        # absorbed by that move but never lost: the new date is at least the unmoved one plus the pause.
-        unmoved = still.due_adjustment.moved_from or still.due
-        assert moved.due >= max(still.due, unmoved + timedelta(days=paused))
+        # A pause restarts the clock (UK GDPR Art. 12A): the dates are those of a request received that many
+        # days later, which for a day count is the same as adding the pause at the end.
+        later = compute_one(regime, received + timedelta(days=paused))
+        assert (moved.due, moved.extended_due) == (later.due, later.extended_due)
+        assert moved.due >= still.due
         assert moved.due_adjustment.paused_days == paused
     else:
         assert (moved.due, moved.extended_due) == (still.due, still.extended_due)
@@ -122,15 +126,23 @@ def test_a_request_received_later_is_never_due_earlier(
 
 
 @PURE
-@given(st.text(max_size=6), st.one_of(st.none(), st.text(max_size=8)), received_dates)
+@given(
+    st.text(max_size=6),
+    st.one_of(st.none(), st.text(max_size=8)),
+    st.lists(st.one_of(st.text(max_size=6), st.sampled_from(["GB", "de", "CA-QC", "US-CA", "CH", "kr"]))),
+    received_dates,
+)
 def test_regimes_for_any_input_starts_with_the_policy_and_names_only_known_regimes(
-    country: str, subdivision: str | None, received: date
+    country: str, subdivision: str | None, establishment: list[str], received: date
 ) -> None:
-    codes = regimes_for(country, subdivision)
+    codes = regimes_for(country, subdivision, establishment=establishment)
     assert codes[0] == deadlines.POLICY
     assert len(codes) == len(set(codes)) and set(codes) <= set(deadlines.REGIMES)
     assert regimes_for(country.lower(), subdivision) == regimes_for(country.upper(), subdivision)
+    # An establishment only adds regimes, so it can only bring a date forward.
+    assert set(regimes_for(country, subdivision)) <= set(codes)
     assert compute(codes, received).due >= received
+    assert compute(codes, received).due <= compute(regimes_for(country, subdivision), received).due
 
 
 @PURE

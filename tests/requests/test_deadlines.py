@@ -3,7 +3,7 @@ and the earliest-of rule. Each expected date was worked out by hand from the rul
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -33,8 +33,35 @@ VECTORS = [
     (["uk_gdpr"], D(2025, 4, 5), 0, D(2025, 5, 6), D(2025, 7, 7), "uk_gdpr", "early May bank holiday"),
     (["uk_gdpr"], D(2025, 4, 21), 0, D(2025, 5, 21), D(2025, 7, 21), "uk_gdpr", "received on a bank holiday"),
     (["uk_gdpr"], D(2024, 12, 25), 0, D(2025, 1, 27), D(2025, 3, 25), "uk_gdpr", "Sat 25 Jan moves to Mon"),
-    (["uk_gdpr"], D(2025, 1, 31), 7, D(2025, 3, 7), D(2025, 5, 7), "uk_gdpr", "paused a week (Art. 12A)"),
-    (["uk_gdpr"], D(2025, 2, 8), 3, D(2025, 3, 11), D(2025, 5, 12), "uk_gdpr", "pause, then off Sunday"),
+    # Art. 12A: the month restarts from receipt plus the days paused (then rolls), not month then pause.
+    (
+        ["uk_gdpr"],
+        D(2025, 1, 31),
+        7,
+        D(2025, 3, 7),
+        D(2025, 5, 7),
+        "uk_gdpr",
+        "paused a week: from Fri 7 Feb",
+    ),
+    (["uk_gdpr"], D(2025, 2, 8), 3, D(2025, 3, 11), D(2025, 5, 12), "uk_gdpr", "from 11 Feb; Sun 11 May"),
+    (
+        ["uk_gdpr"],
+        D(2025, 1, 30),
+        1,
+        D(2025, 2, 28),
+        D(2025, 4, 30),
+        "uk_gdpr",
+        "ID on 31 Jan: 28 Feb, not 3 Mar",
+    ),
+    (
+        ["uk_gdpr"],
+        D(2025, 1, 31),
+        1,
+        D(2025, 3, 3),
+        D(2025, 5, 1),
+        "uk_gdpr",
+        "from Sat 1 Feb: Sat 1 Mar → Mon",
+    ),
     # EU GDPR: Reg. 1182/71; weekends only by default; not pausable.
     (["eu_gdpr"], D(2023, 12, 31), 0, D(2024, 1, 31), D(2024, 4, 1), "eu_gdpr", "Sun 31 Mar: weekends only"),
     (["eu_gdpr"], D(2024, 1, 30), 0, D(2024, 2, 29), D(2024, 4, 30), "eu_gdpr", "29 Feb in a leap year"),
@@ -64,12 +91,28 @@ VECTORS = [
     (["ccpa"], D(2025, 1, 4), 0, D(2025, 2, 17), D(2025, 4, 3), "ccpa", "received on a Saturday"),
     # Other US states: 45 + 45.
     (["us_state"], D(2025, 3, 1), 0, D(2025, 4, 14), D(2025, 5, 29), "us_state", "Virginia-style"),
-    # LGPD: 15 days from the day after receipt, no extension, off weekends and Brazilian holidays.
+    # LGPD: 15 days from the day after receipt, no extension; off Sundays and Brazilian holidays (Civil Code
+    # art. 132 §1), not off Saturdays.
     (["lgpd"], D(2025, 4, 5), 0, D(2025, 4, 22), D(2025, 4, 22), "lgpd", "Sunday then Tiradentes"),
     (["lgpd"], D(2025, 1, 2), 0, D(2025, 1, 17), D(2025, 1, 17), "lgpd", "plain"),
-    # Quebec: 30 days, no extension, Quebec holidays.
+    (["lgpd"], D(2025, 1, 3), 0, D(2025, 1, 18), D(2025, 1, 18), "lgpd", "a Saturday due date stays"),
+    (["lgpd"], D(2025, 1, 4), 0, D(2025, 1, 20), D(2025, 1, 20), "lgpd", "Sunday moves to Monday"),
+    # Quebec: 30 days, no extension; off Sundays and the Interpretation Act's holidays (s. 52, s. 61(23)).
     (["quebec"], D(2025, 6, 1), 0, D(2025, 7, 2), D(2025, 7, 2), "quebec", "Canada Day"),
     (["quebec"], D(2025, 5, 19), 0, D(2025, 6, 18), D(2025, 6, 18), "quebec", "received on a holiday"),
+    (["quebec"], D(2025, 1, 30), 0, D(2025, 3, 1), D(2025, 3, 1), "quebec", "a Saturday due date stays"),
+    (["quebec"], D(2025, 1, 31), 0, D(2025, 3, 3), D(2025, 3, 3), "quebec", "Sunday moves to Monday"),
+    (["quebec"], D(2025, 3, 22), 0, D(2025, 4, 22), D(2025, 4, 22), "quebec", "Easter Monday is a holiday"),
+    (["quebec"], D(2025, 3, 19), 0, D(2025, 4, 19), D(2025, 4, 19), "quebec", "Good Friday to the Saturday"),
+    (
+        ["quebec"],
+        D(2027, 12, 2),
+        0,
+        D(2028, 1, 3),
+        D(2028, 1, 3),
+        "quebec",
+        "no observed New Year in the Act",
+    ),
     # 152-FZ: 10 working days (+5), starting the day after receipt, Russian holidays and transfers.
     (
         ["ru_152fz"],
@@ -90,9 +133,38 @@ VECTORS = [
         "New Year holidays to 9 Jan",
     ),
     (["ru_152fz"], D(2025, 6, 11), 0, D(2025, 6, 27), D(2025, 7, 4), "ru_152fz", "Russia Day + transfer"),
-    # Operator policy: 45 days counting receipt as day 1, pausable, 90 when extended.
+    # PIPEDA s. 8(3)-(4): 30 days after receipt, +30; off Sundays and federal holidays (Interpretation Act
+    # ss. 26, 35), not off Saturdays.
+    (["pipeda"], D(2025, 1, 6), 0, D(2025, 2, 5), D(2025, 3, 7), "pipeda", "plain"),
+    (["pipeda"], D(2025, 1, 30), 0, D(2025, 3, 1), D(2025, 3, 31), "pipeda", "a Saturday due date stays"),
+    (["pipeda"], D(2025, 6, 1), 0, D(2025, 7, 2), D(2025, 7, 31), "pipeda", "Canada Day"),
+    (["pipeda"], D(2025, 8, 31), 0, D(2025, 10, 1), D(2025, 10, 30), "pipeda", "Truth and Reconciliation"),
+    (["pipeda"], D(2025, 3, 22), 0, D(2025, 4, 22), D(2025, 5, 21), "pipeda", "Easter Monday"),
+    (["pipeda"], D(2025, 1, 6), 9, D(2025, 2, 5), D(2025, 3, 7), "pipeda", "no pause"),
+    # Swiss FADP / DPO Art. 18: 30 days, no extension; off Saturdays, Sundays and federal holidays (CO Art. 78).
+    (["ch_fadp"], D(2025, 1, 6), 0, D(2025, 2, 5), D(2025, 2, 5), "ch_fadp", "plain"),
+    (["ch_fadp"], D(2025, 1, 30), 0, D(2025, 3, 3), D(2025, 3, 3), "ch_fadp", "Saturday moves to Monday"),
+    (
+        ["ch_fadp"],
+        D(2025, 7, 2),
+        0,
+        D(2025, 8, 4),
+        D(2025, 8, 4),
+        "ch_fadp",
+        "National Day, then the weekend",
+    ),
+    # KVKK Art. 13(2): 30 days, receipt as day 1, no roll, no extension.
+    (["tr_kvkk"], D(2025, 1, 6), 0, D(2025, 2, 4), D(2025, 2, 4), "tr_kvkk", "plain"),
+    (["tr_kvkk"], D(2025, 1, 31), 0, D(2025, 3, 1), D(2025, 3, 1), "tr_kvkk", "a Saturday due date stays"),
+    # Korean PIPA Decree Art. 41(4): 10 days from the day after receipt; off Saturdays and public holidays (Civil
+    # Act Art. 161), no extension.
+    (["kr_pipa"], D(2025, 1, 6), 0, D(2025, 1, 16), D(2025, 1, 16), "kr_pipa", "plain"),
+    (["kr_pipa"], D(2025, 1, 1), 0, D(2025, 1, 13), D(2025, 1, 13), "kr_pipa", "Saturday moves to Monday"),
+    (["kr_pipa"], D(2025, 1, 17), 0, D(2025, 1, 31), D(2025, 1, 31), "kr_pipa", "Seollal and the extra day"),
+    (["kr_pipa"], D(2025, 9, 25), 0, D(2025, 10, 10), D(2025, 10, 10), "kr_pipa", "Chuseok, then Hangul Day"),
+    # Operator policy: 45 days counting receipt as day 1, 90 when extended, not paused unless configured.
     (["policy"], D(2025, 1, 6), 0, D(2025, 2, 19), D(2025, 4, 5), "policy", "plain"),
-    (["policy"], D(2025, 1, 6), 5, D(2025, 2, 24), D(2025, 4, 10), "policy", "paused five days"),
+    (["policy"], D(2025, 1, 6), 5, D(2025, 2, 19), D(2025, 4, 5), "policy", "no pause by default"),
     # The earliest of all regimes governs; on a tie the law governs, not the policy.
     (["policy", "uk_gdpr"], D(2025, 1, 31), 0, D(2025, 2, 28), D(2025, 4, 30), "uk_gdpr", "UK earlier"),
     (["policy", "ccpa"], D(2025, 1, 6), 0, D(2025, 2, 19), D(2025, 4, 5), "ccpa", "tie goes to the law"),
@@ -107,6 +179,17 @@ VECTORS = [
         "Russia earlier",
     ),
     (["policy", "quebec"], D(2025, 6, 1), 0, D(2025, 7, 2), D(2025, 7, 2), "quebec", "Quebec earlier"),
+    (["policy", "pipeda"], D(2025, 1, 6), 0, D(2025, 2, 5), D(2025, 3, 7), "pipeda", "PIPEDA earlier"),
+    (["policy", "kr_pipa"], D(2025, 1, 6), 0, D(2025, 1, 16), D(2025, 1, 16), "kr_pipa", "Korea earliest"),
+    (
+        ["policy", "uk_gdpr"],
+        D(2025, 1, 6),
+        30,
+        D(2025, 2, 19),
+        D(2025, 4, 5),
+        "policy",
+        "UK paused past policy",
+    ),
 ]
 
 
@@ -169,9 +252,57 @@ def test_configured_policy_can_govern() -> None:
     assert compute([deadlines.policy(days=30), "eu_gdpr"], D(2025, 1, 31)).governing == "eu_gdpr"
 
 
-def test_policy_that_is_not_pausable_ignores_pauses() -> None:
-    rigid = deadlines.policy(pausable=False)
-    assert compute([rigid], D(2025, 1, 6), paused_days=9).due == D(2025, 2, 19)
+def test_the_policy_pauses_only_when_configured_to() -> None:
+    # The policy promises 45 days with no pause; an operator may choose otherwise (PRIVACY_POLICY_PAUSABLE).
+    assert compute([deadlines.policy()], D(2025, 1, 6), paused_days=9).due == D(2025, 2, 19)
+    pausable = compute([deadlines.policy(pausable=True)], D(2025, 1, 6), paused_days=5)
+    assert (pausable.due, pausable.extended_due) == (D(2025, 2, 24), D(2025, 4, 10))
+
+
+def test_a_uk_pause_restarts_the_month_and_other_regimes_keep_their_rule() -> None:
+    # Art. 12A: one month from receipt + the days paused. Every pausable regime therefore gives the dates of a
+    # request received that many days later; the others ignore the pause.
+    for received, paused in [(D(2025, 1, 30), 1), (D(2024, 12, 31), 60), (D(2025, 3, 31), 30)]:
+        moved = compute(["uk_gdpr"], received, paused_days=paused)
+        later = compute(["uk_gdpr"], received + timedelta(days=paused))
+        assert (moved.due, moved.extended_due) == (later.due, later.extended_due)
+        assert moved.governing_deadline.due_adjustment.restarted_from == received + timedelta(days=paused)
+    assert compute(["uk_gdpr"], D(2025, 1, 30)).governing_deadline.due_adjustment.restarted_from is None
+    for code in ["eu_gdpr", "ccpa", "lgpd", "quebec", "ru_152fz", "pipeda", "ch_fadp", "tr_kvkk", "kr_pipa"]:
+        assert compute([code], D(2025, 1, 30), paused_days=10).due == compute([code], D(2025, 1, 30)).due, (
+            code
+        )
+
+
+@pytest.mark.parametrize("right", ["rectification", "erasure"])
+def test_a_russian_correction_or_destruction_is_due_in_seven_working_days(right: str) -> None:
+    # 152-FZ Art. 20(3). From Thu 30 Oct 2025: Fri 31 Oct (1), the working Saturday 1 Nov (2), 3-4 Nov are
+    # holidays, Wed 5 (3) to Fri 7 (5), Mon 10 (6), Tue 11 Nov (7). No extension, no acknowledgement.
+    result = compute(["policy", "ru_152fz"], D(2025, 10, 30), right=right)
+    assert (result.due, result.extended_due, result.governing, result.acknowledge_by) == (
+        D(2025, 11, 11), D(2025, 11, 11), "ru_152fz", None,
+    )  # fmt: skip
+    assert compute(["ru_152fz"], D(2025, 10, 30), right=right, extended=True).effective == D(2025, 11, 11)
+    # Access keeps the ten working days (+5); other laws keep their clock for a correction.
+    assert compute(["ru_152fz"], D(2025, 10, 30), right="access").due == D(2025, 11, 14)
+    assert compute(["policy", "uk_gdpr"], D(2025, 2, 8), right=right).due == D(2025, 3, 10)
+
+
+def test_quebec_and_canada_holidays_are_the_statutes_lists() -> None:
+    quebec = deadlines.quebec_holidays(2029)
+    assert (
+        quebec[D(2029, 4, 2)] == "Easter Monday" and quebec[D(2029, 7, 2)] == "Canada Day"
+    )  # 1 July a Sunday
+    assert D(2029, 6, 25) not in quebec and D(2028, 1, 3) not in deadlines.quebec_holidays(2028)
+    assert D(2025, 9, 30) not in deadlines.quebec_holidays(2025)  # a federal day, not in Quebec's Act
+    canada = deadlines.canada_holidays(2029)
+    assert canada[D(2029, 11, 12)] == "Remembrance Day"  # s. 35(2): the Monday after a Sunday
+    assert D(2029, 6, 24) not in canada and D(2020, 9, 30) not in deadlines.canada_holidays(2020)
+    assert [deadlines.easter_sunday(y) for y in (2024, 2025, 2038)] == [
+        D(2024, 3, 31),
+        D(2025, 4, 20),
+        D(2038, 4, 25),
+    ]
 
 
 def test_unknown_regime_and_bad_input_are_refused() -> None:
@@ -195,14 +326,60 @@ def test_unknown_regime_and_bad_input_are_refused() -> None:
         ("US", "NY", ["policy"]),
         ("US", None, ["policy"]),
         ("CA", "QC", ["policy", "quebec"]),
-        ("CA", "ON", ["policy"]),
+        ("CA", "ON", ["policy", "pipeda"]),
+        ("CA", None, ["policy", "pipeda"]),
         ("BR", None, ["policy", "lgpd"]),
         ("RU", None, ["policy", "ru_152fz"]),
-        ("CH", None, ["policy"]),
+        ("CH", None, ["policy", "ch_fadp"]),
+        ("TR", None, ["policy", "tr_kvkk"]),
+        ("KR", None, ["policy", "kr_pipa"]),
+        ("JP", None, ["policy"]),
     ],
 )
 def test_regimes_for(country: str, subdivision: str | None, expected: list[str]) -> None:
     assert regimes_for(country, subdivision) == expected
+    assert regimes_for(country, subdivision, establishment=()) == expected
+
+
+@pytest.mark.parametrize(
+    ("country", "subdivision", "establishment", "expected"),
+    [
+        ("JP", None, ["GB"], ["policy", "uk_gdpr"]),
+        ("JP", None, ["gb-sct"], ["policy", "uk_gdpr"]),
+        ("JP", None, ["DE"], ["policy", "eu_gdpr"]),
+        ("JP", None, ["NO"], ["policy", "eu_gdpr"]),  # EEA
+        ("FR", None, ["DE", "IE"], ["policy", "eu_gdpr"]),  # once
+        ("US", "CA", ["DE", "US-FL"], ["policy", "ccpa", "eu_gdpr"]),  # Florida's law is for Floridians
+        ("JP", None, ["US-CA"], ["policy"]),  # the CCPA protects California residents only
+        ("DE", None, ["GB"], ["policy", "eu_gdpr", "uk_gdpr"]),
+        ("GB", None, ["GB"], ["policy", "uk_gdpr"]),
+        ("JP", None, ["CH"], ["policy", "ch_fadp"]),
+        ("JP", None, ["CA-QC"], ["policy", "quebec"]),
+        ("JP", None, ["CA-ON"], ["policy", "pipeda"]),
+        ("JP", None, ["CA"], ["policy", "pipeda"]),
+        ("JP", None, ["BR", "RU", "TR", "KR"], ["policy", "lgpd", "ru_152fz", "tr_kvkk", "kr_pipa"]),
+        ("JP", None, ["JP", "", " "], ["policy"]),
+    ],
+)
+def test_regimes_for_adds_the_establishments_regimes(
+    country: str, subdivision: str | None, establishment: list[str], expected: list[str]
+) -> None:
+    assert regimes_for(country, subdivision, establishment=establishment) == expected
+
+
+def test_establishment_regimes_name_the_place_and_the_law_once() -> None:
+    assert deadlines.establishment_regimes(["de", "FR", "US-FL", "gb"]) == [
+        ("DE", "eu_gdpr"),
+        ("GB", "uk_gdpr"),
+    ]
+    assert deadlines.establishment_regimes([]) == []
+
+
+def test_a_japanese_requester_of_a_uk_operator_gets_uk_gdprs_month() -> None:
+    codes = regimes_for("JP", None, establishment=["GB"])
+    result = compute(codes, D(2025, 2, 8))
+    assert (result.due, result.extended_due, result.governing) == (D(2025, 3, 10), D(2025, 5, 8), "uk_gdpr")
+    assert compute(regimes_for("JP", None), D(2025, 2, 8)).due == D(2025, 3, 24)  # the policy alone
 
 
 ALL_CODES = sorted(deadlines.REGIMES)

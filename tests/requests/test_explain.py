@@ -4,7 +4,7 @@ from datetime import date
 
 from django.utils import translation
 
-from requests.deadlines import compute
+from requests.deadlines import compute, policy
 from requests.explain import explain
 
 
@@ -23,10 +23,18 @@ def test_explains_a_ccpa_opt_out_in_business_days() -> None:
     assert explain(result) == "Due Mon 27 Jan 2025: CCPA, 15 working days from Mon 6 Jan."
 
 
-def test_explains_month_end_pause_and_holiday() -> None:
+def test_explains_month_end_restart_and_holiday() -> None:
+    # UK GDPR Art. 12A: the month runs from when the ID arrived (receipt + the days paused).
     assert explain(compute(["uk_gdpr"], date(2025, 1, 31), paused_days=7)) == (
-        "Due Fri 7 Mar 2025: UK GDPR, one month from Fri 31 Jan, the last day of that month, "
-        "plus 7 days paused while waiting for the requester."
+        "Due Fri 7 Mar 2025: UK GDPR, one month from Fri 7 Feb, restarted after 7 days waiting for the requester."
+    )
+    assert explain(compute(["uk_gdpr"], date(2025, 1, 30), paused_days=1)) == (
+        "Due Fri 28 Feb 2025: UK GDPR, one month from Fri 31 Jan, restarted after 1 day waiting for the "
+        "requester, the last day of that month."
+    )
+    assert explain(compute([policy(pausable=True)], date(2025, 1, 6), paused_days=5)) == (
+        "Due Mon 24 Feb 2025: our privacy policy, 45 days counting Mon 6 Jan as day 1, "
+        "plus 5 days paused while waiting for the requester."
     )
     assert explain(compute(["uk_gdpr"], date(2025, 4, 5))) == (
         "Due Tue 6 May 2025: UK GDPR, one month from Sat 5 Apr, moved off a public holiday (May Day)."
@@ -36,7 +44,49 @@ def test_explains_month_end_pause_and_holiday() -> None:
     )
 
 
+def test_explains_the_new_regimes_and_their_calendars() -> None:
+    assert explain(compute(["quebec"], date(2025, 3, 22))) == (
+        "Due Tue 22 Apr 2025: Quebec Law 25, 30 days from Sat 22 Mar, moved off a public holiday (Easter Monday)."
+    )
+    assert (
+        explain(compute(["quebec"], date(2025, 1, 30)))
+        == "Due Sat 1 Mar 2025: Quebec Law 25, 30 days from Thu 30 Jan."
+    )
+    assert explain(compute(["pipeda"], date(2025, 1, 6), extended=True)) == (
+        "Due Fri 7 Mar 2025: PIPEDA, extended to 60 days from Mon 6 Jan."
+    )
+    assert explain(compute(["ch_fadp"], date(2025, 1, 30))) == (
+        "Due Mon 3 Mar 2025: Swiss FADP, 30 days from Thu 30 Jan, moved off the weekend."
+    )
+    assert explain(compute(["tr_kvkk"], date(2025, 1, 6))) == (
+        "Due Tue 4 Feb 2025: KVKK, 30 days counting Mon 6 Jan as day 1."
+    )
+    assert explain(compute(["kr_pipa"], date(2025, 9, 25))) == (
+        "Due Fri 10 Oct 2025: Korean PIPA, 10 days from Thu 25 Sep, moved off a public holiday (The day preceding "
+        "Chuseok)."
+    )
+    assert explain(compute(["policy", "ru_152fz"], date(2025, 10, 30), right="rectification")) == (
+        "Due Tue 11 Nov 2025: Federal Law 152-FZ, 7 working days from Thu 30 Oct."
+    )
+
+
 def test_explains_in_russian() -> None:
     with translation.override("ru"):
         text = explain(compute(["policy", "uk_gdpr"], date(2025, 2, 8)))
     assert text == "Срок — Пн 10 марта 2025: UK GDPR, 1 месяц с Сб 8 февраля, перенесён с выходного дня."
+    with translation.override("ru"):
+        restarted = explain(compute(["uk_gdpr"], date(2025, 1, 31), paused_days=7))
+        names = [explain(compute([code], date(2025, 1, 6))).split(": ")[1].split(",")[0] for code in NEW]
+    assert restarted == (
+        "Срок — Пт 7 марта 2025: UK GDPR, 1 месяц с Пт 7 февраля, отсчёт заново после 7 дней ожидания ответа "
+        "заявителя."
+    )
+    assert names == [
+        "PIPEDA (Канада)",
+        "Закон Швейцарии о защите данных (FADP)",
+        "KVKK (Турция)",
+        "PIPA (Южная Корея)",
+    ]
+
+
+NEW = ["pipeda", "ch_fadp", "tr_kvkk", "kr_pipa"]

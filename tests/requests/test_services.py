@@ -50,6 +50,25 @@ def test_submit_logs_the_case_with_its_deadlines(data_subject: dict[str, str]) -
 
 
 @time_machine.travel(SAT_8_FEB, tick=False)
+def test_a_new_case_takes_the_operators_establishment_and_an_old_one_keeps_its_regimes(settings: Any) -> None:
+    before = make_case(country="JP")
+    assert (before.regimes, before.governing_regime, before.due_at) == (
+        ["policy"],
+        "policy",
+        date(2025, 3, 24),
+    )
+    settings.PRIVACY_ESTABLISHMENT = ("GB",)
+    case = make_case(country="JP", requester_email="kenji@example.jp")
+    # UK GDPR Art. 3(1): an operator established in the UK owes a requester in Japan its one month too.
+    assert case.regimes == ["policy", "uk_gdpr"]
+    assert (case.governing_regime, case.due_at, case.extended_due_at) == (
+        "uk_gdpr", date(2025, 3, 10), date(2025, 5, 8),
+    )  # fmt: skip
+    before.refresh_from_db()
+    assert (before.regimes, before.due_at) == (["policy"], date(2025, 3, 24))
+
+
+@time_machine.travel(SAT_8_FEB, tick=False)
 def test_staff_log_a_letter_with_its_real_received_date(dpo: Any) -> None:
     received = datetime(2025, 1, 31, 9, 0, tzinfo=UTC)
     case = services.submit(
@@ -141,7 +160,7 @@ def test_pause_moves_the_uk_due_date_by_the_days_waited(dpo: Any) -> None:
     assert case.status == Status.AWAITING_REQUESTER
     with time_machine.travel(datetime(2025, 2, 17, 15, tzinfo=UTC), tick=False):
         services.resume(case)
-    # Five days waited: the month ends Sat 8 Mar, + 5 = Thu 13 Mar (the weekend roll is applied last).
+    # Five days waited: UK GDPR Art. 12A restarts the month from 8 Feb + 5 = Thu 13 Feb, so Thu 13 Mar.
     assert (case.status, case.paused_days, case.due_at) == (Status.OPEN, 5, date(2025, 3, 13))
     assert last_event(case).data == {"paused_days": 5, "due": "2025-03-13"}
 
