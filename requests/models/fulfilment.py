@@ -21,6 +21,7 @@ class CheckState(models.TextChoices):
     ERASED = "erased", _("Erased")
     RECTIFIED = "rectified", _("Rectified")
     RESTRICTED = "restricted", _("Restricted")
+    OPTED_OUT = "opted_out", _("Opted out")  # no more marketing, selling or sharing
 
 
 class SystemCheck(models.Model):

@@ -18,7 +18,7 @@ from ..models import (
 )
 
 # What a system's check says was done to the data there (the Art. 19 notices follow from these).
-HOLDS_DATA = ("data_found", "exported", "erased", "rectified", "restricted")
+HOLDS_DATA = ("data_found", "exported", "erased", "rectified", "restricted", "opted_out")
 
 
 def recipients_to_notify(privacy_request: PrivacyRequest) -> list[str]:

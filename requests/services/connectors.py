@@ -59,7 +59,7 @@ CHECK_STATE = {
     ConnectorAction.EXPORT: CheckState.EXPORTED,
     ConnectorAction.ERASE: CheckState.ERASED,
     ConnectorAction.RESTRICT: CheckState.RESTRICTED,
-    ConnectorAction.OPT_OUT: CheckState.RESTRICTED,
+    ConnectorAction.OPT_OUT: CheckState.OPTED_OUT,
     ConnectorAction.RECTIFY: CheckState.RECTIFIED,
 }
 # The capability (requests/connectors/base.py CAPABILITIES) each action needs of a connector.

@@ -62,6 +62,7 @@ DONE_STATE = {
     ConnectorAction.ERASE: CheckState.ERASED,
     ConnectorAction.RECTIFY: CheckState.RECTIFIED,
     ConnectorAction.RESTRICT: CheckState.RESTRICTED,
+    ConnectorAction.OPT_OUT: CheckState.OPTED_OUT,
 }
 
 
@@ -213,7 +214,7 @@ def _record_in_checklist(task: OwnerTask, outcome: str, reason: str, now: Any) -
     elif outcome == OwnerTaskStatus.EXPORTED:
         state = CheckState.EXPORTED
     elif outcome == OwnerTaskStatus.DONE:
-        # Opted out: the data stays where it was, no longer sold, shared or used for marketing.
+        # Opted out: the data stays where it was, no longer sold, shared or used for marketing (its own state).
         state = DONE_STATE.get(ConnectorAction(task.action), CheckState.DATA_FOUND)
     else:
         state = None  # could not: the row keeps its state and says why

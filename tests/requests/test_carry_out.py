@@ -82,7 +82,8 @@ def test_an_opt_out_is_done_in_every_system_before_the_requester_is_told_so(
     assert (case.status, case.outcome) == (Status.COMPLETED, "fulfilled")
     assert case.events.filter(verb="carried_out").count() == 1
     (done,) = [m for m in mail.outbox if "has been honoured" in m.subject]  # the one "done", at the end
-    assert "Shop database" in done.body and "Support mailbox" in done.body and "suppression list" in done.body
+    assert "- Shop database: opted out" in done.body and "- Support mailbox: opted out" in done.body
+    assert "suppression list" in done.body
 
 
 def test_a_system_that_could_not_do_it_keeps_the_case_open(shop: sa.Engine, tmp_path: Path) -> None:
