@@ -304,6 +304,11 @@ class PrivacyRequestAdmin(admin.ModelAdmin[PrivacyRequest]):
             "title": f"{privacy_request.reference} · {privacy_request.get_kind_display()}",
             "case": privacy_request,
             "period_from": selectors.period_covered(privacy_request)[0],
+            "earlier": selectors.earlier_requests(privacy_request)[:20],
+            "repetition_note": _(
+                "Flagged repetitive: the requester's law limits how often this right may be asked for "
+                "(CCPA and US state laws: twice in 12 months; 152-FZ: once in 30 days)."
+            ),
             "original": privacy_request,
             "due_sentence": explain(deadlines_of(privacy_request)),
             "regimes": [regime_name(code) for code in privacy_request.regimes],

@@ -2,16 +2,38 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
 
 from privacyportal.addresses import normalise_email
 
-from ..models import PrivacyRequest, RequestEvent
+from ..models import Channel, PrivacyRequest, RequestEvent
 
 
 def cases_of(email: str) -> QuerySet[PrivacyRequest]:
     """Every case a requester (by proved email address) may see on the status page, newest first."""
     return PrivacyRequest.objects.filter(email_key=normalise_email(email)).order_by("-received_at", "-id")
+
+
+# Requests whose sender proved the address, or that staff logged from a letter, email or call.
+CONFIRMED = Q(email_verified_at__isnull=False) | Q(channel__in=[Channel.EMAIL, Channel.POST, Channel.PHONE])
+
+
+def confirmed_requests_from(email_key: str, *, since: datetime) -> QuerySet[PrivacyRequest]:
+    """The earlier requests from this (normalised) address that count towards repetition: confirmed ones only,
+    so a stranger submitting with someone's address cannot use up that person's requests."""
+    return PrivacyRequest.objects.filter(CONFIRMED, email_key=email_key, received_at__gte=since)
+
+
+def earlier_requests(privacy_request: PrivacyRequest) -> QuerySet[PrivacyRequest]:
+    """The person's other requests (by the normalised address), newest first: what staff judge a "reasonable
+    interval" by on the case page."""
+    return (
+        PrivacyRequest.objects.filter(email_key=privacy_request.email_key)
+        .exclude(pk=privacy_request.pk)
+        .order_by("-received_at", "-id")
+    )
 
 
 PUBLIC_VERBS = {

@@ -18,6 +18,7 @@ from identity.tiers import POINTS_NEEDED, Tier, tier_for
 from privacyportal import outbox
 from privacyportal.addresses import normalise_email
 
+from .. import repetition
 from ..audit import record_event
 from ..lifecycle import OPEN_STATUSES, Status
 from ..models import (
@@ -31,6 +32,7 @@ from ..models import (
 )
 from ..selectors import (
     applicable_regimes,
+    confirmed_requests_from,
     connector_systems,
     deadlines_of,
     local_date,
@@ -78,6 +80,7 @@ class NewRequest:
     declaration_name: str = ""  # typed name of a declaration under penalty of perjury, if one was signed
 
 
+# How far back intake looks for earlier requests (requests/repetition.py decides which count).
 REPETITION_WINDOW = timedelta(days=365)
 
 
@@ -102,9 +105,13 @@ def submit(new: NewRequest, *, by: AbstractBaseUser | None = None) -> PrivacyReq
     # (by the sender's address, the details given, or by asking), so the case waits for them, not the requester.
     initial = Status.VERIFYING if by is not None and tier is not Tier.NONE else Status.NEW
     email_key = normalise_email(email)
-    repetitive = PrivacyRequest.objects.filter(
-        email_key=email_key, kind=new.kind, received_at__gte=received_at - REPETITION_WINDOW
-    ).exists()
+    earlier = confirmed_requests_from(email_key, since=received_at - REPETITION_WINDOW)
+    repetitive = repetition.is_repetitive(
+        regimes,
+        new.kind,
+        local_date(received_at),
+        [(kind, local_date(at)) for kind, at in earlier.values_list("kind", "received_at")],
+    )
     privacy_request = PrivacyRequest(
         reference=f"TMP-{uuid.uuid4().hex[:16]}",
         kind=new.kind,

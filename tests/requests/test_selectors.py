@@ -61,6 +61,8 @@ def seeded(dpo: Any, handler: Any, other_handler: Any) -> Iterator[Seeded]:
         ]
         services.assign(opened[0], to=handler, by=dpo)
         services.assign(opened[2], to=other_handler, by=dpo)
+        # Which requests the law counts as repeated is tested in test_repetition.py; here only the flag.
+        PrivacyRequest.objects.filter(pk=opened[3].pk).update(repetitive=True)
         days = (-1, 0, 7, 8)
         late, today, week, later = (
             due_on(c, TODAY + timedelta(days=n)) for c, n in zip(opened, days, strict=True)

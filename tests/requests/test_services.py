@@ -109,12 +109,15 @@ def test_an_objection_on_other_grounds_waits_for_the_email() -> None:
     assert make_case(kind="objection", objection_grounds="profiling").status == Status.NEW
 
 
-def test_same_right_asked_again_within_a_year_is_flagged_repetitive_not_refused() -> None:
-    first = make_case()
-    second = make_case(requester_email="ADA@example.org")
-    other_kind = make_case(kind="erasure")
-    assert (first.repetitive, second.repetitive, other_kind.repetitive) == (False, True, False)
-    assert second.status == Status.NEW
+def test_a_third_californian_request_to_know_in_a_year_is_flagged_repetitive_not_refused() -> None:
+    ca = {"country": "US", "subdivision": "CA"}
+    first = services.confirm_email(make_case(**ca))
+    second = services.confirm_email(make_case(requester_email="ADA@example.org", **ca))
+    third = make_case(kind="portability", **ca)
+    erasure = make_case(kind="erasure", **ca)
+    flags = [c.repetitive for c in (first, second, third, erasure)]
+    assert flags == [False, False, True, False]  # CCPA: twice in 12 months; an erasure never
+    assert third.status == Status.NEW
 
 
 def test_a_request_about_a_customers_data_is_a_processor_request() -> None:
