@@ -35,6 +35,7 @@ from ..models import (
     DenialReason,
     FeeReason,
     Kind,
+    NoticeMethod,
     Outcome,
     PrivacyRequest,
     Relationship,
@@ -339,6 +340,46 @@ class ConnectorsForm(CaseForm):
         ) % {"count": len(queued)}
 
 
+class RecipientNoticeForm(CaseForm):
+    """Art. 19: a recipient told of the erasure, correction or restriction, or not told and why."""
+
+    recipient = forms.ChoiceField(label=_("Recipient"))
+    told = forms.ChoiceField(
+        label=_("Told?"),
+        choices=[("yes", _("Yes, we told them")), ("no", _("No: impossible, or a disproportionate effort"))],
+        widget=forms.RadioSelect,
+        initial="yes",
+    )
+    method = forms.ChoiceField(
+        label=_("How"), choices=[("", "---------"), *NoticeMethod.choices], required=False
+    )
+    told_on = forms.DateField(label=_("On"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    not_told_reason = forms.CharField(
+        label=_("Why not"), required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        recipient = cast(forms.ChoiceField, self.fields["recipient"])
+        recipient.choices = [(name, name) for name in selectors.recipients_to_notify(self.privacy_request)]
+        self.fields["told_on"].initial = local_today()
+
+    def run(self) -> str:
+        data = self.cleaned_data
+        told = data["told"] == "yes"
+        services.record_recipient_notice(
+            self.privacy_request,
+            by=self.user,
+            recipient=data["recipient"],
+            method=data["method"] if told else "",
+            told_on=(data["told_on"] or local_today()) if told else None,
+            not_told_reason="" if told else data["not_told_reason"],
+        )
+        return gettext("Recorded for %(recipient)s; the confirmation letter will say so.") % {
+            "recipient": data["recipient"]
+        }
+
+
 class BuildPacketForm(CaseForm):
     def run(self) -> str:
         services.request_packet(self.privacy_request, by=self.user)
@@ -386,6 +427,7 @@ ACTIONS: dict[str, Action] = {
         Action("check", _("Systems checklist"), SystemCheckForm),
         Action("owner_tasks", _("Send tasks to system owners"), OwnerTasksForm),
         Action("connectors", _("Run connectors now"), ConnectorsForm),
+        Action("recipients", _("Record a recipient told (Art. 19)"), RecipientNoticeForm),
         Action("packet", _("Build the packet"), BuildPacketForm),
         Action("release", _("Release the packet"), ReleasePacketForm),
     ]

@@ -215,3 +215,8 @@ class CaseViewSet(GenericViewSet):
     def connectors(self, request: Request, reference: str) -> Response:
         """Run connectors now: the case page's “Run connectors now” action."""
         return self.act(request, "connectors")
+
+    @action(detail=True, methods=["post"], url_path="recipient-notice")
+    def recipients(self, request: Request, reference: str) -> Response:
+        """Record a recipient told of an erasure, correction or restriction, or not told and why (Art. 19)."""
+        return self.act(request, "recipients")

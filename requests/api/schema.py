@@ -136,7 +136,7 @@ class CaseSchema(PortalSchema):
 
     NAMES = {"list": "listCases", "retrieve": "getCase", "create": "logCase", "packet": "getPacket",
              "build_packet": "buildPacket", "release_packet": "releasePacket", "check": "recordSystemCheck",
-             "fee": "quoteFee"}  # fmt: skip
+             "fee": "quoteFee", "recipients": "recordRecipientNotice"}  # fmt: skip
 
     def get_operation_id(self, path: str, method: str) -> str:
         action_name: str = self.view.action
@@ -233,6 +233,8 @@ BODY_EXAMPLES: dict[str, dict[str, Any]] = {
     "withdrawCase": {"note": "By phone on 3 March"},
     "sendMessage": {"body": "Could you tell us the order number?"},
     "recordSystemCheck": {"system": 1, "state": "data_found", "notes": "Two contacts and a deal"},
+    "recordRecipientNotice": {"recipient": "Acme Couriers Ltd", "told": "yes", "method": "email",
+                              "told_on": "2026-03-02"},
     "createPublicRequest": {"kind": "rectification", "requester_name": "Ada Lovelace",
                             "requester_email": "ada@example.org", "relationship": "self", "country": "GB",
                             "language": "en", "rectification_current": "1 Old Road",

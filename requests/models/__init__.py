@@ -40,6 +40,7 @@ from .staff import StaffPreference as StaffPreference
 from .suppression import SuppressedAddress as SuppressedAddress
 from .third_parties import TOLD_FOR as TOLD_FOR
 from .third_parties import NoticeMethod as NoticeMethod
+from .third_parties import RecipientNotice as RecipientNotice
 from .third_parties import ThirdParty as ThirdParty
 from .third_parties import ThirdPartyNotice as ThirdPartyNotice
 from .thread import Message as Message

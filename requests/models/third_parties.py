@@ -7,6 +7,7 @@ party), sent by email, its date recorded when it went out.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -49,6 +50,9 @@ TOLD_FOR: dict[str, tuple[str, ...]] = {
 
 class NoticeMethod(models.TextChoices):
     EMAIL = "email", _("Email")
+    LETTER = "letter", _("Letter")
+    PHONE = "phone", _("Phone")
+    OTHER = "other", _("Another way")
 
 
 class ThirdPartyNotice(models.Model):
@@ -88,3 +92,36 @@ class ThirdPartyNotice(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class RecipientNotice(models.Model):
+    """Art. 19 GDPR: one recipient named in the register told of an erasure, a correction or a restriction, as
+    staff recorded it (how and when), or not told and why (impossible, or a disproportionate effort). The
+    confirmation letter states only what is recorded here."""
+
+    privacy_request = models.ForeignKey(
+        PrivacyRequest, on_delete=models.CASCADE, related_name="recipient_notices", verbose_name=_("request")
+    )
+    recipient = models.CharField(_("recipient"), max_length=200)
+    method = models.CharField(_("method"), max_length=10, choices=NoticeMethod.choices, blank=True)
+    told_on = models.DateField(_("told on"), null=True, blank=True)
+    not_told_reason = models.TextField(_("why not told"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("recipient notice")
+        verbose_name_plural = _("recipient notices")
+        ordering = ["privacy_request_id", "recipient"]
+        constraints = [
+            models.UniqueConstraint(fields=["privacy_request", "recipient"], name="one_notice_per_recipient")
+        ]
+
+    def __str__(self) -> str:
+        return self.recipient
+
+    @property
+    def told(self) -> bool:
+        return self.told_on is not None

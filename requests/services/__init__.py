@@ -72,6 +72,7 @@ from .systems import credentials_of as credentials_of
 from .systems import forget_credentials as forget_credentials
 from .systems import set_credentials as set_credentials
 from .systems import test_connection as test_connection
+from .third_parties import record_recipient_notice as record_recipient_notice
 from .thread import reply as reply
 from .thread import send_message as send_message
 from .triage import assign as assign

@@ -23,7 +23,7 @@ from ..models import (
     PacketStatus,
     PrivacyRequest,
 )
-from ..selectors import connector_systems, deadlines_of, local_today, owner_systems
+from ..selectors import connector_systems, deadlines_of, local_today, owner_systems, recipients_to_notify
 from .common import TransitionError
 
 WORKING = WORKING_STATUSES
@@ -131,6 +131,16 @@ def _not_checking_identity(privacy_request: PrivacyRequest) -> str:
     ) % {"reference": privacy_request.reference, "status": privacy_request.get_status_display()}
 
 
+def _has_recipients(privacy_request: PrivacyRequest) -> str | None:
+    if privacy_request.kind not in (Kind.ERASURE, Kind.RECTIFICATION, Kind.RESTRICTION):
+        return _("Only an erasure, a correction or a restriction is passed on to recipients (Art. 19).")
+    if not recipients_to_notify(privacy_request):
+        return _(
+            "No recipient in the register received data from a system where this person's data was found."
+        )
+    return None
+
+
 def _has_packet(privacy_request: PrivacyRequest) -> str | None:
     if privacy_request.kind not in PACKET_KINDS:
         return _("Only access and portability requests have a packet.")
@@ -222,6 +232,7 @@ RULES: dict[str, Rule] = {
     "connectors": Rule(
         CHANGE_CASE, CHECKABLE_FROM, (_identity_verified, _has_connector_systems), _checklist_closed
     ),
+    "recipients": Rule(CHANGE_CASE, CHECKABLE_FROM, (_has_recipients,), _checklist_closed),
     "packet": Rule(CHANGE_CASE, PACKET_FROM, (_has_packet, _packet_not_released), _no_packet_now),
     "release": Rule("requests.release_packet", PACKET_FROM, (_packet_ready,), _no_packet_ready),
 }

@@ -2,23 +2,41 @@
 §7027(g)(2)): every active third party in the register that receives the data for what the request stops gets an
 email naming the person and what to stop, and the notice records when it went. The case waits for the notices as
 it waits for its systems (`carry_out.pending`).
+
+Recipients named in the register (Art. 19 GDPR) are told of an erasure, correction or restriction by staff, who
+record each notice here; the confirmation letter states only what was recorded.
 """
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from privacyportal import outbox
 from privacyportal.emails import make_message
 
 from ..audit import record_event, record_sent
-from ..models import TOLD_FOR, ActorKind, PrivacyRequest, ThirdParty, ThirdPartyNotice
+from ..models import (
+    TOLD_FOR,
+    ActorKind,
+    NoticeMethod,
+    PrivacyRequest,
+    RecipientNotice,
+    ThirdParty,
+    ThirdPartyNotice,
+)
+from ..selectors import local_date, local_today, recipients_to_notify
 from ..selectors.owner_tasks import stops_marketing
 from .carry_out import complete_if_carried_out
 from .common import SEND_THIRD_PARTY_NOTICE
+from .rules import _guard
 
 
 def to_tell(privacy_request: PrivacyRequest) -> QuerySet[ThirdParty]:
@@ -79,3 +97,57 @@ def send_notice(notice_id: int) -> bool:
         record_sent(privacy_request, "third-party-notice", "third_party")
     complete_if_carried_out(privacy_request)
     return True
+
+
+@transaction.atomic
+def record_recipient_notice(
+    privacy_request: PrivacyRequest,
+    *,
+    by: AbstractBaseUser,
+    recipient: str,
+    method: str = "",
+    told_on: date | None = None,
+    not_told_reason: str = "",
+) -> RecipientNotice:
+    """Art. 19: record that a recipient in the register was told of the erasure, correction or restriction
+    (how and on which day), or was not, and why. Recording again for the same recipient corrects the record."""
+    _guard(privacy_request, "recipients")
+    if recipient not in recipients_to_notify(privacy_request):
+        raise ValidationError(
+            {"recipient": _("Choose a recipient the register names for this person's data.")}
+        )
+    not_told_reason = not_told_reason.strip()
+    if told_on is None:
+        if not not_told_reason:
+            raise ValidationError(
+                {"not_told_reason": _("Say why this recipient was not told (Art. 19: impossible, or a "
+                                      "disproportionate effort).")}
+            )  # fmt: skip
+        method = ""
+    else:
+        if method not in NoticeMethod.values:
+            raise ValidationError({"method": _("Say how the recipient was told.")})
+        if told_on > local_today() or told_on < local_date(privacy_request.received_at):
+            raise ValidationError(
+                {"told_on": _("The day they were told is between the day the request came and today.")}
+            )
+        not_told_reason = ""
+    notice, _created = RecipientNotice.objects.update_or_create(
+        privacy_request=privacy_request,
+        recipient=recipient,
+        defaults={
+            "method": method,
+            "told_on": told_on,
+            "not_told_reason": not_told_reason,
+            "recorded_by": by,
+            "recorded_at": timezone.now(),
+        },
+    )
+    record_event(
+        privacy_request,
+        "recipient_notice_recorded",
+        by=by,
+        # A recipient is an organisation named in the register, not personal data.
+        data={"recipient": recipient, "told": told_on is not None, "method": method or None},
+    )
+    return notice

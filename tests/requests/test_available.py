@@ -24,7 +24,7 @@ from identity import tokens
 from requests import services
 from requests.admin.forms import ACTIONS
 from requests.lifecycle import Status
-from requests.models import CompanySystem, Packet, PacketStatus, PrivacyRequest
+from requests.models import CompanySystem, Packet, PacketStatus, PrivacyRequest, ProcessingActivity
 from requests.roles import ensure_roles
 from tests.factories import StaffFactory, complete_case, in_role, make_case, signed_in
 
@@ -66,6 +66,20 @@ def in_progress(by: Any, case: PrivacyRequest | None = None) -> PrivacyRequest:
 def access_in_progress(by: Any) -> PrivacyRequest:
     case = services.verify(verifying_case(), by=by, data_points=["phone", "postal_address"])
     return in_progress(by, case)
+
+
+def with_recipients(by: Any) -> PrivacyRequest:
+    """A correction in progress whose data was found in a system serving a register entry with a recipient."""
+    case = in_progress(by)
+    system = CompanySystem.objects.create(name="Billing")
+    system.activities.add(
+        ProcessingActivity.objects.create(
+            name="Billing", purposes="p", data_categories="c", legal_basis="contract", sources="s",
+            retention="6 years", recipients="Acme Couriers Ltd",
+        )
+    )  # fmt: skip
+    services.record_system_check(case, by=by, system=system, state="data_found")
+    return case
 
 
 def with_packet(case: PrivacyRequest, status: str) -> PrivacyRequest:
@@ -263,6 +277,9 @@ def _call(action: str, case: PrivacyRequest, by: Any, other: Any, system: Compan
         "check": lambda: services.record_system_check(case, by=by, system=system, state="no_data"),
         "owner_tasks": lambda: services.open_tasks(case, by=by),
         "connectors": lambda: services.connectors.start(case, by=by),
+        "recipients": lambda: services.record_recipient_notice(
+            case, by=by, recipient="Acme Couriers Ltd", not_told_reason="Gone out of business."
+        ),
         "packet": lambda: services.request_packet(case, by=by),
         "release": lambda: services.release_packet(case, by=by),
     }  # fmt: skip
@@ -287,6 +304,7 @@ STATES: dict[str, Callable[[Any], PrivacyRequest]] = {
     "open-past-due": _past_due,
     "open-no-extension-in-law": lambda by: open_case(country="BR"),
     "in-progress": lambda by: in_progress(by),
+    "in-progress-with-recipients": with_recipients,
     "access-in-progress": access_in_progress,
     "access-packet-queued": lambda by: with_packet(access_in_progress(by), PacketStatus.QUEUED),
     "access-packet-ready": lambda by: with_packet(access_in_progress(by), PacketStatus.READY),

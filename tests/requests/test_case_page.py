@@ -569,14 +569,24 @@ def test_erasing_in_a_system_lists_the_art19_recipients_of_its_register_entries(
     billing.activities.add(payments)
     case = case_in_progress(handler)
     client = signed_in(handler, "Handler")
-    assert "Art. 19" not in client.get(page_url(case)).content.decode()
+    assert "Recipients to tell" not in client.get(page_url(case)).content.decode()
 
     assert act(client, case, "check", system=crm.pk, state="erased", notes="").status_code == 302
     assert act(client, case, "check", system=billing.pk, state="no_data", notes="").status_code == 302
     page = client.get(page_url(case)).content.decode()
     assert "Recipients to tell of an erasure, correction or restriction (Art. 19):" in page
-    assert "Acme Couriers Ltd, Mailjet SAS" in page
+    assert 'Acme Couriers Ltd: <span class="flag">not recorded yet' in page
     assert "Stripe Payments Europe" not in page  # no data of this person in Billing
+    # Staff record each recipient told (or not, and why); the confirmation letter states only that.
+    told = act(client, case, "recipients", recipient="Acme Couriers Ltd", told="yes", method="letter",
+               told_on=local_today().isoformat(), not_told_reason="")  # fmt: skip
+    assert told.status_code == 302
+    refused = act(client, case, "recipients", recipient="Mailjet SAS", told="no", method="", told_on="",
+                  not_told_reason="")  # fmt: skip
+    assert refused.status_code == 400 and "Say why this recipient was not told" in refused.content.decode()
+    page = client.get(page_url(case)).content.decode()
+    assert f"Acme Couriers Ltd: told by letter on {local_today():%-d %b %Y}" in page
+    assert case.events.filter(verb="recipient_notice_recorded").count() == 1
 
 
 # Logging a request that came by post, email or phone.

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.template.loader import get_template
 from pypdf import PdfReader
 
@@ -276,6 +277,15 @@ def test_erasure_confirmation_lists_the_art19_recipients_of_the_systems_that_hel
 ) -> None:
     case = case_in_progress(dpo, handler, kind="erasure")
     check(case, handler, CRM="erased", Billing="erased", Recruitment_inbox="no_data")
+    services.record_recipient_notice(
+        case, by=handler, recipient="Acme Couriers Ltd", method="email", told_on=date(2025, 3, 10)
+    )
+    services.record_recipient_notice(
+        case,
+        by=handler,
+        recipient="Mailjet SAS",
+        not_told_reason="Mailjet deletes unsubscribed contacts itself.",
+    )
     complete_case(case, by=handler, outcome="fulfilled")
     assert letters.letter_for(case, "request-completed") == LetterKind.CONFIRMATION
 
@@ -283,10 +293,37 @@ def test_erasure_confirmation_lists_the_art19_recipients_of_the_systems_that_hel
     assert "Confirmation of erasure" in text and "Outcome: Done in full" in text
     assert "We have erased the personal data we held about you" in text
     assert "CRM Erased" in text and "Billing Erased" in text and "Recruitment inbox No data" in text
-    assert "As Article 19 of the GDPR requires" in text
-    for recipient in ["Acme Couriers Ltd", "Mailjet SAS", "Stripe Payments Europe Ltd"]:
-        assert recipient in text
+    assert "Article 19 of the GDPR asks us to tell each recipient" in text
+    # Only what staff recorded: told how and when; not told and why; not yet told.
+    assert "Acme Couriers Ltd: told by email on 10 March 2025" in text
+    assert (
+        "Mailjet SAS: not told, because it proved impossible or would take a disproportionate effort" in text
+    )
+    assert "Stripe Payments Europe Ltd: not yet told" in text
     assert AUTHORITY in text
+
+
+def test_a_recipient_notice_must_name_a_register_recipient_and_say_how_or_why_not(
+    dpo: Any, handler: Any, register: dict[str, CompanySystem]
+) -> None:
+    case = case_in_progress(dpo, handler, kind="erasure")
+    check(case, handler, CRM="erased")
+    with pytest.raises(ValidationError, match="register names"):
+        services.record_recipient_notice(
+            case, by=handler, recipient="Nobody Ltd", method="email", told_on=None
+        )
+    with pytest.raises(ValidationError, match="why this recipient was not told"):
+        services.record_recipient_notice(case, by=handler, recipient="Acme Couriers Ltd")
+    with pytest.raises(ValidationError, match="between the day the request came and today"):
+        services.record_recipient_notice(
+            case, by=handler, recipient="Acme Couriers Ltd", method="email", told_on=date(2030, 1, 1)
+        )
+    assert not case.recipient_notices.exists()
+    access = case_in_progress(dpo, handler, requester_email="b@example.org")
+    with pytest.raises(services.TransitionError, match=r"Art\. 19"):
+        services.record_recipient_notice(
+            access, by=handler, recipient="Acme Couriers Ltd", not_told_reason="x"
+        )
 
 
 def test_partial_erasure_says_what_we_kept_and_why(
