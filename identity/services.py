@@ -30,6 +30,7 @@ from requests.audit import record_event, record_sent
 from requests.models import ActorKind, PrivacyRequest
 
 from .models import EmailChallenge, Evidence
+from .tiers import tier_for
 
 VALID_FOR = timedelta(minutes=30)
 # The person an agent acts for may not read their email at once.
@@ -84,6 +85,12 @@ def send_verification(privacy_request: PrivacyRequest, *, base_url: str, reminde
             "code": issued.code,
             "link": f"{base_url.rstrip('/')}/verify/{issued.token}/",
             "minutes": int(VALID_FOR.total_seconds() // 60),
+            # CCPA regs §7021(b): the acknowledgement says, in general, how identity is verified and when to
+            # expect an answer.
+            "tier": tier_for(
+                privacy_request.kind, privacy_request.regimes, marketing_only=privacy_request.marketing_only
+            ).value,
+            "base_url": base_url.rstrip("/"),
         },
         to=[privacy_request.requester_email],
         language=privacy_request.language,

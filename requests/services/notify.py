@@ -37,6 +37,7 @@ def email_requester(privacy_request_id: int, name: str, event_seq: int = 0) -> N
             "privacy_request": privacy_request,
             "base_url": settings.PORTAL_BASE_URL.rstrip("/"),
             "supervisory_authority": settings.PRIVACY_SUPERVISORY_AUTHORITY,
+            "expire_days": settings.PRIVACY_VERIFY_EXPIRE_DAYS,
         },
         to=[privacy_request.requester_email],
         language=privacy_request.language,

@@ -75,6 +75,9 @@ def test_submit_then_confirm_with_the_emailed_code(client: Client, submit_form: 
     code, _token = code_and_link(message)
     assert message.subject == f"{code} is your code for request {case.reference}"
     assert "Ада Лавлейс" in message.body and "&" not in message.body  # plain text, not HTML-escaped
+    # CCPA regs §7021(b): how identity is checked, and when to expect the answer.
+    assert "What happens next:" in message.body and "/status/" in message.body
+    assert f"We will answer by {case.effective_due_at:%-d %B %Y}" in message.body
     response = client.post("/verify/", {"code": code})
     assert response.status_code == 302 and response["Location"] == "/verify/done/"
     done = client.get("/verify/done/").content.decode()
@@ -86,6 +89,7 @@ def test_submit_then_confirm_with_the_emailed_code(client: Client, submit_form: 
 
 def test_email_tier_opens_the_case_at_once(client: Client, submit_form: Any) -> None:
     submit_form("rectification", rectification_current="Old address", rectification_wanted="New address")
+    assert "confirming your address is all the proof of identity we need" in mail.outbox[0].body
     code, _ = code_and_link(mail.outbox[0])
     client.post("/verify/", {"code": code})
     assert PrivacyRequest.objects.get().status == Status.OPEN

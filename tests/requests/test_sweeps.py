@@ -153,6 +153,10 @@ def test_unconfirmed_requests_are_reminded_once_then_expire(run: Any) -> None:
     case.refresh_from_db()
     assert case.status == Status.EXPIRED
     assert [s for _t, s in sent()] == [f"Request {case.reference} has lapsed"]
+    # Art. 12(4): why nothing was done, and the complaint and the courts.
+    body = mail.outbox[-1].body
+    assert "was not confirmed within 14 days, so we could not be sure" in body
+    assert "you may complain to" in body and "remedy in the courts" in body
 
 
 def test_a_letter_logged_by_staff_is_acknowledged_once(
