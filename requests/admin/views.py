@@ -267,6 +267,7 @@ def metric_columns() -> list[str]:
         _("Received"),
         _("Complied with in whole or in part"),
         _("Denied"),
+        _("Not verifiable (refused or never confirmed)"),
         _("Median days to respond"),
         _("Mean days to respond"),
     ]
@@ -278,7 +279,10 @@ def reason_columns() -> list[str]:
 
 def metric_cells(row: metrics.CcpaRow) -> list[Any]:
     # None where no case was answered: the CSV writes it as an empty cell, the page as a dash.
-    return [str(row.category.label), row.received, row.complied, row.denied, row.median_days, row.mean_days]
+    return [
+        str(row.category.label), row.received, row.complied, row.denied, row.unverifiable, row.median_days,
+        row.mean_days,
+    ]  # fmt: skip
 
 
 def reason_cells(row: metrics.CcpaRow) -> list[int]:

@@ -170,8 +170,13 @@ CALIFORNIA = Q(country="US", subdivision="CA")
 class CcpaRow:
     category: CcpaCategory
     received: int
-    complied: int  # completed, in whole or in part (or we held no data: the request was answered)
+    # Completed, in whole or in part (or we held no data: the request was answered). An opt-out or a limit is
+    # completed only once every system has carried it out (services/carry_out.py), so it counts then.
+    complied: int
     denied: int
+    # §7102(b): requests not acted on because they could not be verified: refused for that reason, or lapsed
+    # because the sender never confirmed the address (CCPA regs §7060-§7062).
+    unverifiable: int
     denied_by_reason: dict[str, int]  # every DenialReason value, zero included, in DenialReason order
     median_days: Decimal | None  # receipt to answer, over complied and denied cases
     mean_days: Decimal | None
@@ -211,6 +216,11 @@ def ccpa_metrics(
             received=Count("pk"),
             complied=Count("pk", filter=Q(status=Status.COMPLETED)),
             denied=Count("pk", filter=Q(status=Status.DENIED)),
+            unverifiable=Count(
+                "pk",
+                filter=Q(status=Status.EXPIRED)
+                | Q(status=Status.DENIED, denial_reason=DenialReason.IDENTITY_NOT_VERIFIED),
+            ),
             **{
                 f"denied_{reason}": Count("pk", filter=Q(status=Status.DENIED, denial_reason=reason))
                 for reason in DenialReason.values
@@ -235,6 +245,7 @@ def _ccpa_row(
         received=sum(row["received"] for row in rows),
         complied=sum(row["complied"] for row in rows),
         denied=sum(row["denied"] for row in rows),
+        unverifiable=sum(row["unverifiable"] for row in rows),
         denied_by_reason={
             reason: sum(row[f"denied_{reason}"] for row in rows) for reason in DenialReason.values
         },

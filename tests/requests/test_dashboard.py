@@ -143,15 +143,16 @@ def test_the_csv_has_the_year_the_scope_and_a_row_per_request_type(
     assert rows[0] == ["CCPA request metrics (Cal. Code Regs. tit. 11, § 7102)", "Year 2025"]
     assert rows[1] == ["Requesters counted", "All requesters"]
     header = rows[3]
-    assert header[:6] == ["Request type", "Received", "Complied with in whole or in part", "Denied",
-                          "Median days to respond", "Mean days to respond"]  # fmt: skip
+    assert header[:7] == ["Request type", "Received", "Complied with in whole or in part", "Denied",
+                          "Not verifiable (refused or never confirmed)", "Median days to respond",
+                          "Mean days to respond"]  # fmt: skip
     exemption = header.index("Denied: A legal exemption applies")
-    assert [(*r[:6], r[exemption]) for r in rows[4:]] == [
-        ("Know", "1", "1", "0", "10.0", "10.0", "0"),
-        ("Delete", "2", "1", "1", "3.0", "3.0", "1"),  # 4 and 2 days
-        ("Correct", "3", "0", "0", "", "", "0"),  # the three open ones from Japan
-        ("Opt out of sale/sharing", "1", "1", "0", "0.0", "0.0", "0"),
-        ("Limit use of sensitive PI", "0", "0", "0", "", "", "0"),
+    assert [(*r[:7], r[exemption]) for r in rows[4:]] == [
+        ("Know", "1", "1", "0", "0", "10.0", "10.0", "0"),
+        ("Delete", "2", "1", "1", "0", "3.0", "3.0", "1"),  # 4 and 2 days
+        ("Correct", "3", "0", "0", "0", "", "", "0"),  # the three open ones from Japan
+        ("Opt out of sale/sharing", "1", "1", "0", "0", "0.0", "0.0", "0"),
+        ("Limit use of sensitive PI", "0", "0", "0", "0", "", "", "0"),
     ]
     assert len(rows) == 9 and all(len(r) == len(header) for r in rows[4:])
     california = signed_in(dpo, "DPO").get("/admin/dashboard/ccpa-2025.csv", {"scope": "ca"})

@@ -63,6 +63,8 @@ def year_2025(dpo: Any) -> None:
     completed(received("2025-04-01", kind="portability"), "2025-04-05", dpo, "partially_fulfilled")  # 4
     denied(received("2025-05-01", kind="access"), "2025-05-21", dpo, "identity_not_verified")  # 20
     received("2025-06-02", kind="access")  # still open
+    with time_machine.travel(at("2025-06-20"), tick=False):
+        services.expire(received("2025-06-03", kind="access"))  # never confirmed: not verifiable
     completed(received("2024-12-31", kind="access"), "2025-01-10", dpo)  # received in 2024: not counted
     received("2025-07-01", kind="access", customer_name="Acme Ltd")  # we are Acme's processor: not counted
     # Delete.
@@ -86,7 +88,14 @@ def year_2025(dpo: Any) -> None:
 
 def table(rows: list[metrics.CcpaRow]) -> dict[str, tuple[Any, ...]]:
     return {
-        row.category.code: (row.received, row.complied, row.denied, row.median_days, row.mean_days)
+        row.category.code: (
+            row.received,
+            row.complied,
+            row.denied,
+            row.unverifiable,
+            row.median_days,
+            row.mean_days,
+        )
         for row in rows
     }
 
@@ -94,11 +103,12 @@ def table(rows: list[metrics.CcpaRow]) -> dict[str, tuple[Any, ...]]:
 def test_ccpa_metrics_count_every_requester_by_request_type(year_2025: None) -> None:
     rows = metrics.ccpa_metrics(PrivacyRequest.objects.all(), 2025)
     assert table(rows) == {
-        "know": (4, 2, 1, Decimal("10.0"), Decimal("11.3")),  # days 4, 10, 20
-        "delete": (4, 2, 1, Decimal("3.0"), Decimal("4.0")),  # days 2, 3, 7
-        "correct": (4, 2, 2, Decimal("5.0"), Decimal("4.3")),  # days 1, 4, 6, 6: mean 4.25, rounded half up
-        "opt_out": (2, 2, 0, Decimal("0.0"), Decimal("0.0")),
-        "limit": (0, 0, 0, None, None),
+        # Not verifiable: the identity refusal and the request never confirmed (no answer, so no days).
+        "know": (5, 2, 1, 2, Decimal("10.0"), Decimal("11.3")),  # days 4, 10, 20
+        "delete": (4, 2, 1, 0, Decimal("3.0"), Decimal("4.0")),  # days 2, 3, 7
+        "correct": (4, 2, 2, 0, Decimal("5.0"), Decimal("4.3")),  # days 1, 4, 6, 6: mean 4.25, half up
+        "opt_out": (2, 2, 0, 0, Decimal("0.0"), Decimal("0.0")),
+        "limit": (0, 0, 0, 0, None, None),
     }
     reasons = {row.category.code: {k: v for k, v in row.denied_by_reason.items() if v} for row in rows}
     assert reasons == {
@@ -113,11 +123,18 @@ def test_ccpa_metrics_count_every_requester_by_request_type(year_2025: None) -> 
 def test_ccpa_metrics_for_california_residents_only(year_2025: None) -> None:
     rows = metrics.ccpa_metrics(PrivacyRequest.objects.all(), 2025, california_only=True)
     assert table(rows) == {
-        "know": (1, 1, 0, Decimal("10.0"), Decimal("10.0")),
-        "delete": (2, 1, 0, Decimal("7.0"), Decimal("7.0")),  # the withdrawn case typed "US-CA" is received
-        "correct": (2, 2, 0, Decimal("2.5"), Decimal("2.5")),  # an even count: the mean of the middle two
-        "opt_out": (1, 1, 0, Decimal("0.0"), Decimal("0.0")),
-        "limit": (0, 0, 0, None, None),
+        "know": (1, 1, 0, 0, Decimal("10.0"), Decimal("10.0")),
+        "delete": (
+            2,
+            1,
+            0,
+            0,
+            Decimal("7.0"),
+            Decimal("7.0"),
+        ),  # the withdrawn case typed "US-CA" is received
+        "correct": (2, 2, 0, 0, Decimal("2.5"), Decimal("2.5")),  # an even count: the mean of the middle two
+        "opt_out": (1, 1, 0, 0, Decimal("0.0"), Decimal("0.0")),
+        "limit": (0, 0, 0, 0, None, None),
     }
     typed_us_ca = PrivacyRequest.objects.get(
         status="withdrawn"
@@ -130,7 +147,7 @@ def test_ccpa_metrics_leave_out_other_years_and_cost_two_queries(
 ) -> None:
     with django_assert_num_queries(2):
         rows = metrics.ccpa_metrics(PrivacyRequest.objects.all(), 2024)
-    assert table(rows)["know"] == (1, 1, 0, Decimal("10.0"), Decimal("10.0"))  # 31 Dec 2024 to 10 Jan 2025
+    assert table(rows)["know"] == (1, 1, 0, 0, Decimal("10.0"), Decimal("10.0"))  # 31 Dec 2024 to 10 Jan 2025
     assert sum(row.received for row in metrics.ccpa_metrics(PrivacyRequest.objects.all(), 2026)) == 0
 
 
