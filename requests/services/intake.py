@@ -41,6 +41,7 @@ from ..selectors import (
 )
 from . import carry_out, connectors, owner_tasks, suppression, third_parties
 from .common import (
+    SEND_STAFF_NOTICE,
     SEND_SUBJECT_CONFIRMATION,
     SEND_VERIFICATION_EMAIL,
     TransitionError,
@@ -238,9 +239,46 @@ def confirm_email(privacy_request: PrivacyRequest) -> PrivacyRequest:
     )
     if needs_subject_confirmation(privacy_request):
         outbox.enqueue(SEND_SUBJECT_CONFIRMATION, privacy_request.pk)
+    if privacy_request.relationship == Relationship.PARENT:
+        _child_data_reported(privacy_request)
     if to is Status.OPEN:
         _start_work(privacy_request)
     return privacy_request
+
+
+def _child_data_reported(privacy_request: PrivacyRequest) -> None:
+    """A parent's confirmed request tells us we may hold a child's data, which the operator's policy says it never
+    knowingly holds: with that knowledge the data must go. The DPO is told at once, and the erasure of the child's
+    data is opened (the request itself, if it is one), waiting for staff to check the parent's authority."""
+    erasure = privacy_request
+    if privacy_request.kind != Kind.ERASURE:
+        erasure = submit(
+            NewRequest(
+                kind=Kind.ERASURE,
+                requester_name=privacy_request.requester_name,
+                requester_email=privacy_request.requester_email,
+                country=privacy_request.country,
+                subdivision=privacy_request.subdivision,
+                language=privacy_request.language,
+                channel=privacy_request.channel,
+                relationship=Relationship.PARENT,
+                subject_name=privacy_request.subject_name,
+                subject_email=privacy_request.subject_email,
+                details=_("Opened by us: the parent's request %(reference)s tells us we may hold the data of a "
+                          "child under 16, which we do not knowingly keep.") % {"reference": privacy_request.reference},
+            )
+        )  # fmt: skip
+        # The parent proved this address moments ago; the erasure waits for staff, not for another code.
+        old = _claim(erasure, allowed={Status.NEW}, to=Status.VERIFYING, email_verified_at=timezone.now())
+        record_event(
+            erasure,
+            "email_confirmed",
+            old_status=old,
+            new_status=Status.VERIFYING,
+            data={"tier": verification_tier(erasure).value, "opened_for": privacy_request.reference},
+        )
+    record_event(privacy_request, "child_data_reported", data={"erasure": erasure.reference})
+    outbox.enqueue(SEND_STAFF_NOTICE, erasure.pk, "child_data")
 
 
 def needs_subject_confirmation(privacy_request: PrivacyRequest) -> bool:

@@ -25,7 +25,7 @@ REQUESTER_EMAILS = frozenset(
      "new-message", "request-extended", "fee-quoted", "fee-declined", "request-completed", "request-denied",
      "request-forwarded", "request-withdrawn"}
 )  # fmt: skip
-STAFF_NOTICES = frozenset({"due_14", "due_7", "due_2", "due_1", "extension_window", "assigned"})
+STAFF_NOTICES = frozenset({"due_14", "due_7", "due_2", "due_1", "extension_window", "assigned", "child_data"})
 
 
 def email_requester(privacy_request_id: int, name: str, event_seq: int = 0) -> None:
@@ -85,17 +85,21 @@ def notify_staff(privacy_request_id: int, kind: str) -> None:
     if not privacy_request.is_open:
         return  # closed meanwhile: nothing to remind anyone of
     days = int(kind.split("_")[1]) if kind.startswith("due_") else None
-    template = {"extension_window": "staff-extension-window", "assigned": "staff-assigned"}.get(
-        kind, "staff-due-reminder"
-    )
+    template = {
+        "extension_window": "staff-extension-window", "assigned": "staff-assigned", "child_data": "staff-child-data",
+    }.get(kind, "staff-due-reminder")  # fmt: skip
     context = {
         "privacy_request": privacy_request,
         "days": days,
         "case_url": f"{settings.PORTAL_BASE_URL.rstrip('/')}/admin/requests/privacyrequest/{privacy_request.pk}/change/",
     }
-    recipients = (
-        assignee_recipient(privacy_request) if kind == "assigned" else staff_recipients(privacy_request)
-    )
+    if kind == "assigned":
+        recipients = assignee_recipient(privacy_request)
+    elif kind == "child_data":
+        # The DPO must know at once, whoever handles the case and whatever their digest preference.
+        recipients = [(address, "en") for address in dpo_addresses()]
+    else:
+        recipients = staff_recipients(privacy_request)
     for address, language in recipients:
         with translation.override(language):
             context["due_sentence"] = explain(deadlines_of(privacy_request))
