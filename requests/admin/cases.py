@@ -305,6 +305,14 @@ class PrivacyRequestAdmin(admin.ModelAdmin[PrivacyRequest]):
             "case": privacy_request,
             "period_from": selectors.period_covered(privacy_request)[0],
             "earlier": selectors.earlier_requests(privacy_request)[:20],
+            # Art. 18(3): once the requester was told, systems no connector reaches are unrestricted by hand.
+            "lift_by_hand": list(
+                privacy_request.system_checks.filter(state="restricted", system__connector="").values_list(
+                    "system__name", flat=True
+                )
+            )
+            if privacy_request.restriction_lifted_at
+            else [],
             "repetition_note": _(
                 "Flagged repetitive: the requester's law limits how often this right may be asked for "
                 "(CCPA and US state laws: twice in 12 months; 152-FZ: once in 30 days)."

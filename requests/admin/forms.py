@@ -380,6 +380,21 @@ class RecipientNoticeForm(CaseForm):
         }
 
 
+class LiftRestrictionForm(CaseForm):
+    reason = forms.CharField(
+        label=_("Why the restriction is lifted"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Sent to the requester before anything changes (Art. 18(3)), e.g. “We have checked that your "
+                    "address is accurate.”"),
+    )  # fmt: skip
+
+    def run(self) -> str:
+        services.lift_restriction(self.privacy_request, by=self.user, reason=self.cleaned_data["reason"])
+        return gettext(
+            "The requester has been told; the connectors lift the restriction once the email is sent."
+        )
+
+
 class BuildPacketForm(CaseForm):
     def run(self) -> str:
         services.request_packet(self.privacy_request, by=self.user)
@@ -428,6 +443,7 @@ ACTIONS: dict[str, Action] = {
         Action("owner_tasks", _("Send tasks to system owners"), OwnerTasksForm),
         Action("connectors", _("Run connectors now"), ConnectorsForm),
         Action("recipients", _("Record a recipient told (Art. 19)"), RecipientNoticeForm),
+        Action("lift", _("Lift the restriction"), LiftRestrictionForm),
         Action("packet", _("Build the packet"), BuildPacketForm),
         Action("release", _("Release the packet"), ReleasePacketForm),
     ]

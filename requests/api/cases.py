@@ -216,6 +216,11 @@ class CaseViewSet(GenericViewSet):
         """Run connectors now: the case page's “Run connectors now” action."""
         return self.act(request, "connectors")
 
+    @action(detail=True, methods=["post"], url_path="lift-restriction")
+    def lift(self, request: Request, reference: str) -> Response:
+        """Lift a restriction, telling the requester first and why (Art. 18(3))."""
+        return self.act(request, "lift")
+
     @action(detail=True, methods=["post"], url_path="recipient-notice")
     def recipients(self, request: Request, reference: str) -> Response:
         """Record a recipient told of an erasure, correction or restriction, or not told and why (Art. 19)."""

@@ -136,7 +136,8 @@ class CaseSchema(PortalSchema):
 
     NAMES = {"list": "listCases", "retrieve": "getCase", "create": "logCase", "packet": "getPacket",
              "build_packet": "buildPacket", "release_packet": "releasePacket", "check": "recordSystemCheck",
-             "fee": "quoteFee", "recipients": "recordRecipientNotice"}  # fmt: skip
+             "fee": "quoteFee", "recipients": "recordRecipientNotice",
+             "lift": "liftRestriction"}  # fmt: skip
 
     def get_operation_id(self, path: str, method: str) -> str:
         action_name: str = self.view.action
@@ -233,6 +234,7 @@ BODY_EXAMPLES: dict[str, dict[str, Any]] = {
     "withdrawCase": {"note": "By phone on 3 March"},
     "sendMessage": {"body": "Could you tell us the order number?"},
     "recordSystemCheck": {"system": 1, "state": "data_found", "notes": "Two contacts and a deal"},
+    "liftRestriction": {"reason": "We have checked that your address is accurate."},
     "recordRecipientNotice": {"recipient": "Acme Couriers Ltd", "told": "yes", "method": "email",
                               "told_on": "2026-03-02"},
     "createPublicRequest": {"kind": "rectification", "requester_name": "Ada Lovelace",

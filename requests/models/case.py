@@ -172,6 +172,9 @@ class PrivacyRequest(models.Model):
         _("reason refused"), max_length=24, choices=DenialReason.choices, blank=True
     )
     outcome_note = models.TextField(_("note"), blank=True)
+    # Art. 18(3): a restriction is lifted only after the requester is told, and why.
+    restriction_lifted_at = models.DateTimeField(_("restriction lifted"), null=True, blank=True)
+    restriction_lift_reason = models.TextField(_("why the restriction was lifted"), blank=True)
     forwarded_to = models.CharField(_("forwarded to"), max_length=200, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)

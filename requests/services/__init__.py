@@ -37,6 +37,7 @@ from .intake import submit as submit
 from .intake import verify as verify
 from .outcomes import complete as complete
 from .outcomes import deny as deny
+from .outcomes import lift_restriction as lift_restriction
 from .outcomes import withdraw as withdraw
 from .owner_tasks import LinkState as LinkState
 from .owner_tasks import TaskClosed as TaskClosed

@@ -147,6 +147,30 @@ def compare(privacy_request: PrivacyRequest, *, by: AbstractBaseUser) -> list[Co
     return queued
 
 
+def start_unrestrict(privacy_request: PrivacyRequest) -> list[ConnectorRun]:
+    """Lift the restriction in every system whose connector restricted it: only once the requester has been told
+    (called after the Art. 18(3) email is sent). A second call queues nothing new."""
+    restricted = ConnectorRun.objects.filter(
+        privacy_request=privacy_request, action=ConnectorAction.RESTRICT, status=RunStatus.DONE
+    ).select_related("system")
+    queued = []
+    for done in restricted.order_by("system__name"):
+        run, created = ConnectorRun.objects.get_or_create(
+            privacy_request=privacy_request, system=done.system, action=ConnectorAction.UNRESTRICT
+        )
+        if created:
+            queued.append(run)
+            outbox.enqueue(RUN_CONNECTOR, run.pk)
+    if queued:
+        record_event(
+            privacy_request,
+            "connectors_queued",
+            actor_kind=ActorKind.SYSTEM,
+            data={"runs": [r.pk for r in queued]},
+        )
+    return queued
+
+
 def _claim(run_id: int) -> ConnectorRun | None:
     """Take the run for this worker: a queued one, or one whose worker died; None when it is not ours to do."""
     now = timezone.now()
@@ -223,6 +247,11 @@ def _do(current: ConnectorRun, connector: connectors.Connector) -> None:
             _await_approval(current, plan)
     elif action == ConnectorAction.RESTRICT:
         result = connector.restrict(found)
+        _finish(
+            current, result.counts(), result.summary("\n"), result=result.to_json(), nothing=not found.refs
+        )
+    elif action == ConnectorAction.UNRESTRICT:
+        result = connector.unrestrict(found)
         _finish(
             current, result.counts(), result.summary("\n"), result=result.to_json(), nothing=not found.refs
         )

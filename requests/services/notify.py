@@ -19,11 +19,12 @@ from ..explain import explain
 from ..models import PrivacyRequest, StaffPreference
 from ..roles import dpo_addresses, dpo_users
 from ..selectors import deadlines_of, digest_notices, effective_due_by, staff_language
+from . import connectors
 
 REQUESTER_EMAILS = frozenset(
     {"packet-ready", "request-honoured", "request-expired", "request-acknowledged", "fee-lapsed", "request-received",
      "new-message", "request-extended", "fee-quoted", "fee-declined", "request-completed", "request-denied",
-     "request-forwarded", "request-withdrawn"}
+     "request-forwarded", "request-withdrawn", "restriction-lifted"}
 )  # fmt: skip
 STAFF_NOTICES = frozenset({"due_14", "due_7", "due_2", "due_1", "extension_window", "assigned", "child_data"})
 
@@ -48,6 +49,8 @@ def email_requester(privacy_request_id: int, name: str, event_seq: int = 0) -> N
         message.attach(letter.filename, letters.read(letter), "application/pdf")
     message.send()
     record_sent(privacy_request, name, "requester")
+    if name == "restriction-lifted":
+        connectors.start_unrestrict(privacy_request)  # Art. 18(3): only now that the requester has been told
 
 
 def staff_recipients(privacy_request: PrivacyRequest) -> list[tuple[str, str]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..audit import record_event
@@ -103,4 +104,25 @@ def withdraw(
         new_status=Status.WITHDRAWN,
     )
     _email_requester(privacy_request, "request-withdrawn")
+    return privacy_request
+
+
+@transaction.atomic
+def lift_restriction(privacy_request: PrivacyRequest, *, by: AbstractBaseUser, reason: str) -> PrivacyRequest:
+    """Art. 18(3): lift a restriction, telling the requester first, and why.
+
+    The email goes now; the systems whose connector restricted the data are unrestricted only once it has been
+    sent (`notify.email_requester` starts them), and the case page lists the systems restricted by hand.
+    """
+    reason = _require_text(reason, "reason", _("Say why the restriction is lifted: the requester is told."))
+    rule = _guard(privacy_request, "lift")
+    _claim(
+        privacy_request,
+        allowed=rule.statuses,
+        conditions={"restriction_lifted_at__isnull": True},
+        restriction_lifted_at=timezone.now(),
+        restriction_lift_reason=reason,
+    )
+    record_event(privacy_request, "restriction_lifted", by=by)
+    _email_requester(privacy_request, "restriction-lifted")
     return privacy_request

@@ -141,6 +141,17 @@ def _has_recipients(privacy_request: PrivacyRequest) -> str | None:
     return None
 
 
+def _restricted_and_not_lifted(privacy_request: PrivacyRequest) -> str | None:
+    if privacy_request.kind != Kind.RESTRICTION or privacy_request.outcome not in (
+        "fulfilled",
+        "partially_fulfilled",
+    ):
+        return _("Only a restriction that was carried out can be lifted.")
+    if privacy_request.restriction_lifted_at is not None:
+        return _("The restriction was lifted already; the requester was told.")
+    return None
+
+
 def _has_packet(privacy_request: PrivacyRequest) -> str | None:
     if privacy_request.kind not in PACKET_KINDS:
         return _("Only access and portability requests have a packet.")
@@ -233,6 +244,7 @@ RULES: dict[str, Rule] = {
         CHANGE_CASE, CHECKABLE_FROM, (_identity_verified, _has_connector_systems), _checklist_closed
     ),
     "recipients": Rule(CHANGE_CASE, CHECKABLE_FROM, (_has_recipients,), _checklist_closed),
+    "lift": Rule("requests.deny_case", frozenset({Status.COMPLETED}), (_restricted_and_not_lifted,)),
     "packet": Rule(CHANGE_CASE, PACKET_FROM, (_has_packet, _packet_not_released), _no_packet_now),
     "release": Rule("requests.release_packet", PACKET_FROM, (_packet_ready,), _no_packet_ready),
 }

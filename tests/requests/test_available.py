@@ -277,6 +277,7 @@ def _call(action: str, case: PrivacyRequest, by: Any, other: Any, system: Compan
         "check": lambda: services.record_system_check(case, by=by, system=system, state="no_data"),
         "owner_tasks": lambda: services.open_tasks(case, by=by),
         "connectors": lambda: services.connectors.start(case, by=by),
+        "lift": lambda: services.lift_restriction(case, by=by, reason="Your address is accurate."),
         "recipients": lambda: services.record_recipient_notice(
             case, by=by, recipient="Acme Couriers Ltd", not_told_reason="Gone out of business."
         ),
@@ -305,6 +306,9 @@ STATES: dict[str, Callable[[Any], PrivacyRequest]] = {
     "open-no-extension-in-law": lambda by: open_case(country="BR"),
     "in-progress": lambda by: in_progress(by),
     "in-progress-with-recipients": with_recipients,
+    "completed-restriction": lambda by: complete_case(
+        in_progress(by, services.confirm_email(make_case(kind="restriction", objection_grounds="Inaccurate"))), by=by
+    ),
     "access-in-progress": access_in_progress,
     "access-packet-queued": lambda by: with_packet(access_in_progress(by), PacketStatus.QUEUED),
     "access-packet-ready": lambda by: with_packet(access_in_progress(by), PacketStatus.READY),
