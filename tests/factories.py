@@ -148,3 +148,24 @@ def pdf_bytes(pages: int = 1, *, size: int = 0) -> bytes:
 
     data = build(0)
     return build(size - len(data)) if len(data) < size else data
+
+
+def sample_shop(path: Any, name: str = "Shop database") -> tuple[Any, Any]:
+    """The sample shop (requests/connectors/sample.py) in a real SQLite file at `path`, wired to the SQL connector
+    as the admin stores it: (the company system, an SQLAlchemy engine on the file)."""
+    import sqlalchemy as sa
+
+    from requests.connectors import sample
+    from requests.models import CompanySystem
+
+    engine = sa.create_engine(f"sqlite:///{path}")
+    meta = sample.metadata()
+    with engine.begin() as conn:
+        meta.create_all(conn)
+        sample.populate_example(conn, meta)
+    system = CompanySystem.objects.create(
+        name=name,
+        connector="sql",
+        connector_settings={"dialect": "sqlite", "database": str(path), "dataset": sample.DATASET},
+    )
+    return system, engine

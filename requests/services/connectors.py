@@ -98,15 +98,25 @@ def start(privacy_request: PrivacyRequest, *, by: AbstractBaseUser | None = None
     """
     _guard(privacy_request, "connectors")
     actions = [a for a in ACTIONS_BY_KIND.get(privacy_request.kind, ()) if a in AUTOMATIC]
+    systems = connector_systems(privacy_request).order_by("name")
+    return _queue(privacy_request, [(system, action) for system in systems for action in actions], by=by)
+
+
+def _queue(
+    privacy_request: PrivacyRequest,
+    work: list[tuple[CompanySystem, str]],
+    *,
+    by: AbstractBaseUser | None = None,
+) -> list[ConnectorRun]:
+    """A run per (system, action) not made before, each published through the outbox; one event for them."""
     queued = []
-    for system in connector_systems(privacy_request).order_by("name"):
-        for action in actions:
-            run, created = ConnectorRun.objects.get_or_create(
-                privacy_request=privacy_request, system=system, action=action
-            )
-            if created:
-                queued.append(run)
-                outbox.enqueue(RUN_CONNECTOR, run.pk)
+    for system, action in work:
+        run, created = ConnectorRun.objects.get_or_create(
+            privacy_request=privacy_request, system=system, action=action
+        )
+        if created:
+            queued.append(run)
+            outbox.enqueue(RUN_CONNECTOR, run.pk)
     if queued:
         record_event(
             privacy_request,
@@ -153,22 +163,10 @@ def start_unrestrict(privacy_request: PrivacyRequest) -> list[ConnectorRun]:
     restricted = ConnectorRun.objects.filter(
         privacy_request=privacy_request, action=ConnectorAction.RESTRICT, status=RunStatus.DONE
     ).select_related("system")
-    queued = []
-    for done in restricted.order_by("system__name"):
-        run, created = ConnectorRun.objects.get_or_create(
-            privacy_request=privacy_request, system=done.system, action=ConnectorAction.UNRESTRICT
-        )
-        if created:
-            queued.append(run)
-            outbox.enqueue(RUN_CONNECTOR, run.pk)
-    if queued:
-        record_event(
-            privacy_request,
-            "connectors_queued",
-            actor_kind=ActorKind.SYSTEM,
-            data={"runs": [r.pk for r in queued]},
-        )
-    return queued
+    return _queue(
+        privacy_request,
+        [(done.system, ConnectorAction.UNRESTRICT) for done in restricted.order_by("system__name")],
+    )
 
 
 def _claim(run_id: int) -> ConnectorRun | None:

@@ -10,11 +10,10 @@ import sqlalchemy as sa
 from django.contrib.auth.models import Group
 
 from requests import services
-from requests.connectors import sample
-from requests.models import CompanySystem, ConnectorAction, ConnectorRun, RunStatus
+from requests.models import ConnectorAction, ConnectorRun, RunStatus
 from requests.roles import ensure_roles
 from tests.e2e.test_staff_queue import sign_in
-from tests.factories import make_case
+from tests.factories import make_case, sample_shop
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.real_clock]
 
@@ -22,17 +21,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.real_clock]
 def test_a_dpo_approves_the_dry_run_and_sees_the_erasure_done(page: Any, dpo: Any, tmp_path: Path) -> None:
     ensure_roles()
     dpo.groups.add(Group.objects.get(name="DPO"))
-    path = tmp_path / "shop.sqlite3"
-    engine = sa.create_engine(f"sqlite:///{path}")
-    meta = sample.metadata()
-    with engine.begin() as conn:
-        meta.create_all(conn)
-        sample.populate_example(conn, meta)
-    CompanySystem.objects.create(
-        name="Shop database",
-        connector="sql",
-        connector_settings={"dialect": "sqlite", "database": str(path), "dataset": sample.DATASET},
-    )
+    _system, engine = sample_shop(tmp_path / "shop.sqlite3")
     case = services.confirm_email(
         make_case(
             kind="erasure",

@@ -17,7 +17,7 @@ from requests.connectors import sample
 from requests.lifecycle import Status
 from requests.models import CompanySystem, ConnectorRun, OwnerTask, RunStatus
 from requests.services import connectors, suppression
-from tests.factories import make_case
+from tests.factories import make_case, sample_shop
 
 NOW = datetime(2026, 6, 1, 10, 0, tzinfo=ZoneInfo("Europe/London"))
 ADA = "ada.lovelace@example.org"
@@ -31,17 +31,7 @@ def _today() -> Any:
 
 @pytest.fixture
 def shop(tmp_path: Path, db: Any) -> sa.Engine:
-    path = tmp_path / "shop.sqlite3"
-    engine = sa.create_engine(f"sqlite:///{path}")
-    meta = sample.metadata()
-    with engine.begin() as conn:
-        meta.create_all(conn)
-        sample.populate_example(conn, meta)
-    CompanySystem.objects.create(
-        name="Shop database",
-        connector="sql",
-        connector_settings={"dialect": "sqlite", "database": str(path), "dataset": sample.DATASET},
-    )
+    _system, engine = sample_shop(tmp_path / "shop.sqlite3")
     return engine
 
 

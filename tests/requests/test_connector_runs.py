@@ -21,7 +21,7 @@ from django.utils.html import escape
 from identity.models import Evidence
 from privacyportal.models import QueuedTask
 from requests import letters, packets, services
-from requests.connectors import ConnectorError, sample
+from requests.connectors import ConnectorError
 from requests.models import (
     CheckState,
     CompanySystem,
@@ -33,7 +33,7 @@ from requests.models import (
     SystemCheck,
 )
 from requests.services import connectors
-from tests.factories import make_case, signed_in
+from tests.factories import make_case, sample_shop, signed_in
 from tests.requests.test_letters import text_of
 
 RECEIVED = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("Europe/London"))
@@ -43,17 +43,7 @@ ADA = "ada.lovelace@example.org"
 @pytest.fixture
 def shop(tmp_path: Path, db: Any) -> tuple[CompanySystem, sa.Engine]:
     """The sample shop in a real SQLite file, wired to the SQL connector as the admin would store it."""
-    path = tmp_path / "shop.sqlite3"
-    engine = sa.create_engine(f"sqlite:///{path}")
-    meta = sample.metadata()
-    with engine.begin() as conn:
-        meta.create_all(conn)
-        sample.populate_example(conn, meta)
-    system = CompanySystem.objects.create(
-        name="Shop database",
-        connector="sql",
-        connector_settings={"dialect": "sqlite", "database": str(path), "dataset": sample.DATASET},
-    )
+    system, engine = sample_shop(tmp_path / "shop.sqlite3")
     CompanySystem.objects.create(name="Paper files")  # manual: no connector, no run
     return system, engine
 

@@ -11,11 +11,10 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 
 from requests import services
-from requests.connectors import sample
-from requests.models import CompanySystem, ConnectorRun, RunStatus
+from requests.models import ConnectorRun, RunStatus
 from requests.roles import ensure_roles
 from requests.services import connectors
-from tests.factories import complete_case, in_role, make_case
+from tests.factories import complete_case, in_role, make_case, sample_shop
 
 pytestmark = pytest.mark.django_db
 ADA = "ada.lovelace@example.org"
@@ -35,16 +34,7 @@ def run_queued(case: Any) -> None:
 def test_the_requester_is_told_before_the_restriction_is_lifted(
     tmp_path: Path, dpo: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    path = tmp_path / "shop.sqlite3"
-    engine = sa.create_engine(f"sqlite:///{path}")
-    meta = sample.metadata()
-    with engine.begin() as conn:
-        meta.create_all(conn)
-        sample.populate_example(conn, meta)
-    CompanySystem.objects.create(
-        name="Shop database", connector="sql",
-        connector_settings={"dialect": "sqlite", "database": str(path), "dataset": sample.DATASET},
-    )  # fmt: skip
+    _system, engine = sample_shop(tmp_path / "shop.sqlite3")
     ensure_roles()
     in_role(dpo, "DPO")
     case = services.confirm_email(

@@ -10,14 +10,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-import sqlalchemy as sa
 import time_machine
 from django.core import mail
 
-from requests.connectors import sample
 from requests.lifecycle import Status
 from requests.models import CompanySystem, ConnectorRun, OwnerTask, ThirdParty, ThirdPartyNotice
-from tests.factories import make_case, signed_in
+from tests.factories import make_case, sample_shop, signed_in
 
 NOW = datetime(2026, 6, 1, 10, 0, tzinfo=ZoneInfo("Europe/London"))
 ADA = "ada.lovelace@example.org"
@@ -106,17 +104,7 @@ def test_nobody_to_tell_and_nothing_to_act_in_completes_at_once(db: Any) -> None
 def test_a_system_that_takes_no_opt_outs_gets_no_work_for_one_but_still_for_other_rights(
     tmp_path: Path,
 ) -> None:
-    path = tmp_path / "shop.sqlite3"
-    engine = sa.create_engine(f"sqlite:///{path}")
-    meta = sample.metadata()
-    with engine.begin() as conn:
-        meta.create_all(conn)
-        sample.populate_example(conn, meta)
-    CompanySystem.objects.create(
-        name="Shop database",
-        connector="sql",
-        connector_settings={"dialect": "sqlite", "database": str(path), "dataset": sample.DATASET},
-    )
+    sample_shop(tmp_path / "shop.sqlite3")
     CompanySystem.objects.create(
         name="Support mailbox", owner_email="support-owner@example.com", takes_opt_outs=False
     )
