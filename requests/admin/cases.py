@@ -305,6 +305,10 @@ class PrivacyRequestAdmin(admin.ModelAdmin[PrivacyRequest]):
             "case": privacy_request,
             "period_from": selectors.period_covered(privacy_request)[0],
             "original": privacy_request,
+            # What this case follows (an appeal's or complaint's request, a reopened request's appeal), and what
+            # follows it.
+            "follows": privacy_request.original,
+            "follow_ups": privacy_request.follow_ups.order_by("received_at", "pk"),
             "due_sentence": explain(deadlines_of(privacy_request)),
             "regimes": [regime_name(code) for code in privacy_request.regimes],
             "days_left": self.days_left(privacy_request),
