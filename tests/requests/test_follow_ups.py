@@ -423,3 +423,13 @@ def test_the_api_logs_an_appeal_and_decides_it(dpo: Any) -> None:
         f"{appeal.reference}/decide/", {"outcome": "appeal_refused", "reasons": "The law keeps them."}
     )
     assert decided.status_code == 200 and decided.json()["case"]["outcome"] == "appeal_refused"
+
+
+def test_a_russian_speaker_reads_the_appeal_and_its_decision_in_russian(dpo: Any) -> None:
+    refused = refuse(virginian(language="ru", requester_name="Иван Петров"), dpo)
+    assert "Как обжаловать решение" in letter_text(refused, LetterKind.REFUSAL)
+    appeal = services.assign(services.appeal(refused, reasons="Причины."), to=dpo, by=dpo)
+    services.decide(appeal, by=dpo, outcome="appeal_refused", reasons="Налоговое право.")
+    text = letter_text(appeal, LetterKind.APPEAL_DECISION)
+    assert "Наше решение по вашей апелляции: прежнее решение остаётся в силе" in text
+    assert "Office of the Attorney General of Virginia" in text  # an authority keeps its own name
