@@ -36,7 +36,7 @@ from .explain import explain, laws_that_apply
 from .forms import AppealForm, ComplaintForm, OwnerTaskForm, PrivacyRequestForm, ReplyForm
 from .letters import read as read_letter
 from .lifecycle import Status
-from .models import RIGHTS, Kind, OwnerTask, Packet, PacketStatus, PrivacyRequest, Relationship
+from .models import FOLLOW_UPS, RIGHTS, Kind, OwnerTask, Packet, PacketStatus, PrivacyRequest, Relationship
 from .packets import read as read_packet
 from .selectors import (
     cases_of,
@@ -351,6 +351,7 @@ def _status_page(
             "closed": not privacy_request.is_open,
             # Appeals and complaints: what this case follows, what follows it, and what may be sent now.
             "original": privacy_request.original,
+            "is_follow_up": privacy_request.kind in FOLLOW_UPS,  # no fee or data of its own: its letters only
             "follow_ups": privacy_request.follow_ups.order_by("received_at", "pk"),
             "appeal": may_appeal(privacy_request, today=local_today()),
             "appeal_form": appeal_form or AppealForm(prefix="appeal"),

@@ -22,6 +22,7 @@ from .. import deadlines, selectors, services
 from ..explain import explain, regime_name
 from ..lifecycle import WORKING_STATUSES
 from ..models import (
+    FOLLOW_UPS,
     CompanySystem,
     ConnectorRun,
     Message,
@@ -309,6 +310,8 @@ class PrivacyRequestAdmin(admin.ModelAdmin[PrivacyRequest]):
             # follows it.
             "follows": privacy_request.original,
             "follow_ups": privacy_request.follow_ups.order_by("received_at", "pk"),
+            # An appeal or a complaint has no systems checklist of its own: the original's is where the work is.
+            "is_follow_up": privacy_request.kind in FOLLOW_UPS,
             "due_sentence": explain(deadlines_of(privacy_request)),
             "regimes": [regime_name(code) for code in privacy_request.regimes],
             "days_left": self.days_left(privacy_request),
