@@ -423,6 +423,10 @@ def test_the_api_logs_an_appeal_and_decides_it(dpo: Any) -> None:
         f"{appeal.reference}/decide/", {"outcome": "appeal_refused", "reasons": "The law keeps them."}
     )
     assert decided.status_code == 200 and decided.json()["case"]["outcome"] == "appeal_refused"
+    assert decided.json()["case"]["original"] == refused.reference
+    assert api.get(f"/api/v1/cases/{refused.reference}/").json()["follow_ups"] == [appeal.reference]
+    listed = api.get("/api/v1/cases/?kind=appeal&queue=all").json()["results"]
+    assert [case["reference"] for case in listed] == [appeal.reference]
 
 
 def test_a_russian_speaker_reads_the_appeal_and_its_decision_in_russian(dpo: Any) -> None:
