@@ -437,3 +437,9 @@ def test_a_russian_speaker_reads_the_appeal_and_its_decision_in_russian(dpo: Any
     text = letter_text(appeal, LetterKind.APPEAL_DECISION)
     assert "Наше решение по вашей апелляции: прежнее решение остаётся в силе" in text
     assert "Office of the Attorney General of Virginia" in text  # an authority keeps its own name
+
+
+def test_an_appeal_or_complaint_cannot_be_submitted_as_a_request_of_its_own() -> None:
+    for kind in ("appeal", "complaint"):
+        with pytest.raises(ValidationError, match="Unknown right"):
+            make_case(kind=kind)
