@@ -441,5 +441,8 @@ PRIVACY_PACKET_DAYS = env.int("PRIVACY_PACKET_DAYS", default=30)
 PRIVACY_RETENTION_MONTHS = env.int("PRIVACY_RETENTION_MONTHS", default=24)
 # Ask the person an authorised agent acts for to confirm directly by email (CCPA §7063 allows requiring it).
 PRIVACY_CONFIRM_AGENTS_WITH_SUBJECT = env.bool("PRIVACY_CONFIRM_AGENTS_WITH_SUBJECT", default=True)
+# How long after a refusal (whole or in part) a requester under a US state law may appeal it from the status page.
+# The laws say "a reasonable period of time after the consumer's receipt of the decision" and set none.
+PRIVACY_APPEAL_WINDOW_DAYS = env.int("PRIVACY_APPEAL_WINDOW_DAYS", default=60)
 # How long the link in a system owner's task email works (each reminder sends a fresh link).
 PRIVACY_OWNER_TASK_DAYS = env.int("PRIVACY_OWNER_TASK_DAYS", default=30)

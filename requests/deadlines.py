@@ -90,12 +90,23 @@ class Regime:
     pausable: bool  # do days spent waiting for the requester push the due date out?
     roll_forward: bool  # a due date on a weekend or holiday moves to the next working day
     calendar: Calendar = WEEKENDS_ONLY
-    acknowledge: Clock | None = None  # working days (on `calendar`) to acknowledge receipt
+    # Days to acknowledge receipt: working days on `calendar` counting the day of receipt, or calendar days
+    # counted as `start` says.
+    acknowledge: Clock | None = None
+    # The US state whose law this is (`us_state` groups many): its appeal period differs (STATE_APPEALS).
+    state: str = ""
+    # False where the law sets this right no date for the answer, only an acknowledgement (a UK complaint): the
+    # other regimes' dates govern, and this one adds its acknowledgement date.
+    answers: bool = True
 
     def with_calendar(self, country: str | None, subdivision: str | None = None) -> Regime:
         return dataclasses.replace(
             self, calendar=dataclasses.replace(self.calendar, country=country, subdivision=subdivision)
         )
+
+    def in_state(self, state: str) -> Regime:
+        """The regime as the law of one US state (`us_state` only; any other regime is the same everywhere)."""
+        return dataclasses.replace(self, state=state.strip().upper()) if self.code == "us_state" else self
 
 
 @dataclass(frozen=True)
@@ -343,9 +354,6 @@ def compute_one(regime: Regime, received: date, *, paused_days: int = 0) -> Regi
     extended_adjustment: Adjustment | None = None
     if regime.extended is not None:
         extended_due, extended_adjustment = _period_end(regime, regime.extended, received, paused)
-    acknowledge_by = None
-    if regime.acknowledge is not None:
-        acknowledge_by = nth_working_day_from(received, regime.acknowledge.amount, regime.calendar)
     return RegimeDeadline(
         regime=regime,
         received=received,
@@ -353,8 +361,27 @@ def compute_one(regime: Regime, received: date, *, paused_days: int = 0) -> Regi
         due_adjustment=due_adjustment,
         extended_due=extended_due,
         extended_adjustment=extended_adjustment,
-        acknowledge_by=acknowledge_by,
+        acknowledge_by=acknowledgement_due(regime, received),
     )
+
+
+def acknowledgement_due(regime: Regime, received: date) -> date | None:
+    """The last day to acknowledge receipt under `regime`, if it asks for an acknowledgement.
+
+    Working days count the day of receipt as day 1 when it is one (CCPA §7021); calendar days count as the
+    regime's `start` says and move off a weekend or holiday only where the regime rolls (DPA 2018 s. 164A(3):
+    "30 days beginning when the complaint is received", the day of receipt is day 1 and nothing moves).
+    """
+    clock = regime.acknowledge
+    if clock is None:
+        return None
+    if clock.unit is Unit.WORKING_DAYS:
+        return nth_working_day_from(received, clock.amount, regime.calendar)
+    if clock.unit is not Unit.DAYS:
+        raise ValueError(f"an acknowledgement counted in {clock.unit} is not supported")
+    first_day = received if regime.start is Start.RECEIPT_IS_DAY_ONE else received + timedelta(days=1)
+    day = first_day + timedelta(days=clock.amount - 1)
+    return roll_forward(day, regime.calendar)[0] if regime.roll_forward else day
 
 
 def resolve(regime: str | Regime) -> Regime:
@@ -368,7 +395,23 @@ def resolve(regime: str | Regime) -> Regime:
 
 def for_right(regime: Regime, right: str | None) -> Regime:
     """The regime as it applies to one right: a right with a clock of its own (RIGHT_CLOCKS) answers by that
-    clock, with no extension and no acknowledgement; any other right keeps the regime's general clock."""
+    clock, with no extension and no acknowledgement; any other right keeps the regime's general clock.
+
+    An appeal under a US state law is decided within that state's period (STATE_APPEALS); a UK complaint is
+    acknowledged within 30 days and has no date of its own for the outcome (COMPLAINT_ACKNOWLEDGEMENTS).
+    """
+    if right == APPEAL and regime.code == "us_state":
+        return _appeal_regime(regime)
+    if right == COMPLAINT and regime.code in COMPLAINT_ACKNOWLEDGEMENTS:
+        return dataclasses.replace(
+            regime,
+            acknowledge=COMPLAINT_ACKNOWLEDGEMENTS[regime.code],
+            start=Start.RECEIPT_IS_DAY_ONE,  # "beginning when the complaint is received"
+            roll_forward=False,
+            extended=None,
+            pausable=False,
+            answers=False,
+        )
     clock = RIGHT_CLOCKS.get((regime.code, right or ""))
     if clock is None:
         return regime
@@ -393,19 +436,23 @@ def compute(
     is in force (`extended` picks which of the two dates that is). On a tie the statutory regime
     governs rather than the operator's policy, so the explanation cites the law. `right` (a request kind) picks
     a right's own clock where a regime has one (a CCPA opt-out: 15 business days; a correction under 152-FZ: 7
-    working days).
+    working days; an appeal in Virginia: 60 days; a UK complaint: acknowledged within 30 days).
     """
     resolved = [for_right(resolve(r), right) for r in regimes]
     if not resolved:
         raise ValueError("at least one regime is required (the operator policy always applies)")
-    results = tuple(compute_one(r, received, paused_days=paused_days) for r in resolved)
+    answering = [r for r in resolved if r.answers]
+    if not answering:
+        raise ValueError(f"no regime sets a date to answer {right!r}: the operator policy must be among them")
+    results = tuple(compute_one(r, received, paused_days=paused_days) for r in answering)
 
     def rank(result: RegimeDeadline) -> tuple[date, int, int]:
         is_policy = 1 if result.regime.code == POLICY else 0
-        return (result.effective(extended), is_policy, resolved.index(result.regime))
+        return (result.effective(extended), is_policy, answering.index(result.regime))
 
     governing = min(results, key=rank)
-    acks = [r.acknowledge_by for r in results if r.acknowledge_by is not None]
+    # A regime that only acknowledges (a UK complaint) still sets the acknowledgement date.
+    acks = [day for r in resolved if (day := acknowledgement_due(r, received)) is not None]
     return Deadlines(
         due=min(r.due for r in results),
         extended_due=min(r.effective(True) for r in results),
@@ -718,3 +765,149 @@ RIGHT_CLOCKS: dict[tuple[str, str], Clock] = {
     ("ru_152fz", "rectification"): Clock(7, Unit.WORKING_DAYS),
     ("ru_152fz", "erasure"): Clock(7, Unit.WORKING_DAYS),
 }
+
+
+# --- Appeals and complaints -----------------------------------------------------------------------------------
+# Two procedures that follow a request rather than exercise a right: an appeal of a refusal under a US state law,
+# and a complaint about how a request was handled under UK law. Their cases carry the kind as their `right`.
+
+APPEAL = "appeal"
+COMPLAINT = "complaint"
+
+
+class Checked(StrEnum):
+    """How far a row of STATE_APPEALS was checked (docs/deadlines.md gives each source)."""
+
+    TEXT = "statute text"  # the period was read in the law's own words
+    SECONDARY = "secondary sources"  # sources other than the law agree on it; the law's text was not read
+    UNCONFIRMED = "unconfirmed"  # not found: the shortest period any state gives, and no extension
+
+
+@dataclass(frozen=True)
+class StateAppeal:
+    """How a consumer appeals a controller's refusal under one US state's law, and whom they may then complain to.
+
+    The decision is due within `decide` of receiving the appeal, counting the day of receipt (the earlier
+    reading, as for `us_state` requests); `extended` is the whole period once extended, where the law allows.
+    A refused appeal must name the authority that takes complaints.
+    """
+
+    state: str
+    law: str
+    decide: Clock
+    extended: Clock | None
+    authority: str
+    authority_url: str
+    checked: Checked
+
+
+# The shortest decision period any state law gives: used where a state's own could not be confirmed.
+UNCONFIRMED_APPEAL = Clock(45, Unit.DAYS)
+
+
+def _unconfirmed(state: str, law: str, authority: str, url: str) -> StateAppeal:
+    return StateAppeal(state, law, UNCONFIRMED_APPEAL, None, authority, url, Checked.UNCONFIRMED)
+
+
+# Every state of US_STATES but Utah, whose Act has no appeal (Utah Code §13-61-203 lists what a controller does
+# with a request, and no appeal). Where the law's text could not be read, the state decides in 45 days with no
+# extension until someone checks it: an earlier answer is always lawful. Authorities' complaint pages where two
+# sources agree on the address, else their home page.
+STATE_APPEALS: dict[str, StateAppeal] = {
+    "VA": StateAppeal(
+        "Virginia", "Va. Code §59.1-577(C)", Clock(60, Unit.DAYS), None,
+        "the Office of the Attorney General of Virginia",
+        "https://www.oag.state.va.us/consumer-protection/index.php/file-a-complaint", Checked.SECONDARY,
+    ),
+    # 45 days; the law is said to allow 60 more (or 45: sources differ), not read: no extension offered.
+    "CO": StateAppeal(
+        "Colorado", "C.R.S. §6-1-1306(3)", Clock(45, Unit.DAYS), None,
+        "the Colorado Attorney General", "https://coag.gov/file-complaint/", Checked.SECONDARY,
+    ),
+    # Public Act 22-15 §4(d): "not later than sixty days after receipt of an appeal".
+    "CT": StateAppeal(
+        "Connecticut", "Conn. Gen. Stat. §42-518(d)", Clock(60, Unit.DAYS), None,
+        "the Connecticut Attorney General", "https://portal.ct.gov/AG/Common/Complaint-Form-Landing-page",
+        Checked.TEXT,
+    ),
+    # Iowa Code §715D.3(3): "Within sixty days of receipt of an appeal".
+    "IA": StateAppeal(
+        "Iowa", "Iowa Code §715D.3(3)", Clock(60, Unit.DAYS), None,
+        "the Iowa Attorney General", "https://www.iowaattorneygeneral.gov/", Checked.TEXT,
+    ),
+    "TX": _unconfirmed(
+        "Texas", "Tex. Bus. & Com. Code §541.053", "the Texas Attorney General",
+        "https://www.texasattorneygeneral.gov/",
+    ),
+    "OR": _unconfirmed(
+        "Oregon", "Oregon Consumer Privacy Act (ORS 646A.570 to 646A.604)",
+        "the Oregon Attorney General (Oregon Department of Justice)", "https://www.doj.state.or.us/",
+    ),
+    "MT": _unconfirmed(
+        "Montana", "Montana Consumer Data Privacy Act (MCA Title 30, ch. 14, part 28)",
+        "the Montana Attorney General (Montana Department of Justice)", "https://dojmt.gov/",
+    ),
+    "DE": _unconfirmed(
+        "Delaware", "Delaware Personal Data Privacy Act (6 Del. C. ch. 12D)",
+        "the Delaware Attorney General (Delaware Department of Justice)", "https://attorneygeneral.delaware.gov/",
+    ),
+    "NH": _unconfirmed(
+        "New Hampshire", "RSA ch. 507-H", "the New Hampshire Attorney General (Department of Justice)",
+        "https://www.doj.nh.gov/",
+    ),
+    "NJ": _unconfirmed(
+        "New Jersey", "New Jersey Data Privacy Act (P.L. 2023, c. 266)", "the New Jersey Division of Consumer Affairs",
+        "https://www.njconsumeraffairs.gov/",
+    ),
+    "TN": _unconfirmed(
+        "Tennessee", "Tennessee Information Protection Act (Tenn. Code §47-18-3301 et seq.)",
+        "the Tennessee Attorney General", "https://www.tn.gov/attorneygeneral",
+    ),
+    "MN": _unconfirmed(
+        "Minnesota", "Minnesota Consumer Data Privacy Act (Minn. Stat. ch. 325O)", "the Minnesota Attorney General",
+        "https://www.ag.state.mn.us/Office/Complaint.asp",
+    ),
+    "MD": _unconfirmed(
+        "Maryland", "Maryland Online Data Privacy Act (Md. Code, Com. Law §14-4601 et seq.)",
+        "the Maryland Attorney General", "https://www.marylandattorneygeneral.gov/",
+    ),
+    "IN": _unconfirmed(
+        "Indiana", "Indiana Consumer Data Protection Act (Ind. Code art. 24-15)", "the Indiana Attorney General",
+        "https://www.in.gov/attorneygeneral/",
+    ),
+    "KY": _unconfirmed(
+        "Kentucky", "Kentucky Consumer Data Protection Act (2024 HB 15)", "the Kentucky Attorney General",
+        "https://www.ag.ky.gov/",
+    ),
+    "RI": _unconfirmed(
+        "Rhode Island", "Rhode Island Data Transparency and Privacy Protection Act (R.I. Gen. Laws ch. 6-48.1)",
+        "the Rhode Island Attorney General", "https://riag.ri.gov/",
+    ),
+    "NE": _unconfirmed(
+        "Nebraska", "Nebraska Data Privacy Act (2024 LB 1074)", "the Nebraska Attorney General",
+        "https://ago.nebraska.gov/",
+    ),
+}  # fmt: skip
+
+
+def state_appeal(state: str) -> StateAppeal | None:
+    """The appeal a consumer of `state` has under its privacy law, or None (no such law, or none in it: Utah)."""
+    return STATE_APPEALS.get((state or "").strip().upper())
+
+
+def _appeal_regime(regime: Regime) -> Regime:
+    """`us_state` as it decides an appeal: the state's period from receipt of the appeal, its extension if any.
+
+    A state the table does not know (or `us_state` with no state) gets the shortest period, with no extension.
+    """
+    rule = state_appeal(regime.state)
+    decide, extended = (rule.decide, rule.extended) if rule else (UNCONFIRMED_APPEAL, None)
+    return dataclasses.replace(
+        regime, clock=decide, extended=extended, start=Start.RECEIPT_IS_DAY_ONE, acknowledge=None
+    )
+
+
+# DPA 2018 s. 164A(3), inserted by the Data (Use and Access) Act 2025 s. 103: "acknowledge receipt of the complaint
+# within the period of 30 days beginning when the complaint is received". The outcome is due "without undue
+# delay" (s. 164A(4)), a standard rather than a count: the operator's policy sets the complaint's date.
+COMPLAINT_ACKNOWLEDGEMENTS: dict[str, Clock] = {"uk_gdpr": Clock(30, Unit.DAYS)}

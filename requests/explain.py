@@ -93,7 +93,10 @@ def explain_regime(result: RegimeDeadline, *, extended: bool) -> str:
         span = _("%(clock)s from %(received)s") % {"clock": _clock(clock), "received": received}
     if use_extension:
         span = _("extended to %(span)s") % {"span": span}
-    parts = [regime_name(result.regime.code) + ", " + span, *_adjustments(adjustment)]
+    name = regime_name(result.regime.code)
+    if result.regime.state:  # `us_state` as one state's law: "US state privacy law (VA)"
+        name = f"{name} ({result.regime.state})"
+    parts = [name + ", " + span, *_adjustments(adjustment)]
     return _("Due %(date)s: %(reasons)s.") % {"date": _day(due, year=True), "reasons": ", ".join(parts)}
 
 

@@ -313,6 +313,26 @@ class ReplyForm(PlainForm):
         self.kept_file = kept_file
 
 
+class AppealForm(PlainForm):
+    reasons = forms.CharField(
+        label=_("Why you think our decision is wrong"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=10000,
+        help_text=_(
+            "Say what you asked for that we did not do, and why you think the law entitles you to it."
+        ),
+    )
+
+
+class ComplaintForm(PlainForm):
+    complaint = forms.CharField(
+        label=_("Your complaint"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=10000,
+        help_text=_("Tell us what went wrong in how we handled your request or your personal data."),
+    )
+
+
 # What a system's owner says they did, in the words of their task's action.
 DONE_LABELS = {
     ConnectorAction.ERASE: _("Erased: the data is deleted (say in the note what the law made us keep)"),

@@ -26,6 +26,7 @@ from .selectors import (
     HOLDS_DATA,
     certificates,
     deadlines_of,
+    follow_up_context,
     local_date,
     local_today,
     period_covered,
@@ -41,6 +42,8 @@ _BY_TEMPLATE = {
     "fee-declined": LetterKind.REFUSAL,
     "fee-lapsed": LetterKind.REFUSAL,
     "request-forwarded": LetterKind.FORWARD,
+    "appeal-decided": LetterKind.APPEAL_DECISION,
+    "complaint-answered": LetterKind.COMPLAINT_OUTCOME,
 }
 CONFIRMED_KINDS = frozenset({Kind.ERASURE, Kind.RECTIFICATION, Kind.RESTRICTION, Kind.OBJECTION})
 
@@ -132,6 +135,8 @@ def letter_context(privacy_request: PrivacyRequest, kind: str) -> dict[str, Any]
         # The day the fees sweep closes an unanswered quote, counted from the quote (not from this letter).
         "reply_by": local_date(privacy_request.fee_quoted_at or timezone.now())
         + timedelta(days=settings.PRIVACY_FEE_LAPSE_DAYS),
+        # How to appeal a refusal under a US state law; an appeal's or a complaint's case, authority and outcome.
+        **follow_up_context(privacy_request),
     }
 
 

@@ -33,18 +33,29 @@ from privacyportal.uploads import CheckedFile
 
 from .downloads import attachment
 from .explain import explain, laws_that_apply
-from .forms import OwnerTaskForm, PrivacyRequestForm, ReplyForm
+from .forms import AppealForm, ComplaintForm, OwnerTaskForm, PrivacyRequestForm, ReplyForm
 from .letters import read as read_letter
 from .lifecycle import Status
-from .models import Kind, OwnerTask, Packet, PacketStatus, PrivacyRequest, Relationship
+from .models import FOLLOW_UPS, RIGHTS, Kind, OwnerTask, Packet, PacketStatus, PrivacyRequest, Relationship
 from .packets import read as read_packet
-from .selectors import cases_of, deadlines_of, establishment_laws, public_timeline, verification_tier
+from .selectors import (
+    cases_of,
+    deadlines_of,
+    establishment_laws,
+    local_today,
+    may_appeal,
+    may_complain,
+    public_timeline,
+    verification_tier,
+)
 from .services import (
     LinkState,
     TaskClosed,
     TransitionError,
     accept_fee,
     answer_task,
+    appeal,
+    complain,
     decline_fee,
     find_task,
     find_task_by_hash,
@@ -75,7 +86,7 @@ SESSION_UPLOAD = "pending_upload"
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    rights = [{"kind": kind, "label": kind.label, "description": RIGHT_DESCRIPTIONS[kind]} for kind in Kind]
+    rights = [{"kind": kind, "label": kind.label, "description": RIGHT_DESCRIPTIONS[kind]} for kind in RIGHTS]
     laws = laws_that_apply(establishment_laws())
     return render(request, "requests/home.html", {"rights": rights, "laws": laws})
 
@@ -104,7 +115,7 @@ def _keep(
 
 
 def new_request(request: HttpRequest, kind: str) -> HttpResponse:
-    if kind not in Kind.values:
+    if kind not in RIGHTS:  # an appeal or a complaint is made from the status page of the case it follows
         raise Http404
     kept = _kept_upload(request)
     form = PrivacyRequestForm(
@@ -190,6 +201,12 @@ EVENT_WORDS = {
     "packet_released": _("Your data was ready to download."),
     "packet_downloaded": _("You downloaded your data."),
     "packet_purged": _("The download expired and the copy was deleted."),
+    "appeal_received": _("We received your appeal."),
+    "complaint_received": _("We received your complaint and acknowledged it."),
+    "appeal_decided": _("We decided your appeal and wrote to you why."),
+    "complaint_answered": _("We looked into your complaint and wrote to you with the outcome."),
+    "refusal_reversed": _("We granted your appeal and are acting on your request again."),
+    "reopened": _("We opened your request again after granting your appeal."),
 }
 
 # The status page: passwordless sign-in by an emailed code, then the requester's own cases only.
@@ -266,6 +283,9 @@ def status_case(request: HttpRequest, reference: str) -> HttpResponse:
     privacy_request = get_object_or_404(cases_of(email), reference=reference)
     if request.method == "POST" and "fee_decision" in request.POST:
         return _fee_decision(request, privacy_request)
+    follow_up = request.POST.get("follow_up") if request.method == "POST" else None
+    if follow_up in ("appeal", "complaint"):
+        return _follow_up(request, privacy_request, follow_up)
     kept = _kept_upload(request, SESSION_REPLY_UPLOAD)
     form = ReplyForm(request.POST or None, request.FILES or None, kept_file=kept.name if kept else None)
     if request.method == "POST":
@@ -297,6 +317,23 @@ def status_case(request: HttpRequest, reference: str) -> HttpResponse:
             else:
                 request.session.pop(SESSION_REPLY_UPLOAD, None)
                 return redirect("status_case", reference=privacy_request.reference)
+    return _status_page(request, privacy_request, reply_form=form)
+
+
+def _status_page(
+    request: HttpRequest,
+    privacy_request: PrivacyRequest,
+    *,
+    reply_form: ReplyForm | None = None,
+    appeal_form: AppealForm | None = None,
+    complaint_form: ComplaintForm | None = None,
+) -> HttpResponse:
+    """The status page of one case, with whichever of its forms came back with errors."""
+    if reply_form is None:
+        kept = _kept_upload(request, SESSION_REPLY_UPLOAD)
+        reply_form = ReplyForm(kept_file=kept.name if kept else None)
+    forms = [f for f in (reply_form, appeal_form, complaint_form) if f is not None]
+    may_complain_now = may_complain(privacy_request)
     return render(
         request,
         "requests/status_case.html",
@@ -310,11 +347,58 @@ def status_case(request: HttpRequest, reference: str) -> HttpResponse:
             .first(),
             "letters": privacy_request.letters.filter(purged_at__isnull=True).order_by("created_at"),
             "now": timezone.now(),
-            "form": form,
+            "form": reply_form,
             "closed": not privacy_request.is_open,
+            # Appeals and complaints: what this case follows, what follows it, and what may be sent now.
+            "original": privacy_request.original,
+            "is_follow_up": privacy_request.kind in FOLLOW_UPS,  # no fee or data of its own: its letters only
+            "follow_ups": privacy_request.follow_ups.order_by("received_at", "pk"),
+            "appeal": may_appeal(privacy_request, today=local_today()),
+            "appeal_form": appeal_form or AppealForm(prefix="appeal"),
+            "may_complain": may_complain_now,
+            "complaint_form": complaint_form or ComplaintForm(prefix="complaint"),
+            "supervisory_authority": settings.PRIVACY_SUPERVISORY_AUTHORITY,
         },
-        status=400 if form.errors else 200,
+        status=400 if any(f.errors for f in forms) else 200,
     )
+
+
+def _follow_up(request: HttpRequest, privacy_request: PrivacyRequest, kind: str) -> HttpResponse:
+    """The signed-in requester appeals the case's answer or complains of how it was handled: a new case follows it.
+
+    Signing in to the status page proved the address; nothing more is asked (DESIGN §6).
+    """
+    if rate_limited(request, "reply", settings.RATELIMIT_REPLY) or not counted(
+        f"case:{privacy_request.pk}", "reply", settings.RATELIMIT_REPLY_PER_CASE
+    ):
+        return too_many(request)
+    form: AppealForm | ComplaintForm
+    if kind == "appeal":
+        form = AppealForm(request.POST, prefix="appeal")
+    else:
+        form = ComplaintForm(request.POST, prefix="complaint")
+    if form.is_valid():
+        try:
+            if isinstance(form, AppealForm):
+                case = appeal(privacy_request, reasons=form.cleaned_data["reasons"])
+                done = _("We received your appeal as %(reference)s; we have emailed you an acknowledgement.")
+            else:
+                case = complain(privacy_request, complaint=form.cleaned_data["complaint"])
+                done = _(
+                    "We received your complaint as %(reference)s; we have emailed you an acknowledgement."
+                )
+        except TransitionError as error:
+            # The case no longer allows it (the time to appeal ended, one was sent meanwhile): the page says so.
+            messages.error(request, str(error))
+            return redirect("status_case", reference=privacy_request.reference)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, done % {"reference": case.reference})
+            return redirect("status_case", reference=case.reference)
+    if isinstance(form, AppealForm):
+        return _status_page(request, privacy_request, appeal_form=form)
+    return _status_page(request, privacy_request, complaint_form=form)
 
 
 def _fee_decision(request: HttpRequest, privacy_request: PrivacyRequest) -> HttpResponse:

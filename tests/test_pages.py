@@ -8,7 +8,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from requests.models import Kind
+from requests.models import RIGHTS
 from tests.factories import make_case
 
 
@@ -16,8 +16,9 @@ def test_home_lists_every_right_in_plain_words(client: Client) -> None:
     response = client.get("/")
     assert response.status_code == 200
     html = response.content.decode()
-    for kind in Kind:
+    for kind in RIGHTS:
         assert str(kind.label) in html
+    assert "Appeal against our decision" not in html  # appeals and complaints follow a case
     assert "45 days" in html and "90 days" in html
     assert 'href="/static/css/portal.css"' in html
 

@@ -22,6 +22,7 @@ from .. import deadlines, selectors, services
 from ..explain import explain, regime_name
 from ..lifecycle import WORKING_STATUSES
 from ..models import (
+    FOLLOW_UPS,
     CompanySystem,
     ConnectorRun,
     Message,
@@ -318,6 +319,12 @@ class PrivacyRequestAdmin(admin.ModelAdmin[PrivacyRequest]):
                 "(CCPA and US state laws: twice in 12 months; 152-FZ: once in 30 days)."
             ),
             "original": privacy_request,
+            # What this case follows (an appeal's or complaint's request, a reopened request's appeal), and what
+            # follows it.
+            "follows": privacy_request.original,
+            "follow_ups": privacy_request.follow_ups.order_by("received_at", "pk"),
+            # An appeal or a complaint has no systems checklist of its own: the original's is where the work is.
+            "is_follow_up": privacy_request.kind in FOLLOW_UPS,
             "due_sentence": explain(deadlines_of(privacy_request)),
             "regimes": [regime_name(code) for code in privacy_request.regimes],
             "days_left": self.days_left(privacy_request),

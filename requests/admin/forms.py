@@ -29,14 +29,15 @@ from privacyportal import uploads
 from .. import fee_rules, selectors, services
 from ..forms import DATA_POINTS
 from ..models import (
+    OUTCOMES_OF,
+    REQUEST_OUTCOMES,
+    RIGHTS,
     Channel,
     CheckState,
     CompanySystem,
     DenialReason,
     FeeReason,
-    Kind,
     NoticeMethod,
-    Outcome,
     PrivacyRequest,
     Relationship,
 )
@@ -223,7 +224,7 @@ class FeeForm(CaseForm):
 
 
 class CompleteForm(CaseForm):
-    outcome = forms.ChoiceField(label=_("Outcome"), choices=Outcome.choices)
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=[(o.value, o.label) for o in REQUEST_OUTCOMES])
     note = forms.CharField(
         label=_("Note to the requester"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -232,6 +233,36 @@ class CompleteForm(CaseForm):
         data = self.cleaned_data
         services.complete(self.privacy_request, by=self.user, outcome=data["outcome"], note=data["note"])
         return gettext("Completed; the requester has been told.")
+
+
+class DecideForm(CaseForm):
+    # Every decision an appeal or a complaint may have (the API documents these); the form offers the case's own.
+    outcome = forms.ChoiceField(
+        label=_("Decision"), choices=[(o.value, o.label) for kind in OUTCOMES_OF for o in OUTCOMES_OF[kind]]
+    )
+    reasons = forms.CharField(
+        label=_("Reasons for the requester"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "They receive these in the decision letter. A refused appeal's letter adds how to complain to their "
+            "state's Attorney General; a granted appeal opens the request again as a new case."
+        ),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        outcome = cast(forms.ChoiceField, self.fields["outcome"])
+        outcome.choices = [(o.value, o.label) for o in OUTCOMES_OF.get(self.privacy_request.kind, ())]
+
+    def run(self) -> str:
+        data = self.cleaned_data
+        services.decide(self.privacy_request, by=self.user, outcome=data["outcome"], reasons=data["reasons"])
+        reopened = self.privacy_request.follow_ups.first()
+        if reopened is not None:
+            return gettext(
+                "Decided; the request is open again as %(reference)s, and the requester has the letter."
+            ) % {"reference": reopened.reference}
+        return gettext("Decided; the requester has the letter.")
 
 
 class DenyForm(CaseForm):
@@ -274,6 +305,61 @@ class WithdrawForm(CaseForm):
     def run(self) -> str:
         services.withdraw(self.privacy_request, by=self.user, note=self.cleaned_data["note"])
         return gettext("Withdrawn; the requester has a confirmation.")
+
+
+class FollowUpForm(CaseForm):
+    """An appeal or a complaint about this case that came by email, post or phone."""
+
+    channel = forms.ChoiceField(
+        label=_("Came by"), choices=[(c.value, c.label) for c in (Channel.EMAIL, Channel.POST, Channel.PHONE)]
+    )
+    received_on = forms.DateField(
+        label=_("Received on"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("The day it reached us: its deadlines count from this day."),
+    )
+    text = forms.CharField(label=_("What they wrote or said"), widget=forms.Textarea(attrs={"rows": 4}))
+
+    def clean_received_on(self) -> Any:
+        day = self.cleaned_data["received_on"]
+        if day > local_today():
+            raise ValidationError(_("The day received cannot be in the future."), code="future")
+        return day
+
+    def received_at(self) -> datetime:
+        # The start of that day's working hours where the operator works, or now for today.
+        received = datetime.combine(self.cleaned_data["received_on"], time(9), tzinfo=operator_zone())
+        return min(received, timezone.now())
+
+
+class LogAppealForm(FollowUpForm):
+    def run(self) -> str:
+        data = self.cleaned_data
+        appeal = services.appeal(
+            self.privacy_request,
+            reasons=data["text"],
+            by=self.user,
+            channel=data["channel"],
+            received_at=self.received_at(),
+        )
+        return gettext("Logged as %(reference)s; the requester has an acknowledgement.") % {
+            "reference": appeal.reference
+        }
+
+
+class LogComplaintForm(FollowUpForm):
+    def run(self) -> str:
+        data = self.cleaned_data
+        complaint = services.complain(
+            self.privacy_request,
+            complaint=data["text"],
+            by=self.user,
+            channel=data["channel"],
+            received_at=self.received_at(),
+        )
+        return gettext("Logged as %(reference)s; the requester has an acknowledgement.") % {
+            "reference": complaint.reference
+        }
 
 
 class MessageForm(CaseForm):
@@ -435,9 +521,12 @@ ACTIONS: dict[str, Action] = {
         Action("extend", _("Extend"), ExtendForm),
         Action("fee", _("Quote a fee"), FeeForm),
         Action("complete", _("Complete"), CompleteForm),
+        Action("decide", _("Decide"), DecideForm),
         Action("deny", _("Refuse"), DenyForm),
         Action("forward", _("Forward to the controller"), ForwardForm),
         Action("withdraw", _("Record a withdrawal"), WithdrawForm),
+        Action("log_appeal", _("Log an appeal received by email, post or phone"), LogAppealForm),
+        Action("log_complaint", _("Log a complaint received by email, post or phone"), LogComplaintForm),
         Action("message", _("Write to the requester"), MessageForm),
         Action("check", _("Systems checklist"), SystemCheckForm),
         Action("owner_tasks", _("Send tasks to system owners"), OwnerTasksForm),
@@ -461,7 +550,8 @@ class LogRequestForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("The day it reached us (the postmark is not it): the deadlines count from this day."),
     )
-    kind = forms.ChoiceField(label=_("Right"), choices=Kind.choices)
+    # Appeals and complaints are logged from the case they follow.
+    kind = forms.ChoiceField(label=_("Right"), choices=[(kind.value, kind.label) for kind in RIGHTS])
     requester_name = forms.CharField(label=_("Requester's name"), max_length=200)
     requester_email = forms.EmailField(
         label=_("Requester's email"),

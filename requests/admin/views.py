@@ -100,6 +100,9 @@ COLOURS = {
     Kind.OBJECTION: "#F0E442",
     Kind.OPT_OUT: "#009E73",
     Kind.LIMIT_SENSITIVE: "#999999",
+    # Appeals and complaints, from Paul Tol's palette (the eight above are all Okabe & Ito's).
+    Kind.APPEAL: "#882255",
+    Kind.COMPLAINT: "#44AA99",
 }
 WIDTH, HEIGHT = 720, 250
 LEFT, RIGHT, TOP, BOTTOM = 40, 10, 12, 40  # room for the axis labels

@@ -187,6 +187,11 @@ class CaseViewSet(GenericViewSet):
         return self.act(request, "complete")
 
     @action(detail=True, methods=["post"])
+    def decide(self, request: Request, reference: str) -> Response:
+        """Decide: the case page's “Decide” action (an appeal granted or refused, a complaint upheld or not)."""
+        return self.act(request, "decide")
+
+    @action(detail=True, methods=["post"])
     def deny(self, request: Request, reference: str) -> Response:
         """Refuse: the case page's “Refuse” action."""
         return self.act(request, "deny")
@@ -200,6 +205,16 @@ class CaseViewSet(GenericViewSet):
     def withdraw(self, request: Request, reference: str) -> Response:
         """Record a withdrawal: the case page's “Record a withdrawal” action."""
         return self.act(request, "withdraw")
+
+    @action(detail=True, methods=["post"], url_path="appeal")
+    def log_appeal(self, request: Request, reference: str) -> Response:
+        """Log an appeal against this case's answer that came by email, post or phone (a new case follows it)."""
+        return self.act(request, "log_appeal")
+
+    @action(detail=True, methods=["post"], url_path="complaint")
+    def log_complaint(self, request: Request, reference: str) -> Response:
+        """Log a complaint about how this case was handled that came by email, post or phone (a new case follows it)."""
+        return self.act(request, "log_complaint")
 
     @action(detail=True, methods=["post"], url_path="system-check")
     def check(self, request: Request, reference: str) -> Response:

@@ -30,7 +30,7 @@ from requests.api.fields import (
 from requests.api.schema import PortalSchema, _error_responses
 from requests.forms import DATA_POINTS, DECLARATION, KIND_SPECIFIC, PrivacyRequestForm
 from requests.lifecycle import Status
-from requests.models import Kind, PrivacyRequest
+from requests.models import RIGHTS, Kind, PrivacyRequest
 
 # --- Public intake --------------------------------------------------------------------------------------------
 
@@ -53,7 +53,8 @@ IntakeBody = type(
             },
         ),
     ),
-    {"kind": StrictChoiceField(choices=Kind.values)},
+    # Appeals and complaints are made from the status page of the case they follow, not as new requests.
+    {"kind": StrictChoiceField(choices=[kind.value for kind in RIGHTS])},
 )
 
 

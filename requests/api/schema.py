@@ -136,8 +136,8 @@ class CaseSchema(PortalSchema):
 
     NAMES = {"list": "listCases", "retrieve": "getCase", "create": "logCase", "packet": "getPacket",
              "build_packet": "buildPacket", "release_packet": "releasePacket", "check": "recordSystemCheck",
-             "fee": "quoteFee", "recipients": "recordRecipientNotice",
-             "lift": "liftRestriction"}  # fmt: skip
+             "fee": "quoteFee", "recipients": "recordRecipientNotice", "lift": "liftRestriction",
+             "log_appeal": "logAppeal", "log_complaint": "logComplaint"}  # fmt: skip
 
     def get_operation_id(self, path: str, method: str) -> str:
         action_name: str = self.view.action
@@ -229,9 +229,13 @@ BODY_EXAMPLES: dict[str, dict[str, Any]] = {
     "quoteFee": {"amount": "40.00", "currency": "GBP", "reason": "repetitive",
                  "breakdown": "Copying 400 pages: 30.00\nPostage: 10.00"},
     "completeCase": {"outcome": "no_data", "note": "We hold no data about you."},
+    "decideCase": {"outcome": "appeal_refused",
+                   "reasons": "We looked again: the law requires us to keep these invoices for six years."},
     "denyCase": {"reason": "manifestly_unfounded", "explanation": "We have already answered this request twice."},
     "forwardCase": {"controller": "Acme Ltd"},
     "withdrawCase": {"note": "By phone on 3 March"},
+    "logAppeal": {"channel": "post", "received_on": "2026-01-05", "text": "You should have deleted my order history."},
+    "logComplaint": {"channel": "email", "received_on": "2026-01-05", "text": "You took two months to answer me."},
     "sendMessage": {"body": "Could you tell us the order number?"},
     "recordSystemCheck": {"system": 1, "state": "data_found", "notes": "Two contacts and a deal"},
     "liftRestriction": {"reason": "We have checked that your address is accurate."},

@@ -79,6 +79,11 @@ class CaseDetailSerializer(CaseSerializer):
     tier = serializers.SerializerMethodField()
     actions = serializers.SerializerMethodField()
     timeline = EventSerializer(source="events", many=True, read_only=True)
+    # What the case follows (an appeal's or complaint's request, a reopened request's appeal) and what follows it.
+    original = serializers.CharField(
+        source="original.reference", default=None, allow_null=True, read_only=True
+    )
+    follow_ups = serializers.SerializerMethodField()
 
     class Meta(CaseSerializer.Meta):
         fields = [
@@ -88,7 +93,7 @@ class CaseDetailSerializer(CaseSerializer):
             "objection_grounds", "marketing_only", "period", "period_since", "customer_name", "data_points", "regimes",
             "acknowledge_by", "paused_days", "extension_reason", "fee_amount", "fee_currency", "fee_reason",
             "fee_breakdown", "fee_accepted", "outcome", "denial_reason", "outcome_note", "forwarded_to",
-            "closed_at", "due_sentence", "tier", "actions", "timeline",
+            "closed_at", "due_sentence", "tier", "actions", "timeline", "original", "follow_ups",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -97,6 +102,10 @@ class CaseDetailSerializer(CaseSerializer):
 
     def get_tier(self, obj: PrivacyRequest) -> str:
         return str(selectors.verification_tier(obj).value)
+
+    def get_follow_ups(self, obj: PrivacyRequest) -> list[str]:
+        """The references of the appeals, complaints and reopened requests that follow this case, oldest first."""
+        return list(obj.follow_ups.order_by("received_at", "pk").values_list("reference", flat=True))
 
     def get_actions(self, obj: PrivacyRequest) -> list[str]:
         """What this caller may do to the case now (the case page shows the same)."""

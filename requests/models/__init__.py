@@ -11,6 +11,10 @@ from .audit import ActorKind as ActorKind
 from .audit import AuditHead as AuditHead
 from .audit import AuditLedger as AuditLedger
 from .audit import RequestEvent as RequestEvent
+from .case import FOLLOW_UPS as FOLLOW_UPS
+from .case import OUTCOMES_OF as OUTCOMES_OF
+from .case import REQUEST_OUTCOMES as REQUEST_OUTCOMES
+from .case import RIGHTS as RIGHTS
 from .case import Channel as Channel
 from .case import DenialReason as DenialReason
 from .case import FeeReason as FeeReason

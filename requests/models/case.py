@@ -20,6 +20,14 @@ class Kind(models.TextChoices):
     OBJECTION = "objection", _("Object to how my data is used")
     OPT_OUT = "opt_out", _("Opt out of sale, sharing or marketing")
     LIMIT_SENSITIVE = "limit_sensitive", _("Limit the use of my sensitive data")
+    # Not rights of their own: each follows an earlier case (`original`), from its status page or logged by staff.
+    APPEAL = "appeal", _("Appeal against our decision")
+    COMPLAINT = "complaint", _("Complaint about how we handled a request")
+
+
+# The rights a request exercises: what the forms offer (appeals and complaints follow a case instead).
+RIGHTS: tuple[Kind, ...] = tuple(kind for kind in Kind if kind not in (Kind.APPEAL, Kind.COMPLAINT))
+FOLLOW_UPS = frozenset({Kind.APPEAL, Kind.COMPLAINT})
 
 
 class PeriodAsked(models.TextChoices):
@@ -47,6 +55,19 @@ class Outcome(models.TextChoices):
     FULFILLED = "fulfilled", _("Done in full")
     PARTIALLY_FULFILLED = "partially_fulfilled", _("Done in part")
     NO_DATA = "no_data", _("We hold no data about this person")
+    # How an appeal or a complaint ends (services/follow_ups.py).
+    APPEAL_GRANTED = "appeal_granted", _("Appeal granted: we reverse our decision")
+    APPEAL_REFUSED = "appeal_refused", _("Appeal refused: our decision stands")
+    COMPLAINT_UPHELD = "complaint_upheld", _("Complaint upheld")
+    COMPLAINT_NOT_UPHELD = "complaint_not_upheld", _("Complaint not upheld")
+
+
+# The outcomes a request, an appeal and a complaint may end with.
+OUTCOMES_OF: dict[str, tuple[Outcome, ...]] = {
+    Kind.APPEAL: (Outcome.APPEAL_GRANTED, Outcome.APPEAL_REFUSED),
+    Kind.COMPLAINT: (Outcome.COMPLAINT_UPHELD, Outcome.COMPLAINT_NOT_UPHELD),
+}
+REQUEST_OUTCOMES: tuple[Outcome, ...] = (Outcome.FULFILLED, Outcome.PARTIALLY_FULFILLED, Outcome.NO_DATA)
 
 
 class DenialReason(models.TextChoices):
@@ -119,6 +140,16 @@ class PrivacyRequest(models.Model):
     period = models.CharField(_("period asked for"), max_length=12, choices=PeriodAsked.choices, blank=True)
     period_since = models.DateField(_("data since"), null=True, blank=True)
     customer_name = models.CharField(_("our customer (controller)"), max_length=200, blank=True)
+    # What this case follows: the refused request an appeal is about, the request a complaint is about, or the
+    # appeal whose grant reopened this request. The details of an appeal or complaint are the requester's words.
+    original = models.ForeignKey(
+        "self",
+        verbose_name=_("follows"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="follow_ups",
+    )
     # Details the requester gave so staff can match them against what we hold (tiers matched and high).
     data_points = models.JSONField(_("details to match"), default=dict, blank=True)
     # The signed declaration under penalty of perjury (tier high): the typed name and when it was made.

@@ -63,6 +63,8 @@ class LetterKind(models.TextChoices):
     FEE = "fee", _("Fee estimate")
     REFUSAL = "refusal", _("Refusal")
     FORWARD = "forward", _("Forward notice")
+    APPEAL_DECISION = "appeal_decision", _("Decision on an appeal")
+    COMPLAINT_OUTCOME = "complaint_outcome", _("Outcome of a complaint")
 
 
 class Letter(models.Model):

@@ -17,6 +17,17 @@ from .clock import local_today as local_today
 from .clock import operator_zone as operator_zone
 from .clock import period_covered as period_covered
 from .clock import regime_objects as regime_objects
+from .clock import us_state_of as us_state_of
+from .follow_ups import AppealTerms as AppealTerms
+from .follow_ups import appeal_rule as appeal_rule
+from .follow_ups import appeal_terms as appeal_terms
+from .follow_ups import appeals_of as appeals_of
+from .follow_ups import follow_up_context as follow_up_context
+from .follow_ups import may_appeal as may_appeal
+from .follow_ups import may_complain as may_complain
+from .follow_ups import open_complaints as open_complaints
+from .follow_ups import refused as refused
+from .follow_ups import under_uk_complaints as under_uk_complaints
 from .owner_tasks import connector_systems as connector_systems
 from .owner_tasks import owner_language as owner_language
 from .owner_tasks import owner_systems as owner_systems

@@ -9,6 +9,7 @@ from identity.tiers import Tier, tier_for
 
 from ..connectors.base import DETAILS
 from ..models import (
+    FOLLOW_UPS,
     ConnectorAction,
     ConnectorRun,
     DetailVerdict,
@@ -31,7 +32,13 @@ def recipients_to_notify(privacy_request: PrivacyRequest) -> list[str]:
 
 
 def verification_tier(privacy_request: PrivacyRequest) -> Tier:
-    """What proof of identity the case's right needs under its laws (identity/tiers.py)."""
+    """What proof of identity the case's right needs under its laws (identity/tiers.py).
+
+    An appeal or a complaint comes from the requester of the case it follows, signed in to its status page with
+    an emailed code (or known to the staff who logged it): control of the address, nothing more to prove.
+    """
+    if privacy_request.kind in FOLLOW_UPS:
+        return Tier.EMAIL
     return tier_for(
         privacy_request.kind, privacy_request.regimes, marketing_only=privacy_request.marketing_only
     )

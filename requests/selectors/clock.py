@@ -48,9 +48,10 @@ def establishment_laws() -> list[tuple[str, str]]:
     ]
 
 
-def regime_objects(codes: list[str]) -> list[Regime]:
-    """The stored regime codes as regimes, with the operator's configuration applied."""
-    result = []
+def regime_objects(codes: list[str], *, state: str = "") -> list[Regime]:
+    """The stored regime codes as regimes, with the operator's configuration applied; `us_state` as the law of
+    `state` (its appeal period is the state's own)."""
+    result: list[Regime] = []
     for code in codes:
         if code == deadlines.POLICY:
             result.append(
@@ -63,8 +64,13 @@ def regime_objects(codes: list[str]) -> list[Regime]:
         elif code == "eu_gdpr" and settings.PRIVACY_EU_HOLIDAY_COUNTRY:
             result.append(deadlines.resolve(code).with_calendar(settings.PRIVACY_EU_HOLIDAY_COUNTRY))
         else:
-            result.append(deadlines.resolve(code))
+            result.append(deadlines.resolve(code).in_state(state))
     return result
+
+
+def us_state_of(privacy_request: PrivacyRequest) -> str:
+    """The US state whose law the case is under ("" outside the US)."""
+    return privacy_request.subdivision if privacy_request.country == "US" else ""
 
 
 def deadlines_of(
@@ -72,7 +78,7 @@ def deadlines_of(
 ) -> Deadlines:
     """The case's deadlines as the engine computes them (optionally with other pause/extension values)."""
     return deadlines.compute(
-        regime_objects(privacy_request.regimes),
+        regime_objects(privacy_request.regimes, state=us_state_of(privacy_request)),
         local_date(privacy_request.received_at),
         right=privacy_request.kind,
         paused_days=privacy_request.paused_days if paused_days is None else paused_days,

@@ -40,7 +40,8 @@ PUBLIC_VERBS = {
     "submitted", "email_confirmed", "honoured", "identity_verified", "assigned", "paused", "resumed",
     "extended", "completed", "denied", "withdrawn", "forwarded", "expired", "evidence_added", "message_received",
     "message_sent", "fee_quoted", "fee_accepted", "fee_declined", "packet_released", "packet_downloaded",
-    "packet_purged", "accepted_without_proof", "carried_out",
+    "packet_purged", "accepted_without_proof", "carried_out", "appeal_received", "complaint_received",
+    "appeal_decided", "complaint_answered", "refusal_reversed", "reopened",
 }  # fmt: skip
 
 

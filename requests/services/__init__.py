@@ -27,6 +27,10 @@ from .common import TransitionError as TransitionError
 from .fees import accept_fee as accept_fee
 from .fees import decline_fee as decline_fee
 from .fees import quote_fee as quote_fee
+from .follow_ups import appeal as appeal
+from .follow_ups import complain as complain
+from .follow_ups import decide as decide
+from .follow_ups import reopen as reopen
 from .intake import REPETITION_WINDOW as REPETITION_WINDOW
 from .intake import NewRequest as NewRequest
 from .intake import confirm_email as confirm_email
@@ -54,6 +58,7 @@ from .owner_tasks import token_hash as token_hash
 from .packets import record_download as record_download
 from .packets import release_packet as release_packet
 from .packets import request_packet as request_packet
+from .rules import APPEALABLE_FROM as APPEALABLE_FROM
 from .rules import CHANGE_CASE as CHANGE_CASE
 from .rules import CHECKABLE_FROM as CHECKABLE_FROM
 from .rules import FEE_QUOTABLE_FROM as FEE_QUOTABLE_FROM

@@ -22,6 +22,7 @@ from .. import repetition
 from ..audit import record_event
 from ..lifecycle import OPEN_STATUSES, Status
 from ..models import (
+    RIGHTS,
     ActorKind,
     Channel,
     Kind,
@@ -88,7 +89,7 @@ REPETITION_WINDOW = timedelta(days=365)
 @transaction.atomic
 def submit(new: NewRequest, *, by: AbstractBaseUser | None = None) -> PrivacyRequest:
     """Log a new request, compute its deadlines, and honour it at once if it needs no verification."""
-    if new.kind not in Kind.values:
+    if new.kind not in RIGHTS:  # an appeal or a complaint follows a case: services.appeal, services.complain
         raise ValidationError({"kind": _("Unknown right.")})
     now = timezone.now()
     received_at = new.received_at or now

@@ -18,13 +18,14 @@ from ..audit import record_sent
 from ..explain import explain
 from ..models import PrivacyRequest, StaffPreference
 from ..roles import dpo_addresses, dpo_users
-from ..selectors import deadlines_of, digest_notices, effective_due_by, staff_language
+from ..selectors import deadlines_of, digest_notices, effective_due_by, follow_up_context, staff_language
 from . import connectors
 
 REQUESTER_EMAILS = frozenset(
     {"packet-ready", "request-honoured", "request-expired", "request-acknowledged", "fee-lapsed", "request-received",
      "new-message", "request-extended", "fee-quoted", "fee-declined", "request-completed", "request-denied",
-     "request-forwarded", "request-withdrawn", "restriction-lifted"}
+     "request-forwarded", "request-withdrawn", "restriction-lifted", "appeal-received", "complaint-received",
+     "appeal-decided", "complaint-answered"}
 )  # fmt: skip
 STAFF_NOTICES = frozenset({"due_14", "due_7", "due_2", "due_1", "extension_window", "assigned", "child_data"})
 
@@ -39,6 +40,7 @@ def email_requester(privacy_request_id: int, name: str, event_seq: int = 0) -> N
             "base_url": settings.PORTAL_BASE_URL.rstrip("/"),
             "supervisory_authority": settings.PRIVACY_SUPERVISORY_AUTHORITY,
             "expire_days": settings.PRIVACY_VERIFY_EXPIRE_DAYS,
+            **follow_up_context(privacy_request),
         },
         to=[privacy_request.requester_email],
         language=privacy_request.language,

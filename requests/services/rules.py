@@ -18,12 +18,24 @@ from django.utils.translation import gettext as _
 from .. import fee_rules
 from ..lifecycle import OPEN_STATUSES, WORKING_STATUSES, Status
 from ..models import (
+    FOLLOW_UPS,
     Kind,
+    Outcome,
     Packet,
     PacketStatus,
     PrivacyRequest,
 )
-from ..selectors import connector_systems, deadlines_of, local_today, owner_systems, recipients_to_notify
+from ..selectors import (
+    appeal_rule,
+    appeals_of,
+    connector_systems,
+    deadlines_of,
+    local_today,
+    open_complaints,
+    owner_systems,
+    recipients_to_notify,
+    under_uk_complaints,
+)
 from .common import TransitionError
 
 WORKING = WORKING_STATUSES
@@ -42,6 +54,10 @@ PACKET_KINDS = frozenset({Kind.ACCESS, Kind.PORTABILITY})
 
 
 PACKET_FROM = frozenset({Status.IN_PROGRESS, Status.COMPLETED})
+
+
+# A refusal (denied), or an answer done only in part (completed): what a US state law lets a consumer appeal.
+APPEALABLE_FROM = frozenset({Status.DENIED, Status.COMPLETED})
 
 
 CHANGE_CASE = "requests.change_privacyrequest"
@@ -194,6 +210,76 @@ def _law_allows_a_fee(privacy_request: PrivacyRequest) -> str | None:
     }
 
 
+def _a_request(privacy_request: PrivacyRequest) -> str | None:
+    # An appeal or a complaint has no checklist, packet, fee or refusal of its own: staff decide it.
+    if privacy_request.kind in FOLLOW_UPS:
+        return _("%(reference)s is an appeal or a complaint: answer it with “Decide”.") % {
+            "reference": privacy_request.reference
+        }
+    return None
+
+
+def _a_follow_up(privacy_request: PrivacyRequest) -> str | None:
+    if privacy_request.kind not in FOLLOW_UPS:
+        return _("Only an appeal or a complaint is decided; %(reference)s is a request.") % {
+            "reference": privacy_request.reference
+        }
+    return None
+
+
+def _not_refused(privacy_request: PrivacyRequest) -> str:
+    return _(
+        "Only an answer refusing the request, in whole or in part, can be appealed; %(reference)s is %(status)s."
+    ) % {
+        "reference": privacy_request.reference,
+        "status": privacy_request.get_status_display(),
+    }
+
+
+def _refused_in_part(privacy_request: PrivacyRequest) -> str | None:
+    # Completed is appealable only when done in part; a refusal (denied) always is.
+    if privacy_request.status == Status.COMPLETED and privacy_request.outcome != Outcome.PARTIALLY_FULFILLED:
+        return _not_refused(privacy_request)
+    return None
+
+
+def _law_gives_an_appeal(privacy_request: PrivacyRequest) -> str | None:
+    if appeal_rule(privacy_request) is None:
+        return _(
+            "The requester's law gives no appeal: only the US state privacy laws do (not the CCPA, nor Utah's)."
+        )
+    return None
+
+
+def _not_appealed(privacy_request: PrivacyRequest) -> str | None:
+    appeal = appeals_of(privacy_request).first()
+    if appeal is not None:
+        return _("%(reference)s has been appealed already: %(appeal)s.") % {
+            "reference": privacy_request.reference,
+            "appeal": appeal.reference,
+        }
+    return None
+
+
+def _under_uk_law(privacy_request: PrivacyRequest) -> str | None:
+    if not under_uk_complaints(privacy_request):
+        return _(
+            "Complaints to us about a request are a procedure of UK law (DPA 2018 s. 164A); "
+            "this request is not under UK GDPR."
+        )
+    return None
+
+
+def _no_open_complaint(privacy_request: PrivacyRequest) -> str | None:
+    complaint = open_complaints(privacy_request).first()
+    if complaint is not None:
+        return _("A complaint about %(reference)s is open already: %(complaint)s.") % {
+            "reference": privacy_request.reference,
+            "complaint": complaint.reference,
+        }
+    return None
+
+
 @dataclass(frozen=True)
 class Rule:
     """When a staff action may be taken: who may take it, from which statuses, and on what further conditions."""
@@ -230,18 +316,37 @@ RULES: dict[str, Rule] = {
     "extend": Rule(
         "requests.extend_case", WORKING, (_not_yet_extended, _due_date_not_passed, _regime_allows_extension)
     ),
-    "fee": Rule("requests.quote_fee", FEE_QUOTABLE_FROM, (_law_allows_a_fee,)),
-    "complete": Rule(CHANGE_CASE, frozenset({Status.IN_PROGRESS})),
-    "deny": Rule("requests.deny_case", OPEN_STATUSES),
-    "forward": Rule("requests.forward_case", OPEN_STATUSES),
+    "fee": Rule("requests.quote_fee", FEE_QUOTABLE_FROM, (_a_request, _law_allows_a_fee)),
+    "complete": Rule(CHANGE_CASE, frozenset({Status.IN_PROGRESS}), (_a_request,)),
+    # An appeal or a complaint is decided, once someone works on it, by whoever may refuse a request: the decision
+    # may be a refusal.
+    "decide": Rule("requests.deny_case", frozenset({Status.IN_PROGRESS}), (_a_follow_up,)),
+    "deny": Rule("requests.deny_case", OPEN_STATUSES, (_a_request,)),
+    "forward": Rule("requests.forward_case", OPEN_STATUSES, (_a_request,)),
     "withdraw": Rule(CHANGE_CASE, OPEN_STATUSES),
+    # Received by email, post or phone. Staff judge whether an appeal came in time (the status page takes it
+    # only within PRIVACY_APPEAL_WINDOW_DAYS).
+    "log_appeal": Rule(
+        CHANGE_CASE,
+        APPEALABLE_FROM,
+        (_not_anonymised, _a_request, _refused_in_part, _law_gives_an_appeal, _not_appealed),
+        _not_refused,
+    ),
+    "log_complaint": Rule(
+        CHANGE_CASE, frozenset(Status), (_not_anonymised, _under_uk_law, _no_open_complaint)
+    ),
     "message": Rule("requests.add_message", frozenset(Status), (_not_anonymised,)),
-    "check": Rule("requests.change_systemcheck", CHECKABLE_FROM, (_identity_verified,), _checklist_closed),
+    "check": Rule(
+        "requests.change_systemcheck", CHECKABLE_FROM, (_a_request, _identity_verified), _checklist_closed
+    ),
     "owner_tasks": Rule(
-        CHANGE_CASE, CHECKABLE_FROM, (_identity_verified, _has_owner_systems), _checklist_closed
+        CHANGE_CASE, CHECKABLE_FROM, (_a_request, _identity_verified, _has_owner_systems), _checklist_closed
     ),
     "connectors": Rule(
-        CHANGE_CASE, CHECKABLE_FROM, (_identity_verified, _has_connector_systems), _checklist_closed
+        CHANGE_CASE,
+        CHECKABLE_FROM,
+        (_a_request, _identity_verified, _has_connector_systems),
+        _checklist_closed,
     ),
     "recipients": Rule(CHANGE_CASE, CHECKABLE_FROM, (_has_recipients,), _checklist_closed),
     "lift": Rule("requests.deny_case", frozenset({Status.COMPLETED}), (_restricted_and_not_lifted,)),

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from identity.models import EmailChallenge
 from requests.lifecycle import Status
-from requests.models import Kind, PrivacyRequest
+from requests.models import RIGHTS, PrivacyRequest
 from tests.factories import pdf_bytes
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +50,7 @@ def code_and_link(message: Any) -> tuple[str, str]:
     return code.group(1), link.group(2)
 
 
-@pytest.mark.parametrize("kind", Kind.values)
+@pytest.mark.parametrize("kind", [kind.value for kind in RIGHTS])
 def test_every_right_has_a_form_asking_only_what_it_needs(client: Client, kind: str) -> None:
     html = client.get(f"/requests/new/{kind}/").content.decode()
     assert 'name="requester_email"' in html and 'name="country"' in html
@@ -62,6 +62,12 @@ def test_every_right_has_a_form_asking_only_what_it_needs(client: Client, kind: 
 
 def test_unknown_right_is_404(client: Client) -> None:
     assert client.get("/requests/new/everything/").status_code == 404
+
+
+@pytest.mark.parametrize("kind", ["appeal", "complaint"])
+def test_an_appeal_or_complaint_has_no_form_of_its_own(client: Client, kind: str) -> None:
+    # Each follows a case, from that case's status page.
+    assert client.get(f"/requests/new/{kind}/").status_code == 404
 
 
 def test_submit_then_confirm_with_the_emailed_code(client: Client, submit_form: Any) -> None:

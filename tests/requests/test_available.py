@@ -24,7 +24,14 @@ from identity import tokens
 from requests import services
 from requests.admin.forms import ACTIONS
 from requests.lifecycle import Status
-from requests.models import CompanySystem, Packet, PacketStatus, PrivacyRequest, ProcessingActivity
+from requests.models import (
+    OUTCOMES_OF,
+    CompanySystem,
+    Packet,
+    PacketStatus,
+    PrivacyRequest,
+    ProcessingActivity,
+)
 from requests.roles import ensure_roles
 from tests.factories import StaffFactory, complete_case, in_role, make_case, signed_in
 
@@ -110,7 +117,7 @@ def test_a_dpo_is_offered_everything_an_open_case_allows(dpo: Any) -> None:
     in_role(dpo, "DPO")
     case = open_case()
     assert offered(case, dpo) == [
-        "assign", "pause", "extend", "fee", "deny", "forward", "withdraw", "message", "check",
+        "assign", "pause", "extend", "fee", "deny", "forward", "withdraw", "log_complaint", "message", "check",
     ]  # fmt: skip
     now = services.available(fresh(case), dpo)
     assert now["complete"].permitted and now["complete"].reason == (
@@ -126,7 +133,7 @@ def test_a_dpo_is_offered_everything_an_open_case_allows(dpo: Any) -> None:
 def test_a_handler_is_not_offered_the_dpos_actions_though_the_case_allows_them(handler: Any) -> None:
     in_role(handler, "Handler")
     case = open_case()
-    assert offered(case, handler) == ["assign", "pause", "withdraw", "message", "check"]
+    assert offered(case, handler) == ["assign", "pause", "withdraw", "log_complaint", "message", "check"]
     extend = services.availability(fresh(case), handler, "extend")
     assert (extend.permitted, extend.reason, extend.offered) == (False, None, False)
 
@@ -149,6 +156,7 @@ def test_a_case_checking_identity_offers_verify_but_not_the_checklist(dpo: Any) 
         "deny",
         "forward",
         "withdraw",
+        "log_complaint",
         "message",
     ]
     assert reason(case, "check") == f"{case.reference} is Checking identity; its checklist cannot change now."
@@ -168,10 +176,10 @@ def test_an_access_request_in_progress_offers_its_packet_and_then_its_release(ha
     assert reason(case, "release") is not None
 
 
-def test_a_closed_case_offers_only_a_message(dpo: Any) -> None:
+def test_a_closed_case_offers_only_a_complaint_and_a_message(dpo: Any) -> None:
     in_role(dpo, "DPO")
     case = services.withdraw(open_case(), note="By phone")
-    assert offered(case, dpo) == ["message"]
+    assert offered(case, dpo) == ["log_complaint", "message"]
     PrivacyRequest.objects.filter(pk=case.pk).update(anonymised_at=timezone.now())
     assert offered(case, dpo) == []
     assert reason(case, "message") == "This case has been anonymised; there is nobody to write to."
@@ -245,7 +253,7 @@ def test_the_api_lists_the_available_actions_in_their_order(handler: Any) -> Non
     _token, plaintext = tokens.create_token(in_role(handler, "Handler"), name="test", days=30)
     detail = Client(HTTP_AUTHORIZATION=f"Bearer {plaintext}").get(f"/api/v1/cases/{case.reference}/").json()
     assert detail["actions"] == offered(case, handler) == [
-        "assign", "pause", "complete", "withdraw", "message", "check",
+        "assign", "pause", "complete", "withdraw", "log_complaint", "message", "check",
     ]  # fmt: skip
 
 
@@ -270,9 +278,14 @@ def _call(action: str, case: PrivacyRequest, by: Any, other: Any, system: Compan
             breakdown=[("Copying", Decimal("10.00"))],
         ),
         "complete": lambda: services.complete(case, by=by, outcome="no_data"),
+        "decide": lambda: services.decide(
+            case, by=by, outcome=OUTCOMES_OF.get(case.kind, ("appeal_granted",))[0], reasons="We looked again.",
+        ),
         "deny": lambda: services.deny(case, by=by, reason="manifestly_unfounded", explanation="Answered twice."),
         "forward": lambda: services.forward(case, by=by, controller="Acme Ltd"),
         "withdraw": lambda: services.withdraw(case, by=by, note="By phone"),
+        "log_appeal": lambda: services.appeal(case, by=by, reasons="Delete it all.", channel="email"),
+        "log_complaint": lambda: services.complain(case, by=by, complaint="Too slow.", channel="post"),
         "message": lambda: services.send_message(case, by=by, body="Hello"),
         "check": lambda: services.record_system_check(case, by=by, system=system, state="no_data"),
         "owner_tasks": lambda: services.open_tasks(case, by=by),
@@ -326,7 +339,31 @@ STATES: dict[str, Callable[[Any], PrivacyRequest]] = {
     "forwarded": lambda by: services.forward(open_case(), by=by, controller="Acme Ltd"),
     "expired": lambda by: services.expire(new_case()),
     "anonymised": lambda by: _anonymised(services.withdraw(open_case(), note="By phone")),
+    "denied-virginian": lambda by: refused_virginian(by),
+    "done-in-part-virginian": lambda by: complete_case(
+        in_progress(by, services.verify(virginian(), by=by, data_points=["phone", "postal_address"])), by=by,
+        outcome="partially_fulfilled",
+    ),
+    "appealed-virginian": lambda by: appealed(refused_virginian(by)),
+    "appeal-open": lambda by: services.appeal(refused_virginian(by), reasons="Delete it all."),
+    "appeal-in-progress": lambda by: in_progress(by, services.appeal(refused_virginian(by), reasons="Delete it.")),
+    "complaint-open": lambda by: services.complain(open_case(), complaint="Too slow."),
 }  # fmt: skip
+
+
+def virginian() -> PrivacyRequest:
+    """An erasure request from Virginia whose email is confirmed: staff match two details."""
+    return services.confirm_email(make_case(kind="erasure", country="US", subdivision="VA"))
+
+
+def refused_virginian(by: Any) -> PrivacyRequest:
+    return services.deny(virginian(), by=by, reason="legal_exemption", explanation="Tax law keeps invoices.")
+
+
+def appealed(case: PrivacyRequest) -> PrivacyRequest:
+    """The refused case, once its requester has appealed it from the status page."""
+    services.appeal(case, reasons="Delete it all.")
+    return case
 
 
 def _completed_with_ready_packet(by: Any) -> PrivacyRequest:

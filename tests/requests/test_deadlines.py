@@ -288,6 +288,75 @@ def test_a_russian_correction_or_destruction_is_due_in_seven_working_days(right:
     assert compute(["policy", "uk_gdpr"], D(2025, 2, 8), right=right).due == D(2025, 3, 10)
 
 
+# An appeal received on Mon 2 Mar 2026, decided within each state's period counting the day of receipt as day 1:
+# 60 days end Thu 30 Apr, 45 days Wed 15 Apr (no roll: the state laws move no date off a weekend).
+APPEAL_VECTORS = {
+    "VA": D(2026, 4, 30),  # Va. Code §59.1-577(C): 60 days
+    "CT": D(2026, 4, 30),  # Conn. Gen. Stat. §42-518(d): 60 days
+    "IA": D(2026, 4, 30),  # Iowa Code §715D.3(3): 60 days
+    "CO": D(2026, 4, 15),  # C.R.S. §6-1-1306(3): 45 days
+    # Not read in the statute: the shortest period of any state, 45 days.
+    **dict.fromkeys(
+        ["TX", "OR", "MT", "DE", "NH", "NJ", "TN", "MN", "MD", "IN", "KY", "RI", "NE"], D(2026, 4, 15)
+    ),
+}
+
+
+def test_every_us_state_but_utah_has_an_appeal_with_an_authority_to_complain_to() -> None:
+    assert set(deadlines.STATE_APPEALS) == deadlines.US_STATES - {"UT"} == set(APPEAL_VECTORS)
+    assert deadlines.state_appeal("UT") is None and deadlines.state_appeal("CA") is None  # Utah; the CCPA
+    assert deadlines.state_appeal(" va ") is deadlines.STATE_APPEALS["VA"]
+    for code, rule in deadlines.STATE_APPEALS.items():
+        assert rule.authority_url.startswith("https://") and rule.authority.startswith("the "), code
+        if rule.checked is deadlines.Checked.UNCONFIRMED:  # the safe side until someone reads the law
+            assert (rule.decide, rule.extended) == (deadlines.UNCONFIRMED_APPEAL, None), code
+
+
+@pytest.mark.parametrize(("state", "due"), sorted(APPEAL_VECTORS.items()))
+def test_an_appeal_is_decided_within_its_states_period(state: str, due: date) -> None:
+    result = compute([resolve("us_state").in_state(state)], D(2026, 3, 2), right="appeal")
+    assert (result.due, result.extended_due, result.governing, result.acknowledge_by) == (
+        due, due, "us_state", None,
+    )  # fmt: skip
+    # The request itself keeps the general 45 days (+45), whatever the state.
+    request = compute([resolve("us_state").in_state(state)], D(2026, 3, 2), right="access")
+    assert (request.due, request.extended_due) == (D(2026, 4, 15), D(2026, 5, 30))
+
+
+def test_an_appeal_counts_receipt_as_day_one_and_does_not_roll_off_a_weekend() -> None:
+    # Received Fri 6 Mar 2026: day 60 is Mon 4 May. Received Wed 4 Mar: day 60 is Sat 2 May, and it stays.
+    virginia = resolve("us_state").in_state("VA")
+    assert compute([virginia], D(2026, 3, 6), right="appeal").due == D(2026, 5, 4)
+    assert compute([virginia], D(2026, 3, 4), right="appeal").due == D(2026, 5, 2)
+    # A state the table does not know, or none: the shortest period, no extension.
+    for regime in [resolve("us_state"), resolve("us_state").in_state("NY")]:
+        result = compute([regime], D(2026, 3, 2), right="appeal")
+        assert (result.due, result.extended_due) == (D(2026, 4, 15), D(2026, 4, 15))
+    # Only us_state has an appeal: the policy keeps its own clock for one.
+    both = compute(["policy", virginia], D(2026, 3, 2), right="appeal")
+    assert (both.due, both.governing) == (D(2026, 4, 15), "policy")
+    assert resolve("uk_gdpr").in_state("VA") == resolve("uk_gdpr")
+
+
+def test_a_uk_complaint_is_acknowledged_within_30_days_and_answered_by_the_policy() -> None:
+    # DPA 2018 s. 164A(3): 30 days "beginning when the complaint is received": Mon 2 Mar 2026 is day 1, day 30 is
+    # Tue 31 Mar. The outcome is due "without undue delay" (s. 164A(4)): no count, so the policy's 45 days govern.
+    result = compute(["policy", "uk_gdpr"], D(2026, 3, 2), right="complaint")
+    assert (result.acknowledge_by, result.due, result.extended_due, result.governing) == (
+        D(2026, 3, 31), D(2026, 4, 15), D(2026, 5, 30), "policy",
+    )  # fmt: skip
+    assert [r.regime.code for r in result.by_regime] == ["policy"]
+    # Received Sat 28 Feb 2026: day 30 is Sun 29 Mar, and it stays there (the statute's words; the ICO counts from
+    # the next day and moves off a weekend, which is later).
+    assert compute(["policy", "uk_gdpr"], D(2026, 2, 28), right="complaint").acknowledge_by == D(2026, 3, 29)
+    # UK law sets the outcome no date of its own: the operator's policy must be there to set one.
+    with pytest.raises(ValueError, match="complaint"):
+        compute(["uk_gdpr"], D(2026, 3, 2), right="complaint")
+    # Other laws have no complaint procedure: their general clock, their own acknowledgement (CCPA) or none.
+    assert compute(["policy", "eu_gdpr"], D(2026, 3, 2), right="complaint").acknowledge_by is None
+    assert compute(["policy", "uk_gdpr"], D(2026, 3, 2), right="access").acknowledge_by is None
+
+
 def test_quebec_and_canada_holidays_are_the_statutes_lists() -> None:
     quebec = deadlines.quebec_holidays(2029)
     assert (

@@ -202,7 +202,7 @@ def test_per_month_counts_the_last_twelve_months_by_kind_in_one_query(
     }
     assert list(months[0].counts) == [
         "access", "rectification", "erasure", "restriction", "portability", "objection", "opt_out",
-        "limit_sensitive",
+        "limit_sensitive", "appeal", "complaint",
     ]  # fmt: skip
     assert [m.total for m in months] == [1, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 2]
 
