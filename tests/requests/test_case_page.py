@@ -75,8 +75,10 @@ def open_case(**fields: Any) -> PrivacyRequest:
 
 
 def verifying_case(**fields: Any) -> PrivacyRequest:
-    """An access request from the UK: after the email, staff must match two details against our records."""
-    case = make_case(kind="access", data_points={"phone": PHONE, "postal_address": ADDRESS}, **fields)
+    """A Californian's request to know the categories: after the email, staff must match two details against our
+    records (CCPA regulations §7062(b))."""
+    values = {"country": "US", "subdivision": "CA", **fields}
+    case = make_case(kind="access", data_points={"phone": PHONE, "postal_address": ADDRESS}, **values)
     return services.confirm_email(case)
 
 
