@@ -1130,3 +1130,16 @@ def test_days_left_counts_from_the_operators_today(dpo: Any, queue: dict[str, Pr
     row = token_client(dpo).get(case_url(queue["overdue"])).json()
     assert row["days_left"] == (date.fromisoformat(row["due"]) - NOW.date()).days < 0
     assert token_client(dpo).get(case_url(queue["closed"])).json()["days_left"] is None
+
+
+def test_a_reasonable_doubt_through_the_api_is_recorded_or_refused_with_the_reason(dpo: Any) -> None:
+    client = token_client(dpo, "DPO")
+    by_email = services.confirm_email(make_case(kind="access"))
+    body = {"reason": "The address is not the one we hold: your order number, please.", "doubt": True}
+    response = post(client, case_url(by_email, "pause/"), body)
+    assert response.status_code == 200, response.content
+    assert response.json()["case"]["tier"] == "matched" and fresh(by_email).identity_doubt_at is not None
+    californian = services.confirm_email(make_case(kind="access", country="US", subdivision="CA"))
+    refused = post(client, case_url(californian, "pause/"), body)
+    assert refused.status_code == 400 and list(refused.json()["errors"]) == ["doubt"]
+    assert fresh(californian).status == Status.VERIFYING
