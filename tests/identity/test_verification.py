@@ -394,3 +394,13 @@ def test_an_opt_out_being_carried_out_says_so_and_not_done(client: Client, submi
     assert "Request recorded" in page and case.reference in page and "suppression list" in page
     assert "honoured" not in page and "Email confirmed" not in page
     assert not [m for m in mail.outbox if "has been honoured" in m.subject]  # not told "done" before it is
+
+
+def test_the_form_asks_what_the_laws_of_the_establishment_ask_too(submit_form: Any, settings: Any) -> None:
+    """The form works out the laws as the intake service does (PRIVACY_ESTABLISHMENT included)."""
+    settings.PRIVACY_VERIFICATION_TIERS = {"uk_gdpr": {"access": "high"}}
+    japan = {"country": "JP", "phone": "", "account_reference": ""}
+    assert submit_form("access", **japan).status_code == 302  # no law of Japan's in the portal: the email
+    settings.PRIVACY_ESTABLISHMENT = ("GB",)
+    html = submit_form("access", requester_email="b@example.org", **japan).content.decode()
+    assert "Give at least 3 of these details" in html and "sign the declaration" in html
