@@ -28,9 +28,9 @@ from privacyportal.uploads import CheckedFile
 from requests import services as case_services
 from requests.audit import record_event, record_sent
 from requests.models import ActorKind, PrivacyRequest
+from requests.selectors import verification_tier
 
 from .models import EmailChallenge, Evidence
-from .tiers import tier_for
 
 VALID_FOR = timedelta(minutes=30)
 # The person an agent acts for may not read their email at once.
@@ -87,9 +87,7 @@ def send_verification(privacy_request: PrivacyRequest, *, base_url: str, reminde
             "minutes": int(VALID_FOR.total_seconds() // 60),
             # CCPA regs §7021(b): the acknowledgement says, in general, how identity is verified and when to
             # expect an answer.
-            "tier": tier_for(
-                privacy_request.kind, privacy_request.regimes, marketing_only=privacy_request.marketing_only
-            ).value,
+            "tier": verification_tier(privacy_request).value,
             "base_url": base_url.rstrip("/"),
         },
         to=[privacy_request.requester_email],

@@ -432,6 +432,9 @@ PRIVACY_ESTABLISHMENT = tuple(
 # The EU Member State whose public holidays move an EU GDPR due date (empty: weekends only).
 PRIVACY_EU_HOLIDAY_COUNTRY = env("PRIVACY_EU_HOLIDAY_COUNTRY", default="")
 PRIVACY_VERIFICATION_TIERS = env.json("PRIVACY_VERIFICATION_TIERS", default={})
+# The operator's privacy policy (its information practices): a Californian whose identity cannot be verified is
+# pointed there (CCPA regulations §7024(b)). Empty: the letter offers to send it.
+PRIVACY_POLICY_URL = env("PRIVACY_POLICY_URL", default="")
 # Sweeps: unverified requests expire, quoted fees lapse, evidence is purged, closed cases are anonymised.
 PRIVACY_VERIFY_EXPIRE_DAYS = env.int("PRIVACY_VERIFY_EXPIRE_DAYS", default=14)
 PRIVACY_FEE_LAPSE_DAYS = env.int("PRIVACY_FEE_LAPSE_DAYS", default=30)

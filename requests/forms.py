@@ -13,7 +13,7 @@ from django_countries import countries
 
 from identity.forms import EvidenceField, PlainForm
 from identity.tiers import ORDER as TIER_ORDER
-from identity.tiers import POINTS_NEEDED, Tier, tier_for
+from identity.tiers import POINTS_NEEDED, Tier, tier_for, wants_specific_pieces
 from privacyportal.uploads import check_extract
 
 from . import deadlines
@@ -49,7 +49,7 @@ PERIOD_CHOICES = [
 
 # Which request-specific fields each right shows.
 FIELDS_BY_KIND: dict[str, set[str]] = {
-    Kind.ACCESS: {"period", "since"},
+    Kind.ACCESS: {"period", "since", "specific_pieces"},
     Kind.PORTABILITY: {"period", "since"},
     Kind.RECTIFICATION: {"rectification_current", "rectification_wanted"},
     Kind.RESTRICTION: {"grounds"},
@@ -65,15 +65,19 @@ KIND_SPECIFIC = {
     "rectification_wanted",
     "grounds",
     "marketing_only",
+    "specific_pieces",
 }
 DATA_POINTS = ("phone", "postal_address", "account_reference", "date_of_birth")
 DECLARATION = ("declare", "declaration_name")
 ALL_REGIMES = ["policy", *sorted(set(deadlines.REGIMES) - {"policy"})]
 
 
-def strictest_tier(kind: str) -> Tier:
+def strictest_tier(kind: str, *, specific_pieces: bool = False) -> Tier:
     """The most any regime may ask for this right: decides which sections the form shows."""
-    return max((tier_for(kind, [code]) for code in ALL_REGIMES), key=TIER_ORDER.index)
+    return max(
+        (tier_for(kind, [code], specific_pieces=specific_pieces) for code in ALL_REGIMES),
+        key=TIER_ORDER.index,
+    )
 
 
 class PrivacyRequestForm(PlainForm):
@@ -108,6 +112,14 @@ class PrivacyRequestForm(PlainForm):
     permission = EvidenceField(
         label=_("Signed permission or proof of parental responsibility"),
         help_text=_("Needed if you ask for someone else. PDF, JPEG or PNG, at most 10 MB."),
+    )
+    power_of_attorney = forms.BooleanField(
+        label=_("My permission is a power of attorney"),
+        required=False,
+        help_text=_(
+            "For example a durable power of attorney (in California, under Probate Code sections 4121 to 4130). "
+            "We then do not ask the person to confirm that you act for them."
+        ),
     )
     country = forms.ChoiceField(label=_("Country where the person lives"))
     subdivision = forms.ChoiceField(
@@ -159,7 +171,8 @@ class PrivacyRequestForm(PlainForm):
         required=False,
         help_text=_("We will pass your request to that customer, who decides on it, and tell you so."),
     )
-    # Details to match against what we hold (tiers "matched" and "high").
+    # Details that help us find the data and, where a law or a doubt asks for it, match what we hold (tiers
+    # "matched" and "high"). Optional but for the specific pieces a Californian asks for (CCPA §7062(c)).
     phone = forms.CharField(label=_("A phone number we may have for you"), max_length=40, required=False)
     postal_address = forms.CharField(
         label=_("A postal address we may have for you"),
@@ -171,6 +184,14 @@ class PrivacyRequestForm(PlainForm):
     )
     date_of_birth = forms.DateField(
         label=_("Date of birth"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    specific_pieces = forms.BooleanField(
+        label=_("I live in California and also want the specific pieces of personal information you hold"),
+        required=False,
+        help_text=_(
+            "Not only the categories of information, where they came from, why they are used and who they were "
+            "disclosed to. The law then asks for at least three details we can match and the signed declaration."
+        ),
     )
     declare = forms.BooleanField(
         label=_(
@@ -194,13 +215,17 @@ class PrivacyRequestForm(PlainForm):
         self.kept_file = kept_file
         for name in KIND_SPECIFIC - FIELDS_BY_KIND[kind]:
             del self.fields[name]
-        strictest = strictest_tier(kind)
+        strictest = strictest_tier(kind, specific_pieces=True)
         if POINTS_NEEDED[strictest] == 0:
             for name in DATA_POINTS:
                 del self.fields[name]
         if strictest is not Tier.HIGH:
             for name in DECLARATION:
                 del self.fields[name]
+        # The most any law asks to match before it is answered, the specific pieces aside: said on the form.
+        self.points_to_match = POINTS_NEEDED[strictest_tier(kind)]
+        if "specific_pieces" in self.fields and strictest_tier(kind) is Tier.HIGH:
+            del self.fields["specific_pieces"]  # no lesser request to choose: every law asks the most
         country_field = cast(forms.ChoiceField, self.fields["country"])
         subdivision_field = cast(forms.ChoiceField, self.fields["subdivision"])
         country_field.choices = [("", _("Choose a country")), *countries]
@@ -244,25 +269,46 @@ class PrivacyRequestForm(PlainForm):
         return data
 
     def _check_identity_details(self, data: dict[str, Any], country: str, subdivision: str) -> None:
+        """The details are optional (they help us find the data; staff ask for more only on a reasonable doubt),
+        but for the specific pieces of information a Californian asks for: the law sets three and a signed
+        declaration for those (CCPA §7062(c)), and without them there is nothing to answer them with."""
+        regimes = applicable_regimes(country, subdivision)  # as the intake service will, to ask for the same
+        specific = wants_specific_pieces(self.kind, regimes, asked=bool(data.get("specific_pieces")))
         tier = tier_for(
-            self.kind,
-            applicable_regimes(
-                country, subdivision
-            ),  # as the intake service will, to ask for the same details
-            marketing_only=bool(data.get("marketing_only")),
+            self.kind, regimes, marketing_only=bool(data.get("marketing_only")), specific_pieces=specific
         )
+        if tier is not Tier.HIGH:
+            return
         given = [name for name in DATA_POINTS if data.get(name)]
         needed = POINTS_NEEDED[tier]
+        untick = (
+            " " + str(_("Or untick the box to ask for the categories only."))
+            if data.get("specific_pieces")
+            else ""
+        )
+        sign = str(
+            _("For this request the law asks you to sign the declaration: tick it and type your name.")
+        )
         if len(given) < needed:
             self.add_error(
                 "phone",  # the section exists whenever a tier needs details (see strictest_tier)
-                _("Give at least %(needed)d of these details so we can check it is you (you gave %(given)d).")
-                % {"needed": needed, "given": len(given)},
+                (
+                    _(
+                        "For the specific pieces of information the law asks for at least %(needed)d of these "
+                        "details so we can check it is you (you gave %(given)d)."
+                    )
+                    if specific
+                    else _(
+                        "Give at least %(needed)d of these details so we can check it is you (you gave %(given)d)."
+                    )
+                )
+                % {"needed": needed, "given": len(given)}
+                + untick,
             )
-        if tier is Tier.HIGH and not (data.get("declare") and (data.get("declaration_name") or "").strip()):
+        if not (data.get("declare") and (data.get("declaration_name") or "").strip()):
             self.add_error(
                 "declare",
-                _("For this request the law asks you to sign the declaration: tick it and type your name."),
+                sign + untick,
             )
 
     @property
@@ -285,6 +331,7 @@ class PrivacyRequestForm(PlainForm):
             relationship=relationship,
             subject_name=(data.get("subject_name") or "") if relationship != Relationship.SELF else "",
             subject_email=(data.get("subject_email") or "") if relationship != Relationship.SELF else "",
+            power_of_attorney=relationship == Relationship.AGENT and bool(data.get("power_of_attorney")),
             details=data.get("details") or "",
             rectification_current=data.get("rectification_current") or "",
             rectification_wanted=data.get("rectification_wanted") or "",
@@ -297,6 +344,7 @@ class PrivacyRequestForm(PlainForm):
             else "",
             data_points={name: str(data[name]) for name in DATA_POINTS if data.get(name)},
             declaration_name=(data.get("declaration_name") or "") if data.get("declare") else "",
+            specific_pieces=bool(data.get("specific_pieces")),
         )
 
 

@@ -12,9 +12,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone, translation
 
-from identity.tiers import Tier
+from identity.tiers import at_least
 from privacyportal import files
 from privacyportal.pdf import render_pdf
 
@@ -24,9 +25,11 @@ from .explain import explain, regime_name
 from .models import CheckState, Kind, Letter, LetterKind, PrivacyRequest, ProcessingActivity, SystemCheck
 from .selectors import (
     HOLDS_DATA,
+    asks_specific_pieces,
     certificates,
     deadlines_of,
     follow_up_context,
+    identity_reached,
     local_date,
     local_today,
     period_covered,
@@ -97,7 +100,9 @@ def letter_context(privacy_request: PrivacyRequest, kind: str) -> dict[str, Any]
         .select_related("system")
         .order_by("system__name")
     )
-    tier = verification_tier(privacy_request)
+    reached = identity_reached(privacy_request)
+    asked = asks_specific_pieces(privacy_request)
+    base_url = settings.PORTAL_BASE_URL.rstrip("/")
     return {
         "case": privacy_request,
         "kind": kind,
@@ -105,7 +110,12 @@ def letter_context(privacy_request: PrivacyRequest, kind: str) -> dict[str, Any]
         "operator_address": settings.PRIVACY_OPERATOR_ADDRESS,
         "dpo_email": settings.PRIVACY_DPO_EMAIL,
         "supervisory_authority": settings.PRIVACY_SUPERVISORY_AUTHORITY,
-        "base_url": settings.PORTAL_BASE_URL.rstrip("/"),
+        "base_url": base_url,
+        # Where our information practices are set out (CCPA §7024(b) points an unverified requester there);
+        # "" when not configured: the letter offers to send them.
+        "privacy_policy_url": settings.PRIVACY_POLICY_URL,
+        # Opting out needs no proof of identity: a refused deletion says where (CCPA §7022).
+        "opt_out_url": base_url + reverse("new_request", args=[Kind.OPT_OUT]),
         "today": local_today(),
         "received": local_date(privacy_request.received_at),
         "due_sentence": explain(deadlines_of(privacy_request)),
@@ -127,10 +137,12 @@ def letter_context(privacy_request: PrivacyRequest, kind: str) -> dict[str, Any]
         "holds_data": any(c.state in HOLDS_DATA for c in checks),
         "fee_lines": privacy_request.fee_breakdown,
         "ccpa": "ccpa" in privacy_request.regimes,
-        # CCPA §7024: specific pieces of information only to a requester verified to the high tier.
-        "specific_pieces": tier is Tier.HIGH
-        and privacy_request.identity_verified_at is not None
-        and privacy_request.declared_at is not None,
+        # CCPA §7024(a): the specific pieces only to a Californian who asked for them and was verified as they need
+        # (identity/tiers.py); verified less, the request is answered as one for the categories.
+        "specific_pieces_asked": asked,
+        "specific_pieces": asked
+        and reached is not None
+        and at_least(reached, verification_tier(privacy_request)),
         "fee_lapse_days": settings.PRIVACY_FEE_LAPSE_DAYS,
         # The day the fees sweep closes an unanswered quote, counted from the quote (not from this letter).
         "reply_by": local_date(privacy_request.fee_quoted_at or timezone.now())

@@ -139,3 +139,15 @@ def _isolated_side_effects(settings: Any) -> Any:
     app.conf.task_eager_propagates = True
     yield
     app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def details_to_match(settings: Any) -> None:
+    """An operator that asks for two matching details before access, portability and erasure, everywhere.
+
+    The tier matrix's defaults ask only for the confirmed email outside California (identity/tiers.py); tests of
+    the staff identity check itself (verify, compare, what waits for it) use this to have a case wait for staff.
+    """
+    settings.PRIVACY_VERIFICATION_TIERS = {
+        "default": {"access": "matched", "portability": "matched", "erasure": "matched"}
+    }

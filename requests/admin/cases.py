@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from identity.models import Evidence
-from identity.tiers import POINTS_NEEDED
+from identity.tiers import POINTS_NEEDED, Tier, at_least
 
 from .. import deadlines, selectors, services
 from ..explain import explain, regime_name
@@ -330,6 +330,7 @@ class PrivacyRequestAdmin(admin.ModelAdmin[PrivacyRequest]):
             "days_left": self.days_left(privacy_request),
             "tier": tier,
             "points_needed": POINTS_NEEDED[tier],
+            "categories_only": _categories_only(privacy_request, tier),
             "data_points": [
                 (DATA_POINT_LABELS.get(k, k), v) for k, v in (privacy_request.data_points or {}).items()
             ],
@@ -425,6 +426,12 @@ class PrivacyRequestAdmin(admin.ModelAdmin[PrivacyRequest]):
         return TemplateResponse(
             request, "admin/requests/privacyrequest/log.html", context, status=400 if form.errors else 200
         )
+
+
+def _categories_only(privacy_request: PrivacyRequest, tier: Tier) -> bool:
+    """A Californian asking for the specific pieces, verified only for the categories (CCPA §7024(a))."""
+    got = selectors.identity_reached(privacy_request)
+    return got is not None and not at_least(got, tier)
 
 
 def _add_errors(form: Any, error: ValidationError) -> None:

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from identity.services import add_extract
-from identity.tiers import POINTS_NEEDED
+from identity.tiers import POINTS_NEEDED, Tier, at_least
 from privacyportal import uploads
 
 from .. import fee_rules, selectors, services
@@ -123,9 +123,17 @@ class VerifyForm(CaseForm):
         field.initial = [name for name in DATA_POINTS if name in matched]
         self.tier = selectors.verification_tier(self.privacy_request)
         self.needed = POINTS_NEEDED[self.tier]
+        # A Californian asking for the specific pieces: what answers them with the categories instead (§7024(a)).
+        fallback = selectors.categories_tier(self.privacy_request)
+        self.fallback_needed = POINTS_NEEDED[fallback] if fallback is not None else None
 
     def run(self) -> str:
         services.verify(self.privacy_request, by=self.user, data_points=self.cleaned_data["data_points"])
+        if not at_least(Tier(self.privacy_request.identity_tier), self.tier):
+            return gettext(
+                "Identity verified for the categories only: the answer gives the categories of information, "
+                "not the specific pieces, and says why (CCPA §7024(a))."
+            )
         return gettext("Identity verified; the case is open.")
 
 
@@ -147,9 +155,30 @@ class PauseForm(CaseForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Sent to the requester as a message. The clock stops only where the law allows."),
     )
+    # Shown only where the confirmed email is all the case needs (identity/tiers.py); elsewhere the service
+    # refuses it, so an API client asking for it is told why rather than ignored.
+    doubt = forms.BooleanField(
+        label=_("We have a reasonable doubt that the requester is who they say they are"),
+        required=False,
+        help_text=_(
+            "Only for a reason you can state in the message, such as an address that is not the one we hold "
+            "(GDPR Art. 12(6)). The case then needs two details that match what we hold, and nothing is done "
+            "in our systems until they do. Ask for details we hold, never for an ID document."
+        ),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if selectors.verification_tier(self.privacy_request) is not Tier.EMAIL:
+            self.fields["doubt"].widget = forms.HiddenInput()
 
     def run(self) -> str:
-        services.pause(self.privacy_request, by=self.user, reason=self.cleaned_data["reason"])
+        doubt = bool(self.cleaned_data.get("doubt"))
+        services.pause(self.privacy_request, by=self.user, reason=self.cleaned_data["reason"], doubt=doubt)
+        if doubt:
+            return gettext(
+                "The requester has been asked; once they answer, the case needs two matching details."
+            )
         return gettext("The requester has been asked; the case waits for their answer.")
 
 

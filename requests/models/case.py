@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
+from identity.tiers import Tier
+
 from ..lifecycle import OPEN_STATUSES, Status
 
 
@@ -125,6 +127,12 @@ class PrivacyRequest(models.Model):
         ],
     )
     subject_answered_at = models.DateTimeField(null=True, blank=True)
+    # The agent's permission is a power of attorney: the person is not asked to confirm it (CCPA §7063(b)).
+    # Database defaults here and below: a web process of the previous release can still insert while this one
+    # migrates.
+    power_of_attorney = models.BooleanField(
+        _("agent holds a power of attorney"), default=False, db_default=False
+    )
     country = models.CharField(_("country"), max_length=2)
     subdivision = models.CharField(_("state or province"), max_length=3, blank=True)
     language = models.CharField(_("language"), max_length=8, default="en")
@@ -155,6 +163,10 @@ class PrivacyRequest(models.Model):
     # The signed declaration under penalty of perjury (tier high): the typed name and when it was made.
     declaration_name = models.CharField(_("declaration signed as"), max_length=200, blank=True)
     declared_at = models.DateTimeField(_("declaration signed at"), null=True, blank=True)
+    # A Californian asked for the specific pieces of information, not only the categories (CCPA §7062(c)).
+    specific_pieces = models.BooleanField(
+        _("asked for the specific pieces of information"), default=False, db_default=False
+    )
 
     # Deadlines (denormalised from requests.deadlines by the services; the queue sorts on them).
     regimes = models.JSONField(_("regimes"), default=list)
@@ -183,6 +195,13 @@ class PrivacyRequest(models.Model):
     )
     email_verified_at = models.DateTimeField(null=True, blank=True)
     identity_verified_at = models.DateTimeField(null=True, blank=True)
+    # How far identity was checked when it was verified (identity/tiers.py): a Californian verified below what the
+    # specific pieces need is answered with the categories (CCPA §7024(a)). "" before that, or on older cases.
+    identity_tier = models.CharField(
+        _("identity checked to"), max_length=10, choices=Tier.choices, blank=True, default="", db_default=""
+    )
+    # Staff recorded a reasonable doubt about who asks (GDPR Art. 12(6)): email control is no longer enough.
+    identity_doubt_at = models.DateTimeField(_("reasonable doubt recorded at"), null=True, blank=True)
 
     # Flags the queue filters on.
     repetitive = models.BooleanField(_("repetitive"), default=False)

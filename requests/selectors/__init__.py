@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from .case_page import HOLDS_DATA as HOLDS_DATA
 from .case_page import Comparisons as Comparisons
+from .case_page import asks_specific_pieces as asks_specific_pieces
+from .case_page import categories_tier as categories_tier
 from .case_page import certificates as certificates
 from .case_page import connector_runs as connector_runs
 from .case_page import detail_comparisons as detail_comparisons
+from .case_page import identity_reached as identity_reached
 from .case_page import recipients_to_notify as recipients_to_notify
 from .case_page import verification_tier as verification_tier
 from .clock import applicable_regimes as applicable_regimes

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from identity.tiers import Tier, tier_for
+from identity.tiers import Tier, tier_for, wants_specific_pieces
 
 from ..connectors.base import DETAILS
 from ..models import (
@@ -13,6 +13,7 @@ from ..models import (
     ConnectorAction,
     ConnectorRun,
     DetailVerdict,
+    Kind,
     PrivacyRequest,
     ProcessingActivity,
     RunStatus,
@@ -32,7 +33,8 @@ def recipients_to_notify(privacy_request: PrivacyRequest) -> list[str]:
 
 
 def verification_tier(privacy_request: PrivacyRequest) -> Tier:
-    """What proof of identity the case's right needs under its laws (identity/tiers.py).
+    """What proof of identity the case's right needs under its laws (identity/tiers.py), raised by a reasonable
+    doubt staff recorded.
 
     An appeal or a complaint comes from the requester of the case it follows, signed in to its status page with
     an emailed code (or known to the staff who logged it): control of the address, nothing more to prove.
@@ -40,8 +42,45 @@ def verification_tier(privacy_request: PrivacyRequest) -> Tier:
     if privacy_request.kind in FOLLOW_UPS:
         return Tier.EMAIL
     return tier_for(
-        privacy_request.kind, privacy_request.regimes, marketing_only=privacy_request.marketing_only
+        privacy_request.kind,
+        privacy_request.regimes,
+        marketing_only=privacy_request.marketing_only,
+        specific_pieces=asks_specific_pieces(privacy_request),
+        doubt=privacy_request.identity_doubt_at is not None,
     )
+
+
+def asks_specific_pieces(privacy_request: PrivacyRequest) -> bool:
+    """A Californian request to know the specific pieces of information: asked for, or a copy in a portable format
+    (CCPA §1798.130(a)(3)(B)(iii)), which is the specific pieces."""
+    return wants_specific_pieces(
+        privacy_request.kind, privacy_request.regimes, asked=privacy_request.specific_pieces
+    )
+
+
+def categories_tier(privacy_request: PrivacyRequest) -> Tier | None:
+    """What a Californian request for the specific pieces needs to be answered with the categories instead
+    (CCPA §7024(a)): None for any other case, which has no such fallback."""
+    if not asks_specific_pieces(privacy_request):
+        return None
+    return tier_for(
+        Kind.ACCESS,
+        privacy_request.regimes,
+        doubt=privacy_request.identity_doubt_at is not None,
+    )
+
+
+def identity_reached(privacy_request: PrivacyRequest) -> Tier | None:
+    """How far the requester's identity was checked, once verified (None before)."""
+    if privacy_request.identity_verified_at is None:
+        return None
+    if privacy_request.identity_tier:
+        return Tier(privacy_request.identity_tier)
+    # Verified before the tier was kept: to the full tier the case needed, but "high" only with the declaration.
+    needed = verification_tier(privacy_request)
+    if needed is Tier.HIGH and privacy_request.declared_at is None:
+        return Tier.MATCHED
+    return needed
 
 
 def connector_runs(privacy_request: PrivacyRequest) -> list[ConnectorRun]:

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from identity.tiers import POINTS_NEEDED, Tier, tier_for
+from identity.tiers import POINTS_NEEDED, Tier, at_least, reached, tier_for, wants_specific_pieces
 from privacyportal import outbox
 from privacyportal.addresses import normalise_email
 
@@ -33,6 +33,7 @@ from ..models import (
 )
 from ..selectors import (
     applicable_regimes,
+    categories_tier,
     confirmed_requests_from,
     connector_systems,
     deadlines_of,
@@ -80,6 +81,8 @@ class NewRequest:
     customer_name: str = ""
     data_points: dict[str, str] = field(default_factory=dict)
     declaration_name: str = ""  # typed name of a declaration under penalty of perjury, if one was signed
+    specific_pieces: bool = False  # a Californian asks for the specific pieces, not only the categories
+    power_of_attorney: bool = False  # an agent's permission is a power of attorney (CCPA §7063(b))
 
 
 # How far back intake looks for earlier requests (requests/repetition.py decides which count).
@@ -102,7 +105,8 @@ def submit(new: NewRequest, *, by: AbstractBaseUser | None = None) -> PrivacyReq
     # The laws of where the requester lives and of where the operator is established (PRIVACY_ESTABLISHMENT),
     # fixed on the case now: a later change of establishment leaves this case's deadlines as they are.
     regimes = applicable_regimes(country, subdivision)
-    tier = tier_for(new.kind, regimes, marketing_only=new.marketing_only)
+    specific = wants_specific_pieces(new.kind, regimes, asked=new.specific_pieces)
+    tier = tier_for(new.kind, regimes, marketing_only=new.marketing_only, specific_pieces=specific)
     # A letter, email or call logged by staff skips the emailed code: staff check identity themselves
     # (by the sender's address, the details given, or by asking), so the case waits for them, not the requester.
     initial = Status.VERIFYING if by is not None and tier is not Tier.NONE else Status.NEW
@@ -123,6 +127,7 @@ def submit(new: NewRequest, *, by: AbstractBaseUser | None = None) -> PrivacyReq
         requester_email=email,
         email_key=email_key,
         relationship=new.relationship,
+        power_of_attorney=new.power_of_attorney and new.relationship == Relationship.AGENT,
         subject_name=new.subject_name.strip(),
         subject_email=new.subject_email.strip(),
         country=country,
@@ -141,6 +146,7 @@ def submit(new: NewRequest, *, by: AbstractBaseUser | None = None) -> PrivacyReq
         data_points={k: v.strip() for k, v in new.data_points.items() if v and v.strip()},
         declaration_name=new.declaration_name.strip(),
         declared_at=now if new.declaration_name.strip() else None,
+        specific_pieces=specific and new.kind == Kind.ACCESS,
         regimes=regimes,
         status=initial,
         status_changed_at=now,
@@ -167,6 +173,8 @@ def submit(new: NewRequest, *, by: AbstractBaseUser | None = None) -> PrivacyReq
             "processor_request": privacy_request.processor_request,
             "data_points": sorted(privacy_request.data_points),
             "declared": privacy_request.declared_at is not None,
+            "specific_pieces": specific,
+            "power_of_attorney": privacy_request.power_of_attorney,
         },
     )
     if tier is Tier.NONE:
@@ -202,7 +210,13 @@ def honour(privacy_request: PrivacyRequest) -> PrivacyRequest:
             suppression.suppress(privacy_request)
         _email_requester(privacy_request, "request-honoured")
         return privacy_request
-    old = _claim(privacy_request, allowed={Status.NEW}, to=Status.OPEN, identity_verified_at=timezone.now())
+    old = _claim(
+        privacy_request,
+        allowed={Status.NEW},
+        to=Status.OPEN,
+        identity_verified_at=timezone.now(),
+        identity_tier=Tier.NONE,
+    )
     record_event(privacy_request, "accepted_without_proof", old_status=old, new_status=Status.OPEN)
     _claim(privacy_request, allowed={Status.OPEN}, to=Status.IN_PROGRESS)
     record_event(privacy_request, "carrying_out", old_status=Status.OPEN, new_status=Status.IN_PROGRESS)
@@ -228,7 +242,7 @@ def confirm_email(privacy_request: PrivacyRequest) -> PrivacyRequest:
     now = timezone.now()
     changes: dict[str, Any] = {"email_verified_at": now}
     if to is Status.OPEN:
-        changes["identity_verified_at"] = now
+        changes.update(identity_verified_at=now, identity_tier=tier)
     old = _claim(privacy_request, allowed={Status.NEW}, to=to, **changes)
     record_event(
         privacy_request,
@@ -285,12 +299,15 @@ def _child_data_reported(privacy_request: PrivacyRequest) -> None:
 def needs_subject_confirmation(privacy_request: PrivacyRequest) -> bool:
     """Agent requests ask the person themselves to confirm, where we can reach them and the operator wants it.
 
-    CCPA §7063 allows requiring it; elsewhere it is a reasonable check of the agent's mandate. A child
-    in a parent's request is not asked.
+    CCPA §7063(a) allows requiring it; elsewhere it is a reasonable check of the agent's mandate. An agent with a
+    power of attorney is not second-guessed: §7063(b) forbids it in California, and everywhere the power is the
+    mandate itself, often held because the person cannot act for themselves. A child in a parent's request is not
+    asked.
     """
     return (
         settings.PRIVACY_CONFIRM_AGENTS_WITH_SUBJECT
         and privacy_request.relationship == Relationship.AGENT
+        and not privacy_request.power_of_attorney
         and bool(privacy_request.subject_email)
     )
 
@@ -322,30 +339,52 @@ def verify(
 ) -> PrivacyRequest:
     """Staff confirm the requester's identity from the data points that matched what we hold.
 
-    `data_points` names which points matched (e.g. "postal_address"), never their values.
+    `data_points` names which points matched (e.g. "postal_address"), never their values. A Californian asking
+    for the specific pieces who reaches only what the categories need is verified for the categories, and the
+    answer gives those alone (CCPA §7024(a)); below that, staff refuse (§7024(b), the letter says what follows).
     """
     tier = verification_tier(privacy_request)
     points = sorted({p.strip() for p in data_points if p and p.strip()})
-    needed = POINTS_NEEDED[tier]
-    if len(points) < needed:
-        raise ValidationError(
-            {
-                "data_points": _("This request needs %(needed)d matching details; %(count)d ticked.")
-                % {"needed": needed, "count": len(points)}
-            }
-        )
+    got = reached(len(points), declared=privacy_request.declared_at is not None)
+    fallback = categories_tier(privacy_request)
+    if not at_least(got, tier) and not (fallback is not None and at_least(got, fallback)):
+        raise ValidationError({"data_points": _shortfall(privacy_request, tier, fallback, len(points))})
     rule = _guard(privacy_request, "verify")
-    old = _claim(privacy_request, allowed=rule.statuses, to=Status.OPEN, identity_verified_at=timezone.now())
+    old = _claim(
+        privacy_request,
+        allowed=rule.statuses,
+        to=Status.OPEN,
+        identity_verified_at=timezone.now(),
+        identity_tier=got,
+    )
     record_event(
         privacy_request,
         "identity_verified",
         by=by,
         old_status=old,
         new_status=Status.OPEN,
-        data={"tier": tier.value, "data_points": points},
+        data={"tier": tier.value, "reached": got.value, "data_points": points},
     )
     _start_work(privacy_request, by=by)
     return privacy_request
+
+
+def _shortfall(privacy_request: PrivacyRequest, tier: Tier, fallback: Tier | None, count: int) -> str:
+    """Why the details ticked do not verify the requester, and what would."""
+    needed = POINTS_NEEDED[tier]
+    if fallback is not None:
+        return _(
+            "The specific pieces need %(needed)d matching details and the signed declaration; the categories "
+            "alone need %(fallback)d. %(count)d ticked: ask the requester for more, or refuse as not verified."
+        ) % {"needed": needed, "fallback": POINTS_NEEDED[fallback], "count": count}
+    if tier is Tier.HIGH and count >= needed and privacy_request.declared_at is None:
+        return _("This request needs the requester's signed declaration as well as %(needed)d details.") % {
+            "needed": needed
+        }
+    return _("This request needs %(needed)d matching details; %(count)d ticked.") % {
+        "needed": needed,
+        "count": count,
+    }
 
 
 def _start_work(privacy_request: PrivacyRequest, *, by: AbstractBaseUser | None = None) -> None:

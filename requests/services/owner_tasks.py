@@ -105,7 +105,9 @@ def outcomes_for(action: str) -> tuple[str, ...]:
 @transaction.atomic
 def open_tasks(privacy_request: PrivacyRequest, *, by: AbstractBaseUser | None = None) -> list[OwnerTask]:
     """A task, by email, for the owner of every active system without a connector, one per action the request
-    asks of it. Idempotent: a task already made (open, answered or cancelled) is not made or sent again."""
+    asks of it. Idempotent: a task already made (open, answered or cancelled) is not made or sent again, except
+    one stopped by a doubt about the requester's identity (services.pause): identity is verified now, so it is
+    opened again with a fresh link."""
     _guard(privacy_request, "owner_tasks")
     now = timezone.now()
     expires = now + timedelta(days=settings.PRIVACY_OWNER_TASK_DAYS)
@@ -123,6 +125,19 @@ def open_tasks(privacy_request: PrivacyRequest, *, by: AbstractBaseUser | None =
                     "expires_at": expires,
                 },
             )
+            if not new and _stopped_by_doubt(task, privacy_request):
+                new = bool(
+                    OwnerTask.objects.filter(pk=task.pk, status=OwnerTaskStatus.CANCELLED).update(
+                        status=OwnerTaskStatus.OPEN,
+                        owner_email=system.owner_email,
+                        token_hash=_new_token()[1],
+                        expires_at=expires,
+                        sent_at=None,
+                        reminders=0,
+                        reminded_at=None,
+                        done_at=None,
+                    )
+                )
             if new:
                 outbox.enqueue(SEND_OWNER_TASK, task.pk, "task")
                 created.append(task)
@@ -134,6 +149,17 @@ def open_tasks(privacy_request: PrivacyRequest, *, by: AbstractBaseUser | None =
             data={"tasks": [t.pk for t in created], "systems": sorted({t.system_id for t in created})},
         )
     return created
+
+
+def _stopped_by_doubt(task: OwnerTask, privacy_request: PrivacyRequest) -> bool:
+    """The task was cancelled when staff recorded a doubt about the requester's identity (services.pause)."""
+    doubted = privacy_request.identity_doubt_at
+    return (
+        task.status == OwnerTaskStatus.CANCELLED
+        and doubted is not None
+        and task.done_at is not None
+        and task.done_at >= doubted
+    )
 
 
 def send_task_email(task_id: int, kind: str) -> bool:

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from identity.tiers import Tier
 from privacyportal import outbox
 
 from ..audit import record_event
@@ -18,10 +19,11 @@ from ..models import (
     ActorKind,
     PrivacyRequest,
 )
-from ..selectors import deadlines_of, local_date, local_today
+from ..selectors import deadlines_of, local_date, local_today, verification_tier
 from .common import (
     SEND_STAFF_NOTICE,
     TransitionError,
+    _cancel_owner_tasks,
     _claim,
     _deadline_fields,
     _email_requester,
@@ -65,29 +67,49 @@ def assign(privacy_request: PrivacyRequest, *, to: AbstractBaseUser, by: Abstrac
 
 
 @transaction.atomic
-def pause(privacy_request: PrivacyRequest, *, by: AbstractBaseUser, reason: str) -> PrivacyRequest:
-    """Wait for the requester (identity, clarification). The clock stops only where the regime allows."""
+def pause(
+    privacy_request: PrivacyRequest, *, by: AbstractBaseUser, reason: str, doubt: bool = False
+) -> PrivacyRequest:
+    """Wait for the requester (identity, clarification). The clock stops only where the regime allows.
+
+    `doubt`: staff have a reasonable doubt about who asks (GDPR Art. 12(6)) on a case that needed only the
+    confirmed email. The case then needs two matching details (identity/tiers.py): it goes back to the identity
+    check when the requester answers, and until then nobody acts on it (the system owners' open tasks stop; they
+    are sent again once identity is verified).
+    """
     reason = _require_text(reason, "reason", _("Say what you need from the requester."))
     rule = _guard(privacy_request, "pause")
-    old = _claim(
-        privacy_request,
-        allowed=rule.statuses,
-        to=Status.AWAITING_REQUESTER,
-        paused_at=timezone.now(),
-        resume_status=privacy_request.status,
-    )
-    # The reason goes to the requester in a message; the event keeps no free text.
+    now = timezone.now()
+    changes: dict[str, Any] = {"paused_at": now, "resume_status": privacy_request.status}
+    if doubt:
+        tier = verification_tier(privacy_request)
+        if tier is not Tier.EMAIL:
+            raise ValidationError({"doubt": _doubt_refused(tier)})
+        changes.update(
+            resume_status=Status.VERIFYING, identity_doubt_at=now, identity_verified_at=None, identity_tier=""
+        )
+    old = _claim(privacy_request, allowed=rule.statuses, to=Status.AWAITING_REQUESTER, **changes)
+    # The reason goes to the requester in a message; the event keeps no free text, only that a doubt was raised.
     message = _staff_message(privacy_request, by=by, body=reason)
+    data: dict[str, Any] = {"message": message.pk}
+    if doubt:
+        data.update(doubt=True, tasks_cancelled=_cancel_owner_tasks(privacy_request, now))
     record_event(
         privacy_request,
         "paused",
         by=by,
         old_status=old,
         new_status=Status.AWAITING_REQUESTER,
-        data={"message": message.pk},
+        data=data,
     )
     _email_requester(privacy_request, "new-message")
     return privacy_request
+
+
+def _doubt_refused(tier: Tier) -> str:
+    if tier is Tier.NONE:
+        return _("This request needs no proof of identity: the law says to act on it without one.")
+    return _("This request already needs matching details: ask for them without recording a doubt.")
 
 
 def _unpause(privacy_request: PrivacyRequest) -> tuple[int, dict[str, Any]]:

@@ -210,7 +210,9 @@ def test_public_pages_have_no_serious_accessibility_violations(axe: Axe, dpo: An
     axe.assert_clean()
 
 
-def test_staff_screens_have_no_serious_accessibility_violations(axe: Axe, dpo: Any, handler: Any) -> None:
+def test_staff_screens_have_no_serious_accessibility_violations(
+    axe: Axe, dpo: Any, handler: Any, details_to_match: None
+) -> None:
     page = axe.page
     ensure_roles()
     dpo.groups.add(Group.objects.get(name="DPO"))

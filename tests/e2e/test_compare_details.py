@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.real_clock]
 
 
 def test_a_dpo_compares_the_details_and_verifies_with_the_matches_ticked(
-    page: Any, dpo: Any, tmp_path: Path
+    page: Any, dpo: Any, tmp_path: Path, details_to_match: None
 ) -> None:
     ensure_roles()
     dpo.groups.add(Group.objects.get(name="DPO"))

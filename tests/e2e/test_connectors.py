@@ -18,7 +18,9 @@ from tests.factories import make_case, sample_shop
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.real_clock]
 
 
-def test_a_dpo_approves_the_dry_run_and_sees_the_erasure_done(page: Any, dpo: Any, tmp_path: Path) -> None:
+def test_a_dpo_approves_the_dry_run_and_sees_the_erasure_done(
+    page: Any, dpo: Any, tmp_path: Path, details_to_match: None
+) -> None:
     ensure_roles()
     dpo.groups.add(Group.objects.get(name="DPO"))
     _system, engine = sample_shop(tmp_path / "shop.sqlite3")

@@ -21,7 +21,7 @@ LINK = re.compile(r"https?://[^\s/]+(/owner-task/[A-Za-z0-9_-]+/)")
 # This test found that the task page's "Referrer-Policy: no-referrer" made Chromium send "Origin: null" with the
 # answer, which Django's CSRF check refused: no owner could have answered (the test client sends no Origin).
 def test_an_owner_follows_the_link_sends_an_export_and_the_link_then_closes(
-    page: Any, dpo: Any, tmp_path: Path
+    page: Any, dpo: Any, tmp_path: Path, details_to_match: None
 ) -> None:
     system = CompanySystem.objects.create(name="Support mailbox", owner_email="support-owner@example.com")
     case = services.confirm_email(

@@ -56,7 +56,7 @@ def sign_in(page: Any, user: Any) -> None:
     page.get_by_role("heading", name="Privacy requests").first.wait_for()
 
 
-def test_a_dpo_works_a_case_from_the_case_page(page: Any, dpo: Any) -> None:
+def test_a_dpo_works_a_case_from_the_case_page(page: Any, dpo: Any, details_to_match: None) -> None:
     ensure_roles()
     dpo.groups.add(Group.objects.get(name="DPO"))
     crm = CompanySystem.objects.create(name="Zoho CRM", owner=dpo)

@@ -122,3 +122,29 @@ def test_one_address_gets_at_most_three_agent_emails_a_day_whoever_asks(
         case.refresh_from_db()
     assert sent == [1, 1, 1, 0]
     assert case.events.filter(verb="email_withheld", data__template="subject-confirm").exists()
+
+
+def test_an_agent_with_a_power_of_attorney_from_the_web_form_is_not_second_guessed(
+    client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    """CCPA regulations §7063(b): the person who gave a power of attorney is not asked to confirm it."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.factories import pdf_bytes
+
+    form = {
+        "requester_name": "Agent Smith", "requester_email": "agent@example.org", "relationship": "agent",
+        "subject_name": "Charles Babbage", "subject_email": "cb@example.org", "country": "US",
+        "subdivision": "US-CA", "language": "en", "power_of_attorney": "on",
+        "permission": SimpleUploadedFile("power-of-attorney.pdf", pdf_bytes()),
+    }  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post("/requests/new/erasure/", form).status_code == 302
+    case = PrivacyRequest.objects.get()
+    assert case.power_of_attorney and case.events.get(verb="submitted").data["power_of_attorney"] is True
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.confirm_email(case)
+    assert [m for m in mail.outbox if m.to == ["cb@example.org"]] == []
+    page = client.get("/requests/new/erasure/").content.decode()
+    assert "My permission is a power of attorney" in page and "Probate Code sections 4121 to 4130" in page

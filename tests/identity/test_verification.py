@@ -28,10 +28,11 @@ BASE = {
     "subdivision": "",
     "language": "en",
     "period": "12_months",
-    # Two details to match (tier "matched" for access, portability and erasure).
+    # Details that help us find the data: optional, kept for staff.
     "phone": "+44 20 7946 0000",
     "account_reference": "ORDER-1234",
 }
+CALIFORNIA = {"country": "US", "subdivision": "US-CA"}
 
 
 @pytest.fixture
@@ -87,10 +88,23 @@ def test_submit_then_confirm_with_the_emailed_code(client: Client, submit_form: 
     response = client.post("/verify/", {"code": code})
     assert response.status_code == 302 and response["Location"] == "/verify/done/"
     done = client.get("/verify/done/").content.decode()
-    assert "Email confirmed" in done and "checks the details you gave" in done
+    assert "Email confirmed" in done and "started work" in done
     case.refresh_from_db()
-    assert case.status == Status.VERIFYING  # access needs matched details (DESIGN §6)
+    assert case.status == Status.OPEN  # under UK GDPR the confirmed email is enough (identity/tiers.py)
+    assert case.identity_tier == "email" and case.identity_verified_at is not None
     assert client.post("/verify/", {"code": code}).status_code == 302  # already done: no error, no second use
+
+
+def test_a_californian_request_to_know_waits_for_staff_to_match_two_details(
+    client: Client, submit_form: Any
+) -> None:
+    submit_form("access", **CALIFORNIA)
+    code, _ = code_and_link(mail.outbox[0])
+    client.post("/verify/", {"code": code})
+    done = client.get("/verify/done/").content.decode()
+    assert "checks the details you gave" in done
+    case = PrivacyRequest.objects.get()
+    assert case.status == Status.VERIFYING and case.identity_verified_at is None and not case.specific_pieces
 
 
 def test_email_tier_opens_the_case_at_once(client: Client, submit_form: Any) -> None:
@@ -114,7 +128,7 @@ def test_the_link_asks_for_a_click_then_confirms_once(submit_form: Any) -> None:
     page = other_browser.get(confirm_page)
     assert page.status_code == 200 and PrivacyRequest.objects.get().status == Status.NEW  # a scanner's GET
     assert other_browser.post(confirm_page)["Location"] == "/verify/done/"
-    assert PrivacyRequest.objects.get().status == Status.VERIFYING
+    assert PrivacyRequest.objects.get().status == Status.OPEN
     again = other_browser.post(confirm_page)
     assert again.status_code == 400 and "has been used, or has expired" in again.content.decode()
     again = Client().post(f"/verify/{token}/")
@@ -126,7 +140,7 @@ def test_a_page_opened_from_the_link_before_the_change_still_confirms(submit_for
     _, token = code_and_link(mail.outbox[0])
     # Its form has no action: it posts to the address it was opened at, the link itself.
     assert Client().post(f"/verify/{token}/")["Location"] == "/verify/done/"
-    assert PrivacyRequest.objects.get().status == Status.VERIFYING
+    assert PrivacyRequest.objects.get().status == Status.OPEN
 
 
 def test_two_links_opened_in_one_browser_each_confirm_their_own_case(submit_form: Any) -> None:
@@ -139,10 +153,10 @@ def test_two_links_opened_in_one_browser_each_confirm_their_own_case(submit_form
     assert browser.post(tabs[0])["Location"] == "/verify/done/"
     first.refresh_from_db()
     second.refresh_from_db()
-    assert first.status == Status.VERIFYING and second.status == Status.NEW
+    assert first.status == Status.OPEN and second.status == Status.NEW
     assert browser.post(tabs[1])["Location"] == "/verify/done/"
     second.refresh_from_db()
-    assert second.status == Status.VERIFYING
+    assert second.status == Status.OPEN
 
 
 def test_the_confirm_page_without_a_link_says_so(client: Client) -> None:
@@ -273,33 +287,74 @@ def test_the_form_speaks_russian(client: Client) -> None:
     assert 'value="ru" selected' in html
 
 
-def test_matching_details_are_required_by_tier_and_kept_for_staff(submit_form: Any) -> None:
-    response = submit_form("access", phone="", account_reference="")
-    assert response.status_code == 400
-    assert "Give at least 2 of these details" in response.content.decode()
-    submit_form("access")
-    case = PrivacyRequest.objects.get()
+@pytest.mark.parametrize("kind", ["access", "portability", "erasure", "rectification"])
+def test_the_details_are_optional_and_kept_for_staff_when_given(submit_form: Any, kind: str) -> None:
+    extra = {"rectification_current": "a", "rectification_wanted": "b"} if kind == "rectification" else {}
+    bare = submit_form(kind, requester_email="bare@example.org", phone="", account_reference="", **extra)
+    assert bare.status_code == 302
+    assert PrivacyRequest.objects.get(requester_email="bare@example.org").data_points == {}
+    submit_form(kind, **extra)
+    case = PrivacyRequest.objects.get(requester_email="ada@example.org")
     assert case.data_points == {"phone": "+44 20 7946 0000", "account_reference": "ORDER-1234"}
     submitted = case.events.get(verb="submitted").data
     assert submitted["data_points"] == ["account_reference", "phone"] and "ORDER-1234" not in str(submitted)
 
 
+def test_the_form_says_the_details_help_find_the_data_and_asks_for_no_id(client: Client) -> None:
+    html = client.get("/requests/new/access/").content.decode()
+    assert "Details that help us find your data (optional)" in html
+    assert "never an ID document" in html
+    for name in ("phone", "postal_address", "account_reference", "date_of_birth"):
+        field = re.search(rf'<(input|textarea)[^>]*name="{name}"[^>]*>', html)
+        assert field and "required" not in field.group(0), name
+
+
+def test_a_californian_asking_for_the_categories_needs_no_details_or_declaration(submit_form: Any) -> None:
+    response = submit_form("access", **CALIFORNIA, phone="", account_reference="")
+    assert response.status_code == 302
+    case = PrivacyRequest.objects.get()
+    assert not case.specific_pieces and case.declared_at is None and case.data_points == {}
+
+
 def test_california_specific_pieces_need_three_details_and_a_signed_declaration(submit_form: Any) -> None:
-    ca = {"country": "US", "subdivision": "US-CA"}
-    html = submit_form("access", **ca).content.decode()
-    assert "Give at least 3 of these details" in html and "sign the declaration" in html
+    html = submit_form("access", **CALIFORNIA, specific_pieces="on").content.decode()
+    assert "For the specific pieces of information the law asks for at least 3 of these details" in html
+    assert "sign the declaration" in html and "untick the box to ask for the categories only" in html
     response = submit_form(
-        "access", **ca, postal_address="1 Main St, Fresno", declare="on", declaration_name="Ada Lovelace"
+        "access",
+        **CALIFORNIA,
+        specific_pieces="on",
+        postal_address="1 Main St, Fresno",
+        declare="on",
+        declaration_name="Ada Lovelace",
     )
     assert response.status_code == 302
     case = PrivacyRequest.objects.get()
-    assert case.declaration_name == "Ada Lovelace" and case.declared_at is not None
+    assert case.declaration_name == "Ada Lovelace" and case.declared_at is not None and case.specific_pieces
+
+
+def test_a_californian_portability_request_is_for_the_specific_pieces(submit_form: Any) -> None:
+    html = submit_form("portability", **CALIFORNIA).content.decode()
+    assert "at least 3 of these details" in html and "sign the declaration" in html
+    assert "untick the box" not in html  # a portable copy is the specific pieces: there is nothing to untick
+
+
+def test_only_californians_are_held_to_the_specific_pieces(submit_form: Any) -> None:
+    # Everyone else's request for access gets a copy: the box changes nothing for them.
+    assert submit_form("access", specific_pieces="on", phone="", account_reference="").status_code == 302
+    case = PrivacyRequest.objects.get()
+    assert not case.specific_pieces and case.status == Status.NEW
 
 
 def test_rights_that_need_only_the_email_do_not_ask_for_details(client: Client) -> None:
-    html = client.get("/requests/new/rectification/").content.decode()
+    html = client.get("/requests/new/restriction/").content.decode()
     assert 'name="phone"' not in html and 'name="declare"' not in html
-    assert 'name="declare"' in client.get("/requests/new/access/").content.decode()
+    access = client.get("/requests/new/access/").content.decode()
+    assert 'name="declare"' in access and 'name="specific_pieces"' in access
+    portability = client.get("/requests/new/portability/").content.decode()
+    assert 'name="declare"' in portability and 'name="specific_pieces"' not in portability
+    erasure = client.get("/requests/new/erasure/").content.decode()
+    assert 'name="phone"' in erasure and 'name="declare"' not in erasure
 
 
 def test_a_russian_requester_gets_russian_email_and_pages(client: Client, submit_form: Any) -> None:
@@ -348,3 +403,13 @@ def test_an_opt_out_being_carried_out_says_so_and_not_done(client: Client, submi
     assert "Request recorded" in page and case.reference in page and "suppression list" in page
     assert "honoured" not in page and "Email confirmed" not in page
     assert not [m for m in mail.outbox if "has been honoured" in m.subject]  # not told "done" before it is
+
+
+def test_the_form_asks_what_the_laws_of_the_establishment_ask_too(submit_form: Any, settings: Any) -> None:
+    """The form works out the laws as the intake service does (PRIVACY_ESTABLISHMENT included)."""
+    settings.PRIVACY_VERIFICATION_TIERS = {"uk_gdpr": {"access": "high"}}
+    japan = {"country": "JP", "phone": "", "account_reference": ""}
+    assert submit_form("access", **japan).status_code == 302  # no law of Japan's in the portal: the email
+    settings.PRIVACY_ESTABLISHMENT = ("GB",)
+    html = submit_form("access", requester_email="b@example.org", **japan).content.decode()
+    assert "Give at least 3 of these details" in html and "sign the declaration" in html

@@ -292,10 +292,7 @@ DPO_ONLY_IDS = [path.rstrip("/") for path, _body, _verb in DPO_ONLY]
 
 
 def access_case_with_a_ready_packet(handler: Any) -> PrivacyRequest:
-    case = services.confirm_email(
-        make_case(kind="access", data_points={"phone": "+44 20 7946 0958", "postal_address": "221B Baker St"})
-    )
-    services.verify(case, by=handler, data_points=["phone", "postal_address"])
+    case = services.confirm_email(make_case(kind="access"))  # the confirmed email opens a UK access request
     case = services.assign(fresh(case), to=handler, by=handler)
     ready_packet(case)
     return case
@@ -825,6 +822,8 @@ def test_an_agents_request_is_refused_because_the_permission_is_uploaded_on_the_
 ACCESS = {**{k: v for k, v in WEB_FORM.items() if not k.startswith("rectification")}, "kind": "access",
           "period": "12_months", "phone": "+44 20 7946 0958", "postal_address": "221B Baker Street"}  # fmt: skip
 CALIFORNIA = {**ACCESS, "country": "US", "subdivision": "US-CA", "account_reference": "C-1001"}
+# A Californian asking for the specific pieces of information: three details and the declaration (CCPA §7062(c)).
+SPECIFIC = {**CALIFORNIA, "specific_pieces": True}
 
 
 @pytest.mark.parametrize(
@@ -836,14 +835,13 @@ CALIFORNIA = {**ACCESS, "country": "US", "subdivision": "US-CA", "account_refere
      ({**ACCESS, "period": "since", "since": "2099-01-01"}, "since"),
      ({**WEB_FORM, "about_customer_data": True}, "customer_name"),
      ({**WEB_FORM, "relationship": "parent"}, "subject_name"),
-     ({**ACCESS, "phone": ""}, "phone"),
-     (CALIFORNIA, "declare"),
-     ({**CALIFORNIA, "account_reference": "", "declare": True, "declaration_name": "Ada"}, "phone"),
+     (SPECIFIC, "declare"),
+     ({**SPECIFIC, "account_reference": "", "declare": True, "declaration_name": "Ada"}, "phone"),
      ({**WEB_FORM, "country": "CA", "subdivision": "US-CA"}, "subdivision"),
      ({**WEB_FORM, "requester_email": "not-an-address"}, "requester_email"),
      ({**WEB_FORM, "requester_name": ""}, "requester_name")],
     ids=["rectification", "restriction", "objection", "since-missing", "since-future", "customer", "parent",
-         "uk-details", "ccpa-declaration", "ccpa-details", "state-of-another-country", "email", "name"],
+         "ccpa-declaration", "ccpa-details", "state-of-another-country", "email", "name"],
 )  # fmt: skip
 def test_intake_applies_the_web_forms_rules(client: Client, body: dict[str, Any], field: str) -> None:
     response = post(client, INTAKE, body)
@@ -854,8 +852,20 @@ def test_intake_applies_the_web_forms_rules(client: Client, body: dict[str, Any]
 
 @pytest.mark.parametrize(
     "body",
-    [WEB_FORM, ACCESS, {**CALIFORNIA, "declare": True, "declaration_name": "Ada Lovelace"}],
-    ids=["uk-rectification", "uk-access", "california-access"],
+    [
+        WEB_FORM,
+        ACCESS,
+        {**ACCESS, "phone": "", "postal_address": ""},
+        CALIFORNIA,
+        {**SPECIFIC, "declare": True, "declaration_name": "Ada Lovelace"},
+    ],
+    ids=[
+        "uk-rectification",
+        "uk-access",
+        "uk-access-email-only",
+        "california-categories",
+        "california-specific",
+    ],
 )
 def test_intake_accepts_what_the_web_form_accepts(client: Client, body: dict[str, Any]) -> None:
     response = post(client, INTAKE, body)
@@ -866,6 +876,7 @@ def test_intake_accepts_what_the_web_form_accepts(client: Client, body: dict[str
         k for k in ("phone", "postal_address", "account_reference") if body.get(k)
     )
     assert (case.declared_at is not None) == bool(body.get("declare"))
+    assert case.specific_pieces == bool(body.get("specific_pieces"))
 
 
 def test_a_web_form_request_through_the_api_is_channel_api_and_waits_for_the_code(
@@ -1022,8 +1033,8 @@ def test_a_bad_cursor_or_filter_is_a_json_error_never_a_500(dpo: Any) -> None:
 
 
 @pytest.fixture
-def queue(dpo: Any, handler: Any, frozen: None) -> dict[str, PrivacyRequest]:
-    """A queue with one case for each filter to find."""
+def queue(dpo: Any, handler: Any, frozen: None, details_to_match: None) -> dict[str, PrivacyRequest]:
+    """A queue with one case for each filter to find (a UK access request waits for staff to match details)."""
     in_role(handler, "Handler")
     in_role(dpo, "DPO")
     cases = {
@@ -1121,3 +1132,16 @@ def test_days_left_counts_from_the_operators_today(dpo: Any, queue: dict[str, Pr
     row = token_client(dpo).get(case_url(queue["overdue"])).json()
     assert row["days_left"] == (date.fromisoformat(row["due"]) - NOW.date()).days < 0
     assert token_client(dpo).get(case_url(queue["closed"])).json()["days_left"] is None
+
+
+def test_a_reasonable_doubt_through_the_api_is_recorded_or_refused_with_the_reason(dpo: Any) -> None:
+    client = token_client(dpo, "DPO")
+    by_email = services.confirm_email(make_case(kind="access"))
+    body = {"reason": "The address is not the one we hold: your order number, please.", "doubt": True}
+    response = post(client, case_url(by_email, "pause/"), body)
+    assert response.status_code == 200, response.content
+    assert response.json()["case"]["tier"] == "matched" and fresh(by_email).identity_doubt_at is not None
+    californian = services.confirm_email(make_case(kind="access", country="US", subdivision="CA"))
+    refused = post(client, case_url(californian, "pause/"), body)
+    assert refused.status_code == 400 and list(refused.json()["errors"]) == ["doubt"]
+    assert fresh(californian).status == Status.VERIFYING

@@ -35,7 +35,8 @@ from requests.models import (
 from requests.roles import ensure_roles
 from tests.factories import StaffFactory, complete_case, in_role, make_case, signed_in
 
-pytestmark = pytest.mark.django_db
+# Cases here wait for staff to check identity before any work: the operator asks for matching details.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("details_to_match")]
 
 # A Monday. A UK request received now is due on Thursday 3 April (one calendar month).
 NOW = datetime(2025, 3, 3, 10, 0, tzinfo=UTC)

@@ -75,8 +75,10 @@ def open_case(**fields: Any) -> PrivacyRequest:
 
 
 def verifying_case(**fields: Any) -> PrivacyRequest:
-    """An access request from the UK: after the email, staff must match two details against our records."""
-    case = make_case(kind="access", data_points={"phone": PHONE, "postal_address": ADDRESS}, **fields)
+    """A Californian's request to know the categories: after the email, staff must match two details against our
+    records (CCPA regulations §7062(b))."""
+    values = {"country": "US", "subdivision": "CA", **fields}
+    case = make_case(kind="access", data_points={"phone": PHONE, "postal_address": ADDRESS}, **values)
     return services.confirm_email(case)
 
 
@@ -249,6 +251,56 @@ def test_verify_with_too_few_matching_details_is_refused_and_the_case_still_wait
     assert response.status_code == 400
     assert "This request needs 2 matching details; 1 ticked." in response.content.decode()
     assert fresh(case).status == Status.VERIFYING and "identity_verified" not in verbs(case)
+
+
+def test_a_californian_asking_for_the_specific_pieces_matching_two_is_verified_for_the_categories(
+    act: Act, handler: Any
+) -> None:
+    case = verifying_case(specific_pieces=True, declaration_name="Ada Lovelace")
+    client = signed_in(handler, "Handler")
+    page = client.get(page_url(case)).content.decode()
+    assert "Tick at least 3 details." in page and "answered with the categories of information alone" in page
+    response = act(client, case, "verify", data_points=["phone", "postal_address"])
+    assert response.status_code == 302
+    page = client.get(page_url(case)).content.decode()
+    assert "Identity verified for the categories only" in page and "for the categories only (CCPA" in page
+    assert fresh(case).identity_tier == "matched"
+
+
+def test_a_reasonable_doubt_is_offered_only_where_the_email_is_enough(act: Act, handler: Any) -> None:
+    client = signed_in(handler, "Handler")
+    by_email = services.confirm_email(make_case(kind="erasure"))
+    page = client.get(page_url(by_email)).content.decode()
+    assert 'type="checkbox" name="pause-doubt"' in page and "We have a reasonable doubt" in page
+    verifying = verifying_case()
+    page = client.get(page_url(verifying)).content.decode()
+    assert 'type="hidden" name="pause-doubt"' in page and "We have a reasonable doubt" not in page
+
+
+def test_staff_record_a_doubt_and_the_requester_reads_why(act: Act, handler: Any) -> None:
+    case = services.confirm_email(make_case(kind="erasure"))
+    reason = "The request came from an address we do not hold for you: what is your customer number?"
+    response = act(signed_in(handler, "Handler"), case, "pause", reason=reason, doubt="on")
+    assert response.status_code == 302
+    case = fresh(case)
+    assert case.status == Status.AWAITING_REQUESTER and case.identity_doubt_at is not None
+    event = case.events.get(verb="paused")
+    assert event.data["doubt"] is True and "customer number" not in json.dumps(event.data)
+    assert Message.objects.get(privacy_request=case).body == reason
+    (email,) = emails_to("ada@example.org")
+    assert reason not in email.body  # the email says a message is waiting; the page shows it
+    page = signed_in(handler, "Handler").get(page_url(case)).content.decode()
+    assert "reasonable doubt recorded" in page and "Email and two matching details" in page
+
+
+def test_a_doubt_on_a_case_that_needs_details_already_is_refused_with_the_reason(
+    act: Act, handler: Any
+) -> None:
+    case = verifying_case()
+    response = act(signed_in(handler, "Handler"), case, "pause", reason="Who?", doubt="True")
+    assert response.status_code == 400
+    assert "This request already needs matching details" in response.content.decode()
+    assert fresh(case).status == Status.VERIFYING and "paused" not in verbs(case)
 
 
 def test_assigning_an_open_case_starts_it_and_emails_the_assignee(act: Act, dpo: Any, handler: Any) -> None:

@@ -37,7 +37,8 @@ from requests.services import connectors
 from tests.factories import in_role, make_case, signed_in
 from tests.fakes.zoho import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, ZohoSim
 
-pytestmark = pytest.mark.django_db
+# Cases here wait for staff to check identity before any work: the operator asks for matching details.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("details_to_match")]
 
 RECEIVED = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("Europe/London"))
 ADA = "ada.lovelace@example.org"

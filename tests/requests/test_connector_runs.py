@@ -197,7 +197,7 @@ def test_a_system_that_cannot_be_reached_is_retried_by_the_task_then_fails(shop:
 
 
 def test_connectors_wait_for_identity_and_staff_can_run_them_again_from_the_case_page(
-    shop: Any, dpo: Any, handler: Any
+    shop: Any, dpo: Any, handler: Any, details_to_match: None
 ) -> None:
     with time_machine.travel(RECEIVED, tick=False):
         case = services.confirm_email(

@@ -231,8 +231,8 @@ def test_an_appeal_granted_reverses_the_refusal_by_opening_the_request_again(
     reopened = appeal.follow_ups.get()
     assert (reopened.kind, reopened.original, reopened.regimes) == ("erasure", appeal, refused.regimes)
     assert reopened.data_points == {"phone": "+1 804 555 0100"}
-    # The refused request's identity was never proved: staff match the details first, as on any erasure.
-    assert reopened.status == Status.VERIFYING and reopened.identity_verified_at is None
+    # Virginia asks no more than control of the address (identity/tiers.py), which the requester proved.
+    assert reopened.status == Status.OPEN and reopened.identity_verified_at is not None
     assert (reopened.due_at, reopened.governing_regime) == (date(2026, 4, 15), "us_state")
     reversed_ = refused.events.get(verb="refusal_reversed")
     assert reversed_.data == {"appeal": appeal.reference, "reopened_as": reopened.reference}

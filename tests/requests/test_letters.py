@@ -222,13 +222,21 @@ def test_portability_gets_the_access_letter_with_the_machine_readable_copy(
 
 
 def californian(**fields: Any) -> dict[str, Any]:
-    return {"country": "US", "subdivision": "CA", "declaration_name": "Ada Lovelace", **fields}
+    """A Californian asking for the specific pieces, with the signed declaration (unless `fields` say otherwise)."""
+    return {
+        "country": "US",
+        "subdivision": "CA",
+        "specific_pieces": True,
+        "declaration_name": "Ada Lovelace",
+        **fields,
+    }
 
 
 def test_ccpa_letter_gives_the_categories_and_includes_specific_pieces_for_the_high_tier(
     dpo: Any, handler: Any, register: dict[str, CompanySystem]
 ) -> None:
     case = case_in_progress(dpo, handler, **californian())
+    assert case.identity_tier == "high"
     check(case, handler, CRM="exported", Billing="no_data")
     complete_case(case, by=handler, outcome="fulfilled")
     assert letters.letter_for(case, "request-completed") == LetterKind.CCPA_KNOW
@@ -246,25 +254,52 @@ def test_ccpa_letter_gives_the_categories_and_includes_specific_pieces_for_the_h
         assert expected in text, expected
     assert "We do not sell personal information" in text and "We have not sold or shared" in text
     assert "The specific pieces of personal information we collected about you are in the answer pack" in text
-    assert "we have not included the specific pieces" not in text
+    assert "as a request for the categories" not in text and "You asked for the categories" not in text
     assert "We will not discriminate against you" in text
     assert "deleted (§1798.105)" in text and "corrected (§1798.106)" in text
     assert "California Privacy Protection Agency" in text
 
 
-def test_ccpa_letter_explains_how_to_get_specific_pieces_when_verified_below_the_high_tier(
-    dpo: Any, handler: Any, register: dict[str, CompanySystem], settings: Any
+def test_a_californian_who_asked_for_the_categories_gets_them_and_how_to_ask_for_the_specific_pieces(
+    dpo: Any, handler: Any, register: dict[str, CompanySystem]
 ) -> None:
-    settings.PRIVACY_VERIFICATION_TIERS = {"ccpa": {"access": "matched"}}
-    case = case_in_progress(dpo, handler, **californian(declaration_name=""))
+    case = make_case(country="US", subdivision="CA", data_points={"phone": "1", "postal_address": "2"})
+    services.confirm_email(case)
+    services.verify(case, by=dpo, data_points=["phone", "postal_address"])  # §7062(b): two details
+    services.assign(case, to=handler, by=dpo)
     check(case, handler, CRM="exported")
     complete_case(case, by=handler, outcome="fulfilled")
 
     text = letter_text(case, LetterKind.CCPA_KNOW)
-    assert "Name, postal address, order history" in text  # the categories are still answered
-    assert "so we have not included the specific pieces" in text
+    assert "Name, postal address, order history" in text  # the categories are the answer
+    assert "You asked for the categories of personal information we collected about you" in text
     assert "at least three details you give us must match" in text
     assert "declaration under penalty of perjury" in text
+    assert "tick the box for the specific pieces" in text and "at http://127.0.0.1:8000/" in text
+    assert "are in the answer pack" not in text and "as a request for the categories" not in text
+
+
+def test_a_californian_request_for_the_specific_pieces_matching_two_details_is_answered_as_categories(
+    dpo: Any, handler: Any, register: dict[str, CompanySystem]
+) -> None:
+    points = {"phone": "1", "postal_address": "2", "date_of_birth": "1990-01-01"}
+    case = make_case(**californian(data_points=points))
+    services.confirm_email(case)
+    assert case.status == Status.VERIFYING
+    # Only two of the three matched what we hold: not refused, verified for the categories (§7024(a)).
+    services.verify(case, by=dpo, data_points=["phone", "postal_address"])
+    assert (case.status, case.identity_tier) == (Status.OPEN, "matched")
+    assert case.events.get(verb="identity_verified").data["reached"] == "matched"
+    services.assign(case, to=handler, by=dpo)
+    check(case, handler, CRM="exported")
+    complete_case(case, by=handler, outcome="fulfilled")
+
+    text = letter_text(case, LetterKind.CCPA_KNOW)
+    assert "Name, postal address, order history" in text and "Mailjet SAS" in text  # the categories
+    assert "You asked for the specific pieces of personal information we collected about you" in text
+    assert "We could verify your identity only to a reasonable degree of certainty" in text
+    assert "(§7024(a)), we have therefore not disclosed the specific pieces" in text
+    assert "answered your request as a request for the categories of personal information" in text
     assert "you may ask again at any time at http://127.0.0.1:8000/" in text
     assert "are in the answer pack" not in text
 
@@ -430,6 +465,54 @@ def test_refusal_gives_the_reason_the_explanation_the_law_and_where_to_complain(
     assert f"Reason: {label}" in text and explanation in text and law in text
     assert AUTHORITY in text and "seek a remedy in court (Article 79)" in text and "(Article 12(4))" in text
     assert "You may make a new request at any time at http://127.0.0.1:8000/." in text
+
+
+def test_a_californian_who_cannot_be_verified_for_the_categories_is_pointed_to_the_privacy_policy(
+    dpo: Any, handler: Any, settings: Any
+) -> None:
+    settings.PRIVACY_POLICY_URL = "https://example.com/privacy"
+    case = services.confirm_email(make_case(country="US", subdivision="CA"))
+    services.deny(case, by=dpo, reason="identity_not_verified", explanation="None of the details matched.")
+
+    text = letter_text(case, LetterKind.REFUSAL)
+    assert "Reason: We could not verify the requester's identity" in text
+    assert (
+        "even to the reasonable degree of certainty that the categories of personal information need" in text
+    )
+    assert (
+        "cannot disclose either the categories or the specific pieces" in text
+        and "(§7024(a) and (b))" in text
+    )
+    assert "Our privacy policy sets out our information practices" in text
+    assert "https://example.com/privacy" in text
+
+
+def test_without_a_privacy_policy_address_the_refusal_offers_to_send_it(dpo: Any, handler: Any) -> None:
+    case = services.confirm_email(make_case(country="US", subdivision="CA"))
+    services.deny(case, by=dpo, reason="identity_not_verified", explanation="None of the details matched.")
+    assert "Write to dpo@example.com and we will send it to you." in letter_text(case, LetterKind.REFUSAL)
+
+
+def test_an_unverified_californian_deletion_is_asked_about_opting_out_which_needs_no_proof(
+    dpo: Any, handler: Any
+) -> None:
+    case = services.confirm_email(make_case(kind="erasure", country="US", subdivision="CA"))
+    services.deny(case, by=dpo, reason="identity_not_verified", explanation="None of the details matched.")
+
+    text = letter_text(case, LetterKind.REFUSAL)
+    assert "refuse a request to delete that we cannot verify" in text and "§7022" in text
+    assert "You do not need to prove who you are to stop us selling or sharing" in text
+    assert "Would you like us to?" in text
+    assert "http://127.0.0.1:8000/requests/new/opt_out/" in text
+    assert "privacy policy" not in text
+
+
+def test_a_gdpr_refusal_for_identity_says_nothing_of_california(dpo: Any, handler: Any) -> None:
+    case = services.confirm_email(make_case(kind="erasure"))
+    services.deny(case, by=dpo, reason="identity_not_verified", explanation="The address is not ours.")
+    text = letter_text(case, LetterKind.REFUSAL)
+    assert "(Article 12(2) and 12(6) of the GDPR)" in text
+    assert "CCPA" not in text and "opt_out" not in text and "privacy policy" not in text
 
 
 def test_forward_letter_names_the_controller_that_will_answer(dpo: Any, handler: Any) -> None:

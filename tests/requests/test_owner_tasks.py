@@ -40,7 +40,8 @@ from requests.roles import ensure_roles
 from requests.services import retention
 from tests.factories import StaffFactory, make_case, pdf_bytes, signed_in
 
-pytestmark = pytest.mark.django_db
+# Cases here wait for staff to check identity before any work: the operator asks for matching details.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("details_to_match")]
 
 # A Monday: a UK request received now is due on Thursday 3 April 2025 (one calendar month).
 NOW = datetime(2025, 3, 3, 10, 0, tzinfo=UTC)

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from requests import services
 from requests.lifecycle import Status
 from requests.models import CompanySystem, PrivacyRequest, RequestEvent, SystemCheck
+from requests.selectors import verification_tier
 from requests.services import TransitionError
 from tests.factories import complete_case, make_case
 
@@ -124,25 +125,181 @@ def test_a_request_about_a_customers_data_is_a_processor_request() -> None:
     assert make_case(customer_name="Acme Ltd").processor_request is True
 
 
+CALIFORNIA = {"country": "US", "subdivision": "CA"}
+
+
+@pytest.mark.parametrize("kind", ["access", "portability", "erasure", "rectification", "restriction"])
+@pytest.mark.parametrize("country", ["GB", "DE", "BR", "RU", "CH", "TR", "KR"])
+def test_the_confirmed_email_opens_a_request_outside_california(kind: str, country: str) -> None:
+    case = services.confirm_email(make_case(kind=kind, country=country))
+    assert (case.status, case.identity_tier) == (Status.OPEN, "email")
+    assert case.identity_verified_at is not None
+    assert case.events.get(verb="email_confirmed").data == {"tier": "email"}
+
+
 def test_confirming_the_email_opens_or_sends_to_identity_check_by_tier() -> None:
     assert services.confirm_email(make_case(kind="rectification")).status == Status.OPEN
-    assert services.confirm_email(make_case(kind="access")).status == Status.VERIFYING
+    assert services.confirm_email(make_case(kind="access")).status == Status.OPEN
+    assert (
+        services.confirm_email(make_case(kind="access", country="CA", subdivision="QC")).status == Status.OPEN
+    )
+    assert (
+        services.confirm_email(make_case(kind="access", country="US", subdivision="VA")).status == Status.OPEN
+    )
+    # California: the categories, a deletion and a correction need two details matched (§7062(b), (d)).
+    for kind in ("access", "erasure"):
+        assert services.confirm_email(make_case(kind=kind, **CALIFORNIA)).status == Status.VERIFYING
+
+
+def test_the_operator_may_ask_for_more_than_the_law(settings: Any) -> None:
+    settings.PRIVACY_VERIFICATION_TIERS = {"ccpa": {"erasure": "high"}, "eu_gdpr": {"access": "matched"}}
+    assert services.confirm_email(make_case(kind="access", country="FR")).status == Status.VERIFYING
+    assert services.confirm_email(make_case(kind="access", country="GB")).status == Status.OPEN
+    erasure = services.confirm_email(make_case(kind="erasure", **CALIFORNIA))
+    assert verification_tier(erasure) == "high"
 
 
 def test_verify_needs_enough_matching_details(dpo: Any) -> None:
-    case = services.confirm_email(make_case(kind="access"))
-    with pytest.raises(ValidationError):
+    case = services.confirm_email(make_case(kind="access", **CALIFORNIA))
+    with pytest.raises(ValidationError, match="needs 2 matching details; 1 ticked"):
         services.verify(case, by=dpo, data_points=["postal_address"])
     services.verify(case, by=dpo, data_points=["postal_address", "phone"])
-    assert case.status == Status.OPEN
-    assert last_event(case).data == {"tier": "matched", "data_points": ["phone", "postal_address"]}
+    assert (case.status, case.identity_tier) == (Status.OPEN, "matched")
+    assert last_event(case).data == {
+        "tier": "matched",
+        "reached": "matched",
+        "data_points": ["phone", "postal_address"],
+    }
 
 
-def test_ccpa_specific_pieces_need_three_details(dpo: Any) -> None:
-    case = services.confirm_email(make_case(kind="access", country="US", subdivision="CA"))
-    with pytest.raises(ValidationError):
+def test_ccpa_specific_pieces_need_three_details_and_the_declaration(dpo: Any) -> None:
+    declared = {**CALIFORNIA, "specific_pieces": True, "declaration_name": "Ada Lovelace"}
+    case = services.confirm_email(make_case(kind="access", **declared))
+    assert case.status == Status.VERIFYING
+    assert services.verify(case, by=dpo, data_points=["a", "b", "c"]).identity_tier == "high"
+
+
+def test_ccpa_specific_pieces_matching_two_are_answered_as_categories_and_one_is_not_enough(dpo: Any) -> None:
+    declared = {**CALIFORNIA, "specific_pieces": True, "declaration_name": "Ada Lovelace"}
+    case = services.confirm_email(make_case(kind="access", **declared))
+    with pytest.raises(ValidationError, match=r"the categories alone need 2\. 1 ticked: ask the requester"):
+        services.verify(case, by=dpo, data_points=["a"])
+    assert case.status == Status.VERIFYING
+    services.verify(case, by=dpo, data_points=["a", "b"])  # CCPA regulations §7024(a): the categories
+    assert (case.status, case.identity_tier) == (Status.OPEN, "matched")
+    assert last_event(case).data["tier"] == "high" and last_event(case).data["reached"] == "matched"
+
+
+def test_three_details_without_the_declaration_reach_only_the_categories(dpo: Any) -> None:
+    portability = services.confirm_email(
+        make_case(kind="portability", **CALIFORNIA)
+    )  # a copy: specific pieces
+    assert verification_tier(portability) == "high"
+    services.verify(portability, by=dpo, data_points=["a", "b", "c"])
+    assert portability.identity_tier == "matched"
+
+
+def test_only_a_californian_asks_for_the_specific_pieces() -> None:
+    assert make_case(kind="access", **CALIFORNIA, specific_pieces=True).specific_pieces
+    assert not make_case(kind="access", specific_pieces=True).specific_pieces  # UK GDPR: a copy either way
+    assert not make_case(kind="erasure", **CALIFORNIA, specific_pieces=True).specific_pieces
+
+
+def test_without_the_ccpa_a_high_tier_has_no_categories_to_fall_back_to(dpo: Any, settings: Any) -> None:
+    settings.PRIVACY_VERIFICATION_TIERS = {"default": {"erasure": "high"}}
+    case = services.confirm_email(make_case(kind="erasure", declaration_name="Ada Lovelace"))
+    with pytest.raises(ValidationError, match="needs 3 matching details; 2 ticked"):
         services.verify(case, by=dpo, data_points=["a", "b"])
-    assert services.verify(case, by=dpo, data_points=["a", "b", "c"]).status == Status.OPEN
+    unsigned = services.confirm_email(make_case(kind="erasure", requester_email="b@example.org"))
+    with pytest.raises(ValidationError, match="signed declaration as well as 3 details"):
+        services.verify(unsigned, by=dpo, data_points=["a", "b", "c"])
+    assert services.verify(case, by=dpo, data_points=["a", "b", "c"]).identity_tier == "high"
+
+
+# A reasonable doubt (GDPR Art. 12(6)): staff ask for more on a case the confirmed email opened.
+
+
+def test_a_reasonable_doubt_asks_the_requester_and_raises_the_case_to_two_details(
+    dpo: Any, handler: Any
+) -> None:
+    case = services.confirm_email(make_case(kind="access"))
+    services.assign(case, to=handler, by=dpo)
+    reason = (
+        "Your request came from an address we do not hold for you: please give your order number and phone."
+    )
+    services.pause(case, by=handler, reason=reason, doubt=True)
+    assert (case.status, case.resume_status) == (Status.AWAITING_REQUESTER, Status.VERIFYING)
+    assert (
+        case.identity_verified_at is None and case.identity_tier == "" and case.identity_doubt_at is not None
+    )
+    assert verification_tier(case) == "matched"
+    event = last_event(case)
+    assert event.verb == "paused" and event.data["doubt"] is True and reason not in json.dumps(event.data)
+    assert case.messages.get().body == reason  # the requester reads the reason as written
+    services.reply(case, body="Order 1234, phone +44 20 7946 0000")
+    assert case.status == Status.VERIFYING
+    with pytest.raises(ValidationError):
+        services.verify(case, by=handler, data_points=["account_reference"])
+    services.verify(case, by=handler, data_points=["account_reference", "phone"])
+    assert (case.status, case.identity_tier) == (Status.OPEN, "matched")
+
+
+def test_a_doubt_is_only_for_a_case_the_email_alone_opens(dpo: Any) -> None:
+    californian = services.confirm_email(make_case(kind="access", **CALIFORNIA))
+    with pytest.raises(ValidationError, match="already needs matching details"):
+        services.pause(californian, by=dpo, reason="Who are you?", doubt=True)
+    assert californian.status == Status.VERIFYING and californian.identity_doubt_at is None
+    case = services.confirm_email(make_case(kind="erasure"))
+    services.pause(case, by=dpo, reason="Which address?", doubt=True)
+    services.resume(case, by=dpo)
+    with pytest.raises(ValidationError, match="already needs matching details"):
+        services.pause(case, by=dpo, reason="Again?", doubt=True)  # raised once is raised
+
+
+def test_a_doubt_stops_the_owners_tasks_until_identity_is_verified_again(
+    dpo: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from requests.models import OwnerTask, OwnerTaskStatus
+
+    CompanySystem.objects.create(name="Mailbox", owner_email="owner@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        case = services.confirm_email(make_case(kind="erasure"))
+    task = OwnerTask.objects.get()
+    assert task.status == OwnerTaskStatus.OPEN
+    services.pause(case, by=dpo, reason="Is this you?", doubt=True)
+    task.refresh_from_db()
+    assert task.status == OwnerTaskStatus.CANCELLED
+    assert last_event(case).data["tasks_cancelled"] == [task.pk]
+    with pytest.raises(TransitionError):
+        services.open_tasks(case, by=dpo)  # nothing is done in our systems meanwhile
+    services.resume(case, by=dpo)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.verify(case, by=dpo, data_points=["phone", "postal_address"])
+    task.refresh_from_db()
+    assert task.status == OwnerTaskStatus.OPEN and task.done_at is None  # sent again, with a fresh link
+
+
+def test_a_task_cancelled_for_another_reason_is_not_sent_again(dpo: Any) -> None:
+    from requests.models import OwnerTask, OwnerTaskStatus
+
+    CompanySystem.objects.create(name="Mailbox", owner_email="owner@example.com")
+    case = services.confirm_email(make_case(kind="erasure"))
+    assert services.cancel_tasks(case, by=dpo) == 1
+    assert services.open_tasks(case, by=dpo) == []
+    assert OwnerTask.objects.get().status == OwnerTaskStatus.CANCELLED
+
+
+# Agents (CCPA §7063).
+
+
+def test_an_agent_with_a_power_of_attorney_is_not_confirmed_with_the_person() -> None:
+    agent = {"relationship": "agent", "subject_name": "Charles Babbage", "subject_email": "cb@example.org"}
+    assert services.needs_subject_confirmation(make_case(**agent))
+    with_power = make_case(**agent, power_of_attorney=True)
+    assert with_power.power_of_attorney and not services.needs_subject_confirmation(with_power)
+    # Only an agent holds one: a parent's request keeps the field off.
+    parent = make_case(relationship="parent", subject_name="Child", power_of_attorney=True)
+    assert not parent.power_of_attorney
 
 
 def test_assign_starts_work_and_reassigning_keeps_it(dpo: Any, handler: Any, other_handler: Any) -> None:
@@ -285,7 +442,6 @@ def test_a_stale_copy_loses_to_the_change_made_meanwhile(dpo: Any, handler: Any)
 def test_each_change_writes_one_event_without_personal_data(dpo: Any, handler: Any) -> None:
     case = make_case(kind="access", requester_name="Ada Lovelace", requester_email="ada@example.org")
     services.confirm_email(case)
-    services.verify(case, by=dpo, data_points=["phone", "address"])
     services.assign(case, to=handler, by=dpo)
     services.pause(case, by=handler, reason="Ada, which address?")
     services.resume(case)
@@ -294,7 +450,6 @@ def test_each_change_writes_one_event_without_personal_data(dpo: Any, handler: A
     assert verbs(case) == [
         "submitted",
         "email_confirmed",
-        "identity_verified",
         "assigned",
         "paused",
         "resumed",
@@ -376,7 +531,9 @@ def test_a_system_check_is_recorded_once_per_system_and_updated(dpo: Any) -> Non
 
 
 def test_no_system_is_searched_before_the_requesters_identity_is_proved(dpo: Any) -> None:
-    case = services.confirm_email(make_case(kind="access", data_points={"phone": "1", "postal_address": "2"}))
+    case = services.confirm_email(
+        make_case(kind="access", data_points={"phone": "1", "postal_address": "2"}, **CALIFORNIA)
+    )
     assert case.status == Status.VERIFYING
     crm = CompanySystem.objects.create(name="CRM")
     with pytest.raises(TransitionError):

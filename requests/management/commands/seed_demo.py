@@ -225,12 +225,12 @@ class Command(BaseCommand):
             received = now - timedelta(days=spec["days_ago"])
             cases.append(services.submit(services.NewRequest(**fields, received_at=received)))
         olivia, lukas, maria, ivan, _ana, _sam = cases
+        # The confirmed email is all a UK access or a German erasure needs: each opens, and the shop's connector
+        # starts (the erasure's dry run waits on the case page for the DPO's approval).
         services.confirm_email(olivia)
-        services.verify(olivia, by=dpo, data_points=["postal_address", "last_order"])
         services.assign(olivia, to=dpo, by=dpo)
         services.confirm_email(lukas)
-        # Verified: the shop's connector makes its dry run, which waits on the case page for the DPO's approval.
-        services.verify(lukas, by=dpo, data_points=["postal_address", "last_order"])
+        # A Californian's request to know waits for staff to match two details (CCPA regulations §7062(b)).
         services.confirm_email(maria)
         services.confirm_email(ivan)
         self.stdout.write(f"Created {len(cases)} demo cases.")
