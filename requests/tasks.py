@@ -12,7 +12,7 @@ from privacyportal.outbox import OutboxTask
 from . import health, packets, sweeps
 from .audit import check_and_alert
 from .models import RequestEvent
-from .services import connectors, notify, owner_tasks, third_parties
+from .services import carry_out, connectors, notify, owner_tasks
 from .services.notify import REQUESTER_EMAILS, STAFF_NOTICES
 
 logger = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ def send_owner_task(task_id: int, kind: str) -> None:
 @shared_task(**EMAIL_TASK)
 def send_third_party_notice(notice_id: int) -> None:
     """Tell one third party of an opt-out, a limit or a marketing objection."""
-    third_parties.send_notice(notice_id)
+    carry_out.tell_third_party(notice_id)
 
 
 @shared_task(

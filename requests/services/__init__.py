@@ -9,6 +9,7 @@ a company system's connector (credentials, the connection test): not a change of
 
 from __future__ import annotations
 
+from . import carry_out as carry_out
 from . import connectors as connectors
 from . import suppression as suppression
 from . import third_parties as third_parties

@@ -25,11 +25,17 @@ from ..models import (
     ThirdPartyNotice,
 )
 from ..models.owner_tasks import OwnerTaskStatus
-from ..selectors import verification_tier
+from ..selectors import HOLDS_DATA, verification_tier
+from . import third_parties
 from .common import TransitionError, _claim, _email_requester
 
 # A run in one of these is still to be done (a failed one waits for staff: a retry, or the work by hand).
 PENDING_RUNS = frozenset({RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.AWAITING_APPROVAL, RunStatus.FAILED})
+
+
+def holds_data(privacy_request: PrivacyRequest) -> bool:
+    """Whether any system's check found the person's data (whatever was then done to it)."""
+    return privacy_request.system_checks.filter(state__in=HOLDS_DATA).exists()
 
 
 def pending(privacy_request: PrivacyRequest) -> bool:
@@ -50,6 +56,12 @@ def complete_if_carried_out(privacy_request: PrivacyRequest) -> bool:
     if verification_tier(privacy_request) is not Tier.NONE or privacy_request.status != Status.IN_PROGRESS:
         return False
     if pending(privacy_request):
+        return False
+    # Every system has answered and one held the person: what we hold is what we passed on, so now the third
+    # parties are told (each sent notice calls this again). A stranger's opt-out for an address we do not hold
+    # discloses nothing to anyone.
+    first_time = not privacy_request.third_party_notices.exists()
+    if first_time and holds_data(privacy_request) and third_parties.tell(privacy_request):
         return False
     could_not = OwnerTask.objects.filter(
         privacy_request=privacy_request, status=OwnerTaskStatus.COULD_NOT
@@ -81,3 +93,10 @@ def complete_if_carried_out(privacy_request: PrivacyRequest) -> bool:
     )
     _email_requester(privacy_request, "request-honoured")
     return True
+
+
+def tell_third_party(notice_id: int) -> None:
+    """Send one third party's notice (the `send_third_party_notice` task); the case may then be done."""
+    privacy_request = third_parties.send_notice(notice_id)
+    if privacy_request is not None:
+        complete_if_carried_out(privacy_request)

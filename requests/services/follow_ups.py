@@ -49,6 +49,7 @@ def appeal(
     """The requester appeals a refusal, in whole or in part, from the status page (by=None), or staff log an
     appeal that came by email, post or phone. The appeal is a new case; its details are the requester's reasons."""
     reasons = _require_text(reasons, "reasons", _("Say why you think our decision is wrong."))
+    _lock(original)
     reason = RULES["log_appeal"].why_not(original)
     if reason is None and by is None and may_appeal(original, today=local_today()) is None:
         # Staff judge whether a letter came in time; the status page takes an appeal only while the time runs.
@@ -70,10 +71,17 @@ def complain(
     """The requester complains of how we handled a UK request, from its status page (by=None), or staff log a
     complaint that came by email, post or phone. The complaint is acknowledged at once (s. 164A(3))."""
     complaint = _require_text(complaint, "complaint", _("Tell us what your complaint is."))
+    _lock(original)
     reason = RULES["log_complaint"].why_not(original)
     if reason is not None:
         raise TransitionError(reason)
     return _follow(original, Kind.COMPLAINT, text=complaint, by=by, channel=channel, received_at=received_at)
+
+
+def _lock(original: PrivacyRequest) -> None:
+    """Hold the original's row until this transaction ends: a double click or a second tab then finds the first
+    appeal or complaint made, and is refused, instead of making a second one."""
+    PrivacyRequest.objects.select_for_update().filter(pk=original.pk).first()
 
 
 def _follow(

@@ -41,7 +41,7 @@ from ..selectors import (
     owner_systems,
     verification_tier,
 )
-from . import carry_out, connectors, owner_tasks, suppression, third_parties
+from . import carry_out, connectors, owner_tasks, suppression
 from .common import (
     SEND_STAFF_NOTICE,
     SEND_SUBJECT_CONFIRMATION,
@@ -184,6 +184,8 @@ def submit(new: NewRequest, *, by: AbstractBaseUser | None = None) -> PrivacyReq
         # so the acknowledgements sweep, which catches up on cases logged without it, sends nothing twice.
         Notice.objects.create(privacy_request=privacy_request, kind="acknowledged")
         _email_requester(privacy_request, "request-received")
+        if privacy_request.relationship == Relationship.PARENT:
+            _child_data_reported(privacy_request)  # a letter staff logged is as good as a confirmed address
     else:
         # The requester asked in person: prove control of the email (staff logging a letter verify otherwise).
 
@@ -196,14 +198,14 @@ def honour(privacy_request: PrivacyRequest) -> PrivacyRequest:
     """A request that needs no proof of identity (opt-out, limit, marketing objection): acted on at once.
 
     The address goes on the suppression list now. Where a company system can act on it (a connector, an owner
-    with a task) or a third party must be told, the case opens and goes into progress, the work starts in every
-    such system, each third party is emailed a notice, and `carry_out.complete_if_carried_out` closes it when all
-    are done; only then is the requester told it is done. With nothing to act in and nobody to tell, the
-    portal's own list is the whole of the work, and the case completes at once.
+    with a task), the case opens and goes into progress, the work starts in every such system, and
+    `carry_out.complete_if_carried_out` tells the third parties once a system held the person, then closes the
+    case when all are done; only then is the requester told it is done. With nothing to act in, the portal's own
+    list is the whole of the work, and the case completes at once.
     """
     if verification_tier(privacy_request) is not Tier.NONE:
         raise TransitionError(_("This request needs the requester's identity verified first."))
-    if not _has_systems_to_act_in(privacy_request) and not third_parties.to_tell(privacy_request).exists():
+    if not _has_systems_to_act_in(privacy_request):
         old = _claim(privacy_request, allowed={Status.NEW}, to=Status.COMPLETED, outcome=Outcome.FULFILLED)
         record_event(privacy_request, "honoured", old_status=old, new_status=Status.COMPLETED)
         if privacy_request.kind in suppression.SUPPRESSING:  # an objection honoured at once is to marketing
@@ -224,7 +226,6 @@ def honour(privacy_request: PrivacyRequest) -> PrivacyRequest:
         suppression.suppress(privacy_request)
     _email_requester(privacy_request, "request-received")
     _start_work(privacy_request)
-    third_parties.tell(privacy_request)
     carry_out.complete_if_carried_out(privacy_request)  # nothing to wait for (no system declares the action)
     return privacy_request
 
@@ -239,6 +240,8 @@ def confirm_email(privacy_request: PrivacyRequest) -> PrivacyRequest:
     """The requester proved control of the email: open the case, or hand it to staff to check identity."""
     tier = verification_tier(privacy_request)
     to = Status.OPEN if tier in (Tier.NONE, Tier.EMAIL) else Status.VERIFYING
+    if _authority_to_check(privacy_request):
+        to = Status.VERIFYING  # a parent's authority, or an agent's power of attorney: staff check it first
     now = timezone.now()
     changes: dict[str, Any] = {"email_verified_at": now}
     if to is Status.OPEN:
@@ -259,6 +262,14 @@ def confirm_email(privacy_request: PrivacyRequest) -> PrivacyRequest:
     if to is Status.OPEN:
         _start_work(privacy_request)
     return privacy_request
+
+
+def _authority_to_check(privacy_request: PrivacyRequest) -> bool:
+    """Someone acting for another whom no one else confirms: a parent (the child is not asked), or an agent with
+    a power of attorney (CCPA §7063(b): the person is not asked). Staff check the document before work starts."""
+    return privacy_request.relationship == Relationship.PARENT or (
+        privacy_request.relationship == Relationship.AGENT and privacy_request.power_of_attorney
+    )
 
 
 def _child_data_reported(privacy_request: PrivacyRequest) -> None:

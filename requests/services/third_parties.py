@@ -1,7 +1,9 @@
 """Third parties told of an opt-out, a limit or a marketing objection (CCPA §1798.135(c)(6), regs §7026(f)(2),
 §7027(g)(2)): every active third party in the register that receives the data for what the request stops gets an
-email naming the person and what to stop, and the notice records when it went. The case waits for the notices as
-it waits for its systems (`carry_out.pending`).
+email naming the person and what to stop, and the notice records when it went. They are told once every system
+has answered and one held the person (`carry_out.complete_if_carried_out`): what we hold is what we passed on,
+and an opt-out typed with a stranger's address discloses nothing. The case then waits for the notices as it
+waited for its systems (`carry_out.pending`).
 
 Recipients named in the register (Art. 19 GDPR) are told of an erasure, correction or restriction by staff, who
 record each notice here; the confirmation letter states only what was recorded.
@@ -29,12 +31,12 @@ from ..models import (
     NoticeMethod,
     PrivacyRequest,
     RecipientNotice,
+    Relationship,
     ThirdParty,
     ThirdPartyNotice,
 )
 from ..selectors import local_date, local_today, recipients_to_notify
 from ..selectors.owner_tasks import stops_marketing
-from .carry_out import complete_if_carried_out
 from .common import SEND_THIRD_PARTY_NOTICE
 from .rules import _guard
 
@@ -72,22 +74,31 @@ def tell(privacy_request: PrivacyRequest) -> list[ThirdPartyNotice]:
     return made
 
 
-def send_notice(notice_id: int) -> bool:
-    """Email one third party its notice, once; then the case may be done (`complete_if_carried_out`)."""
+def send_notice(notice_id: int) -> PrivacyRequest | None:
+    """Email one third party its notice, once; the case when this call sent it (`carry_out.tell_third_party`
+    then sees whether the case is done), else None."""
     notice = ThirdPartyNotice.objects.select_related("privacy_request").filter(pk=notice_id).first()
     if notice is None or notice.sent_at is not None:
-        return False
+        return None
     privacy_request = notice.privacy_request
     make_message(
         "third-party-notice",
-        {"privacy_request": privacy_request, "notice": notice, "reference": privacy_request.reference},
+        {
+            "privacy_request": privacy_request,
+            "notice": notice,
+            "reference": privacy_request.reference,
+            # The person the opt-out is about: for an agent's request, the consumer, never the agent.
+            "person_name": privacy_request.subject_name or privacy_request.requester_name,
+            "person_email": privacy_request.subject_email
+            or (privacy_request.requester_email if privacy_request.relationship == Relationship.SELF else ""),
+        },
         to=[notice.email],
         # A company reads it: the operator's own language, not the requester's.
         language=settings.LANGUAGE_CODE,
     ).send()
     with transaction.atomic():
         if not ThirdPartyNotice.objects.filter(pk=notice.pk, sent_at=None).update(sent_at=timezone.now()):
-            return False  # a second copy of the task sent it meanwhile
+            return None  # a second copy of the task sent it meanwhile
         record_event(
             privacy_request,
             "third_party_told",
@@ -95,8 +106,7 @@ def send_notice(notice_id: int) -> bool:
             data={"third_party": notice.third_party_id, "method": notice.method},
         )
         record_sent(privacy_request, "third-party-notice", "third_party")
-    complete_if_carried_out(privacy_request)
-    return True
+    return privacy_request
 
 
 @transaction.atomic

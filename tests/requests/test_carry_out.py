@@ -160,7 +160,7 @@ def test_the_demo_opt_out_is_carried_out_in_the_simulated_zoho_and_the_demo_shop
     assert not OwnerTask.objects.filter(privacy_request=sam).exists()
     for notice in sam.third_party_notices.all():
         with django_capture_on_commit_callbacks(execute=True):
-            services.third_parties.send_notice(notice.pk)
+            services.carry_out.tell_third_party(notice.pk)
     sam.refresh_from_db()
     assert sam.status == Status.COMPLETED
     (done,) = [m for m in mail.outbox if m.to == [sam_email] and "has been honoured" in m.subject]

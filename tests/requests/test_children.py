@@ -51,6 +51,33 @@ def test_a_parents_erasure_request_is_the_erasure(
     assert erasure.reference in alert.subject
 
 
+def test_a_parents_erasure_waits_for_staff_to_check_the_parents_authority() -> None:
+    erasure = services.confirm_email(make_case(kind="erasure", **PARENT))
+    assert erasure.status == Status.VERIFYING and erasure.identity_verified_at is None
+
+
+def test_a_parents_letter_logged_by_staff_alerts_the_dpo_too(
+    settings: Any, dpo: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.PRIVACY_DPO_EMAIL = "dpo@example.com"
+    with django_capture_on_commit_callbacks(execute=True):
+        letter = services.submit(
+            services.NewRequest(
+                kind="access",
+                requester_name="Ada Lovelace",
+                country="GB",
+                channel="post",
+                relationship="parent",
+                subject_name="Tom Lovelace",
+                requester_email="ada@example.org",
+            ),
+            by=dpo,
+        )
+    erasure = PrivacyRequest.objects.exclude(pk=letter.pk).get()
+    assert erasure.kind == "erasure" and erasure.status == Status.VERIFYING
+    assert [m for m in mail.outbox if m.to == ["dpo@example.com"] and erasure.reference in m.subject]
+
+
 def test_a_teenagers_own_request_is_theirs(client: Any) -> None:
     assert services.confirm_email(make_case(kind="rectification")).relationship == "self"
     home = client.get("/").content.decode()

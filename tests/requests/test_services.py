@@ -300,6 +300,12 @@ def test_an_agent_with_a_power_of_attorney_is_not_confirmed_with_the_person() ->
     # Only an agent holds one: a parent's request keeps the field off.
     parent = make_case(relationship="parent", subject_name="Child", power_of_attorney=True)
     assert not parent.power_of_attorney
+    # Nobody else confirms these: staff check the power of attorney, or the parent's authority, before any work
+    # starts, even where the confirmed email would otherwise open the case (a rectification from the UK).
+    for case in (make_case(kind="rectification", **agent, power_of_attorney=True),
+                 make_case(kind="rectification", relationship="parent", subject_name="Child")):  # fmt: skip
+        assert services.confirm_email(case).status == Status.VERIFYING
+    assert services.confirm_email(make_case(kind="rectification", **agent)).status == Status.OPEN
 
 
 def test_assign_starts_work_and_reassigning_keeps_it(dpo: Any, handler: Any, other_handler: Any) -> None:

@@ -15,6 +15,7 @@ from django.core import mail
 
 from requests.lifecycle import Status
 from requests.models import CompanySystem, ConnectorRun, OwnerTask, ThirdParty, ThirdPartyNotice
+from requests.services import connectors
 from tests.factories import make_case, sample_shop, signed_in
 
 NOW = datetime(2026, 6, 1, 10, 0, tzinfo=ZoneInfo("Europe/London"))
@@ -46,12 +47,18 @@ def parties() -> dict[str, ThirdParty]:
     }
 
 
+@pytest.fixture
+def shop(tmp_path: Path) -> Any:
+    """The sample shop holds Ada: its connector opts her out, restricts her, and finds her."""
+    return sample_shop(tmp_path / "shop.sqlite3")[1]
+
+
 def told(case: Any) -> list[str]:
     return sorted(ThirdPartyNotice.objects.filter(privacy_request=case).values_list("name", flat=True))
 
 
 def test_an_opt_out_is_passed_to_every_third_party_we_sell_or_share_with_and_recorded(
-    parties: dict[str, ThirdParty], django_capture_on_commit_callbacks: Any
+    parties: dict[str, ThirdParty], shop: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         case = make_case(kind="opt_out", requester_email=ADA, country="US", subdivision="CA")
@@ -67,6 +74,7 @@ def test_an_opt_out_is_passed_to_every_third_party_we_sell_or_share_with_and_rec
     assert all(n.sent_at == NOW and n.method == "email" for n in case.third_party_notices.all())
     assert (case.status, case.outcome) == (Status.COMPLETED, "fulfilled")
     (done,) = [m for m in mail.outbox if "has been honoured" in m.subject]
+    assert "- Shop database: opted out" in done.body
     assert "Data Broker Inc: told by email on 1 June 2026" in done.body
     # The events say who was told and how, never the addresses.
     events = list(case.events.filter(verb__in=["third_parties_to_tell", "third_party_told", "carried_out"]))
@@ -75,18 +83,45 @@ def test_an_opt_out_is_passed_to_every_third_party_we_sell_or_share_with_and_rec
     assert "@" not in payloads and '"method": "email"' in payloads
 
 
-def test_the_case_waits_until_every_notice_has_gone(parties: dict[str, ThirdParty]) -> None:
-    case = make_case(kind="opt_out", requester_email=ADA)  # the outbox has not delivered yet
+def test_third_parties_are_told_only_once_a_system_held_the_person_and_the_case_waits_for_them(
+    parties: dict[str, ThirdParty], shop: Any
+) -> None:
+    case = make_case(kind="opt_out", requester_email=ADA)  # nothing delivered by the outbox yet
+    assert told(case) == []  # the shop has not answered: nobody is told anything yet
+    for run in ConnectorRun.objects.filter(privacy_request=case):
+        connectors.run(run.pk)  # the shop found and opted her out; the notices are queued, not yet sent
     case.refresh_from_db()
     assert case.status == Status.IN_PROGRESS and len(told(case)) == 3
     assert not any("has been honoured" in m.subject for m in mail.outbox)
 
 
-def test_a_marketing_objection_goes_to_marketing_recipients_and_a_limit_to_sensitive_ones(
-    parties: dict[str, ThirdParty],
+def test_a_strangers_opt_out_for_an_address_we_do_not_hold_tells_no_third_party(
+    parties: dict[str, ThirdParty], shop: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    objection = make_case(kind="objection", marketing_only=True, requester_email=ADA)
-    limit = make_case(kind="limit_sensitive", requester_email="b@example.org", country="US", subdivision="CA")
+    with django_capture_on_commit_callbacks(execute=True):
+        case = make_case(kind="opt_out", requester_name="Made Up", requester_email="nobody@example.net")
+    case.refresh_from_db()
+    assert case.status == Status.COMPLETED and told(case) == []
+    assert not any("asked us to stop" in m.subject for m in mail.outbox)  # no name disclosed to anyone
+
+
+def test_an_agents_opt_out_names_the_consumer_not_the_agent(
+    parties: dict[str, ThirdParty], shop: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        make_case(kind="opt_out", requester_name="Agent Smith", requester_email="agent@agency.example",
+                  relationship="agent", subject_name="Ada Lovelace", subject_email=ADA)  # fmt: skip
+    (notice, *_rest) = [m for m in mail.outbox if "asked us to stop" in m.subject]
+    assert "Name: Ada Lovelace" in notice.body and f"Email address: {ADA}" in notice.body
+    assert "Agent Smith" not in notice.body and "agent@agency.example" not in notice.body
+
+
+def test_a_marketing_objection_goes_to_marketing_recipients_and_a_limit_to_sensitive_ones(
+    parties: dict[str, ThirdParty], shop: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        objection = make_case(kind="objection", marketing_only=True, requester_email=ADA)
+        limit = make_case(kind="limit_sensitive", requester_email=ADA, country="US", subdivision="CA")
     assert told(objection) == ["Mail House"]
     assert told(limit) == ["Health Insights"]
 
@@ -126,7 +161,7 @@ def test_a_system_that_takes_no_opt_outs_gets_no_work_for_one_but_still_for_othe
 
 
 def test_the_case_page_lists_the_notices_and_the_register_lists_third_parties(
-    dpo: Any, parties: dict[str, ThirdParty], django_capture_on_commit_callbacks: Any
+    dpo: Any, parties: dict[str, ThirdParty], shop: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         case = make_case(kind="opt_out", requester_email=ADA)
