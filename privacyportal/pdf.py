@@ -9,11 +9,13 @@ from __future__ import annotations
 import io
 import logging
 import mimetypes
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.template.loader import render_to_string
 from django.utils import translation
 
@@ -29,11 +31,28 @@ def _fetch_static(url: str) -> tuple[bytes, str]:
     if f"{parts.scheme}://{parts.netloc}/" != BASE_URL or not parts.path.startswith(prefix):
         raise ValueError(f"refused to fetch {url!r}: letters use local static files only")
     relative = unquote(parts.path[len(prefix) :])
-    found = finders.find(relative) if ".." not in relative.split("/") else None
+    if ".." in relative.split("/"):
+        raise ValueError(f"no static file {relative!r}")
+    found = _collected(relative) or finders.find(relative)
     if not found:
         raise ValueError(f"no static file {relative!r}")
     with open(found if isinstance(found, str) else found[0], "rb") as handle:
         return handle.read(), mimetypes.guess_type(relative)[0] or "application/octet-stream"
+
+
+def _collected(relative: str) -> str | None:
+    """The file collectstatic wrote under STATIC_ROOT. In production `{% static %}` names the hashed copy
+    (css/letter.<hash>.css, the manifest storage's), which only exists there, not in the source folders the
+    finders search: without this the letters lost their stylesheet in production."""
+    try:
+        path = staticfiles_storage.path(relative)
+    except NotImplementedError:  # a storage without local files (a bucket): the finders' copy serves
+        return None
+    return (
+        path
+        if Path(path).is_file() and Path(path).resolve().is_relative_to(Path(settings.STATIC_ROOT).resolve())
+        else None
+    )
 
 
 def render_pdf(template: str, context: dict[str, Any], *, language: str) -> bytes:

@@ -630,3 +630,29 @@ def test_our_links_in_an_email_stop_at_the_sentences_punctuation(settings: Any) 
     )
     assert '<a href="https://portal.example/status/">' in html and '<a href="https://portal.example">' in html
     assert 'href="https://portal.example.evil' not in html
+
+
+def test_letters_keep_their_stylesheet_under_the_production_static_storage(
+    settings: Any, tmp_path: Any, dpo: Any, handler: Any, register: dict[str, CompanySystem], caplog: Any
+) -> None:
+    """With DEBUG off the manifest storage names the hashed copy (css/letter.<hash>.css), which exists only
+    where collectstatic wrote it; the fetcher once looked only in the source folders and letters came out bare."""
+    from django.core.management import call_command
+    from django.templatetags.static import static
+
+    settings.STATIC_ROOT = tmp_path / "static"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    call_command("collectstatic", "--noinput", verbosity=0)
+    url = static("css/letter.css")
+    assert url != "/static/css/letter.css"  # the hashed name, as in production
+    body, content_type = _fetch_static("https://letters.invalid" + url)
+    assert content_type == "text/css" and b"@page" in body
+    case = case_in_progress(dpo, handler, kind="erasure")
+    check(case, handler, CRM="erased")
+    complete_case(case, by=handler, outcome="fulfilled")
+    with caplog.at_level("WARNING", logger="weasyprint"):
+        letter_text(case, LetterKind.CONFIRMATION)
+    assert not [r for r in caplog.records if r.name.startswith("weasyprint")], caplog.text
