@@ -60,9 +60,12 @@ def complete_if_carried_out(privacy_request: PrivacyRequest) -> bool:
     # Every system has answered and one held the person: what we hold is what we passed on, so now the third
     # parties are told (each sent notice calls this again). A stranger's opt-out for an address we do not hold
     # discloses nothing to anyone.
-    first_time = not privacy_request.third_party_notices.exists()
-    if first_time and holds_data(privacy_request) and third_parties.tell(privacy_request):
-        return False
+    # Checked again after telling: a second worker finishing at the same moment finds the first one's notices
+    # (made, not yet sent) and leaves the case open for them.
+    if not privacy_request.third_party_notices.exists() and holds_data(privacy_request):
+        third_parties.tell(privacy_request)
+        if pending(privacy_request):
+            return False
     could_not = OwnerTask.objects.filter(
         privacy_request=privacy_request, status=OwnerTaskStatus.COULD_NOT
     ).exists()
