@@ -21,6 +21,7 @@ from ..models import (
     OwnerTaskStatus,
     PrivacyRequest,
 )
+from ..selectors import deadlines_of, local_date
 
 
 class TransitionError(Exception):
@@ -63,6 +64,17 @@ def _deadline_fields(d: deadlines.Deadlines) -> dict[str, Any]:
         "acknowledge_by": d.acknowledge_by,
         "governing_regime": d.governing,
     }
+
+
+def _insert(privacy_request: PrivacyRequest) -> PrivacyRequest:
+    """Store a new case with its deadlines. Its public reference follows the row id, so it needs the id first."""
+    for name, value in _deadline_fields(deadlines_of(privacy_request)).items():
+        setattr(privacy_request, name, value)
+    privacy_request.save(force_insert=True)
+    year = local_date(privacy_request.received_at).year
+    privacy_request.reference = f"PR-{year}-{privacy_request.pk:06d}"
+    PrivacyRequest.objects.filter(pk=privacy_request.pk).update(reference=privacy_request.reference)
+    return privacy_request
 
 
 def _claim(

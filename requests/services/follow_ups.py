@@ -28,7 +28,7 @@ from ..models import (
     PrivacyRequest,
 )
 from ..selectors import deadlines_of, local_date, local_today, may_appeal, verification_tier
-from .common import TransitionError, _claim, _deadline_fields, _email_requester, _require_text
+from .common import TransitionError, _claim, _deadline_fields, _email_requester, _insert, _require_text
 from .intake import _start_work
 from .rules import RULES, _guard
 
@@ -130,11 +130,7 @@ def _follow(
         status=Status.OPEN,
         status_changed_at=now,
     )
-    for name, value in _deadline_fields(deadlines_of(follow_up)).items():
-        setattr(follow_up, name, value)
-    follow_up.save(force_insert=True)
-    follow_up.reference = f"PR-{local_date(received_at).year}-{follow_up.pk:06d}"
-    PrivacyRequest.objects.filter(pk=follow_up.pk).update(reference=follow_up.reference)
+    _insert(follow_up)
     record_event(
         follow_up,
         "appeal_received" if kind == Kind.APPEAL else "complaint_received",

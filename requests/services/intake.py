@@ -36,7 +36,6 @@ from ..selectors import (
     categories_tier,
     confirmed_requests_from,
     connector_systems,
-    deadlines_of,
     local_date,
     owner_systems,
     verification_tier,
@@ -48,8 +47,8 @@ from .common import (
     SEND_VERIFICATION_EMAIL,
     TransitionError,
     _claim,
-    _deadline_fields,
     _email_requester,
+    _insert,
 )
 from .rules import RULES, _guard
 
@@ -151,12 +150,7 @@ def submit(new: NewRequest, *, by: AbstractBaseUser | None = None) -> PrivacyReq
         status=initial,
         status_changed_at=now,
     )
-    for name, value in _deadline_fields(deadlines_of(privacy_request)).items():
-        setattr(privacy_request, name, value)
-    privacy_request.save(force_insert=True)
-    # The public reference follows the row id, so it needs the id first.
-    privacy_request.reference = f"PR-{local_date(received_at).year}-{privacy_request.pk:06d}"
-    PrivacyRequest.objects.filter(pk=privacy_request.pk).update(reference=privacy_request.reference)
+    _insert(privacy_request)
     record_event(
         privacy_request,
         "submitted",
