@@ -33,6 +33,7 @@ from .selectors import (
     local_date,
     local_today,
     period_covered,
+    recipient_rows,
     recipients_to_notify,
     verification_tier,
 )
@@ -124,13 +125,9 @@ def letter_context(privacy_request: PrivacyRequest, kind: str) -> dict[str, Any]
         "period_to": end,
         "period_reach": period_reach(privacy_request, start),
         "activities": activities_for(privacy_request),
-        "recipients": (recipients := recipients_to_notify(privacy_request)),
+        "recipients": recipients_to_notify(privacy_request),
         # Art. 19: each recipient with what staff recorded (told how and when, or why not), or None.
-        "recipient_rows": [
-            (name, notices.get(name))
-            for notices in [{n.recipient: n for n in privacy_request.recipient_notices.all()}]
-            for name in recipients
-        ],
+        "recipient_rows": recipient_rows(privacy_request),
         "checks": [c for c in checks if c.state != CheckState.NOT_CHECKED],
         # Per system, what the approved erasure deleted, anonymised and kept, on which ground, and when.
         "certificates": certificates(privacy_request),

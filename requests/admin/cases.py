@@ -379,12 +379,8 @@ class PrivacyRequestAdmin(admin.ModelAdmin[PrivacyRequest]):
             "can_retry_connectors": (
                 privacy_request.status in WORKING_STATUSES and user.has_perm("requests.change_privacyrequest")
             ),
-            "recipients": (recipients := recipients_to_notify(privacy_request)),
-            "recipient_rows": [
-                (name, notices.get(name))
-                for notices in [{n.recipient: n for n in privacy_request.recipient_notices.all()}]
-                for name in recipients
-            ],
+            "recipients": recipients_to_notify(privacy_request),
+            "recipient_rows": selectors.recipient_rows(privacy_request),
             "actions": [
                 a for a in actions if a["action"].name not in ("message", "check", "packet", "release")
             ],

@@ -10,6 +10,7 @@ from .case_page import certificates as certificates
 from .case_page import connector_runs as connector_runs
 from .case_page import detail_comparisons as detail_comparisons
 from .case_page import identity_reached as identity_reached
+from .case_page import recipient_rows as recipient_rows
 from .case_page import recipients_to_notify as recipients_to_notify
 from .case_page import verification_tier as verification_tier
 from .clock import applicable_regimes as applicable_regimes

@@ -16,6 +16,7 @@ from ..models import (
     Kind,
     PrivacyRequest,
     ProcessingActivity,
+    RecipientNotice,
     RunStatus,
 )
 
@@ -30,6 +31,12 @@ def recipients_to_notify(privacy_request: PrivacyRequest) -> list[str]:
         systems__checks__privacy_request=privacy_request, systems__checks__state__in=HOLDS_DATA
     ).distinct()
     return sorted({name for activity in activities for name in activity.recipient_names})
+
+
+def recipient_rows(privacy_request: PrivacyRequest) -> list[tuple[str, RecipientNotice | None]]:
+    """Art. 19: each recipient to tell, with what staff recorded of it (told how and when, or why not), or None."""
+    notices = {n.recipient: n for n in privacy_request.recipient_notices.all()}
+    return [(name, notices.get(name)) for name in recipients_to_notify(privacy_request)]
 
 
 def verification_tier(privacy_request: PrivacyRequest) -> Tier:
