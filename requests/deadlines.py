@@ -552,6 +552,11 @@ def _residence_regime(country: str, sub: str) -> str | None:
     return {"BR": "lgpd", "RU": "ru_152fz", "CH": "ch_fadp", "TR": "tr_kvkk", "KR": "kr_pipa"}.get(country)
 
 
+def residence_regime(country: str, subdivision: str | None = None) -> str | None:
+    """The regime a requester living in `country`/`subdivision` brings with them (None: only the policy's)."""
+    return _residence_regime(*_place(country, subdivision or ""))
+
+
 def establishment_regime(place: str) -> str | None:
     """The regime owed to *every* requester because the operator is established at `place` ("GB", "CA-QC").
 

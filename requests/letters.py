@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from identity.tiers import at_least
 from privacyportal import files
@@ -22,11 +23,16 @@ from privacyportal.pdf import render_pdf
 from . import lookback
 from .audit import record_event
 from .explain import explain, regime_name
+from .laws import POLICY
 from .models import CheckState, Kind, Letter, LetterKind, PrivacyRequest, ProcessingActivity, SystemCheck
 from .selectors import (
     HOLDS_DATA,
+    CaseLaw,
     asks_specific_pieces,
+    authority_line,
+    case_laws,
     certificates,
+    citations,
     deadlines_of,
     follow_up_context,
     identity_reached,
@@ -92,6 +98,38 @@ def activities_for(privacy_request: PrivacyRequest) -> list[ProcessingActivity]:
     )
 
 
+def _one_per_template(entries: list[CaseLaw]) -> list[CaseLaw]:
+    """The EU and UK GDPR share their wording: a part they both hold is said once."""
+    seen: set[str] = set()
+    return [entry for entry in entries if not (entry.template in seen or seen.add(entry.template))]
+
+
+def _refs(entries: list[CaseLaw]) -> dict[str, str]:
+    """The access letter's labels: for each element of the answer, where each of the case's laws asks for it."""
+    fields = {key for entry in entries for key in entry.law.refs}
+    return {key: "; ".join(str(e.law.refs[key]) for e in entries if key in e.law.refs) for key in fields}
+
+
+def law_context(privacy_request: PrivacyRequest) -> dict[str, Any]:
+    """What a letter says of the laws: which apply and why, what each cites, whom to complain to."""
+    entries = case_laws(privacy_request)
+    cites = citations(privacy_request)
+    if not cites["basis"]:
+        cites["basis"] = gettext("under our privacy policy")
+    return {
+        "laws": entries,
+        # Parts the EU and UK GDPR word alike (refusal grounds, access notes) once; each law's remedies always.
+        "law_parts": _one_per_template(entries),
+        "primary_law": entries[0],
+        "statutory": entries[0].law is not POLICY,
+        "cites": cites,
+        "refs": _refs(entries),
+        # 152-FZ art. 22.1: the operator names the person responsible for organising the processing.
+        "responsible_person": any(entry.code == "ru_152fz" for entry in entries),
+        "supervisory_authority": authority_line(privacy_request),
+    }
+
+
 def letter_context(privacy_request: PrivacyRequest, kind: str) -> dict[str, Any]:
     """Everything any letter may say about this case. Templates choose; they hold no rules."""
 
@@ -110,7 +148,6 @@ def letter_context(privacy_request: PrivacyRequest, kind: str) -> dict[str, Any]
         "operator_name": settings.PRIVACY_OPERATOR_NAME,
         "operator_address": settings.PRIVACY_OPERATOR_ADDRESS,
         "dpo_email": settings.PRIVACY_DPO_EMAIL,
-        "supervisory_authority": settings.PRIVACY_SUPERVISORY_AUTHORITY,
         "base_url": base_url,
         # Where our information practices are set out (CCPA §7024(b) points an unverified requester there);
         # "" when not configured: the letter offers to send them.
@@ -146,6 +183,7 @@ def letter_context(privacy_request: PrivacyRequest, kind: str) -> dict[str, Any]
         + timedelta(days=settings.PRIVACY_FEE_LAPSE_DAYS),
         # How to appeal a refusal under a US state law; an appeal's or a complaint's case, authority and outcome.
         **follow_up_context(privacy_request),
+        **law_context(privacy_request),
     }
 
 

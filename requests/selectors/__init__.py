@@ -32,6 +32,10 @@ from .follow_ups import may_complain as may_complain
 from .follow_ups import open_complaints as open_complaints
 from .follow_ups import refused as refused
 from .follow_ups import under_uk_complaints as under_uk_complaints
+from .laws import CaseLaw as CaseLaw
+from .laws import authority_line as authority_line
+from .laws import case_laws as case_laws
+from .laws import citations as citations
 from .owner_tasks import connector_systems as connector_systems
 from .owner_tasks import owner_language as owner_language
 from .owner_tasks import owner_systems as owner_systems

@@ -1,0 +1,315 @@
+"""Each law's letters, read as a lawyer of that law reads them: the provisions, the regulator and the remedies it
+requires, in English and in Russian, and nothing of another law the requester is not under.
+
+docs/letters.md lists each element against the provision it comes from; REQUIRED below is that list in the words
+the letters print. Set LETTER_DUMP=/some/dir to keep every PDF rendered here, to look at them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import time_machine
+
+from requests import letters, services
+from requests.models import CompanySystem, LetterKind, PrivacyRequest, ProcessingActivity
+from tests.factories import complete_case
+from tests.requests.test_letters import case_in_progress, check, text_of
+
+pytestmark = pytest.mark.django_db
+
+MONDAY = datetime(2025, 3, 10, 10, tzinfo=UTC)
+
+# (country, subdivision) of a requester of each law family the issue names, and a few more.
+PLACES = {
+    "GB": ("GB", ""),
+    "FR": ("FR", ""),
+    "RU": ("RU", ""),
+    "BR": ("BR", ""),
+    "US-CA": ("US", "CA"),
+    "US-VA": ("US", "VA"),
+    "CA-QC": ("CA", "QC"),
+    "CA-ON": ("CA", "ON"),
+    "CH": ("CH", ""),
+    "TR": ("TR", ""),
+    "KR": ("KR", ""),
+    "JP": ("JP", ""),  # no law we know: the operator's policy alone
+}
+
+
+@pytest.fixture(autouse=True)
+def _monday_10_march() -> Iterator[None]:
+    with time_machine.travel(MONDAY, tick=False):
+        yield
+
+
+@pytest.fixture
+def crm(dpo: Any) -> CompanySystem:
+    orders = ProcessingActivity.objects.create(
+        name="Customer orders",
+        purposes="Delivering what you ordered",
+        data_categories="Name, postal address, order history",
+        legal_basis="contract",
+        sources="You, when you place an order",
+        recipients="Acme Couriers Ltd",
+        retention="6 years after the order",
+    )
+    system = CompanySystem.objects.create(name="CRM", owner=dpo)
+    system.activities.add(orders)
+    return system
+
+
+def render(case: PrivacyRequest, kind: str, place: str) -> str:
+    pdf = letters.render(case, kind)
+    if os.environ.get("LETTER_DUMP"):
+        folder = Path(os.environ["LETTER_DUMP"])
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{place}-{case.language}-{kind}-{case.kind}.pdf").write_bytes(pdf)
+    return text_of(pdf)
+
+
+def case_for(place: str, dpo: Any, handler: Any, *, language: str = "en", **fields: Any) -> PrivacyRequest:
+    country, subdivision = PLACES[place]
+    return case_in_progress(
+        dpo,
+        handler,
+        country=country,
+        subdivision=subdivision,
+        language=language,
+        requester_name="Ada Lovelace" if language == "en" else "Анна Павлова",
+        **fields,
+    )
+
+
+def access_answer(place: str, dpo: Any, handler: Any, language: str) -> str:
+    case = case_for(place, dpo, handler, language=language)
+    check(case, handler, CRM="exported")
+    complete_case(case, by=handler)
+    return render(case, letters.access_letter_kind(case), place)
+
+
+def refusal(place: str, dpo: Any, handler: Any, language: str, reason: str = "legal_exemption") -> str:
+    case = case_for(place, dpo, handler, language=language)
+    services.deny(case, by=dpo, reason=reason, explanation="A court order requires us to keep these records.")
+    return render(case, LetterKind.REFUSAL, place)
+
+
+def erasure_answer(place: str, dpo: Any, handler: Any, language: str) -> str:
+    case = case_for(place, dpo, handler, language=language, kind="erasure")
+    check(case, handler, CRM="erased")
+    complete_case(case, by=handler)
+    return render(case, LetterKind.CONFIRMATION, place)
+
+
+# What each law's letters must say, in English: (place, letter) -> phrases. Each comes from a provision listed in
+# docs/letters.md; "remedies" is in every letter.
+REMEDIES = {
+    "GB": [
+        "Information Commissioner's Office (ICO)",
+        "https://ico.org.uk/make-a-complaint/",
+        "section 165 of the Data Protection Act 2018",
+        "section 167 of the Data Protection Act 2018",
+        "section 164A",
+    ],
+    "FR": ["Commission nationale de l'informatique et des libertés (CNIL)", "Article 77 of the GDPR", "Article 79"],
+    "RU": ["Roskomnadzor", "https://rkn.gov.ru/", "Article 17(1)", "moral harm"],
+    "BR": ["National Data Protection Authority (ANPD)", "Article 18 §1 of the LGPD", "Article 22"],
+    "US-CA": ["California Privacy Protection Agency", "https://cppa.ca.gov/", "California Attorney General"],
+    "US-VA": ["Office of the Attorney General of Virginia"],
+    "CA-QC": ["Commission d'accès à l'information du Québec", "section 42", "within 30 days", "section 43"],
+    "CA-ON": ["Office of the Privacy Commissioner of Canada", "section 11 of PIPEDA", "Federal Court"],
+    "CH": ["Federal Data Protection and Information Commissioner (FDPIC)", "Article 32 of the FADP"],
+    "TR": ["Personal Data Protection Board", "within thirty days", "Article 14 of the KVKK"],
+    "KR": ["Personal Information Protection Commission (PIPC)", "Dispute Mediation Committee"],
+    "JP": ["Information Commissioner's Office (ICO)", "data protection authority of the country where you live"],
+}
+ACCESS = {
+    "GB": ["(Article 15 of the UK GDPR)", "GDPR Art. 15(1)(a)", "GDPR Art. 15(1)(c)", "Article 16"],
+    "FR": ["(Article 15 of the GDPR)", "GDPR Art. 15(1)(a)"],
+    "RU": [
+        "(Article 14 and Article 20(1) of Federal Law No. 152-FZ)",
+        "152-FZ art. 14(7)(2)",
+        "152-FZ art. 14(7)(3)",
+        "152-FZ art. 14(7)(4), (9)",
+        "information listed in Article 14(7)",
+        "free of charge (Article 20(1))",
+        "Article 14(7)(7)",
+        "Federal Law No. 152-FZ of 27 July 2006",
+    ],
+    "BR": [
+        "(Article 18, I and II, and Article 19 of the LGPD)",
+        "clear and complete declaration Article 19, II",
+        "the origin of the data, the criteria used and the purpose",
+        "Article 19 §3",
+        "LGPD art. 19, II (origin)",
+    ],
+    "US-CA": ["§1798.110 and §1798.115", "§7024"],
+    "CA-QC": ["(section 27 of the Quebec Private Sector Act)", "section 28.1"],
+}
+REFUSAL = {
+    "GB": ["Schedules 2 to 4 of the Data Protection Act 2018"],
+    "FR": ["under Article 23 of the GDPR"],
+    "RU": ["Article 14(8)", "Article 20(2)"],
+    "BR": ["Article 18 §4, II", "Article 16", "free of charge (Article 18 §5)"],
+    "US-CA": ["§1798.105(d) and §1798.145"],
+    "US-VA": ["Va. Code §59.1-577(C)", "Appeal our decision", "within 60 days"],
+    "CA-QC": ["section 34", "sections 37 to 41", "help you (section 34)"],
+    "CA-ON": ["section 8(7)"],
+    "CH": ["Article 26(4)"],
+    "TR": ["Article 13(3)"],
+    "KR": ["Article 35(4)"],
+    "JP": ["Our privacy policy commits us"],
+}
+# A law the requester is not under never appears in their letter.
+FOREIGN = {
+    "RU": ["GDPR", "ICO", "CCPA"],
+    "BR": ["GDPR", "ICO", "152-FZ"],
+    "US-CA": ["GDPR", "Information Commissioner"],
+    "US-VA": ["GDPR", "Information Commissioner", "CCPA"],
+    "CA-QC": ["GDPR", "Information Commissioner", "PIPEDA"],
+    "FR": ["UK GDPR", "Information Commissioner", "Data Protection Act 2018"],
+    "GB": ["CNIL", "Article 23 of the GDPR", "152-FZ"],
+}
+
+
+@pytest.mark.parametrize("place", sorted(PLACES))
+def test_a_refusal_cites_the_requesters_own_law_its_regulator_and_remedies(
+    place: str, dpo: Any, handler: Any
+) -> None:
+    text = refusal(place, dpo, handler, "en")
+    for phrase in REMEDIES[place] + REFUSAL[place]:
+        assert phrase in text, phrase
+    for phrase in FOREIGN.get(place, []):
+        assert phrase not in text, phrase
+
+
+@pytest.mark.parametrize("place", sorted(ACCESS))
+def test_an_access_answer_gives_what_the_requesters_law_lists(
+    place: str, dpo: Any, handler: Any, crm: CompanySystem
+) -> None:
+    text = access_answer(place, dpo, handler, "en")
+    for phrase in ACCESS[place] + REMEDIES[place]:
+        assert phrase in text, phrase
+    for phrase in FOREIGN.get(place, []):
+        assert phrase not in text, phrase
+
+
+@pytest.mark.parametrize(
+    ("place", "basis", "recipients"),
+    [
+        ("GB", "(Article 17 of the UK GDPR)", "(Article 19 of the UK GDPR)"),
+        ("FR", "(Article 17 of the GDPR)", "(Article 19 of the GDPR)"),
+        ("RU", "(Article 14(1), Article 20(3) and Article 21 of Federal Law No. 152-FZ)", "(Article 20(3) of"),
+        ("BR", "(Article 18, IV and VI, of the LGPD)", "(Article 18 §6 of the LGPD)"),
+        ("US-CA", "(Cal. Civ. Code §1798.105)", "(Cal. Civ. Code §1798.105(c) and §1798.106(c))"),
+    ],
+)
+def test_an_erasure_confirmation_cites_the_law_it_answers_and_its_duty_to_tell_recipients(
+    place: str, basis: str, recipients: str, dpo: Any, handler: Any, crm: CompanySystem
+) -> None:
+    text = erasure_answer(place, dpo, handler, "en")
+    assert basis in text and recipients in text
+    for phrase in REMEDIES[place]:
+        assert phrase in text, phrase
+
+
+def test_the_letter_says_which_laws_apply_and_why(
+    settings: Any, dpo: Any, handler: Any, crm: CompanySystem
+) -> None:
+    """A Russian resident of an operator established in the UK is owed both laws: the letter names each, the
+    requester's own first, and cites both."""
+    settings.PRIVACY_ESTABLISHMENT = ("GB",)
+    text = access_answer("RU", dpo, handler, "en")
+    assert (
+        "The law that applies Federal Law No. 152-FZ of 27 July 2006 “On Personal Data” (where you live); "
+        "The UK General Data Protection Regulation (UK GDPR) and the Data Protection Act 2018 "
+        "(where we are established)"
+    ) in text
+    assert "(Article 14 and Article 20(1) of Federal Law No. 152-FZ and Article 15 of the UK GDPR)" in text
+    assert "Roskomnadzor" in text and "Information Commissioner's Office (ICO)" in text
+    # Each element of the answer says where both laws ask for it.
+    assert "GDPR Art. 15(1)(a); 152-FZ art. 14(7)(3)" in text or "152-FZ art. 14(7)(3); GDPR Art. 15(1)(a)" in text
+
+
+@pytest.mark.parametrize(
+    ("place", "fee_law", "ground"),
+    [
+        ("GB", "(Article 12(5) of the UK GDPR)", "repetitive"),
+        ("US-CA", "(Cal. Civ. Code §1798.145(h)(3))", "repetitive"),
+        ("CA-QC", "(section 33 of the Quebec Private Sector Act)", "reproduction"),
+    ],
+)
+def test_a_fee_letter_cites_the_law_that_allows_the_fee(
+    place: str, fee_law: str, ground: str, dpo: Any, handler: Any
+) -> None:
+    case = case_for(place, dpo, handler)
+    services.quote_fee(
+        case, by=dpo, amount=Decimal("10.00"), currency="eur", reason=ground, breakdown=[("Copies", Decimal("10"))]
+    )
+    text = render(case, LetterKind.FEE, place)
+    assert fee_law in text
+    assert "GDPR" not in text.replace("UK GDPR", "") or place == "GB"
+
+
+@pytest.mark.parametrize("place", ["RU", "BR"])
+def test_no_fee_can_be_asked_where_the_law_makes_requests_free(place: str, dpo: Any, handler: Any) -> None:
+    case = case_for(place, dpo, handler)
+    with pytest.raises(Exception, match="free"):
+        services.quote_fee(
+            case,
+            by=dpo,
+            amount=Decimal("10.00"),
+            currency="eur",
+            reason="repetitive",
+            breakdown=[("Copies", Decimal("10"))],
+        )
+
+
+def test_a_forward_notice_cites_the_processors_duty_in_the_requesters_law(dpo: Any, handler: Any) -> None:
+    case = case_for("BR", dpo, handler)
+    services.forward(case, by=dpo, controller="Globex Retail GmbH")
+    text = render(case, LetterKind.FORWARD, "BR")
+    assert "(Articles 5, VII, and 39 of the LGPD)" in text and "GDPR" not in text
+
+
+def test_an_extension_notice_cites_the_law_that_allows_it(dpo: Any, handler: Any) -> None:
+    case = case_for("RU", dpo, handler)
+    services.extend(case, by=dpo, reason="Пять систем.")
+    text = render(case, LetterKind.EXTENSION, "RU")
+    assert "(Article 14(3) and Article 20 of Federal Law No. 152-FZ)" in text and "Roskomnadzor" in text
+    assert "GDPR" not in text
+
+
+# --- Russian ---------------------------------------------------------------------------------------------------
+
+RUSSIAN = {
+    "RU": ["Роскомнадзор", "статьи 17", "152-ФЗ", "Уважаемый(ая) Анна Павлова!"],
+    "GB": ["ICO", "раздел 165 Закона о защите данных 2018 года", "Уважаемый(ая) Анна Павлова!"],
+    "BR": ["ANPD", "LGPD"],
+    "CA-QC": ["Commission d'accès à l'information du Québec", "статья 34"],
+}
+
+
+@pytest.mark.parametrize("place", sorted(RUSSIAN))
+def test_a_russian_letter_is_all_russian_with_its_laws_in_russian(place: str, dpo: Any, handler: Any) -> None:
+    text = refusal(place, dpo, handler, "ru")
+    for phrase in RUSSIAN[place]:
+        assert phrase in text, phrase
+    # No English sentence left: the words every English letter uses never appear.
+    for english in [" the ", " we ", " your ", "Dear ", "Article ", "section ", "Yours sincerely"]:
+        assert english not in text, english
+    assert "10 марта 2025 г." in text
+
+
+def test_a_russian_152fz_letter_is_signed_by_the_person_responsible_for_processing(
+    dpo: Any, handler: Any, crm: CompanySystem
+) -> None:
+    text = access_answer("RU", dpo, handler, "ru")
+    assert "лицо, ответственное за организацию обработки персональных данных" in text
+    assert "части 7 статьи 14" in text and "безвозмездно" in text
