@@ -24,6 +24,10 @@ BASE_URL = "https://letters.invalid/"
 logger = logging.getLogger(__name__)
 
 
+class MissingAsset(RuntimeError):
+    """A stylesheet, font or image a letter names could not be served: the PDF would come out unstyled."""
+
+
 def _fetch_static(url: str) -> tuple[bytes, str]:
     """The bytes and type of /static/... under BASE_URL; ValueError for any other URL."""
     parts = urlsplit(url)
@@ -64,11 +68,23 @@ def render_pdf(template: str, context: dict[str, Any], *, language: str) -> byte
     from weasyprint import HTML  # noqa: PLC0415 (see above)
     from weasyprint.urls import URLFetcher, URLFetcherResponse  # noqa: PLC0415
 
+    missing: list[str] = []
+
     class StaticOnlyFetcher(URLFetcher):
         def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
-            body, content_type = _fetch_static(url)
+            try:
+                body, content_type = _fetch_static(url)
+            except ValueError as error:
+                missing.append(str(error))  # WeasyPrint would only log it and carry on without the file
+                raise
             return URLFetcherResponse(url, body, {"Content-Type": content_type}, 200)
 
     out = io.BytesIO()
     HTML(string=html, base_url=BASE_URL, url_fetcher=StaticOnlyFetcher()).write_pdf(out)
+    if missing:
+        # A letter without its stylesheet still says what the law requires, so production sends it and logs
+        # loudly; tests (PDF_STRICT_ASSETS) fail, so a missing file is caught before it ships.
+        if settings.PDF_STRICT_ASSETS:
+            raise MissingAsset("; ".join(missing))
+        logger.error("letter %s rendered without: %s", template, "; ".join(missing))
     return out.getvalue()

@@ -412,6 +412,8 @@ PRIVACY_OPERATOR_NAME = env("PRIVACY_OPERATOR_NAME", default="Example Consulting
 PRIVACY_OPERATOR_ADDRESS = env("PRIVACY_OPERATOR_ADDRESS", default="1 Example Street, London, United Kingdom")
 PRIVACY_DPO_EMAIL = env("PRIVACY_DPO_EMAIL", default="dpo@example.com")
 # Named in every refusal: where the requester may complain (GDPR Art. 12(4), 77).
+# A letter whose stylesheet or font cannot be served raises instead of coming out unstyled (tests set it).
+PDF_STRICT_ASSETS = env.bool("PDF_STRICT_ASSETS", default=False)
 PRIVACY_SUPERVISORY_AUTHORITY = env(
     "PRIVACY_SUPERVISORY_AUTHORITY",
     default="the Information Commissioner's Office (ICO), https://ico.org.uk/make-a-complaint/",

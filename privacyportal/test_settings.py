@@ -27,6 +27,7 @@ os.environ.setdefault("VAR_DIR", str(Path(tempfile.gettempdir()) / f"privacyport
 from privacyportal.settings import *  # noqa: E402, F403
 
 SECURE_SSL_REDIRECT = False
+PDF_STRICT_ASSETS = True  # a letter that lost its stylesheet fails the test that rendered it
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
 

@@ -29,14 +29,16 @@ class Authority:
 @dataclass(frozen=True)
 class Law:
     code: str  # the regime code (deadlines.REGIMES)
-    template: str  # templates/pdf/laws/<template>.html: remedies, refusal grounds and rights in this law's words
+    template: (
+        str  # templates/pdf/laws/<template>.html: remedies, refusal grounds and rights in this law's words
+    )
     short: str | Promise  # as a sentence names it: "the UK GDPR"
     title: str | Promise  # its full title, once, where the letter says which law applies
     # None where the regulator depends on where the person lives (each EU/EEA state has its own: `authority_for`).
     authority: Authority | None
     # What the letter cites for each purpose: a right (a case's kind), or "recipients" (the duty to pass a
     # correction or erasure on), "processor" (a request about data we process for a customer), "extension",
-    # "fee". A purpose this law says nothing of is absent.
+    # "fee", "keep" (what lets us keep data we were asked to erase). A purpose this law says nothing of is absent.
     cites: dict[str, str | Promise] = field(default_factory=dict)
     # The access letter's labels: where this law lists each element of an answer to a request for access.
     refs: dict[str, str | Promise] = field(default_factory=dict)
@@ -78,6 +80,7 @@ LAWS: dict[str, Law] = {
                 "objection": _("Article 21 of the GDPR"),
                 "opt_out": _("Article 21(2) and (3) of the GDPR"),
                 "recipients": _("Article 19 of the GDPR"),
+                "keep": _("Article 17(3) of the GDPR"),
                 "processor": _("Article 28(3) of the GDPR"),
                 "extension": _("Article 12(3) of the GDPR"),
                 "fee": _("Article 12(5) of the GDPR"),
@@ -101,6 +104,7 @@ LAWS: dict[str, Law] = {
                 "objection": _("Article 21 of the UK GDPR"),
                 "opt_out": _("Article 21(2) and (3) of the UK GDPR"),
                 "recipients": _("Article 19 of the UK GDPR"),
+                "keep": _("Article 17(3) of the UK GDPR"),
                 "processor": _("Article 28(3) of the UK GDPR"),
                 "extension": _("Article 12(3) of the UK GDPR"),
                 "fee": _("Article 12(5) of the UK GDPR"),
@@ -121,6 +125,7 @@ LAWS: dict[str, Law] = {
                 "opt_out": _("Cal. Civ. Code §1798.120 and Cal. Code Regs. tit. 11, §7026"),
                 "limit_sensitive": _("Cal. Civ. Code §1798.121 and Cal. Code Regs. tit. 11, §7027"),
                 "recipients": _("Cal. Civ. Code §1798.105(c) and §1798.106(c)"),
+                "keep": _("Cal. Civ. Code §1798.105(d)"),
                 "processor": _("Cal. Civ. Code §1798.140(ag) (service providers)"),
                 "extension": _("Cal. Civ. Code §1798.130(a)(2)"),
                 "fee": _("Cal. Civ. Code §1798.145(h)(3)"),
@@ -142,7 +147,9 @@ LAWS: dict[str, Law] = {
             template="lgpd",
             short=_("the LGPD"),
             title=_("the Brazilian General Data Protection Law (LGPD), Law No. 13.709/2018"),
-            authority=Authority(_("the National Data Protection Authority (ANPD)"), "https://www.gov.br/anpd/"),
+            authority=Authority(
+                _("the National Data Protection Authority (ANPD)"), "https://www.gov.br/anpd/"
+            ),
             cites={
                 "access": _("Article 18, I and II, and Article 19 of the LGPD"),
                 "portability": _("Article 18, V, and Article 19 §3 of the LGPD"),
@@ -152,6 +159,7 @@ LAWS: dict[str, Law] = {
                 "objection": _("Article 18 §2 of the LGPD"),
                 "opt_out": _("Article 18 §2 and Article 18, IX, of the LGPD"),
                 "recipients": _("Article 18 §6 of the LGPD"),
+                "keep": _("Article 16 of the LGPD"),
                 "processor": _("Articles 5, VII, and 39 of the LGPD"),
             },
             refs={
@@ -207,6 +215,7 @@ LAWS: dict[str, Law] = {
                 "objection": _("Article 21(5.1) of Federal Law No. 152-FZ"),
                 "opt_out": _("Article 15(2) of Federal Law No. 152-FZ"),
                 "recipients": _("Article 20(3) of Federal Law No. 152-FZ"),
+                "keep": _("Article 21(5) of Federal Law No. 152-FZ"),
                 "processor": _("Article 6(3) and (5) of Federal Law No. 152-FZ"),
                 "extension": _("Article 14(3) and Article 20 of Federal Law No. 152-FZ"),
             },
@@ -226,7 +235,9 @@ LAWS: dict[str, Law] = {
             template="pipeda",
             short=_("PIPEDA"),
             title=_("the Personal Information Protection and Electronic Documents Act (PIPEDA)"),
-            authority=Authority(_("the Office of the Privacy Commissioner of Canada"), "https://www.priv.gc.ca/"),
+            authority=Authority(
+                _("the Office of the Privacy Commissioner of Canada"), "https://www.priv.gc.ca/"
+            ),
             cites={
                 "access": _("section 8 and Schedule 1, principle 4.9, of PIPEDA"),
                 "portability": _("section 8 and Schedule 1, principle 4.9, of PIPEDA"),
@@ -247,7 +258,8 @@ LAWS: dict[str, Law] = {
             short=_("the Swiss FADP"),
             title=_("the Swiss Federal Act on Data Protection (FADP)"),
             authority=Authority(
-                _("the Federal Data Protection and Information Commissioner (FDPIC)"), "https://www.edoeb.admin.ch/"
+                _("the Federal Data Protection and Information Commissioner (FDPIC)"),
+                "https://www.edoeb.admin.ch/",
             ),
             cites={
                 "access": _("Article 25 of the FADP"),
@@ -283,7 +295,9 @@ LAWS: dict[str, Law] = {
             template="kr_pipa",
             short=_("the Korean PIPA"),
             title=_("the Korean Personal Information Protection Act (PIPA)"),
-            authority=Authority(_("the Personal Information Protection Commission (PIPC)"), "https://www.pipc.go.kr/"),
+            authority=Authority(
+                _("the Personal Information Protection Commission (PIPC)"), "https://www.pipc.go.kr/"
+            ),
             cites={
                 "access": _("Article 35 of the PIPA"),
                 "portability": _("Articles 35 and 35-2 of the PIPA"),
@@ -302,7 +316,9 @@ LAWS: dict[str, Law] = {
 # The supervisory authority of each EU and EEA state (GDPR Art. 77: the one where the person lives, works or
 # where the infringement happened). Germany has one per Land for companies: the person is pointed to the list.
 EEA_AUTHORITIES: dict[str, Authority] = {
-    "AT": Authority(_("the Austrian Data Protection Authority (Datenschutzbehörde)"), "https://www.dsb.gv.at/"),
+    "AT": Authority(
+        _("the Austrian Data Protection Authority (Datenschutzbehörde)"), "https://www.dsb.gv.at/"
+    ),
     "BE": Authority(_("the Belgian Data Protection Authority"), "https://www.dataprotectionauthority.be/"),
     "BG": Authority(_("the Bulgarian Commission for Personal Data Protection"), "https://www.cpdp.bg/"),
     "CY": Authority(
@@ -318,7 +334,8 @@ EEA_AUTHORITIES: dict[str, Authority] = {
     "ES": Authority(_("the Spanish Data Protection Agency (AEPD)"), "https://www.aepd.es/"),
     "FI": Authority(_("the Data Protection Ombudsman of Finland"), "https://tietosuoja.fi/"),
     "FR": Authority(
-        _("the Commission nationale de l'informatique et des libertés (CNIL)"), "https://www.cnil.fr/fr/plaintes"
+        _("the Commission nationale de l'informatique et des libertés (CNIL)"),
+        "https://www.cnil.fr/fr/plaintes",
     ),
     "GR": Authority(_("the Hellenic Data Protection Authority"), "https://www.dpa.gr/"),
     "HR": Authority(_("the Croatian Personal Data Protection Agency (AZOP)"), "https://azop.hr/"),
@@ -327,7 +344,9 @@ EEA_AUTHORITIES: dict[str, Authority] = {
         "https://naih.hu/",
     ),
     "IE": Authority(_("the Data Protection Commission of Ireland"), "https://www.dataprotection.ie/"),
-    "IS": Authority(_("the Icelandic Data Protection Authority (Persónuvernd)"), "https://www.personuvernd.is/"),
+    "IS": Authority(
+        _("the Icelandic Data Protection Authority (Persónuvernd)"), "https://www.personuvernd.is/"
+    ),
     "IT": Authority(
         _("the Italian Data Protection Authority (Garante per la protezione dei dati personali)"),
         "https://www.garanteprivacy.it/",
@@ -338,12 +357,17 @@ EEA_AUTHORITIES: dict[str, Authority] = {
         _("the National Commission for Data Protection of Luxembourg (CNPD)"), "https://cnpd.public.lu/"
     ),
     "LV": Authority(_("the Data State Inspectorate of Latvia"), "https://www.dvi.gov.lv/"),
-    "MT": Authority(
-        _("the Information and Data Protection Commissioner of Malta"), "https://idpc.org.mt/"
+    "MT": Authority(_("the Information and Data Protection Commissioner of Malta"), "https://idpc.org.mt/"),
+    "NL": Authority(
+        _("the Dutch Data Protection Authority (Autoriteit Persoonsgegevens)"),
+        "https://www.autoriteitpersoonsgegevens.nl/",
     ),
-    "NL": Authority(_("the Dutch Data Protection Authority (Autoriteit Persoonsgegevens)"), "https://www.autoriteitpersoonsgegevens.nl/"),
-    "NO": Authority(_("the Norwegian Data Protection Authority (Datatilsynet)"), "https://www.datatilsynet.no/"),
-    "PL": Authority(_("the Polish President of the Personal Data Protection Office (UODO)"), "https://uodo.gov.pl/"),
+    "NO": Authority(
+        _("the Norwegian Data Protection Authority (Datatilsynet)"), "https://www.datatilsynet.no/"
+    ),
+    "PL": Authority(
+        _("the Polish President of the Personal Data Protection Office (UODO)"), "https://uodo.gov.pl/"
+    ),
     "PT": Authority(_("the Portuguese National Data Protection Commission (CNPD)"), "https://www.cnpd.pt/"),
     "RO": Authority(
         _("the Romanian National Supervisory Authority for Personal Data Processing (ANSPDCP)"),
@@ -351,7 +375,9 @@ EEA_AUTHORITIES: dict[str, Authority] = {
     ),
     "SE": Authority(_("the Swedish Authority for Privacy Protection (IMY)"), "https://www.imy.se/"),
     "SI": Authority(_("the Information Commissioner of Slovenia"), "https://www.ip-rs.si/"),
-    "SK": Authority(_("the Office for Personal Data Protection of the Slovak Republic"), "https://dataprotection.gov.sk/"),
+    "SK": Authority(
+        _("the Office for Personal Data Protection of the Slovak Republic"), "https://dataprotection.gov.sk/"
+    ),
 }
 # Where the person lives outside the EEA and the GDPR applies through where we are established: the list of every
 # authority, kept by the European Data Protection Board.

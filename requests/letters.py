@@ -100,8 +100,10 @@ def activities_for(privacy_request: PrivacyRequest) -> list[ProcessingActivity]:
 
 def _one_per_template(entries: list[CaseLaw]) -> list[CaseLaw]:
     """The EU and UK GDPR share their wording: a part they both hold is said once."""
-    seen: set[str] = set()
-    return [entry for entry in entries if not (entry.template in seen or seen.add(entry.template))]
+    firsts: dict[str, CaseLaw] = {}
+    for entry in entries:
+        firsts.setdefault(entry.template, entry)
+    return list(firsts.values())
 
 
 def _refs(entries: list[CaseLaw]) -> dict[str, str]:

@@ -32,7 +32,11 @@ class CaseLaw:
 def _operator_authority() -> Authority:
     """PRIVACY_SUPERVISORY_AUTHORITY reads "name, https://..."; split so letters print the address on its own."""
     name, _sep, url = settings.PRIVACY_SUPERVISORY_AUTHORITY.rpartition(", ")
-    return Authority(name, url) if url.startswith("http") else Authority(settings.PRIVACY_SUPERVISORY_AUTHORITY, "")
+    return (
+        Authority(name, url)
+        if url.startswith("http")
+        else Authority(settings.PRIVACY_SUPERVISORY_AUTHORITY, "")
+    )
 
 
 def _authority(known: Law, privacy_request: PrivacyRequest) -> Authority:
@@ -59,7 +63,9 @@ def case_laws(privacy_request: PrivacyRequest) -> list[CaseLaw]:
             why = _("where you live")
         else:
             why = _("where we are established")
-        result.append(CaseLaw(known, why, _authority(known, privacy_request), f"pdf/laws/{known.template}.html"))
+        result.append(
+            CaseLaw(known, why, _authority(known, privacy_request), f"pdf/laws/{known.template}.html")
+        )
     # The requester's own law leads: it is the one they know.
     result.sort(key=lambda entry: entry.code != own)
     return result
@@ -81,7 +87,7 @@ def citations(privacy_request: PrivacyRequest) -> dict[str, str]:
     laws say of it, joined ("Article 17 of the UK GDPR and Article 21 of Federal Law No. 152-FZ"); "" where no law
     speaks of it. `basis` is the right's own."""
     found = [entry.law for entry in case_laws(privacy_request)]
-    purposes = ["recipients", "processor", "extension", "fee"]
+    purposes = ["recipients", "processor", "extension", "fee", "keep"]
     cited = {purpose: _joined(laws.citation(found, purpose)) for purpose in purposes}
     cited["basis"] = _joined(laws.citation(found, purpose_of(privacy_request)))
     return cited
@@ -91,7 +97,11 @@ def authority_line(privacy_request: PrivacyRequest) -> str:
     """Whom the requester may complain to, for an email: "the ICO (https://...)", several joined with "or"."""
     named = []
     for entry in case_laws(privacy_request):
-        text = f"{entry.authority.name} ({entry.authority.url})" if entry.authority.url else str(entry.authority.name)
+        text = (
+            f"{entry.authority.name} ({entry.authority.url})"
+            if entry.authority.url
+            else str(entry.authority.name)
+        )
         if text not in named:
             named.append(text)
     return str(get_text_list(named, _("or")))

@@ -154,7 +154,7 @@ def test_access_letter_gives_the_art15_information_of_each_register_entry_holdin
     assert "http://127.0.0.1:8000/status/" in text and "new code we email you" in text
     for right in ["Article 16", "Article 17", "Article 18", "Article 21", "Article 20"]:
         assert right in text
-    assert AUTHORITY in text and "where you live or work" in text
+    assert AUTHORITY in text and "section 165 of the Data Protection Act 2018" in text
 
 
 def test_access_letter_covers_the_period_the_requester_asked_for(
@@ -214,7 +214,8 @@ def test_portability_gets_the_access_letter_with_the_machine_readable_copy(
 
     text = letter_text(case, LetterKind.ACCESS)
     assert "Your personal data in a portable format: our answer" in text
-    assert "structured, commonly used and machine-readable format (Article 20 of the GDPR)" in text
+    assert "structured, commonly used and machine-readable format" in text
+    assert "(Articles 15 and 20 of the UK GDPR)" in text
     assert "JSON and CSV files, which you can reuse or give to another organisation" in text
 
 
@@ -328,7 +329,7 @@ def test_erasure_confirmation_lists_the_art19_recipients_of_the_systems_that_hel
     assert "Confirmation of erasure" in text and "Outcome: Done in full" in text
     assert "We have erased the personal data we held about you" in text
     assert "CRM Erased" in text and "Billing Erased" in text and "Recruitment inbox No data" in text
-    assert "Article 19 of the GDPR asks us to tell each recipient" in text
+    assert "The law asks us to tell each recipient" in text and "(Article 19 of the UK GDPR)" in text
     # Only what staff recorded: told how and when; not told and why; not yet told.
     assert "Acme Couriers Ltd: told by email on 10 March 2025" in text
     assert (
@@ -371,7 +372,7 @@ def test_partial_erasure_says_what_we_kept_and_why(
 
     text = letter_text(case, LetterKind.CONFIRMATION)
     assert "Outcome: Done in part" in text and note in text
-    assert "We have erased part of the personal data" in text and "(Article 17(3))" in text
+    assert "We have erased part of the personal data" in text and "(Article 17(3) of the UK GDPR)" in text
     assert "Billing Restricted" in text
 
 
@@ -414,7 +415,8 @@ def test_completion_letter_answers_an_opt_out(register: dict[str, CompanySystem]
     text = letter_text(case, LetterKind.COMPLETION)
     assert "Our answer to your request" in text and "Outcome: Done in full" in text
     assert "We do not sell personal information or share it for cross-context behavioral advertising" in text
-    assert "(§1798.120)" in text and "We will not discriminate against you" in text
+    assert "(Cal. Civ. Code §1798.120 and Cal. Code Regs. tit. 11, §7026)" in text
+    assert "We will not discriminate against you" in text
 
 
 # Fees, refusals, forwards.
@@ -435,7 +437,7 @@ def test_fee_letter_lists_each_line_the_total_and_when_the_quote_lapses(dpo: Any
     assert "we consider your request repetitive." in text
     assert "Copying 400 pages 40.00 GBP" in text and "Tracked postage 12.50 GBP" in text
     assert "Total 52.50 GBP" in text
-    assert "(Article 12(5) of the GDPR)" in text
+    assert "(Article 12(5) of the UK GDPR)" in text
     assert "We will do nothing further on your request until you accept the fee." in text
     assert f'open request {case.reference} and choose "Accept the fee" or "Decline the fee"' in text
     assert "This quote lapses 30 days after we sent it, on 9 April 2025." in text
@@ -443,11 +445,11 @@ def test_fee_letter_lists_each_line_the_total_and_when_the_quote_lapses(dpo: Any
 
 
 REFUSALS = [
-    ("identity_not_verified", "We could not verify the requester's identity", "(Article 12(2) and 12(6)"),
-    ("manifestly_unfounded", "The request is manifestly unfounded", "(Article 12(5)(b) of the GDPR)"),
+    ("identity_not_verified", "We could not verify the requester's identity", "(Article 12(2) and 12(6))"),
+    ("manifestly_unfounded", "The request is manifestly unfounded", "UK GDPR allows us to refuse"),
     ("excessive", "The request is excessive or repetitive", "request that is manifestly excessive"),
-    ("legal_exemption", "A legal exemption applies", "national law makes under Article 23"),
-    ("rights_of_others", "Answering would harm the rights of others", "Article 15(4) of the GDPR"),
+    ("legal_exemption", "A legal exemption applies", "Schedules 2 to 4 of the Data Protection Act 2018"),
+    ("rights_of_others", "Answering would harm the rights of others", "Article 15(4) of the UK GDPR"),
 ]
 
 
@@ -463,7 +465,7 @@ def test_refusal_gives_the_reason_the_explanation_the_law_and_where_to_complain(
     text = letter_text(case, LetterKind.REFUSAL)
     assert "Our decision: we will not act on your request" in text
     assert f"Reason: {label}" in text and explanation in text and law in text
-    assert AUTHORITY in text and "seek a remedy in court (Article 79)" in text and "(Article 12(4))" in text
+    assert AUTHORITY in text and "Article 77 of the UK GDPR" in text and "(Article 79 of the UK GDPR" in text
     assert "You may make a new request at any time at http://127.0.0.1:8000/." in text
 
 
@@ -511,7 +513,10 @@ def test_a_gdpr_refusal_for_identity_says_nothing_of_california(dpo: Any, handle
     case = services.confirm_email(make_case(kind="erasure"))
     services.deny(case, by=dpo, reason="identity_not_verified", explanation="The address is not ours.")
     text = letter_text(case, LetterKind.REFUSAL)
-    assert "(Article 12(2) and 12(6) of the GDPR)" in text
+    assert (
+        "The UK GDPR allows us to ask for the information we need" in text
+        and "(Article 12(2) and 12(6))" in text
+    )
     assert "CCPA" not in text and "opt_out" not in text and "privacy policy" not in text
 
 
@@ -653,6 +658,37 @@ def test_letters_keep_their_stylesheet_under_the_production_static_storage(
     case = case_in_progress(dpo, handler, kind="erasure")
     check(case, handler, CRM="erased")
     complete_case(case, by=handler, outcome="fulfilled")
-    with caplog.at_level("WARNING", logger="weasyprint"):
-        letter_text(case, LetterKind.CONFIRMATION)
-    assert not [r for r in caplog.records if r.name.startswith("weasyprint")], caplog.text
+    settings.DEBUG = False
+    # PDF_STRICT_ASSETS (test settings) raises if the stylesheet was not served; and the styling shows in the PDF.
+    assert_styled(letters.render(case, LetterKind.CONFIRMATION))
+
+
+def assert_styled(pdf: bytes) -> None:
+    """The letterhead's look, read from the PDF: its operator name in DejaVu Sans Bold and in blue (#1d4ed8);
+    without the stylesheet the whole letter is the default serif font in black."""
+    page = PdfReader(io.BytesIO(pdf)).pages[0]
+    resources: Any = page["/Resources"]
+    fonts = {str(font.get_object()["/BaseFont"]) for font in resources["/Font"].values()}
+    assert any(name.endswith("DejaVu-Sans-Bold") for name in fonts), fonts
+    contents = page.get_contents()
+    assert contents is not None and b"0.113725 0.305882 0.847059 rg" in contents.get_data()
+
+
+def test_a_letter_whose_stylesheet_cannot_be_served_fails_loudly(
+    monkeypatch: Any, dpo: Any, handler: Any, settings: Any, caplog: Any
+) -> None:
+    from privacyportal import pdf
+
+    monkeypatch.setattr(pdf, "_collected", lambda relative: None)
+    monkeypatch.setattr("django.contrib.staticfiles.finders.find", lambda relative: None)
+    case = case_in_progress(dpo, handler)
+    services.extend(case, by=dpo, reason="Eleven systems.")
+    with pytest.raises(pdf.MissingAsset, match=r"css/letter\.css"):
+        letters.render(case, LetterKind.EXTENSION)
+    # In production the letter still goes (it says what the law requires), and the failure is logged as an error.
+    settings.PDF_STRICT_ASSETS = False
+    with caplog.at_level("ERROR", logger="privacyportal.pdf"):
+        bare = letters.render(case, LetterKind.EXTENSION)
+    with pytest.raises(AssertionError):
+        assert_styled(bare)  # the check of the production test would catch an unstyled letter
+    assert "rendered without: no static file 'css/letter.css'" in caplog.text

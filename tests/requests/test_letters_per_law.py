@@ -117,7 +117,11 @@ REMEDIES = {
         "section 167 of the Data Protection Act 2018",
         "section 164A",
     ],
-    "FR": ["Commission nationale de l'informatique et des libertés (CNIL)", "Article 77 of the GDPR", "Article 79"],
+    "FR": [
+        "Commission nationale de l'informatique et des libertés (CNIL)",
+        "Article 77 of the GDPR",
+        "Article 79",
+    ],
     "RU": ["Roskomnadzor", "https://rkn.gov.ru/", "Article 17(1)", "moral harm"],
     "BR": ["National Data Protection Authority (ANPD)", "Article 18 §1 of the LGPD", "Article 22"],
     "US-CA": ["California Privacy Protection Agency", "https://cppa.ca.gov/", "California Attorney General"],
@@ -127,7 +131,10 @@ REMEDIES = {
     "CH": ["Federal Data Protection and Information Commissioner (FDPIC)", "Article 32 of the FADP"],
     "TR": ["Personal Data Protection Board", "within thirty days", "Article 14 of the KVKK"],
     "KR": ["Personal Information Protection Commission (PIPC)", "Dispute Mediation Committee"],
-    "JP": ["Information Commissioner's Office (ICO)", "data protection authority of the country where you live"],
+    "JP": [
+        "Information Commissioner's Office (ICO)",
+        "data protection authority of the country where you live",
+    ],
 }
 ACCESS = {
     "GB": ["(Article 15 of the UK GDPR)", "GDPR Art. 15(1)(a)", "GDPR Art. 15(1)(c)", "Article 16"],
@@ -205,7 +212,11 @@ def test_an_access_answer_gives_what_the_requesters_law_lists(
     [
         ("GB", "(Article 17 of the UK GDPR)", "(Article 19 of the UK GDPR)"),
         ("FR", "(Article 17 of the GDPR)", "(Article 19 of the GDPR)"),
-        ("RU", "(Article 14(1), Article 20(3) and Article 21 of Federal Law No. 152-FZ)", "(Article 20(3) of"),
+        (
+            "RU",
+            "(Article 14(1), Article 20(3) and Article 21 of Federal Law No. 152-FZ)",
+            "(Article 20(3) of",
+        ),
         ("BR", "(Article 18, IV and VI, of the LGPD)", "(Article 18 §6 of the LGPD)"),
         ("US-CA", "(Cal. Civ. Code §1798.105)", "(Cal. Civ. Code §1798.105(c) and §1798.106(c))"),
     ],
@@ -234,7 +245,10 @@ def test_the_letter_says_which_laws_apply_and_why(
     assert "(Article 14 and Article 20(1) of Federal Law No. 152-FZ and Article 15 of the UK GDPR)" in text
     assert "Roskomnadzor" in text and "Information Commissioner's Office (ICO)" in text
     # Each element of the answer says where both laws ask for it.
-    assert "GDPR Art. 15(1)(a); 152-FZ art. 14(7)(3)" in text or "152-FZ art. 14(7)(3); GDPR Art. 15(1)(a)" in text
+    assert (
+        "GDPR Art. 15(1)(a); 152-FZ art. 14(7)(3)" in text
+        or "152-FZ art. 14(7)(3); GDPR Art. 15(1)(a)" in text
+    )
 
 
 @pytest.mark.parametrize(
@@ -250,7 +264,12 @@ def test_a_fee_letter_cites_the_law_that_allows_the_fee(
 ) -> None:
     case = case_for(place, dpo, handler)
     services.quote_fee(
-        case, by=dpo, amount=Decimal("10.00"), currency="eur", reason=ground, breakdown=[("Copies", Decimal("10"))]
+        case,
+        by=dpo,
+        amount=Decimal("10.00"),
+        currency="eur",
+        reason=ground,
+        breakdown=[("Copies", Decimal("10"))],
     )
     text = render(case, LetterKind.FEE, place)
     assert fee_law in text
