@@ -39,6 +39,7 @@ from .lifecycle import Status
 from .models import FOLLOW_UPS, RIGHTS, Kind, OwnerTask, Packet, PacketStatus, PrivacyRequest, Relationship
 from .packets import read as read_packet
 from .selectors import (
+    authority_line,
     cases_of,
     deadlines_of,
     establishment_laws,
@@ -357,7 +358,7 @@ def _status_page(
             "appeal_form": appeal_form or AppealForm(prefix="appeal"),
             "may_complain": may_complain_now,
             "complaint_form": complaint_form or ComplaintForm(prefix="complaint"),
-            "supervisory_authority": settings.PRIVACY_SUPERVISORY_AUTHORITY,
+            "supervisory_authority": authority_line(privacy_request),
         },
         status=400 if any(f.errors for f in forms) else 200,
     )

@@ -18,7 +18,14 @@ from ..audit import record_sent
 from ..explain import explain
 from ..models import PrivacyRequest, StaffPreference
 from ..roles import dpo_addresses, dpo_users
-from ..selectors import deadlines_of, digest_notices, effective_due_by, follow_up_context, staff_language
+from ..selectors import (
+    authority_line,
+    deadlines_of,
+    digest_notices,
+    effective_due_by,
+    follow_up_context,
+    staff_language,
+)
 from . import connectors
 
 REQUESTER_EMAILS = frozenset(
@@ -38,7 +45,8 @@ def email_requester(privacy_request_id: int, name: str, event_seq: int = 0) -> N
         {
             "privacy_request": privacy_request,
             "base_url": settings.PORTAL_BASE_URL.rstrip("/"),
-            "supervisory_authority": settings.PRIVACY_SUPERVISORY_AUTHORITY,
+            # The regulator of each law the case is under (the ICO, the CNIL, Roskomnadzor...), not one for all.
+            "supervisory_authority": authority_line(privacy_request),
             "expire_days": settings.PRIVACY_VERIFY_EXPIRE_DAYS,
             **follow_up_context(privacy_request),
         },

@@ -457,6 +457,13 @@ def test_refusing_tells_the_requester_why_and_where_to_complain(act: Act, dpo: A
     settings.PRIVACY_SUPERVISORY_AUTHORITY = "the Borsetshire Data Commissioner, https://bdc.example/complain"
     explanation = "You asked for exactly the same data yesterday and we answered in full."
     case = open_case()
+    # Where no law of ours reaches the requester (Japan), the operator's own regulator is the one named.
+    elsewhere = open_case(country="JP", requester_email="kenji@example.jp")
+    act(signed_in(dpo, "DPO"), elsewhere, "deny", reason="manifestly_unfounded", explanation=explanation)
+    assert (
+        "the Borsetshire Data Commissioner (https://bdc.example/complain)"
+        in only_email_to("kenji@example.jp").body
+    )
     response = act(
         signed_in(dpo, "DPO"), case, "deny", reason="manifestly_unfounded", explanation=explanation
     )
@@ -466,7 +473,9 @@ def test_refusing_tells_the_requester_why_and_where_to_complain(act: Act, dpo: A
     assert case.events.get(verb="denied").data == {"reason": "manifestly_unfounded"}
     body = only_email_to(case.requester_email).body
     assert explanation in body and "The request is manifestly unfounded" in body
-    assert "the Borsetshire Data Commissioner, https://bdc.example/complain" in body
+    # A UK requester is pointed to the ICO, the regulator of the UK GDPR, whatever the operator's own.
+    assert "the Information Commissioner's Office (ICO) (https://ico.org.uk/make-a-complaint/)" in body
+    assert "Borsetshire" not in body
 
 
 def test_forwarding_names_the_controller_who_will_answer(act: Act, dpo: Any) -> None:

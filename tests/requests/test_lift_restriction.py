@@ -55,7 +55,7 @@ def test_the_requester_is_told_before_the_restriction_is_lifted(
         assert restricted(engine) == [True]
     (notice,) = mail.outbox
     assert notice.to == [ADA] and "We checked: your address is accurate." in notice.body
-    assert "Article 18(3)" in notice.body
+    assert "The law asks us to tell you before we lift a restriction: this is that notice." in notice.body
     run_queued(case)  # what the worker does next
     assert restricted(engine) == [False]
     verbs = list(case.events.order_by("seq").values_list("verb", "data"))
