@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from .outbox import OutboxTask
+from .typography import tidy
 
 logger = logging.getLogger(__name__)
 
@@ -76,10 +77,10 @@ def make_message(
         **context,
     }
     with translation.override(language):
-        subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
-        body = render_to_string(f"emails/{name}-body.txt", context)
+        subject = tidy(" ".join(render_to_string(f"emails/{name}-subject.txt", context).split()), language)
+        body = tidy(render_to_string(f"emails/{name}-body.txt", context), language)
         try:
-            html = render_to_string(f"emails/{name}-body.html", context)
+            html = tidy(render_to_string(f"emails/{name}-body.html", context), language)
         except TemplateDoesNotExist:
             # Every email has an HTML part: the text, escaped, with links and paragraphs, in the house layout.
             html = render_to_string(

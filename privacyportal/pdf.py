@@ -19,6 +19,8 @@ from django.contrib.staticfiles.storage import staticfiles_storage
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from .typography import tidy
+
 # Relative URLs in the templates resolve against this made-up origin; the fetcher maps it onto static/.
 BASE_URL = "https://letters.invalid/"
 logger = logging.getLogger(__name__)
@@ -62,7 +64,7 @@ def _collected(relative: str) -> str | None:
 def render_pdf(template: str, context: dict[str, Any], *, language: str) -> bytes:
     """Render templates/pdf/<template>.html in `language` and return the PDF."""
     with translation.override(language):
-        html = render_to_string(f"pdf/{template}.html", {**context, "language": language})
+        html = tidy(render_to_string(f"pdf/{template}.html", {**context, "language": language}), language)
     # Imported here: WeasyPrint is heavy, and importing it changes a Pillow default for the whole process
     # (privacyportal.uploads guards its own image check against that), so web processes never load it.
     from weasyprint import HTML  # noqa: PLC0415 (see above)

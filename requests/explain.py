@@ -105,6 +105,49 @@ def explain(result: Deadlines) -> str:
     return explain_regime(result.governing_deadline, extended=result.extended)
 
 
+def for_requester(result: Deadlines) -> str:
+    """The same date as a letter tells it to the requester: the law's period in words, and the day.
+
+    "Federal Law 152-FZ, with the extension, gives us 15 working days from the day after we received your request.
+    We will answer by 31 March 2025 at the latest." Staff see `explain`'s compact arithmetic; a letter is read by
+    someone who never saw "Mon 10 Mar" notation, so it says the same thing in sentences.
+    """
+    governing = result.governing_deadline
+    use_extension = result.extended and governing.extended_due is not None
+    clock = (
+        governing.regime.extended if use_extension and governing.regime.extended else governing.regime.clock
+    )
+    adjustment = (
+        governing.extended_adjustment if use_extension else governing.due_adjustment
+    ) or Adjustment()
+    values = {"law": regime_name(governing.regime.code), "clock": _clock(clock)}
+    if governing.regime.start is Start.RECEIPT_IS_DAY_ONE:
+        if use_extension:
+            period = _(
+                "With the extension, %(law)s gives us %(clock)s, counting the day we received your request as the "
+                "first"
+            )
+        else:
+            period = _("%(law)s gives us %(clock)s, counting the day we received your request as the first")
+    elif use_extension:
+        period = _(
+            "With the extension, %(law)s gives us %(clock)s from the day after we received your request"
+        )
+    else:
+        period = _("%(law)s gives us %(clock)s from the day after we received your request")
+    sentence = period % values
+    if adjustment.paused_days:
+        sentence += ngettext(
+            ", not counting the %(n)d day we waited for you",
+            ", not counting the %(n)d days we waited for you",
+            adjustment.paused_days,
+        ) % {"n": adjustment.paused_days}
+    if adjustment.moved_because:
+        sentence += _("; as its last day is not a working day, the period ends on the next working day")
+    due = formats.date_format(result.effective, pgettext("date in a sentence", "j F Y"))
+    return sentence + ". " + _("We will answer by %(date)s at the latest.") % {"date": due}
+
+
 def laws_that_apply(established_in: list[tuple[str, str]]) -> list[str]:
     """Why the laws apply to a request, a sentence per basis, for the home page.
 

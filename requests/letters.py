@@ -22,7 +22,7 @@ from privacyportal.pdf import render_pdf
 
 from . import lookback
 from .audit import record_event
-from .explain import explain, regime_name
+from .explain import explain, for_requester, regime_name
 from .laws import POLICY
 from .models import CheckState, Kind, Letter, LetterKind, PrivacyRequest, ProcessingActivity, SystemCheck
 from .selectors import (
@@ -159,6 +159,8 @@ def letter_context(privacy_request: PrivacyRequest, kind: str) -> dict[str, Any]
         "today": local_today(),
         "received": local_date(privacy_request.received_at),
         "due_sentence": explain(deadlines_of(privacy_request)),
+        # The same date as a sentence for the requester (the staff's compact form reads like a code to them).
+        "due_in_words": for_requester(deadlines_of(privacy_request)),
         "regime_names": [regime_name(code) for code in privacy_request.regimes],
         "period_from": start,
         "period_to": end,

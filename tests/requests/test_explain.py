@@ -4,8 +4,9 @@ from datetime import date
 
 from django.utils import translation
 
+from privacyportal.typography import tidy
 from requests.deadlines import compute, policy
-from requests.explain import explain
+from requests.explain import explain, for_requester
 
 
 def test_explains_a_weekend_roll_in_one_sentence() -> None:
@@ -90,3 +91,26 @@ def test_explains_in_russian() -> None:
 
 
 NEW = ["pipeda", "ch_fadp", "tr_kvkk", "kr_pipa"]
+
+
+def test_a_letter_tells_the_requester_the_period_in_sentences() -> None:
+    """Letters say the law's period in words and the day in full; the staff's "Mon 10 Mar" shorthand stays out."""
+    extended = compute(["ru_152fz"], date(2025, 3, 10), extended=True)
+    assert for_requester(extended) == (
+        "With the extension, Federal Law 152-FZ gives us 15 working days from the day after we received your "
+        "request. We will answer by 31 March 2025 at the latest."
+    )
+    with translation.override("ru"):
+        # The date ends the sentence with "г.": the letter's typography drops the doubled stop (tidy).
+        assert tidy(for_requester(extended), "ru") == (
+            "С учётом продления закон (Федеральный закон № 152-ФЗ) отводит на ответ 15 рабочих дней со дня, "
+            "следующего за днём получения вашего запроса. Мы ответим не позднее 31 марта 2025 г."
+        )
+    assert for_requester(compute(["ccpa"], date(2025, 1, 6))) == (
+        "CCPA gives us 45 days, counting the day we received your request as the first. "
+        "We will answer by 19 February 2025 at the latest."
+    )
+    assert for_requester(compute(["uk_gdpr"], date(2025, 2, 8))) == (
+        "UK GDPR gives us one month from the day after we received your request; as its last day is not a working "
+        "day, the period ends on the next working day. We will answer by 10 March 2025 at the latest."
+    )

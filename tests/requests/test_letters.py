@@ -622,7 +622,9 @@ def test_a_russian_extension_letter_explains_its_date_in_russian(
     services.extend(case, by=dpo, reason="Пять систем и двенадцать лет переписки.")
     text = letter_text(case, LetterKind.EXTENSION)
     assert "Пять систем и двенадцать лет переписки." in text
-    assert "Срок —" in text and "Due " not in text  # the due-date sentence too, not only the template
+    # The date in words, in Russian too, not only the template; never the staff's "Пн 10 марта" shorthand.
+    assert "Мы ответим не позднее" in text and "марта 2025 г." in text
+    assert "Due " not in text and "Срок —" not in text and "Пн " not in text
 
 
 def test_our_links_in_an_email_stop_at_the_sentences_punctuation(settings: Any) -> None:
