@@ -387,6 +387,63 @@ EDPB_MEMBERS = Authority(
 )
 
 
+# What each legal basis of the register (models.LegalBasis) is called, and where each law provides for it: a 152-FZ
+# letter cites art. 6(1), an LGPD letter art. 7, not the GDPR's Art. 6(1). A law without an entry cites nothing.
+BASIS_NAMES: dict[str, str | Promise] = {
+    "consent": _("Consent"),
+    "contract": _("Contract"),
+    "legal_obligation": _("Legal obligation"),
+    "vital_interests": _("Vital interests"),
+    "public_task": _("Public task"),
+    "legitimate_interests": _("Legitimate interests"),
+}
+_GDPR_BASES: dict[str, str | Promise] = {
+    "consent": _("GDPR Art. 6(1)(a)"),
+    "contract": _("GDPR Art. 6(1)(b)"),
+    "legal_obligation": _("GDPR Art. 6(1)(c)"),
+    "vital_interests": _("GDPR Art. 6(1)(d)"),
+    "public_task": _("GDPR Art. 6(1)(e)"),
+    "legitimate_interests": _("GDPR Art. 6(1)(f)"),
+}
+BASES: dict[str, dict[str, str | Promise]] = {
+    # The UK GDPR keeps the GDPR's numbering; "GDPR Art. 6(1)(b)" names both, as the access letter's labels do.
+    "eu_gdpr": _GDPR_BASES,
+    "uk_gdpr": _GDPR_BASES,
+    # 152-FZ art. 6(1): 1 consent, 2 a duty under law, 3-4 public functions, 5 a contract, 6 vital interests,
+    # 7 the operator's or a third party's rights and legitimate interests.
+    "ru_152fz": {
+        "consent": _("152-FZ art. 6(1)(1)"),
+        "legal_obligation": _("152-FZ art. 6(1)(2)"),
+        "public_task": _("152-FZ art. 6(1)(3)"),
+        "contract": _("152-FZ art. 6(1)(5)"),
+        "vital_interests": _("152-FZ art. 6(1)(6)"),
+        "legitimate_interests": _("152-FZ art. 6(1)(7)"),
+    },
+    # LGPD art. 7: I consent, II a legal obligation, III public administration, V a contract, VII protecting life,
+    # IX legitimate interests.
+    "lgpd": {
+        "consent": _("LGPD art. 7, I"),
+        "legal_obligation": _("LGPD art. 7, II"),
+        "public_task": _("LGPD art. 7, III"),
+        "contract": _("LGPD art. 7, V"),
+        "vital_interests": _("LGPD art. 7, VII"),
+        "legitimate_interests": _("LGPD art. 7, IX"),
+    },
+}
+
+
+def basis_label(basis: str, laws: Iterable[Law]) -> str:
+    """A register entry's legal basis as a letter prints it: its name, and where each of the laws provides for it
+    ("Contract (152-FZ art. 6(1)(5); UK GDPR Art. 6(1)(b))")."""
+    name = str(BASIS_NAMES.get(basis, basis))
+    cited: list[str] = []
+    for known in laws:
+        found = BASES.get(known.code, {}).get(basis)
+        if found is not None and str(found) not in cited:
+            cited.append(str(found))
+    return f"{name} ({'; '.join(cited)})" if cited else name
+
+
 def law(code: str) -> Law:
     """The law of a regime code; a code this module does not know is treated as the operator's policy."""
     return LAWS.get(code, POLICY)

@@ -23,8 +23,17 @@ from privacyportal.pdf import render_pdf
 from . import lookback
 from .audit import record_event
 from .explain import explain, for_requester, regime_name
-from .laws import POLICY
-from .models import CheckState, Kind, Letter, LetterKind, PrivacyRequest, ProcessingActivity, SystemCheck
+from .laws import POLICY, basis_label
+from .models import (
+    CheckState,
+    Kind,
+    LegalBasis,
+    Letter,
+    LetterKind,
+    PrivacyRequest,
+    ProcessingActivity,
+    SystemCheck,
+)
 from .selectors import (
     HOLDS_DATA,
     CaseLaw,
@@ -126,6 +135,10 @@ def law_context(privacy_request: PrivacyRequest) -> dict[str, Any]:
         "statutory": entries[0].law is not POLICY,
         "cites": cites,
         "refs": _refs(entries),
+        # Each legal basis of the register, named with where each of the case's laws provides for it.
+        "basis_labels": {
+            code: basis_label(code, [entry.law for entry in entries]) for code in LegalBasis.values
+        },
         # 152-FZ art. 22.1: the operator names the person responsible for organising the processing.
         "responsible_person": any(entry.code == "ru_152fz" for entry in entries),
         "supervisory_authority": authority_line(privacy_request),

@@ -137,7 +137,13 @@ REMEDIES = {
     ],
 }
 ACCESS = {
-    "GB": ["(Article 15 of the UK GDPR)", "GDPR Art. 15(1)(a)", "GDPR Art. 15(1)(c)", "Article 16"],
+    "GB": [
+        "(Article 15 of the UK GDPR)",
+        "GDPR Art. 15(1)(a)",
+        "GDPR Art. 15(1)(c)",
+        "Article 16",
+        "Contract (GDPR Art. 6(1)(b))",
+    ],
     "FR": ["(Article 15 of the GDPR)", "GDPR Art. 15(1)(a)"],
     "RU": [
         "(Article 14 and Article 20(1) of Federal Law No. 152-FZ)",
@@ -148,6 +154,7 @@ ACCESS = {
         "free of charge (Article 20(1))",
         "Article 14(7)(7)",
         "Federal Law No. 152-FZ of 27 July 2006",
+        "Contract (152-FZ art. 6(1)(5))",
     ],
     "BR": [
         "(Article 18, I and II, and Article 19 of the LGPD)",
@@ -155,6 +162,7 @@ ACCESS = {
         "the origin of the data, the criteria used and the purpose",
         "Article 19 §3",
         "LGPD art. 19, II (origin)",
+        "Contract (LGPD art. 7, V)",
     ],
     "US-CA": ["§1798.110 and §1798.115", "§7024"],
     "CA-QC": ["(section 27 of the Quebec Private Sector Act)", "section 28.1"],
@@ -297,11 +305,14 @@ def test_a_forward_notice_cites_the_processors_duty_in_the_requesters_law(dpo: A
     assert "(Articles 5, VII, and 39 of the LGPD)" in text and "GDPR" not in text
 
 
-def test_an_extension_notice_cites_the_law_that_allows_it(dpo: Any, handler: Any) -> None:
+def test_a_152fz_extension_notice_is_the_reasoned_notice_the_law_asks_for(dpo: Any, handler: Any) -> None:
     case = case_for("RU", dpo, handler)
     services.extend(case, by=dpo, reason="Пять систем.")
     text = render(case, LetterKind.EXTENSION, "RU")
-    assert "(Article 14(3) and Article 20 of Federal Law No. 152-FZ)" in text and "Roskomnadzor" in text
+    assert (
+        "extend the time to answer by up to five working days, provided we send you a reasoned notice" in text
+    )
+    assert "Roskomnadzor" in text and "We will answer by 31 March 2025 at the latest." in text
     assert "GDPR" not in text
 
 
