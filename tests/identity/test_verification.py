@@ -364,7 +364,7 @@ def test_a_russian_requester_gets_russian_email_and_pages(client: Client, submit
     case = PrivacyRequest.objects.get()
     code, _ = code_and_link(message)
     assert message.subject == f"{code} — ваш код для запроса {case.reference}"
-    assert "Здравствуйте, Иван Петров!" in message.body
+    assert "Уважаемый(ая) Иван Петров!" in message.body  # formal, as in the letters
     page = client.get("/requests/submitted/").content.decode()
     assert "Запрос получен" in page and "Срок — " in page
 

@@ -211,6 +211,12 @@ def test_an_access_answer_gives_what_the_requesters_law_lists(
     text = access_answer(place, dpo, handler, "en")
     for phrase in ACCESS[place] + REMEDIES[place]:
         assert phrase in text, phrase
+    # The period covered: everything held up to the day of receipt (a Californian: back to 1 January 2022).
+    if place == "US-CA":
+        assert "from 10 March 2024 to 10 March 2025: the 12 months before we received your request" in text
+        assert "(as far back as 1 January 2022)" in text
+    else:
+        assert "whenever we collected it, up to 10 March 2025, the day we received your request" in text
     for phrase in FOREIGN.get(place, []):
         assert phrase not in text, phrase
 
