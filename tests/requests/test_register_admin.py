@@ -6,9 +6,12 @@ Everything goes through the admin as a DPO would use it: a signed-in client, the
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.test import Client
 from django.utils import translation
 
@@ -161,3 +164,33 @@ def test_a_company_systems_description_is_kept_in_both_languages_and_its_name_in
     system.refresh_from_db()
     with translation.override("ru"):
         assert system.description == "Контакты, сделки, записи телефонных переговоров"
+
+
+def test_the_demo_register_and_its_systems_are_written_in_both_languages(
+    settings: Any, tmp_path: Path, dpo_client: Client
+) -> None:
+    settings.VAR_DIR = tmp_path
+    call_command("seed_demo", stdout=io.StringIO())
+
+    for listing in (LIST, "/admin/requests/companysystem/"):
+        page = dpo_client.get(listing).content.decode()
+        assert "Russian:" not in page and "English:" not in page
+    with translation.override("ru"):
+        names = sorted(entry.name for entry in ProcessingActivity.objects.all())
+        assert names == [
+            "Выставление счетов и бухгалтерский учёт",
+            "Информационная рассылка",
+            "Работа с клиентами",
+        ]
+        assert CompanySystem.objects.get(name="Xero").description == "Счета и платежи"
+
+    # A demo made before the register had a Russian side gets it on the next run; what a DPO wrote is kept.
+    ProcessingActivity.objects.update(purposes_ru=None, retention_ru=None)
+    CompanySystem.objects.update(description_ru=None)
+    ProcessingActivity.objects.filter(name_en="Newsletter").update(retention_ru="Пока вы подписаны")
+    call_command("seed_demo", stdout=io.StringIO())
+    newsletter = ProcessingActivity.objects.get(name_en="Newsletter")
+    with translation.override("ru"):
+        assert newsletter.retention == "Пока вы подписаны"
+        assert newsletter.purposes.startswith("Направление информационной рассылки")
+    assert "Russian:" not in dpo_client.get("/admin/requests/companysystem/").content.decode()
