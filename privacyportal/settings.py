@@ -57,6 +57,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
+    # First: it registers the translated fields (requests/translation.py) before the admin modules load.
+    "modeltranslation",
     "privacyportal.apps.PortalAdminConfig",  # django.contrib.admin, with the OTP site as `admin.site`
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -159,6 +161,10 @@ AUTHENTICATION_BACKENDS = [
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("ru", _("Russian"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# The register's texts are kept in each language (requests/translation.py); a text missing in Russian prints the
+# English one, never nothing. English is the language each entry must have.
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
 USE_I18N = True
 TIME_ZONE = "UTC"  # fixed: a system check refuses anything else
 USE_TZ = True

@@ -97,14 +97,14 @@ def period_reach(privacy_request: PrivacyRequest, start: date | None) -> str:
 
 
 def activities_for(privacy_request: PrivacyRequest) -> list[ProcessingActivity]:
-    """The register entries behind the systems where this person's data was found (Art. 15(1)(a)-(h))."""
-    return list(
-        ProcessingActivity.objects.filter(
-            systems__checks__privacy_request=privacy_request, systems__checks__state__in=HOLDS_DATA
-        )
-        .distinct()
-        .order_by("name")
-    )
+    """The register entries behind the systems where this person's data was found (Art. 15(1)(a)-(h)), by name in
+    the active language."""
+    activities = ProcessingActivity.objects.filter(
+        systems__checks__privacy_request=privacy_request, systems__checks__state__in=HOLDS_DATA
+    ).distinct()
+    # By the name as printed: ordering by the active language's column would put the entries still without a
+    # Russian name (printed in English) first or last, not in their place.
+    return sorted(activities, key=lambda activity: activity.name.casefold())
 
 
 def _one_per_template(entries: list[CaseLaw]) -> list[CaseLaw]:

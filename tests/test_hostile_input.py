@@ -526,13 +526,15 @@ def test_register_entries_system_names_check_notes_and_extracts_are_text_in_admi
         "transfers": hostile("transfers"),
         "automated_decisions": hostile("automated"),
     }
-    response = staff.post("/admin/requests/processingactivity/add/", entry)
+    # Typed as the English texts (the page has a field per language: requests/translation.py).
+    english = {key if key == "legal_basis" else f"{key}_en": value for key, value in entry.items()}
+    response = staff.post("/admin/requests/processingactivity/add/", english)
     assert response.status_code == 302, response.content.decode()[:3000]
     activity = ProcessingActivity.objects.get()
     system_name = short_hostile("system")
     response = staff.post(
         "/admin/requests/companysystem/add/",
-        {"name": system_name, "description": hostile("description"), "owner": dpo.pk,
+        {"name": system_name, "description_en": hostile("description"), "owner": dpo.pk,
          "activities": [activity.pk], "active": "on"},
     )  # fmt: skip
     assert response.status_code == 302, response.content.decode()[:3000]

@@ -476,7 +476,10 @@ class RecipientNoticeForm(CaseForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         recipient = cast(forms.ChoiceField, self.fields["recipient"])
-        recipient.choices = [(name, name) for name in selectors.recipients_to_notify(self.privacy_request)]
+        # Recorded under the register's English name, shown in the page's language.
+        choices = selectors.recipient_choices(self.privacy_request)
+        recipient.choices = choices
+        self.recipient_names = dict(choices)
         self.fields["told_on"].initial = local_today()
 
     def run(self) -> str:
@@ -491,7 +494,7 @@ class RecipientNoticeForm(CaseForm):
             not_told_reason="" if told else data["not_told_reason"],
         )
         return gettext("Recorded for %(recipient)s; the confirmation letter will say so.") % {
-            "recipient": data["recipient"]
+            "recipient": self.recipient_names[data["recipient"]]
         }
 
 

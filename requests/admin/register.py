@@ -8,24 +8,27 @@ never shown again, and "Test connection" runs `services.test_connection` on what
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Field, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import URLPattern, path, reverse
 from django.utils.decorators import method_decorator
 from django.utils.text import capfirst
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
+from modeltranslation.admin import TranslationAdmin
+from modeltranslation.utils import build_localized_fieldname
 
-from .. import services
+from .. import selectors, services
 from ..connectors import ConnectorError, DatasetError, parse_dataset
 from ..connectors.zoho import DATA_CENTRES, MODULES, OPT_OUT_MODULES, insecure_url
 from ..models import (
@@ -33,21 +36,138 @@ from ..models import (
     ConnectorKind,
     ProcessingActivity,
     ThirdParty,
+    lines_of,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.admin.options import _FieldsetSpec
+
+# The register's texts kept per language (requests/translation.py), in the model's order.
+REGISTER_TEXTS = (
+    "name", "purposes", "data_categories", "sources", "recipients", "retention", "transfers", "automated_decisions",
+)  # fmt: skip
+ENGLISH = settings.MODELTRANSLATION_DEFAULT_LANGUAGE
+
+
+def in_every_language(*fields: str) -> tuple[str, ...]:
+    """Each field's column in each language: purposes_en, purposes_ru, ..."""
+    return tuple(
+        build_localized_fieldname(field, code) for field in fields for code, _name in settings.LANGUAGES
+    )
+
+
+def language_fieldsets(*fields: str) -> _FieldsetSpec:
+    """A fieldset per language holding its text of each field: a language's texts read together, as written."""
+    return [
+        (
+            capfirst(name),
+            {
+                "fields": tuple(build_localized_fieldname(field, code) for field in fields),
+                "description": _(
+                    "Every entry is written in English first: where another language's text is missing, its "
+                    "readers get the English one."
+                )
+                if code == ENGLISH
+                else _(
+                    "What a letter in this language prints. Where a text is left empty here, it prints the "
+                    "English text instead."
+                ),
+            },
+        )
+        for code, name in settings.LANGUAGES
+    ]
+
+
+def label(model: type[ProcessingActivity | CompanySystem], field: str) -> Any:
+    return cast("Field[Any, Any]", model._meta.get_field(field)).verbose_name
+
+
+def describe_missing(entry: ProcessingActivity | CompanySystem) -> str:
+    """The texts missing in a language while written in another: "Russian: purposes; how long it is kept"
+    (labels may hold commas of their own)."""
+    names = dict(settings.LANGUAGES)
+    return ". ".join(
+        gettext("%(language)s: %(fields)s")
+        % {
+            "language": names[code],
+            "fields": "; ".join(str(label(type(entry), field)) for field in fields),
+        }
+        for code, fields in selectors.missing_translations(entry).items()
+    )
+
+
+_Entry = TypeVar("_Entry", bound=ProcessingActivity | CompanySystem)
+
+
+class InEveryLanguageAdmin(TranslationAdmin[_Entry]):
+    """A register page showing each translated text in every language (modeltranslation, no scripts), a column
+    naming the texts missing in a language, and a warning after a save that leaves one missing."""
+
+    @admin.display(description=_("Missing translations"))
+    def missing_translations(self, obj: _Entry) -> str:
+        return describe_missing(obj)
+
+    def save_model(self, request: HttpRequest, obj: _Entry, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        missing = describe_missing(obj)
+        if missing:
+            self.message_user(
+                request,
+                gettext(
+                    "“%(entry)s” is missing translations: %(missing)s. Readers in that language get the English "
+                    "text instead, or nothing where the English is missing."
+                )
+                % {"entry": obj, "missing": missing},
+                messages.WARNING,
+            )
+
+
+class ProcessingActivityForm(forms.ModelForm[ProcessingActivity]):
+    """The entry in every language; each language's recipients pair up, line by line, with the English ones."""
+
+    class Meta:
+        model = ProcessingActivity
+        fields = (*in_every_language(*REGISTER_TEXTS), "legal_basis")
+        help_texts = {
+            field: _(
+                "One per line, in the same order in every language: a recipient told of an erasure is recorded "
+                "under its English name, and each letter names it in its own language."
+            )
+            for field in in_every_language("recipients")
+        }
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        english = lines_of(cleaned.get(build_localized_fieldname("recipients", ENGLISH)))
+        for code, _name in settings.LANGUAGES:
+            field = build_localized_fieldname("recipients", code)
+            given = lines_of(cleaned.get(field))
+            if code != ENGLISH and english and given and len(given) != len(english):
+                self.add_error(
+                    field,
+                    ngettext(
+                        "The English list names %(count)d recipient: give the same one here, one per line.",
+                        "The English list names %(count)d recipients: give the same ones here, one per line and "
+                        "in the same order.",
+                        len(english),
+                    )
+                    % {"count": len(english)},
+                )
+        return cleaned
 
 
 @admin.register(ProcessingActivity)
-class ProcessingActivityAdmin(admin.ModelAdmin[ProcessingActivity]):
-    """The record of processing (Art. 30): the access letter and the Art. 19 notices are built from it."""
+class ProcessingActivityAdmin(InEveryLanguageAdmin[ProcessingActivity]):
+    """The record of processing (Art. 30): the access letter and the Art. 19 notices are built from it, in the
+    requester's language."""
 
-    list_display = ("name", "legal_basis", "retention", "system_names")
-    search_fields = ("name", "purposes", "data_categories")
+    form = ProcessingActivityForm
+    list_display = ("name", "legal_basis", "retention", "system_names", "missing_translations")
+    search_fields = in_every_language("name", "purposes", "data_categories")
     list_filter = ("legal_basis",)
     fieldsets = (
-        (None, {"fields": ("name", "purposes", "legal_basis")}),
-        (_("Data"), {"fields": ("data_categories", "sources", "retention")}),
-        (_("Who else sees it"), {"fields": ("recipients", "transfers")}),
-        (_("Automated decisions"), {"fields": ("automated_decisions",)}),
+        *language_fieldsets(*REGISTER_TEXTS),
+        (_("The same in every language"), {"fields": ("legal_basis",)}),
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ProcessingActivity]:
@@ -221,7 +341,8 @@ class CompanySystemForm(forms.ModelForm[CompanySystem]):
     class Meta:
         model = CompanySystem
         fields = (
-            "name", "description", "owner", "owner_email", "activities", "active", "takes_opt_outs", "connector",
+            "name", *in_every_language("description"), "owner", "owner_email", "activities", "active",
+            "takes_opt_outs", "connector",
         )  # fmt: skip
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -449,13 +570,15 @@ def zoho_initial(stored: dict[str, Any]) -> dict[str, Any]:
 
 
 @admin.register(CompanySystem)
-class CompanySystemAdmin(admin.ModelAdmin[CompanySystem]):
+class CompanySystemAdmin(InEveryLanguageAdmin[CompanySystem]):
     form = CompanySystemForm
     change_form_template = "admin/requests/companysystem/change_form.html"
-    list_display = ("name", "connector", "owner", "owner_email", "active", "takes_opt_outs")
+    list_display = (
+        "name", "connector", "owner", "owner_email", "active", "takes_opt_outs", "missing_translations",
+    )  # fmt: skip
     list_filter = ("active", "connector", "takes_opt_outs")
     list_select_related = ("owner",)
-    search_fields = ("name", "description", "owner_email")
+    search_fields = ("name", *in_every_language("description"), "owner_email")
     filter_horizontal = ("activities",)
     fieldsets = (
         (
@@ -463,7 +586,7 @@ class CompanySystemAdmin(admin.ModelAdmin[CompanySystem]):
             {
                 "fields": (
                     "name",
-                    "description",
+                    *in_every_language("description"),
                     "owner",
                     "owner_email",
                     "activities",

@@ -38,6 +38,8 @@ from .register import CompanySystem as CompanySystem
 from .register import ConnectorKind as ConnectorKind
 from .register import LegalBasis as LegalBasis
 from .register import ProcessingActivity as ProcessingActivity
+from .register import lines_of as lines_of
+from .register import own_text as own_text
 from .runtime import Heartbeat as Heartbeat
 from .runtime import SweepClaim as SweepClaim
 from .staff import StaffPreference as StaffPreference

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from modeltranslation.utils import build_localized_fieldname
 
 
 class LegalBasis(models.TextChoices):
@@ -16,8 +19,22 @@ class LegalBasis(models.TextChoices):
     LEGITIMATE_INTERESTS = "legitimate_interests", _("Legitimate interests (Art. 6(1)(f))")
 
 
+def own_text(entry: models.Model, field: str, language: str) -> str:
+    """A translated field's text in `language` itself, without falling back to English ("" when missing)."""
+    return getattr(entry, build_localized_fieldname(field, language)) or ""
+
+
+def lines_of(text: str | None) -> list[str]:
+    """A one-per-line list's items (the recipients), blank lines and surrounding spaces left out."""
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
 class ProcessingActivity(models.Model):
-    """One entry of the record of processing (Art. 30): what the access letter tells a person (Art. 15(1))."""
+    """One entry of the record of processing (Art. 30): what the access letter tells a person (Art. 15(1)).
+
+    Its texts are kept in English and Russian (requests/translation.py): `activity.purposes` is the active
+    language's, or the English where that is missing.
+    """
 
     name = models.CharField(_("name"), max_length=200, unique=True)
     purposes = models.TextField(_("purposes"))
@@ -31,6 +48,9 @@ class ProcessingActivity(models.Model):
     automated_decisions = models.TextField(
         _("automated decisions or profiling"), blank=True, help_text=_("Leave empty if there are none.")
     )
+    # Django's manager, which modeltranslation makes one of its own class at start-up (out of the type checker's
+    # sight): queries on a translated field name read the active language's column.
+    objects: ClassVar[models.Manager[ProcessingActivity]]
 
     class Meta:
         verbose_name = _("processing register entry")
@@ -42,7 +62,26 @@ class ProcessingActivity(models.Model):
 
     @property
     def recipient_names(self) -> list[str]:
-        return [line.strip() for line in self.recipients.splitlines() if line.strip()]
+        """The recipients in the active language (the English names where it has none)."""
+        return lines_of(self.recipients)
+
+    @property
+    def recipients_keyed(self) -> list[tuple[str, str]]:
+        """Art. 19: each recipient as (the name its notice is recorded under, its name in the active language).
+
+        A notice is recorded under the English name, so what staff working in Russian recorded is what an English
+        letter states, and the reverse. The lists are paired line by line (the admin keeps them the same length);
+        a list that does not pair up gives way to the English names. Recipients written in Russian only are
+        recorded, and shown, under their Russian names: no recipient is ever left out."""
+        english = settings.MODELTRANSLATION_DEFAULT_LANGUAGE
+        languages = [english, *(code for code, _name in settings.LANGUAGES if code != english)]
+        keys = next(
+            (names for code in languages if (names := lines_of(own_text(self, "recipients", code)))), []
+        )
+        shown = self.recipient_names
+        if len(keys) != len(shown):
+            return [(key, key) for key in keys]
+        return list(zip(keys, shown, strict=True))
 
 
 class ConnectorKind(models.TextChoices):
@@ -89,6 +128,8 @@ class CompanySystem(models.Model):
     connector_settings = models.JSONField(_("connector settings"), default=dict, blank=True)
     # MultiFernet token of a JSON object (username, password...): privacyportal.files.fernet(); never in a form.
     credentials = models.TextField(blank=True, editable=False)
+    # modeltranslation's manager at run time, as for ProcessingActivity.
+    objects: ClassVar[models.Manager[CompanySystem]]
 
     class Meta:
         verbose_name = _("company system")

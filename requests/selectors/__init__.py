@@ -10,6 +10,7 @@ from .case_page import certificates as certificates
 from .case_page import connector_runs as connector_runs
 from .case_page import detail_comparisons as detail_comparisons
 from .case_page import identity_reached as identity_reached
+from .case_page import recipient_choices as recipient_choices
 from .case_page import recipient_rows as recipient_rows
 from .case_page import recipients_to_notify as recipients_to_notify
 from .case_page import verification_tier as verification_tier
@@ -53,6 +54,7 @@ from .queue import overdue as overdue
 from .queue import queue as queue
 from .queue import search as search
 from .queue import with_open_owner_tasks as with_open_owner_tasks
+from .register import missing_translations as missing_translations
 from .requester import PUBLIC_VERBS as PUBLIC_VERBS
 from .requester import cases_of as cases_of
 from .requester import confirmed_requests_from as confirmed_requests_from

@@ -24,19 +24,28 @@ from ..models import (
 HOLDS_DATA = ("data_found", "exported", "erased", "rectified", "restricted", "opted_out")
 
 
-def recipients_to_notify(privacy_request: PrivacyRequest) -> list[str]:
-    """Art. 19: the recipients, by name, of data from the systems where this person's data was found."""
+def recipient_choices(privacy_request: PrivacyRequest) -> list[tuple[str, str]]:
+    """Art. 19: the recipients of data from the systems where this person's data was found, each as (the name its
+    notice is recorded under, its name in the active language), in the order of the latter."""
 
     activities = ProcessingActivity.objects.filter(
         systems__checks__privacy_request=privacy_request, systems__checks__state__in=HOLDS_DATA
     ).distinct()
-    return sorted({name for activity in activities for name in activity.recipient_names})
+    named = {key: name for activity in activities for key, name in activity.recipients_keyed}
+    return sorted(named.items(), key=lambda pair: (pair[1].casefold(), pair[0]))
+
+
+def recipients_to_notify(privacy_request: PrivacyRequest) -> list[str]:
+    """Art. 19: the recipients, by name in the active language, of data from the systems where this person's data
+    was found."""
+    return [name for _key, name in recipient_choices(privacy_request)]
 
 
 def recipient_rows(privacy_request: PrivacyRequest) -> list[tuple[str, RecipientNotice | None]]:
-    """Art. 19: each recipient to tell, with what staff recorded of it (told how and when, or why not), or None."""
+    """Art. 19: each recipient to tell, by name in the active language, with what staff recorded of it (told how
+    and when, or why not), or None."""
     notices = {n.recipient: n for n in privacy_request.recipient_notices.all()}
-    return [(name, notices.get(name)) for name in recipients_to_notify(privacy_request)]
+    return [(name, notices.get(key)) for key, name in recipient_choices(privacy_request)]
 
 
 def verification_tier(privacy_request: PrivacyRequest) -> Tier:

@@ -35,7 +35,7 @@ from ..models import (
     ThirdParty,
     ThirdPartyNotice,
 )
-from ..selectors import local_date, local_today, recipients_to_notify
+from ..selectors import local_date, local_today, recipient_choices
 from ..selectors.owner_tasks import stops_marketing
 from .common import SEND_THIRD_PARTY_NOTICE
 from .rules import _guard
@@ -122,7 +122,8 @@ def record_recipient_notice(
     """Art. 19: record that a recipient in the register was told of the erasure, correction or restriction
     (how and on which day), or was not, and why. Recording again for the same recipient corrects the record."""
     _guard(privacy_request, "recipients")
-    if recipient not in recipients_to_notify(privacy_request):
+    # By the name the register gives it in English, whatever the language of the page it was recorded on.
+    if recipient not in {key for key, _name in recipient_choices(privacy_request)}:
         raise ValidationError(
             {"recipient": _("Choose a recipient the register names for this person's data.")}
         )

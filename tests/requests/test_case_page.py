@@ -650,6 +650,39 @@ def test_erasing_in_a_system_lists_the_art19_recipients_of_its_register_entries(
     assert case.events.filter(verb="recipient_notice_recorded").count() == 1
 
 
+def test_staff_working_in_russian_record_a_recipient_by_its_russian_name_and_english_pages_see_it(
+    act: Act, dpo: Any, handler: Any
+) -> None:
+    newsletter = ProcessingActivity.objects.create(
+        name="Newsletter", legal_basis="consent", purposes="p", data_categories="c", sources="s", retention="r",
+        recipients="Mailjet SAS\nAcme Couriers Ltd",
+    )  # fmt: skip
+    ProcessingActivity.objects.filter(pk=newsletter.pk).update(
+        name_ru="Рассылка", recipients_ru="Сервис рассылок Mailjet SAS\nКурьерская служба Acme Couriers Ltd"
+    )
+    crm = CompanySystem.objects.create(name="CRM", owner=dpo)
+    crm.activities.add(newsletter)
+    case = case_in_progress(handler)
+    russian = signed_in(handler, "Handler")
+    russian.defaults["HTTP_ACCEPT_LANGUAGE"] = "ru"
+    assert act(russian, case, "check", system=crm.pk, state="rectified", notes="").status_code == 302
+
+    page = russian.get(page_url(case)).content.decode()
+    assert 'Курьерская служба Acme Couriers Ltd: <span class="flag">' in page
+    assert '<option value="Acme Couriers Ltd">Курьерская служба Acme Couriers Ltd</option>' in page
+    told = act(russian, case, "recipients", recipient="Acme Couriers Ltd", told="yes", method="letter",
+               told_on=local_today().isoformat(), not_told_reason="")  # fmt: skip
+    assert told.status_code == 302
+    page = russian.get(told["Location"]).content.decode()
+    assert "Записано для Курьерская служба Acme Couriers Ltd" in page
+    assert "Курьерская служба Acme Couriers Ltd: уведомлено (письмо)" in page
+    assert 'Сервис рассылок Mailjet SAS: <span class="flag">' in page
+    # The same notice on the page in English, under the English name.
+    page = signed_in(dpo, "DPO").get(page_url(case)).content.decode()
+    assert f"Acme Couriers Ltd: told by letter on {local_today():%-d %b %Y}" in page
+    assert 'Mailjet SAS: <span class="flag">not recorded yet' in page and "Курьерская" not in page
+
+
 # Logging a request that came by post, email or phone.
 
 

@@ -65,7 +65,7 @@ def form_data(**fields: Any) -> dict[str, Any]:
     """The form as a DPO fills it in for an SQL system; `fields` override."""
     data: dict[str, Any] = {
         "name": "Shop",
-        "description": "The web shop's database",
+        "description_en": "The web shop's database",
         "owner": "",
         "owner_email": "shop-owner@example.com",
         "active": "on",

@@ -17,6 +17,7 @@ import time_machine
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.template.loader import get_template
+from django.utils import translation
 from pypdf import PdfReader
 
 from privacyportal.pdf import _fetch_static
@@ -548,6 +549,146 @@ def test_a_russian_requesters_letter_shows_the_cyrillic_name_and_reference(
 
     text = letter_text(case, LetterKind.ACCESS)
     assert "Зоя Космодемьянская" in text and case.reference in text
+
+
+# The register in the requester's language (requests/translation.py): what a DPO wrote in Russian for the entries.
+RUSSIAN = {
+    "Customer orders": {
+        "name_ru": "Обработка заказов",
+        "purposes_ru": "Доставка заказанных вами товаров и оформление возвратов",
+        "data_categories_ru": "Фамилия и имя, почтовый адрес, история заказов",
+        "sources_ru": "Непосредственно от вас при оформлении заказа",
+        "recipients_ru": "Курьерская служба Acme Couriers Ltd\nПлатёжный сервис Stripe Payments Europe Ltd",
+        "retention_ru": "6 лет после заказа, как того требует налоговое законодательство",
+    },
+    "Newsletter": {
+        "name_ru": "Информационная рассылка",
+        "purposes_ru": "Направление ежемесячной информационной рассылки",
+        "data_categories_ru": "Адрес электронной почты, сведения об открытии писем",
+        "sources_ru": "Форма подписки на нашем сайте и поставщик списков рассылки Lists4U Ltd",
+        "recipients_ru": "Сервис рассылок Mailjet SAS",
+        "retention_ru": "До отказа от подписки",
+        "transfers_ru": "США (служба поддержки Mailjet) на основании стандартных договорных условий",
+        "automated_decisions_ru": "Мы оцениваем вашу вовлечённость, чтобы решать, как часто вам писать.",
+    },
+}
+# Everything the register says in English of the two entries, as the English access letter prints it.
+ENGLISH = [
+    "Customer orders",
+    "Delivering what you ordered and handling returns",
+    "Name, postal address, order history",
+    "You, when you place an order",
+    "Acme Couriers Ltd; Stripe Payments Europe Ltd",
+    "6 years after the order, as tax law requires",
+    "Newsletter",
+    "Sending our monthly newsletter",
+    "Email address, which newsletters you opened",
+    "Our sign-up form and the list broker Lists4U Ltd",
+    "Until you unsubscribe",
+    "United States (Mailjet support staff), under the standard contractual clauses",
+    "We score how engaged you are to decide how often to write to you.",
+]
+
+
+@pytest.fixture
+def in_russian(register: dict[str, CompanySystem]) -> dict[str, CompanySystem]:
+    """The register's orders and newsletter entries written in Russian too."""
+    for name, texts in RUSSIAN.items():
+        ProcessingActivity.objects.filter(name_en=name).update(**texts)
+    return register
+
+
+def russian_access_letter(dpo: Any, handler: Any, data_subject: dict[str, str]) -> str:
+    case = case_in_progress(dpo, handler, language="ru", **data_subject)
+    check(case, handler, CRM="exported", Recruitment_inbox="no_data")
+    complete_case(case, by=handler, outcome="fulfilled")
+    return letter_text(case, LetterKind.ACCESS)
+
+
+def test_a_russian_access_letter_prints_the_register_in_russian_and_nothing_of_the_english(
+    dpo: Any, handler: Any, data_subject: dict[str, str], in_russian: dict[str, CompanySystem]
+) -> None:
+    text = russian_access_letter(dpo, handler, data_subject)
+
+    for texts in RUSSIAN.values():
+        for field, russian in texts.items():
+            expected = russian.replace("\n", "; ") if field == "recipients_ru" else russian
+            assert expected in text, expected
+    for english in ENGLISH:
+        assert english not in text, english
+    # In the order of their Russian names, not the English ones (Customer orders, Newsletter).
+    assert text.index("Информационная рассылка") < text.index("Обработка заказов")
+
+
+def test_an_english_access_letter_prints_the_english_register_when_there_is_a_russian_one(
+    dpo: Any, handler: Any, in_russian: dict[str, CompanySystem]
+) -> None:
+    case = case_in_progress(dpo, handler)
+    check(case, handler, CRM="exported")
+    complete_case(case, by=handler, outcome="fulfilled")
+
+    text = letter_text(case, LetterKind.ACCESS)
+
+    for english in ENGLISH:
+        assert english in text, english
+    for texts in RUSSIAN.values():
+        for russian in texts.values():
+            assert russian.split("\n")[0] not in text, russian
+
+
+def test_a_text_missing_in_russian_prints_the_english_one_rather_than_nothing(
+    dpo: Any, handler: Any, data_subject: dict[str, str], in_russian: dict[str, CompanySystem]
+) -> None:
+    ProcessingActivity.objects.filter(name_en="Newsletter").update(
+        name_ru=None, retention_ru=None, transfers_ru=""
+    )
+
+    text = russian_access_letter(dpo, handler, data_subject)
+
+    assert "Newsletter" in text and "Until you unsubscribe" in text
+    assert "United States (Mailjet support staff), under the standard contractual clauses" in text
+    # The rest of the entry stays Russian.
+    assert "Направление ежемесячной информационной рассылки" in text and "Sending our" not in text
+    # By name as printed: the entry still named in English is not pushed to the end for want of a Russian name.
+    assert text.index("Newsletter") < text.index("Обработка заказов")
+
+
+def test_a_recipient_told_is_stated_in_either_language_whichever_language_staff_recorded_it_in(
+    dpo: Any, handler: Any, in_russian: dict[str, CompanySystem]
+) -> None:
+    case = case_in_progress(dpo, handler, kind="erasure", language="ru", requester_name="Иван Петров")
+    check(case, handler, CRM="erased", Billing="erased")
+    # Recorded under the English name, as the case page does whatever its language (tests/requests/test_case_page.py).
+    with translation.override("ru"):
+        services.record_recipient_notice(
+            case, by=handler, recipient="Acme Couriers Ltd", method="email", told_on=date(2025, 3, 10)
+        )
+    complete_case(case, by=handler, outcome="fulfilled")
+
+    text = letter_text(case, LetterKind.CONFIRMATION)
+    assert "Курьерская служба Acme Couriers Ltd: уведомлено (электронная почта) 10 марта 2025" in text
+    assert "Платёжный сервис Stripe Payments Europe Ltd: ещё не уведомлён" in text
+    assert "Сервис рассылок Mailjet SAS: ещё не уведомлён" in text
+    case.language = "en"
+    case.save(update_fields=["language"])
+    english = letter_text(case, LetterKind.CONFIRMATION)
+    assert "Acme Couriers Ltd: told by email on 10 March 2025" in english
+    assert "Stripe Payments Europe Ltd: not yet told" in english and "Курьерская" not in english
+
+
+def test_a_recipient_written_only_in_russian_is_still_listed_in_an_english_confirmation(
+    dpo: Any, handler: Any, register: dict[str, CompanySystem]
+) -> None:
+    ProcessingActivity.objects.filter(name_en="Newsletter").update(
+        recipients_en=None, recipients_ru="Сервис рассылок Mailjet SAS"
+    )
+    case = case_in_progress(dpo, handler, kind="erasure")
+    check(case, handler, CRM="erased")
+    complete_case(case, by=handler, outcome="fulfilled")
+
+    text = letter_text(case, LetterKind.CONFIRMATION)
+
+    assert "Сервис рассылок Mailjet SAS: not yet told" in text and "Acme Couriers Ltd: not yet told" in text
 
 
 @pytest.mark.parametrize(

@@ -18,11 +18,13 @@ import pytest
 import time_machine
 
 from requests import letters, services
-from requests.models import CompanySystem, LetterKind, PrivacyRequest, ProcessingActivity
+from requests.models import CompanySystem, LetterKind, PrivacyRequest
 from tests.factories import complete_case
-from tests.requests.test_letters import case_in_progress, check, text_of
+from tests.requests.test_letters import case_in_progress, check, in_russian, register, text_of
 
 pytestmark = pytest.mark.django_db
+# The register of test_letters: three entries in three systems, the orders and newsletter entries also in Russian.
+__all__ = ["in_russian", "register"]
 
 MONDAY = datetime(2025, 3, 10, 10, tzinfo=UTC)
 
@@ -47,22 +49,6 @@ PLACES = {
 def _monday_10_march() -> Iterator[None]:
     with time_machine.travel(MONDAY, tick=False):
         yield
-
-
-@pytest.fixture
-def crm(dpo: Any) -> CompanySystem:
-    orders = ProcessingActivity.objects.create(
-        name="Customer orders",
-        purposes="Delivering what you ordered",
-        data_categories="Name, postal address, order history",
-        legal_basis="contract",
-        sources="You, when you place an order",
-        recipients="Acme Couriers Ltd",
-        retention="6 years after the order",
-    )
-    system = CompanySystem.objects.create(name="CRM", owner=dpo)
-    system.activities.add(orders)
-    return system
 
 
 def render(case: PrivacyRequest, kind: str, place: str) -> str:
@@ -206,7 +192,7 @@ def test_a_refusal_cites_the_requesters_own_law_its_regulator_and_remedies(
 
 @pytest.mark.parametrize("place", sorted(ACCESS))
 def test_an_access_answer_gives_what_the_requesters_law_lists(
-    place: str, dpo: Any, handler: Any, crm: CompanySystem
+    place: str, dpo: Any, handler: Any, register: dict[str, CompanySystem]
 ) -> None:
     text = access_answer(place, dpo, handler, "en")
     for phrase in ACCESS[place] + REMEDIES[place]:
@@ -236,7 +222,7 @@ def test_an_access_answer_gives_what_the_requesters_law_lists(
     ],
 )
 def test_an_erasure_confirmation_cites_the_law_it_answers_and_its_duty_to_tell_recipients(
-    place: str, basis: str, recipients: str, dpo: Any, handler: Any, crm: CompanySystem
+    place: str, basis: str, recipients: str, dpo: Any, handler: Any, register: dict[str, CompanySystem]
 ) -> None:
     text = erasure_answer(place, dpo, handler, "en")
     assert basis in text and recipients in text
@@ -245,7 +231,7 @@ def test_an_erasure_confirmation_cites_the_law_it_answers_and_its_duty_to_tell_r
 
 
 def test_the_letter_says_which_laws_apply_and_why(
-    settings: Any, dpo: Any, handler: Any, crm: CompanySystem
+    settings: Any, dpo: Any, handler: Any, register: dict[str, CompanySystem]
 ) -> None:
     """A Russian resident of an operator established in the UK is owed both laws: the letter names each, the
     requester's own first, and cites both."""
@@ -338,13 +324,27 @@ def test_a_russian_letter_is_all_russian_with_its_laws_in_russian(place: str, dp
     for phrase in RUSSIAN[place]:
         assert phrase in text, phrase
     # No English sentence left: the words every English letter uses never appear.
-    for english in [" the ", " we ", " your ", "Dear ", "Article ", "section ", "Yours sincerely"]:
+    for english in ENGLISH_WORDS:
         assert english not in text, english
     assert "10 марта 2025 г." in text
 
 
+ENGLISH_WORDS = [" the ", " we ", " your ", " you ", "Dear ", "Article ", "section ", "Yours sincerely", " and "]
+
+
+@pytest.mark.parametrize("place", ["RU", "GB", "BR", "CA-QC", "FR"])
+def test_a_russian_access_answer_has_no_english_left(
+    place: str, dpo: Any, handler: Any, in_russian: dict[str, CompanySystem]
+) -> None:
+    """The register in Russian too (what the DPO wrote), the law's own elements in Russian, the date as written."""
+    text = access_answer(place, dpo, handler, "ru")
+    for english in ENGLISH_WORDS:
+        assert english not in text, english
+    assert "Обработка заказов" in text and "10 марта 2025 г." in text and "Уважаемый(ая) Анна Павлова!" in text
+
+
 def test_a_russian_152fz_letter_is_signed_by_the_person_responsible_for_processing(
-    dpo: Any, handler: Any, crm: CompanySystem
+    dpo: Any, handler: Any, in_russian: dict[str, CompanySystem]
 ) -> None:
     text = access_answer("RU", dpo, handler, "ru")
     assert "лицо, ответственное за организацию обработки персональных данных" in text

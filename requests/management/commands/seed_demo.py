@@ -30,47 +30,76 @@ from requests.connectors.zoho import LOCAL_HOSTS, insecure_url
 from requests.models import CompanySystem, ConnectorKind, PrivacyRequest, ProcessingActivity, ThirdParty
 from requests.roles import ensure_roles
 
-# The reference operator (a small Zoho consultancy): what it processes, and where the data lives.
+# The reference operator (a small Zoho consultancy): what it processes, and where the data lives. Each text in
+# English and in Russian: a Russian-speaking requester's letters print the Russian (requests/translation.py).
 DEMO_REGISTER: list[dict[str, Any]] = [
     {
-        "name": "Client relationship",
-        "purposes": "Answering enquiries, running projects for our clients and keeping in touch with them.",
-        "data_categories": "Name, work email, phone, company, job title, notes of calls and meetings.",
+        "name_en": "Client relationship",
+        "name_ru": "Работа с клиентами",
+        "purposes_en": "Answering enquiries, running projects for our clients and keeping in touch with them.",
+        "purposes_ru": "Рассмотрение обращений, исполнение проектов по договорам с клиентами и поддержание связи "
+        "с ними.",
+        "data_categories_en": "Name, work email, phone, company, job title, notes of calls and meetings.",
+        "data_categories_ru": "Фамилия, имя; рабочий адрес электронной почты; номер телефона; наименование "
+        "организации; должность; записи о телефонных переговорах и встречах.",
         "legal_basis": "contract",
-        "sources": "You, when you contact us or sign a contract; your employer.",
-        "recipients": "Zoho Corporation B.V. (CRM hosting)\nGoogle Ireland Ltd (email)",
-        "retention": "The contract plus 6 years (limitation period).",
-        "transfers": "Zoho may process data in India under the EU standard contractual clauses.",
-        "automated_decisions": "",
+        "sources_en": "You, when you contact us or sign a contract; your employer.",
+        "sources_ru": "Непосредственно от вас — при обращении к нам или заключении договора; от вашего "
+        "работодателя.",
+        "recipients_en": "Zoho Corporation B.V. (CRM hosting)\nGoogle Ireland Ltd (email)",
+        "recipients_ru": "Zoho Corporation B.V. (размещение CRM-системы)\nGoogle Ireland Ltd (электронная почта)",
+        "retention_en": "The contract plus 6 years (limitation period).",
+        "retention_ru": "В течение срока действия договора и 6 лет после его прекращения (срок исковой давности).",
+        "transfers_en": "Zoho may process data in India under the EU standard contractual clauses.",
+        "transfers_ru": "Трансграничная передача: Zoho может обрабатывать данные в Индии на основании "
+        "стандартных договорных условий, утверждённых Европейской комиссией.",
     },
     {
-        "name": "Billing and accounting",
-        "purposes": "Invoicing, collecting payment and keeping the accounts the law requires.",
-        "data_categories": "Name, billing address, VAT number, invoices, payments.",
+        "name_en": "Billing and accounting",
+        "name_ru": "Выставление счетов и бухгалтерский учёт",
+        "purposes_en": "Invoicing, collecting payment and keeping the accounts the law requires.",
+        "purposes_ru": "Выставление счетов, получение оплаты и ведение бухгалтерского учёта в соответствии с "
+        "требованиями законодательства.",
+        "data_categories_en": "Name, billing address, VAT number, invoices, payments.",
+        "data_categories_ru": "Фамилия, имя; адрес для выставления счетов; номер плательщика НДС; счета; сведения "
+        "о платежах.",
         "legal_basis": "legal_obligation",
-        "sources": "You or your employer.",
-        "recipients": "Xero Ltd (accounting)\nStripe Payments Europe Ltd (card payments)\nOur accountants, Smith & Co LLP",
-        "retention": "6 years after the end of the financial year (HMRC).",
-        "transfers": "Xero and Stripe may process data in the US under the UK IDTA.",
-        "automated_decisions": "",
+        "sources_en": "You or your employer.",
+        "sources_ru": "Непосредственно от вас или от вашего работодателя.",
+        "recipients_en": "Xero Ltd (accounting)\nStripe Payments Europe Ltd (card payments)\n"
+        "Our accountants, Smith & Co LLP",
+        "recipients_ru": "Xero Ltd (бухгалтерский учёт)\nStripe Payments Europe Ltd (приём платежей по банковским "
+        "картам)\nНаши бухгалтеры, Smith & Co LLP",
+        "retention_en": "6 years after the end of the financial year (HMRC).",
+        "retention_ru": "6 лет после окончания финансового года (требование налоговой службы Великобритании, "
+        "HMRC).",
+        "transfers_en": "Xero and Stripe may process data in the US under the UK IDTA.",
+        "transfers_ru": "Трансграничная передача: Xero и Stripe могут обрабатывать данные в США на основании "
+        "Соглашения о международной передаче данных Великобритании (UK IDTA).",
     },
     {
-        "name": "Newsletter",
-        "purposes": "Sending our newsletter and event invitations to people who asked for them.",
-        "data_categories": "Name, email, which emails were opened.",
+        "name_en": "Newsletter",
+        "name_ru": "Информационная рассылка",
+        "purposes_en": "Sending our newsletter and event invitations to people who asked for them.",
+        "purposes_ru": "Направление информационной рассылки и приглашений на мероприятия лицам, которые на них "
+        "подписались.",
+        "data_categories_en": "Name, email, which emails were opened.",
+        "data_categories_ru": "Имя; адрес электронной почты; сведения об открытии писем.",
         "legal_basis": "consent",
-        "sources": "You, when you subscribe.",
-        "recipients": "Zoho Corporation B.V. (Zoho Campaigns)",
-        "retention": "Until you unsubscribe, then a suppression entry so we never email you again.",
-        "transfers": "",
-        "automated_decisions": "",
+        "sources_en": "You, when you subscribe.",
+        "sources_ru": "Непосредственно от вас — при оформлении подписки.",
+        "recipients_en": "Zoho Corporation B.V. (Zoho Campaigns)",
+        "recipients_ru": "Zoho Corporation B.V. (сервис Zoho Campaigns)",
+        "retention_en": "Until you unsubscribe, then a suppression entry so we never email you again.",
+        "retention_ru": "До отзыва согласия (отказа от подписки); после этого адрес хранится только в стоп-листе, "
+        "чтобы исключить повторную отправку вам писем.",
     },
 ]
-DEMO_SYSTEMS: list[tuple[str, str, list[str]]] = [
-    ("Zoho CRM", "Contacts, deals, notes of calls", ["Client relationship"]),
-    ("Google Workspace mail", "Email with clients and prospects", ["Client relationship"]),
-    ("Xero", "Invoices and payments", ["Billing and accounting"]),
-    ("Zoho Campaigns", "Newsletter subscribers and opens", ["Newsletter"]),
+DEMO_SYSTEMS: list[tuple[str, list[str]]] = [
+    ("Zoho CRM", ["Client relationship"]),
+    ("Google Workspace mail", ["Client relationship"]),
+    ("Xero", ["Billing and accounting"]),
+    ("Zoho Campaigns", ["Newsletter"]),
 ]
 
 # The demo company's own database, reached by the SQL connector: the sample shop plus the demo requesters.
@@ -78,7 +107,31 @@ DEMO_SHOP_FILE = "demo-shop.sqlite3"
 DEMO_SHOP = "Shop database (demo)"
 DEMO_SHOP_SERVES = ["Client relationship", "Billing and accounting", "Newsletter"]
 # A system no connector reaches: its owner is emailed a task.
-DEMO_MANUAL = ("Support mailbox", "Support emails from customers", "support-owner@example.com")
+DEMO_MANUAL = ("Support mailbox", "support-owner@example.com")
+# What each demo system holds (a system's name is the same in every language: requests/translation.py).
+DEMO_DESCRIPTIONS: dict[str, dict[str, str]] = {
+    "Zoho CRM": {
+        "description_en": "Contacts, deals, notes of calls",
+        "description_ru": "Контакты, сделки, записи телефонных переговоров",
+    },
+    "Google Workspace mail": {
+        "description_en": "Email with clients and prospects",
+        "description_ru": "Переписка с клиентами и потенциальными клиентами",
+    },
+    "Xero": {"description_en": "Invoices and payments", "description_ru": "Счета и платежи"},
+    "Zoho Campaigns": {
+        "description_en": "Newsletter subscribers and opens",
+        "description_ru": "Подписчики рассылки и сведения об открытии писем",
+    },
+    DEMO_SHOP: {
+        "description_en": "Customers, orders, invoices, newsletter, support tickets (SQLite)",
+        "description_ru": "Покупатели, заказы, счета, рассылка, обращения в службу поддержки (SQLite)",
+    },
+    "Support mailbox": {
+        "description_en": "Support emails from customers",
+        "description_ru": "Письма покупателей в службу поддержки",
+    },
+}
 # The demo's Zoho CRM account: the simulator's fixed client and refresh token (tests/fakes/zoho.py prints them;
 # a test checks they are the same). They open nothing but that simulator on this machine.
 DEMO_ZOHO = "Zoho CRM"
@@ -180,6 +233,7 @@ class Command(BaseCommand):
         self._create_demo_systems(user_model.objects.get(username=username))
         if zoho_url:
             self._connect_demo_zoho(user_model.objects.get(username=username), zoho_url)
+        self._complete_translations()
         if not PrivacyRequest.objects.exists():
             self._create_cases(user_model.objects.get(username=username))
         base = settings.PORTAL_BASE_URL.rstrip("/")
@@ -209,13 +263,21 @@ class Command(BaseCommand):
         self.stdout.write("  Backup codes (single use): " + " ".join(codes))
 
     def _create_register(self, dpo: Any) -> None:
-        activities = {spec["name"]: ProcessingActivity.objects.create(**spec) for spec in DEMO_REGISTER}
-        for name, description, serves in DEMO_SYSTEMS:
-            system = CompanySystem.objects.create(name=name, description=description, owner=dpo)
+        activities = {spec["name_en"]: ProcessingActivity.objects.create(**spec) for spec in DEMO_REGISTER}
+        for name, serves in DEMO_SYSTEMS:
+            system = CompanySystem.objects.create(name=name, owner=dpo, **DEMO_DESCRIPTIONS[name])
             system.activities.set([activities[a] for a in serves])
         self.stdout.write(
             f"Created {len(activities)} register entries and {len(DEMO_SYSTEMS)} company systems."
         )
+
+    def _complete_translations(self) -> None:
+        """A demo made before the register had a Russian side gets the demo's Russian texts where it has none;
+        what a DPO wrote is kept."""
+        for spec in DEMO_REGISTER:
+            fill_missing(ProcessingActivity.objects.filter(name_en=spec["name_en"]).first(), spec)
+        for name, texts in DEMO_DESCRIPTIONS.items():
+            fill_missing(CompanySystem.objects.filter(name=name).first(), texts)
 
     def _create_cases(self, dpo: Any) -> None:
         now = timezone.now()
@@ -244,7 +306,7 @@ class Command(BaseCommand):
         system, created = CompanySystem.objects.get_or_create(
             name=DEMO_SHOP,
             defaults={
-                "description": "Customers, orders, invoices, newsletter, support tickets (SQLite)",
+                **DEMO_DESCRIPTIONS[DEMO_SHOP],
                 "owner": dpo,
                 "connector": ConnectorKind.SQL,
                 "connector_settings": {"dialect": "sqlite", "database": str(path), "dataset": sample.DATASET},
@@ -252,14 +314,14 @@ class Command(BaseCommand):
         )
         if created:
             services.set_credentials(system, {})  # SQLite needs none: an empty object, encrypted as any other
-            system.activities.set(ProcessingActivity.objects.filter(name__in=DEMO_SHOP_SERVES))
+            system.activities.set(ProcessingActivity.objects.filter(name_en__in=DEMO_SHOP_SERVES))
             self.stdout.write(f"Created the company system '{DEMO_SHOP}' (SQL connector).")
-        name, description, owner_email = DEMO_MANUAL
+        name, owner_email = DEMO_MANUAL
         # Support email is never used for marketing: an opt-out sends its owner no task, so the demo's opt-out
         # completes by itself once the connectors have run and the third party has been told.
         CompanySystem.objects.get_or_create(
             name=name,
-            defaults={"description": description, "owner_email": owner_email, "takes_opt_outs": False},
+            defaults={**DEMO_DESCRIPTIONS[name], "owner_email": owner_email, "takes_opt_outs": False},
         )
         for third_party in DEMO_THIRD_PARTIES:
             ThirdParty.objects.get_or_create(name=third_party["name"], defaults=third_party)
@@ -275,10 +337,10 @@ class Command(BaseCommand):
                 f"--zoho-url must be the simulator on this machine (http://127.0.0.1:PORT), not {url}"
             )
         system, created = CompanySystem.objects.get_or_create(
-            name=DEMO_ZOHO, defaults={"description": "Contacts, deals, notes of calls", "owner": dpo}
+            name=DEMO_ZOHO, defaults={**DEMO_DESCRIPTIONS[DEMO_ZOHO], "owner": dpo}
         )
         if created:
-            system.activities.set(ProcessingActivity.objects.filter(name="Client relationship"))
+            system.activities.set(ProcessingActivity.objects.filter(name_en="Client relationship"))
         stored = system.connector_settings or {}
         on_simulator = system.connector == ConnectorKind.ZOHO and (
             urllib.parse.urlsplit(str(stored.get("accounts_url", ""))).hostname in LOCAL_HOSTS
@@ -297,6 +359,17 @@ class Command(BaseCommand):
         system.save(update_fields=["connector", "connector_settings"])
         services.set_credentials(system, DEMO_ZOHO_CREDENTIALS)
         self.stdout.write(f"The company system '{DEMO_ZOHO}' uses the Zoho CRM simulator at {url}.")
+
+
+def fill_missing(entry: ProcessingActivity | CompanySystem | None, texts: dict[str, Any]) -> None:
+    """Give `entry` the Russian ones of `texts` it has none of yet."""
+    if entry is None:
+        return
+    missing = {
+        field: text for field, text in texts.items() if field.endswith("_ru") and not getattr(entry, field)
+    }
+    if missing:
+        type(entry).objects.filter(pk=entry.pk).update(**missing)
 
 
 def make_demo_shop(path: Path, people: list[tuple[str, str]]) -> None:
