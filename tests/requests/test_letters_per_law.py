@@ -329,7 +329,17 @@ def test_a_russian_letter_is_all_russian_with_its_laws_in_russian(place: str, dp
     assert "10 марта 2025 г." in text
 
 
-ENGLISH_WORDS = [" the ", " we ", " your ", " you ", "Dear ", "Article ", "section ", "Yours sincerely", " and "]
+ENGLISH_WORDS = [
+    " the ",
+    " we ",
+    " your ",
+    " you ",
+    "Dear ",
+    "Article ",
+    "section ",
+    "Yours sincerely",
+    " and ",
+]
 
 
 @pytest.mark.parametrize("place", ["RU", "GB", "BR", "CA-QC", "FR"])
@@ -340,7 +350,9 @@ def test_a_russian_access_answer_has_no_english_left(
     text = access_answer(place, dpo, handler, "ru")
     for english in ENGLISH_WORDS:
         assert english not in text, english
-    assert "Обработка заказов" in text and "10 марта 2025 г." in text and "Уважаемый(ая) Анна Павлова!" in text
+    assert (
+        "Обработка заказов" in text and "10 марта 2025 г." in text and "Уважаемый(ая) Анна Павлова!" in text
+    )
 
 
 def test_a_russian_152fz_letter_is_signed_by_the_person_responsible_for_processing(
