@@ -7,9 +7,11 @@ each letter states can be written out here.
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -803,7 +805,11 @@ def test_letters_keep_their_stylesheet_under_the_production_static_storage(
     complete_case(case, by=handler, outcome="fulfilled")
     settings.DEBUG = False
     # PDF_STRICT_ASSETS (test settings) raises if the stylesheet was not served; and the styling shows in the PDF.
-    assert_styled(letters.render(case, LetterKind.CONFIRMATION))
+    pdf = letters.render(case, LetterKind.CONFIRMATION)
+    assert_styled(pdf)
+    if os.environ.get("LETTER_DUMP"):  # to look at the letter as production renders it
+        Path(os.environ["LETTER_DUMP"]).mkdir(parents=True, exist_ok=True)
+        (Path(os.environ["LETTER_DUMP"]) / "production-confirmation.pdf").write_bytes(pdf)
 
 
 def assert_styled(pdf: bytes) -> None:
