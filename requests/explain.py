@@ -121,7 +121,17 @@ def for_requester(result: Deadlines) -> str:
         governing.extended_adjustment if use_extension else governing.due_adjustment
     ) or Adjustment()
     values = {"law": regime_name(governing.regime.code), "clock": _clock(clock)}
-    if governing.regime.start is Start.RECEIPT_IS_DAY_ONE:
+    if governing.regime.code == "policy":  # a promise, not a law: never "the law (our privacy policy) gives"
+        if use_extension:
+            period = _(
+                "With the extension, our privacy policy gives us %(clock)s, counting the day we received your "
+                "request as the first"
+            )
+        else:
+            period = _(
+                "Our privacy policy gives us %(clock)s, counting the day we received your request as the first"
+            )
+    elif governing.regime.start is Start.RECEIPT_IS_DAY_ONE:
         if use_extension:
             period = _(
                 "With the extension, %(law)s gives us %(clock)s, counting the day we received your request as the "

@@ -136,11 +136,9 @@ LAWS: dict[str, Law] = {
             template="us_state",
             short=_("your state's consumer privacy law"),
             title=_("the consumer privacy law of your state"),
-            authority=None,  # the state's Attorney General: deadlines.STATE_APPEALS
-            cites={
-                "extension": _("your state's consumer privacy law (45 more days where reasonably necessary)"),
-                "fee": _("your state's consumer privacy law (free twice a year, then a reasonable fee)"),
-            },
+            # The state's Attorney General, and the section of its law on consumers' rights (which holds the
+            # rights, the extension, the fee and the appeal alike): selectors.laws reads deadlines.STATE_APPEALS.
+            authority=None,
         ),
         Law(
             code="lgpd",
@@ -409,12 +407,12 @@ BASES: dict[str, dict[str, str | Promise]] = {
     # The UK GDPR keeps the GDPR's numbering; "GDPR Art. 6(1)(b)" names both, as the access letter's labels do.
     "eu_gdpr": _GDPR_BASES,
     "uk_gdpr": _GDPR_BASES,
-    # 152-FZ art. 6(1): 1 consent, 2 a duty under law, 3-4 public functions, 5 a contract, 6 vital interests,
+    # 152-FZ art. 6(1): 1 consent, 2 a duty under law, 3 justice, 4 public functions, 5 a contract, 6 vital interests,
     # 7 the operator's or a third party's rights and legitimate interests.
     "ru_152fz": {
         "consent": _("152-FZ art. 6(1)(1)"),
         "legal_obligation": _("152-FZ art. 6(1)(2)"),
-        "public_task": _("152-FZ art. 6(1)(3)"),
+        "public_task": _("152-FZ art. 6(1)(4)"),
         "contract": _("152-FZ art. 6(1)(5)"),
         "vital_interests": _("152-FZ art. 6(1)(6)"),
         "legitimate_interests": _("152-FZ art. 6(1)(7)"),
@@ -442,6 +440,13 @@ def basis_label(basis: str, laws: Iterable[Law]) -> str:
         if found is not None and str(found) not in cited:
             cited.append(str(found))
     return f"{name} ({'; '.join(cited)})" if cited else name
+
+
+# Every regulator the portal names, to recognise the one PRIVACY_SUPERVISORY_AUTHORITY configures by its address.
+KNOWN_AUTHORITIES: tuple[Authority, ...] = (
+    *(known.authority for known in LAWS.values() if known.authority is not None),
+    *EEA_AUTHORITIES.values(),
+)
 
 
 def law(code: str) -> Law:

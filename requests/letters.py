@@ -118,7 +118,11 @@ def _one_per_template(entries: list[CaseLaw]) -> list[CaseLaw]:
 def _refs(entries: list[CaseLaw]) -> dict[str, str]:
     """The access letter's labels: for each element of the answer, where each of the case's laws asks for it."""
     fields = {key for entry in entries for key in entry.law.refs}
-    return {key: "; ".join(str(e.law.refs[key]) for e in entries if key in e.law.refs) for key in fields}
+    # dict.fromkeys: the EU and UK GDPR share their labels; each is said once.
+    return {
+        key: "; ".join(dict.fromkeys(str(e.law.refs[key]) for e in entries if key in e.law.refs))
+        for key in fields
+    }
 
 
 def law_context(privacy_request: PrivacyRequest) -> dict[str, Any]:
@@ -141,6 +145,7 @@ def law_context(privacy_request: PrivacyRequest) -> dict[str, Any]:
         },
         # 152-FZ art. 22.1: the operator names the person responsible for organising the processing.
         "responsible_person": any(entry.code == "ru_152fz" for entry in entries),
+        "gdpr": any(entry.law.template == "gdpr" for entry in entries),
         "supervisory_authority": authority_line(privacy_request),
     }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -11,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from .. import deadlines, laws
 from ..laws import Authority, Law
-from ..models import Kind, PrivacyRequest
+from ..models import FOLLOW_UPS, Kind, PrivacyRequest
 from .clock import us_state_of
 
 
@@ -30,16 +31,25 @@ class CaseLaw:
 
 
 def _operator_authority() -> Authority:
-    """PRIVACY_SUPERVISORY_AUTHORITY reads "name, https://..."; split so letters print the address on its own."""
-    name, _sep, url = settings.PRIVACY_SUPERVISORY_AUTHORITY.rpartition(", ")
-    return (
-        Authority(name, url)
-        if url.startswith("http")
-        else Authority(settings.PRIVACY_SUPERVISORY_AUTHORITY, "")
-    )
+    """The operator's own regulator, PRIVACY_SUPERVISORY_AUTHORITY ("name, https://..."), split so letters print the
+    address on its own. One the portal knows (the ICO, the CNIL...) is named as the portal names it, so a Russian
+    letter names it in Russian; an empty setting names the authority of the requester's own country."""
+    configured = settings.PRIVACY_SUPERVISORY_AUTHORITY.strip()
+    name, _sep, url = configured.rpartition(", ")
+    if not url.startswith("http"):
+        name, url = ("", configured) if configured.startswith("http") else (configured, "")
+    for known in laws.KNOWN_AUTHORITIES:
+        if url and known.url == url:
+            return known
+    if not name:
+        return Authority(_("the data protection authority of the country where you live"), url)
+    return Authority(name, url)
 
 
 def _authority(known: Law, privacy_request: PrivacyRequest) -> Authority:
+    if known.code == "eu_gdpr" and privacy_request.country.upper() not in deadlines.EU_EEA:
+        # The GDPR reaches this person through where we are established (Art. 3(1)): our lead authority is theirs.
+        return _operator_authority()
     found = laws.authority_for(known, privacy_request.country)
     if found is not None:
         return found
@@ -51,21 +61,28 @@ def _authority(known: Law, privacy_request: PrivacyRequest) -> Authority:
     return _operator_authority()
 
 
+def _subject(privacy_request: PrivacyRequest) -> PrivacyRequest:
+    """The case whose laws a letter cites: an appeal or a complaint is about its original request and is answered
+    under that request's laws (its own regimes carry only the clock of the appeal or the complaint)."""
+    if privacy_request.kind in FOLLOW_UPS and privacy_request.original is not None:
+        return privacy_request.original
+    return privacy_request
+
+
 def case_laws(privacy_request: PrivacyRequest) -> list[CaseLaw]:
     """The laws the case falls under, the requester's own first, each with why it applies and its regulator;
     the operator's policy alone where no law does."""
-    own = deadlines.residence_regime(privacy_request.country, privacy_request.subdivision)
+    subject = _subject(privacy_request)
+    own = deadlines.residence_regime(subject.country, subject.subdivision)
     result = []
-    for known in laws.laws_of(privacy_request.regimes):
+    for known in laws.laws_of(subject.regimes):
         if known is laws.POLICY:
             why = ""
         elif known.code == own:
             why = _("where you live")
         else:
             why = _("where we are established")
-        result.append(
-            CaseLaw(known, why, _authority(known, privacy_request), f"pdf/laws/{known.template}.html")
-        )
+        result.append(CaseLaw(known, why, _authority(known, subject), f"pdf/laws/{known.template}.html"))
     # The requester's own law leads: it is the one they know.
     result.sort(key=lambda entry: entry.code != own)
     return result
@@ -82,26 +99,43 @@ def purpose_of(privacy_request: PrivacyRequest) -> str:
     return str(privacy_request.kind)
 
 
+def _state_section(privacy_request: PrivacyRequest) -> str:
+    """The section of the requester's US state law on consumers' rights ("Va. Code §59.1-577"): the section its
+    appeal is in, without the subsection; "" for a state whose law we hold no section of (Utah)."""
+    rule = deadlines.STATE_APPEALS.get(us_state_of(privacy_request))
+    return re.sub(r"\([^)]*\)$", "", rule.law).strip() if rule is not None else ""
+
+
+# What a US state law's consumer-rights section answers: each right, the extension and the fee.
+_STATE_SECTION_PURPOSES = frozenset({*(str(kind) for kind in Kind), "extension", "fee"})
+
+
 def citations(privacy_request: PrivacyRequest) -> dict[str, str]:
-    """Each purpose a letter cites (the right, "recipients", "processor", "extension", "fee") with what the case's
-    laws say of it, joined ("Article 17 of the UK GDPR and Article 21 of Federal Law No. 152-FZ"); "" where no law
-    speaks of it. `basis` is the right's own."""
+    """Each purpose a letter cites (the right, "recipients", "processor", "extension", "fee", "keep") with what the
+    case's laws say of it, joined ("Article 17 of the UK GDPR and Article 21 of Federal Law No. 152-FZ"); "" where
+    no law speaks of it. `basis` is the right's own."""
     found = [entry.law for entry in case_laws(privacy_request)]
-    purposes = ["recipients", "processor", "extension", "fee", "keep"]
-    cited = {purpose: _joined(laws.citation(found, purpose)) for purpose in purposes}
-    cited["basis"] = _joined(laws.citation(found, purpose_of(privacy_request)))
+    subject = _subject(privacy_request)
+    section = _state_section(subject) if any(known.code == "us_state" for known in found) else ""
+
+    def cite(purpose: str) -> str:
+        items = laws.citation(found, purpose)
+        if section and purpose in _STATE_SECTION_PURPOSES:
+            items.append(section)
+        return _joined(items)
+
+    cited = {purpose: cite(purpose) for purpose in ["recipients", "processor", "extension", "fee", "keep"]}
+    cited["basis"] = cite(purpose_of(subject))
     return cited
 
 
 def authority_line(privacy_request: PrivacyRequest) -> str:
-    """Whom the requester may complain to, for an email: "the ICO (https://...)", several joined with "or"."""
+    """Whom the requester may complain to, for an email: "the ICO (https://...)", several joined with "or". Call it
+    in the requester's language: the names are translated."""
     named = []
     for entry in case_laws(privacy_request):
-        text = (
-            f"{entry.authority.name} ({entry.authority.url})"
-            if entry.authority.url
-            else str(entry.authority.name)
-        )
+        name, url = entry.authority.name, entry.authority.url
+        text = f"{name} ({url})" if url else str(name)
         if text not in named:
             named.append(text)
     return str(get_text_list(named, _("or")))

@@ -40,13 +40,15 @@ STAFF_NOTICES = frozenset({"due_14", "due_7", "due_2", "due_1", "extension_windo
 def email_requester(privacy_request_id: int, name: str, event_seq: int = 0) -> None:
     """Email the requester about their case, in their language, with its PDF letter where it has one."""
     privacy_request = PrivacyRequest.objects.get(pk=privacy_request_id)
+    with translation.override(privacy_request.language):  # the regulators' names are translated
+        authority = authority_line(privacy_request)
     message = make_message(
         name,
         {
             "privacy_request": privacy_request,
             "base_url": settings.PORTAL_BASE_URL.rstrip("/"),
             # The regulator of each law the case is under (the ICO, the CNIL, Roskomnadzor...), not one for all.
-            "supervisory_authority": authority_line(privacy_request),
+            "supervisory_authority": authority,
             "expire_days": settings.PRIVACY_VERIFY_EXPIRE_DAYS,
             **follow_up_context(privacy_request),
         },

@@ -68,6 +68,17 @@ def deny(
     """Refuse the request with a reason; the letter tells the requester they may complain."""
     if reason not in DenialReason.values:
         raise ValidationError({"reason": _("Choose the reason for refusing.")})
+    if reason == DenialReason.MANIFESTLY_UNFOUNDED and "ru_152fz" in privacy_request.regimes:
+        # Art. 20(2): a refusal cites Art. 14(8) or another federal law; "manifestly unfounded" is neither.
+        raise ValidationError(
+            {
+                "reason": _(
+                    "Federal Law 152-FZ has no ground for refusing a request as manifestly unfounded. Refuse "
+                    "under Article 14(8) or another federal law (a legal exemption, naming the provision in the "
+                    "explanation), or as a repeated request (excessive)."
+                )
+            }
+        )
     explanation = _require_text(
         explanation, "explanation", _("Explain the refusal: the requester receives this explanation.")
     )

@@ -18,6 +18,8 @@ def after_colon(value: Any) -> str:
     """A label's value as it reads after "Outcome:", in the active language: lower case first in Russian, as
     written in English. An abbreviation ("ICO", "GDPR") keeps its capitals."""
     text = str(value)
-    if (get_language() or "") in LOWER_AFTER_COLON and text[:1].isupper() and not text[:2].isupper():
+    first_word = text.split(" ", 1)[0]
+    abbreviation = len(first_word) > 1 and first_word.isupper()
+    if (get_language() or "") in LOWER_AFTER_COLON and text[:1].isupper() and not abbreviation:
         return text[0].lower() + text[1:]
     return text

@@ -114,3 +114,10 @@ def test_a_letter_tells_the_requester_the_period_in_sentences() -> None:
         "UK GDPR gives us one month from the day after we received your request; as its last day is not a working "
         "day, the period ends on the next working day. We will answer by 10 March 2025 at the latest."
     )
+
+
+def test_a_letter_never_calls_our_policy_a_law() -> None:
+    result = compute([policy()], date(2025, 1, 6), extended=True)
+    assert for_requester(result).startswith("With the extension, our privacy policy gives us 90 days")
+    with translation.override("ru"):
+        assert "закон" not in for_requester(result).lower()
