@@ -24,6 +24,7 @@ class CaseLaw:
     why: str  # "where you live", "where we are established", or both; "" for the operator's policy
     authority: Authority
     template: str  # the include holding this law's remedies, refusal grounds and rights
+    title: str  # the law's full title as the letter's header gives it (a US state's law by its state)
 
     @property
     def code(self) -> str:
@@ -82,7 +83,15 @@ def case_laws(privacy_request: PrivacyRequest) -> list[CaseLaw]:
             why = _("where you live")
         else:
             why = _("where we are established")
-        result.append(CaseLaw(known, why, _authority(known, subject), f"pdf/laws/{known.template}.html"))
+        title = str(known.title)
+        if known.code == "us_state" and (section := _state_section(subject)):
+            rule = deadlines.STATE_APPEALS[us_state_of(subject)]
+            title = _("the consumer privacy law of %(state)s (%(section)s)") % {
+                "state": rule.state,
+                "section": section,
+            }
+        template = f"pdf/laws/{known.template}.html"
+        result.append(CaseLaw(known, why, _authority(known, subject), template, title))
     # The requester's own law leads: it is the one they know.
     result.sort(key=lambda entry: entry.code != own)
     return result

@@ -376,6 +376,7 @@ def test_a_us_state_letter_cites_the_states_own_section_never_our_policy(
 ) -> None:
     text = access_answer("US-VA", dpo, handler, "en")
     assert "(Va. Code §59.1-577)" in text and "under our privacy policy" not in text
+    assert "The consumer privacy law of Virginia (Va. Code §59.1-577) (where you live)" in text
     case = case_for("US-VA", dpo, handler, kind="erasure")
     check(case, handler, CRM="erased")
     complete_case(case, by=handler, outcome="partially_fulfilled", note="Invoices are kept for tax law.")
