@@ -89,6 +89,17 @@ def refusal(place: str, dpo: Any, handler: Any, language: str, reason: str = "le
     return render(case, LetterKind.REFUSAL, place)
 
 
+def quote(case: PrivacyRequest, dpo: Any, ground: str = "repetitive") -> None:
+    services.quote_fee(
+        case,
+        by=dpo,
+        amount=Decimal("10.00"),
+        currency="eur",
+        reason=ground,
+        breakdown=[("Copies", Decimal(10))],
+    )
+
+
 def erasure_answer(place: str, dpo: Any, handler: Any, language: str) -> str:
     case = case_for(place, dpo, handler, language=language, kind="erasure")
     check(case, handler, CRM="erased")
@@ -267,14 +278,7 @@ def test_a_fee_letter_cites_the_law_that_allows_the_fee(
     place: str, fee_law: str, ground: str, dpo: Any, handler: Any
 ) -> None:
     case = case_for(place, dpo, handler)
-    services.quote_fee(
-        case,
-        by=dpo,
-        amount=Decimal("10.00"),
-        currency="eur",
-        reason=ground,
-        breakdown=[("Copies", Decimal("10"))],
-    )
+    quote(case, dpo, ground)
     text = render(case, LetterKind.FEE, place)
     assert fee_law in text
     if place != "GB":
@@ -285,14 +289,7 @@ def test_a_fee_letter_cites_the_law_that_allows_the_fee(
 def test_no_fee_can_be_asked_where_the_law_makes_requests_free(place: str, dpo: Any, handler: Any) -> None:
     case = case_for(place, dpo, handler)
     with pytest.raises(TransitionError, match="free of charge"):
-        services.quote_fee(
-            case,
-            by=dpo,
-            amount=Decimal("10.00"),
-            currency="eur",
-            reason="repetitive",
-            breakdown=[("Copies", Decimal("10"))],
-        )
+        quote(case, dpo)
 
 
 def test_a_forward_notice_cites_the_processors_duty_in_the_requesters_law(dpo: Any, handler: Any) -> None:
@@ -459,14 +456,7 @@ def test_the_operators_authority_reads_well_however_it_is_configured(
 
 def test_a_fee_under_our_policy_alone_cites_no_empty_law(dpo: Any, handler: Any) -> None:
     case = case_for("JP", dpo, handler)
-    services.quote_fee(
-        case,
-        by=dpo,
-        amount=Decimal("10.00"),
-        currency="eur",
-        reason="repetitive",
-        breakdown=[("Copies", Decimal(10))],
-    )
+    quote(case, dpo)
     text = render(case, LetterKind.FEE, "JP")
     assert "Our privacy policy allows us to charge a reasonable fee" in text and "()" not in text
 
