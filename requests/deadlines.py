@@ -19,6 +19,7 @@ from enum import StrEnum
 from functools import lru_cache
 
 import holidays
+from django.utils.translation import gettext_noop as N_
 
 
 class Unit(StrEnum):
@@ -820,76 +821,76 @@ def _unconfirmed(state: str, law: str, authority: str, url: str) -> StateAppeal:
 # sources agree on the address, else their home page.
 STATE_APPEALS: dict[str, StateAppeal] = {
     "VA": StateAppeal(
-        "Virginia", "Va. Code §59.1-577(C)", Clock(60, Unit.DAYS), None,
-        "the Office of the Attorney General of Virginia",
+        N_("Virginia"), "Va. Code §59.1-577(C)", Clock(60, Unit.DAYS), None,
+        N_("the Office of the Attorney General of Virginia"),
         "https://www.oag.state.va.us/consumer-protection/index.php/file-a-complaint", Checked.SECONDARY,
     ),
     # 45 days; the law is said to allow 60 more (or 45: sources differ), not read: no extension offered.
     "CO": StateAppeal(
-        "Colorado", "C.R.S. §6-1-1306(3)", Clock(45, Unit.DAYS), None,
-        "the Colorado Attorney General", "https://coag.gov/file-complaint/", Checked.SECONDARY,
+        N_("Colorado"), "C.R.S. §6-1-1306(3)", Clock(45, Unit.DAYS), None,
+        N_("the Colorado Attorney General"), "https://coag.gov/file-complaint/", Checked.SECONDARY,
     ),
     # Public Act 22-15 §4(d): "not later than sixty days after receipt of an appeal".
     "CT": StateAppeal(
-        "Connecticut", "Conn. Gen. Stat. §42-518(d)", Clock(60, Unit.DAYS), None,
-        "the Connecticut Attorney General", "https://portal.ct.gov/AG/Common/Complaint-Form-Landing-page",
+        N_("Connecticut"), "Conn. Gen. Stat. §42-518(d)", Clock(60, Unit.DAYS), None,
+        N_("the Connecticut Attorney General"), "https://portal.ct.gov/AG/Common/Complaint-Form-Landing-page",
         Checked.TEXT,
     ),
     # Iowa Code §715D.3(3): "Within sixty days of receipt of an appeal".
     "IA": StateAppeal(
-        "Iowa", "Iowa Code §715D.3(3)", Clock(60, Unit.DAYS), None,
-        "the Iowa Attorney General", "https://www.iowaattorneygeneral.gov/", Checked.TEXT,
+        N_("Iowa"), "Iowa Code §715D.3(3)", Clock(60, Unit.DAYS), None,
+        N_("the Iowa Attorney General"), "https://www.iowaattorneygeneral.gov/", Checked.TEXT,
     ),
     "TX": _unconfirmed(
-        "Texas", "Tex. Bus. & Com. Code §541.053", "the Texas Attorney General",
+        N_("Texas"), "Tex. Bus. & Com. Code §541.053", N_("the Texas Attorney General"),
         "https://www.texasattorneygeneral.gov/",
     ),
     "OR": _unconfirmed(
-        "Oregon", "Oregon Consumer Privacy Act (ORS 646A.570 to 646A.604)",
-        "the Oregon Attorney General (Oregon Department of Justice)", "https://www.doj.state.or.us/",
+        N_("Oregon"), "Oregon Consumer Privacy Act (ORS 646A.570 to 646A.604)",
+        N_("the Oregon Attorney General (Oregon Department of Justice)"), "https://www.doj.state.or.us/",
     ),
     "MT": _unconfirmed(
-        "Montana", "Montana Consumer Data Privacy Act (MCA Title 30, ch. 14, part 28)",
-        "the Montana Attorney General (Montana Department of Justice)", "https://dojmt.gov/",
+        N_("Montana"), "Montana Consumer Data Privacy Act (MCA Title 30, ch. 14, part 28)",
+        N_("the Montana Attorney General (Montana Department of Justice)"), "https://dojmt.gov/",
     ),
     "DE": _unconfirmed(
-        "Delaware", "Delaware Personal Data Privacy Act (6 Del. C. ch. 12D)",
-        "the Delaware Attorney General (Delaware Department of Justice)", "https://attorneygeneral.delaware.gov/",
+        N_("Delaware"), "Delaware Personal Data Privacy Act (6 Del. C. ch. 12D)",
+        N_("the Delaware Attorney General (Delaware Department of Justice)"), "https://attorneygeneral.delaware.gov/",
     ),
     "NH": _unconfirmed(
-        "New Hampshire", "RSA ch. 507-H", "the New Hampshire Attorney General (Department of Justice)",
+        N_("New Hampshire"), "RSA ch. 507-H", N_("the New Hampshire Attorney General (Department of Justice)"),
         "https://www.doj.nh.gov/",
     ),
     "NJ": _unconfirmed(
-        "New Jersey", "New Jersey Data Privacy Act (P.L. 2023, c. 266)", "the New Jersey Division of Consumer Affairs",
+        N_("New Jersey"), "New Jersey Data Privacy Act (P.L. 2023, c. 266)", N_("the New Jersey Division of Consumer Affairs"),
         "https://www.njconsumeraffairs.gov/",
     ),
     "TN": _unconfirmed(
-        "Tennessee", "Tennessee Information Protection Act (Tenn. Code §47-18-3301 et seq.)",
-        "the Tennessee Attorney General", "https://www.tn.gov/attorneygeneral",
+        N_("Tennessee"), "Tennessee Information Protection Act (Tenn. Code §47-18-3301 et seq.)",
+        N_("the Tennessee Attorney General"), "https://www.tn.gov/attorneygeneral",
     ),
     "MN": _unconfirmed(
-        "Minnesota", "Minnesota Consumer Data Privacy Act (Minn. Stat. ch. 325O)", "the Minnesota Attorney General",
+        N_("Minnesota"), "Minnesota Consumer Data Privacy Act (Minn. Stat. ch. 325O)", N_("the Minnesota Attorney General"),
         "https://www.ag.state.mn.us/Office/Complaint.asp",
     ),
     "MD": _unconfirmed(
-        "Maryland", "Maryland Online Data Privacy Act (Md. Code, Com. Law §14-4601 et seq.)",
-        "the Maryland Attorney General", "https://www.marylandattorneygeneral.gov/",
+        N_("Maryland"), "Maryland Online Data Privacy Act (Md. Code, Com. Law §14-4601 et seq.)",
+        N_("the Maryland Attorney General"), "https://www.marylandattorneygeneral.gov/",
     ),
     "IN": _unconfirmed(
-        "Indiana", "Indiana Consumer Data Protection Act (Ind. Code art. 24-15)", "the Indiana Attorney General",
+        N_("Indiana"), "Indiana Consumer Data Protection Act (Ind. Code art. 24-15)", N_("the Indiana Attorney General"),
         "https://www.in.gov/attorneygeneral/",
     ),
     "KY": _unconfirmed(
-        "Kentucky", "Kentucky Consumer Data Protection Act (2024 HB 15)", "the Kentucky Attorney General",
+        N_("Kentucky"), "Kentucky Consumer Data Protection Act (2024 HB 15)", N_("the Kentucky Attorney General"),
         "https://www.ag.ky.gov/",
     ),
     "RI": _unconfirmed(
-        "Rhode Island", "Rhode Island Data Transparency and Privacy Protection Act (R.I. Gen. Laws ch. 6-48.1)",
-        "the Rhode Island Attorney General", "https://riag.ri.gov/",
+        N_("Rhode Island"), "Rhode Island Data Transparency and Privacy Protection Act (R.I. Gen. Laws ch. 6-48.1)",
+        N_("the Rhode Island Attorney General"), "https://riag.ri.gov/",
     ),
     "NE": _unconfirmed(
-        "Nebraska", "Nebraska Data Privacy Act (2024 LB 1074)", "the Nebraska Attorney General",
+        N_("Nebraska"), "Nebraska Data Privacy Act (2024 LB 1074)", N_("the Nebraska Attorney General"),
         "https://ago.nebraska.gov/",
     ),
 }  # fmt: skip

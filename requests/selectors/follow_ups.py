@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 
 from .. import deadlines
 from ..deadlines import StateAppeal
@@ -41,7 +42,9 @@ def appeal_rule(privacy_request: PrivacyRequest) -> StateAppeal | None:
     """
     if privacy_request.kind not in RIGHTS or "us_state" not in privacy_request.regimes:
         return None
-    return deadlines.state_appeal(us_state_of(privacy_request))
+    rule = deadlines.state_appeal(us_state_of(privacy_request))
+    # The state's and its authority's names in the active language (a Russian letter to a Virginian).
+    return replace(rule, state=gettext(rule.state), authority=gettext(rule.authority)) if rule else None
 
 
 def appeal_terms(privacy_request: PrivacyRequest) -> AppealTerms | None:

@@ -57,7 +57,7 @@ def _authority(known: Law, privacy_request: PrivacyRequest) -> Authority:
     if known.code == "us_state":
         rule = deadlines.STATE_APPEALS.get(us_state_of(privacy_request))
         if rule is not None:
-            return Authority(rule.authority, rule.authority_url)
+            return Authority(_(rule.authority), rule.authority_url)
         return Authority(_("the Attorney General of your state"), "")
     return _operator_authority()
 
@@ -87,7 +87,7 @@ def case_laws(privacy_request: PrivacyRequest) -> list[CaseLaw]:
         if known.code == "us_state" and (section := _state_section(subject)):
             rule = deadlines.STATE_APPEALS[us_state_of(subject)]
             title = _("the consumer privacy law of %(state)s (%(section)s)") % {
-                "state": rule.state,
+                "state": _(rule.state),
                 "section": section,
             }
         template = f"pdf/laws/{known.template}.html"

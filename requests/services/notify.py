@@ -40,8 +40,9 @@ STAFF_NOTICES = frozenset({"due_14", "due_7", "due_2", "due_1", "extension_windo
 def email_requester(privacy_request_id: int, name: str, event_seq: int = 0) -> None:
     """Email the requester about their case, in their language, with its PDF letter where it has one."""
     privacy_request = PrivacyRequest.objects.get(pk=privacy_request_id)
-    with translation.override(privacy_request.language):  # the regulators' names are translated
+    with translation.override(privacy_request.language):  # regulators' and states' names are translated
         authority = authority_line(privacy_request)
+        follow_ups = follow_up_context(privacy_request)
     message = make_message(
         name,
         {
@@ -50,7 +51,7 @@ def email_requester(privacy_request_id: int, name: str, event_seq: int = 0) -> N
             # The regulator of each law the case is under (the ICO, the CNIL, Roskomnadzor...), not one for all.
             "supervisory_authority": authority,
             "expire_days": settings.PRIVACY_VERIFY_EXPIRE_DAYS,
-            **follow_up_context(privacy_request),
+            **follow_ups,
         },
         to=[privacy_request.requester_email],
         language=privacy_request.language,

@@ -436,7 +436,7 @@ def test_a_russian_speaker_reads_the_appeal_and_its_decision_in_russian(dpo: Any
     services.decide(appeal, by=dpo, outcome="appeal_refused", reasons="Налоговое право.")
     text = letter_text(appeal, LetterKind.APPEAL_DECISION)
     assert "Наше решение по вашей апелляции: прежнее решение остаётся в силе" in text
-    assert "Office of the Attorney General of Virginia" in text  # an authority keeps its own name
+    assert "Офис Генерального прокурора штата Виргиния" in text  # the authority in Russian, its address as is
 
 
 def test_an_appeal_or_complaint_cannot_be_submitted_as_a_request_of_its_own() -> None:

@@ -317,6 +317,8 @@ RUSSIAN = {
     "GB": ["ICO", "раздел 165 Закона о защите данных 2018 года", "Уважаемый(ая) Анна Павлова!"],
     "BR": ["ANPD", "LGPD"],
     "CA-QC": ["Commission d'accès à l'information du Québec", "статья 34"],
+    # The state and its Attorney General in Russian too (deadlines.STATE_APPEALS names are translated).
+    "US-VA": ["Офис Генерального прокурора штата Виргиния", "штата Виргиния", "Va. Code §59.1-577(C)"],
 }
 
 
