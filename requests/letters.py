@@ -146,6 +146,9 @@ def law_context(privacy_request: PrivacyRequest) -> dict[str, Any]:
         # 152-FZ art. 22.1: the operator names the person responsible for organising the processing.
         "responsible_person": any(entry.code == "ru_152fz" for entry in entries),
         "gdpr": any(entry.law.template == "gdpr" for entry in entries),
+        # Under both the EU and the UK GDPR the shared wording is the requester's own; the UK's exemptions
+        # (DPA 2018 Schedules 2-4) are said as well.
+        "uk_gdpr_too": {"eu_gdpr", "uk_gdpr"} <= {entry.code for entry in entries},
         "supervisory_authority": authority_line(privacy_request),
     }
 

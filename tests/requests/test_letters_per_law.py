@@ -467,3 +467,12 @@ def test_152fz_has_no_manifestly_unfounded_refusal(dpo: Any, handler: Any) -> No
     case = case_for("RU", dpo, handler)
     with pytest.raises(ValidationError, match="Article 14"):
         services.deny(case, by=dpo, reason="manifestly_unfounded", explanation="You ask too often.")
+
+
+def test_a_refusal_under_both_the_eu_and_the_uk_gdpr_gives_both_laws_exemptions(
+    settings: Any, dpo: Any, handler: Any
+) -> None:
+    settings.PRIVACY_ESTABLISHMENT = ("GB",)
+    text = refusal("FR", dpo, handler, "en")
+    assert "Schedules 2 to 4 of the Data Protection Act 2018" in text and "under its Article 23" in text
+    assert "CNIL" in text and "Information Commissioner's Office (ICO)" in text
