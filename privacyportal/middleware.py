@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 logger = logging.getLogger(__name__)
@@ -49,9 +51,22 @@ def unavailable(request: HttpRequest, error: Exception) -> HttpResponse:
         detail = _("Temporarily unavailable: what you just sent was not saved. Please send it again shortly.")
         response: HttpResponse = JsonResponse({"detail": detail}, status=503)
     else:
-        response = HttpResponse(render_to_string("503.html"), status=503)
+        response = error_page(request, "503.html", status=503)
     response["Retry-After"] = "30"
     return response
+
+
+def error_page(request: HttpRequest, template: str, *, status: int) -> HttpResponse:
+    """An error page in the visitor's language and the portal's look, drawn from settings alone: no database, no
+    session, no context processor, since any of them may be what failed. The language comes from the request
+    itself (cookie, Accept-Language), as LocaleMiddleware may not have run."""
+    context = {
+        "operator_name": settings.PRIVACY_OPERATOR_NAME,
+        "operator_address": settings.PRIVACY_OPERATOR_ADDRESS,
+        "dpo_email": settings.PRIVACY_DPO_EMAIL,
+    }
+    with translation.override(translation.get_language_from_request(request)):
+        return HttpResponse(render_to_string(template, context), status=status)
 
 
 # Powerful browser features this portal never uses, switched off for every page (and anything framed in one).

@@ -216,7 +216,13 @@ def test_opt_outs_are_honoured_at_once_without_verification(
     case = PrivacyRequest.objects.get()
     assert case.status == Status.COMPLETED
     page = client.get("/requests/submitted/").content.decode()
-    assert "Opt-out request honoured" in page and case.reference in page
+    # Each kind has its own heading: a limit is not an opt-out.
+    heading = (
+        "Your limit on sensitive information is in effect"
+        if kind == "limit_sensitive"
+        else "Opt-out request honoured"
+    )
+    assert heading in page and case.reference in page
     (message,) = mail.outbox
     assert message.subject == f"Your request {case.reference} has been honoured"
 
