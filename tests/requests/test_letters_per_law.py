@@ -216,6 +216,7 @@ def test_an_access_answer_gives_what_the_requesters_law_lists(
     if place == "US-CA":
         assert "from 10 March 2024 to 10 March 2025: the 12 months before we received your request" in text
         assert "(as far back as 1 January 2022)" in text
+        assert text.count("We will not discriminate against you") == 1  # the response says it once
     else:
         assert "whenever we collected it, up to 10 March 2025, the day we received your request" in text
     for phrase in FOREIGN.get(place, []):
