@@ -89,6 +89,7 @@ def test_submit_then_confirm_with_the_emailed_code(client: Client, submit_form: 
     assert response.status_code == 302 and response["Location"] == "/verify/done/"
     done = client.get("/verify/done/").content.decode()
     assert "Email confirmed" in done and "started work" in done
+    assert 'href="/status/">See where your request is</a>' in done  # no dead end: the way on
     case.refresh_from_db()
     assert case.status == Status.OPEN  # under UK GDPR the confirmed email is enough (identity/tiers.py)
     assert case.identity_tier == "email" and case.identity_verified_at is not None
