@@ -16,7 +16,7 @@ from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_add
 from django.conf import settings
 from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
-from django_ratelimit.core import is_ratelimited
+from django_ratelimit.core import get_usage, is_ratelimited
 
 from privacyportal.addresses import normalise_email
 
@@ -110,6 +110,18 @@ def _limited(
 def over_limit(request: HttpRequest, group: str, rate: str) -> bool:
     """Count this POST against the client's limit for `group`; True when over it."""
     return request.method == "POST" and _limited(request, group, _ip_key, rate)
+
+
+def retry_after(request: HttpRequest, group: str, rate: str) -> int | None:
+    """Seconds until the client's limit for `group` opens again (without counting anything); None if unknown."""
+    try:
+        with _cache_guard():
+            usage = get_usage(request, group=group, key=_ip_key, rate=rate, increment=False)
+    except Exception as error:  # as in _limited: the cache's own errors differ by backend
+        logger.warning("rate limit window unknown, the cache is unavailable: %s", type(error).__name__)
+        return None
+    left = usage.get("time_left") if usage else None
+    return int(left) if left and left > 0 else None
 
 
 def counted(key: str, group: str, rate: str) -> bool:

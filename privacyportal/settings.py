@@ -400,6 +400,8 @@ TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 AXES_CLIENT_IP_CALLABLE = "privacyportal.ratelimit.client_ip"
 RATELIMIT_STAFF_LOGIN = env("RATELIMIT_STAFF_LOGIN", default="30/h")
 RATELIMIT_SUBMIT = env("RATELIMIT_SUBMIT", default="10/h")
+# The question pages of the request form: each answer saves the session, so a flood of them is limited too.
+RATELIMIT_STEPS = env("RATELIMIT_STEPS", default="300/h")
 RATELIMIT_VERIFY = env("RATELIMIT_VERIFY", default="30/h")
 RATELIMIT_RESEND = env("RATELIMIT_RESEND", default="5/h")
 # Emails a stranger can cause by typing someone's address, per recipient whoever typed it (issue 15).

@@ -29,7 +29,10 @@ register_converter(ReferenceConverter, "reference")
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    path("requests/new/", views.start, name="start"),
     path("requests/new/<str:kind>/", views.new_request, name="new_request"),
+    path("requests/new/<str:kind>/check/", views.request_check, name="request_check"),
+    path("requests/new/<str:kind>/<str:step>/", views.new_request, name="request_step"),
     path("requests/submitted/", views.submitted, name="submitted"),
     path("status/", views.status_sign_in, name="status"),
     path("status/code/", views.status_code, name="status_code"),

@@ -69,6 +69,8 @@ KIND_SPECIFIC = {
 }
 DATA_POINTS = ("phone", "postal_address", "account_reference", "date_of_birth")
 DECLARATION = ("declare", "declaration_name")
+# The code of the error about the details as a group (too few of them), whichever field carries it.
+DETAILS_GROUP = "details_group"
 ALL_REGIMES = ["policy", *sorted(set(deadlines.REGIMES) - {"policy"})]
 
 
@@ -81,11 +83,21 @@ def strictest_tier(kind: str, *, specific_pieces: bool = False) -> Tier:
 
 
 class PrivacyRequestForm(PlainForm):
-    requester_name = forms.CharField(label=_("Your full name"), max_length=200)
+    requester_name = forms.CharField(
+        label=_("Your full name"),
+        max_length=200,
+        error_messages={"required": _("Enter your full name")},
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
     requester_email = forms.EmailField(
         label=_("Your email address"),
         max_length=254,  # the case's column; a longer address was a database error on PostgreSQL
         help_text=_("We send a code to this address to confirm it is yours."),
+        error_messages={
+            "required": _("Enter your email address"),
+            "invalid": _("Enter an email address in the correct format, like name@example.com"),
+        },
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
     )
     relationship = forms.ChoiceField(
         label=_("Who is this request about?"),
@@ -94,58 +106,71 @@ class PrivacyRequestForm(PlainForm):
             (Relationship.AGENT, _("Someone who authorised me to act for them")),
             (Relationship.PARENT, _("My child (under 16) or a person in my guardianship")),
         ],
-        initial=Relationship.SELF,
         widget=forms.RadioSelect,
+        error_messages={"required": _("Select who the request is about")},
     )
     subject_name = forms.CharField(
         label=_("Their full name"),
         max_length=200,
         required=False,
-        help_text=_("Only if you ask for someone else."),
     )
     subject_email = forms.EmailField(
-        label=_("Their email address"),
+        label=_("Their email address (optional)"),
         max_length=254,
         required=False,
-        help_text=_("Only if you ask for someone else. We may ask them to confirm directly."),
+        help_text=_("We may ask them to confirm directly."),
+        error_messages={"invalid": _("Enter an email address in the correct format, like name@example.com")},
     )
     permission = EvidenceField(
         label=_("Signed permission or proof of parental responsibility"),
-        help_text=_("Needed if you ask for someone else. PDF, JPEG or PNG, at most 10 MB."),
+        help_text=_("PDF, JPEG or PNG, at most 10 MB."),
     )
     power_of_attorney = forms.BooleanField(
-        label=_("My permission is a power of attorney"),
+        label=_("My permission is a power of attorney (optional)"),
         required=False,
         help_text=_(
             "For example a durable power of attorney (in California, under Probate Code sections 4121 to 4130). "
             "We then do not ask the person to confirm that you act for them."
         ),
     )
-    country = forms.ChoiceField(label=_("Country where the person lives"))
+    country = forms.ChoiceField(
+        label=_("Country where the person lives"),
+        help_text=_("The law of the place where the person lives decides what we must do and how fast."),
+        error_messages={"required": _("Select the country where the person lives")},
+        widget=forms.Select(attrs={"autocomplete": "country"}),
+    )
     subdivision = forms.ChoiceField(
         label=_("State or province"), required=False, help_text=_("Only for the United States and Canada.")
     )
     language = forms.ChoiceField(
-        label=_("Language for our letters"), choices=[("en", "English"), ("ru", "Русский")]
+        label=_("Language for our letters"),
+        choices=[("en", "English"), ("ru", "Русский")],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Select the language for our letters")},
     )
     period = forms.ChoiceField(
         label=_("Which period?"),
         choices=PERIOD_CHOICES,
-        initial="all",
         widget=forms.RadioSelect,
         help_text=_("In California the law reaches back to data collected since 1 January 2022."),
+        error_messages={"required": _("Select the period your request should cover")},
     )
     since = forms.DateField(
         label=_("Since (date)"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("Only if you chose “only since a date”."),
+        error_messages={"invalid": _("Enter a real date, for example 27 3 2024")},
     )
     rectification_current = forms.CharField(
-        label=_("What is wrong?"), widget=forms.Textarea(attrs={"rows": 3})
+        label=_("What is wrong?"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Tell us what is wrong in the data we hold")},
     )
     rectification_wanted = forms.CharField(
-        label=_("What should it say?"), widget=forms.Textarea(attrs={"rows": 3})
+        label=_("What should it say?"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Tell us what the data should say instead")},
     )
     marketing_only = forms.BooleanField(
         label=_("I object to direct marketing (we stop at once; no reason needed)"), required=False
@@ -157,7 +182,7 @@ class PrivacyRequestForm(PlainForm):
         help_text=_("Tell us why, in your own words."),
     )
     details = forms.CharField(
-        label=_("Anything else that helps us find your data"),
+        label=_("Anything else that helps us find your data (optional)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("For example an account name or order number. Please do not send ID documents."),
@@ -166,7 +191,7 @@ class PrivacyRequestForm(PlainForm):
         label=_("This is about data one of our customers gave us"), required=False
     )
     customer_name = forms.CharField(
-        label=_("Which customer?"),
+        label=_("Which of our customers gave us the data?"),
         max_length=200,
         required=False,
         help_text=_("We will pass your request to that customer, who decides on it, and tell you so."),
@@ -233,6 +258,10 @@ class PrivacyRequestForm(PlainForm):
         self.fields["language"].initial = (get_language() or "en")[:2]
         if kind == Kind.RESTRICTION:
             self.fields["grounds"].required = True
+            self.fields["grounds"].error_messages["required"] = _("Tell us why we should stop using the data")
+        if POINTS_NEEDED[strictest] == 0 and strictest is Tier.NONE:
+            # Nothing to confirm (an opt-out is honoured at once): no code is sent, so none is promised.
+            self.fields["requester_email"].help_text = _("We write to this address to tell you it is done.")
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -291,19 +320,24 @@ class PrivacyRequestForm(PlainForm):
         )
         if len(given) < needed:
             self.add_error(
-                "phone",  # the section exists whenever a tier needs details (see strictest_tier)
-                (
-                    _(
-                        "For the specific pieces of information the law asks for at least %(needed)d of these "
-                        "details so we can check it is you (you gave %(given)d)."
+                # The section exists whenever a tier needs details (see strictest_tier); the question pages show
+                # an error of this code for the whole group of details, not for the phone number alone.
+                "phone",
+                forms.ValidationError(
+                    (
+                        _(
+                            "For the specific pieces of information the law asks for at least %(needed)d of these "
+                            "details so we can check it is you (you gave %(given)d)."
+                        )
+                        if specific
+                        else _(
+                            "Give at least %(needed)d of these details so we can check it is you (you gave %(given)d)."
+                        )
                     )
-                    if specific
-                    else _(
-                        "Give at least %(needed)d of these details so we can check it is you (you gave %(given)d)."
-                    )
-                )
-                % {"needed": needed, "given": len(given)}
-                + untick,
+                    % {"needed": needed, "given": len(given)}
+                    + untick,
+                    code=DETAILS_GROUP,
+                ),
             )
         if not (data.get("declare") and (data.get("declaration_name") or "").strip()):
             self.add_error(

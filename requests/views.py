@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import check_for_language, get_language
 from django.utils.translation import gettext_lazy as _
 
 from identity.forms import CODE_FAILED, CodeForm, SignInForm
@@ -28,12 +29,13 @@ from identity.services import (
 from identity.tasks import send_download_code, send_sign_in_code
 from identity.tiers import Tier
 from privacyportal import outbox
-from privacyportal.ratelimit import counted, over_limit
+from privacyportal.ratelimit import counted, over_limit, retry_after
 from privacyportal.uploads import CheckedFile
 
+from . import wizard
 from .downloads import attachment
 from .explain import explain, laws_that_apply
-from .forms import AppealForm, ComplaintForm, OwnerTaskForm, PrivacyRequestForm, ReplyForm
+from .forms import DETAILS_GROUP, AppealForm, ComplaintForm, OwnerTaskForm, PrivacyRequestForm, ReplyForm
 from .letters import read as read_letter
 from .lifecycle import Status
 from .models import FOLLOW_UPS, RIGHTS, Kind, OwnerTask, Packet, PacketStatus, PrivacyRequest, Relationship
@@ -97,8 +99,16 @@ def rate_limited(request: HttpRequest, group: str, rate: str) -> bool:
     return over_limit(request, group, rate)
 
 
-def too_many(request: HttpRequest) -> HttpResponse:
-    return render(request, "requests/too_many.html", status=429)
+def too_many(
+    request: HttpRequest, *, group: str | None = None, rate: str | None = None, back: str | None = None
+) -> HttpResponse:
+    """429, saying when to try again where the limit is known, and the way back to what was kept (`back`)."""
+    wait = retry_after(request, group, rate) if group and rate else None
+    minutes = max(1, -(-wait // 60)) if wait else None
+    response = render(request, "requests/too_many.html", {"minutes": minutes, "back": back}, status=429)
+    if wait:
+        response["Retry-After"] = str(wait)
+    return response
 
 
 def _kept_upload(request: HttpRequest, key: str = "pending_upload") -> Evidence | None:
@@ -115,42 +125,193 @@ def _keep(
     return kept
 
 
-def new_request(request: HttpRequest, kind: str) -> HttpResponse:
-    if kind not in RIGHTS:  # an appeal or a complaint is made from the status page of the case it follows
-        raise Http404
-    kept = _kept_upload(request)
-    form = PrivacyRequestForm(
-        request.POST or None, request.FILES or None, kind=kind, kept_file=kept.name if kept else None
-    )
+def start(request: HttpRequest) -> HttpResponse:
+    """What do you want to do: the first question, whose answer picks the right's own pages."""
+    error = None
     if request.method == "POST":
-        if rate_limited(request, "submit", settings.RATELIMIT_SUBMIT):
-            return too_many(request)
-        valid = form.is_valid()
-        checked = form.cleaned_data.get("permission") if "permission" not in form.errors else None
-        if checked is not None and not (valid and form.is_spam):
+        kind = request.POST.get("kind", "")
+        if kind in RIGHTS:
+            return redirect("new_request", kind=kind)
+        error = _("Select what you want to do")
+    rights = [{"kind": kind, "label": kind.label, "description": RIGHT_DESCRIPTIONS[kind]} for kind in RIGHTS]
+    return render(
+        request, "requests/start.html", {"rights": rights, "error": error}, status=400 if error else 200
+    )
+
+
+def _step_url(kind: str, step: str) -> str:
+    if step == "who":  # the right's entry point is its first question
+        return reverse("new_request", args=[kind])
+    return reverse("request_step", args=[kind, step])
+
+
+def _switch_language(request: HttpRequest, answers: wizard.Answers, url: str) -> HttpResponse:
+    """A language button pressed on a question page: what was typed is kept, and the page comes back in the
+    other language (the buttons belong to the page's form, so no JavaScript is needed)."""
+    language = request.POST.get("switch_language", "")
+    if not check_for_language(language):
+        return redirect(url)
+    # The letters' language followed the page's until now: it follows it on.
+    if answers.values.get("language") == get_language():
+        answers.values["language"] = language
+    wizard.save(request.session, answers)
+    response = redirect(url)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+    return response
+
+
+def new_request(request: HttpRequest, kind: str, step: str = "who") -> HttpResponse:
+    """One question page of a right's request (requests/wizard.py): GET shows it, POST keeps its answers."""
+    if kind not in RIGHTS or step not in wizard.STEPS:
+        # An appeal or a complaint is made from the status page of the case it follows.
+        raise Http404
+    answers = wizard.load(request.session, kind)
+    kept = _kept_upload(request)
+    url = _step_url(kind, step)
+    if request.method == "POST":
+        wizard.take(answers, step, request.POST)
+        files = request.FILES if step == "them" else None
+        for group, rate in (("steps", settings.RATELIMIT_STEPS), ("submit", settings.RATELIMIT_SUBMIT)):
+            # An upload counts as a request sent (it is stored): so does a page's answers, more generously.
+            if (files or group == "steps") and rate_limited(request, group, rate):
+                wizard.save(request.session, answers)  # what was typed is kept for when the limit opens
+                return too_many(request, group=group, rate=rate, back=url)
+        if "switch_language" in request.POST:
+            return _switch_language(request, answers, url)
+        form = wizard.form_for(answers, kept_file=kept.name if kept else None, files=files)
+        form.is_valid()
+        checked = form.cleaned_data.get("permission") if files and "permission" not in form.errors else None
+        if checked is not None:
             evidence_kind = (
-                "parent_authority"
-                if form.cleaned_data.get("relationship") == "parent"
-                else "agent_permission"
+                "parent_authority" if answers.values.get("relationship") == "parent" else "agent_permission"
             )
             kept = _keep(request, checked, kind=evidence_kind, key=SESSION_UPLOAD, replacing=kept)
             form.kept_file = kept.name
-        if valid:
-            if form.is_spam:
-                return redirect("submitted")
-            with transaction.atomic():
-                privacy_request = submit(form.to_new_request())
-                if kept is not None and privacy_request.relationship != "self":
-                    attach_evidence(privacy_request, kept)
-                    request.session.pop(SESSION_UPLOAD, None)
-            # The case is remembered in the session, never in the URL (no personal data or ids in URLs).
-            request.session[SESSION_CASE] = privacy_request.pk
+            form = wizard.form_for(answers, kept_file=kept.name)
+            form.is_valid()
+        errors = wizard.errors_on(step, answers, form)
+        if not errors and step not in answers.seen:
+            answers.seen.append(step)
+        wizard.save(request.session, answers)  # what was typed is kept, right or wrong
+        if not errors:
+            next_step = wizard.first_open(answers, kept_file=kept.name if kept else None)
+            if next_step == wizard.CHECK:
+                return redirect("request_check", kind=kind)
+            return redirect(_step_url(kind, next_step))
+    else:
+        steps = wizard.steps_for(answers)
+        open_step = wizard.first_open(answers, kept_file=kept.name if kept else None)
+        reachable = steps[: steps.index(open_step) + 1] if open_step in steps else steps
+        if step not in reachable:  # a page skipped ahead to, or one these answers no longer need
+            return redirect(
+                _step_url(kind, open_step)
+                if open_step != wizard.CHECK
+                else reverse("request_check", args=[kind])
+            )
+        form = wizard.form_for(answers, kept_file=kept.name if kept else None)
+        if step in answers.seen:
+            form.is_valid()  # a page answered before shows what is wrong with it now, if anything
+        else:
+            form = PrivacyRequestForm(
+                initial=answers.values, kind=kind, kept_file=kept.name if kept else None
+            )
+    return _question_page(request, answers, step, form)
+
+
+def _question_page(
+    request: HttpRequest, answers: wizard.Answers, step: str, form: PrivacyRequestForm
+) -> HttpResponse:
+    errors = wizard.errors_on(step, answers, form) if form.is_bound else {}
+    names = wizard.fields_of(step, answers, form)
+    summary: list[tuple[str, str]] = []
+    group_errors: list[str] = []
+    for name in errors:
+        bound = form[name]
+        anchor = bound.id_for_label or f"{bound.auto_id}_0"  # a group of radios: its first one
+        for error in form.errors.as_data()[name]:
+            message = " ".join(error.messages)
+            if error.code == DETAILS_GROUP:  # about the details together: said once, above them
+                group_errors.append(message)
+                summary.append(("details-group", message))
+            else:
+                summary.append((anchor, message))
+        if group_errors and name == "phone":
+            form.errors[name] = form.error_class(
+                [e for e in form.errors.as_data()[name] if e.code != DETAILS_GROUP], field_id=bound.auto_id
+            )
+    back = wizard.previous(step, answers)
+    context = {
+        "form": form,
+        "kind": Kind(answers.kind),
+        "step": step,
+        "question": wizard.question(step, answers),
+        "fields": [form[name] for name in names if name not in ("website",)],
+        "honeypot": form["website"] if "website" in names else None,
+        "single": len(names) == 1,
+        "errors": summary,
+        "group_errors": group_errors,
+        "back_url": _step_url(answers.kind, back) if back else reverse("home"),
+        "keep_form": "question",
+        "someone_else": answers.for_someone_else,
+        "points_to_match": form.points_to_match,
+        "tier_high": "declare" in names,
+        "description": RIGHT_DESCRIPTIONS[Kind(answers.kind)],
+    }
+    return render(request, "requests/question.html", context, status=400 if errors else 200)
+
+
+def request_check(request: HttpRequest, kind: str) -> HttpResponse:
+    """Check your answers, each with a way back to change it, then send."""
+    if kind not in RIGHTS:
+        raise Http404
+    answers = wizard.load(request.session, kind)
+    kept = _kept_upload(request)
+    kept_name = kept.name if kept else None
+    url = reverse("request_check", args=[kind])
+    open_step = wizard.first_open(answers, kept_file=kept_name)
+    if open_step != wizard.CHECK:
+        return redirect(_step_url(kind, open_step))
+    form = wizard.form_for(answers, kept_file=kept_name)
+    form.is_valid()
+    if request.method == "POST" and form.is_valid():
+        if rate_limited(request, "submit", settings.RATELIMIT_SUBMIT):
+            return too_many(request, group="submit", rate=settings.RATELIMIT_SUBMIT, back=url)
+        if form.is_spam:
+            wizard.forget(request.session, kind)
             return redirect("submitted")
+        with transaction.atomic():
+            privacy_request = submit(form.to_new_request())
+            if kept is not None and privacy_request.relationship != "self":
+                attach_evidence(privacy_request, kept)
+                request.session.pop(SESSION_UPLOAD, None)
+        wizard.forget(request.session, kind)
+        # The case is remembered in the session, never in the URL (no personal data or ids in URLs).
+        request.session[SESSION_CASE] = privacy_request.pk
+        return redirect("submitted")
+    rows = wizard.summary(answers, form, kept_file=kept_name)
+    sections = [
+        (wizard.question(step, answers), _step_url(kind, step), [row for row in rows if row.step == step])
+        for step in wizard.steps_for(answers)
+    ]
     return render(
         request,
-        "requests/form.html",
-        {"form": form, "kind": Kind(kind), "description": RIGHT_DESCRIPTIONS[Kind(kind)]},
-        status=400 if form.is_bound and not form.is_valid() else 200,
+        "requests/check.html",
+        {
+            "kind": Kind(kind),
+            "sections": sections,
+            "back_url": _step_url(kind, wizard.steps_for(answers)[-1]),
+            "form": form,
+        },
+        status=400 if form.errors else 200,
     )
 
 

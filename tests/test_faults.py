@@ -26,6 +26,7 @@ from privacyportal.models import QueuedTask
 from requests import services, sweeps
 from requests.models import CompanySystem, Packet, PacketStatus, PrivacyRequest
 from tests.factories import make_case
+from tests.intake import send
 from tests.workers import (
     database_url,
     start_worker,
@@ -63,7 +64,7 @@ def test_an_unreachable_database_gives_a_plain_503_and_pages_recover_by_themselv
             assert response["Retry-After"] == "30"
     # Back up: the same request goes through, nothing was half-written meanwhile.
     assert not PrivacyRequest.objects.exists()
-    assert client.post("/requests/new/erasure/", ERASURE).status_code == 302
+    assert send(client, "erasure", ERASURE).status_code == 302
     assert PrivacyRequest.objects.count() == 1
 
 
@@ -227,7 +228,7 @@ def test_a_request_is_taken_and_saved_while_the_rate_limit_cache_is_away(
     client: Client, settings: Any, caplog: Any, caches: dict[str, Any]
 ) -> None:
     settings.CACHES = caches
-    form = client.post("/requests/new/erasure/", ERASURE)
+    form = send(client, "erasure", ERASURE)
     assert form.status_code == 302, form.content.decode()[:500]
     api = client.post("/api/v1/public/requests/", json.dumps(INTAKE_BODY), content_type="application/json")
     assert api.status_code == 201, api.content

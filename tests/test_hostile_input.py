@@ -59,6 +59,7 @@ from requests.models import (
 )
 from requests.roles import ensure_roles
 from tests.factories import in_role, make_case, pdf_bytes, signed_in
+from tests.intake import send
 
 pytestmark = pytest.mark.django_db
 
@@ -287,7 +288,7 @@ def test_what_an_agent_types_on_the_public_form_is_text_on_every_page_email_and_
         "permission": SimpleUploadedFile('"><img src=x onerror=alert(1)>.pdf', PDF),
     }
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post("/requests/new/rectification/", form)
+        response = send(client, "rectification", form)
     assert response.status_code == 302, response.content.decode()[:3000]
     case = PrivacyRequest.objects.get()
     assert {name: getattr(case, name) for name in typed} == typed  # stored as typed, not "cleaned"
@@ -341,7 +342,7 @@ def test_objection_grounds_are_text_for_staff_and_in_the_letter(
         "country": "GB", "subdivision": "", "language": "en", "grounds": grounds,
     }  # fmt: skip
     with django_capture_on_commit_callbacks(execute=True):
-        assert client.post("/requests/new/objection/", form).status_code == 302
+        assert send(client, "objection", form).status_code == 302
     client.post("/verify/", {"code": code_in(mail.outbox[-1])})
     case = PrivacyRequest.objects.get()
     assert case.objection_grounds == grounds and case.status == Status.OPEN
@@ -361,7 +362,7 @@ def test_a_form_sent_back_with_an_error_shows_what_was_typed_escaped(client: Cli
         **typed, "requester_email": "not an address", "relationship": "self", "country": "GB",
         "language": "en", "about_customer_data": "on",
     }  # fmt: skip
-    response = client.post("/requests/new/restriction/", form)
+    response = send(client, "restriction", form)
     assert response.status_code == 400
     page = response.content.decode()
     for text in typed.values():
@@ -444,7 +445,7 @@ def test_the_html_part_of_the_email_to_the_person_an_agent_names_shows_the_agent
         "permission": SimpleUploadedFile("permission.pdf", PDF),
     }  # fmt: skip
     with django_capture_on_commit_callbacks(execute=True):
-        assert client.post("/requests/new/rectification/", form).status_code == 302
+        assert send(client, "rectification", form).status_code == 302
     with django_capture_on_commit_callbacks(execute=True):
         client.post("/verify/", {"code": code_in(mail.outbox[-1])})
     (to_subject,) = emails_to("subject@example.org")
@@ -872,7 +873,7 @@ def test_the_email_code_locks_after_the_allowed_attempts_even_for_the_right_code
     client: Client, django_capture_on_commit_callbacks: Any
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
-        assert client.post("/requests/new/rectification/", RECTIFICATION_FORM).status_code == 302
+        assert send(client, "rectification", RECTIFICATION_FORM).status_code == 302
     email = mail.outbox[-1]
     code = code_in(email)
     token = re.search(r"/verify/([^/\s]+)/", str(email.body))
@@ -1012,6 +1013,7 @@ RATE_LIMITED = {
 @pytest.mark.parametrize("name", RATE_LIMITED)
 def test_public_posts_answer_429_over_the_rate_limit(settings: Any, name: str) -> None:
     settings.RATELIMIT_SUBMIT = settings.RATELIMIT_VERIFY = settings.RATELIMIT_RESEND = "2/d"
+    settings.RATELIMIT_STEPS = "2/d"
     client, url, body = RATE_LIMITED[name]()
     is_json = isinstance(body, str)
 
@@ -1218,7 +1220,7 @@ def test_a_hostile_permission_file_on_the_public_form_is_refused_and_nothing_is_
         "phone": "+44 20 7946 0000", "postal_address": "1 Example Road",
         "permission": SimpleUploadedFile(name, make()),
     }  # fmt: skip
-    response = client.post("/requests/new/erasure/", form)
+    response = send(client, "erasure", form)
     assert response.status_code == 400
     assert message in response.content.decode()
     assert not PrivacyRequest.objects.exists()
@@ -1357,7 +1359,7 @@ def _no_rate_limits(settings: Any) -> None:
 @HYPOTHESIS
 @given(fields=form_fields())
 def test_no_public_form_answers_500_whatever_is_typed(kind: str, fields: dict[str, str]) -> None:
-    response = Client().post(f"/requests/new/{kind}/", fields)
+    response = send(Client(), kind, fields)
     assert response.status_code in (200, 302, 400, 429), response.status_code
 
 

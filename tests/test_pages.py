@@ -10,6 +10,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from requests.models import RIGHTS
 from tests.factories import make_case
+from tests.intake import send
 
 
 def test_home_lists_every_right_in_plain_words(client: Client) -> None:
@@ -155,9 +156,7 @@ def test_cookies_carry_the_host_prefix_over_https(client: Any) -> None:
 @pytest.mark.django_db
 def test_an_overlong_email_is_a_form_error_not_a_server_error(client: Any) -> None:
     address = "a" * 64 + "@" + ("b" * 60 + ".") * 4 + "example.org"  # valid, but longer than the column
-    response = client.post(
-        "/requests/new/erasure/",
-        {"requester_name": "Ada", "requester_email": address, "relationship": "self", "country": "DE",
+    response = send(client, "erasure", {"requester_name": "Ada", "requester_email": address, "relationship": "self", "country": "DE",
          "language": "en", "period": "12_months"},
     )  # fmt: skip
     assert response.status_code == 400

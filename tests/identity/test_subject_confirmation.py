@@ -14,6 +14,7 @@ from identity import services as identity_services
 from requests import services
 from requests.models import PrivacyRequest
 from tests.factories import make_case
+from tests.intake import send
 
 pytestmark = pytest.mark.django_db
 
@@ -139,7 +140,7 @@ def test_an_agent_with_a_power_of_attorney_from_the_web_form_is_not_second_guess
         "permission": SimpleUploadedFile("power-of-attorney.pdf", pdf_bytes()),
     }  # fmt: skip
     with django_capture_on_commit_callbacks(execute=True):
-        assert client.post("/requests/new/erasure/", form).status_code == 302
+        assert send(client, "erasure", form).status_code == 302
     case = PrivacyRequest.objects.get()
     assert case.power_of_attorney and case.events.get(verb="submitted").data["power_of_attorney"] is True
     mail.outbox.clear()

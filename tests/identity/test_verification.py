@@ -17,6 +17,7 @@ from identity.models import EmailChallenge
 from requests.lifecycle import Status
 from requests.models import RIGHTS, PrivacyRequest
 from tests.factories import pdf_bytes
+from tests.intake import send
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +40,7 @@ CALIFORNIA = {"country": "US", "subdivision": "US-CA"}
 def submit_form(client: Client, django_capture_on_commit_callbacks: Any) -> Any:
     def post(kind: str = "access", **fields: Any) -> Any:
         with django_capture_on_commit_callbacks(execute=True):
-            return client.post(f"/requests/new/{kind}/", {**BASE, **fields})
+            return send(client, kind, {**BASE, **fields})
 
     return post
 

@@ -9,6 +9,7 @@ from django.test import Client, RequestFactory
 
 from privacyportal.ratelimit import client_ip
 from requests.models import PrivacyRequest
+from tests.intake import send
 
 pytestmark = pytest.mark.django_db
 FORM = {"requester_name": "Ada Lovelace", "requester_email": "ada@example.org", "relationship": "self",
@@ -45,11 +46,9 @@ def test_behind_a_proxy_each_client_has_its_own_bucket_and_cannot_choose_one(
     settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
 
     def post(forwarded: str) -> int:
-        return (
-            Client(REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR=forwarded)
-            .post("/requests/new/erasure/", FORM)
-            .status_code
-        )
+        return send(
+            Client(REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR=forwarded), "erasure", FORM
+        ).status_code
 
     assert [post("203.0.113.7"), post("203.0.113.7"), post("203.0.113.7")] == [302, 302, 429]
     assert post("198.51.100.9") == 302  # another client behind the same proxy
@@ -57,9 +56,7 @@ def test_behind_a_proxy_each_client_has_its_own_bucket_and_cannot_choose_one(
     # Without the proxy trusted, a client naming itself anything still counts as its own address.
     settings.TRUSTED_PROXIES = []
     direct = [
-        Client(REMOTE_ADDR="198.18.0.1", HTTP_X_FORWARDED_FOR=f"1.1.1.{n}")
-        .post("/requests/new/erasure/", FORM)
-        .status_code
+        send(Client(REMOTE_ADDR="198.18.0.1", HTTP_X_FORWARDED_FOR=f"1.1.1.{n}"), "erasure", FORM).status_code
         for n in range(3)
     ]
     assert direct == [302, 302, 429]

@@ -22,6 +22,7 @@ from identity.models import Evidence
 from privacyportal import files, uploads
 from requests.models import PrivacyRequest
 from tests.factories import pdf_bytes, pdf_from_objects, pdf_stream
+from tests.intake import send
 
 PDF = pdf_bytes()
 
@@ -115,13 +116,14 @@ def test_an_agents_file_survives_a_form_that_failed_elsewhere(
     client: Client, settings: Any, tmp_path: Any
 ) -> None:
     settings.PRIVATE_ROOT = tmp_path
-    response = client.post(
-        "/requests/new/erasure/",
+    response = send(
+        client,
+        "erasure",
         {**AGENT, "requester_email": "oops", "permission": upload("permission.pdf", PDF)},
     )
     html = response.content.decode()
     assert response.status_code == 400 and "We kept the file you sent" in html and "permission.pdf" in html
-    assert client.post("/requests/new/erasure/", AGENT).status_code == 302  # no need to attach it again
+    assert send(client, "erasure", AGENT).status_code == 302  # no need to attach it again
     case = PrivacyRequest.objects.get()
     item = Evidence.objects.get()
     assert (item.privacy_request, item.kind) == (case, "agent_permission")
@@ -133,11 +135,9 @@ def test_an_agent_must_attach_permission_and_a_bad_file_says_why(
     client: Client, settings: Any, tmp_path: Any
 ) -> None:
     settings.PRIVATE_ROOT = tmp_path
-    missing = client.post("/requests/new/erasure/", AGENT).content.decode()
+    missing = send(client, "erasure", AGENT).content.decode()
     assert "Attach the signed permission" in missing
-    bad = client.post(
-        "/requests/new/erasure/", {**AGENT, "permission": upload("x.pdf", b"<html>")}
-    ).content.decode()
+    bad = send(client, "erasure", {**AGENT, "permission": upload("x.pdf", b"<html>")}).content.decode()
     assert "Send a PDF, JPEG or PNG file." in bad
     assert PrivacyRequest.objects.count() == 0 and Evidence.objects.count() == 0
 
@@ -147,7 +147,7 @@ def test_only_signed_in_staff_download_evidence_as_an_attachment(
     client: Client, dpo: Any, handler: Any, settings: Any, tmp_path: Any
 ) -> None:
     settings.PRIVATE_ROOT = tmp_path
-    client.post("/requests/new/erasure/", {**AGENT, "permission": upload("permission.pdf", PDF)})
+    send(client, "erasure", {**AGENT, "permission": upload("permission.pdf", PDF)})
     item = Evidence.objects.get()
     url = f"/admin/evidence/{item.pk}/"
     assert Client().get(url).status_code == 302  # not signed in

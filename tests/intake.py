@@ -1,0 +1,39 @@
+"""Send a request through the question pages as a browser would: each page gets the answers it asks for.
+
+`send(client, kind, answers)` posts the answers to the right's first page, then to every page it is sent on to,
+then sends from "check your answers". It returns the first answer that is not a step onwards: the redirect to
+"submitted" once sent, or a page that came back with errors (400), or a 429.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.test import Client
+
+CHECK = "/check/"
+
+
+def _posted(answers: dict[str, Any]) -> dict[str, Any]:
+    for value in answers.values():
+        if hasattr(value, "seek"):
+            value.seek(0)  # the same file may be posted to two pages (it is kept from the first)
+    return answers
+
+
+def send(
+    client: Client, kind: str, answers: dict[str, Any], *, until: str | None = None, **extra: Any
+) -> Any:
+    """Walk the pages of `kind` with `answers`; stop before posting to a page whose URL ends with `until`."""
+    url = f"/requests/new/{kind}/"
+    response: Any = client.post(url, _posted(dict(answers)), **extra)
+    for _ in range(12):  # more than there are pages: a loop would be a bug
+        location = response.get("Location", "") if response.status_code == 302 else ""
+        if not location.startswith(f"/requests/new/{kind}/"):
+            return response
+        if until and location.endswith(until):
+            return response
+        if location.endswith(CHECK):
+            return client.post(location, {}, **extra)
+        response = client.post(location, _posted(dict(answers)), **extra)
+    raise AssertionError("the question pages went round in a loop")
