@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib.sessions import middleware as sessions
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
@@ -18,8 +19,10 @@ logger = logging.getLogger(__name__)
 class DatabaseUnavailableMiddleware:
     """The database unreachable: a plain 503 page (no traceback, no database needed to draw it), not a 500.
 
-    Outermost but for the security headers, so it also catches what the session and authentication
-    middleware raise. Each request tries the database afresh, so pages recover by themselves.
+    Outermost but for the security headers. What a view raises reaches process_exception; what a middleware
+    further in raises Django has already made a 500 by then, so the one that saves after the view (the session)
+    answers it itself (SessionMiddleware below). Each request tries the database afresh, so pages recover by
+    themselves.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -37,6 +40,17 @@ class DatabaseUnavailableMiddleware:
 
 
 DATABASE_DOWN = (OperationalError, InterfaceError)
+
+
+class SessionMiddleware(sessions.SessionMiddleware):
+    """Django's, but the database down when the session is saved after the view (a question page of the request
+    form keeps its answers there) is the plain 503 too, not a 500."""
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        try:
+            return super().process_response(request, response)
+        except DATABASE_DOWN as error:
+            return unavailable(request, error)
 
 
 def is_api(request: HttpRequest) -> bool:

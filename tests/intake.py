@@ -14,6 +14,12 @@ from django.test import Client
 CHECK = "/check/"
 
 
+def _forget(client: Client) -> None:
+    session = client.session
+    if session.pop("intake", None) is not None:
+        session.save()
+
+
 def _posted(answers: dict[str, Any]) -> dict[str, Any]:
     for value in answers.values():
         if hasattr(value, "seek"):
@@ -24,7 +30,9 @@ def _posted(answers: dict[str, Any]) -> dict[str, Any]:
 def send(
     client: Client, kind: str, answers: dict[str, Any], *, until: str | None = None, **extra: Any
 ) -> Any:
-    """Walk the pages of `kind` with `answers`; stop before posting to a page whose URL ends with `until`."""
+    """Walk the pages of `kind` with `answers`, from a fresh start (answers kept from an earlier walk in this
+    session are forgotten, a file kept is not); stop before posting to a page whose URL ends with `until`."""
+    _forget(client)
     url = f"/requests/new/{kind}/"
     response: Any = client.post(url, _posted(dict(answers)), **extra)
     for _ in range(12):  # more than there are pages: a loop would be a bug
@@ -36,4 +44,19 @@ def send(
         if location.endswith(CHECK):
             return client.post(location, {}, **extra)
         response = client.post(location, _posted(dict(answers)), **extra)
+    raise AssertionError("the question pages went round in a loop")
+
+
+def pages(client: Client, kind: str, answers: dict[str, Any]) -> str:
+    """The HTML of every question page `answers` lead through, as the requester sees each before answering it."""
+    _forget(client)
+    url = f"/requests/new/{kind}/"
+    html = []
+    for _ in range(12):
+        html.append(client.get(url).content.decode())
+        response = client.post(url, _posted(dict(answers)))
+        location = response.get("Location", "") if response.status_code == 302 else ""
+        if not location.startswith(f"/requests/new/{kind}/") or location.endswith(CHECK):
+            return "\n".join(html)
+        url = location
     raise AssertionError("the question pages went round in a loop")

@@ -364,7 +364,8 @@ def test_a_form_sent_back_with_an_error_shows_what_was_typed_escaped(client: Cli
     }  # fmt: skip
     response = send(client, "restriction", form)
     assert response.status_code == 400
-    page = response.content.decode()
+    # The page in error, and the page answered before it (the reasons), each show what was typed.
+    page = response.content.decode() + client.get("/requests/new/restriction/request/").content.decode()
     for text in typed.values():
         assert_escaped(page, text)
     assert not PrivacyRequest.objects.exists()
@@ -1041,7 +1042,12 @@ def csrf_client() -> Client:
 
 
 def _csrf_form() -> tuple[Client, str, dict[str, Any], Callable[[], bool]]:
-    return csrf_client(), "/requests/new/rectification/", RECTIFICATION_FORM, PrivacyRequest.objects.exists
+    # Answered up to "check your answers" (each page's POST checks the token as well), then sent from there.
+    answered = Client()
+    send(answered, "rectification", RECTIFICATION_FORM, until="/check/")
+    client = csrf_client()
+    client.cookies = answered.cookies
+    return client, "/requests/new/rectification/check/", {}, PrivacyRequest.objects.exists
 
 
 def _csrf_sign_in() -> tuple[Client, str, dict[str, Any], Callable[[], bool]]:

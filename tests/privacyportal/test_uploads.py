@@ -121,8 +121,12 @@ def test_an_agents_file_survives_a_form_that_failed_elsewhere(
         "erasure",
         {**AGENT, "requester_email": "oops", "permission": upload("permission.pdf", PDF)},
     )
-    html = response.content.decode()
-    assert response.status_code == 400 and "We kept the file you sent" in html and "permission.pdf" in html
+    assert (
+        response.status_code == 400
+        and "Enter an email address in the correct format" in response.content.decode()
+    )
+    html = client.get("/requests/new/erasure/them/").content.decode()  # the page the file was sent from
+    assert "We kept the file you sent" in html and "permission.pdf" in html
     assert send(client, "erasure", AGENT).status_code == 302  # no need to attach it again
     case = PrivacyRequest.objects.get()
     item = Evidence.objects.get()
