@@ -297,17 +297,13 @@ def request_check(request: HttpRequest, kind: str) -> HttpResponse:
         # The case is remembered in the session, never in the URL (no personal data or ids in URLs).
         request.session[SESSION_CASE] = privacy_request.pk
         return redirect("submitted")
-    rows = wizard.summary(answers, form, kept_file=kept_name)
-    sections = [
-        (wizard.question(step, answers), _step_url(kind, step), [row for row in rows if row.step == step])
-        for step in wizard.steps_for(answers)
-    ]
+    rows = [(row, _step_url(kind, row.step)) for row in wizard.summary(answers, form, kept_file=kept_name)]
     return render(
         request,
         "requests/check.html",
         {
             "kind": Kind(kind),
-            "sections": sections,
+            "rows": rows,
             "back_url": _step_url(kind, wizard.steps_for(answers)[-1]),
             "form": form,
         },

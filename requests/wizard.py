@@ -237,14 +237,23 @@ def _choice_label(choices: Any, value: str) -> str:
     return ""
 
 
+# Rows "check your answers" shows only when the answer they follow was this one.
+_UNLESS: dict[str, tuple[str, object]] = {
+    "since": ("period", "since"),
+    "about_customer_data": ("about_customer_data", True),
+    "customer_name": ("about_customer_data", True),
+    "website": ("website", "never"),  # the field people never see
+}
+
+
 def summary(answers: Answers, form: PrivacyRequestForm, *, kept_file: str | None) -> list[Row]:
     """Every answer of the pages this request needs, cleaned (call `form.is_valid()` first)."""
     rows = []
     data = form.cleaned_data
     for step in steps_for(answers):
         for name in fields_of(step, answers, form):
-            if name == "website":
-                continue
+            if name in _UNLESS and data.get(_UNLESS[name][0]) != _UNLESS[name][1]:
+                continue  # a follow-on question that did not arise (a date, when no date was the choice)
             formfield = form.fields[name]
             value = data.get(name)
             text: object
