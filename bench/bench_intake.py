@@ -1,21 +1,23 @@
-"""Budget (DESIGN §12): a public form POST costs at most 2× a bare Django view doing one INSERT on the same
-server and database.
+"""Budget (DESIGN §12): sending a request from the public form costs at most 2× a bare Django view doing one
+INSERT on the same server and database.
 
 One gunicorn (the project's `privacyportal/gunicorn_conf.py`, 2 sync workers: the machine has 2 cores) with
 DEBUG off and PostgreSQL serves both, through `bench/intake_settings.py`, which only adds the bare view
 (`bench/intake_urls.py`). Load comes from this process: 4 client threads, so neither worker waits for a
-request; each POST is a fresh visitor's (the CSRF cookie and token from one GET of the form, no session),
-sent as multipart like the browser sends this form, on a new connection (sync workers close each one).
+request; each POST is a fresh visitor's, on a new connection (sync workers close each one). The form is
+question pages (issue 21): before the rounds, each visitor answers them (who, where, which period, name and
+email: four POSTs, not measured), so the POST measured is "Send request" on "check your answers", with the
+visitor's CSRF cookie, token and session, as a browser sends it. The bare view gets the same POST.
 After a warm-up, 10 rounds of 200 POSTs per side, the order alternating, so noise on the machine hits both
 sides alike. Throughput per side is its POSTs over its rounds' wall time.
 
-The real POST validates the access form, counts the rate limit in Redis, creates the case and its audit
-event, keeps the case in a new session, and publishes the verification email task to Redis database 5
+The real POST loads the answers from the session, validates the access form, counts the rate limit in Redis,
+creates the case and its audit event, keeps the case in the session, and publishes the verification email task to Redis database 5
 (no worker runs: the publish is what we measure). The run fails unless every POST answered 302 to the
 submitted page, the database holds one case per real POST and one row per bare POST, and Redis holds one
 task per case. BENCH_INTAKE_CASES=1000000 first seeds that many cases (as bench_queue.py does), to see
 what the table's size adds to a POST. Needs PostgreSQL (BENCH_POSTGRES; `privacyportal_bench_intake` is created and dropped) and
-Redis (database 5, flushed before and after). About a minute.
+Redis (database 5, flushed before and after). About two minutes.
 
     .venv/bin/python bench/bench_intake.py
 """
@@ -64,6 +66,15 @@ ROUNDS = 10
 PER_ROUND = 200
 BUDGET_RATIO = 2.0
 FORM = "/requests/new/access/"
+SEND = "/requests/new/access/check/"
+# The pages before "check your answers" for a UK access request for oneself, and their answers.
+PAGES = [
+    ("/requests/new/access/", {"relationship": "self"}),
+    ("/requests/new/access/where/", {"country": "GB"}),
+    ("/requests/new/access/request/", {"period": "12_months"}),
+    ("/requests/new/access/contact/", {"requester_name": "Person {n}", "requester_email": "person{n}@example.org",
+                                       "language": "en", "details": "", "website": ""}),
+]  # fmt: skip
 BARE = "/bench/bare-insert/"
 SUBMITTED = "/requests/submitted/"
 BOUNDARY = "bench-intake-" + secrets.token_hex(8)
@@ -71,7 +82,7 @@ BOUNDARY = "bench-intake-" + secrets.token_hex(8)
 
 @dataclass(frozen=True)
 class Visitor:
-    """What a browser holds after opening the form: the CSRF cookie and the form's token."""
+    """What a browser holds on "check your answers": the CSRF and session cookies and the form's token."""
 
     cookie: str
     token: str
@@ -113,6 +124,7 @@ def server_environment(work: Path, database_url: str) -> dict[str, str]:
         # Every POST comes from 127.0.0.1: the production limit (10/h per address) would answer 429 from the
         # eleventh. The limit is still counted in Redis on every POST, as in production.
         "RATELIMIT_SUBMIT": "1000000/h",
+        "RATELIMIT_STEPS": "1000000/h",
         "EMAIL_URL": "memorymail://",
         "LOG_LEVEL": "WARNING",
     }
@@ -199,31 +211,60 @@ def open_form() -> Visitor:
     return Visitor(cookie=f"csrftoken={cookies['csrftoken'].value}", token=found.group(1))
 
 
-def form_body(visitor: Visitor, n: int) -> bytes:
-    """A valid access request from the UK (two details to match), multipart as the browser sends it."""
-    fields = {
-        "csrfmiddlewaretoken": visitor.token, "requester_name": f"Person {n}",
-        "requester_email": f"person{n}@example.org", "relationship": "self", "subject_name": "",
-        "subject_email": "", "country": "GB", "subdivision": "", "language": "en", "period": "12_months",
-        "since": "", "details": "", "customer_name": "", "phone": f"+44 20 7946 {n % 10000:04d}",
-        "postal_address": f"{n} Example Street, London", "account_reference": "", "date_of_birth": "",
-        "declaration_name": "", "website": "",
-    }  # fmt: skip
+def multipart(fields: dict[str, str]) -> bytes:
+    """A form as the browser sends these pages (they may carry a file: multipart)."""
     parts = [
         f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
         for k, v in fields.items()
     ]
-    # The empty file input a browser sends when nothing is attached.
-    parts.append(
-        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="permission"; filename=""\r\n'
-        "Content-Type: application/octet-stream\r\n\r\n\r\n"
-    )
     parts.append(f"--{BOUNDARY}--\r\n")
     return "".join(parts).encode()
 
 
+def answer_pages(visitor: Visitor, n: int) -> Visitor:
+    """Answer the question pages up to "check your answers"; the visitor then holds a session with them."""
+    cookies = dict(part.split("=", 1) for part in visitor.cookie.split("; "))
+    for path, fields in PAGES:
+        body = multipart(
+            {"csrfmiddlewaretoken": visitor.token, **{k: v.format(n=n) for k, v in fields.items()}}
+        )
+        conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=60)
+        headers = {
+            "Content-Type": f"multipart/form-data; boundary={BOUNDARY}",
+            "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()),
+        }
+        conn.request("POST", path, body, headers)
+        response = conn.getresponse()
+        response.read()
+        conn.close()
+        assert response.status == 302, f"POST {path} answered {response.status}"
+        jar: SimpleCookie = SimpleCookie()
+        for header in response.msg.get_all("Set-Cookie") or []:
+            jar.load(header)
+        cookies.update({key: morsel.value for key, morsel in jar.items()})
+    assert response.getheader("Location") == SEND, f"the pages ended at {response.getheader('Location')}"
+    return Visitor(cookie="; ".join(f"{k}={v}" for k, v in cookies.items()), token=visitor.token)
+
+
+def prepare(count: int) -> list[Visitor]:
+    """`count` visitors on "check your answers", prepared by CLIENTS threads."""
+    prepared: list[Visitor | None] = [None] * count
+
+    def work(k: int) -> None:
+        for n in range(k, count, CLIENTS):
+            prepared[n] = answer_pages(open_form(), n)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(prepared), "a visitor could not answer the pages"
+    return [visitor for visitor in prepared if visitor is not None]
+
+
 def post(side: Side, visitor: Visitor, n: int, latencies: list[float]) -> None:
-    body = form_body(visitor, n)
+    body = multipart({"csrfmiddlewaretoken": visitor.token, "requester_email": f"person{n}@example.org"})
     headers = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}", "Cookie": visitor.cookie}
     conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=60)
     started = time.perf_counter()
@@ -238,14 +279,14 @@ def post(side: Side, visitor: Visitor, n: int, latencies: list[float]) -> None:
 
 
 def load(side: Side, visitors: list[Visitor], first: int, count: int, *, measured: bool = True) -> None:
-    """POST `count` times to the side's path from every visitor at once; numbers first … first+count-1."""
-    per_thread: list[list[float]] = [[] for _ in visitors]
+    """POST `count` times to the side's path from CLIENTS threads at once, visitor n for number n."""
+    per_thread: list[list[float]] = [[] for _ in range(CLIENTS)]
 
     def work(k: int) -> None:
-        for n in range(first + k, first + count, len(visitors)):
-            post(side, visitors[k], n, per_thread[k])
+        for n in range(first + k, first + count, CLIENTS):
+            post(side, visitors[n], n, per_thread[k])
 
-    threads = [threading.Thread(target=work, args=(k,)) for k in range(len(visitors))]
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(CLIENTS)]
     started, cpu = time.perf_counter(), time.process_time()
     for thread in threads:
         thread.start()
@@ -300,9 +341,15 @@ def main() -> None:
 
 
 def run(url: str) -> list[Row]:
-    visitors = [open_form() for _ in range(CLIENTS)]
-    ours, bare = Side(FORM), Side(BARE)
-    number = 1
+    posts = WARMUP + ROUNDS * PER_ROUND
+    started = time.perf_counter()
+    # One visitor per number: "Send request" ends a visitor's answers (the bare side's visitors are spares).
+    visitors = prepare(2 * posts)
+    print(
+        f"bench_intake: {len(visitors):,} visitors answered the pages in {time.perf_counter() - started:.0f} s"
+    )
+    ours, bare = Side(SEND), Side(BARE)
+    number = 0
     for side in (ours, bare):  # templates, connections, the broker
         load(side, visitors, number, WARMUP, measured=False)
         number += WARMUP
@@ -310,7 +357,6 @@ def run(url: str) -> list[Row]:
         for side in (ours, bare) if round_ % 2 == 0 else (bare, ours):
             load(side, visitors, number, PER_ROUND)
             number += PER_ROUND
-    posts = WARMUP + ROUNDS * PER_ROUND
     cases, bare_rows, tasks = counts(url)
     failures = ours.failures + bare.failures
     checked = not failures and cases == EXISTING + posts and bare_rows == posts and tasks == posts
@@ -334,7 +380,7 @@ def run(url: str) -> list[Row]:
     return [
         Row(
             benchmark="bench_intake.py",
-            measure=f"access form POST vs a bare one-INSERT view: gunicorn ({WORKERS} sync workers) + PostgreSQL, "
+            measure=f'access form\'s "Send request" POST vs a bare one-INSERT view: gunicorn ({WORKERS} sync workers) + PostgreSQL, '
             f"{CLIENTS} clients, {ROUNDS * PER_ROUND:,} POSTs each, alternating rounds; {EXISTING:,} cases before",
             budget=f"bare/form throughput ≤ {BUDGET_RATIO:.0f}×",
             measured=measured,
