@@ -5,9 +5,10 @@ One gunicorn (the project's `privacyportal/gunicorn_conf.py`, 2 sync workers: th
 DEBUG off and PostgreSQL serves both, through `bench/intake_settings.py`, which only adds the bare view
 (`bench/intake_urls.py`). Load comes from this process: 4 client threads, so neither worker waits for a
 request; each POST is a fresh visitor's, on a new connection (sync workers close each one). The form is
-question pages (issue 21): before the rounds, each visitor answers them (who, where, which period, name and
-email: four POSTs, not measured), so the POST measured is "Send request" on "check your answers", with the
-visitor's CSRF cookie, token and session, as a browser sends it. The bare view gets the same POST.
+question pages (issue 21): before the rounds, each visitor's session is given the answers those pages keep
+(who, where, which period, name and email; written through Django's session store, not measured), so the POST
+measured is "Send request" on "check your answers", with the visitor's CSRF cookie, token and session, as a
+browser sends it. The bare view gets the same POST.
 After a warm-up, 10 rounds of 200 POSTs per side, the order alternating, so noise on the machine hits both
 sides alike. Throughput per side is its POSTs over its rounds' wall time.
 
@@ -67,14 +68,6 @@ PER_ROUND = 200
 BUDGET_RATIO = 2.0
 FORM = "/requests/new/access/"
 SEND = "/requests/new/access/check/"
-# The pages before "check your answers" for a UK access request for oneself, and their answers.
-PAGES = [
-    ("/requests/new/access/", {"relationship": "self"}),
-    ("/requests/new/access/where/", {"country": "GB"}),
-    ("/requests/new/access/request/", {"period": "12_months"}),
-    ("/requests/new/access/contact/", {"requester_name": "Person {n}", "requester_email": "person{n}@example.org",
-                                       "language": "en", "details": "", "website": ""}),
-]  # fmt: skip
 BARE = "/bench/bare-insert/"
 SUBMITTED = "/requests/submitted/"
 BOUNDARY = "bench-intake-" + secrets.token_hex(8)
@@ -221,46 +214,30 @@ def multipart(fields: dict[str, str]) -> bytes:
     return "".join(parts).encode()
 
 
-def answer_pages(visitor: Visitor, n: int) -> Visitor:
-    """Answer the question pages up to "check your answers"; the visitor then holds a session with them."""
-    cookies = dict(part.split("=", 1) for part in visitor.cookie.split("; "))
-    for path, fields in PAGES:
-        body = multipart(
-            {"csrfmiddlewaretoken": visitor.token, **{k: v.format(n=n) for k, v in fields.items()}}
+def seed_visitors(env: dict[str, str], count: int, token: Visitor) -> list[Visitor]:
+    """`count` visitors on "check your answers": sessions holding the answers the question pages keep
+    (requests/wizard.py), written here through Django's session store rather than by 4 POSTs each (which
+    would take this 2-core machine minutes), with one CSRF cookie and token shared by all (Django's token is
+    not tied to a session)."""
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from requests import wizard
+
+    visitors = []
+    for n in range(count):
+        session = SessionStore()
+        values = {"relationship": "self", "country": "GB", "period": "12_months", "requester_name": f"Person {n}",
+                  "requester_email": f"person{n}@example.org", "language": "en"}  # fmt: skip
+        wizard.save(
+            session, wizard.Answers(kind="access", values=values, seen=["who", "where", "request", "contact"])
         )
-        conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=60)
-        headers = {
-            "Content-Type": f"multipart/form-data; boundary={BOUNDARY}",
-            "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()),
-        }
-        conn.request("POST", path, body, headers)
-        response = conn.getresponse()
-        response.read()
-        conn.close()
-        assert response.status == 302, f"POST {path} answered {response.status}"
-        jar: SimpleCookie = SimpleCookie()
-        for header in response.msg.get_all("Set-Cookie") or []:
-            jar.load(header)
-        cookies.update({key: morsel.value for key, morsel in jar.items()})
-    assert response.getheader("Location") == SEND, f"the pages ended at {response.getheader('Location')}"
-    return Visitor(cookie="; ".join(f"{k}={v}" for k, v in cookies.items()), token=visitor.token)
-
-
-def prepare(count: int) -> list[Visitor]:
-    """`count` visitors on "check your answers", prepared by CLIENTS threads."""
-    prepared: list[Visitor | None] = [None] * count
-
-    def work(k: int) -> None:
-        for n in range(k, count, CLIENTS):
-            prepared[n] = answer_pages(open_form(), n)
-
-    threads = [threading.Thread(target=work, args=(k,)) for k in range(CLIENTS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert all(prepared), "a visitor could not answer the pages"
-    return [visitor for visitor in prepared if visitor is not None]
+        session.save(must_create=True)
+        visitors.append(Visitor(cookie=f"{token.cookie}; sessionid={session.session_key}", token=token.token))
+    return visitors
 
 
 def post(side: Side, visitor: Visitor, n: int, latencies: list[float]) -> None:
@@ -330,7 +307,9 @@ def main() -> None:
         if EXISTING:
             seed_existing(env)
         server = start_gunicorn(env, work / "gunicorn.log")
-        rows = run(env["DATABASE_URL"])
+        # One visitor per POST: "Send request" ends a visitor's answers (the bare side's are spares).
+        visitors = seed_visitors(env, 2 * (WARMUP + ROUNDS * PER_ROUND), open_form())
+        rows = run(env["DATABASE_URL"], visitors)
     finally:
         if server is not None:
             stop(server)
@@ -340,14 +319,8 @@ def main() -> None:
     finish(rows)
 
 
-def run(url: str) -> list[Row]:
+def run(url: str, visitors: list[Visitor]) -> list[Row]:
     posts = WARMUP + ROUNDS * PER_ROUND
-    started = time.perf_counter()
-    # One visitor per number: "Send request" ends a visitor's answers (the bare side's visitors are spares).
-    visitors = prepare(2 * posts)
-    print(
-        f"bench_intake: {len(visitors):,} visitors answered the pages in {time.perf_counter() - started:.0f} s"
-    )
     ours, bare = Side(SEND), Side(BARE)
     number = 0
     for side in (ours, bare):  # templates, connections, the broker
