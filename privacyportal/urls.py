@@ -40,6 +40,11 @@ urlpatterns = [
     path("status/cases/", views.status_cases, name="status_cases"),
     path("status/cases/<reference:reference>/", views.status_case, name="status_case"),
     path("status/cases/<reference:reference>/letters/<int:pk>/", views.status_letter, name="status_letter"),
+    # Final steps are asked first on a page of their own: GET says what happens, POST does it.
+    path(
+        "status/cases/<reference:reference>/decline-fee/", views.status_decline_fee, name="status_decline_fee"
+    ),
+    path("status/cases/<reference:reference>/withdraw/", views.status_withdraw, name="status_withdraw"),
     path("status/cases/<reference:reference>/download/", views.status_download, name="status_download"),
     path(
         "status/cases/<reference:reference>/download/file/",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 
 from django.conf import settings
 from django.contrib import messages
@@ -41,17 +42,24 @@ from .lifecycle import Status
 from .models import FOLLOW_UPS, RIGHTS, Kind, OwnerTask, Packet, PacketStatus, PrivacyRequest, Relationship
 from .packets import read as read_packet
 from .selectors import (
+    answer_letter,
     authority_line,
     cases_of,
     deadlines_of,
+    ending,
     establishment_laws,
     local_today,
     may_appeal,
     may_complain,
+    may_withdraw,
+    progress,
     public_timeline,
+    standing,
+    takes_messages,
     verification_tier,
 )
 from .services import (
+    PACKET_KINDS,
     LinkState,
     TaskClosed,
     TransitionError,
@@ -66,6 +74,7 @@ from .services import (
     record_download,
     reply,
     submit,
+    withdraw,
 )
 
 # What each right means, in plain words (the order of the home page).
@@ -347,6 +356,8 @@ EVENT_WORDS = {
     "extended": _("We extended the deadline and wrote to you why."),
     "completed": _("We answered your request."),
     "denied": _("We refused your request and wrote to you why."),
+    # Not a verb of its own: the fee-lapse sweep records "denied"; the status page tells it as what it was.
+    "fee_lapsed": _("The time to accept the fee ended, so we closed the request without acting on it."),
     "withdrawn": _("The request was withdrawn."),
     "forwarded": _("We passed your request to the company responsible for the data."),
     "expired": _("The request lapsed because the email address was not confirmed."),
@@ -429,16 +440,26 @@ def status_cases(request: HttpRequest) -> HttpResponse:
     email = _signed_in_email(request)
     if not email:
         return redirect("status")
-    cases = [(privacy_request, explain(deadlines_of(privacy_request))) for privacy_request in cases_of(email)]
+    cases = [
+        (privacy_request, explain(deadlines_of(privacy_request)), standing(privacy_request))
+        for privacy_request in cases_of(email)
+    ]
     return render(request, "requests/status_cases.html", {"cases": cases})
 
 
-def status_case(request: HttpRequest, reference: str) -> HttpResponse:
+def _signed_in_case(request: HttpRequest, reference: str) -> PrivacyRequest | None:
+    """The signed-in requester's case by its reference (404 for anyone else's); None when nobody is signed in."""
     email = _signed_in_email(request)
     if not email:
-        return redirect("status")
+        return None
     # Someone else's reference is simply not found: 404, never 403.
-    privacy_request = get_object_or_404(cases_of(email), reference=reference)
+    return get_object_or_404(cases_of(email), reference=reference)
+
+
+def status_case(request: HttpRequest, reference: str) -> HttpResponse:
+    privacy_request = _signed_in_case(request, reference)
+    if privacy_request is None:
+        return redirect("status")
     if request.method == "POST" and "fee_decision" in request.POST:
         return _fee_decision(request, privacy_request)
     follow_up = request.POST.get("follow_up") if request.method == "POST" else None
@@ -474,8 +495,26 @@ def status_case(request: HttpRequest, reference: str) -> HttpResponse:
                 form.add_error(None, error)
             else:
                 request.session.pop(SESSION_REPLY_UPLOAD, None)
+                if not privacy_request.is_open:
+                    messages.success(
+                        request,
+                        _(
+                            "We have sent your message about %(reference)s to our team. We will reply on this "
+                            "page and email you when we do."
+                        )
+                        % {"reference": privacy_request.reference},
+                    )
                 return redirect("status_case", reference=privacy_request.reference)
     return _status_page(request, privacy_request, reply_form=form)
+
+
+def _timeline(privacy_request: PrivacyRequest, end: str | None) -> list[tuple[datetime, str]]:
+    """The public events in words; a fee left to lapse is recorded as "denied", and told as what it was."""
+    told = []
+    for event in public_timeline(privacy_request):
+        verb = "fee_lapsed" if event.verb == "denied" and end == "fee_lapsed" else event.verb
+        told.append((event.at, str(EVENT_WORDS[verb])))
+    return told
 
 
 def _status_page(
@@ -492,13 +531,20 @@ def _status_page(
         reply_form = ReplyForm(kept_file=kept.name if kept else None)
     forms = [f for f in (reply_form, appeal_form, complaint_form) if f is not None]
     may_complain_now = may_complain(privacy_request)
+    end = ending(privacy_request)
     return render(
         request,
         "requests/status_case.html",
         {
             "privacy_request": privacy_request,
+            # What the page says of the case: its tag, where it is, how it ended and the letter that ended it.
+            "standing": standing(privacy_request),
+            "steps": progress(privacy_request),
+            "ending": end,
+            "fee_not_taken": end in ("fee_declined", "fee_lapsed"),
+            "answer_letter": answer_letter(privacy_request),
             "due_sentence": explain(deadlines_of(privacy_request)),
-            "timeline": [(event.at, EVENT_WORDS[event.verb]) for event in public_timeline(privacy_request)],
+            "timeline": _timeline(privacy_request, end),
             "messages_thread": privacy_request.messages.select_related("attachment"),
             "packet": Packet.objects.filter(privacy_request=privacy_request)
             .exclude(status__in=_UNRELEASED)
@@ -507,6 +553,10 @@ def _status_page(
             "now": timezone.now(),
             "form": reply_form,
             "closed": not privacy_request.is_open,
+            "takes_messages": takes_messages(privacy_request),
+            # Only access and portability answer with data to download; other rights answer with a letter.
+            "has_data": privacy_request.kind in PACKET_KINDS,
+            "may_withdraw": may_withdraw(privacy_request),
             # Appeals and complaints: what this case follows, what follows it, and what may be sent now.
             "original": privacy_request.original,
             "is_follow_up": privacy_request.kind in FOLLOW_UPS,  # no fee or data of its own: its letters only
@@ -560,21 +610,67 @@ def _follow_up(request: HttpRequest, privacy_request: PrivacyRequest, kind: str)
 
 
 def _fee_decision(request: HttpRequest, privacy_request: PrivacyRequest) -> HttpResponse:
-    """The requester accepts or declines a quoted fee from the case page."""
+    """The requester accepts a quoted fee from the case page, in one step: it only lets the work carry on.
+
+    Declining closes the request, so it is asked on a page of its own first (`status_decline_fee`); a decline
+    posted here (a page from before that page existed) is sent there and does nothing yet.
+    """
     decision = request.POST.get("fee_decision")
+    if decision == "decline":
+        return redirect("status_decline_fee", reference=privacy_request.reference)
+    if decision != "accept":
+        return HttpResponse(status=400)
     try:
-        if decision == "accept":
-            accept_fee(privacy_request)
-            messages.success(request, _("Thank you. We carry on with your request."))
-        elif decision == "decline":
-            decline_fee(privacy_request)
-            messages.info(
-                request, _("You declined the fee. We have closed the request without acting on it.")
-            )
-        else:
-            return HttpResponse(status=400)
+        accept_fee(privacy_request)
+        messages.success(request, _("Thank you. We carry on with your request."))
     except TransitionError as error:
         messages.error(request, str(error))
+    return redirect("status_case", reference=privacy_request.reference)
+
+
+def status_decline_fee(request: HttpRequest, reference: str) -> HttpResponse:
+    """Are you sure? Declining the fee closes the request: the page says what happens, the button does it."""
+    privacy_request = _signed_in_case(request, reference)
+    if privacy_request is None:
+        return redirect("status")
+    waiting = privacy_request.status == Status.FEE_PENDING
+    if request.method != "POST":
+        if not waiting:  # nothing to decline (any more): the case page says where it stands
+            return redirect("status_case", reference=privacy_request.reference)
+        return render(request, "requests/status_decline_fee.html", {"privacy_request": privacy_request})
+    try:
+        if not waiting:
+            raise TransitionError(_("There is no fee waiting for your decision."))
+        decline_fee(privacy_request)
+    except TransitionError as error:
+        messages.error(request, str(error))
+    else:
+        messages.info(request, _("You declined the fee. We have closed the request without acting on it."))
+    return redirect("status_case", reference=privacy_request.reference)
+
+
+def status_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
+    """Are you sure? Withdrawing ends the request for good: the page says what happens, the button does it."""
+    privacy_request = _signed_in_case(request, reference)
+    if privacy_request is None:
+        return redirect("status")
+    allowed = may_withdraw(privacy_request)
+    if request.method != "POST":
+        if not allowed:
+            return redirect("status_case", reference=privacy_request.reference)
+        return render(request, "requests/status_withdraw.html", {"privacy_request": privacy_request})
+    try:
+        if not allowed:
+            raise TransitionError(_("This request can no longer be withdrawn."))
+        withdraw(privacy_request)  # by=None: the requester themselves, as the audit trail records
+    except TransitionError as error:
+        messages.error(request, str(error))
+    else:
+        messages.info(
+            request,
+            _("You withdrew request %(reference)s. We have stopped work on it and emailed you to confirm.")
+            % {"reference": privacy_request.reference},
+        )
     return redirect("status_case", reference=privacy_request.reference)
 
 

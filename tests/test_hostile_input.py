@@ -378,11 +378,13 @@ STAFF_TEXT = [
     ("pause", {"reason": TEXT}, "open", {"admin", "status"}),
     ("message", {"body": TEXT}, "open", {"admin", "status"}),
     ("extend", {"reason": TEXT}, "open", {"admin", "email", "letter"}),
-    ("deny", {"reason": "manifestly_unfounded", "explanation": TEXT}, "open", {"admin", "email", "letter"}),
-    ("complete", {"outcome": "partially_fulfilled", "note": TEXT}, "in_progress", {"admin", "email", "letter"}),
+    # The status page of a closed case shows its outcome: the explanation, the note, the controller named.
+    ("deny", {"reason": "manifestly_unfounded", "explanation": TEXT}, "open", {"admin", "status", "email", "letter"}),
+    ("complete", {"outcome": "partially_fulfilled", "note": TEXT}, "in_progress",
+     {"admin", "status", "email", "letter"}),
     ("fee", {"amount": "12.50", "currency": "GBP", "reason": "excessive", "breakdown": f"{TEXT}: 12.50"},
      "open", {"status", "email", "letter"}),
-    ("forward", {"controller": TEXT}, "open", {"admin", "email", "letter"}),
+    ("forward", {"controller": TEXT}, "open", {"admin", "status", "email", "letter"}),
     ("withdraw", {"note": TEXT}, "open", {"admin"}),
 ]  # fmt: skip
 
@@ -1114,7 +1116,7 @@ def _csrf_reply() -> tuple[Client, str, dict[str, Any], Callable[[], bool]]:
             Message.objects.exists)  # fmt: skip
 
 
-def _csrf_fee() -> tuple[Client, str, dict[str, Any], Callable[[], bool]]:
+def _quoted() -> PrivacyRequest:
     from decimal import Decimal
 
     from tests.factories import StaffFactory
@@ -1123,8 +1125,25 @@ def _csrf_fee() -> tuple[Client, str, dict[str, Any], Callable[[], bool]]:
     case = open_rectification()
     services.quote_fee(case, by=staff, amount=Decimal("10.00"), currency="GBP",
                        reason="excessive", breakdown=[("Copying", Decimal("10.00"))])  # fmt: skip
-    return (_signed_in_csrf(case), f"/status/cases/{case.reference}/", {"fee_decision": "decline"},
+    return case
+
+
+def _csrf_fee() -> tuple[Client, str, dict[str, Any], Callable[[], bool]]:
+    case = _quoted()
+    return (_signed_in_csrf(case), f"/status/cases/{case.reference}/", {"fee_decision": "accept"},
             lambda: fresh(case).status != Status.FEE_PENDING)  # fmt: skip
+
+
+def _csrf_decline_fee() -> tuple[Client, str, dict[str, Any], Callable[[], bool]]:
+    case = _quoted()
+    return (_signed_in_csrf(case), f"/status/cases/{case.reference}/decline-fee/", {},
+            lambda: fresh(case).status == Status.DENIED)  # fmt: skip
+
+
+def _csrf_withdraw() -> tuple[Client, str, dict[str, Any], Callable[[], bool]]:
+    case = open_rectification()
+    return (_signed_in_csrf(case), f"/status/cases/{case.reference}/withdraw/", {},
+            lambda: fresh(case).status == Status.WITHDRAWN)  # fmt: skip
 
 
 def _csrf_sign_out() -> tuple[Client, str, dict[str, Any], Callable[[], bool]]:
@@ -1144,7 +1163,8 @@ CSRF_POSTS = {
     "request-form": _csrf_form, "status-sign-in": _csrf_sign_in, "status-code": _csrf_status_code,
     "verify-code": _csrf_verify, "resend": _csrf_resend, "verify-link": _csrf_link,
     "confirm-agent": _csrf_confirm_agent, "reply": _csrf_reply, "fee-decision": _csrf_fee,
-    "sign-out": _csrf_sign_out, "download-code": _csrf_download,
+    "decline-fee": _csrf_decline_fee, "withdraw": _csrf_withdraw, "sign-out": _csrf_sign_out,
+    "download-code": _csrf_download,
 }  # fmt: skip
 
 

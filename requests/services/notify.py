@@ -34,7 +34,9 @@ REQUESTER_EMAILS = frozenset(
      "request-forwarded", "request-withdrawn", "restriction-lifted", "appeal-received", "complaint-received",
      "appeal-decided", "complaint-answered"}
 )  # fmt: skip
-STAFF_NOTICES = frozenset({"due_14", "due_7", "due_2", "due_1", "extension_window", "assigned", "child_data"})
+STAFF_NOTICES = frozenset(
+    {"due_14", "due_7", "due_2", "due_1", "extension_window", "assigned", "child_data", "closed_reply"}
+)
 
 
 def email_requester(privacy_request_id: int, name: str, event_seq: int = 0) -> None:
@@ -95,14 +97,25 @@ def assignee_recipient(privacy_request: PrivacyRequest) -> list[tuple[str, str]]
     return [(assignee.email, staff_language(assignee))]
 
 
+def closed_reply_recipients(privacy_request: PrivacyRequest) -> list[tuple[str, str]]:
+    """A message on a closed case is in no queue: its assignee hears at once, whatever their digest preference, or
+    the DPOs when nobody is assigned (or the assignee has left)."""
+    assignee = privacy_request.assignee
+    if assignee is not None and assignee.is_active and assignee.email:
+        return [(assignee.email, staff_language(assignee))]
+    return [(address, "en") for address in dpo_addresses()]
+
+
 def notify_staff(privacy_request_id: int, kind: str) -> None:
-    """A deadline reminder, extension warning or assignment to whoever answers for the case."""
+    """A deadline reminder, extension warning or assignment to whoever answers for the case; or the news that the
+    requester wrote on a closed case."""
     privacy_request = PrivacyRequest.objects.select_related("assignee").get(pk=privacy_request_id)
-    if not privacy_request.is_open:
+    if not privacy_request.is_open and kind != "closed_reply":
         return  # closed meanwhile: nothing to remind anyone of
     days = int(kind.split("_")[1]) if kind.startswith("due_") else None
     template = {
         "extension_window": "staff-extension-window", "assigned": "staff-assigned", "child_data": "staff-child-data",
+        "closed_reply": "staff-closed-reply",
     }.get(kind, "staff-due-reminder")  # fmt: skip
     context = {
         "privacy_request": privacy_request,
@@ -111,6 +124,8 @@ def notify_staff(privacy_request_id: int, kind: str) -> None:
     }
     if kind == "assigned":
         recipients = assignee_recipient(privacy_request)
+    elif kind == "closed_reply":
+        recipients = closed_reply_recipients(privacy_request)
     elif kind == "child_data":
         # The DPO must know at once, whoever handles the case and whatever their digest preference.
         recipients = [(address, "en") for address in dpo_addresses()]

@@ -8,6 +8,8 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from privacyportal import outbox
+
 from ..audit import record_event
 from ..lifecycle import CLOSED_STATUSES, Status
 from ..models import (
@@ -15,16 +17,21 @@ from ..models import (
     Message,
     PrivacyRequest,
 )
-from .common import TransitionError, _email_requester, _require_text, _staff_message
+from ..selectors import takes_messages
+from .common import SEND_STAFF_NOTICE, TransitionError, _email_requester, _require_text, _staff_message
 from .rules import _guard
 from .triage import resume
 
 
 @transaction.atomic
 def reply(privacy_request: PrivacyRequest, *, body: str, attachment: Any = None) -> Message:
-    """The requester writes to staff; an answer while we wait for them restarts the clock."""
+    """The requester writes to staff; an answer while we wait for them restarts the clock.
+
+    A closed case takes a message too (a question about our answer, something we missed): it reopens nothing, and
+    as a closed case is in no open queue, whoever answers for it is emailed at once to read it on the case page.
+    """
     body = _require_text(body, "body", _("Write your message."))
-    if privacy_request.status in CLOSED_STATUSES:
+    if not takes_messages(privacy_request):
         raise TransitionError(_("This request is closed. Please start a new request."))
     message = Message.objects.create(
         privacy_request=privacy_request, author_kind=ActorKind.REQUESTER, body=body, attachment=attachment
@@ -34,6 +41,8 @@ def reply(privacy_request: PrivacyRequest, *, body: str, attachment: Any = None)
     )
     if privacy_request.status == Status.AWAITING_REQUESTER:
         resume(privacy_request)
+    elif privacy_request.status in CLOSED_STATUSES:
+        outbox.enqueue(SEND_STAFF_NOTICE, privacy_request.pk, "closed_reply")
     return message
 
 
