@@ -153,20 +153,132 @@ def test_under_uk_gdpr_the_packet_holds_everything_whatever_its_date(
     assert "Everything held, up to 2 March 2026" in report and "left out" not in report
 
 
-def test_a_long_table_is_cut_short_in_the_report_but_whole_in_the_data(
+def test_the_report_prints_every_row_of_a_table_longer_than_it_used_to(
     case: PrivacyRequest, handler: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    rows = "\n".join(f"{n},2025-07-01,1.00" for n in range(5000, 5000 + packets.REPORT_ROWS + 20))
+    # It stopped at 100 rows, and a requester with 130 orders never saw the last 30 in a readable form.
+    rows = "\n".join(f"{n},2025-07-01,1.00" for n in range(5000, 5130))
+    shop = CompanySystem.objects.get(name="Shop")
+    add_extract(case, upload("big.csv", f"order,date,total\n{rows}\n".encode()), system=shop, by=handler)
+    report = text_of(unzip(build(case, handler, django_capture_on_commit_callbacks))["report.pdf"])
+    assert "130 records from big.csv." in report
+    assert all(str(n) in report for n in range(5000, 5130))
+    assert "This report prints the first" not in report
+
+
+@pytest.mark.parametrize(
+    ("language", "pointer"),
+    [
+        ("en", "This report prints the first {shown} of 1,060 records. All 1,060 are in csv/shop-big.csv and in "
+               "data.json."),
+        ("ru", "В отчёте приведены первые {shown} из 1 060 записей. Все 1 060 есть в файлах csv/shop-big.csv и "
+               "data.json."),
+    ],
+)  # fmt: skip
+def test_past_its_cap_the_report_says_how_many_rows_there_are_and_which_files_hold_them_all(
+    case: PrivacyRequest,
+    handler: Any,
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: Any,
+    language: str,
+    pointer: str,
+) -> None:
+    monkeypatch.setattr(packets, "REPORT_CELLS", 300)  # the real cap prints thousands of rows: slow to test
+    PrivacyRequest.objects.filter(pk=case.pk).update(language=language)
+    rows = "\n".join(f"{n},2025-07-01,1.00" for n in range(10_000, 11_060))
+    shop = CompanySystem.objects.get(name="Shop")
+    add_extract(case, upload("big.csv", f"order,date,total\n{rows}\n".encode()), system=shop, by=handler)
+    files = unzip(build(case, handler, django_capture_on_commit_callbacks))
+    report = text_of(files["report.pdf"])
+    shown = len([n for n in range(10_000, 11_060) if str(n) in report])
+    assert 20 <= shown < 100
+    assert pointer.format(shown=shown) in report.replace("csv/ ", "csv/")  # where a line wrapped
+    # The rows printed are the first ones, in order; the files hold every row.
+    assert str(10_000 + shown - 1) in report and str(10_000 + shown) not in report
+    big = next(s for s in json.loads(files["data.json"])["systems"] if s["source_file"] == "big.csv")
+    assert len(big["rows"]) == 1_060
+    assert len(files["csv/shop-big.csv"].decode().splitlines()) == 1 + 1_060
+    # The small tables beside it print whole.
+    assert "1002" in report and "1003" in report and "1004" in report
+
+
+# A delivery exported at 13:05 UTC on 2 July 2025: 14:05 in London, where the operator works (summer time).
+DELIVERIES = (
+    "order_id,customer_email_address,created_at,delivery_status_description,amount_total\n"
+    "7001,ada@example.org,2025-07-02T13:05:00Z,Left with a neighbour,12.00\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("en", ["2 July 2025, 14:05", "1 June 2025", "15 January 2026", "1 April 2025, 10:00"]),
+        ("ru", ["2 июля 2025 г., 14:05", "1 июня 2025 г.", "15 января 2026 г.", "1 апреля 2025 г., 10:00"]),
+    ],
+)
+def test_the_report_prints_column_names_whole_and_dates_in_words(
+    case: PrivacyRequest,
+    handler: Any,
+    django_capture_on_commit_callbacks: Any,
+    language: str,
+    words: list[str],
+) -> None:
+    PrivacyRequest.objects.filter(pk=case.pk).update(language=language)
+    shop = CompanySystem.objects.get(name="Shop")
+    add_extract(case, upload("deliveries.csv", DELIVERIES.encode()), system=shop, by=handler)
+    files = unzip(build(case, handler, django_capture_on_commit_callbacks))
+    report = text_of(files["report.pdf"])
+    # A name too long for its column wraps after one of its words ("customer_ email_ address"), never inside
+    # one: the user test read "create / d_at" and "amount_t / otal".
+    whole = re.sub(r"(?<=[_@]) ", "", report)
+    for name in ("order_id", "customer_email_address", "created_at", "delivery_status_description",
+                 "amount_total", "ada@example.org"):  # fmt: skip
+        assert name in whole, name
+    for said in words:
+        assert said in report, said
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", report.replace(case.reference, ""))  # no ISO date left
+    # The files keep the values as the systems recorded them.
+    assert "2025-07-02T13:05:00Z" in files["csv/shop-deliveries.csv"].decode()
+
+
+def test_the_extracts_hold_only_the_period_the_report_states(
+    case: PrivacyRequest, handler: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    shop = CompanySystem.objects.get(name="Shop")
+    crm = CompanySystem.objects.get(name="Zoho CRM")
+    leads = {
+        "exported_by": "crm",
+        "leads": [
+            {"id": "L1", "created_at": "2024-05-01T10:00:00Z"},
+            {"id": "L2", "created_at": "2025-05-01"},
+        ],
+    }
+    add_extract(case, upload("leads.json", json.dumps(leads).encode()), system=crm, by=handler)
     add_extract(
-        case,
-        upload("big.csv", f"order,date,total\n{rows}\n".encode()),
-        system=CompanySystem.objects.get(name="Shop"),
-        by=handler,
+        case, upload("visits.csv", b"visit,date\nV1,2023-01-05\nV2,2024-11-30\n"), system=shop, by=handler
     )
     files = unzip(build(case, handler, django_capture_on_commit_callbacks))
-    big = next(s for s in json.loads(files["data.json"])["systems"] if s["source_file"] == "big.csv")
-    assert len(big["rows"]) == packets.REPORT_ROWS + 20
-    assert "20 more are in csv/shop-big.csv and data.json" in text_of(files["report.pdf"])
+    report = text_of(files["report.pdf"])
+    assert "Period covered 2 March 2025 – 2 March 2026" in report
+    assert "1 record dated outside the period covered was left out" in report  # order 1001, lead L1
+    assert "2 records dated outside the period covered were left out" in report  # both visits
+    assert "without the records dated outside the period covered" in report
+    # The system's own files, as the report says: order 1001 and lead L1 are before the period.
+    assert files["extracts/shop/orders.csv"].decode().splitlines() == [
+        "order,date,total", "1002,2025-06-01,25.50", "1003,2026-01-15,7.25", "1004,,3.00"
+    ]  # fmt: skip
+    assert json.loads(files["extracts/zoho-crm/leads.json"]) == {
+        "exported_by": "crm",
+        "leads": [{"id": "L2", "created_at": "2025-05-01"}],
+    }
+    assert "extracts/shop/visits.csv" not in files  # nothing in it is within the period
+    assert not any(b"1001," in data or b'"L1"' in data for data in files.values())
+    # A file with nothing outside the period, and a document, are exactly as uploaded.
+    assert files["extracts/zoho-crm/contacts.json"] == CONTACT.encode()
+    assert files["extracts/zoho-crm/notes.pdf"] == PDF_EXTRACT
+    manifest = json.loads(files["manifest.json"])
+    for entry in manifest["files"]:
+        assert hashlib.sha256(files[entry["name"]]).hexdigest() == entry["sha256"]
 
 
 def test_building_again_replaces_the_packet(
