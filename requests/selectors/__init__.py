@@ -59,6 +59,7 @@ from .requester import PUBLIC_VERBS as PUBLIC_VERBS
 from .requester import cases_of as cases_of
 from .requester import confirmed_requests_from as confirmed_requests_from
 from .requester import earlier_requests as earlier_requests
+from .requester import last_download as last_download
 from .requester import public_timeline as public_timeline
 from .staff import DIGEST_KINDS as DIGEST_KINDS
 from .staff import digest_notices as digest_notices

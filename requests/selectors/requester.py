@@ -8,7 +8,7 @@ from django.db.models import Q, QuerySet
 
 from privacyportal.addresses import normalise_email
 
-from ..models import Channel, PrivacyRequest, RequestEvent
+from ..models import Channel, Packet, PrivacyRequest, RequestEvent
 
 
 def cases_of(email: str) -> QuerySet[PrivacyRequest]:
@@ -48,3 +48,15 @@ PUBLIC_VERBS = {
 def public_timeline(privacy_request: PrivacyRequest) -> QuerySet[RequestEvent]:
     """What the requester may see of the case's history (not who on staff looked at what)."""
     return privacy_request.events.filter(verb__in=PUBLIC_VERBS).order_by("seq")
+
+
+def last_download(packet: Packet) -> datetime | None:
+    """When the requester last downloaded this build of the packet (a rebuilt packet starts afresh)."""
+    return (
+        RequestEvent.objects.filter(
+            privacy_request_id=packet.privacy_request_id, verb="packet_downloaded", data__build=packet.build
+        )
+        .order_by("-seq")
+        .values_list("at", flat=True)
+        .first()
+    )

@@ -17,6 +17,7 @@ import time_machine
 from django.conf import settings
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.template.defaultfilters import filesizeformat
 from django.test import Client
 from pypdf import PdfReader
 
@@ -371,47 +372,134 @@ def released(case: PrivacyRequest, dpo: Any, handler: Any, capture: Any) -> Pack
         return services.release_packet(case, by=dpo)
 
 
-def test_the_requester_downloads_only_after_a_fresh_code_and_each_download_is_recorded(
+# Signed in at 13:05 UTC on 3 April 2026: 14:05 in London, where the operator works (summer time).
+SIGNED_IN = datetime(2026, 4, 3, 13, 5, tzinfo=UTC)
+
+
+def test_signed_in_in_the_last_30_minutes_the_requester_downloads_at_once_and_the_page_says_what_and_until_when(
+    dpo: Any, handler: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    with time_machine.travel(SIGNED_IN, tick=False) as clock:
+        case = access_case(dpo, handler, country="JP")
+        packet = released(case, dpo, handler, django_capture_on_commit_callbacks)
+        client = status_client(case.requester_email)
+        case_page = client.get(f"/status/cases/{case.reference}/").content.decode()
+        assert "Your data is ready to download until 3 May 2026." in case_page
+        assert "fresh code" not in case_page
+        clock.shift(timedelta(minutes=29))
+        download = f"/status/cases/{case.reference}/download/"
+        size = filesizeformat(packet.size)
+        page = client.get(download).content.decode()
+        # Before the click the page says what the file holds, how big it is and until when it is there.
+        assert f"Your data is ready: one ZIP file of {size}, available until 3 May 2026." in page
+        assert "a cover letter, a readable report, your data as JSON and CSV files" in page
+        assert f"Download your data (ZIP, {size})" in page and "Email me a code" not in page
+        assert "this page stays open" in page
+        response = client.post(download, {"download": "1"})
+        assert response["Location"] == download + "file/" and not mail.outbox[1:]  # no second code
+        got = client.get(download + "file/")
+        assert got.status_code == 200 and got["Content-Type"] == "application/zip"
+        assert got["Content-Disposition"] == f'attachment; filename="{case.reference}.zip"'
+        assert got.content == packets.read(packet)
+        assert client.get(download + "file/")["Location"] == download  # one click, one download
+        assert Packet.objects.get(pk=packet.pk).downloads == 1
+        assert case.events.filter(verb="packet_downloaded", actor_kind="requester").count() == 1
+        clock.shift(timedelta(minutes=40))
+        again = client.get(download)
+    page = again.content.decode()
+    assert (
+        f"You downloaded your data on 3 April 2026, 14:34 (ZIP, {size}). It stays available until 3 May 2026; "
+        "after that we delete the copy."
+    ) in page
+    # Signed in over an hour ago (the session, in use, lasts an hour from its last change): another download
+    # needs a code.
+    assert "Download again" not in page and "Email me a code" in page
+
+
+def test_a_russian_requester_reads_the_download_page_in_russian(
+    dpo: Any, handler: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    with time_machine.travel(SIGNED_IN, tick=False):
+        case = access_case(dpo, handler, country="JP")
+        PrivacyRequest.objects.filter(pk=case.pk).update(language="ru")
+        released(case, dpo, handler, django_capture_on_commit_callbacks)
+        client = status_client(case.requester_email)
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
+        download = f"/status/cases/{case.reference}/download/"
+        client.get(client.post(download, {"download": "1"})["Location"])
+        page = client.get(download).content.decode()
+    assert "Вы скачали свои данные 3 апреля 2026, 14:05 (ZIP," in page
+    assert "Они доступны до 3 мая 2026; после этого мы удалим копию." in page
+    assert "Скачать ещё раз (ZIP," in page
+
+
+def test_a_sign_in_older_than_30_minutes_asks_for_a_fresh_code_and_each_download_is_recorded(
     case: PrivacyRequest, dpo: Any, handler: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     client = status_client(case.requester_email)
-    page = client.get(f"/status/cases/{case.reference}/")
-    assert "Download your data" not in page.content.decode()  # built but not released: nothing to see
+    case_page = client.get(f"/status/cases/{case.reference}/")
+    assert "Download your data" not in case_page.content.decode()  # built but not released: nothing to see
     assert client.get(f"/status/cases/{case.reference}/download/").status_code == 404
     packet = released(case, dpo, handler, django_capture_on_commit_callbacks)
     assert "Download your data" in client.get(f"/status/cases/{case.reference}/").content.decode()
     download = f"/status/cases/{case.reference}/download/"
-    # Signed in is not enough: the file itself sends us back for a code.
-    assert client.get(download + "file/")["Location"] == download
-    mail.outbox.clear()
-    client.post(download, {"send": "1"})
-    assert "is your code to download your data" in str(mail.outbox[-1].subject)
-    code = emailed_code()
-    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
-    assert client.post(download, {"code": wrong}).status_code == 400
-    response = client.post(download, {"code": code})
-    assert response["Location"] == download + "file/"
-    got = client.get(download + "file/")
-    assert got.status_code == 200 and got["Content-Type"] == "application/zip"
-    assert got["Content-Disposition"] == f'attachment; filename="{case.reference}.zip"'
-    assert got.content == packets.read(packet)
-    assert Packet.objects.get(pk=packet.pk).downloads == 1
-    assert case.events.filter(verb="packet_downloaded", actor_kind="requester").count() == 1
-    timeline = client.get(f"/status/cases/{case.reference}/").content.decode()
-    assert "Your data was ready to download." in timeline and "You downloaded your data." in timeline
-    # One code, one download.
-    assert client.get(download + "file/")["Location"] == download
-    assert client.post(download, {"code": code}).status_code == 400
+    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=31), tick=False):
+        # Signed in is not enough: the file itself sends us back for a code.
+        assert client.get(download + "file/")["Location"] == download
+        page = client.get(download).content.decode()
+        assert (
+            "You signed in more than 30 minutes ago, so for your safety we first email you a fresh code."
+            in page
+        )
+        assert "Download your data (ZIP" not in page
+        # The button of a page shown while the sign-in was fresh now leads to the code.
+        stale = client.post(download, {"download": "1"})
+        assert stale.status_code == 200 and "Email me a code" in stale.content.decode()
+        assert client.get(download + "file/")["Location"] == download
+        mail.outbox.clear()
+        client.post(download, {"send": "1"})
+        assert "is your code to download your data" in str(mail.outbox[-1].subject)
+        code = emailed_code()
+        wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+        assert client.post(download, {"code": wrong}).status_code == 400
+        response = client.post(download, {"code": code})
+        assert response["Location"] == download + "file/"
+        got = client.get(download + "file/")
+        assert got.status_code == 200 and got["Content-Type"] == "application/zip"
+        assert got["Content-Disposition"] == f'attachment; filename="{case.reference}.zip"'
+        assert got.content == packets.read(packet)
+        assert Packet.objects.get(pk=packet.pk).downloads == 1
+        assert case.events.filter(verb="packet_downloaded", actor_kind="requester").count() == 1
+        timeline = client.get(f"/status/cases/{case.reference}/").content.decode()
+        assert "Your data was ready to download." in timeline and "You downloaded your data." in timeline
+        # One code, one download.
+        assert client.get(download + "file/")["Location"] == download
+        assert client.post(download, {"code": code}).status_code == 400
 
 
-def test_two_downloads_racing_with_one_code_get_one_file(
+def test_signing_out_ends_the_download_without_a_code(
     case: PrivacyRequest, dpo: Any, handler: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    released(case, dpo, handler, django_capture_on_commit_callbacks)
+    client = status_client(case.requester_email)
+    client.post("/status/sign-out/")
+    assert "status_signed_in_at" not in client.session
+    download = f"/status/cases/{case.reference}/download/"
+    assert client.post(download, {"download": "1"})["Location"] == "/status/"
+
+
+@pytest.mark.parametrize("way", ["code", "fresh sign-in"])
+def test_two_downloads_racing_with_one_grant_get_one_file(
+    case: PrivacyRequest, dpo: Any, handler: Any, django_capture_on_commit_callbacks: Any, way: str
 ) -> None:
     packet = released(case, dpo, handler, django_capture_on_commit_callbacks)
     client = status_client(case.requester_email)
     download = f"/status/cases/{case.reference}/download/"
-    client.post(download, {"send": "1"})
-    assert client.post(download, {"code": emailed_code()})["Location"] == download + "file/"
+    if way == "code":
+        client.post(download, {"send": "1"})
+        assert client.post(download, {"code": emailed_code()})["Location"] == download + "file/"
+    else:
+        assert client.post(download, {"download": "1"})["Location"] == download + "file/"
     # Two requests read the session before either answers: both see the grant.
     from django.contrib.sessions.backends.db import SessionStore
 
@@ -434,6 +522,7 @@ def test_someone_else_cannot_reach_the_packet(
     make_case(requester_email="eve@example.net")
     eve = status_client("eve@example.net")
     assert eve.get(f"/status/cases/{case.reference}/download/").status_code == 404
+    assert eve.post(f"/status/cases/{case.reference}/download/", {"download": "1"}).status_code == 404
     assert eve.get(f"/status/cases/{case.reference}/download/file/").status_code == 404
 
 
@@ -447,6 +536,7 @@ def test_after_expiry_the_page_says_so_and_the_sweep_deletes_the_file(
         client = status_client(case.requester_email)
         response = client.get(f"/status/cases/{case.reference}/download/")
         assert response.status_code == 410 and "This download has expired" in response.content.decode()
+        assert client.post(f"/status/cases/{case.reference}/download/", {"download": "1"}).status_code == 410
         assert sweeps.packet_purge() == 1
         assert sweeps.packet_purge() == 0
     assert not stored.exists()
