@@ -2,12 +2,14 @@
 
 A ZIP built by a Celery task on the `pdf` queue from what staff recorded on the case:
 - `cover-letter.pdf`: the Art. 15 (or CCPA "request to know") letter;
-- `report.pdf`: the data in readable tables (long tables are cut short and point to the CSV/JSON);
+- `report.pdf`: the data in readable tables, dates in words (a huge table prints its first rows and says
+  where all of them are);
 - `data.json` and `csv/*.csv`: the same data, structured and machine-readable (portability);
-- `extracts/*`: the files staff uploaded from each company system, as uploaded;
+- `extracts/*`: the files staff uploaded from each company system, in their own format;
 - `manifest.json`: the SHA-256 and size of every other file.
 
-Rows from CSV and JSON extracts that carry a date outside the period the request covers are left out.
+Rows from CSV and JSON extracts that carry a date outside the period the request covers are left out, of the
+extracts as of everything else: the whole packet covers the period the report states.
 Each build has a number; a newer build supersedes an older one, which stops at its next step, so a re-run
 replaces the packet instead of adding another. The ZIP is stored encrypted under PRIVATE_ROOT/packets.
 """
@@ -25,8 +27,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import dateformat, timezone, translation
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 
 from identity.models import Evidence
 from privacyportal import files
@@ -36,15 +42,27 @@ from . import letters
 from .audit import record_event
 from .lifecycle import packet_sources
 from .models import LetterKind, Packet, PacketStatus, PrivacyRequest
-from .selectors import period_covered
+from .selectors import operator_zone, period_covered
 
 logger = logging.getLogger(__name__)
 
-# The readable report shows at most this many rows per table; the CSV and JSON hold them all.
-REPORT_ROWS = 100
+# The readable report prints every row of every table up to this many cells (rows times columns) in all; the CSV
+# and JSON hold them all. Past it a report runs to hundreds of pages nobody reads, and the pdf worker's time and
+# memory grow with it (bench/bench_packet.py: 10,000 rows in 5 tables printed whole took a minute and over 500 MB),
+# so tables past their share print their first rows and say how many there are and which files hold them.
+REPORT_CELLS = 6_000
+# Each table prints at least this many rows, however many tables share the cells.
+REPORT_LEAST_ROWS = 20
+# Tables wider than this (or whose names and dates need more than a line) print each row as a small card of
+# "column: value" lines: side by side on a portrait page, more columns are too narrow to read.
+REPORT_COLUMNS = 6
 # Columns that date a row, in the order they are trusted.
 DATE_COLUMNS = ("date", "created_at", "created", "timestamp", "occurred_at", "sent_at", "time", "updated_at")
 _DATE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})")
+# A whole value that is an ISO 8601 date or date and time (what systems export): the report says it in words.
+_MOMENT = re.compile(
+    r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?$"
+)
 
 
 # CCPA §7024(d): never disclosed in a response to know, even to the person themselves. Columns whose names say
@@ -111,6 +129,59 @@ def parse_rows(name: str, data: bytes) -> list[dict[str, Any]] | None:
     return None
 
 
+def outside(row: dict[str, Any], start: date | None, end: date) -> bool:
+    """Whether a row is dated outside the period covered (an undated row never is)."""
+    day = row_date(row)
+    return day is not None and ((start is not None and day < start) or day > end)
+
+
+def within_period(name: str, data: bytes, start: date | None, end: date) -> bytes | None:
+    """An extract as the packet carries it: without the rows dated outside the period, in its own format.
+
+    The bytes as uploaded when nothing is left out (or the file holds no rows: a PDF, an image); None when every
+    row is. The report and data.json leave those rows out, so a raw copy holding them would contradict both.
+    """
+    if name.lower().endswith(".csv"):
+        reader = csv.reader(io.StringIO(data.decode("utf-8-sig")))
+        header = next(reader, None)
+        if header is None:
+            return data
+        # The same rows csv.DictReader (parse_rows) sees: blank lines are none.
+        rows = [values for values in reader if values]
+        kept = [values for values in rows if not outside(dict(zip(header, values, strict=False)), start, end)]
+        if len(kept) == len(rows):
+            return data
+        if rows and not kept:
+            return None
+        out = io.StringIO()
+        csv.writer(out).writerows([header, *kept])
+        return out.getvalue().encode("utf-8")
+    if name.lower().endswith(".json"):
+        parsed = json.loads(data.decode("utf-8-sig"))
+
+        def dated_out(item: Any) -> bool:
+            return isinstance(item, dict) and outside(item, start, end)
+
+        # The rows where parse_rows finds them: a list, the one list an object holds, or the object itself.
+        if isinstance(parsed, dict):
+            lists = [key for key, value in parsed.items() if isinstance(value, list)]
+            if len(lists) != 1:
+                return None if dated_out(parsed) else data
+            items = parsed[lists[0]]
+        elif isinstance(parsed, list):
+            items = parsed
+        else:
+            return data
+        kept_items = [item for item in items if not dated_out(item)]
+        if len(kept_items) == len(items):
+            return data
+        if not kept_items:
+            return None
+        document = {**parsed, lists[0]: kept_items} if isinstance(parsed, dict) else kept_items
+        return json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8")
+    return data
+
+
 def tables_from(
     extracts: list[tuple[Evidence, bytes]],
     start: date | None,
@@ -137,8 +208,7 @@ def tables_from(
             withheld=withheld,
         )
         for row in rows:
-            day = row_date(row)
-            if day is not None and ((start is not None and day < start) or day > end):
+            if outside(row, start, end):
                 table.left_out += 1
             else:
                 table.rows.append({k: v for k, v in row.items() if k not in hidden} if hidden else row)
@@ -206,8 +276,14 @@ def assemble(privacy_request: PrivacyRequest, on_step: Any = None) -> tuple[byte
         extracts = [(item, data) for item, data in extracts if parse_rows(item.name, data) is None]
     step("writing the report", 45)
     generated = timezone.now()
+    # The files as each system exported them, without the rows dated outside the period (or left out whole).
+    extracts = [
+        (item, kept)
+        for item, data in extracts
+        if (kept := within_period(item.name, data, start, end)) is not None
+    ]
     if tables or extracts:
-        contents.append(("report.pdf", _report(privacy_request, tables, start, end)))
+        contents.append(("report.pdf", _report(privacy_request, tables, start, end, extracts=bool(extracts))))
         step("writing the data files", 75)
         contents.append(("data.json", _data_json(privacy_request, tables, start, end, generated)))
     taken = {name for name, _ in contents}
@@ -240,22 +316,153 @@ def assemble(privacy_request: PrivacyRequest, on_step: Any = None) -> tuple[byte
     return out.getvalue(), manifest
 
 
-def _report(privacy_request: PrivacyRequest, tables: list[Table], start: date | None, end: date) -> bytes:
+# Where a name or value may wrap in a narrow column: after the separators systems put between words (created_at,
+# order.id, ada@example.org) and between the words of a camelCase name (createdAt). Without these the PDF broke
+# inside words ("create / d_at"); wrapping anywhere stays the last resort for a value with none (a long number).
+_WORD_END = re.compile(r"(?<=[_.\-/@])|(?<=[a-z])(?=[A-Z])")
+
+
+# Only a value's long words get them: each is a box of its own for WeasyPrint, and a table of short values
+# printed at half the speed with them.
+_LONG_WORD = re.compile(r"\S{13,}")
+
+
+def breakable(text: str, *, every_word: bool = False) -> SafeString:
+    """`text`, escaped, with a line-break opportunity between the words of each long word (of every one)."""
+    if every_word:
+        return mark_safe("<wbr>".join(escape(part) for part in _WORD_END.split(text)))  # noqa: S308 (escaped)
+    out, done = [], 0
+    for word in _LONG_WORD.finditer(text):
+        out += [escape(text[done : word.start()]), breakable(word.group(), every_word=True)]
+        done = word.end()
+    out.append(escape(text[done:]))
+    return mark_safe("".join(out))  # noqa: S308 (escaped)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A value as the report prints it, and the characters it takes: `least` on one line (a date never wraps),
+    `most` unwrapped."""
+
+    html: SafeString
+    least: int = 0
+    most: int = 0
+
+
+def in_words(text: str) -> tuple[str, str] | None:
+    """An ISO 8601 date, or date and time, as (the date in words in the active language, the time or "");
+    None for anything else. A time with a zone is given where the operator is."""
+    if not _MOMENT.match(text):
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:  # shaped like a date but none (2025-02-30): printed as written
+        return None
+    if len(text) == len("2025-06-01"):
+        return dateformat.format(moment, gettext("j E Y")), ""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(operator_zone())
+    return dateformat.format(moment, gettext("j E Y")), dateformat.format(moment, "H:i")
+
+
+def cell(value: Any) -> Cell:
+    """A value as the report prints it: an ISO date and time as "3 March 2026, 14:05" ("3 марта 2026 г., 14:05"),
+    nested JSON as JSON, anything else as it is."""
+    if value is None:
+        return Cell(mark_safe(""))
+    text = json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else str(value)
+    words = in_words(text.strip()) if isinstance(value, str) else None
+    if words is None:
+        return Cell(breakable(text), most=len(text))
+    day, time = words
+    if not time:
+        return Cell(format_html('<span class="nowrap">{}</span>', day), len(day), len(day))
+    return Cell(
+        format_html('<span class="nowrap">{},</span> {}', day, time), len(day) + 1, len(day) + 2 + len(time)
+    )
+
+
+# Characters of the report's table type across the page, and the most a column asks for: a longer value wraps.
+LINE_CHARS = 90
+WANT_CHARS = 40
+PADDING_CHARS = 2
+
+
+def column_widths(columns: list[str], rows: list[list[Cell]]) -> list[float] | None:
+    """Each column's share of the page in per cent: at least its name's longest word and its longest date, the
+    rest shared by how long its values run. None when the columns cannot all fit side by side.
+
+    Fixed widths: an automatic table layout measures every cell of every row, which made a long report take
+    minutes to print (and `overflow-wrap: anywhere`, which kept such a table on the page, cut names mid-word).
+    """
+    if len(columns) > REPORT_COLUMNS:
+        return None
+    need = [
+        max([len(part) * 1.25 for part in _WORD_END.split(column)] + [c[n].least for c in rows])
+        + PADDING_CHARS
+        for n, column in enumerate(columns)
+    ]
+    if sum(need) > LINE_CHARS:
+        return None
+    want = [
+        max(need[n], min(WANT_CHARS, max([c[n].most for c in rows], default=0)) + PADDING_CHARS)
+        for n in range(len(columns))
+    ]
+    spare = LINE_CHARS - sum(need)
+    extra = [w - n for w, n in zip(want, need, strict=True)]
+    if sum(extra) > spare:  # not all they want: the spare room shared by how much more each wants
+        want = [n + spare * e / sum(extra) for n, e in zip(need, extra, strict=True)]
+    return [round(100 * w / sum(want), 1) for w in want]
+
+
+def rows_printed(tables: list[Table]) -> list[int]:
+    """How many rows of each table the report prints: every row while the cells allow; past that, small tables
+    whole and the big ones sharing what is left alike."""
+    printed = [0] * len(tables)
+    left = REPORT_CELLS
+    by_size = sorted(range(len(tables)), key=lambda n: len(tables[n].rows) * max(1, len(tables[n].columns)))
+    for place, n in enumerate(by_size):
+        width = max(1, len(tables[n].columns))
+        share = left // (len(tables) - place)
+        printed[n] = min(len(tables[n].rows), max(REPORT_LEAST_ROWS, share // width))
+        left = max(0, left - printed[n] * width)
+    return printed
+
+
+def _printed(table: Table, count: int) -> dict[str, Any]:
+    """What the report prints of one table, its first `count` rows (in the active language)."""
+    names = [str(column) for column in table.columns]
+    rows = [[cell(row.get(column)) for column in table.columns] for row in table.rows[:count]]
+    widths = column_widths(names, rows)
+    columns = [breakable(name, every_word=True) for name in names]
+    # Side by side a row is its cells; as cards, its (name, cell) lines.
+    printed: list[Any] = rows
+    if widths is None:
+        printed = [list(zip(columns, row, strict=True)) for row in rows]
+    return {
+        "table": table,
+        "columns": columns,
+        "widths": widths,
+        "total": len(table.rows),
+        "rows": printed,
+        "shown": count,
+        "more": len(table.rows) > count,
+        "csv": f"csv/{table.slug}.csv",
+    }
+
+
+def _report(
+    privacy_request: PrivacyRequest, tables: list[Table], start: date | None, end: date, *, extracts: bool
+) -> bytes:
     with translation.override(privacy_request.language):
         context = letters.letter_context(privacy_request, "report")
+        printed = [_printed(table, count) for table, count in zip(tables, rows_printed(tables), strict=True)]
     context.update(
-        tables=[
-            {
-                "table": table,
-                "shown": table.rows[:REPORT_ROWS],
-                "more": max(0, len(table.rows) - REPORT_ROWS),
-                "csv": f"csv/{table.slug}.csv",
-            }
-            for table in tables
-        ],
-        report_rows=REPORT_ROWS,
+        tables=printed,
         period_from=start,
         period_to=end,
+        extracts=extracts,
+        zone=settings.PRIVACY_OPERATOR_TIMEZONE,
     )
     return render_pdf("packet-report", context, language=privacy_request.language)
 

@@ -48,6 +48,7 @@ from .selectors import (
     deadlines_of,
     ending,
     establishment_laws,
+    last_download,
     local_today,
     may_appeal,
     may_complain,
@@ -380,6 +381,7 @@ EVENT_WORDS = {
 
 # The status page: passwordless sign-in by an emailed code, then the requester's own cases only.
 SESSION_STATUS_EMAIL = "status_email"
+SESSION_SIGNED_IN_AT = "status_signed_in_at"  # when the sign-in code was entered (a POSIX timestamp)
 SESSION_STATUS_PENDING = "status_pending_case"
 SESSION_REPLY_UPLOAD = "pending_reply_upload"
 STATUS_SESSION_SECONDS = 60 * 60
@@ -420,6 +422,7 @@ def status_code(request: HttpRequest) -> HttpResponse:
             else:
                 request.session.cycle_key()  # a new session id once signed in
                 request.session[SESSION_STATUS_EMAIL] = email
+                request.session[SESSION_SIGNED_IN_AT] = timezone.now().timestamp()
                 request.session.pop(SESSION_STATUS_PENDING, None)
                 request.session.set_expiry(STATUS_SESSION_SECONDS)
                 return redirect("status_cases")
@@ -429,6 +432,7 @@ def status_code(request: HttpRequest) -> HttpResponse:
 def status_sign_out(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         request.session.pop(SESSION_STATUS_EMAIL, None)
+        request.session.pop(SESSION_SIGNED_IN_AT, None)
     return redirect("status")
 
 
@@ -674,13 +678,38 @@ def status_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
     return redirect("status_case", reference=privacy_request.reference)
 
 
-# The packet download: signed in to the status page is not enough; a fresh code opens one download.
+# The packet download: one emailed code opens one download. A sign-in code entered in the last FRESH_SIGN_IN_SECONDS
+# is such a code, so the requester downloads at once; after that (the status session lasts an hour from its last
+# change) signed in is not enough and a fresh code is emailed first.
 SESSION_DOWNLOAD = "download_ok"
 DOWNLOAD_WINDOW_SECONDS = 10 * 60
+# As long as an emailed code itself stays valid (identity.services.VALID_FOR): a sign-in this recent proved the
+# address as freshly as a second code would, so asking for one only cost the requester another email (issue 21).
+FRESH_SIGN_IN_SECONDS = 30 * 60
 
 
 def _released_packet(privacy_request: PrivacyRequest) -> Packet | None:
     return Packet.objects.filter(privacy_request=privacy_request, status=PacketStatus.RELEASED).first()
+
+
+def _signed_in_recently(request: HttpRequest) -> bool:
+    """Whether this session's sign-in code was entered less than FRESH_SIGN_IN_SECONDS ago."""
+    at = request.session.get(SESSION_SIGNED_IN_AT)
+    return isinstance(at, int | float) and 0 <= timezone.now().timestamp() - at < FRESH_SIGN_IN_SECONDS
+
+
+def _grant_download(request: HttpRequest, privacy_request: PrivacyRequest) -> HttpResponse:
+    """Open one download of the case's packet, for a few minutes, and send the browser to it."""
+    # Also a cache key the download deletes: the session is saved only when each request
+    # answers, so two downloads racing with one session would both see a session grant.
+    grant = secrets.token_urlsafe(16)
+    cache.set(f"download-grant:{grant}", privacy_request.pk, DOWNLOAD_WINDOW_SECONDS)
+    request.session[SESSION_DOWNLOAD] = {
+        "case": privacy_request.pk,
+        "at": timezone.now().timestamp(),
+        "grant": grant,
+    }
+    return redirect("status_download_file", reference=privacy_request.reference)
 
 
 def status_download(request: HttpRequest, reference: str) -> HttpResponse:
@@ -695,11 +724,15 @@ def status_download(request: HttpRequest, reference: str) -> HttpResponse:
         return render(
             request, "requests/download_expired.html", {"privacy_request": privacy_request}, status=410
         )
+    fresh = _signed_in_recently(request)
     form = CodeForm(request.POST if "code" in request.POST else None)
     sent = False
     if request.method == "POST":
         if rate_limited(request, "verify", settings.RATELIMIT_VERIFY):
             return too_many(request)
+        # A "download" from a page shown before the sign-in grew old falls through: the page asks for a code.
+        if "download" in request.POST and fresh:
+            return _grant_download(request, privacy_request)
         if "send" in request.POST:
             outbox.send_now(send_download_code, privacy_request.pk)
             sent = True
@@ -709,20 +742,20 @@ def status_download(request: HttpRequest, reference: str) -> HttpResponse:
             except ChallengeFailed:
                 form.add_error("code", CODE_FAILED)
             else:
-                # Also a cache key the download deletes: the session is saved only when each request
-                # answers, so two downloads racing with one session would both see a session grant.
-                grant = secrets.token_urlsafe(16)
-                cache.set(f"download-grant:{grant}", privacy_request.pk, DOWNLOAD_WINDOW_SECONDS)
-                request.session[SESSION_DOWNLOAD] = {
-                    "case": privacy_request.pk,
-                    "at": timezone.now().timestamp(),
-                    "grant": grant,
-                }
-                return redirect("status_download_file", reference=privacy_request.reference)
+                return _grant_download(request, privacy_request)
     return render(
         request,
         "requests/status_download.html",
-        {"privacy_request": privacy_request, "packet": packet, "form": form, "sent": sent or form.is_bound},
+        {
+            "privacy_request": privacy_request,
+            "packet": packet,
+            "downloaded_at": last_download(packet),
+            "fresh": fresh,
+            "fresh_minutes": FRESH_SIGN_IN_SECONDS // 60,
+            "zone": settings.PRIVACY_OPERATOR_TIMEZONE,
+            "form": form,
+            "sent": sent or form.is_bound,
+        },
         status=400 if form.errors else 200,
     )
 

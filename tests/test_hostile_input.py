@@ -1159,12 +1159,23 @@ def _csrf_download() -> tuple[Client, str, dict[str, Any], Callable[[], bool]]:
             lambda: bool(mail.outbox))  # fmt: skip
 
 
+def _csrf_direct_download() -> tuple[Client, str, dict[str, Any], Callable[[], bool]]:
+    case = make_case(kind="rectification")
+    released_packet(case)
+    client = _signed_in_csrf(case)
+    session = client.session
+    session["status_signed_in_at"] = timezone.now().timestamp()  # just now: the download needs no second code
+    session.save()
+    return (client, f"/status/cases/{case.reference}/download/", {"download": "1"},
+            lambda: "download_ok" in client.session)  # fmt: skip
+
+
 CSRF_POSTS = {
     "request-form": _csrf_form, "status-sign-in": _csrf_sign_in, "status-code": _csrf_status_code,
     "verify-code": _csrf_verify, "resend": _csrf_resend, "verify-link": _csrf_link,
     "confirm-agent": _csrf_confirm_agent, "reply": _csrf_reply, "fee-decision": _csrf_fee,
     "decline-fee": _csrf_decline_fee, "withdraw": _csrf_withdraw, "sign-out": _csrf_sign_out,
-    "download-code": _csrf_download,
+    "download-code": _csrf_download, "download": _csrf_direct_download,
 }  # fmt: skip
 
 

@@ -64,6 +64,7 @@ from .requester import cases_of as cases_of
 from .requester import confirmed_requests_from as confirmed_requests_from
 from .requester import earlier_requests as earlier_requests
 from .requester import ending as ending
+from .requester import last_download as last_download
 from .requester import may_withdraw as may_withdraw
 from .requester import progress as progress
 from .requester import public_timeline as public_timeline

@@ -22,6 +22,7 @@ from ..models import (
     DenialReason,
     Letter,
     LetterKind,
+    Packet,
     PrivacyRequest,
     RequestEvent,
 )
@@ -223,3 +224,15 @@ def takes_messages(privacy_request: PrivacyRequest) -> bool:
     """The requester may write on the case: any case we worked on, open or closed (a question about the answer).
     Not one that lapsed unconfirmed (never worked on: a new request is the way), nor one anonymised."""
     return privacy_request.status != Status.EXPIRED and privacy_request.anonymised_at is None
+
+
+def last_download(packet: Packet) -> datetime | None:
+    """When the requester last downloaded this build of the packet (a rebuilt packet starts afresh)."""
+    return (
+        RequestEvent.objects.filter(
+            privacy_request_id=packet.privacy_request_id, verb="packet_downloaded", data__build=packet.build
+        )
+        .order_by("-seq")
+        .values_list("at", flat=True)
+        .first()
+    )
