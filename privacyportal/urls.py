@@ -5,6 +5,7 @@ from django.urls import include, path, re_path, register_converter
 
 from identity import staff_auth
 from identity import views as identity_views
+from privacyportal import views as portal_views
 from requests import health, views
 from requests.admin import views as admin_views
 from requests.api import document
@@ -29,6 +30,7 @@ register_converter(ReferenceConverter, "reference")
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    path("accessibility/", portal_views.accessibility, name="accessibility"),
     path("requests/new/<str:kind>/", views.new_request, name="new_request"),
     path("requests/submitted/", views.submitted, name="submitted"),
     path("status/", views.status_sign_in, name="status"),
