@@ -27,6 +27,7 @@ from privacyportal.ratelimit import recipient_allowed
 from privacyportal.uploads import CheckedFile
 from requests import services as case_services
 from requests.audit import record_event, record_sent
+from requests.lifecycle import Status
 from requests.models import ActorKind, PrivacyRequest
 from requests.selectors import verification_tier
 
@@ -176,6 +177,42 @@ def _by_key(key: str, purpose: str) -> EmailChallenge:
 def check_link(key: str) -> PrivacyRequest:
     """Confirm the email with the one-click link (by its token's `link_key`)."""
     return _consume(_by_key(key, EmailChallenge.Purpose.VERIFY_REQUEST))
+
+
+@dataclass(frozen=True)
+class VerificationLink:
+    """What an emailed confirmation link (by its `link_key`) stands for now, for the page it opens.
+
+    `privacy_request` is None for a link we never sent. The link's token is 32 random bytes, so telling a known
+    link from an unknown one says nothing about whether an address has requests.
+    """
+
+    privacy_request: PrivacyRequest | None
+    live: bool
+
+    @property
+    def confirmed(self) -> bool:
+        """The address is confirmed already (by this link, the code, or a newer email's code or link)."""
+        return self.privacy_request is not None and self.privacy_request.email_verified_at is not None
+
+
+def verification_link(key: str) -> VerificationLink:
+    challenge = (
+        EmailChallenge.objects.select_related("privacy_request")
+        .filter(token_hash=key, purpose=EmailChallenge.Purpose.VERIFY_REQUEST)
+        .first()
+        if key
+        else None
+    )
+    if challenge is None:
+        return VerificationLink(None, live=False)
+    live = (
+        challenge.used_at is None
+        and challenge.expires_at > timezone.now()
+        and challenge.attempts < MAX_ATTEMPTS
+        and challenge.privacy_request.status == Status.NEW  # not lapsed or closed meanwhile
+    )
+    return VerificationLink(challenge.privacy_request, live=live)
 
 
 @transaction.atomic

@@ -58,6 +58,10 @@ def resend(request: HttpRequest) -> HttpResponse:
         return redirect("submitted")
     if rate_limited(request, "resend", settings.RATELIMIT_RESEND):
         return too_many(request)
+    return _send_new_code(request, privacy_request)
+
+
+def _send_new_code(request: HttpRequest, privacy_request: PrivacyRequest) -> HttpResponse:
     if privacy_request.status == Status.NEW:
         outbox.send_now(send_verification_email, privacy_request.pk)
     return render(
@@ -85,34 +89,60 @@ def verify_link(request: HttpRequest, token: str) -> HttpResponse:
         links[handle] = services.link_key(token)
         request.session[SESSION_LINKS] = links
         return redirect(f"{reverse('verify_link_confirm')}?link={handle}")
-    return _confirm_link(request, services.link_key(token))
+    return _answer_link(request, services.link_key(token))
 
 
 def verify_link_confirm(request: HttpRequest) -> HttpResponse:
-    # GET only shows a button: mail scanners that open links must not use up the code.
-    handle = request.GET.get("link", "")
-    key = request.session.get(SESSION_LINKS, {}).get(handle)
-    if not key:
-        return render(request, "identity/verify_link.html", {"failed": FAILED}, status=400)
-    if request.method != "POST":
+    # The handle stays after the click, so pressing again (the back button, a second tab) says "already confirmed".
+    return _answer_link(request, request.session.get(SESSION_LINKS, {}).get(request.GET.get("link", ""), ""))
+
+
+def _answer_link(request: HttpRequest, key: str) -> HttpResponse:
+    """The page a link opens: the button while it works, else where the requester stands and the way on."""
+    # Every press counts, whatever the link; asking for a new code counts against that limit.
+    if request.method == "POST":
+        group, rate = (
+            ("resend", settings.RATELIMIT_RESEND)
+            if "resend" in request.POST
+            else ("verify", settings.RATELIMIT_VERIFY)
+        )
+        if rate_limited(request, group, rate):
+            return too_many(request)
+    link = services.verification_link(key)
+    if not link.live or link.confirmed:
+        return _spent_link(request, link)
+    if request.method != "POST":  # GET only shows a button: mail scanners that open links must not use it up
         return render(request, "identity/verify_link.html")
-    response = _confirm_link(request, key)
-    if response.status_code == 302:
-        links = request.session.get(SESSION_LINKS, {})
-        links.pop(handle, None)
-        request.session[SESSION_LINKS] = links
-    return response
-
-
-def _confirm_link(request: HttpRequest, key: str) -> HttpResponse:
-    if rate_limited(request, "verify", settings.RATELIMIT_VERIFY):
-        return too_many(request)
     try:
         privacy_request = services.check_link(key)
     except (services.ChallengeFailed, TransitionError):
-        return render(request, "identity/verify_link.html", {"failed": FAILED}, status=400)
+        # Used or lapsed between the page and the click (another tab, the code): say which, as on opening it.
+        return _spent_link(request, services.verification_link(key))
     request.session[SESSION_CASE] = privacy_request.pk
     return redirect("verified")
+
+
+def _spent_link(request: HttpRequest, link: services.VerificationLink) -> HttpResponse:
+    """A link that no longer confirms: opened again after the address was confirmed, expired, or never ours.
+
+    A confirmed address is no error: the page says so and leads to the status page. Otherwise the requester may
+    ask for a new code, sent to the case's own address (never shown here), for the link's case or, for a link we
+    do not know, this browser's own unconfirmed request; with neither, the page leads home and to the status page.
+    """
+    if link.confirmed:
+        return render(request, "identity/verify_link.html", {"confirmed": link.privacy_request})
+    candidates = (link.privacy_request, session_case(request))
+    waiting = next((case for case in candidates if case and case.status == Status.NEW), None)
+    if waiting is not None and request.method == "POST" and "resend" in request.POST:
+        request.session[SESSION_CASE] = waiting.pk  # the code page that follows is for this case
+        return _send_new_code(request, waiting)
+    minutes = int(services.VALID_FOR.total_seconds() // 60)
+    return render(
+        request,
+        "identity/verify_link.html",
+        {"spent": True, "may_resend": waiting is not None, "minutes": minutes},
+        status=400,
+    )
 
 
 def verified(request: HttpRequest) -> HttpResponse:

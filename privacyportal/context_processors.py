@@ -12,6 +12,7 @@ def operator(request: HttpRequest) -> dict[str, Any]:
         "operator_name": settings.PRIVACY_OPERATOR_NAME,
         "operator_address": settings.PRIVACY_OPERATOR_ADDRESS,
         "dpo_email": settings.PRIVACY_DPO_EMAIL,
+        "privacy_policy_url": settings.PRIVACY_POLICY_URL,
         "policy_days": settings.PRIVACY_POLICY_DAYS,
         "policy_extended_days": settings.PRIVACY_POLICY_EXTENDED_DAYS,
     }

@@ -79,13 +79,13 @@ def make_message(
     with translation.override(language):
         subject = tidy(" ".join(render_to_string(f"emails/{name}-subject.txt", context).split()), language)
         body = tidy(render_to_string(f"emails/{name}-body.txt", context), language)
+        # Both HTML forms share the frame of emails/_branded.html, which names the email and its language.
+        framed = {**context, "subject": subject, "language": language}
         try:
-            html = tidy(render_to_string(f"emails/{name}-body.html", context), language)
+            html = tidy(render_to_string(f"emails/{name}-body.html", framed), language)
         except TemplateDoesNotExist:
             # Every email has an HTML part: the text, escaped, with links and paragraphs, in the house layout.
-            html = render_to_string(
-                "emails/_layout.html", {**context, "body": body, "subject": subject, "language": language}
-            )
+            html = render_to_string("emails/_layout.html", {**framed, "body": body})
     privacy_request = context.get("privacy_request")
     about = f"{name} (case {privacy_request.reference})" if privacy_request is not None else name
     message = PortalMessage(subject, body, settings.DEFAULT_FROM_EMAIL, list(to), about=about)

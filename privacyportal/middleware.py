@@ -78,6 +78,7 @@ def error_page(request: HttpRequest, template: str, *, status: int) -> HttpRespo
         "operator_name": settings.PRIVACY_OPERATOR_NAME,
         "operator_address": settings.PRIVACY_OPERATOR_ADDRESS,
         "dpo_email": settings.PRIVACY_DPO_EMAIL,
+        "privacy_policy_url": settings.PRIVACY_POLICY_URL,
     }
     with translation.override(translation.get_language_from_request(request)):
         return HttpResponse(render_to_string(template, context), status=status)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import django_stubs_ext
@@ -445,6 +446,11 @@ PRIVACY_VERIFICATION_TIERS = env.json("PRIVACY_VERIFICATION_TIERS", default={})
 # The operator's privacy policy (its information practices): a Californian whose identity cannot be verified is
 # pointed there (CCPA regulations §7024(b)). Empty: the letter offers to send it.
 PRIVACY_POLICY_URL = env("PRIVACY_POLICY_URL", default="")
+# The day the accessibility statement (/accessibility/) was last reviewed against the portal as deployed, as
+# YYYY-MM-DD: the statement gives this date, never today's. An operator who changes the portal reviews it again.
+PRIVACY_ACCESSIBILITY_REVIEWED = date.fromisoformat(
+    env("PRIVACY_ACCESSIBILITY_REVIEWED", default="2026-12-04")
+)
 # Sweeps: unverified requests expire, quoted fees lapse, evidence is purged, closed cases are anonymised.
 PRIVACY_VERIFY_EXPIRE_DAYS = env.int("PRIVACY_VERIFY_EXPIRE_DAYS", default=14)
 PRIVACY_FEE_LAPSE_DAYS = env.int("PRIVACY_FEE_LAPSE_DAYS", default=30)

@@ -5,6 +5,7 @@ from django.urls import include, path, re_path, register_converter
 
 from identity import staff_auth
 from identity import views as identity_views
+from privacyportal import views as portal_views
 from requests import health, views
 from requests.admin import views as admin_views
 from requests.api import document
@@ -30,6 +31,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("requests/new/", views.start, name="start"),
+    path("accessibility/", portal_views.accessibility, name="accessibility"),
     path("requests/new/<str:kind>/", views.new_request, name="new_request"),
     path("requests/new/<str:kind>/check/", views.request_check, name="request_check"),
     path("requests/new/<str:kind>/<str:step>/", views.new_request, name="request_step"),

@@ -210,6 +210,12 @@ def test_public_pages_have_no_serious_accessibility_violations(axe: Axe, dpo: An
     page.goto(f"/status/cases/{expired.reference}/download/")
     page.get_by_role("heading", name="This download has expired").wait_for()
     axe.check("download-expired")
+    page.goto("/verify/not-a-link-we-sent/")
+    page.get_by_role("heading", name="This link no longer works").wait_for()
+    axe.check("verify-link-spent")
+    page.goto("/accessibility/")
+    page.get_by_role("heading", name="Accessibility statement", exact=True).wait_for()
+    axe.check("accessibility-statement")
 
     page.goto("/")
     page.get_by_role("button", name="Русский").click()
@@ -221,6 +227,8 @@ def test_public_pages_have_no_serious_accessibility_violations(axe: Axe, dpo: An
     axe.check("form-errors-ru")
     page.goto(f"/status/cases/{fee.reference}/")
     axe.check("status-case-ru")
+    page.goto("/accessibility/")
+    axe.check("accessibility-statement-ru")
 
     page.set_viewport_size({"width": 375, "height": 800})  # a phone: the header wraps, targets stay large
     page.goto("/")

@@ -310,7 +310,7 @@ def test_an_opt_out_is_honoured_at_once_and_confirmed_by_email(page: Any, worker
     page.select_option("[name=country]", "US")
     page.select_option("[name=subdivision]", "US-CA")
     page.locator("form.request-form button[type=submit]").click()
-    page.get_by_role("heading", name="Opt-out request honoured").wait_for()
+    page.get_by_role("heading", name="Your opt-out is in effect").wait_for()
     page.shot("opt-out-honoured")
     case = PrivacyRequest.objects.get(requester_email="sam@example.com")
     assert case.status == "completed"

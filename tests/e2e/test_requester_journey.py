@@ -114,7 +114,7 @@ def test_an_opt_out_is_honoured_at_once(page: Any) -> None:
     page.get_by_label("Country where the person lives").select_option("US")
     page.get_by_label("State or province").select_option("US-CA")
     page.get_by_role("button", name="Send request").click()
-    page.get_by_role("heading", name="Opt-out request honoured").wait_for()
+    page.get_by_role("heading", name="Your opt-out is in effect").wait_for()
     page.shot("opt-out-honoured")
     assert PrivacyRequest.objects.get().status == Status.COMPLETED
 
