@@ -19,10 +19,11 @@ from django.utils import timezone
 
 from identity import enrolment
 from requests import services
-from requests.models import RIGHTS, CompanySystem, Packet, PacketStatus, PrivacyRequest, ProcessingActivity
+from requests.models import CompanySystem, Packet, PacketStatus, PrivacyRequest, ProcessingActivity
 from requests.roles import ensure_roles
 from tests.e2e.conftest import open_page
 from tests.e2e.test_staff_queue import sign_in
+from tests.e2e.walk import fill_request
 from tests.factories import PASSWORD, make_case
 
 # A browser keeps the machine's clock: not run in the clock-shifted pass.
@@ -153,20 +154,16 @@ def test_public_pages_have_no_serious_accessibility_violations(axe: Axe, dpo: An
 
     page.goto("/")
     axe.check("home")
-    for kind in [kind.value for kind in RIGHTS]:
-        page.goto(f"/requests/new/{kind}/")
-        axe.check(f"form-{kind}")
-    page.get_by_role("button", name="Send request").click()  # the last form, sent empty
-    page.get_by_role("heading", name="Please check the form").wait_for()
-    axe.check("form-errors")
-
-    page.goto("/requests/new/rectification/")
-    page.get_by_label("Your full name", exact=True).fill("Grace Hopper")
-    page.get_by_label("Your email address").fill("grace@example.org")
-    page.get_by_label("Country where the person lives").select_option("GB")
-    page.get_by_label("What is wrong?").fill("My surname")
-    page.get_by_label("What should it say?").fill("Hopper")
-    page.get_by_role("button", name="Send request").click()
+    # Each question page is checked in both languages in test_question_pages.py; here a request leads on.
+    rectification = {
+        "Who is this request about?": "Me",
+        "Which country do you live in?": "United Kingdom",
+        "What is wrong?": "My surname",
+        "What should it say?": "Hopper",
+        "Your full name": "Grace Hopper",
+        "Your email address": "grace@example.org",
+    }
+    fill_request(page, "rectification", rectification)
     page.get_by_role("heading", name="Request received").wait_for()
     axe.check("submitted")
     page.goto("/verify/")
@@ -222,9 +219,9 @@ def test_public_pages_have_no_serious_accessibility_violations(axe: Axe, dpo: An
     page.get_by_role("heading", name="Ваши права на защиту данных").wait_for()
     axe.check("home-ru")
     page.goto("/requests/new/access/")
-    page.get_by_role("button", name="Отправить запрос").click()
+    page.get_by_role("button", name="Продолжить").click()  # "Continue", unanswered
     page.locator("#errors").wait_for()
-    axe.check("form-errors-ru")
+    axe.check("question-errors-ru")
     page.goto(f"/status/cases/{fee.reference}/")
     axe.check("status-case-ru")
     page.goto("/accessibility/")
@@ -234,7 +231,7 @@ def test_public_pages_have_no_serious_accessibility_violations(axe: Axe, dpo: An
     page.goto("/")
     axe.check("home-ru-narrow")
     page.goto("/requests/new/erasure/")
-    axe.check("form-ru-narrow")
+    axe.check("question-ru-narrow")
     axe.assert_clean()
 
 
@@ -327,15 +324,19 @@ def test_a_rectification_request_made_with_the_keyboard_alone(page: Any) -> None
     page.keyboard.press("Enter")
     assert page.evaluate("() => document.activeElement.id") == "main"
     page.keyboard.press("Tab")
-    assert page.evaluate(FOCUSED)["name"] == "All rights"  # the header's links and buttons were skipped
+    assert page.evaluate(FOCUSED)["name"] == "Back"  # the header's links and buttons were skipped
 
-    tab_to(page, "Your full name")
-    page.keyboard.type("Grace Hopper")
-    tab_to(page, "Your email address")
-    page.keyboard.type("grace@example.org")
-    tab_to(page, "Country where the person lives")
+    tab_to(page, "Me")
+    page.keyboard.press("Space")
+    tab_to(page, "Continue")
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Which country do you live in?").wait_for()
+    tab_to(page, "Which country do you live in?")
     page.keyboard.type("United Kingdom")  # a closed select picks the option typed
-    assert page.get_by_label("Country where the person lives").input_value() == "GB"
+    assert page.get_by_label("Which country do you live in?").input_value() == "GB"
+    tab_to(page, "Continue")
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="What should we correct?").wait_for()
     tab_to(page, "What is wrong?")
     page.keyboard.type("My surname")
     tab_to(page, "What should it say?")
@@ -343,8 +344,18 @@ def test_a_rectification_request_made_with_the_keyboard_alone(page: Any) -> None
     tab_to(page, "What is wrong?", back=True)
     page.keyboard.press("End")
     page.keyboard.type(": it says Hoper")
-    tab_to(page, "Send request")
     page.shot("filled-with-the-keyboard")
+    tab_to(page, "Continue")
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Your name and email address").wait_for()
+    tab_to(page, "Your full name")
+    page.keyboard.type("Grace Hopper")
+    tab_to(page, "Your email address")
+    page.keyboard.type("grace@example.org")
+    tab_to(page, "Continue")
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Check your answers before sending your request").wait_for()
+    tab_to(page, "Send request")
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="Request received").wait_for()
     page.shot("submitted")

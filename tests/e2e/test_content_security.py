@@ -23,6 +23,7 @@ from requests.models import CompanySystem
 from requests.roles import ensure_roles
 from tests.e2e.conftest import open_page
 from tests.e2e.test_staff_queue import sign_in
+from tests.e2e.walk import fill_request, press
 from tests.factories import PASSWORD, make_case
 
 # A browser keeps the machine's clock: not run in the clock-shifted pass.
@@ -70,10 +71,20 @@ def policy(browser: Any, live_server: Any, request: Any) -> Iterator[Policy]:
 def test_public_pages_need_no_inline_style(policy: Policy) -> None:
     page = policy.page
     policy.visit("home", "/")
-    policy.visit("form", "/requests/new/access/")
-    page.get_by_role("button", name="Send request").click()
-    page.get_by_role("heading", name="Please check the form").wait_for()
-    policy.visit("form-errors")
+    policy.visit("start", "/requests/new/")
+    # The question pages, one in error, and "check your answers" (a Californian's request has the most pages).
+    answers = {
+        "Who is this request about?": "Me",
+        "Which country do you live in?": "United States of America",
+        "Which state or province do you live in?": "California (CA)",
+        "Which period?": "Everything you hold about me",
+    }
+    fill_request(page, "access", answers, on_page=policy.visit, until="contact")
+    press(page, "Continue")
+    policy.visit("contact-errors")
+    contact = {"Your full name": "Ada Lovelace", "Your email address": "ada@example.org"}
+    fill_request(page, None, contact, send=False)
+    policy.visit("check")
     policy.visit("status-sign-in", "/status/")
     case = services.confirm_email(make_case(kind="rectification"))
     page.get_by_label("The email address you used for your request").fill(case.requester_email)

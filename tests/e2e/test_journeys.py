@@ -31,6 +31,7 @@ from requests.models import CompanySystem, Packet, PacketStatus, PrivacyRequest,
 from requests.roles import ensure_roles
 from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.test_staff_queue import sign_in
+from tests.e2e.walk import fill_request
 from tests.factories import pdf_bytes
 from tests.workers import database_url
 
@@ -172,13 +173,14 @@ def test_a_russian_access_request_from_the_form_to_the_downloaded_packet(
     page.goto("/")
     page.get_by_role("button", name="Русский").click()
     page.get_by_role("link", name="Получить доступ к моим данным").click()
-    page.fill("[name=requester_name]", "Иван Петров")
-    page.fill("[name=requester_email]", "ivan@example.ru")
-    page.select_option("[name=country]", "GB")
-    page.fill("[name=phone]", "+44 20 7946 0000")
-    page.fill("[name=postal_address]", "10 Downing Street, London")
-    page.shot("ru-form")
-    page.locator("form.request-form button[type=submit]").click()
+    answers = {
+        "Who is this request about?": "Me",
+        "Which country do you live in?": "United Kingdom",
+        "Which period?": "Everything you hold about me",
+        "Your full name": "Иван Петров",
+        "Your email address": "ivan@example.ru",
+    }
+    fill_request(page, None, answers, language="ru", on_page=lambda step: page.shot(f"ru-{step}"))
     page.get_by_role("heading", name="Запрос получен").wait_for()
     case = PrivacyRequest.objects.get(requester_email="ivan@example.ru")
     page.shot("ru-submitted")
@@ -274,18 +276,16 @@ def test_an_agents_erasure_request_confirmed_by_the_person(
 ) -> None:
     permission = tmp_path / "permission.pdf"
     permission.write_bytes(PDF)
-    page.goto("/requests/new/erasure/")
-    page.fill("[name=requester_name]", "Agnes Agent")
-    page.fill("[name=requester_email]", "agent@example.org")
-    page.check("[name=relationship][value=agent]")
-    page.fill("[name=subject_name]", "Sam Subject")
-    page.fill("[name=subject_email]", "sam@example.org")
-    page.set_input_files("[name=permission]", str(permission))
-    page.select_option("[name=country]", "GB")
-    page.fill("[name=phone]", "+44 20 7946 0001")
-    page.fill("[name=postal_address]", "1 Baker Street, London")
-    page.shot("agent-form")
-    page.locator("form.request-form button[type=submit]").click()
+    agent = {
+        "Who is this request about?": "Someone who authorised me to act for them",
+        "Their full name": "Sam Subject",
+        "Their email address (optional)": "sam@example.org",
+        "Signed permission or proof of parental responsibility": permission,
+        "Which country does the person live in?": "United Kingdom",
+        "Your full name": "Agnes Agent",
+        "Your email address": "agent@example.org",
+    }
+    fill_request(page, "erasure", agent, on_page=lambda step: page.shot(f"agent-{step}"))
     page.get_by_role("heading", name="Request received").wait_for()
     case = PrivacyRequest.objects.get(requester_email="agent@example.org")
     page.fill("[name=code]", worker.code("agent@example.org", case.reference))
@@ -304,12 +304,14 @@ def test_an_agents_erasure_request_confirmed_by_the_person(
 
 
 def test_an_opt_out_is_honoured_at_once_and_confirmed_by_email(page: Any, worker: Mailbox) -> None:
-    page.goto("/requests/new/opt_out/")
-    page.fill("[name=requester_name]", "Sam Carter")
-    page.fill("[name=requester_email]", "sam@example.com")
-    page.select_option("[name=country]", "US")
-    page.select_option("[name=subdivision]", "US-CA")
-    page.locator("form.request-form button[type=submit]").click()
+    answers = {
+        "Who is this request about?": "Me",
+        "Which country do you live in?": "United States of America",
+        "Which state or province do you live in?": "California (CA)",
+        "Your full name": "Sam Carter",
+        "Your email address": "sam@example.com",
+    }
+    fill_request(page, "opt_out", answers)
     page.get_by_role("heading", name="Your opt-out is in effect").wait_for()
     page.shot("opt-out-honoured")
     case = PrivacyRequest.objects.get(requester_email="sam@example.com")

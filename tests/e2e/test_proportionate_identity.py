@@ -16,14 +16,18 @@ from django.core import mail
 from pypdf import PdfReader
 
 from requests import letters, services
+from requests.forms import PrivacyRequestForm
 from requests.lifecycle import Status
 from requests.models import CompanySystem, LetterKind, PrivacyRequest, ProcessingActivity
 from requests.roles import ensure_roles
 from tests.e2e.test_staff_queue import sign_in
+from tests.e2e.walk import fill_request, press
 from tests.factories import complete_case
 
 # A browser keeps the machine's clock: not run in the clock-shifted pass.
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.real_clock]
+
+DECLARE = str(PrivacyRequestForm.base_fields["declare"].label)
 
 
 def last_code() -> str:
@@ -37,15 +41,27 @@ def text_of(pdf: bytes) -> str:
 
 
 def test_a_gdpr_access_request_with_only_a_name_and_an_email_opens_without_staff(page: Any) -> None:
-    page.goto("/")
-    page.get_by_role("link", name="Access my data").click()
-    page.get_by_role("group", name="Details that help us find your data (optional)").wait_for()
-    page.get_by_label("Your full name", exact=True).fill("Ada Lovelace")
-    page.get_by_label("Your email address").fill("ada@example.org")
-    page.get_by_label("Country where the person lives").select_option("DE")
-    page.shot("form-name-and-email-only")
-    page.get_by_role("button", name="Send request").click()
+    asked: list[str] = []
+
+    def answer_page(step: str) -> None:
+        asked.append(step)
+        page.shot(step)
+
+    # From the right's entry point: three choices, a name and an email; every optional field left empty.
+    answers = {
+        "Who is this request about?": "Me",
+        "Which country do you live in?": "Germany",
+        "Which period?": "Everything you hold about me",
+        "Your full name": "Ada Lovelace",
+        "Your email address": "ada@example.org",
+    }
+    fill_request(page, "access", answers, on_page=answer_page)
+    assert asked == ["who", "where", "request", "contact", "check"]  # no page of details to match
     page.get_by_role("heading", name="Request received").wait_for()
+    case = PrivacyRequest.objects.get()
+    page.get_by_text(f"Your reference is {case.reference}.").wait_for()
+    page.shot("submitted")
+    assert (case.details, case.customer_name, case.subject_name, case.period_since) == ("", "", "", None)
     page.get_by_label("6-digit code from the email").fill(last_code())
     page.get_by_role("button", name="Confirm").click()
     page.get_by_role("heading", name="Email confirmed").wait_for()
@@ -78,23 +94,27 @@ def test_a_californian_matching_two_details_is_answered_with_the_categories(page
     crm = CompanySystem.objects.create(name="CRM", owner=dpo)
     crm.activities.add(orders)
 
-    page.goto("/requests/new/access/")
-    page.get_by_label("Your full name", exact=True).fill("Maria Gonzalez")
-    page.get_by_label("Your email address").fill("maria@example.com")
-    page.get_by_label("Country where the person lives").select_option("US")
-    page.get_by_label("State or province").select_option("US-CA")
-    page.get_by_label("I live in California and also want the specific pieces").check()
-    page.get_by_role(
-        "button", name="Send request"
-    ).click()  # no details, no declaration: the law asks for them
+    wants_the_specific_pieces = {
+        "Who is this request about?": "Me",
+        "Which country do you live in?": "United States of America",
+        "Which state or province do you live in?": "California (CA)",
+        "Which period?": "Everything you hold about me",
+        "I live in California and also want the specific pieces of personal information you hold": True,
+    }
+    fill_request(page, "access", wants_the_specific_pieces, until="identity")
+    press(page, "Continue")  # no details, no declaration: the law asks for them
     page.get_by_text("For the specific pieces of information the law asks for at least 3").first.wait_for()
     page.shot("specific-pieces-need-details")
-    page.get_by_label("A phone number we may have for you").fill("+1 415 555 0100")
-    page.get_by_label("A postal address we may have for you").fill("1 Main St, Fresno")
-    page.get_by_label("Date of birth").fill("1990-01-01")
-    page.get_by_label("I declare under penalty of perjury").check()
-    page.get_by_label("Type your full name to sign").fill("Maria Gonzalez")
-    page.get_by_role("button", name="Send request").click()
+    details = {
+        "A phone number we may have for you": "+1 415 555 0100",
+        "A postal address we may have for you": "1 Main St, Fresno",
+        "Date of birth": "1990-01-01",
+        DECLARE: True,
+        "Type your full name to sign": "Maria Gonzalez",
+        "Your full name": "Maria Gonzalez",
+        "Your email address": "maria@example.com",
+    }
+    fill_request(page, None, details)
     page.get_by_role("heading", name="Request received").wait_for()
     page.get_by_label("6-digit code from the email").fill(last_code())
     page.get_by_role("button", name="Confirm").click()

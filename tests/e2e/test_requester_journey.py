@@ -10,12 +10,20 @@ from django.core import mail
 
 from requests.lifecycle import Status
 from requests.models import Message, PrivacyRequest
+from tests.e2e.walk import fill_request, press
 from tests.factories import pdf_bytes
 
 # A browser keeps the machine's clock: not run in the clock-shifted pass.
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.real_clock]
 
 PDF = pdf_bytes()
+CALIFORNIAN_OPT_OUT = {
+    "Who is this request about?": "Me",
+    "Which country do you live in?": "United States of America",
+    "Which state or province do you live in?": "California (CA)",
+    "Your full name": "Sam Carter",
+    "Your email address": "sam@example.com",
+}
 
 
 def last_code() -> str:
@@ -27,14 +35,20 @@ def last_code() -> str:
 def test_an_access_request_from_home_page_to_status_page(page: Any) -> None:
     page.goto("/")
     page.shot("home")
-    page.get_by_role("link", name="Access my data").click()
-    page.get_by_label("Your full name", exact=True).fill("Ada Lovelace")
-    page.get_by_label("Your email address").fill("ada@example.org")
-    page.get_by_label("Country where the person lives").select_option("GB")
-    page.get_by_label("A phone number we may have for you").fill("+44 20 7946 0000")
-    page.get_by_label("An account name, customer number or recent order number").fill("ORDER-1234")
-    page.shot("form-filled")
-    page.get_by_role("button", name="Send request").click()
+    page.get_by_role("button", name="Start now").click()
+    page.get_by_role("radio", name="Access my data").check()
+    press(page, "Continue")
+    answers = {
+        "Who is this request about?": "Me",
+        "Which country do you live in?": "United Kingdom",
+        "Which period?": "Only the last 12 months",
+        "Your full name": "Ada Lovelace",
+        "Your email address": "ada@example.org",
+        "Anything else that helps us find your data (optional)": "Customer number ORDER-1234",
+    }
+    fill_request(
+        page, None, answers, on_page=lambda step: step == "check" and page.shot("check-your-answers")
+    )
     page.get_by_role("heading", name="Request received").wait_for()
     case = PrivacyRequest.objects.get()
     assert case.reference in page.content()
@@ -66,12 +80,15 @@ def test_a_russian_requester_corrects_data_and_answers_with_a_file(
     page.get_by_role("button", name="Русский").click()
     page.get_by_role("heading", name="Ваши права на защиту данных").wait_for()
     page.get_by_role("link", name="Исправить мои данные").click()
-    page.get_by_label("Ваше полное имя", exact=True).fill("Иван Петров")
-    page.get_by_label("Ваш адрес электронной почты").fill("ivan@example.ru")
-    page.get_by_label("Страна проживания").select_option("RU")
-    page.get_by_label("Что неверно?").fill("Адрес: ул. Ленина, 1")
-    page.get_by_label("Как должно быть?").fill("Адрес: ул. Пушкина, 10")
-    page.get_by_role("button", name="Отправить запрос").click()
+    answers = {
+        "Who is this request about?": "Me",
+        "Which country do you live in?": "Russia",
+        "What is wrong?": "Адрес: ул. Ленина, 1",
+        "What should it say?": "Адрес: ул. Пушкина, 10",
+        "Your full name": "Иван Петров",
+        "Your email address": "ivan@example.ru",
+    }
+    fill_request(page, None, answers, language="ru")
     page.get_by_role("heading", name="Запрос получен").wait_for()
     assert mail.outbox[-1].subject.endswith(PrivacyRequest.objects.get().reference)
     page.get_by_label("Шестизначный код из письма").fill(last_code())
@@ -108,12 +125,7 @@ def test_a_russian_requester_corrects_data_and_answers_with_a_file(
 
 
 def test_an_opt_out_is_honoured_at_once(page: Any) -> None:
-    page.goto("/requests/new/opt_out/")
-    page.get_by_label("Your full name", exact=True).fill("Sam Carter")
-    page.get_by_label("Your email address").fill("sam@example.com")
-    page.get_by_label("Country where the person lives").select_option("US")
-    page.get_by_label("State or province").select_option("US-CA")
-    page.get_by_role("button", name="Send request").click()
+    fill_request(page, "opt_out", CALIFORNIAN_OPT_OUT)
     page.get_by_role("heading", name="Your opt-out is in effect").wait_for()
     page.shot("opt-out-honoured")
     assert PrivacyRequest.objects.get().status == Status.COMPLETED
@@ -123,12 +135,7 @@ def test_an_opt_out_with_systems_to_act_in_is_recorded_and_carried_out(page: Any
     from requests.models import CompanySystem
 
     CompanySystem.objects.create(name="Support mailbox", owner_email="support-owner@example.com")
-    page.goto("/requests/new/opt_out/")
-    page.get_by_label("Your full name", exact=True).fill("Sam Carter")
-    page.get_by_label("Your email address").fill("sam@example.com")
-    page.get_by_label("Country where the person lives").select_option("US")
-    page.get_by_label("State or province").select_option("US-CA")
-    page.get_by_role("button", name="Send request").click()
+    fill_request(page, "opt_out", CALIFORNIAN_OPT_OUT)
     page.get_by_role("heading", name="Request recorded").wait_for()
     page.shot("opt-out-recorded")
     assert PrivacyRequest.objects.get().status == Status.IN_PROGRESS
