@@ -69,8 +69,8 @@ QUESTIONS: dict[str, tuple[Promise, Promise]] = {
     "contact": (_("Your name and email address"), _("Your name and email address")),
 }
 REQUEST_QUESTIONS: dict[str, Promise] = {
-    Kind.ACCESS: _("Which period should your copy cover?"),
-    Kind.PORTABILITY: _("Which period should your file cover?"),
+    Kind.ACCESS: _("What should your copy include?"),
+    Kind.PORTABILITY: _("What should your file include?"),
     Kind.RECTIFICATION: _("What should we correct?"),
     Kind.RESTRICTION: _("Why should we stop using the data?"),
     Kind.OBJECTION: _("What do you object to?"),

@@ -179,7 +179,7 @@ def test_an_access_request_made_with_the_keyboard_alone_switching_language_half_
     page.keyboard.type("Germany")  # a closed select picks the option typed
     tab_to(page, "Continue")
     page.keyboard.press("Enter")
-    page.get_by_role("heading", name="Which period should your copy cover?").wait_for()
+    page.get_by_role("heading", name="What should your copy include?").wait_for()
     tab_to(page, "Everything you hold about me")
     page.keyboard.press("Space")
     tab_to(page, "Continue")

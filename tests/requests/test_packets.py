@@ -344,7 +344,8 @@ def test_only_a_dpo_releases_and_the_requester_is_told(
     assert packet.expires_at is not None and (packet.expires_at - packet.released_at).days == 30  # type: ignore[operator]
     (email,) = mail.outbox
     assert email.to == [case.requester_email] and "is ready" in str(email.subject)
-    assert "/status/" in str(email.body) and "fresh code" in str(email.body)
+    assert "/status/" in str(email.body) and "once you have signed in with the code" in str(email.body)
+    assert "fresh code" not in str(email.body)  # no second code within 30 minutes of signing in
     # Released means final: it cannot be rebuilt under the requester's feet.
     with pytest.raises(services.TransitionError):
         services.request_packet(case, by=dpo)
