@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from typing import Any, cast
 
@@ -22,6 +23,7 @@ from .selectors import applicable_regimes
 from .services import NewRequest, outcomes_for
 
 
+@functools.cache
 def _subdivision_choices() -> list[tuple[Any, Any]]:
     def names(country: type[holidays.HolidayBase]) -> list[tuple[str, str]]:
         first: dict[str, str] = {}
@@ -38,6 +40,12 @@ def _subdivision_choices() -> list[tuple[Any, Any]]:
         (_("United States"), [(f"US-{c}", n) for c, n in names(holidays.US)]),  # type: ignore[attr-defined]
         (_("Canada"), [(f"CA-{c}", n) for c, n in names(holidays.CA)]),  # type: ignore[attr-defined]
     ]
+
+
+@functools.lru_cache(maxsize=8)
+def _country_choices(language: str) -> list[tuple[Any, Any]]:
+    """The countries in the page's language, sorted by their names in it: once per language, not per form."""
+    return [("", _("Choose a country")), *countries]
 
 
 # How far back an answer reaches is the law's to say (requests/lookback.py); the requester may ask for less.
@@ -253,7 +261,7 @@ class PrivacyRequestForm(PlainForm):
             del self.fields["specific_pieces"]  # no lesser request to choose: every law asks the most
         country_field = cast(forms.ChoiceField, self.fields["country"])
         subdivision_field = cast(forms.ChoiceField, self.fields["subdivision"])
-        country_field.choices = [("", _("Choose a country")), *countries]
+        country_field.choices = _country_choices(get_language() or "en")
         subdivision_field.choices = _subdivision_choices()
         self.fields["language"].initial = (get_language() or "en")[:2]
         if kind == Kind.RESTRICTION:

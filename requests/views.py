@@ -241,7 +241,7 @@ def _question_page(
     request: HttpRequest, answers: wizard.Answers, step: str, form: PrivacyRequestForm
 ) -> HttpResponse:
     errors = wizard.errors_on(step, answers, form) if form.is_bound else {}
-    names = wizard.fields_of(step, answers, form)
+    names = wizard.fields_of(step, answers)
     summary: list[tuple[str, str]] = []
     group_errors: list[str] = []
     for name in errors:
@@ -287,11 +287,11 @@ def request_check(request: HttpRequest, kind: str) -> HttpResponse:
     kept = _kept_upload(request)
     kept_name = kept.name if kept else None
     url = reverse("request_check", args=[kind])
-    open_step = wizard.first_open(answers, kept_file=kept_name)
-    if open_step != wizard.CHECK:
-        return redirect(_step_url(kind, open_step))
     form = wizard.form_for(answers, kept_file=kept_name)
     form.is_valid()
+    open_step = wizard.first_open(answers, kept_file=kept_name, form=form)
+    if open_step != wizard.CHECK:
+        return redirect(_step_url(kind, open_step))
     if request.method == "POST" and form.is_valid():
         if rate_limited(request, "submit", settings.RATELIMIT_SUBMIT):
             return too_many(request, group="submit", rate=settings.RATELIMIT_SUBMIT, back=url)

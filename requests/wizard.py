@@ -9,6 +9,7 @@ oneself under the GDPR asks a name and an email address and nothing else require
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -145,9 +146,16 @@ def steps_for(answers: Answers) -> list[str]:
     return steps
 
 
-def fields_of(step: str, answers: Answers, form: PrivacyRequestForm) -> list[str]:
+@functools.cache
+def _fields_of_kind(kind: str) -> frozenset[str]:
+    """The fields the form keeps for a right (it trims them by the right alone): worked out once, since building
+    the form (its country and state lists) is the dearest part of a page."""
+    return frozenset(PrivacyRequestForm(kind=kind).fields)
+
+
+def fields_of(step: str, answers: Answers) -> list[str]:
     """The fields a page asks: of its own, those the right keeps (the form trims them) and the law needs."""
-    names = [name for name in STEP_FIELDS[step] if name in form.fields]
+    names = [name for name in STEP_FIELDS[step] if name in _fields_of_kind(answers.kind)]
     if step == "them" and answers.values.get("relationship") != Relationship.AGENT:
         names.remove("power_of_attorney")
     if step == "request" and "specific_pieces" in names and "ccpa" not in answers.regimes:
@@ -160,8 +168,7 @@ def fields_of(step: str, answers: Answers, form: PrivacyRequestForm) -> list[str
 def effective(answers: Answers) -> dict[str, str]:
     """The answers of the pages this request needs: a page no longer needed (the state, once the country is
     France) has its answers left out, so nothing stale reaches the case."""
-    form = PrivacyRequestForm(kind=answers.kind)
-    keep = {name for step in steps_for(answers) for name in fields_of(step, answers, form)}
+    keep = {name for step in steps_for(answers) for name in fields_of(step, answers)}
     return {name: value for name, value in answers.values.items() if name in keep}
 
 
@@ -185,15 +192,17 @@ def errors_on(step: str, answers: Answers, form: PrivacyRequestForm) -> dict[str
     """The errors of one page's fields, from the whole form's checks (call `form.is_valid()` first)."""
     return {
         name: [str(error) for error in form.errors[name]]
-        for name in fields_of(step, answers, form)
+        for name in fields_of(step, answers)
         if name in form.errors
     }
 
 
-def first_open(answers: Answers, *, kept_file: str | None) -> str:
-    """The first page still to answer (never seen, or with an error now), or the check page."""
-    form = form_for(answers, kept_file=kept_file)
-    form.is_valid()
+def first_open(answers: Answers, *, kept_file: str | None, form: PrivacyRequestForm | None = None) -> str:
+    """The first page still to answer (never seen, or with an error now), or the check page. `form`: these
+    answers' form, already checked, if the caller has it."""
+    if form is None:
+        form = form_for(answers, kept_file=kept_file)
+        form.is_valid()
     for step in steps_for(answers):
         if step not in answers.seen or errors_on(step, answers, form):
             return step
@@ -251,7 +260,7 @@ def summary(answers: Answers, form: PrivacyRequestForm, *, kept_file: str | None
     rows = []
     data = form.cleaned_data
     for step in steps_for(answers):
-        for name in fields_of(step, answers, form):
+        for name in fields_of(step, answers):
             if name in _UNLESS and data.get(_UNLESS[name][0]) != _UNLESS[name][1]:
                 continue  # a follow-on question that did not arise (a date, when no date was the choice)
             formfield = form.fields[name]
