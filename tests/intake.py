@@ -11,6 +11,8 @@ from typing import Any
 
 from django.test import Client
 
+from requests.models import PrivacyRequest
+
 CHECK = "/check/"
 
 
@@ -60,3 +62,12 @@ def pages(client: Client, kind: str, answers: dict[str, Any]) -> str:
             return "\n".join(html)
         url = location
     raise AssertionError("the question pages went round in a loop")
+
+
+def browser_of(case: PrivacyRequest) -> Client:
+    """The browser the request was sent from: its session remembers the case."""
+    client = Client()
+    session = client.session
+    session["pending_case"] = case.pk
+    session.save()
+    return client

@@ -315,6 +315,13 @@ def tab_to(page: Any, name: str, *, back: bool = False) -> None:
     raise AssertionError(f"{name!r} cannot be reached with the keyboard")
 
 
+def continue_with_keyboard(page: Any, heading: str) -> None:
+    """Tab to "Continue", press Enter, and wait for the next question page's heading."""
+    tab_to(page, "Continue")
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name=heading).wait_for()
+
+
 def test_a_rectification_request_made_with_the_keyboard_alone(page: Any) -> None:
     page.goto("/requests/new/rectification/")
     page.keyboard.press("Tab")
@@ -328,15 +335,11 @@ def test_a_rectification_request_made_with_the_keyboard_alone(page: Any) -> None
 
     tab_to(page, "Me")
     page.keyboard.press("Space")
-    tab_to(page, "Continue")
-    page.keyboard.press("Enter")
-    page.get_by_role("heading", name="Which country do you live in?").wait_for()
+    continue_with_keyboard(page, "Which country do you live in?")
     tab_to(page, "Which country do you live in?")
     page.keyboard.type("United Kingdom")  # a closed select picks the option typed
     assert page.get_by_label("Which country do you live in?").input_value() == "GB"
-    tab_to(page, "Continue")
-    page.keyboard.press("Enter")
-    page.get_by_role("heading", name="What should we correct?").wait_for()
+    continue_with_keyboard(page, "What should we correct?")
     tab_to(page, "What is wrong?")
     page.keyboard.type("My surname")
     tab_to(page, "What should it say?")
@@ -345,16 +348,12 @@ def test_a_rectification_request_made_with_the_keyboard_alone(page: Any) -> None
     page.keyboard.press("End")
     page.keyboard.type(": it says Hoper")
     page.shot("filled-with-the-keyboard")
-    tab_to(page, "Continue")
-    page.keyboard.press("Enter")
-    page.get_by_role("heading", name="Your name and email address").wait_for()
+    continue_with_keyboard(page, "Your name and email address")
     tab_to(page, "Your full name")
     page.keyboard.type("Grace Hopper")
     tab_to(page, "Your email address")
     page.keyboard.type("grace@example.org")
-    tab_to(page, "Continue")
-    page.keyboard.press("Enter")
-    page.get_by_role("heading", name="Check your answers before sending your request").wait_for()
+    continue_with_keyboard(page, "Check your answers before sending your request")
     tab_to(page, "Send request")
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="Request received").wait_for()

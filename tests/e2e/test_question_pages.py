@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from requests.forms import PrivacyRequestForm
 from requests.models import PrivacyRequest
 from tests.e2e.conftest import open_page
-from tests.e2e.test_accessibility import FOCUSED, Axe, tab_to
+from tests.e2e.test_accessibility import FOCUSED, Axe, continue_with_keyboard, tab_to
 from tests.e2e.walk import fill_request, press, words
 from tests.factories import pdf_bytes
 
@@ -172,14 +172,10 @@ def test_an_access_request_made_with_the_keyboard_alone_switching_language_half_
     page.goto("/requests/new/access/")
     tab_to(page, "Me")
     page.keyboard.press("Space")
-    tab_to(page, "Continue")
-    page.keyboard.press("Enter")
-    page.get_by_role("heading", name="Which country do you live in?").wait_for()
+    continue_with_keyboard(page, "Which country do you live in?")
     tab_to(page, "Which country do you live in?")
     page.keyboard.type("Germany")  # a closed select picks the option typed
-    tab_to(page, "Continue")
-    page.keyboard.press("Enter")
-    page.get_by_role("heading", name="What should your copy include?").wait_for()
+    continue_with_keyboard(page, "What should your copy include?")
     tab_to(page, "Everything you hold about me")
     page.keyboard.press("Space")
     tab_to(page, "Continue")

@@ -16,6 +16,7 @@ from django.utils import timezone
 from requests.lifecycle import Status
 from requests.models import PrivacyRequest
 from tests.factories import make_case
+from tests.intake import browser_of
 
 pytestmark = pytest.mark.django_db
 
@@ -42,15 +43,6 @@ def emailed(django_capture_on_commit_callbacks: Any) -> Any:
         return (case, *code_and_token(mail.outbox[-1]))
 
     return submit
-
-
-def browser_of(case: PrivacyRequest) -> Client:
-    """The browser the request was sent from: its session remembers the case."""
-    client = Client()
-    session = client.session
-    session["pending_case"] = case.pk
-    session.save()
-    return client
 
 
 def code_form_action(page: str) -> str:

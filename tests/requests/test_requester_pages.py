@@ -13,8 +13,8 @@ from django.conf import settings
 from django.test import Client
 
 from requests.lifecycle import Status
-from requests.models import PrivacyRequest
 from tests.factories import make_case
+from tests.intake import browser_of
 
 pytestmark = pytest.mark.django_db
 
@@ -25,15 +25,6 @@ def footer(page: str) -> str:
     found = re.search(r'<footer class="site-footer">.*?</footer>', page, re.DOTALL)
     assert found, page
     return found.group(0)
-
-
-def browser_of(case: PrivacyRequest) -> Client:
-    """The browser the request was sent from: its session remembers the case."""
-    client = Client()
-    session = client.session
-    session["pending_case"] = case.pk
-    session.save()
-    return client
 
 
 def test_every_page_and_error_page_links_to_the_statement_and_the_privacy_notice(
