@@ -42,6 +42,7 @@ from ..selectors import (
     recipients_to_notify,
     search,
     with_open_owner_tasks,
+    written_after_closing,
 )
 from .forms import ACTIONS, DATA_POINT_LABELS, CaseForm, LogRequestForm
 
@@ -137,14 +138,42 @@ class OwnerTasksFilter(admin.SimpleListFilter):
         return queryset
 
 
+class WrittenAfterClosingFilter(admin.SimpleListFilter):
+    """Closed cases the requester has written on since, waiting for our reply (they are in no open queue)."""
+
+    title = _("messages after closing")
+    parameter_name = "written"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("yes", _("Written to after closing, not answered"))]
+
+    def choices(self, changelist: Any) -> Any:
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": _("All"),
+        }
+        yield {
+            "selected": self.value() == "yes",
+            # These cases are closed: the link also leaves the default "open" queue, or it would show nothing.
+            "query_string": changelist.get_query_string(
+                {self.parameter_name: "yes", QueueFilter.parameter_name: "all"}
+            ),
+            "display": self.lookup_choices[0][1],
+        }
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[PrivacyRequest]) -> QuerySet[PrivacyRequest]:
+        return written_after_closing(queryset) if self.value() == "yes" else queryset
+
+
 @admin.register(PrivacyRequest)
 class PrivacyRequestAdmin(admin.ModelAdmin[PrivacyRequest]):
     list_display = (
         "reference", "kind", "status", "regime", "days_left", "effective_due_at", "assignee", "flags",
     )  # fmt: skip
     list_filter = (
-        QueueFilter, "status", "kind", RegimeFilter, DueFilter, AssigneeFilter, OwnerTasksFilter, "repetitive",
-        "processor_request",
+        QueueFilter, WrittenAfterClosingFilter, "status", "kind", RegimeFilter, DueFilter, AssigneeFilter,
+        OwnerTasksFilter, "repetitive", "processor_request",
     )  # fmt: skip
     search_fields = ("reference", "requester_email")  # shows the search box; the search is selectors.search
 
@@ -191,6 +220,8 @@ class PrivacyRequestAdmin(admin.ModelAdmin[PrivacyRequest]):
             marks.append(str(_("processor")))
         if obj.relationship != "self":
             marks.append(obj.get_relationship_display().split()[0].lower() if obj.relationship else "")
+        if obj.written_after_closing_at is not None:
+            marks.append(str(_("written to after closing")))
         return ", ".join(marks)
 
     def get_readonly_fields(self, request: HttpRequest, obj: PrivacyRequest | None = None) -> list[str]:

@@ -227,6 +227,9 @@ class PrivacyRequest(models.Model):
     restriction_lift_reason = models.TextField(_("why the restriction was lifted"), blank=True)
     forwarded_to = models.CharField(_("forwarded to"), max_length=200, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # The requester wrote on the case after it closed, and staff have not answered yet: no clock runs, but the
+    # queue shows it (flag and filter) until a member of staff writes back.
+    written_after_closing_at = models.DateTimeField(_("written to after closing"), null=True, blank=True)
     anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
 
     class Meta:

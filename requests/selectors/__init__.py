@@ -54,6 +54,7 @@ from .queue import overdue as overdue
 from .queue import queue as queue
 from .queue import search as search
 from .queue import with_open_owner_tasks as with_open_owner_tasks
+from .queue import written_after_closing as written_after_closing
 from .register import missing_translations as missing_translations
 from .requester import ANSWER_LETTERS as ANSWER_LETTERS
 from .requester import PUBLIC_VERBS as PUBLIC_VERBS

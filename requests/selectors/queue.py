@@ -139,6 +139,13 @@ def with_open_owner_tasks(cases: QuerySet[PrivacyRequest], is_open: bool = True)
     return cases.filter(Exists(waiting) if is_open else ~Exists(waiting))
 
 
+def written_after_closing(
+    cases: QuerySet[PrivacyRequest], is_written: bool = True
+) -> QuerySet[PrivacyRequest]:
+    """Closed cases the requester wrote on since, not yet answered by staff (services/thread.py)."""
+    return cases.filter(written_after_closing_at__isnull=not is_written)
+
+
 def effective_due_by(day: date) -> QuerySet[PrivacyRequest]:
     """Open, verified cases whose effective due date is on or before `day` (two index-backed branches)."""
     working = sorted(s.value for s in WORKING_STATUSES)

@@ -28,7 +28,8 @@ def reply(privacy_request: PrivacyRequest, *, body: str, attachment: Any = None)
     """The requester writes to staff; an answer while we wait for them restarts the clock.
 
     A closed case takes a message too (a question about our answer, something we missed): it reopens nothing, and
-    as a closed case is in no open queue, whoever answers for it is emailed at once to read it on the case page.
+    as a closed case is in no open queue, whoever answers for it is emailed at once to read it on the case page,
+    and the queue flags it ("written to after closing", with a filter of its own) until staff write back.
     """
     body = _require_text(body, "body", _("Write your message."))
     if not takes_messages(privacy_request):
@@ -42,6 +43,9 @@ def reply(privacy_request: PrivacyRequest, *, body: str, attachment: Any = None)
     if privacy_request.status == Status.AWAITING_REQUESTER:
         resume(privacy_request)
     elif privacy_request.status in CLOSED_STATUSES:
+        if privacy_request.written_after_closing_at is None:
+            privacy_request.written_after_closing_at = message.created_at
+            privacy_request.save(update_fields=["written_after_closing_at"])
         outbox.enqueue(SEND_STAFF_NOTICE, privacy_request.pk, "closed_reply")
     return message
 
@@ -52,6 +56,9 @@ def send_message(privacy_request: PrivacyRequest, *, by: AbstractBaseUser, body:
     body = _require_text(body, "body", _("Write the message."))
     _guard(privacy_request, "message")
     message = _staff_message(privacy_request, by=by, body=body)
+    if privacy_request.written_after_closing_at is not None:  # answered: off the queue's "written to" list
+        privacy_request.written_after_closing_at = None
+        privacy_request.save(update_fields=["written_after_closing_at"])
     record_event(privacy_request, "message_sent", by=by, data={"message": message.pk})
     _email_requester(privacy_request, "new-message")
     return message

@@ -544,8 +544,17 @@ def test_a_message_after_closing_reaches_our_team_and_reopens_nothing(
     assert body not in str(notice.body) and f"/admin/requests/privacyrequest/{case.pk}/change/" in str(
         notice.body
     )
-    staff_page = signed_in(handler, "Handler").get(f"/admin/requests/privacyrequest/{case.pk}/change/")
-    assert body in staff_page.content.decode()
+    staff = signed_in(handler, "Handler")
+    assert body in staff.get(f"/admin/requests/privacyrequest/{case.pk}/change/").content.decode()
+    # The queue shows it too: flagged, and behind a filter of its own (the default queue is open cases only).
+    queue = staff.get("/admin/requests/privacyrequest/").content.decode()
+    assert "?queue=all&amp;written=yes" in queue or "?written=yes&amp;queue=all" in queue
+    written = staff.get("/admin/requests/privacyrequest/", {"written": "yes", "queue": "all"}).content.decode()
+    assert case.reference in written and "written to after closing" in written
+    # Answered: off that list.
+    services.send_message(case, by=handler, body="We have now corrected your invoices too.")
+    written = staff.get("/admin/requests/privacyrequest/", {"written": "yes", "queue": "all"}).content.decode()
+    assert case.reference not in written
 
 
 def test_a_message_on_a_closed_case_nobody_is_assigned_goes_to_the_dpos(
