@@ -220,9 +220,16 @@ def evidence_purge(now: datetime | None = None) -> int:
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.PRIVACY_EVIDENCE_DAYS)
     # Proof of identity goes once identity is decided; extracts staff uploaded for the packet stay until the close.
-    decided = Evidence.objects.filter(purged_at__isnull=True, privacy_request__isnull=False).filter(
-        (Q(privacy_request__identity_verified_at__lte=cutoff) & ~Q(kind=Evidence.Kind.EXTRACT))
-        | Q(privacy_request__closed_at__lte=cutoff)
+    decided = (
+        Evidence.objects.filter(purged_at__isnull=True, privacy_request__isnull=False)
+        .filter(
+            (Q(privacy_request__identity_verified_at__lte=cutoff) & ~Q(kind=Evidence.Kind.EXTRACT))
+            | Q(privacy_request__closed_at__lte=cutoff)
+        )
+        .filter(
+            # A file sent after that (a message on a closed case) is kept as long as the others were, from its arrival.
+            uploaded_at__lte=cutoff
+        )
     )
     done = 0
     for privacy_request_id in (
@@ -240,6 +247,8 @@ def retention(now: datetime | None = None) -> int:
     cutoff = now - timedelta(days=round(settings.PRIVACY_RETENTION_MONTHS * 30.44))
     closed = [s.value for s in Status if s not in OPEN_STATUSES]
     due = PrivacyRequest.objects.filter(status__in=closed, closed_at__lte=cutoff, anonymised_at__isnull=True)
+    # Not while a message the requester wrote after the close waits for our answer (it is in the staff queue).
+    due = due.filter(written_after_closing_at__isnull=True)
     return sum(purges.anonymise(pk, now) for pk in due.values_list("pk", flat=True))
 
 

@@ -14,7 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import check_for_language, get_language
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from identity.forms import CODE_FAILED, CodeForm, SignInForm
@@ -149,6 +149,12 @@ def start(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _upload_key(kind: str) -> str:
+    """A file kept for one right's answers (the permission, on the "them" page): one per right, as the answers
+    are, so two requests prepared side by side in one browser never swap files."""
+    return f"{SESSION_UPLOAD}:{kind}"
+
+
 def _step_url(kind: str, step: str) -> str:
     if step == "who":  # the right's entry point is its first question
         return reverse("new_request", args=[kind])
@@ -159,7 +165,7 @@ def _switch_language(request: HttpRequest, answers: wizard.Answers, url: str) ->
     """A language button pressed on a question page: what was typed is kept, and the page comes back in the
     other language (the buttons belong to the page's form, so no JavaScript is needed)."""
     language = request.POST.get("switch_language", "")
-    if not check_for_language(language):
+    if language not in dict(settings.LANGUAGES):  # Django knows more languages than the portal speaks
         return redirect(url)
     # The letters' language followed the page's until now: it follows it on.
     if answers.values.get("language") == get_language():
@@ -185,7 +191,7 @@ def new_request(request: HttpRequest, kind: str, step: str = "who") -> HttpRespo
         # An appeal or a complaint is made from the status page of the case it follows.
         raise Http404
     answers = wizard.load(request.session, kind)
-    kept = _kept_upload(request)
+    kept = _kept_upload(request, _upload_key(kind))
     url = _step_url(kind, step)
     if request.method == "POST":
         wizard.take(answers, step, request.POST)
@@ -204,7 +210,7 @@ def new_request(request: HttpRequest, kind: str, step: str = "who") -> HttpRespo
             evidence_kind = (
                 "parent_authority" if answers.values.get("relationship") == "parent" else "agent_permission"
             )
-            kept = _keep(request, checked, kind=evidence_kind, key=SESSION_UPLOAD, replacing=kept)
+            kept = _keep(request, checked, kind=evidence_kind, key=_upload_key(kind), replacing=kept)
             form.kept_file = kept.name
             form = wizard.form_for(answers, kept_file=kept.name)
             form.is_valid()
@@ -284,7 +290,7 @@ def request_check(request: HttpRequest, kind: str) -> HttpResponse:
     if kind not in RIGHTS:
         raise Http404
     answers = wizard.load(request.session, kind)
-    kept = _kept_upload(request)
+    kept = _kept_upload(request, _upload_key(kind))
     kept_name = kept.name if kept else None
     url = reverse("request_check", args=[kind])
     form = wizard.form_for(answers, kept_file=kept_name)
@@ -301,8 +307,14 @@ def request_check(request: HttpRequest, kind: str) -> HttpResponse:
         with transaction.atomic():
             privacy_request = submit(form.to_new_request())
             if kept is not None and privacy_request.relationship != "self":
+                # What the file proves is the relationship as sent, whatever it was when the file came.
+                kept.kind = (
+                    "parent_authority" if privacy_request.relationship == "parent" else "agent_permission"
+                )
+                kept.save(update_fields=["kind"])
                 attach_evidence(privacy_request, kept)
-                request.session.pop(SESSION_UPLOAD, None)
+        # A file kept for this right goes with its answers: never onto the next request from this browser.
+        request.session.pop(_upload_key(kind), None)
         wizard.forget(request.session, kind)
         # The case is remembered in the session, never in the URL (no personal data or ids in URLs).
         request.session[SESSION_CASE] = privacy_request.pk

@@ -16,9 +16,12 @@ from requests.models import PrivacyRequest
 CHECK = "/check/"
 
 
-def _forget(client: Client) -> None:
+def _forget(client: Client, kind: str) -> None:
+    """This right's answers only: another request prepared in the same browser keeps its own."""
     session = client.session
-    if session.pop("intake", None) is not None:
+    answers = dict(session.get("intake", {}))
+    if answers.pop(kind, None) is not None:
+        session["intake"] = answers
         session.save()
 
 
@@ -34,7 +37,7 @@ def send(
 ) -> Any:
     """Walk the pages of `kind` with `answers`, from a fresh start (answers kept from an earlier walk in this
     session are forgotten, a file kept is not); stop before posting to a page whose URL ends with `until`."""
-    _forget(client)
+    _forget(client, kind)
     url = f"/requests/new/{kind}/"
     response: Any = client.post(url, _posted(dict(answers)), **extra)
     for _ in range(12):  # more than there are pages: a loop would be a bug
@@ -51,7 +54,7 @@ def send(
 
 def pages(client: Client, kind: str, answers: dict[str, Any]) -> str:
     """The HTML of every question page `answers` lead through, as the requester sees each before answering it."""
-    _forget(client)
+    _forget(client, kind)
     url = f"/requests/new/{kind}/"
     html = []
     for _ in range(12):

@@ -70,7 +70,7 @@ def anonymise(privacy_request_id: int, now: datetime) -> bool:
             subject_name="", subject_email="",
             details="", rectification_current="", rectification_wanted="", objection_grounds="",
             data_points={}, declaration_name="", customer_name="", outcome_note="", extension_reason="",
-            restriction_lift_reason="",
+            restriction_lift_reason="", written_after_closing_at=None,
             anonymised_at=now,
         )  # fmt: skip
         if not updated:

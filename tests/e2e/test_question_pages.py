@@ -218,3 +218,23 @@ def test_an_access_request_made_with_the_keyboard_alone_switching_language_half_
         "access", "Ada Lovelace", "ada@example.org", "DE", "all",
     )  # fmt: skip
     assert case.language == "ru"  # the letters' language followed the page's
+
+
+def test_enter_in_a_field_continues_and_never_switches_language(browser_context: Any) -> None:
+    # Before: the header's language buttons belong to the page's form and come first, so Enter sent the first
+    # of them: an English page reloaded and went nowhere, a Russian one turned English with its letters.
+    page = browser_context()
+    in_russian(page)
+    say = words("ru")
+    page.goto("/requests/new/erasure/")
+    page.get_by_label(say("Me"), exact=True).check()
+    press(page, say("Continue"))
+    page.get_by_label(say("Which country do you live in?")).select_option("DE")
+    press(page, say("Continue"))
+    page.get_by_label(say("Your full name")).fill("Ада Лавлейс")
+    page.get_by_label(say("Your email address")).fill("ada@example.org")
+    with page.expect_navigation():
+        page.get_by_label(say("Your email address")).press("Enter")
+    page.get_by_role("heading", name=say("Check your answers before sending your request")).wait_for()
+    assert page.locator("html").get_attribute("lang") == "ru"
+    assert "Русский" in page.locator("main").inner_text()  # the letters' language stayed Russian

@@ -249,3 +249,32 @@ def test_the_start_page_asks_what_you_want_to_do(client: Client) -> None:
 def test_nothing_is_pre_selected(client: Client) -> None:
     page = client.get("/requests/new/access/").content.decode()
     assert "checked" not in page
+
+
+def test_two_requests_prepared_side_by_side_keep_their_own_files(
+    client: Client, settings: Any, tmp_path: Any
+) -> None:
+    settings.PRIVATE_ROOT = tmp_path
+    for kind, name in (("access", "Xavier Ortiz"), ("erasure", "Yvonne Lee")):
+        client.post(f"/requests/new/{kind}/", {"relationship": "agent"})
+        upload = SimpleUploadedFile(f"{name.split()[0].lower()}.pdf", pdf_bytes())
+        client.post(f"/requests/new/{kind}/them/", {"subject_name": name, "permission": upload})
+    # Before: one kept file per browser, so Yvonne's replaced Xavier's and went onto Xavier's case.
+    assert "xavier.pdf" in text(client.get("/requests/new/access/them/"))
+    agent = {**GDPR_SELF, "relationship": "agent"}
+    assert (
+        send(client, "access", {**agent, "subject_name": "Xavier Ortiz"})["Location"]
+        == "/requests/submitted/"
+    )
+    case = PrivacyRequest.objects.get()
+    assert [item.name for item in Evidence.objects.filter(privacy_request=case)] == ["xavier.pdf"]
+    # Sent: the file went with its request; the erasure's own file is still kept for it.
+    assert "yvonne.pdf" in text(client.get("/requests/new/erasure/them/"))
+
+
+def test_a_language_the_portal_does_not_speak_is_ignored(client: Client) -> None:
+    client.post("/requests/new/erasure/", {"relationship": "self"})
+    client.post("/requests/new/erasure/where/", {"country": "DE"})
+    response = client.post("/requests/new/erasure/contact/", {"language": "en", "switch_language": "de"})
+    assert response.status_code == 302
+    assert '<html lang="en">' in client.get(response["Location"]).content.decode()

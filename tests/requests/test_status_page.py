@@ -549,11 +549,15 @@ def test_a_message_after_closing_reaches_our_team_and_reopens_nothing(
     # The queue shows it too: flagged, and behind a filter of its own (the default queue is open cases only).
     queue = staff.get("/admin/requests/privacyrequest/").content.decode()
     assert "?queue=all&amp;written=yes" in queue or "?written=yes&amp;queue=all" in queue
-    written = staff.get("/admin/requests/privacyrequest/", {"written": "yes", "queue": "all"}).content.decode()
+    written = staff.get(
+        "/admin/requests/privacyrequest/", {"written": "yes", "queue": "all"}
+    ).content.decode()
     assert case.reference in written and "written to after closing" in written
     # Answered: off that list.
     services.send_message(case, by=handler, body="We have now corrected your invoices too.")
-    written = staff.get("/admin/requests/privacyrequest/", {"written": "yes", "queue": "all"}).content.decode()
+    written = staff.get(
+        "/admin/requests/privacyrequest/", {"written": "yes", "queue": "all"}
+    ).content.decode()
     assert case.reference not in written
 
 

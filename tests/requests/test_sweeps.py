@@ -279,6 +279,36 @@ def test_evidence_is_purged_after_the_decision_and_cases_anonymised_after_retent
     assert list(verify_chains()) == []  # the event chain is untouched
 
 
+def test_a_message_after_closing_keeps_its_file_and_holds_off_retention_until_answered(
+    run: Any, settings: Any, tmp_path: Any, handler: Any, dpo: Any
+) -> None:
+    from identity import services as identity_services
+    from privacyportal.uploads import CheckedFile
+
+    settings.PRIVATE_ROOT = tmp_path
+    with time_machine.travel(at(date(2025, 1, 1)), tick=False):
+        case = services.assign(services.confirm_email(make_case(kind="rectification")), to=handler, by=dpo)
+        complete_case(case, by=handler, outcome="fulfilled")
+    with time_machine.travel(at(date(2027, 1, 20)), tick=False):  # closed 2 years ago: past retention
+        sent = identity_services.keep_upload(
+            CheckedFile("invoice.pdf", "application/pdf", pdf_bytes()), kind="attachment"
+        )
+        attached = identity_services.attach_evidence(case, sent)
+        services.reply(case, body="My old address is still on the invoice.", attachment=attached)
+    # Before: the file went at the next sweep (the case closed long ago) and retention blanked the message unread.
+    run(at(date(2027, 1, 21)), ("evidence_purge", "retention"))
+    assert Evidence.objects.get(pk=attached.pk).purged_at is None
+    case.refresh_from_db()
+    assert case.anonymised_at is None and case.written_after_closing_at is not None
+    with time_machine.travel(at(date(2027, 1, 22)), tick=False):
+        services.send_message(case, by=handler, body="We have corrected the invoice address.")
+    run(at(date(2027, 1, 23)), ("retention",))
+    case.refresh_from_db()
+    assert case.anonymised_at is not None and case.written_after_closing_at is None
+    run(at(date(2027, 2, 21)), ("evidence_purge",))  # its own 30 days, from its arrival
+    assert Evidence.objects.get(pk=attached.pk).purged_at is not None
+
+
 def test_staff_who_choose_the_digest_get_one_email_a_day_in_their_language(
     run: Any, handler: Any, dpo: Any
 ) -> None:
