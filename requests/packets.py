@@ -120,13 +120,19 @@ def parse_rows(name: str, data: bytes) -> list[dict[str, Any]] | None:
         # Values beyond the header (an unquoted comma in an address) go under "_extra", not under None.
         return [dict(row) for row in csv.DictReader(io.StringIO(data.decode("utf-8-sig")), restkey="_extra")]
     if name.lower().endswith(".json"):
-        parsed = json.loads(data.decode("utf-8-sig"))
-        if isinstance(parsed, dict):
-            lists = [v for v in parsed.values() if isinstance(v, list)]
-            parsed = lists[0] if len(lists) == 1 else [parsed]
-        if isinstance(parsed, list):
-            return [item if isinstance(item, dict) else {"value": item} for item in parsed]
+        found = _json_items(json.loads(data.decode("utf-8-sig")))
+        if found is not None:
+            return [item if isinstance(item, dict) else {"value": item} for item in found[0]]
     return None
+
+
+def _json_items(parsed: Any) -> tuple[list[Any], str | None] | None:
+    """Where a JSON extract keeps its rows: a list; the one list an object holds (with its key); otherwise the
+    object itself, as one row. None for a bare value."""
+    if isinstance(parsed, dict):
+        lists = [key for key, value in parsed.items() if isinstance(value, list)]
+        return (parsed[lists[0]], lists[0]) if len(lists) == 1 else ([parsed], None)
+    return (parsed, None) if isinstance(parsed, list) else None
 
 
 def outside(row: dict[str, Any], start: date | None, end: date) -> bool:
@@ -158,26 +164,17 @@ def within_period(name: str, data: bytes, start: date | None, end: date) -> byte
         return out.getvalue().encode("utf-8")
     if name.lower().endswith(".json"):
         parsed = json.loads(data.decode("utf-8-sig"))
-
-        def dated_out(item: Any) -> bool:
-            return isinstance(item, dict) and outside(item, start, end)
-
-        # The rows where parse_rows finds them: a list, the one list an object holds, or the object itself.
-        if isinstance(parsed, dict):
-            lists = [key for key, value in parsed.items() if isinstance(value, list)]
-            if len(lists) != 1:
-                return None if dated_out(parsed) else data
-            items = parsed[lists[0]]
-        elif isinstance(parsed, list):
-            items = parsed
-        else:
+        found = _json_items(parsed)  # the rows where parse_rows finds them
+        if found is None:
             return data
-        kept_items = [item for item in items if not dated_out(item)]
+        items, key = found
+        kept_items = [item for item in items if not (isinstance(item, dict) and outside(item, start, end))]
         if len(kept_items) == len(items):
             return data
         if not kept_items:
             return None
-        document = {**parsed, lists[0]: kept_items} if isinstance(parsed, dict) else kept_items
+        # An object as one row is either kept whole or left out whole, above: only lists get here.
+        document = {**parsed, key: kept_items} if key is not None else kept_items
         return json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8")
     return data
 

@@ -155,6 +155,11 @@ def _upload_key(kind: str) -> str:
     return f"{SESSION_UPLOAD}:{kind}"
 
 
+def _evidence_kind(relationship: str) -> str:
+    """What the file sent for someone else proves: a parent's authority, or an agent's permission."""
+    return "parent_authority" if relationship == Relationship.PARENT else "agent_permission"
+
+
 def _step_url(kind: str, step: str) -> str:
     if step == "who":  # the right's entry point is its first question
         return reverse("new_request", args=[kind])
@@ -207,9 +212,7 @@ def new_request(request: HttpRequest, kind: str, step: str = "who") -> HttpRespo
         form.is_valid()
         checked = form.cleaned_data.get("permission") if files and "permission" not in form.errors else None
         if checked is not None:
-            evidence_kind = (
-                "parent_authority" if answers.values.get("relationship") == "parent" else "agent_permission"
-            )
+            evidence_kind = _evidence_kind(answers.values.get("relationship", ""))
             kept = _keep(request, checked, kind=evidence_kind, key=_upload_key(kind), replacing=kept)
             form.kept_file = kept.name
             form = wizard.form_for(answers, kept_file=kept.name)
@@ -219,13 +222,15 @@ def new_request(request: HttpRequest, kind: str, step: str = "who") -> HttpRespo
             answers.seen.append(step)
         wizard.save(request.session, answers)  # what was typed is kept, right or wrong
         if not errors:
-            next_step = wizard.first_open(answers, kept_file=kept.name if kept else None)
+            next_step = wizard.first_open(answers, kept_file=kept.name if kept else None, form=form)
             if next_step == wizard.CHECK:
                 return redirect("request_check", kind=kind)
             return redirect(_step_url(kind, next_step))
     else:
         steps = wizard.steps_for(answers)
-        open_step = wizard.first_open(answers, kept_file=kept.name if kept else None)
+        form = wizard.form_for(answers, kept_file=kept.name if kept else None)
+        form.is_valid()  # a page answered before shows what is wrong with it now, if anything
+        open_step = wizard.first_open(answers, kept_file=kept.name if kept else None, form=form)
         reachable = steps[: steps.index(open_step) + 1] if open_step in steps else steps
         if step not in reachable:  # a page skipped ahead to, or one these answers no longer need
             return redirect(
@@ -233,10 +238,7 @@ def new_request(request: HttpRequest, kind: str, step: str = "who") -> HttpRespo
                 if open_step != wizard.CHECK
                 else reverse("request_check", args=[kind])
             )
-        form = wizard.form_for(answers, kept_file=kept.name if kept else None)
-        if step in answers.seen:
-            form.is_valid()  # a page answered before shows what is wrong with it now, if anything
-        else:
+        if step not in answers.seen:
             form = PrivacyRequestForm(
                 initial=answers.values, kind=kind, kept_file=kept.name if kept else None
             )
@@ -308,9 +310,7 @@ def request_check(request: HttpRequest, kind: str) -> HttpResponse:
             privacy_request = submit(form.to_new_request())
             if kept is not None and privacy_request.relationship != "self":
                 # What the file proves is the relationship as sent, whatever it was when the file came.
-                kept.kind = (
-                    "parent_authority" if privacy_request.relationship == "parent" else "agent_permission"
-                )
+                kept.kind = _evidence_kind(privacy_request.relationship)
                 kept.save(update_fields=["kind"])
                 attach_evidence(privacy_request, kept)
         # A file kept for this right goes with its answers: never onto the next request from this browser.
@@ -725,10 +725,9 @@ def _grant_download(request: HttpRequest, privacy_request: PrivacyRequest) -> Ht
 
 
 def status_download(request: HttpRequest, reference: str) -> HttpResponse:
-    email = _signed_in_email(request)
-    if not email:
+    privacy_request = _signed_in_case(request, reference)
+    if privacy_request is None:
         return redirect("status")
-    privacy_request = get_object_or_404(cases_of(email), reference=reference)
     packet = Packet.objects.filter(privacy_request=privacy_request).exclude(status__in=_UNRELEASED).first()
     if packet is None:
         raise Http404
@@ -773,10 +772,9 @@ def status_download(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 def status_download_file(request: HttpRequest, reference: str) -> HttpResponse:
-    email = _signed_in_email(request)
-    if not email:
+    privacy_request = _signed_in_case(request, reference)
+    if privacy_request is None:
         return redirect("status")
-    privacy_request = get_object_or_404(cases_of(email), reference=reference)
     # One fresh code opens one download, for a few minutes.
     granted = request.session.pop(SESSION_DOWNLOAD, None) or {}
     fresh = timezone.now().timestamp() - float(granted.get("at", 0)) < DOWNLOAD_WINDOW_SECONDS
@@ -805,10 +803,9 @@ def status_download_file(request: HttpRequest, reference: str) -> HttpResponse:
 def status_letter(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
     """A letter we sent about the requester's own case (they also have it as an email attachment)."""
 
-    email = _signed_in_email(request)
-    if not email:
+    privacy_request = _signed_in_case(request, reference)
+    if privacy_request is None:
         return redirect("status")
-    privacy_request = get_object_or_404(cases_of(email), reference=reference)
     letter = get_object_or_404(privacy_request.letters, pk=pk, purged_at__isnull=True)
     return attachment(read_letter(letter), filename=letter.filename, content_type="application/pdf")
 
