@@ -12,6 +12,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django_otp.oath import totp
+from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests.factories import PASSWORD, StaffFactory
@@ -94,3 +95,22 @@ def test_the_login_page_asks_for_all_three_at_once(client: Client) -> None:
     for field in ('name="username"', 'name="password"', 'name="otp_token"'):
         assert field in page
     assert "one-time link" in page  # where a newcomer or someone who lost their phone goes
+
+
+def test_a_backup_code_signs_in_on_the_same_screen_once(dpo: Any) -> None:
+    # The device is found by the code: no picker, and a backup code is used up by signing in.
+    static = StaticDevice.objects.create(user=dpo, name="backup", confirmed=True)
+    static.token_set.create(token="k2m7p9q4")
+    client = Client()
+    response = client.post(LOGIN, {"username": "dpo", "password": PASSWORD, "otp_token": "k2m7 p9q4"})
+    assert response.status_code == 302 and client.get("/admin/").status_code == 200
+    again = Client().post(LOGIN, {"username": "dpo", "password": PASSWORD, "otp_token": "k2m7p9q4"})
+    assert again.status_code == 200 and "Those details are not right" in again.content.decode()
+
+
+def test_neither_the_password_nor_the_code_is_written_back(dpo: Any, device: TOTPDevice) -> None:
+    secret = "a distinctive wrong password"
+    page = Client().post(LOGIN, {"username": "dpo", "password": secret, "otp_token": "424242"})
+    html = page.content.decode()
+    assert secret not in html and "424242" not in html
+    assert 'value="dpo"' in html  # the username is kept, so only the secrets are typed again
