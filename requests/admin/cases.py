@@ -33,10 +33,12 @@ from ..selectors import (
     DEFAULT_QUEUE,
     assigned,
     cases_for,
+    clock_stopped,
     deadlines_of,
     due_within,
     governed_by,
     in_queue,
+    local_date,
     local_today,
     overdue,
     recipients_to_notify,
@@ -45,6 +47,7 @@ from ..selectors import (
     written_after_closing,
 )
 from .forms import ACTIONS, DATA_POINT_LABELS, CaseForm, LogRequestForm
+from .queue import QueueWorkspace
 
 # Connector buttons on the case page, and the permission each needs.
 CONNECTOR_ACTIONS = {
@@ -167,15 +170,17 @@ class WrittenAfterClosingFilter(admin.SimpleListFilter):
 
 
 @admin.register(PrivacyRequest)
-class PrivacyRequestAdmin(admin.ModelAdmin[PrivacyRequest]):
+class PrivacyRequestAdmin(QueueWorkspace):
     list_display = (
-        "reference", "kind", "status", "regime", "days_left", "effective_due_at", "assignee", "flags",
+        "reference", "requester", "right", "received", "days_left", "status", "assignee", "flags",
     )  # fmt: skip
+    actions = ["assign_to", "remind_requester", "export_csv"]
     list_filter = (
         QueueFilter, WrittenAfterClosingFilter, "status", "kind", RegimeFilter, DueFilter, AssigneeFilter,
         OwnerTasksFilter, "repetitive", "processor_request",
     )  # fmt: skip
-    search_fields = ("reference", "requester_email")  # shows the search box; the search is selectors.search
+    # Shows the search box; the search is selectors.search, its term kept out of the URL (queue.py).
+    search_fields = ("reference", "requester_email")
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[PrivacyRequest], search_term: str
@@ -199,6 +204,15 @@ class PrivacyRequestAdmin(admin.ModelAdmin[PrivacyRequest]):
     def days_left(self, obj: PrivacyRequest) -> str:
         if not obj.is_open:
             return "—"
+        waiting = obj.get_status_display() if obj.paused_at else ""
+        if clock_stopped(obj):
+            # Days stand still while we wait: counted to the day the clock stopped, shown without colour.
+            days = (obj.effective_due_at - local_date(obj.paused_at or obj.received_at)).days
+            return format_html(
+                '<span class="days-paused">⏸ {}</span><br><span class="quiet">{}</span>',
+                _("Paused, %(n)d left") % {"n": days},
+                waiting,
+            )
         days = (obj.effective_due_at - local_today()).days
         if days < 0:
             level, text = "overdue", _("%(n)d overdue") % {"n": -days}
@@ -207,22 +221,33 @@ class PrivacyRequestAdmin(admin.ModelAdmin[PrivacyRequest]):
         else:
             level, text = "ok", str(days)
         # Colours in static/css/admin.css, one set for the light theme and one for the dark.
+        if waiting:
+            # Waiting under a law whose clock never stops (the CCPA): still counting down, and said so.
+            return format_html(
+                '<strong class="days-{}">{}</strong><br><span class="quiet">{}: {}</span>',
+                level,
+                text,
+                waiting,
+                _("the clock runs"),
+            )
         return format_html('<strong class="days-{}">{}</strong>', level, text)
 
     @admin.display(description=_("flags"))
     def flags(self, obj: PrivacyRequest) -> str:
         marks = []
         if obj.extended:
-            marks.append(str(_("extended")))
+            marks.append(_("extended"))
         if obj.repetitive:
-            marks.append(str(_("repetitive")))
+            marks.append(_("repetitive"))
         if obj.processor_request:
-            marks.append(str(_("processor")))
-        if obj.relationship != "self":
-            marks.append(obj.get_relationship_display().split()[0].lower() if obj.relationship else "")
+            marks.append(_("about a customer's data"))
+        if obj.relationship == "agent":
+            marks.append(_("authorised agent"))
+        elif obj.relationship == "parent":
+            marks.append(_("parent or guardian"))
         if obj.written_after_closing_at is not None:
-            marks.append(str(_("written to after closing")))
-        return ", ".join(marks)
+            marks.append(_("written to after closing"))
+        return "; ".join(str(mark) for mark in marks)
 
     def get_readonly_fields(self, request: HttpRequest, obj: PrivacyRequest | None = None) -> list[str]:
         # Status, deadlines and outcomes change only through the services.

@@ -42,6 +42,7 @@ from .register import lines_of as lines_of
 from .register import own_text as own_text
 from .runtime import Heartbeat as Heartbeat
 from .runtime import SweepClaim as SweepClaim
+from .staff import SavedView as SavedView
 from .staff import StaffPreference as StaffPreference
 from .suppression import SuppressedAddress as SuppressedAddress
 from .third_parties import TOLD_FOR as TOLD_FOR

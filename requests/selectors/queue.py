@@ -19,19 +19,50 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from privacyportal.addresses import normalise_email
 
 from ..lifecycle import OPEN_STATUSES, WORKING_STATUSES
-from ..models import OwnerTask, OwnerTaskStatus, PrivacyRequest
-from .clock import local_today
+from ..models import OwnerTask, OwnerTaskStatus, PrivacyRequest, SavedView
+from .clock import local_today, regime_objects, us_state_of
 
 REFERENCE = re.compile(r"PR-[0-9]{4}-[0-9]{6,}")
 
 
+# Names and free text are matched from three characters: the trigram indexes (migration 0021) cannot narrow a
+# shorter term, which would read every case.
+MIN_TEXT_SEARCH = 3
+
+
 def search(cases: QuerySet[PrivacyRequest], term: str) -> QuerySet[PrivacyRequest]:
-    """The staff search (admin queue and API alike): a reference when it is one; anything else (even
-    "pr-office@…") is an email address, matched exactly on its normalised form."""
-    term = term.strip()
+    """The staff search (admin queue and API alike).
+
+    A reference when it is one; an address (anything with an "@", even "pr-office@…") exactly on its normalised
+    form, never the database's case folding; anything else in the requester's or the data subject's name and in
+    what they asked, ignoring case (PostgreSQL: GIN trigram indexes on UPPER(...), which serve `icontains`).
+    """
+    term = " ".join(term.split())
     if REFERENCE.fullmatch(term.upper()):
         return cases.filter(reference=term.upper())
-    return cases.filter(email_key=normalise_email(term))
+    if "@" in term:
+        return cases.filter(email_key=normalise_email(term))
+    if len(term) < MIN_TEXT_SEARCH:
+        return cases.none()
+    return cases.filter(
+        Q(requester_name__icontains=term) | Q(subject_name__icontains=term) | Q(details__icontains=term)
+    )
+
+
+def clock_stopped(privacy_request: PrivacyRequest) -> bool:
+    """Paused, and the governing regime lets the waiting push its due date out: the days left stand still.
+
+    A paused case under a law whose clock never stops (the CCPA) keeps counting down while we wait.
+    """
+    if privacy_request.paused_at is None:
+        return False
+    regimes = regime_objects(privacy_request.regimes, state=us_state_of(privacy_request))
+    return any(r.pausable for r in regimes if r.code == privacy_request.governing_regime)
+
+
+def saved_views_of(user: Any) -> QuerySet[SavedView]:
+    """The views a member of staff saved for themselves (nobody sees another's)."""
+    return SavedView.objects.filter(owner=user).order_by("name", "pk")
 
 
 def cases_for(user: Any, queryset: QuerySet[PrivacyRequest] | None = None) -> QuerySet[PrivacyRequest]:
@@ -64,7 +95,7 @@ class QueueFilters:
     repetitive: bool | None = None
     processor_request: bool | None = None
     owner_tasks_open: bool | None = None  # True: a system's owner still has a task to answer; False: none
-    search: str = ""  # a reference or a requester's email address
+    search: str = ""  # a reference, an email address, a name or words from what was asked
 
 
 def queue(actor: Any, filters: QueueFilters) -> QuerySet[PrivacyRequest]:

@@ -13,6 +13,7 @@ from . import carry_out as carry_out
 from . import connectors as connectors
 from . import suppression as suppression
 from . import third_parties as third_parties
+from . import workspace as workspace
 from .checklist import record_system_check as record_system_check
 from .checklist import store_extract as store_extract
 from .common import BUILD_PACKET as BUILD_PACKET

@@ -32,7 +32,7 @@ REQUESTER_EMAILS = frozenset(
     {"packet-ready", "request-honoured", "request-expired", "request-acknowledged", "fee-lapsed", "request-received",
      "new-message", "request-extended", "fee-quoted", "fee-declined", "request-completed", "request-denied",
      "request-forwarded", "request-withdrawn", "restriction-lifted", "appeal-received", "complaint-received",
-     "appeal-decided", "complaint-answered"}
+     "appeal-decided", "complaint-answered", "request-reminder"}
 )  # fmt: skip
 STAFF_NOTICES = frozenset(
     {"due_14", "due_7", "due_2", "due_1", "extension_window", "assigned", "child_data", "closed_reply"}
