@@ -209,7 +209,7 @@ class PrivacyRequestAdmin(QueueWorkspace):
             # Days stand still while we wait: counted to the day the clock stopped, shown without colour.
             days = (obj.effective_due_at - local_date(obj.paused_at or obj.received_at)).days
             return format_html(
-                '<span class="days-paused">⏸ {}</span><br><span class="quiet">{}</span>',
+                '<span class="days-paused">{}</span><br><span class="quiet">{}</span>',
                 _("Paused, %(n)d left") % {"n": days},
                 waiting,
             )

@@ -113,6 +113,9 @@ class QueueWorkspace(admin.ModelAdmin[PrivacyRequest]):
         context = {
             "saved_views": saved_views_of(request.user),
             "built_in_views": BUILT_IN_VIEWS,
+            "title": gettext(
+                "Privacy requests"
+            ),  # not "Select privacy request to change": this is a worklist
             **(extra_context or {}),
         }
         return super().changelist_view(request, context)
@@ -172,7 +175,8 @@ class QueueWorkspace(admin.ModelAdmin[PrivacyRequest]):
 
     @admin.display(description=_("received"), ordering="received_at")
     def received(self, obj: PrivacyRequest) -> str:
-        return formats.date_format(local_date(obj.received_at), "SHORT_DATE_FORMAT")
+        # Day, month in letters, year: 03/04 reads as March or April depending on who reads it.
+        return formats.date_format(local_date(obj.received_at), "j M Y")
 
     # Bulk actions: each case goes through its service, which records its own event.
 
