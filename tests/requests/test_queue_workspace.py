@@ -11,11 +11,15 @@ from typing import Any
 import pytest
 import time_machine
 from django.core import mail
+from django.db import connection
+from django.test import Client
 
+from identity import tokens
 from requests import services
 from requests.models import PrivacyRequest, RequestEvent, SavedView
 from requests.roles import ensure_roles
-from tests.factories import make_case, signed_in
+from requests.selectors import QueueFilters, queue
+from tests.factories import in_role, make_case, signed_in
 
 pytestmark = pytest.mark.django_db
 QUEUE = "/admin/requests/privacyrequest/"
@@ -130,17 +134,10 @@ def test_a_search_token_is_worth_nothing_in_another_session(dpo: Any, handler: A
 
 
 def test_the_api_list_uses_the_same_search(dpo: Any) -> None:
-    from identity import tokens
-
     anna = opened(requester_name="Anna Petrova", details="invoice 2291")
     opened(requester_name="Boris Other")
-    ensure_roles()
-    from tests.factories import in_role
-
     in_role(dpo, "DPO")
     _token, plaintext = tokens.create_token(dpo, name="t", days=30)
-    from django.test import Client
-
     api = Client(HTTP_AUTHORIZATION=f"Bearer {plaintext}")
     found = api.get("/api/v1/cases/", {"q": "anna"}).json()["results"]
     assert [c["reference"] for c in found] == [anna.reference]
@@ -185,8 +182,6 @@ def events(verb: str) -> list[int]:
 def test_assign_to_asks_whom_then_assigns_each_case_with_an_event(dpo: Any, handler: Any) -> None:
     cases = [opened(), opened(), opened()]
     client = signed_in(dpo, "DPO")
-    from tests.factories import in_role
-
     in_role(handler, "Handler")
     chooser = rows(act(client, "assign_to", cases))
     assert "Assign to" in chooser and "Hal" in chooser and all(c.reference in chooser for c in cases)
@@ -199,8 +194,6 @@ def test_assign_to_asks_whom_then_assigns_each_case_with_an_event(dpo: Any, hand
 def test_a_handler_may_only_take_cases_for_themselves(handler: Any, other_handler: Any) -> None:
     case = opened()
     client = signed_in(handler, "Handler")
-    from tests.factories import in_role
-
     in_role(other_handler, "Handler")
     chooser = rows(act(client, "assign_to", [case]))
     assert "other_handler" not in chooser
@@ -259,3 +252,23 @@ def test_export_csv_escapes_formulas_and_records_an_event_per_case(dpo: Any) -> 
     names = {row[0]: row[1] for row in table[1:]}
     assert names == {risky.reference: '\'=HYPERLINK("http://evil")', plain.reference: "'-Minus"}
     assert events("exported") == sorted([risky.pk, plain.pk])
+
+
+def test_on_postgresql_names_and_free_text_are_searched_through_trigram_indexes(dpo: Any) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("the embedded SQLite run searches without indexes")
+    opened(requester_name="Anna Petrova")
+    sql, params = search_sql(dpo, "Anna")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a few rows: ask whether the index *can* serve it
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    for index in ("pr_requester_name_trgm", "pr_subject_name_trgm", "pr_details_trgm"):
+        assert index in plan, plan
+    assert "Seq Scan on requests_privacyrequest" not in plan
+
+
+def search_sql(user: Any, term: str) -> tuple[str, Any]:
+    ensure_roles()
+    in_role(user, "DPO")
+    return queue(user, QueueFilters(queue="all", search=term)).query.sql_with_params()
