@@ -187,7 +187,10 @@ class CaseFilters(serializers.Serializer):
         required=False,
         allow_blank=True,
         validators=[RegexValidator(r"^[^\x00]*$")],  # documents DRF's refusal of NUL characters
-        help_text="A reference (PR-2026-000123) or a requester's email address",
+        help_text=(
+            "A reference (PR-2026-000123), an email address (exact, normalised), or part of a name or of what was "
+            "asked (3 letters or more)"
+        ),
     )
     page_size = QueryIntegerField(min_value=1, max_value=200, required=False, help_text="Cases per page")
     cursor = serializers.CharField(
