@@ -222,7 +222,8 @@ def test_auditors_are_offered_only_the_export(dpo: Any, auditor: Any) -> None:
 def test_remind_emails_only_those_we_wait_for_at_most_once_a_day(
     dpo: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    waiting, working = opened(requester_email="w@example.org"), opened(requester_email="o@example.org")
+    waiting = opened(requester_email="w@example.org", language="ru")
+    working = opened(requester_email="o@example.org")
     with time_machine.travel(MON_3_MAR, tick=False):
         services.pause(waiting, by=dpo, reason="Which account?")
     mail.outbox.clear()
@@ -232,7 +233,9 @@ def test_remind_emails_only_those_we_wait_for_at_most_once_a_day(
             page = rows(act(client, "remind_requester", [waiting, working]))
         assert "1 requester reminded" in page and "is not waiting for the requester" in page
         assert [m.to for m in mail.outbox] == [["w@example.org"]]
-        assert "still waiting for your answer" in str(mail.outbox[0].subject)
+        # In the requester's language, and without the message itself.
+        assert "Мы всё ещё ждём вашего ответа" in str(mail.outbox[0].subject)
+        assert "пока вы не ответите на наше последнее сообщение" in str(mail.outbox[0].body)
         assert events("reminded") == [waiting.pk]
         again = rows(act(client, "remind_requester", [waiting]))
         assert "reminded less than a day ago" in again and events("reminded") == [waiting.pk]
