@@ -375,7 +375,7 @@ class PrivacyRequestAdmin(admin.ModelAdmin[PrivacyRequest]):
                 for row in comparisons.rows
             ],
             "can_compare": "compare" in offered,
-            "events": privacy_request.events.select_related("actor").order_by("seq"),
+            "timeline": selectors.timeline(privacy_request),
             "thread": Message.objects.filter(privacy_request=privacy_request).select_related(
                 "author", "attachment"
             ),

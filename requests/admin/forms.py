@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -198,7 +198,7 @@ class ExtendForm(CaseForm):
     def run(self) -> str:
         services.extend(self.privacy_request, by=self.user, reason=self.cleaned_data["reason"])
         return gettext("Extended to %(due)s; the requester has been told why.") % {
-            "due": self.privacy_request.effective_due_at.isoformat()
+            "due": formats.date_format(self.privacy_request.effective_due_at)
         }
 
 
@@ -528,7 +528,7 @@ class ReleasePacketForm(CaseForm):
             self.privacy_request, by=self.user, build=self.cleaned_data.get("build")
         )
         return gettext("Released; the requester is emailed and may download it until %(date)s.") % {
-            "date": packet.expires_at.date().isoformat() if packet.expires_at else ""
+            "date": formats.date_format(packet.expires_at.date()) if packet.expires_at else ""
         }
 
 

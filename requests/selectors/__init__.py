@@ -74,3 +74,5 @@ from .requester import takes_messages as takes_messages
 from .staff import DIGEST_KINDS as DIGEST_KINDS
 from .staff import digest_notices as digest_notices
 from .staff import staff_language as staff_language
+from .timeline import TimelineEvent as TimelineEvent
+from .timeline import timeline as timeline

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from .. import fee_rules
@@ -91,7 +92,7 @@ def _not_yet_extended(privacy_request: PrivacyRequest) -> str | None:
 def _due_date_not_passed(privacy_request: PrivacyRequest) -> str | None:
     if local_today() > privacy_request.due_at:
         return _("An extension must be sent before the original due date (%(due)s).") % {
-            "due": privacy_request.due_at.isoformat()
+            "due": formats.date_format(privacy_request.due_at)
         }
     return None
 
