@@ -18,7 +18,7 @@ from django.utils.translation import gettext
 
 from identity.tiers import at_least
 from privacyportal import files
-from privacyportal.pdf import render_pdf
+from privacyportal.pdf import render_html, render_pdf
 
 from . import lookback
 from .audit import record_event
@@ -218,6 +218,13 @@ def render(privacy_request: PrivacyRequest, kind: str) -> bytes:
     with translation.override(privacy_request.language):
         context = letter_context(privacy_request, kind)
     return render_pdf(f"letter-{kind.replace('_', '-')}", context, language=privacy_request.language)
+
+
+def render_page(privacy_request: PrivacyRequest, kind: str) -> str:
+    """The letter as the HTML its PDF is printed from: what staff read before they confirm sending it."""
+    with translation.override(privacy_request.language):
+        context = letter_context(privacy_request, kind)
+    return render_html(f"letter-{kind.replace('_', '-')}", context, language=privacy_request.language)
 
 
 def issue(privacy_request: PrivacyRequest, kind: str, *, for_event: int) -> Letter:

@@ -44,6 +44,7 @@ from ..selectors import (
     with_open_owner_tasks,
     written_after_closing,
 )
+from . import confirm
 from .forms import ACTIONS, DATA_POINT_LABELS, CaseForm, LogRequestForm
 
 # Connector buttons on the case page, and the permission each needs.
@@ -269,8 +270,12 @@ class PrivacyRequestAdmin(admin.ModelAdmin[PrivacyRequest]):
                     user=request.user,
                     prefix=action.name,
                 )
-                if form.is_valid():
+                back = request.POST.get(confirm.BACK) == "1"  # from the confirmation step, to change the form
+                if not back and form.is_valid():
                     try:
+                        if confirm.wanted(action.name, request.POST):
+                            context = {**self.admin_site.each_context(request), "opts": self.opts}
+                            return confirm.page(request, privacy_request, action, form, context)
                         done = form.run()
                     except services.TransitionError as error:
                         form.add_error(None, str(error))
@@ -280,6 +285,7 @@ class PrivacyRequestAdmin(admin.ModelAdmin[PrivacyRequest]):
                         messages.success(request, done)
                         return redirect(request.path)
                 bound[action.name] = form
+                status = 200 if back else status
         context = {
             **self.admin_site.each_context(request),
             **self.case_context(request, privacy_request, bound),
@@ -423,6 +429,7 @@ class PrivacyRequestAdmin(admin.ModelAdmin[PrivacyRequest]):
             "letters": privacy_request.letters.order_by("created_at"),
             "message_form": next((a["form"] for a in actions if a["action"].name == "message"), None),
             "can_change": self.has_change_permission(request, privacy_request),
+            "unavailable": confirm.unavailable(privacy_request, user),
         }
 
     def add_view(

@@ -295,8 +295,16 @@ class DecideForm(CaseForm):
 
 
 class DenyForm(CaseForm):
+    # No reason is chosen for staff: a refusal sent with the first reason in the list would cite the wrong law.
     reason = forms.ChoiceField(
-        label=_("Reason"), choices=[c for c in DenialReason.choices if c[0] != DenialReason.FEE_DECLINED]
+        label=_("Reason"),
+        choices=[
+            ("", _("Choose a reason")),
+            *(c for c in DenialReason.choices if c[0] != DenialReason.FEE_DECLINED),
+        ],
+        error_messages={
+            "required": _("Choose the reason for refusing: the letter gives it to the requester.")
+        },
     )
     explanation = forms.CharField(
         label=_("Explanation for the requester"),

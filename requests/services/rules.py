@@ -75,6 +75,18 @@ def _cannot_now(privacy_request: PrivacyRequest) -> str:
     }
 
 
+def _not_started(privacy_request: PrivacyRequest) -> str:
+    # An open case waits only for someone to take it: the page says so instead of a bare "not now".
+    if privacy_request.status == Status.OPEN:
+        return _(
+            "%(reference)s is %(status)s: assign the case first; it is answered once someone works on it."
+        ) % {
+            "reference": privacy_request.reference,
+            "status": privacy_request.get_status_display(),
+        }
+    return _cannot_now(privacy_request)
+
+
 def _not_waiting(privacy_request: PrivacyRequest) -> str:
     return _("%(reference)s is not waiting for the requester.") % {"reference": privacy_request.reference}
 
@@ -318,10 +330,10 @@ RULES: dict[str, Rule] = {
         "requests.extend_case", WORKING, (_not_yet_extended, _due_date_not_passed, _regime_allows_extension)
     ),
     "fee": Rule("requests.quote_fee", FEE_QUOTABLE_FROM, (_a_request, _law_allows_a_fee)),
-    "complete": Rule(CHANGE_CASE, frozenset({Status.IN_PROGRESS}), (_a_request,)),
+    "complete": Rule(CHANGE_CASE, frozenset({Status.IN_PROGRESS}), (_a_request,), _not_started),
     # An appeal or a complaint is decided, once someone works on it, by whoever may refuse a request: the decision
     # may be a refusal.
-    "decide": Rule("requests.deny_case", frozenset({Status.IN_PROGRESS}), (_a_follow_up,)),
+    "decide": Rule("requests.deny_case", frozenset({Status.IN_PROGRESS}), (_a_follow_up,), _not_started),
     "deny": Rule("requests.deny_case", OPEN_STATUSES, (_a_request,)),
     "forward": Rule("requests.forward_case", OPEN_STATUSES, (_a_request,)),
     "withdraw": Rule(CHANGE_CASE, OPEN_STATUSES),

@@ -122,7 +122,7 @@ def test_a_dpo_is_offered_everything_an_open_case_allows(dpo: Any) -> None:
     ]  # fmt: skip
     now = services.available(fresh(case), dpo)
     assert now["complete"].permitted and now["complete"].reason == (
-        f"{case.reference} is Open; that cannot be done now."
+        f"{case.reference} is Open: assign the case first; it is answered once someone works on it."
     )
     assert now["resume"].reason == f"{case.reference} is not waiting for the requester."
     assert now["packet"].reason == "Only access and portability requests have a packet."
@@ -217,7 +217,7 @@ def test_extend_is_not_offered_once_the_original_due_date_has_passed(dpo: Any) -
     with time_machine.travel(NOW + timedelta(days=40), tick=False):
         assert "extend" not in offered(case, dpo)
         assert (
-            reason(case, "extend") == "An extension must be sent before the original due date (2025-04-03)."
+            reason(case, "extend") == "An extension must be sent before the original due date (3 Apr 2025)."
         )
 
 
