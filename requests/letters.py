@@ -190,7 +190,8 @@ def letter_context(privacy_request: PrivacyRequest, kind: str) -> dict[str, Any]
         "recipients": recipients_to_notify(privacy_request),
         # Art. 19: each recipient with what staff recorded (told how and when, or why not), or None.
         "recipient_rows": recipient_rows(privacy_request),
-        "checks": [c for c in checks if c.state != CheckState.NOT_CHECKED],
+        # What was looked at: a system skipped on purpose was not searched, so the letter does not list it.
+        "checks": [c for c in checks if c.state not in (CheckState.NOT_CHECKED, CheckState.SKIPPED)],
         # Per system, what the approved erasure deleted, anonymised and kept, on which ground, and when.
         "certificates": certificates(privacy_request),
         "holds_data": any(c.state in HOLDS_DATA for c in checks),

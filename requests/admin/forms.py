@@ -412,7 +412,12 @@ class SystemCheckForm(CaseForm):
         queryset=CompanySystem.objects.filter(active=True), widget=forms.HiddenInput
     )
     state = forms.ChoiceField(label=_("State"), choices=CheckState.choices)
-    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 1}))
+    notes = forms.CharField(
+        label=_("Notes"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 1}),
+        help_text=_("Required when the system is skipped: why it need not be searched."),
+    )
     extract = forms.FileField(
         label=_("Extract"),
         required=False,

@@ -35,6 +35,7 @@ from ..selectors import (
     open_complaints,
     owner_systems,
     recipients_to_notify,
+    unchecked_systems,
     under_uk_complaints,
 )
 from .common import TransitionError
@@ -215,6 +216,16 @@ def _packet_ready(privacy_request: PrivacyRequest) -> str | None:
     return None if ready.exists() else _no_packet_ready(privacy_request)
 
 
+def _every_system_checked(privacy_request: PrivacyRequest) -> str | None:
+    # A packet built before every system was looked at would tell the requester "this is all we hold" untruly.
+    names = unchecked_systems(privacy_request)
+    if names:
+        return _(
+            "Record what every system holds, or skip it with a reason, first. Not checked yet: %(systems)s."
+        ) % {"systems": ", ".join(names)}
+    return None
+
+
 def _law_allows_a_fee(privacy_request: PrivacyRequest) -> str | None:
     if fee_rules.allowed_grounds(privacy_request.regimes):
         return None
@@ -363,8 +374,12 @@ RULES: dict[str, Rule] = {
     ),
     "recipients": Rule(CHANGE_CASE, CHECKABLE_FROM, (_has_recipients,), _checklist_closed),
     "lift": Rule("requests.deny_case", frozenset({Status.COMPLETED}), (_restricted_and_not_lifted,)),
-    "packet": Rule(CHANGE_CASE, PACKET_FROM, (_has_packet, _packet_not_released), _no_packet_now),
-    "release": Rule("requests.release_packet", PACKET_FROM, (_packet_ready,), _no_packet_ready),
+    "packet": Rule(
+        CHANGE_CASE, PACKET_FROM, (_has_packet, _packet_not_released, _every_system_checked), _no_packet_now
+    ),
+    "release": Rule(
+        "requests.release_packet", PACKET_FROM, (_packet_ready, _every_system_checked), _no_packet_ready
+    ),
 }
 
 

@@ -71,9 +71,24 @@ def in_progress(by: Any, case: PrivacyRequest | None = None) -> PrivacyRequest:
     return services.assign(case or open_case(), to=by, by=by)
 
 
-def access_in_progress(by: Any) -> PrivacyRequest:
+def access_unchecked(by: Any) -> PrivacyRequest:
     case = services.verify(verifying_case(), by=by, data_points=["phone", "postal_address"])
     return in_progress(by, case)
+
+
+def access_in_progress(by: Any) -> PrivacyRequest:
+    """An access request in progress whose systems are all answered: one skipped with its reason, the rest empty."""
+    case = access_unchecked(by)
+    for number, system in enumerate(CompanySystem.objects.filter(active=True).order_by("name")):
+        skipped = number == 0
+        services.record_system_check(
+            case,
+            by=by,
+            system=system,
+            state="skipped" if skipped else "no_data",
+            notes="Holds only staff records." if skipped else "",
+        )
+    return case
 
 
 def with_recipients(by: Any) -> PrivacyRequest:
@@ -324,6 +339,7 @@ STATES: dict[str, Callable[[Any], PrivacyRequest]] = {
         in_progress(by, services.confirm_email(make_case(kind="restriction", objection_grounds="Inaccurate"))), by=by
     ),
     "access-in-progress": access_in_progress,
+    "access-in-progress-unchecked": access_unchecked,
     "access-packet-queued": lambda by: with_packet(access_in_progress(by), PacketStatus.QUEUED),
     "access-packet-ready": lambda by: with_packet(access_in_progress(by), PacketStatus.READY),
     "access-packet-released": lambda by: with_packet(access_in_progress(by), PacketStatus.RELEASED),
