@@ -61,10 +61,15 @@ def _collected(relative: str) -> str | None:
     )
 
 
+def render_html(template: str, context: dict[str, Any], *, language: str) -> str:
+    """The HTML templates/pdf/<template>.html makes in `language`: what the PDF is printed from."""
+    with translation.override(language):
+        return tidy(render_to_string(f"pdf/{template}.html", {**context, "language": language}), language)
+
+
 def render_pdf(template: str, context: dict[str, Any], *, language: str) -> bytes:
     """Render templates/pdf/<template>.html in `language` and return the PDF."""
-    with translation.override(language):
-        html = tidy(render_to_string(f"pdf/{template}.html", {**context, "language": language}), language)
+    html = render_html(template, context, language=language)
     # Imported here: WeasyPrint is heavy, and importing it changes a Pillow default for the whole process
     # (privacyportal.uploads guards its own image check against that), so web processes never load it.
     from weasyprint import HTML  # noqa: PLC0415 (see above)

@@ -162,6 +162,8 @@ AUTHENTICATION_BACKENDS = [
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("ru", _("Russian"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# One way of writing dates everywhere a template or the admin prints one without a format of its own.
+FORMAT_MODULE_PATH = ["privacyportal.formats"]
 # The register's texts are kept in each language (requests/translation.py); a text missing in Russian prints the
 # English one, never nothing. English is the language each entry must have.
 MODELTRANSLATION_DEFAULT_LANGUAGE = "en"

@@ -18,7 +18,7 @@ from django.utils.translation import gettext
 
 from identity.tiers import at_least
 from privacyportal import files
-from privacyportal.pdf import render_pdf
+from privacyportal.pdf import render_html, render_pdf
 
 from . import lookback
 from .audit import record_event
@@ -190,7 +190,8 @@ def letter_context(privacy_request: PrivacyRequest, kind: str) -> dict[str, Any]
         "recipients": recipients_to_notify(privacy_request),
         # Art. 19: each recipient with what staff recorded (told how and when, or why not), or None.
         "recipient_rows": recipient_rows(privacy_request),
-        "checks": [c for c in checks if c.state != CheckState.NOT_CHECKED],
+        # What was looked at: a system skipped on purpose was not searched, so the letter does not list it.
+        "checks": [c for c in checks if c.state not in (CheckState.NOT_CHECKED, CheckState.SKIPPED)],
         # Per system, what the approved erasure deleted, anonymised and kept, on which ground, and when.
         "certificates": certificates(privacy_request),
         "holds_data": any(c.state in HOLDS_DATA for c in checks),
@@ -218,6 +219,13 @@ def render(privacy_request: PrivacyRequest, kind: str) -> bytes:
     with translation.override(privacy_request.language):
         context = letter_context(privacy_request, kind)
     return render_pdf(f"letter-{kind.replace('_', '-')}", context, language=privacy_request.language)
+
+
+def render_page(privacy_request: PrivacyRequest, kind: str) -> str:
+    """The letter as the HTML its PDF is printed from: what staff read before they confirm sending it."""
+    with translation.override(privacy_request.language):
+        context = letter_context(privacy_request, kind)
+    return render_html(f"letter-{kind.replace('_', '-')}", context, language=privacy_request.language)
 
 
 def issue(privacy_request: PrivacyRequest, kind: str, *, for_event: int) -> Letter:

@@ -178,7 +178,12 @@ def act(django_capture_on_commit_callbacks: Any) -> Act:
     """POST one action form of the admin case page, as the page would, and deliver its emails."""
 
     def post(client: Client, case: PrivacyRequest, action: str, **fields: Any) -> Any:
-        data = {"action": action, **{f"{action}-{name}": value for name, value in fields.items()}}
+        # A final action acts on the second POST, the confirmation page's "Confirm and send" (which posts this).
+        data = {
+            "action": action,
+            "confirmed": "1",
+            **{f"{action}-{name}": value for name, value in fields.items()},
+        }
         with django_capture_on_commit_callbacks(execute=True):
             return client.post(case_url(case), data)
 

@@ -46,6 +46,7 @@ from ..selectors import (
     with_open_owner_tasks,
     written_after_closing,
 )
+from . import confirm
 from .forms import ACTIONS, DATA_POINT_LABELS, CaseForm, LogRequestForm
 from .queue import QueueWorkspace
 
@@ -294,8 +295,12 @@ class PrivacyRequestAdmin(QueueWorkspace):
                     user=request.user,
                     prefix=action.name,
                 )
-                if form.is_valid():
+                back = request.POST.get(confirm.BACK) == "1"  # from the confirmation step, to change the form
+                if not back and form.is_valid():
                     try:
+                        if confirm.wanted(action.name, request.POST):
+                            context = {**self.admin_site.each_context(request), "opts": self.opts}
+                            return confirm.page(request, privacy_request, action, form, context)
                         done = form.run()
                     except services.TransitionError as error:
                         form.add_error(None, str(error))
@@ -305,6 +310,7 @@ class PrivacyRequestAdmin(QueueWorkspace):
                         messages.success(request, done)
                         return redirect(request.path)
                 bound[action.name] = form
+                status = 200 if back else status
         context = {
             **self.admin_site.each_context(request),
             **self.case_context(request, privacy_request, bound),
@@ -400,7 +406,7 @@ class PrivacyRequestAdmin(QueueWorkspace):
                 for row in comparisons.rows
             ],
             "can_compare": "compare" in offered,
-            "events": privacy_request.events.select_related("actor").order_by("seq"),
+            "timeline": selectors.timeline(privacy_request),
             "thread": Message.objects.filter(privacy_request=privacy_request).select_related(
                 "author", "attachment"
             ),
@@ -448,6 +454,7 @@ class PrivacyRequestAdmin(QueueWorkspace):
             "letters": privacy_request.letters.order_by("created_at"),
             "message_form": next((a["form"] for a in actions if a["action"].name == "message"), None),
             "can_change": self.has_change_permission(request, privacy_request),
+            "unavailable": confirm.unavailable(privacy_request, user),
         }
 
     def add_view(

@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -198,7 +198,7 @@ class ExtendForm(CaseForm):
     def run(self) -> str:
         services.extend(self.privacy_request, by=self.user, reason=self.cleaned_data["reason"])
         return gettext("Extended to %(due)s; the requester has been told why.") % {
-            "due": self.privacy_request.effective_due_at.isoformat()
+            "due": formats.date_format(self.privacy_request.effective_due_at)
         }
 
 
@@ -295,8 +295,16 @@ class DecideForm(CaseForm):
 
 
 class DenyForm(CaseForm):
+    # No reason is chosen for staff: a refusal sent with the first reason in the list would cite the wrong law.
     reason = forms.ChoiceField(
-        label=_("Reason"), choices=[c for c in DenialReason.choices if c[0] != DenialReason.FEE_DECLINED]
+        label=_("Reason"),
+        choices=[
+            ("", _("Choose a reason")),
+            *(c for c in DenialReason.choices if c[0] != DenialReason.FEE_DECLINED),
+        ],
+        error_messages={
+            "required": _("Choose the reason for refusing: the letter gives it to the requester.")
+        },
     )
     explanation = forms.CharField(
         label=_("Explanation for the requester"),
@@ -404,7 +412,12 @@ class SystemCheckForm(CaseForm):
         queryset=CompanySystem.objects.filter(active=True), widget=forms.HiddenInput
     )
     state = forms.ChoiceField(label=_("State"), choices=CheckState.choices)
-    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 1}))
+    notes = forms.CharField(
+        label=_("Notes"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 1}),
+        help_text=_("Required when the system is skipped: why it need not be searched."),
+    )
     extract = forms.FileField(
         label=_("Extract"),
         required=False,
@@ -528,7 +541,7 @@ class ReleasePacketForm(CaseForm):
             self.privacy_request, by=self.user, build=self.cleaned_data.get("build")
         )
         return gettext("Released; the requester is emailed and may download it until %(date)s.") % {
-            "date": packet.expires_at.date().isoformat() if packet.expires_at else ""
+            "date": formats.date_format(packet.expires_at.date()) if packet.expires_at else ""
         }
 
 

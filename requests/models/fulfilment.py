@@ -22,6 +22,8 @@ class CheckState(models.TextChoices):
     RECTIFIED = "rectified", _("Rectified")
     RESTRICTED = "restricted", _("Restricted")
     OPTED_OUT = "opted_out", _("Opted out")  # no more marketing, selling or sharing
+    # Not searched, on purpose: the notes say why (it holds nothing of this kind). The packet waits for none.
+    SKIPPED = "skipped", _("Skipped")
 
 
 class SystemCheck(models.Model):

@@ -13,6 +13,7 @@ from .case_page import identity_reached as identity_reached
 from .case_page import recipient_choices as recipient_choices
 from .case_page import recipient_rows as recipient_rows
 from .case_page import recipients_to_notify as recipients_to_notify
+from .case_page import unchecked_systems as unchecked_systems
 from .case_page import verification_tier as verification_tier
 from .clock import applicable_regimes as applicable_regimes
 from .clock import deadlines_of as deadlines_of
@@ -77,3 +78,5 @@ from .requester import takes_messages as takes_messages
 from .staff import DIGEST_KINDS as DIGEST_KINDS
 from .staff import digest_notices as digest_notices
 from .staff import staff_language as staff_language
+from .timeline import TimelineEvent as TimelineEvent
+from .timeline import timeline as timeline

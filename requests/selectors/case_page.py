@@ -10,6 +10,8 @@ from identity.tiers import Tier, tier_for, wants_specific_pieces
 from ..connectors.base import DETAILS
 from ..models import (
     FOLLOW_UPS,
+    CheckState,
+    CompanySystem,
     ConnectorAction,
     ConnectorRun,
     DetailVerdict,
@@ -18,10 +20,21 @@ from ..models import (
     ProcessingActivity,
     RecipientNotice,
     RunStatus,
+    SystemCheck,
 )
 
 # What a system's check says was done to the data there (the Art. 19 notices follow from these).
 HOLDS_DATA = ("data_found", "exported", "erased", "rectified", "restricted", "opted_out")
+
+
+def unchecked_systems(privacy_request: PrivacyRequest) -> list[str]:
+    """The names of the active systems the checklist has no answer for yet: neither what they hold nor a reason
+    to skip them."""
+    answered = SystemCheck.objects.filter(privacy_request=privacy_request).exclude(
+        state=CheckState.NOT_CHECKED
+    )
+    systems = CompanySystem.objects.filter(active=True).exclude(pk__in=answered.values("system_id"))
+    return list(systems.order_by("name").values_list("name", flat=True))
 
 
 def recipient_choices(privacy_request: PrivacyRequest) -> list[tuple[str, str]]:

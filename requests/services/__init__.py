@@ -60,6 +60,8 @@ from .owner_tasks import token_hash as token_hash
 from .packets import record_download as record_download
 from .packets import release_packet as release_packet
 from .packets import request_packet as request_packet
+from .preview import Outgoing as Outgoing
+from .preview import preview as preview
 from .rules import APPEALABLE_FROM as APPEALABLE_FROM
 from .rules import CHANGE_CASE as CHANGE_CASE
 from .rules import CHECKABLE_FROM as CHECKABLE_FROM

@@ -37,6 +37,10 @@ def record_system_check(
     """Record what one company system holds for the case (the systems checklist)."""
     if state not in CheckState.values:
         raise ValidationError({"state": _("Choose what the system holds.")})
+    if state == CheckState.SKIPPED and not (notes or "").strip():
+        raise ValidationError(
+            {"notes": _("Say why this system is skipped: the packet is built without it on that ground.")}
+        )
     _guard(privacy_request, "check")
     check, _created = SystemCheck.objects.update_or_create(
         privacy_request=privacy_request,

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.mail import EmailMultiAlternatives
 from django.utils import translation
 
 from privacyportal.emails import make_message
@@ -42,10 +43,23 @@ STAFF_NOTICES = frozenset(
 def email_requester(privacy_request_id: int, name: str, event_seq: int = 0) -> None:
     """Email the requester about their case, in their language, with its PDF letter where it has one."""
     privacy_request = PrivacyRequest.objects.get(pk=privacy_request_id)
+    message = requester_message(privacy_request, name)
+    kind = letters.letter_for(privacy_request, name)
+    if kind is not None:
+        letter = letters.issue(privacy_request, kind, for_event=event_seq)
+        message.attach(letter.filename, letters.read(letter), "application/pdf")
+    message.send()
+    record_sent(privacy_request, name, "requester")
+    if name == "restriction-lifted":
+        connectors.start_unrestrict(privacy_request)  # Art. 18(3): only now that the requester has been told
+
+
+def requester_message(privacy_request: PrivacyRequest, name: str) -> EmailMultiAlternatives:
+    """One of the requester's emails about their case, in their language, without its letter."""
     with translation.override(privacy_request.language):  # regulators' and states' names are translated
         authority = authority_line(privacy_request)
         follow_ups = follow_up_context(privacy_request)
-    message = make_message(
+    return make_message(
         name,
         {
             "privacy_request": privacy_request,
@@ -58,14 +72,6 @@ def email_requester(privacy_request_id: int, name: str, event_seq: int = 0) -> N
         to=[privacy_request.requester_email],
         language=privacy_request.language,
     )
-    kind = letters.letter_for(privacy_request, name)
-    if kind is not None:
-        letter = letters.issue(privacy_request, kind, for_event=event_seq)
-        message.attach(letter.filename, letters.read(letter), "application/pdf")
-    message.send()
-    record_sent(privacy_request, name, "requester")
-    if name == "restriction-lifted":
-        connectors.start_unrestrict(privacy_request)  # Art. 18(3): only now that the requester has been told
 
 
 def staff_recipients(privacy_request: PrivacyRequest) -> list[tuple[str, str]]:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from .. import fee_rules
@@ -34,6 +35,7 @@ from ..selectors import (
     open_complaints,
     owner_systems,
     recipients_to_notify,
+    unchecked_systems,
     under_uk_complaints,
 )
 from .common import TransitionError
@@ -74,6 +76,18 @@ def _cannot_now(privacy_request: PrivacyRequest) -> str:
     }
 
 
+def _not_started(privacy_request: PrivacyRequest) -> str:
+    # An open case waits only for someone to take it: the page says so instead of a bare "not now".
+    if privacy_request.status == Status.OPEN:
+        return _(
+            "%(reference)s is %(status)s: assign the case first; it is answered once someone works on it."
+        ) % {
+            "reference": privacy_request.reference,
+            "status": privacy_request.get_status_display(),
+        }
+    return _cannot_now(privacy_request)
+
+
 def _not_waiting(privacy_request: PrivacyRequest) -> str:
     return _("%(reference)s is not waiting for the requester.") % {"reference": privacy_request.reference}
 
@@ -91,7 +105,7 @@ def _not_yet_extended(privacy_request: PrivacyRequest) -> str | None:
 def _due_date_not_passed(privacy_request: PrivacyRequest) -> str | None:
     if local_today() > privacy_request.due_at:
         return _("An extension must be sent before the original due date (%(due)s).") % {
-            "due": privacy_request.due_at.isoformat()
+            "due": formats.date_format(privacy_request.due_at)
         }
     return None
 
@@ -200,6 +214,16 @@ def _packet_ready(privacy_request: PrivacyRequest) -> str | None:
         privacy_request=privacy_request, status=PacketStatus.READY, purged_at__isnull=True
     )
     return None if ready.exists() else _no_packet_ready(privacy_request)
+
+
+def _every_system_checked(privacy_request: PrivacyRequest) -> str | None:
+    # A packet built before every system was looked at would tell the requester "this is all we hold" untruly.
+    names = unchecked_systems(privacy_request)
+    if names:
+        return _(
+            "Record what every system holds, or skip it with a reason, first. Not checked yet: %(systems)s."
+        ) % {"systems": ", ".join(names)}
+    return None
 
 
 def _law_allows_a_fee(privacy_request: PrivacyRequest) -> str | None:
@@ -317,10 +341,10 @@ RULES: dict[str, Rule] = {
         "requests.extend_case", WORKING, (_not_yet_extended, _due_date_not_passed, _regime_allows_extension)
     ),
     "fee": Rule("requests.quote_fee", FEE_QUOTABLE_FROM, (_a_request, _law_allows_a_fee)),
-    "complete": Rule(CHANGE_CASE, frozenset({Status.IN_PROGRESS}), (_a_request,)),
+    "complete": Rule(CHANGE_CASE, frozenset({Status.IN_PROGRESS}), (_a_request,), _not_started),
     # An appeal or a complaint is decided, once someone works on it, by whoever may refuse a request: the decision
     # may be a refusal.
-    "decide": Rule("requests.deny_case", frozenset({Status.IN_PROGRESS}), (_a_follow_up,)),
+    "decide": Rule("requests.deny_case", frozenset({Status.IN_PROGRESS}), (_a_follow_up,), _not_started),
     "deny": Rule("requests.deny_case", OPEN_STATUSES, (_a_request,)),
     "forward": Rule("requests.forward_case", OPEN_STATUSES, (_a_request,)),
     "withdraw": Rule(CHANGE_CASE, OPEN_STATUSES),
@@ -350,8 +374,12 @@ RULES: dict[str, Rule] = {
     ),
     "recipients": Rule(CHANGE_CASE, CHECKABLE_FROM, (_has_recipients,), _checklist_closed),
     "lift": Rule("requests.deny_case", frozenset({Status.COMPLETED}), (_restricted_and_not_lifted,)),
-    "packet": Rule(CHANGE_CASE, PACKET_FROM, (_has_packet, _packet_not_released), _no_packet_now),
-    "release": Rule("requests.release_packet", PACKET_FROM, (_packet_ready,), _no_packet_ready),
+    "packet": Rule(
+        CHANGE_CASE, PACKET_FROM, (_has_packet, _packet_not_released, _every_system_checked), _no_packet_now
+    ),
+    "release": Rule(
+        "requests.release_packet", PACKET_FROM, (_packet_ready, _every_system_checked), _no_packet_ready
+    ),
 }
 
 

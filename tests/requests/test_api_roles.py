@@ -569,7 +569,7 @@ def test_the_api_leaves_the_same_events_and_emails_as_the_case_page(
             services.accept_fee(fresh(by_page))
         with on_commit():
             response = page.post(page_url, {"action": "complete", "complete-outcome": "fulfilled",
-                                            "complete-note": "Corrected."})  # fmt: skip
+                                            "complete-note": "Corrected.", "confirmed": "1"})  # fmt: skip
         assert response.status_code == 302
         page_mail = mail.outbox[sent_before:]
 

@@ -53,7 +53,12 @@ def act(django_capture_on_commit_callbacks: Any) -> Act:
     """POST one action form of the case page, as the page's form would, and deliver its emails."""
 
     def post(client: Client, case: PrivacyRequest, action: str, **fields: Any) -> Any:
-        data = {"action": action, **{f"{action}-{name}": value for name, value in fields.items()}}
+        # A final action acts on the second POST, the confirmation page's "Confirm and send" (which posts this).
+        data = {
+            "action": action,
+            "confirmed": "1",
+            **{f"{action}-{name}": value for name, value in fields.items()},
+        }
         with django_capture_on_commit_callbacks(execute=True):
             return client.post(page_url(case), data)
 
@@ -178,7 +183,7 @@ def test_an_auditor_reads_the_timeline_and_messages_without_any_action_form(
     page = response.content.decode()
     assert response.status_code == 200
     assert "Please confirm the postcode we should correct." in page
-    assert "Timeline" in page and "<td>submitted</td>" in page and "<td>assigned</td>" in page
+    assert "Timeline" in page and "Request received (Web form)" in page and "Assigned to Hal" in page
     assert 'name="action"' not in page
     assert "You may read this case; you cannot change it." in page
 
@@ -388,7 +393,7 @@ def test_extending_moves_the_due_date_and_tells_the_requester_why_and_when(act: 
         response = act(client, case, "extend", reason=reason)
         assert response.status_code == 302
         assert (
-            "Extended to 2025-05-31; the requester has been told why."
+            "Extended to 31 May 2025; the requester has been told why."
             in client.get(page_url(case)).content.decode()
         )
     case = fresh(case)

@@ -260,7 +260,7 @@ def test_an_appeal_granted_reverses_the_refusal_by_opening_the_request_again(
 
 def test_a_decision_is_one_of_the_kinds_own_with_reasons_and_only_once_someone_works_on_it(dpo: Any) -> None:
     appeal = services.appeal(refuse(virginian(), dpo), reasons=REASONS)
-    with pytest.raises(services.TransitionError, match="is Open; that cannot be done now"):
+    with pytest.raises(services.TransitionError, match="is Open: assign the case first"):
         services.decide(appeal, by=dpo, outcome="appeal_refused", reasons="No.")
     services.assign(appeal, to=dpo, by=dpo)
     with pytest.raises(ValidationError):

@@ -337,8 +337,14 @@ def test_only_a_dpo_releases_and_the_requester_is_told(
     url = f"/admin/requests/privacyrequest/{case.pk}/change/"
     assert signed_in(handler, "Handler").post(url, {"action": "release"}).status_code == 403
     mail.outbox.clear()
+    as_dpo = signed_in(dpo, "DPO")
     with django_capture_on_commit_callbacks(execute=True):
-        assert signed_in(dpo, "DPO").post(url, {"action": "release"}).status_code == 302
+        check = as_dpo.post(url, {"action": "release"})
+    # First the email the requester will get, and nothing sent or released yet.
+    assert check.status_code == 200 and "Confirm and send" in check.content.decode()
+    assert not mail.outbox and Packet.objects.get(privacy_request=case).status == PacketStatus.READY
+    with django_capture_on_commit_callbacks(execute=True):
+        assert as_dpo.post(url, {"action": "release", "confirmed": "1"}).status_code == 302
     packet = Packet.objects.get(privacy_request=case)
     assert packet.status == PacketStatus.RELEASED and packet.released_by == dpo
     assert packet.expires_at is not None and (packet.expires_at - packet.released_at).days == 30  # type: ignore[operator]
