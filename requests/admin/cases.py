@@ -44,6 +44,7 @@ from ..selectors import (
     with_open_owner_tasks,
     written_after_closing,
 )
+from .case_tools import back_to_case, case_tools
 from .forms import ACTIONS, DATA_POINT_LABELS, CaseForm, LogRequestForm
 
 # Connector buttons on the case page, and the permission each needs.
@@ -278,7 +279,7 @@ class PrivacyRequestAdmin(admin.ModelAdmin[PrivacyRequest]):
                         _add_errors(form, error)
                     else:
                         messages.success(request, done)
-                        return redirect(request.path)
+                        return redirect(back_to_case(request))
                 bound[action.name] = form
         context = {
             **self.admin_site.each_context(request),
@@ -375,7 +376,7 @@ class PrivacyRequestAdmin(admin.ModelAdmin[PrivacyRequest]):
                 for row in comparisons.rows
             ],
             "can_compare": "compare" in offered,
-            "events": privacy_request.events.select_related("actor").order_by("seq"),
+            "events": selectors.with_notes(privacy_request.events.select_related("actor").order_by("seq")),
             "thread": Message.objects.filter(privacy_request=privacy_request).select_related(
                 "author", "attachment"
             ),
@@ -423,6 +424,7 @@ class PrivacyRequestAdmin(admin.ModelAdmin[PrivacyRequest]):
             "letters": privacy_request.letters.order_by("created_at"),
             "message_form": next((a["form"] for a in actions if a["action"].name == "message"), None),
             "can_change": self.has_change_permission(request, privacy_request),
+            **case_tools(self, request, privacy_request, actions),
         }
 
     def add_view(
