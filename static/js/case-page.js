@@ -80,8 +80,11 @@
     if (!text) return;
     if (!untouched() && !window.confirm(picker.getAttribute("data-confirm"))) return;
     box.value = text;
+    // Tall enough to read the whole text while editing it, from its first line.
+    box.rows = Math.min(Math.max(box.rows, text.split("\n").length + 1), 24);
     focusBox(box);
     box.setSelectionRange(0, 0);
+    box.scrollTop = 0;
   }
 
   picker.addEventListener("change", use);
