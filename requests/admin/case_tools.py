@@ -112,9 +112,11 @@ def case_tools(
     if chosen is not None and message_form is not None and not message_form.is_bound:
         # Without JavaScript the picker reloads the page: the box starts from the filled-in template.
         message_form.initial["body"] = chosen.text
+    may_read_notes = request.user.has_perm("requests.view_casenote")
     following = selectors.next_case(queue_view(model_admin, request, filters), privacy_request)
     return {
         "note_form": NoteForm() if services.may_add_note(request.user) else None,
+        "notes": selectors.notes_of(privacy_request) if may_read_notes else [],
         "changelist_filters": filters,
         "replies": replies,
         "reply_chosen": chosen,

@@ -38,6 +38,7 @@ from .laws import authority_line as authority_line
 from .laws import case_laws as case_laws
 from .laws import citations as citations
 from .navigation import next_case as next_case
+from .notes import notes_of as notes_of
 from .notes import with_notes as with_notes
 from .owner_tasks import connector_systems as connector_systems
 from .owner_tasks import owner_language as owner_language

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..models import CaseNote, RequestEvent
+from django.db.models import QuerySet
+
+from ..models import CaseNote, PrivacyRequest, RequestEvent
+
+
+def notes_of(privacy_request: PrivacyRequest) -> QuerySet[CaseNote]:
+    """The case's notes, oldest first, with their authors."""
+    return privacy_request.notes.select_related("author").order_by("created", "id")
 
 
 def _note_id(event: RequestEvent) -> int | None:

@@ -94,7 +94,10 @@ def test_a_dpo_notes_replies_from_a_template_and_moves_on_by_keyboard(
     page.wait_for_load_state()
     sent = Message.objects.get(privacy_request=first)
     assert "tell us which of your addresses is wrong" in sent.body and "[" not in sent.body
-    assert "which of your addresses is wrong" in page.locator(".thread").inner_text()
+    assert (
+        "which of your addresses is wrong"
+        in page.get_by_role("region", name="Messages with the requester").inner_text()
+    )
 
     # The keyboard: r goes to the reply box, and keys typed there are text, not shortcuts.
     page.keyboard.press("r")

@@ -27,6 +27,7 @@ from pypdf import PdfReader
 from identity import tokens
 from requests import letters, packets, selectors, services
 from requests.models import (
+    PLACEHOLDERS,
     CaseNote,
     CompanySystem,
     Letter,
@@ -37,6 +38,7 @@ from requests.models import (
     ReplyTemplate,
 )
 from requests.roles import ensure_roles
+from requests.selectors.replies import case_facts
 from requests.services.retention import anonymise
 from tests.factories import in_role, make_case, signed_in
 
@@ -106,7 +108,10 @@ def test_a_handler_adds_a_note_and_it_shows_in_the_timeline_in_its_place(handler
     event = case.events.get(verb="note_added")
     assert event.data == {"note": note.pk} and event.actor == handler
     assert NOTE not in json.dumps(list(case.events.values("data")))
-    # In the timeline after the assignment and before the message sent later.
+    # Listed with the form, who wrote it and when, and in the timeline after the assignment and before the
+    # message sent later.
+    listed = page[page.index('id="notes-h"') : page.index('id="timeline-h"')]
+    assert f"Hal · 2 Mar 2026, 10:00</p>\n      <p>{NOTE}</p>" in listed
     rows = timeline(page).lower()
     assert (
         rows.index("assign")
@@ -270,6 +275,7 @@ def test_the_picker_offers_the_cases_language_first_and_fills_in_its_facts(handl
     assert "Здравствуйте, Зоя Космодемьянская!" in filled
     assert "2 апреля 2026" in filled and "2 марта 2026" in filled  # due and received, in Russian
     assert "{" not in filled
+    assert set(case_facts(case, "en")) == set(PLACEHOLDERS)  # every placeholder has its fact
 
 
 def test_staff_edit_the_filled_in_template_before_sending_and_the_requester_gets_their_words(
