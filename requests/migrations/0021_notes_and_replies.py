@@ -22,12 +22,10 @@ DEFAULTS = [
      "Dear {requester_name},\n\nBefore we can act on your request ({right}), we need to be sure that you are "
      "the person the data is about.\n\nPlease reply to this message with [two details we hold about you, such "
      "as your customer number and your postal address]. Please do not send a copy of an identity document "
-     "unless we ask for one.\n\nWhile we wait for your answer, the time we have to reply may stop.\n\n"
-     + SIGNED_EN),
+     "unless we ask for one.\n\n" + SIGNED_EN),
     ("en", "clarify", "Clarification", "Request {reference}: a question about your request",
      "Dear {requester_name},\n\nTo answer your request ({right}) in full, we need you to tell us "
-     "[what we need to know].\n\nPlease reply to this message. While we wait for your answer, the time we have "
-     "to reply may stop.\n\n" + SIGNED_EN),
+     "[what we need to know].\n\nPlease reply to this message.\n\n" + SIGNED_EN),
     ("en", "extension", "Extension", "Request {reference}: we need more time",
      "Dear {requester_name},\n\nWe are working on your request ({right}), which reached us on "
      "{received_date}. Because [the reason], we need more time to answer it in full. We will answer by "
@@ -44,12 +42,10 @@ DEFAULTS = [
      "Здравствуйте, {requester_name}!\n\nПрежде чем выполнить ваш запрос ({right}), нам нужно убедиться, что "
      "вы — тот человек, о чьих данных идёт речь.\n\nПожалуйста, ответьте на это сообщение и укажите [два "
      "сведения о вас, которые у нас есть, например номер клиента и почтовый адрес]. Не присылайте копию "
-     "документа, удостоверяющего личность, если мы об этом не просили.\n\nПока мы ждём вашего ответа, срок "
-     "ответа может быть приостановлен.\n\n" + SIGNED_RU),
+     "документа, удостоверяющего личность, если мы об этом не просили.\n\n" + SIGNED_RU),
     ("ru", "clarify", "Уточнение", "Запрос {reference}: вопрос о вашем запросе",
      "Здравствуйте, {requester_name}!\n\nЧтобы полностью ответить на ваш запрос ({right}), нам нужно, чтобы "
-     "вы уточнили [что нужно уточнить].\n\nПожалуйста, ответьте на это сообщение. Пока мы ждём вашего ответа, "
-     "срок ответа может быть приостановлен.\n\n" + SIGNED_RU),
+     "вы уточнили [что нужно уточнить].\n\nПожалуйста, ответьте на это сообщение.\n\n" + SIGNED_RU),
     ("ru", "extension", "Продление срока", "Запрос {reference}: нам нужно больше времени",
      "Здравствуйте, {requester_name}!\n\nМы работаем над вашим запросом ({right}), поступившим "
      "{received_date}. Поскольку [причина], нам нужно больше времени, чтобы ответить полностью. Мы ответим не "
