@@ -7,6 +7,7 @@ from identity import staff_auth
 from identity import views as identity_views
 from privacyportal import views as portal_views
 from requests import health, views
+from requests.admin import case_tools
 from requests.admin import views as admin_views
 from requests.api import document
 from requests.api.auth import api_not_found
@@ -76,6 +77,7 @@ urlpatterns = [
         name="packet_download",
     ),
     path("admin/dashboard/", admin.site.admin_view(admin_views.dashboard), name="admin_dashboard"),
+    path("admin/cases/<int:pk>/notes/", admin.site.admin_view(case_tools.add_note), name="case_add_note"),
     path(
         "admin/dashboard/ccpa-<int:year>.csv",
         admin.site.admin_view(admin_views.ccpa_csv),

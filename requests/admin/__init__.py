@@ -14,4 +14,5 @@ from .cases import QueueFilter as QueueFilter
 from .cases import RegimeFilter as RegimeFilter
 from .register import CompanySystemAdmin as CompanySystemAdmin
 from .register import ProcessingActivityAdmin as ProcessingActivityAdmin
+from .replies import ReplyTemplateAdmin as ReplyTemplateAdmin
 from .staff import StaffPreferenceAdmin as StaffPreferenceAdmin

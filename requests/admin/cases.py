@@ -47,6 +47,7 @@ from ..selectors import (
     written_after_closing,
 )
 from . import confirm
+from .case_tools import back_to_case, case_tools
 from .forms import ACTIONS, DATA_POINT_LABELS, CaseForm, LogRequestForm
 from .queue import QueueWorkspace
 
@@ -308,7 +309,7 @@ class PrivacyRequestAdmin(QueueWorkspace):
                         _add_errors(form, error)
                     else:
                         messages.success(request, done)
-                        return redirect(request.path)
+                        return redirect(back_to_case(request))
                 bound[action.name] = form
                 status = 200 if back else status
         context = {
@@ -406,7 +407,7 @@ class PrivacyRequestAdmin(QueueWorkspace):
                 for row in comparisons.rows
             ],
             "can_compare": "compare" in offered,
-            "timeline": selectors.timeline(privacy_request),
+            "timeline": selectors.with_notes(selectors.timeline(privacy_request)),
             "thread": Message.objects.filter(privacy_request=privacy_request).select_related(
                 "author", "attachment"
             ),
@@ -455,6 +456,7 @@ class PrivacyRequestAdmin(QueueWorkspace):
             "message_form": next((a["form"] for a in actions if a["action"].name == "message"), None),
             "can_change": self.has_change_permission(request, privacy_request),
             "unavailable": confirm.unavailable(privacy_request, user),
+            **case_tools(self, request, privacy_request, actions),
         }
 
     def add_view(

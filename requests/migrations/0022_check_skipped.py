@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('requests', '0020_written_after_closing'),
+        ('requests', '0021_queue_workspace'),
     ]
 
     operations = [

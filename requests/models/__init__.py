@@ -32,6 +32,7 @@ from .fulfilment import Letter as Letter
 from .fulfilment import LetterKind as LetterKind
 from .fulfilment import Packet as Packet
 from .fulfilment import SystemCheck as SystemCheck
+from .notes import CaseNote as CaseNote
 from .owner_tasks import OwnerTask as OwnerTask
 from .owner_tasks import OwnerTaskStatus as OwnerTaskStatus
 from .register import CompanySystem as CompanySystem
@@ -40,6 +41,10 @@ from .register import LegalBasis as LegalBasis
 from .register import ProcessingActivity as ProcessingActivity
 from .register import lines_of as lines_of
 from .register import own_text as own_text
+from .replies import PLACEHOLDERS as PLACEHOLDERS
+from .replies import ReplyLanguage as ReplyLanguage
+from .replies import ReplyPurpose as ReplyPurpose
+from .replies import ReplyTemplate as ReplyTemplate
 from .runtime import Heartbeat as Heartbeat
 from .runtime import SweepClaim as SweepClaim
 from .staff import SavedView as SavedView

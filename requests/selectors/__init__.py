@@ -38,6 +38,9 @@ from .laws import CaseLaw as CaseLaw
 from .laws import authority_line as authority_line
 from .laws import case_laws as case_laws
 from .laws import citations as citations
+from .navigation import next_case as next_case
+from .notes import notes_of as notes_of
+from .notes import with_notes as with_notes
 from .owner_tasks import connector_systems as connector_systems
 from .owner_tasks import owner_language as owner_language
 from .owner_tasks import owner_systems as owner_systems
@@ -60,6 +63,9 @@ from .queue import search as search
 from .queue import with_open_owner_tasks as with_open_owner_tasks
 from .queue import written_after_closing as written_after_closing
 from .register import missing_translations as missing_translations
+from .replies import Reply as Reply
+from .replies import fill as fill
+from .replies import replies_for as replies_for
 from .requester import ANSWER_LETTERS as ANSWER_LETTERS
 from .requester import PUBLIC_VERBS as PUBLIC_VERBS
 from .requester import Standing as Standing

@@ -183,6 +183,8 @@ class TimelineEvent:
     more: list[str] = field(default_factory=list)
     verb: str = ""
     data: dict[str, Any] = field(default_factory=dict)
+    # The internal note a `note_added` event names (selectors.with_notes), shown to staff only.
+    note: Any = None
 
 
 def _name(user: Any) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from . import carry_out as carry_out
 from . import connectors as connectors
+from . import notes as notes
 from . import suppression as suppression
 from . import third_parties as third_parties
 from . import workspace as workspace
@@ -41,6 +42,8 @@ from .intake import needs_subject_confirmation as needs_subject_confirmation
 from .intake import record_subject_answer as record_subject_answer
 from .intake import submit as submit
 from .intake import verify as verify
+from .notes import add_note as add_note
+from .notes import may_add_note as may_add_note
 from .outcomes import complete as complete
 from .outcomes import deny as deny
 from .outcomes import lift_restriction as lift_restriction

@@ -16,7 +16,7 @@ from privacyportal import files
 
 from ..audit import record_event
 from ..lifecycle import packet_sources
-from ..models import Letter, Message, OwnerTask, Packet, PacketStatus, PrivacyRequest
+from ..models import CaseNote, Letter, Message, OwnerTask, Packet, PacketStatus, PrivacyRequest
 
 ANONYMISED = "(anonymised)"
 
@@ -62,8 +62,8 @@ def purge_packet(packet: Packet, now: datetime) -> bool:
 
 
 def anonymise(privacy_request_id: int, now: datetime) -> bool:
-    """Blank a closed case's personal details, messages and files; kind, status, dates and outcome stay for the
-    statistics and the event chain stays whole. One event records it. False if it was done already."""
+    """Blank a closed case's personal details, messages, notes and files; kind, status, dates and outcome stay
+    for the statistics and the event chain stays whole. One event records it. False if it was done already."""
     with transaction.atomic():
         updated = PrivacyRequest.objects.filter(pk=privacy_request_id, anonymised_at__isnull=True).update(
             requester_name=ANONYMISED, requester_email="anonymised@invalid", email_key="anonymised@invalid",
@@ -80,6 +80,8 @@ def anonymise(privacy_request_id: int, now: datetime) -> bool:
         )
         # What systems' owners wrote (a reason, a note) may name the person.
         OwnerTask.objects.filter(privacy_request_id=privacy_request_id).update(answer="")
+        # Staff's internal notes are about the person too.
+        CaseNote.objects.filter(privacy_request_id=privacy_request_id).update(text=ANONYMISED)
         record_event(PrivacyRequest(pk=privacy_request_id), "anonymised", data={"messages": messages})
     _remove_case_files(privacy_request_id, now)
     return True

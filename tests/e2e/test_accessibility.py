@@ -19,7 +19,14 @@ from django.utils import timezone
 
 from identity import enrolment
 from requests import services
-from requests.models import CompanySystem, Packet, PacketStatus, PrivacyRequest, ProcessingActivity
+from requests.models import (
+    CompanySystem,
+    Packet,
+    PacketStatus,
+    PrivacyRequest,
+    ProcessingActivity,
+    ReplyTemplate,
+)
 from requests.roles import ensure_roles
 from tests.e2e.conftest import open_page
 from tests.e2e.test_staff_queue import sign_in
@@ -249,6 +256,11 @@ def test_staff_screens_have_no_serious_accessibility_violations(
         )
     )  # fmt: skip
     CompanySystem.objects.create(name="Mailchimp", owner=dpo)  # two rows of checklist fields on the case page
+    # The case page's "Start from a template" picker (a transactional test may have flushed the migration's).
+    ReplyTemplate.objects.get_or_create(
+        language="en", name="Acknowledgement", defaults={"purpose": "acknowledge", "subject": "Re {reference}",
+                                                         "body": "Dear {requester_name},"}
+    )  # fmt: skip
     # The queue's three colours of days left: overdue, due within 7 days, and the case worked on below.
     with time_machine.travel(datetime(2025, 2, 8, 10, tzinfo=UTC), tick=False):
         services.confirm_email(make_case(kind="access", requester_email="late@example.org"))
