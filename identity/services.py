@@ -378,3 +378,22 @@ def add_extract(
     if created:
         record_event(privacy_request, "extract_added", by=by, data={"evidence": item.pk, "system": system.pk})
     return item
+
+
+@transaction.atomic
+def add_request_as_received(
+    privacy_request: PrivacyRequest, checked: CheckedFile, *, by: AbstractBaseUser
+) -> Evidence:
+    """Staff keep the scan of a letter as it reached us, encrypted and purged like the case's other files."""
+    stored_name, digest = files.store(checked)
+    item = Evidence.objects.create(
+        privacy_request=privacy_request,
+        kind=Evidence.Kind.REQUEST_AS_RECEIVED,
+        name=checked.name,
+        content_type=checked.content_type,
+        size=len(checked.data),
+        sha256=digest,
+        stored_name=stored_name,
+    )
+    record_event(privacy_request, "evidence_added", by=by, data={"evidence": item.pk, "kind": item.kind})
+    return item

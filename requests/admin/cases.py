@@ -44,6 +44,7 @@ from ..selectors import (
     with_open_owner_tasks,
     written_after_closing,
 )
+from . import post
 from .forms import ACTIONS, DATA_POINT_LABELS, CaseForm, LogRequestForm
 
 # Connector buttons on the case page, and the permission each needs.
@@ -423,6 +424,7 @@ class PrivacyRequestAdmin(admin.ModelAdmin[PrivacyRequest]):
             "letters": privacy_request.letters.order_by("created_at"),
             "message_form": next((a["form"] for a in actions if a["action"].name == "message"), None),
             "can_change": self.has_change_permission(request, privacy_request),
+            **post.case_context(privacy_request),  # requesters by post: the letters to print and post
         }
 
     def add_view(
@@ -431,18 +433,18 @@ class PrivacyRequestAdmin(admin.ModelAdmin[PrivacyRequest]):
         """Log a request that came by email, post or phone; the deadlines count from the day it arrived."""
         if not self.has_add_permission(request):
             raise PermissionDenied
-        form = LogRequestForm(request.POST or None, initial={"received_on": local_today(), "language": "en"})
+        form = LogRequestForm(
+            request.POST or None,
+            request.FILES or None,
+            initial={"received_on": local_today(), "language": "en"},
+        )
         if request.method == "POST" and form.is_valid():
             try:
-                privacy_request = services.submit(form.new_request(), by=request.user)  # type: ignore[arg-type]
+                privacy_request = post.log_request(form, by=request.user)  # type: ignore[arg-type]
             except ValidationError as error:
                 _add_errors(form, error)
             else:
-                messages.success(
-                    request,
-                    gettext("Logged as %(reference)s; the requester has an acknowledgement.")
-                    % {"reference": privacy_request.reference},
-                )
+                messages.success(request, post.logged_message(privacy_request))
                 return redirect("admin:requests_privacyrequest_change", privacy_request.pk)
         context = {
             **self.admin_site.each_context(request),

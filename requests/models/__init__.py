@@ -34,6 +34,7 @@ from .fulfilment import Packet as Packet
 from .fulfilment import SystemCheck as SystemCheck
 from .owner_tasks import OwnerTask as OwnerTask
 from .owner_tasks import OwnerTaskStatus as OwnerTaskStatus
+from .post import PostalLetter as PostalLetter
 from .register import CompanySystem as CompanySystem
 from .register import ConnectorKind as ConnectorKind
 from .register import LegalBasis as LegalBasis
