@@ -104,6 +104,9 @@ def test_a_letter_is_logged_with_a_postal_address_only_and_its_scan_kept_encrypt
     assert "print its acknowledgement under “Letters to post”" in page
     assert "Letters to post" in page and "Acknowledgement of the request" in page
     assert "Flat 2, 14 Marlborough Road" in page
+    # Staff check identity themselves, and a message they write is printed, not emailed.
+    assert "Identity check: <strong>By staff (a requester by post has no email to confirm)</strong>" in page
+    assert "The message is printed as a letter under “Letters to post”." in page
     (item,) = Evidence.objects.filter(privacy_request=case, kind=Evidence.Kind.REQUEST_AS_RECEIVED)
     assert "Request as received" in page and item.name in page
     assert files.load(item.stored_name) == scan
