@@ -278,7 +278,7 @@ class PrivacyRequestAdmin(admin.ModelAdmin[PrivacyRequest]):
                     except ValidationError as error:
                         _add_errors(form, error)
                     else:
-                        messages.success(request, done)
+                        messages.success(request, post.done_message(privacy_request, action.name, done))
                         return redirect(request.path)
                 bound[action.name] = form
         context = {

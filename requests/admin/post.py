@@ -68,6 +68,22 @@ def logged_message(privacy_request: PrivacyRequest) -> str:
     }
 
 
+# The case page's actions whose service writes to the requester (requests/services: `_email_requester`).
+WRITES_TO_REQUESTER = frozenset(
+    {"pause", "extend", "fee", "complete", "decide", "deny", "forward", "withdraw", "log_appeal", "log_complaint",
+     "message", "lift", "release"}
+)  # fmt: skip
+
+
+def done_message(privacy_request: PrivacyRequest, action: str, done: str) -> str:
+    """An action's message, unless it says the requester was emailed or told when the letter is still to post."""
+    if action in WRITES_TO_REQUESTER and services.post.by_post(privacy_request):
+        return gettext(
+            "Done. The requester has no email: print the letter listed under “Letters to post” and post it."
+        )
+    return done
+
+
 class PostedForm(forms.Form):
     posted_on = forms.DateField(label=_("Posted on"), widget=forms.DateInput(attrs={"type": "date"}))
 
@@ -96,8 +112,10 @@ def case_context(privacy_request: PrivacyRequest) -> dict[str, Any]:
 def _postal_letter(request: HttpRequest, pk: int) -> PostalLetter:
     postal = PostalLetter.objects.filter(pk=pk).select_related("privacy_request", "letter").first()
     case_for_files(request, postal.privacy_request_id if postal else None)
-    if postal is None or (postal.letter is not None and postal.letter.purged_at is not None):
+    if postal is None:
         raise Http404
+    if (postal.letter.purged_at is not None) if postal.letter is not None else not postal.stored_name:
+        raise Http404  # purged with the case's other files
     return postal
 
 

@@ -12,6 +12,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 from pypdf import PdfReader
 
 from identity.models import Evidence
@@ -20,6 +21,7 @@ from requests import services
 from requests.lifecycle import Status
 from requests.models import PostalLetter, PrivacyRequest
 from requests.roles import ensure_roles
+from requests.services import retention
 from tests.factories import complete_case, pdf_bytes, signed_in
 
 pytestmark = pytest.mark.django_db
@@ -175,6 +177,21 @@ def test_letters_to_a_postal_requester_are_listed_to_post_and_never_emailed(
     assert case.extended and case.effective_due_at == date(2025, 7, 23)
 
 
+def test_an_action_that_writes_to_a_postal_requester_says_to_post_the_letter(
+    dpo: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    case = postal_case(django_capture_on_commit_callbacks, dpo)
+    services.verify(case, by=dpo, data_points=["postal_address"])
+    client = signed_in(dpo, "DPO")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            page_url(case), {"action": "extend", "extend-reason": "Eleven years of records."}, follow=True
+        )
+    page = response.content.decode()
+    assert "The requester has no email: print the letter listed under “Letters to post” and post it." in page
+    assert "the requester has been told why" not in page
+
+
 def test_the_letter_pdf_has_the_address_in_the_envelope_window_and_the_letter_text(
     dpo: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
@@ -274,3 +291,16 @@ def test_a_postal_case_goes_through_to_completion_on_paper(
     for item in (message, answer, *PostalLetter.objects.filter(template="request-received")):
         client.post(f"/admin/post/{item.pk}/posted/", {f"p{item.pk}-posted_on": "2025-05-05"})
     assert to_post(case) == [] and verbs(case).count("letter_posted") == 3
+
+
+def test_anonymising_a_postal_case_removes_the_address_and_the_printed_notices(
+    dpo: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    case = postal_case(django_capture_on_commit_callbacks, dpo)
+    (item,) = PostalLetter.objects.filter(privacy_request=case)
+    stored = files.private_dir("letters") / item.stored_name
+    assert stored.exists()
+    assert retention.anonymise(case.pk, timezone.now())
+    case.refresh_from_db()
+    assert case.postal_address == "" and not stored.exists()
+    assert signed_in(dpo, "DPO").get(f"/admin/post/{item.pk}/").status_code == 404
