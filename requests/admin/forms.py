@@ -571,6 +571,9 @@ ACTIONS: dict[str, Action] = {
 }
 
 
+MAX_ADDRESS_LINES = 5
+
+
 class LogRequestForm(forms.Form):
     """A request that came by email, post or phone, logged by staff with the day it really arrived."""
 
@@ -643,6 +646,19 @@ class LogRequestForm(forms.Form):
         ):
             self.add_error("requester_email", _("Give an email address or a postal address."))
         return data
+
+    def clean_postal_address(self) -> str:
+        address = "\n".join(
+            line.strip() for line in self.cleaned_data["postal_address"].splitlines() if line.strip()
+        )
+        # With the name above it, what a window envelope shows (static/css/letter.css).
+        if len(address.splitlines()) > MAX_ADDRESS_LINES:
+            raise ValidationError(
+                _("At most %(lines)d lines below the name: they must show in the envelope's window."),
+                code="lines",
+                params={"lines": MAX_ADDRESS_LINES},
+            )
+        return address
 
     def clean_scan(self) -> uploads.CheckedFile | None:
         upload = self.cleaned_data.get("scan")

@@ -125,6 +125,18 @@ def test_neither_an_email_nor_a_postal_address_is_refused(
     assert not PrivacyRequest.objects.exists()
 
 
+def test_an_address_too_long_for_the_envelope_window_is_refused(
+    handler: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    six_lines = "Flat 2\n14 Marlborough Road\nNorth Milton\nMilton\nMT1 4AB\nUnited Kingdom"
+    response = log(
+        signed_in(handler, "Handler"), django_capture_on_commit_callbacks, postal_address=six_lines
+    )
+    assert response.status_code == 400
+    assert "At most 5 lines below the name" in response.content.decode()
+    assert not PrivacyRequest.objects.exists()
+
+
 def test_the_service_refuses_a_request_with_no_way_to_answer_it(handler: Any) -> None:
     with pytest.raises(ValidationError, match=r"Give an email address or a postal address\."):
         services.submit(
