@@ -75,6 +75,8 @@ def issue_verification(
 
 def send_verification(privacy_request: PrivacyRequest, *, base_url: str, reminder: bool = False) -> None:
     """Issue a challenge and email it to the requester in their language."""
+    if not privacy_request.requester_email:
+        return  # a requester by post has no email to confirm: staff verify them
     if not _recipient_allowed(privacy_request, privacy_request.requester_email, "verify-email"):
         return
     issued = issue_verification(privacy_request)
@@ -290,6 +292,8 @@ def read_evidence(item: Evidence, *, by: AbstractBaseUser) -> bytes:
 
 def _send_code(privacy_request: PrivacyRequest, purpose: str, template: str) -> None:
     """Issue a code for `purpose` and email it to the requester of the case in their language."""
+    if not privacy_request.requester_email:
+        return  # a requester by post: staff verify them, and there is nowhere to send a code
     issued = issue_verification(privacy_request, purpose)
     make_message(
         template,

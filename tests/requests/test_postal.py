@@ -15,9 +15,10 @@ from django.test import Client
 from django.utils import timezone
 from pypdf import PdfReader
 
+from identity import services as identity_services
 from identity.models import Evidence
 from privacyportal import files
-from requests import services
+from requests import services, sweeps
 from requests.lifecycle import Status
 from requests.models import PostalLetter, PrivacyRequest
 from requests.roles import ensure_roles
@@ -316,3 +317,19 @@ def test_anonymising_a_postal_case_removes_the_address_and_the_printed_notices(
     case.refresh_from_db()
     assert case.postal_address == "" and not stored.exists()
     assert signed_in(dpo, "DPO").get(f"/admin/post/{item.pk}/").status_code == 404
+
+
+def test_what_assumes_an_email_sends_nothing_and_never_fails_for_a_postal_requester(
+    dpo: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    case = postal_case(django_capture_on_commit_callbacks, dpo)
+    with django_capture_on_commit_callbacks(execute=True):
+        identity_services.send_verification(case, base_url="https://portal.example")
+        identity_services.send_sign_in_code(case)
+        identity_services.send_download_code(case)
+        sweeps.verification()
+        sweeps.acknowledgements()
+    assert mail.outbox == [] and "email_sent" not in verbs(case)
+    # The status page signs in by email address: an empty one finds no one, a postal requester included.
+    response = Client().post("/status/", {"email": ""})
+    assert response.status_code == 400 and case.reference not in response.content.decode()
