@@ -11,6 +11,7 @@ from pypdf import PdfReader
 
 from requests.models import PostalLetter, PrivacyRequest
 from requests.roles import ensure_roles
+from tests.e2e.test_accessibility import Axe, axe, axe_page  # noqa: F401 (fixtures: the page checked with axe)
 from tests.e2e.test_staff_queue import sign_in
 from tests.factories import pdf_bytes
 
@@ -19,8 +20,11 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.real_clock]
 
 
 def test_a_handler_logs_a_postal_request_with_its_scan_and_posts_the_acknowledgement(
-    page: Any, handler: Any, tmp_path: Any
+    axe: Axe,  # noqa: F811 (the fixture imported above)
+    handler: Any,
+    tmp_path: Any,
 ) -> None:
+    page = axe.page
     ensure_roles()
     handler.groups.add(Group.objects.get(name="Handler"))
     sign_in(page, handler)
@@ -40,14 +44,14 @@ def test_a_handler_logs_a_postal_request_with_its_scan_and_posts_the_acknowledge
     scan = tmp_path / "letter.pdf"
     scan.write_bytes(pdf_bytes())
     page.get_by_label("Scan of the letter as received").set_input_files(str(scan))
-    page.shot("log-postal")
+    axe.check("log-postal")
     page.get_by_role("button", name="Log the request").click()
     page.get_by_text("print its acknowledgement under “Letters to post”").wait_for()
     case = PrivacyRequest.objects.get(requester_name="Margaret Hale")
     section = page.locator("section.to-post")
     assert "Acknowledgement of the request" in section.inner_text()
     assert "Request as received: letter.pdf" in page.locator("body").inner_text()  # the scan, as evidence
-    page.shot("case-letters-to-post")
+    axe.check("case-letters-to-post")
 
     with page.expect_download() as download:
         section.get_by_role("link", name="PDF to print").click()
@@ -59,6 +63,7 @@ def test_a_handler_logs_a_postal_request_with_its_scan_and_posts_the_acknowledge
     page.get_by_text("Recorded as posted: Acknowledgement of the request.").wait_for()
     assert "Nothing waiting to be posted." in page.locator("section.to-post").inner_text()
     assert "posted on" in page.locator("section.to-post").inner_text()
-    page.shot("case-letter-posted")
+    axe.check("case-letter-posted")
     (item,) = PostalLetter.objects.filter(privacy_request=case)
     assert item.posted_by == handler and item.posted_on is not None
+    axe.assert_clean()
