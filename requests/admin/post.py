@@ -24,6 +24,7 @@ from .views import case_for_files
 # What each email is, as a letter on the "Letters to post" list (services/notify.py REQUESTER_EMAILS).
 LABELS = {
     "request-received": _("Acknowledgement of the request"),
+    "request-acknowledged": _("Acknowledgement of the request"),
     "new-message": _("Our message (identity or details asked for)"),
     "request-extended": _("Extension notice"),
     "fee-quoted": _("Fee estimate"),

@@ -23,7 +23,7 @@ from requests.lifecycle import Status
 from requests.models import PostalLetter, PrivacyRequest
 from requests.roles import ensure_roles
 from requests.services import retention
-from tests.factories import complete_case, pdf_bytes, signed_in
+from tests.factories import complete_case, in_role, pdf_bytes, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -333,3 +333,30 @@ def test_what_assumes_an_email_sends_nothing_and_never_fails_for_a_postal_reques
     # The status page signs in by email address: an empty one finds no one, a postal requester included.
     response = Client().post("/status/", {"email": ""})
     assert response.status_code == 400 and case.reference not in response.content.decode()
+
+
+def test_the_notice_before_a_restriction_is_lifted_is_a_letter_that_says_so(
+    dpo: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    in_role(dpo, "DPO")
+    with django_capture_on_commit_callbacks(execute=True):
+        case = services.submit(
+            services.NewRequest(
+                kind="restriction", requester_name="Margaret Hale", requester_email="", postal_address=ADDRESS,
+                country="GB", channel="post", objection_grounds="My address is wrong.",
+            ),
+            by=dpo,
+        )  # fmt: skip
+    services.verify(case, by=dpo, data_points=["postal_address"])
+    services.assign(case, to=dpo, by=dpo)
+    with django_capture_on_commit_callbacks(execute=True):
+        complete_case(case, by=dpo, outcome="fulfilled")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.lift_restriction(case, by=dpo, reason="We checked: your address is accurate.")
+    assert mail.outbox == [] and to_post(case)[-1] == "restriction-lifted"
+    notice = PostalLetter.objects.get(privacy_request=case, template="restriction-lifted")
+    text = " ".join(text_of(signed_in(dpo, "DPO").get(f"/admin/post/{notice.pk}/").content).split())
+    assert "this letter is that notice. Once it has been posted" in text
+    assert "We checked: your address is accurate." in text and "Once this email has gone" not in text
+    services.post.record_posted(notice, by=dpo)
+    assert to_post(case) == ["request-received", "request-completed"]
