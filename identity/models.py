@@ -53,6 +53,8 @@ class Evidence(models.Model):
         ID_DOCUMENT = "id_document", _("Identity document")
         ATTACHMENT = "attachment", _("Attachment")
         EXTRACT = "extract", _("Extract from a company system")
+        # The scan of a letter as it reached us, uploaded by staff who log it.
+        REQUEST_AS_RECEIVED = "request_as_received", _("Request as received")
 
     privacy_request = models.ForeignKey(
         "requests.PrivacyRequest",

@@ -75,6 +75,8 @@ def issue_verification(
 
 def send_verification(privacy_request: PrivacyRequest, *, base_url: str, reminder: bool = False) -> None:
     """Issue a challenge and email it to the requester in their language."""
+    if not privacy_request.requester_email:
+        return  # a requester by post has no email to confirm: staff verify them
     if not _recipient_allowed(privacy_request, privacy_request.requester_email, "verify-email"):
         return
     issued = issue_verification(privacy_request)
@@ -290,6 +292,8 @@ def read_evidence(item: Evidence, *, by: AbstractBaseUser) -> bytes:
 
 def _send_code(privacy_request: PrivacyRequest, purpose: str, template: str) -> None:
     """Issue a code for `purpose` and email it to the requester of the case in their language."""
+    if not privacy_request.requester_email:
+        return  # a requester by post: staff verify them, and there is nowhere to send a code
     issued = issue_verification(privacy_request, purpose)
     make_message(
         template,
@@ -377,4 +381,23 @@ def add_extract(
     item, created = case_services.store_extract(privacy_request, checked, system=system)
     if created:
         record_event(privacy_request, "extract_added", by=by, data={"evidence": item.pk, "system": system.pk})
+    return item
+
+
+@transaction.atomic
+def add_request_as_received(
+    privacy_request: PrivacyRequest, checked: CheckedFile, *, by: AbstractBaseUser
+) -> Evidence:
+    """Staff keep the scan of a letter as it reached us, encrypted and purged like the case's other files."""
+    stored_name, digest = files.store(checked)
+    item = Evidence.objects.create(
+        privacy_request=privacy_request,
+        kind=Evidence.Kind.REQUEST_AS_RECEIVED,
+        name=checked.name,
+        content_type=checked.content_type,
+        size=len(checked.data),
+        sha256=digest,
+        stored_name=stored_name,
+    )
+    record_event(privacy_request, "evidence_added", by=by, data={"evidence": item.pk, "kind": item.kind})
     return item

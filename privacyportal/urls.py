@@ -8,6 +8,7 @@ from identity import views as identity_views
 from privacyportal import views as portal_views
 from requests import health, views
 from requests.admin import case_tools
+from requests.admin import post as admin_post
 from requests.admin import views as admin_views
 from requests.api import document
 from requests.api.auth import api_not_found
@@ -70,6 +71,16 @@ urlpatterns = [
     path("admin/enrol/<str:token>/", staff_auth.enrol_link, name="staff_enrol_link"),
     path(
         "admin/letters/<int:pk>/", admin.site.admin_view(admin_views.letter_download), name="letter_download"
+    ),
+    path(
+        "admin/post/<int:pk>/",
+        admin.site.admin_view(admin_post.postal_letter_download),
+        name="postal_letter_download",
+    ),
+    path(
+        "admin/post/<int:pk>/posted/",
+        admin.site.admin_view(admin_post.postal_letter_posted),
+        name="postal_letter_posted",
     ),
     path(
         "admin/packets/<int:privacy_request_id>/",

@@ -46,7 +46,7 @@ from ..selectors import (
     with_open_owner_tasks,
     written_after_closing,
 )
-from . import confirm
+from . import confirm, post
 from .case_tools import back_to_case, case_tools
 from .forms import ACTIONS, DATA_POINT_LABELS, CaseForm, LogRequestForm
 from .queue import QueueWorkspace
@@ -308,7 +308,7 @@ class PrivacyRequestAdmin(QueueWorkspace):
                     except ValidationError as error:
                         _add_errors(form, error)
                     else:
-                        messages.success(request, done)
+                        messages.success(request, post.done_message(privacy_request, action.name, done))
                         return redirect(back_to_case(request))
                 bound[action.name] = form
                 status = 200 if back else status
@@ -457,6 +457,7 @@ class PrivacyRequestAdmin(QueueWorkspace):
             "can_change": self.has_change_permission(request, privacy_request),
             "unavailable": confirm.unavailable(privacy_request, user),
             **case_tools(self, request, privacy_request, actions),
+            **post.case_context(privacy_request),  # requesters by post: the letters to print and post
         }
 
     def add_view(
@@ -465,18 +466,18 @@ class PrivacyRequestAdmin(QueueWorkspace):
         """Log a request that came by email, post or phone; the deadlines count from the day it arrived."""
         if not self.has_add_permission(request):
             raise PermissionDenied
-        form = LogRequestForm(request.POST or None, initial={"received_on": local_today(), "language": "en"})
+        form = LogRequestForm(
+            request.POST or None,
+            request.FILES or None,
+            initial={"received_on": local_today(), "language": "en"},
+        )
         if request.method == "POST" and form.is_valid():
             try:
-                privacy_request = services.submit(form.new_request(), by=request.user)  # type: ignore[arg-type]
+                privacy_request = post.log_request(form, by=request.user)  # type: ignore[arg-type]
             except ValidationError as error:
                 _add_errors(form, error)
             else:
-                messages.success(
-                    request,
-                    gettext("Logged as %(reference)s; the requester has an acknowledgement.")
-                    % {"reference": privacy_request.reference},
-                )
+                messages.success(request, post.logged_message(privacy_request))
                 return redirect("admin:requests_privacyrequest_change", privacy_request.pk)
         context = {
             **self.admin_site.each_context(request),

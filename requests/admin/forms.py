@@ -584,6 +584,9 @@ ACTIONS: dict[str, Action] = {
 }
 
 
+MAX_ADDRESS_LINES = 5
+
+
 class LogRequestForm(forms.Form):
     """A request that came by email, post or phone, logged by staff with the day it really arrived."""
 
@@ -601,7 +604,21 @@ class LogRequestForm(forms.Form):
     requester_email = forms.EmailField(
         label=_("Requester's email"),
         max_length=254,
+        required=False,
         help_text=_("Where we write to them and how they follow the case."),
+    )
+    postal_address = forms.CharField(
+        label=_("Requester's postal address"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "Without an email address, every letter goes here by post: the case page lists what to post."
+        ),
+    )
+    scan = forms.FileField(
+        label=_("Scan of the letter as received"),
+        required=False,
+        help_text=_("PDF, JPEG or PNG, up to 10 MB. Kept encrypted with the case's other files."),
     )
     relationship = forms.ChoiceField(label=_("Requester is"), choices=Relationship.choices)
     subject_name = forms.CharField(
@@ -635,7 +652,30 @@ class LogRequestForm(forms.Form):
         data = super().clean() or {}
         if data.get("relationship", Relationship.SELF) != Relationship.SELF and not data.get("subject_name"):
             self.add_error("subject_name", _("Name the person the request is about."))
+        if (
+            "requester_email" in data
+            and not data["requester_email"]
+            and not data.get("postal_address", "").strip()
+        ):
+            self.add_error("requester_email", _("Give an email address or a postal address."))
         return data
+
+    def clean_postal_address(self) -> str:
+        address = "\n".join(
+            line.strip() for line in self.cleaned_data["postal_address"].splitlines() if line.strip()
+        )
+        # With the name above it, what a window envelope shows (static/css/letter.css).
+        if len(address.splitlines()) > MAX_ADDRESS_LINES:
+            raise ValidationError(
+                _("At most %(lines)d lines below the name: they must show in the envelope's window."),
+                code="lines",
+                params={"lines": MAX_ADDRESS_LINES},
+            )
+        return address
+
+    def clean_scan(self) -> uploads.CheckedFile | None:
+        upload = self.cleaned_data.get("scan")
+        return uploads.check_upload(upload) if upload else None
 
     def new_request(self) -> services.NewRequest:
         data = self.cleaned_data
@@ -647,6 +687,7 @@ class LogRequestForm(forms.Form):
             kind=data["kind"],
             requester_name=data["requester_name"],
             requester_email=data["requester_email"],
+            postal_address=data["postal_address"],
             relationship=data["relationship"],
             subject_name=data["subject_name"],
             country=data["country"],

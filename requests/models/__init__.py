@@ -35,6 +35,7 @@ from .fulfilment import SystemCheck as SystemCheck
 from .notes import CaseNote as CaseNote
 from .owner_tasks import OwnerTask as OwnerTask
 from .owner_tasks import OwnerTaskStatus as OwnerTaskStatus
+from .post import PostalLetter as PostalLetter
 from .register import CompanySystem as CompanySystem
 from .register import ConnectorKind as ConnectorKind
 from .register import LegalBasis as LegalBasis

@@ -104,7 +104,9 @@ class PrivacyRequest(models.Model):
 
     # Who asks, and about whom (the same person unless an agent or a parent asks).
     requester_name = models.CharField(_("requester's name"), max_length=200)
-    requester_email = models.EmailField(_("requester's email"))
+    # Empty for a requester who wrote by post and gave no email: everything goes to `postal_address` by post.
+    requester_email = models.EmailField(_("requester's email"), blank=True)
+    postal_address = models.TextField(_("postal address"), blank=True, default="", db_default="")
     # The address as it identifies the person (privacyportal.addresses): every match is exact on this, never a
     # database's case folding. Written by the services with the address.
     # Long enough for any address an EmailField takes once its domain is in IDNA (a Unicode domain grows about

@@ -44,6 +44,8 @@ from .notes import with_notes as with_notes
 from .owner_tasks import connector_systems as connector_systems
 from .owner_tasks import owner_language as owner_language
 from .owner_tasks import owner_systems as owner_systems
+from .post import letters_posted as letters_posted
+from .post import letters_to_post as letters_to_post
 from .queue import DEFAULT_QUEUE as DEFAULT_QUEUE
 from .queue import MIN_TEXT_SEARCH as MIN_TEXT_SEARCH
 from .queue import OPEN_VALUES as OPEN_VALUES

@@ -46,7 +46,9 @@ def confirmed_requests_from(email_key: str, *, since: datetime) -> QuerySet[Priv
 
 def earlier_requests(privacy_request: PrivacyRequest) -> QuerySet[PrivacyRequest]:
     """The person's other requests (by the normalised address), newest first: what staff judge a "reasonable
-    interval" by on the case page."""
+    interval" by on the case page. A requester who wrote by post without an email has none found this way."""
+    if not privacy_request.email_key:
+        return PrivacyRequest.objects.none()
     return (
         PrivacyRequest.objects.filter(email_key=privacy_request.email_key)
         .exclude(pk=privacy_request.pk)

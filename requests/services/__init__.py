@@ -12,6 +12,7 @@ from __future__ import annotations
 from . import carry_out as carry_out
 from . import connectors as connectors
 from . import notes as notes
+from . import post as post
 from . import suppression as suppression
 from . import third_parties as third_parties
 from . import workspace as workspace

@@ -82,6 +82,7 @@ class NewRequest:
     declaration_name: str = ""  # typed name of a declaration under penalty of perjury, if one was signed
     specific_pieces: bool = False  # a Californian asks for the specific pieces, not only the categories
     power_of_attorney: bool = False  # an agent's permission is a power of attorney (CCPA §7063(b))
+    postal_address: str = ""  # where letters go when the requester gave no email (staff logging a letter)
 
 
 # How far back intake looks for earlier requests (requests/repetition.py decides which count).
@@ -98,6 +99,11 @@ def submit(new: NewRequest, *, by: AbstractBaseUser | None = None) -> PrivacyReq
     if received_at > now:
         raise ValidationError({"received_at": _("The date received cannot be in the future.")})
     email = new.requester_email.strip()
+    postal_address = "\n".join(
+        line.strip() for line in new.postal_address.strip().splitlines() if line.strip()
+    )
+    if not email and not postal_address:
+        raise ValidationError({"requester_email": _("Give an email address or a postal address.")})
     country = new.country.strip().upper()
     # ISO 3166-2 codes may come whole ("US-CA"); the case keeps the part after the country.
     subdivision = new.subdivision.strip().upper().removeprefix(f"{country}-")
@@ -110,12 +116,15 @@ def submit(new: NewRequest, *, by: AbstractBaseUser | None = None) -> PrivacyReq
     # (by the sender's address, the details given, or by asking), so the case waits for them, not the requester.
     initial = Status.VERIFYING if by is not None and tier is not Tier.NONE else Status.NEW
     email_key = normalise_email(email)
-    earlier = confirmed_requests_from(email_key, since=received_at - REPETITION_WINDOW)
+    # Without an address there is nothing to recognise earlier requests by (staff judge those by name).
+    earlier = confirmed_requests_from(email_key, since=received_at - REPETITION_WINDOW) if email_key else None
     repetitive = repetition.is_repetitive(
         regimes,
         new.kind,
         local_date(received_at),
-        [(kind, local_date(at)) for kind, at in earlier.values_list("kind", "received_at")],
+        [(kind, local_date(at)) for kind, at in earlier.values_list("kind", "received_at")]
+        if earlier
+        else [],
     )
     privacy_request = PrivacyRequest(
         reference=f"TMP-{uuid.uuid4().hex[:16]}",
@@ -125,6 +134,7 @@ def submit(new: NewRequest, *, by: AbstractBaseUser | None = None) -> PrivacyReq
         requester_name=new.requester_name.strip(),
         requester_email=email,
         email_key=email_key,
+        postal_address=postal_address,
         relationship=new.relationship,
         power_of_attorney=new.power_of_attorney and new.relationship == Relationship.AGENT,
         subject_name=new.subject_name.strip(),
@@ -180,9 +190,8 @@ def submit(new: NewRequest, *, by: AbstractBaseUser | None = None) -> PrivacyReq
         _email_requester(privacy_request, "request-received")
         if privacy_request.relationship == Relationship.PARENT:
             _child_data_reported(privacy_request)  # a letter staff logged is as good as a confirmed address
-    else:
+    elif email:
         # The requester asked in person: prove control of the email (staff logging a letter verify otherwise).
-
         outbox.enqueue(SEND_VERIFICATION_EMAIL, privacy_request.pk)
     return privacy_request
 
@@ -277,6 +286,7 @@ def _child_data_reported(privacy_request: PrivacyRequest) -> None:
                 kind=Kind.ERASURE,
                 requester_name=privacy_request.requester_name,
                 requester_email=privacy_request.requester_email,
+                postal_address=privacy_request.postal_address,
                 country=privacy_request.country,
                 subdivision=privacy_request.subdivision,
                 language=privacy_request.language,

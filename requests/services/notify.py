@@ -27,7 +27,7 @@ from ..selectors import (
     follow_up_context,
     staff_language,
 )
-from . import connectors
+from . import connectors, post
 
 REQUESTER_EMAILS = frozenset(
     {"packet-ready", "request-honoured", "request-expired", "request-acknowledged", "fee-lapsed", "request-received",
@@ -43,6 +43,10 @@ STAFF_NOTICES = frozenset(
 def email_requester(privacy_request_id: int, name: str, event_seq: int = 0) -> None:
     """Email the requester about their case, in their language, with its PDF letter where it has one."""
     privacy_request = PrivacyRequest.objects.get(pk=privacy_request_id)
+    if post.by_post(privacy_request):
+        # No email to send to: the same words go on the "Letters to post" list, and no email is recorded as sent.
+        post.prepare(privacy_request, name, for_event=event_seq)
+        return
     message = requester_message(privacy_request, name)
     kind = letters.letter_for(privacy_request, name)
     if kind is not None:

@@ -18,6 +18,7 @@ from .. import letters
 from ..models import PrivacyRequest
 from .common import SEND_REQUESTER_EMAIL
 from .notify import requester_message
+from .post import by_post
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,8 @@ class Outgoing:
     body: str
     letter_title: str
     letter_html: str  # the HTML the letter's PDF is printed from; "" for an email without a letter
+    # A requester by post has no email: the same words go on the case's "Letters to post" list instead.
+    by_post: bool = False
 
 
 def preview(privacy_request: PrivacyRequest, change: Callable[[], object]) -> list[Outgoing]:
@@ -46,9 +49,11 @@ def preview(privacy_request: PrivacyRequest, change: Callable[[], object]) -> li
                 case = PrivacyRequest.objects.get(pk=args[0])
                 message = requester_message(case, args[1])
                 kind = letters.letter_for(case, args[1])
+                postal = by_post(case)
                 outgoing.append(
                     Outgoing(
-                        to=case.requester_email,
+                        to=", ".join(case.postal_address.splitlines()) if postal else case.requester_email,
+                        by_post=postal,
                         subject=str(message.subject),
                         body=str(message.body),
                         letter_title=str(kind.label) if kind else "",

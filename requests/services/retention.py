@@ -16,7 +16,7 @@ from privacyportal import files
 
 from ..audit import record_event
 from ..lifecycle import packet_sources
-from ..models import CaseNote, Letter, Message, OwnerTask, Packet, PacketStatus, PrivacyRequest
+from ..models import CaseNote, Letter, Message, OwnerTask, Packet, PacketStatus, PostalLetter, PrivacyRequest
 
 ANONYMISED = "(anonymised)"
 
@@ -67,7 +67,7 @@ def anonymise(privacy_request_id: int, now: datetime) -> bool:
     with transaction.atomic():
         updated = PrivacyRequest.objects.filter(pk=privacy_request_id, anonymised_at__isnull=True).update(
             requester_name=ANONYMISED, requester_email="anonymised@invalid", email_key="anonymised@invalid",
-            subject_name="", subject_email="",
+            postal_address="", subject_name="", subject_email="",
             details="", rectification_current="", rectification_wanted="", objection_grounds="",
             data_points={}, declaration_name="", customer_name="", outcome_note="", extension_reason="",
             restriction_lift_reason="", written_after_closing_at=None,
@@ -94,6 +94,10 @@ def _remove_case_files(privacy_request_id: int, now: datetime) -> None:
     for letter in Letter.objects.filter(privacy_request_id=privacy_request_id, purged_at__isnull=True):
         if Letter.objects.filter(pk=letter.pk, purged_at__isnull=True).update(purged_at=now):
             files.remove(letter.stored_name, "letters")
+    # Notices printed for a requester by post (their formal letters went with the letters above).
+    for postal in PostalLetter.objects.filter(privacy_request_id=privacy_request_id).exclude(stored_name=""):
+        if PostalLetter.objects.filter(pk=postal.pk, stored_name=postal.stored_name).update(stored_name=""):
+            files.remove(postal.stored_name, "letters")
     for packet in Packet.objects.filter(
         privacy_request_id=privacy_request_id, purged_at__isnull=True
     ).select_related("privacy_request"):

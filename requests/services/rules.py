@@ -143,6 +143,13 @@ def _has_owner_systems(privacy_request: PrivacyRequest) -> str | None:
     return None
 
 
+def _has_address_to_look_up(privacy_request: PrivacyRequest) -> str | None:
+    # Connectors and owners find the person by email address; a requester by post may have given none.
+    if not (privacy_request.subject_email or privacy_request.requester_email):
+        return _("No email address to look the person up by: check each system by hand.")
+    return None
+
+
 def _has_connector_systems(privacy_request: PrivacyRequest) -> str | None:
     if not connector_systems(privacy_request).exists():
         return _("No active company system has a connector.")
@@ -364,12 +371,15 @@ RULES: dict[str, Rule] = {
         "requests.change_systemcheck", CHECKABLE_FROM, (_a_request, _identity_verified), _checklist_closed
     ),
     "owner_tasks": Rule(
-        CHANGE_CASE, CHECKABLE_FROM, (_a_request, _identity_verified, _has_owner_systems), _checklist_closed
+        CHANGE_CASE,
+        CHECKABLE_FROM,
+        (_a_request, _identity_verified, _has_address_to_look_up, _has_owner_systems),
+        _checklist_closed,
     ),
     "connectors": Rule(
         CHANGE_CASE,
         CHECKABLE_FROM,
-        (_a_request, _identity_verified, _has_connector_systems),
+        (_a_request, _identity_verified, _has_address_to_look_up, _has_connector_systems),
         _checklist_closed,
     ),
     "recipients": Rule(CHANGE_CASE, CHECKABLE_FROM, (_has_recipients,), _checklist_closed),

@@ -35,7 +35,7 @@ def is_suppressed(address: str) -> bool:
 def suppress(privacy_request: PrivacyRequest) -> bool:
     """Add the requester's address (the data subject's, where an agent asked); False when it was there already."""
     address = privacy_request.subject_email or privacy_request.requester_email
-    if is_suppressed(address):
+    if not address or is_suppressed(address):  # a requester by post with no address: staff act in each system
         return False
     SuppressedAddress.objects.create(
         digest=digests(address)[0], kind=privacy_request.kind, privacy_request=privacy_request
