@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 from datetime import UTC, date, datetime
 from typing import Any
@@ -203,6 +204,27 @@ def test_an_action_that_writes_to_a_postal_requester_says_to_post_the_letter(
     page = response.content.decode()
     assert "The requester has no email: print the letter listed under “Letters to post” and post it." in page
     assert "the requester has been told why" not in page
+
+
+def test_the_confirmation_step_shows_a_postal_refusal_as_a_letter_to_post(
+    dpo: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    case = postal_case(django_capture_on_commit_callbacks, dpo)
+    client = signed_in(dpo, "DPO")
+    fields = {
+        "action": "deny",
+        "deny-reason": "excessive",
+        "deny-explanation": "The fourth request this month.",
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        check = client.post(page_url(case), fields)
+    page = " ".join(html.unescape(check.content.decode()).split())
+    assert "Confirm and send" in page and "this goes on the case's “Letters to post” list" in page
+    assert "By post to</dt><dd>Flat 2, 14 Marlborough Road, Milton, MT1 4AB" in page
+    assert "Email to the requester" not in page
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(page_url(case), {**fields, "confirmed": "1"})
+    assert mail.outbox == [] and to_post(case)[-1] == "request-denied"
 
 
 def test_the_letter_pdf_has_the_address_in_the_envelope_window_and_the_letter_text(
