@@ -229,6 +229,9 @@ def test_a_russian_access_request_from_the_form_to_the_downloaded_packet(
     wait_until(lambda: Packet.objects.get(privacy_request=case).status == PacketStatus.READY)
     admin.reload()
     admin.get_by_role("button", name="Release the packet").click()
+    admin.get_by_text("Nothing has been sent yet.").wait_for()  # the email the requester will get, first
+    admin_shot("release-check")
+    admin.get_by_role("button", name="Confirm and send").click()
     admin.get_by_text("Released; the requester is emailed").wait_for()
     admin_shot("released")
     staff.close()
