@@ -88,7 +88,7 @@ def test_a_refusal_shows_the_email_and_letter_first_and_sends_only_when_confirme
     assert fresh(case).status == Status.DENIED
     (email,) = mail.outbox
     assert email.to == [case.requester_email] and EXPLANATION in str(email.body)
-    assert email.attachments and email.attachments[0][2] == "application/pdf"  # type: ignore[index]
+    assert email.attachments and email.attachments[0][2] == "application/pdf"
 
 
 def test_going_back_from_the_confirmation_keeps_what_was_typed(
