@@ -207,7 +207,7 @@ def test_a_russian_access_request_from_the_form_to_the_downloaded_packet(
     admin_shot("open")
     admin.locator("summary", has_text="Assign").click()
     admin.get_by_role("button", name="Assign").click()
-    admin.get_by_text("Assigned to").wait_for()
+    admin.locator("li.success", has_text="Assigned to").wait_for()
     admin.locator("summary", has_text="Extend").click()
     admin.get_by_label("Why we need more time").fill(
         "Five systems and twelve years of correspondence to search."
