@@ -15,7 +15,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext
 
 from .. import services
-from ..models import FOLLOW_UPS, PrivacyRequest
+from ..models import FOLLOW_UPS, Packet, PrivacyRequest
 from .forms import ACTIONS, Action, CaseForm
 
 # What cannot be undone once done: each sends the requester its email, most with a letter.
@@ -71,7 +71,12 @@ def unavailable(privacy_request: PrivacyRequest, user: Any) -> list[tuple[Any, s
     else:
         names = EXPLAINED_FOR_REQUESTS
         if privacy_request.kind in services.PACKET_KINDS:
-            names += EXPLAINED_FOR_PACKETS
+            # "Release" says nothing useful before there is a packet: "Build" says why there is none.
+            names += (
+                EXPLAINED_FOR_PACKETS
+                if Packet.objects.filter(privacy_request=privacy_request).exists()
+                else ("packet",)
+            )
     now = services.available(privacy_request, user)
     return [
         (ACTIONS[name].label, now[name].reason or "")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 
@@ -39,29 +40,36 @@ def preview(privacy_request: PrivacyRequest, change: Callable[[], object]) -> li
 
     The service's own refusals (TransitionError, ValidationError) come out as they would on the real call.
     """
-    with transaction.atomic():
-        last = QueuedTask.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-        try:
-            change()
-            outgoing = []
-            queued = QueuedTask.objects.filter(pk__gt=last, name=SEND_REQUESTER_EMAIL).order_by("pk")
-            for args in queued.values_list("args", flat=True):
-                case = PrivacyRequest.objects.get(pk=args[0])
-                message = requester_message(case, args[1])
-                kind = letters.letter_for(case, args[1])
-                postal = by_post(case)
-                outgoing.append(
-                    Outgoing(
-                        to=", ".join(case.postal_address.splitlines()) if postal else case.requester_email,
-                        by_post=postal,
-                        subject=str(message.subject),
-                        body=str(message.body),
-                        letter_title=str(kind.label) if kind else "",
-                        letter_html=letters.render_page(case, kind) if kind else "",
-                    )
-                )
-        finally:
-            transaction.set_rollback(True)
-    # The service refreshed the caller's copy of the case from the rolled-back row.
-    privacy_request.refresh_from_db()
-    return outgoing
+    try:
+        with transaction.atomic():
+            last = QueuedTask.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+            try:
+                change()
+                return [_rendered(args) for args in _queued_emails(after=last)]
+            finally:
+                transaction.set_rollback(True)
+    finally:
+        # The service refreshed the caller's copy of the case from the row now rolled back.
+        privacy_request.refresh_from_db()
+
+
+def _queued_emails(*, after: int) -> list[list[Any]]:
+    """The (case, template, event) of each requester email queued since outbox row `after`."""
+    queued = QueuedTask.objects.filter(pk__gt=after, name=SEND_REQUESTER_EMAIL).order_by("pk")
+    return list(queued.values_list("args", flat=True))
+
+
+def _rendered(args: list[Any]) -> Outgoing:
+    case = PrivacyRequest.objects.get(pk=args[0])
+    template = str(args[1])
+    message = requester_message(case, template)
+    kind = letters.letter_for(case, template)
+    postal = by_post(case)
+    return Outgoing(
+        to=", ".join(case.postal_address.splitlines()) if postal else case.requester_email,
+        by_post=postal,
+        subject=str(message.subject),
+        body=str(message.body),
+        letter_title=str(kind.label) if kind else "",
+        letter_html=letters.render_page(case, kind) if kind else "",
+    )

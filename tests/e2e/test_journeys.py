@@ -207,7 +207,7 @@ def test_a_russian_access_request_from_the_form_to_the_downloaded_packet(
     admin_shot("open")
     admin.locator("summary", has_text="Assign").click()
     admin.get_by_role("button", name="Assign").click()
-    admin.get_by_text("Assigned to").wait_for()
+    admin.locator("li.success", has_text="Assigned to").wait_for()
     admin.locator("summary", has_text="Extend").click()
     admin.get_by_label("Why we need more time").fill(
         "Five systems and twelve years of correspondence to search."
@@ -229,6 +229,9 @@ def test_a_russian_access_request_from_the_form_to_the_downloaded_packet(
     wait_until(lambda: Packet.objects.get(privacy_request=case).status == PacketStatus.READY)
     admin.reload()
     admin.get_by_role("button", name="Release the packet").click()
+    admin.get_by_text("Nothing has been sent yet.").wait_for()  # the email the requester will get, first
+    admin_shot("release-check")
+    admin.get_by_role("button", name="Confirm and send").click()
     admin.get_by_text("Released; the requester is emailed").wait_for()
     admin_shot("released")
     staff.close()

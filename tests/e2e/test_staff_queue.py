@@ -43,7 +43,7 @@ def test_a_dpo_signs_in_with_totp_and_sees_overdue_cases_first(page: Any, dpo: A
     assert html.index(late.reference) < html.index(soon.reference) and "overdue" in html
     page.get_by_role("link", name=late.reference).click()
     page.shot("case")
-    assert "email_confirmed" in page.content()
+    assert "The requester confirmed their email address" in page.content()
 
 
 def sign_in(page: Any, user: Any) -> None:
@@ -82,7 +82,7 @@ def test_a_dpo_works_a_case_from_the_case_page(page: Any, dpo: Any, details_to_m
     page.get_by_text("Identity verified; the case is open.").wait_for()
     page.locator("summary", has_text="Assign").click()
     page.get_by_role("button", name="Assign").click()
-    page.get_by_text("Assigned to").wait_for()
+    page.locator("li.success", has_text="Assigned to").wait_for()
     row = page.locator(".system-row", has_text="Zoho CRM")
     row.get_by_label("State").select_option(label="Erased")
     row.get_by_label("Notes").fill("Contact and 3 notes deleted")
@@ -91,11 +91,14 @@ def test_a_dpo_works_a_case_from_the_case_page(page: Any, dpo: Any, details_to_m
     assert "Zoho Corporation B.V." in page.content()  # Art. 19: whom to tell
     page.get_by_label("Message to the requester").fill("We have found your record and are deleting it.")
     page.get_by_role("button", name="Send message").click()
-    page.get_by_text("Message sent").wait_for()
+    page.locator("li.success", has_text="Message sent").wait_for()
     page.shot("case-in-progress")
     page.locator("summary", has_text="Complete").click()
     page.get_by_label("Outcome").select_option(label="Done in full")
     page.get_by_role("button", name="Complete").click()
+    page.get_by_text("Nothing has been sent yet.").wait_for()  # the answer the requester will get, first
+    page.shot("complete-check")
+    page.get_by_role("button", name="Confirm and send").click()
     page.get_by_text("Completed; the requester has been told.").wait_for()
     page.shot("case-completed")
     case.refresh_from_db()

@@ -233,3 +233,15 @@ def test_a_packet_waits_until_every_system_is_checked_or_skipped_with_a_reason(
     built = post(client, case, "packet", django_capture_on_commit_callbacks)
     assert built.status_code == 302
     assert Packet.objects.get(privacy_request=case).status == PacketStatus.READY
+
+
+def test_a_final_action_the_service_refuses_says_why_at_the_first_post(
+    dpo: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    case = access_case(dpo)  # no packet released: the answer would point to nothing
+    client = signed_in(dpo, "DPO")
+    refused = post(client, case, "complete", django_capture_on_commit_callbacks, outcome="fulfilled", note="")
+    assert refused.status_code == 400
+    assert "Build and release the packet first: the answer points to it." in text(refused)
+    assert "Confirm and send" not in text(refused)
+    assert fresh(case).status == Status.IN_PROGRESS and not case.events.filter(verb="completed").exists()
