@@ -242,6 +242,15 @@ def test_public_pages_have_no_serious_accessibility_violations(axe: Axe, dpo: An
     axe.assert_clean()
 
 
+def refuse_to_the_confirmation(page: Any) -> None:
+    """From the case page, as far as the email and letter a refusal would send (nothing is sent)."""
+    page.locator("summary", has_text="Refuse").click()
+    page.get_by_label("Reason:", exact=True).select_option("excessive")
+    page.get_by_label("Explanation for the requester:").fill("This is the third request this month.")
+    page.locator(".action-deny button").click()
+    page.get_by_text("Nothing has been sent yet.").wait_for()
+
+
 def test_staff_screens_have_no_serious_accessibility_violations(
     axe: Axe, dpo: Any, handler: Any, details_to_match: None
 ) -> None:
@@ -282,6 +291,8 @@ def test_staff_screens_have_no_serious_accessibility_violations(
     page.goto(f"/admin/requests/privacyrequest/{case.pk}/change/")
     page.locator("summary", has_text="Verify identity").click()  # an action form, open
     axe.check("case")
+    refuse_to_the_confirmation(page)
+    axe.check("confirm-refusal")
     page.goto("/admin/requests/privacyrequest/add/")
     axe.check("log-a-letter")
     page.get_by_role("button", name="Log the request").click()
@@ -301,6 +312,8 @@ def test_staff_screens_have_no_serious_accessibility_violations(
     page.goto(f"/admin/requests/privacyrequest/{case.pk}/change/")
     page.locator("summary", has_text="Verify identity").click()
     axe.check("case-dark")
+    refuse_to_the_confirmation(page)
+    axe.check("confirm-refusal-dark")
     page.goto("/admin/dashboard/")
     axe.check("dashboard-dark")
     page.emulate_media(color_scheme="light")
