@@ -175,8 +175,9 @@ class QueueWorkspace(admin.ModelAdmin[PrivacyRequest]):
 
     @admin.display(description=_("received"), ordering="received_at")
     def received(self, obj: PrivacyRequest) -> str:
-        # Day, month in letters, year: 03/04 reads as March or April depending on who reads it.
-        return formats.date_format(local_date(obj.received_at), "j M Y")
+        # The staff pages' one date format (privacyportal/formats): day, month in letters, year, since 03/04 reads
+        # as March or April depending on who reads it.
+        return formats.date_format(local_date(obj.received_at), "DATE_FORMAT")
 
     # Bulk actions: each case goes through its service, which records its own event.
 

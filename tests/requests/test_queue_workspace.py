@@ -61,6 +61,9 @@ def test_the_queue_shows_each_column_in_words(at_monday: None, dpo: Any) -> None
     # Flags in words, not the first word of a choice cut short ("an" for an agent).
     assert "authorised agent" in html and ">an<" not in html
     assert 'name="q"' not in html  # the search box POSTs its term (below)
+    # In Russian, the one date format of the staff pages: the month in words, in the genitive.
+    russian = rows(signed_in(dpo, "DPO").get(QUEUE, headers={"accept-language": "ru"}))
+    assert "3 марта 2025" in russian
 
 
 def test_a_paused_case_shows_its_clock_stopped_and_why(dpo: Any) -> None:
