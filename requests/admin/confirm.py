@@ -15,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext
 
 from .. import services
+from ..lifecycle import Status
 from ..models import FOLLOW_UPS, Packet, PrivacyRequest
 from .forms import ACTIONS, Action, CaseForm
 
@@ -77,6 +78,11 @@ def unavailable(privacy_request: PrivacyRequest, user: Any) -> list[tuple[Any, s
                 if Packet.objects.filter(privacy_request=privacy_request).exists()
                 else ("packet",)
             )
+    if not privacy_request.is_open:
+        # "PR-… is Refused; that cannot be done now" for each action says what the status already says; only a
+        # completed case's packet still has steps to take.
+        completed = privacy_request.status == Status.COMPLETED
+        names = tuple(name for name in names if completed and name in EXPLAINED_FOR_PACKETS)
     now = services.available(privacy_request, user)
     return [
         (ACTIONS[name].label, now[name].reason or "")

@@ -178,6 +178,20 @@ def test_an_action_not_offered_says_why(dpo: Any) -> None:
     )
 
 
+def test_a_closed_case_lists_no_actions_it_could_never_take_again(
+    dpo: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    case = open_case()
+    client = signed_in(dpo, "DPO")
+    post(
+        client, case, "deny", django_capture_on_commit_callbacks,
+        reason="excessive", explanation=EXPLANATION, step="confirmed",
+    )  # fmt: skip
+    page = text(client.get(page_url(case)))
+    assert "Log a complaint received by email, post or phone" in page  # what a closed case still offers
+    assert "Not available now" not in page and "that cannot be done now" not in page
+
+
 # The packet waits for every system.
 
 
