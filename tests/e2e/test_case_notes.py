@@ -10,13 +10,12 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group
-from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from requests import services
 from requests.models import CaseNote, Message, PrivacyRequest, ReplyTemplate
 from requests.roles import ensure_roles
 from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.test_staff_queue import sign_in
 from tests.factories import make_case
 
 # A browser keeps the machine's clock: not run in the clock-shifted pass.
@@ -24,16 +23,6 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.real_clock]
 
 DEFAULTS = importlib.import_module("requests.migrations.0023_notes_and_replies").DEFAULTS
 NOTE = "Phoned the requester: the old address is 12 Elm Road."
-
-
-def sign_in(page: Any, user: Any) -> None:
-    device = TOTPDevice.objects.create(user=user, name="Authenticator", confirmed=True)
-    page.goto("/admin/")
-    page.get_by_label("Username:").fill(user.username)
-    page.get_by_label("Password:").fill("correct horse battery staple")
-    page.get_by_label("Code:").fill(f"{totp(device.bin_key):06d}")
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_role("heading", name="Privacy requests").first.wait_for()
 
 
 def focused(page: Any) -> str:
