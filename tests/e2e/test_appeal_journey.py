@@ -88,6 +88,9 @@ def test_a_virginian_refused_appeals_from_the_status_page(
     )
     staff_shot("decides-the-appeal")
     decide.get_by_role("button", name="Decide").click()
+    staff.get_by_text("Nothing has been sent yet.").wait_for()  # the letter, read before it goes
+    staff_shot("checks-the-decision")
+    staff.get_by_role("button", name="Confirm and send").click()
     staff.get_by_text("Decided; the requester has the letter.").wait_for()
     staff_shot("appeal-decided")
     context.close()

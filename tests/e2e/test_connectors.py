@@ -43,7 +43,7 @@ def test_a_dpo_approves_the_dry_run_and_sees_the_erasure_done(
     page.shot("plan-waiting")
     assert "tax law" in section.inner_text()  # what the plan keeps, and why, before anything is deleted
     section.get_by_role("button", name="Approve this erasure").click()
-    page.get_by_text("Erasure approved").wait_for()
+    page.get_by_text("Erasure approved: it runs in Shop database now.").wait_for()
     page.shot("erasure-done")
     assert "Approve this erasure" not in page.content()
     erase = ConnectorRun.objects.get(privacy_request=case, action=ConnectorAction.ERASE)
