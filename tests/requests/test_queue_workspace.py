@@ -278,3 +278,39 @@ def search_sql(user: Any, term: str) -> tuple[str, Any]:
     ensure_roles()
     in_role(user, "DPO")
     return queue(user, QueueFilters(queue="all", search=term)).query.sql_with_params()
+
+
+def test_the_embedded_sqlite_portal_finds_a_cyrillic_name_typed_in_lower_case(tmp_path: Any) -> None:
+    """`make run`'s SQLite folds only ASCII letters; the search tries the spellings a name is written in."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "DJANGO_SETTINGS_MODULE": "privacyportal.settings",
+        "DEBUG": "true",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'portal.sqlite3'}",
+        "VAR_DIR": str(tmp_path),
+    }
+    script = (
+        "from requests import services, selectors\n"
+        "from requests.models import PrivacyRequest\n"
+        "services.submit(services.NewRequest(kind='access', requester_name='Иван Петров',"
+        " requester_email='ivan@example.ru', country='RU', language='ru'))\n"
+        "cases = PrivacyRequest.objects.all()\n"
+        "print([selectors.search(cases, t).count() for t in ('иван', 'ПЕТРОВ', 'Иван', 'ольга')])\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    for command in (["migrate", "--noinput", "-v0"], ["shell", "-c", script]):
+        result = subprocess.run(
+            [sys.executable, "manage.py", *command],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[1, 1, 1, 0]"
