@@ -116,6 +116,10 @@ def create_fixture() -> dict[str, Any]:
             services.release_packet(case, by=dpo)
         cases[name] = case
     cases["building"] = in_progress("portability", "BR")
+    # A packet waits until every system is checked or skipped with a reason (services/rules.py).
+    services.record_system_check(
+        cases["building"], by=dpo, system=system, state="skipped", notes="Portability covers the shop only"
+    )
     services.request_packet(cases["building"], by=dpo)
     cases["completed"] = services.complete(
         in_progress("rectification"), by=dpo, outcome="fulfilled", note="Done"
