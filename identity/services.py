@@ -80,7 +80,7 @@ def send_verification(privacy_request: PrivacyRequest, *, base_url: str, reminde
     if not _recipient_allowed(privacy_request, privacy_request.requester_email, "verify-email"):
         return
     issued = issue_verification(privacy_request)
-    make_message(
+    message = make_message(
         "verify-email",
         {
             "reminder": reminder,
@@ -95,8 +95,10 @@ def send_verification(privacy_request: PrivacyRequest, *, base_url: str, reminde
         },
         to=[privacy_request.requester_email],
         language=privacy_request.language,
-    ).send()
-    record_sent(privacy_request, "verify-email", "requester")
+        to_requester=True,
+    )
+    message.send()
+    record_sent(privacy_request, "verify-email", "requester", message_id=message.extra_headers["Message-ID"])
 
 
 RECIPIENT_RATES = {
@@ -295,7 +297,10 @@ def _send_code(privacy_request: PrivacyRequest, purpose: str, template: str) -> 
     if not privacy_request.requester_email:
         return  # a requester by post: staff verify them, and there is nowhere to send a code
     issued = issue_verification(privacy_request, purpose)
-    make_message(
+    # The download code is about this case, and a reply to it joins its thread; a sign-in code is about the
+    # requester's address, whichever case it was sent for.
+    about_case = template != "sign-in"
+    message = make_message(
         template,
         {
             "privacy_request": privacy_request,
@@ -304,8 +309,11 @@ def _send_code(privacy_request: PrivacyRequest, purpose: str, template: str) -> 
         },
         to=[privacy_request.requester_email],
         language=privacy_request.language,
-    ).send()
-    record_sent(privacy_request, template, "requester")
+        to_requester=about_case,
+    )
+    message.send()
+    message_id = message.extra_headers["Message-ID"] if about_case else ""
+    record_sent(privacy_request, template, "requester", message_id=message_id)
 
 
 def send_sign_in_code(privacy_request: PrivacyRequest) -> None:

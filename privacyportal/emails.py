@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import smtplib
 from collections.abc import Sequence
+from email.utils import make_msgid
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -66,10 +68,23 @@ class PortalMessage(EmailMultiAlternatives):
         raise MailNotSent(summary) from None
 
 
+def new_message_id() -> str:
+    """A Message-ID of our own, on the portal's domain: a reply or a bounce quoting it names the email (§14)."""
+    return make_msgid(domain=urlsplit(settings.PORTAL_BASE_URL).hostname or "localhost")
+
+
 def make_message(
-    name: str, context: dict[str, Any], *, to: Sequence[str], language: str = "en"
+    name: str,
+    context: dict[str, Any],
+    *,
+    to: Sequence[str],
+    language: str = "en",
+    to_requester: bool = False,
 ) -> EmailMultiAlternatives:
-    """Render one email in the recipient's language."""
+    """Render one email in the recipient's language, with a Message-ID of our own.
+
+    An email `to_requester` about their case answers to the privacy mailbox, where a reply joins the case's thread.
+    """
     context = {
         "operator_name": settings.PRIVACY_OPERATOR_NAME,
         "operator_address": settings.PRIVACY_OPERATOR_ADDRESS,
@@ -88,6 +103,17 @@ def make_message(
             html = render_to_string("emails/_layout.html", {**framed, "body": body})
     privacy_request = context.get("privacy_request")
     about = f"{name} (case {privacy_request.reference})" if privacy_request is not None else name
-    message = PortalMessage(subject, body, settings.DEFAULT_FROM_EMAIL, list(to), about=about)
+    reply_to = (
+        [settings.PRIVACY_MAILBOX_ADDRESS] if to_requester and settings.PRIVACY_MAILBOX_ADDRESS else None
+    )
+    message = PortalMessage(
+        subject,
+        body,
+        settings.DEFAULT_FROM_EMAIL,
+        list(to),
+        reply_to=reply_to,
+        headers={"Message-ID": new_message_id()},
+        about=about,
+    )
     message.attach_alternative(html, "text/html")
     return message

@@ -422,6 +422,9 @@ PRIVACY_CASE_UPLOAD_QUOTA_MB = env.int("PRIVACY_CASE_UPLOAD_QUOTA_MB", default=5
 PRIVACY_OPERATOR_NAME = env("PRIVACY_OPERATOR_NAME", default="Example Consulting Ltd")
 PRIVACY_OPERATOR_ADDRESS = env("PRIVACY_OPERATOR_ADDRESS", default="1 Example Street, London, United Kingdom")
 PRIVACY_DPO_EMAIL = env("PRIVACY_DPO_EMAIL", default="dpo@example.com")
+# The privacy mailbox (DESIGN §14): the Reply-To of every email to a requester about their case, so a reply
+# reaches the mailbox and joins the case's thread. Empty: no Reply-To, and replies go to the sender address.
+PRIVACY_MAILBOX_ADDRESS = env("PRIVACY_MAILBOX_ADDRESS", default="")
 # Named in every refusal: where the requester may complain (GDPR Art. 12(4), 77).
 # A letter whose stylesheet or font cannot be served raises instead of coming out unstyled (tests set it).
 PDF_STRICT_ASSETS = env.bool("PDF_STRICT_ASSETS", default=False)

@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from privacyportal.emails import make_message
 
-from .models import ActorKind, AuditHead, AuditLedger, PrivacyRequest, RequestEvent
+from .models import ActorKind, AuditHead, AuditLedger, PrivacyRequest, RequestEvent, SentEmail
 from .roles import dpo_addresses
 
 GENESIS = "0" * 64
@@ -149,10 +149,18 @@ def record_event(
     return event
 
 
-def record_sent(privacy_request: Any, template: str, to: str) -> None:
-    """Every email is an event on its case: the template and the kind of recipient, never the address."""
+def record_sent(privacy_request: Any, template: str, to: str, *, message_id: str = "") -> None:
+    """Every email is an event on its case: the template and the kind of recipient, never the address.
+
+    An email to the requester is remembered by its Message-ID too, so that their reply, or its bounce, finds the
+    case (DESIGN §14).
+    """
     with transaction.atomic():
         record_event(privacy_request, "email_sent", data={"template": template, "to": to})
+        if message_id:
+            SentEmail.objects.create(
+                privacy_request=privacy_request, message_id=message_id, template=template
+            )
 
 
 def _count_new_chain() -> None:

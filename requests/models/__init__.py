@@ -58,3 +58,4 @@ from .third_parties import ThirdParty as ThirdParty
 from .third_parties import ThirdPartyNotice as ThirdPartyNotice
 from .thread import Message as Message
 from .thread import Notice as Notice
+from .thread import SentEmail as SentEmail

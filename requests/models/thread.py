@@ -30,6 +30,8 @@ class Message(models.Model):
         "identity.Evidence", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # The Message-ID of the email this message came in by: a mail fetched twice joins the thread once.
+    email_message_id = models.CharField(max_length=998, null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["privacy_request_id", "created_at", "id"]
@@ -65,3 +67,26 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for case {self.privacy_request_id}"
+
+
+class SentEmail(models.Model):
+    """One email we sent the requester about a case, by its Message-ID, so that a reply or a bounce naming it
+    finds the case (DESIGN §14). No address: the case says whom it went to."""
+
+    privacy_request = models.ForeignKey(
+        PrivacyRequest,
+        on_delete=models.CASCADE,
+        related_name="sent_emails",
+        db_column="request_id",
+        verbose_name=_("request"),
+    )
+    message_id = models.CharField(max_length=998, unique=True)
+    template = models.CharField(max_length=60)
+    sent_at = models.DateTimeField(default=timezone.now)
+    undelivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["privacy_request_id", "sent_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.template} email {self.pk} on case {self.privacy_request_id}"

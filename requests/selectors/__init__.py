@@ -38,6 +38,7 @@ from .laws import CaseLaw as CaseLaw
 from .laws import authority_line as authority_line
 from .laws import case_laws as case_laws
 from .laws import citations as citations
+from .mailbox import case_for as case_for
 from .navigation import next_case as next_case
 from .notes import notes_of as notes_of
 from .notes import with_notes as with_notes

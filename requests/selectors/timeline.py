@@ -153,6 +153,7 @@ WORDING: dict[str, Words] = {
     "note_added": lambda s: _("Internal note added"),
     "letter_to_post": lambda s: _("Letter prepared for posting"),
     "letter_posted": lambda s: _("Letter recorded as posted"),
+    "email_undelivered": lambda s: _("An email to the requester came back undelivered"),
 }
 # fmt: on
 

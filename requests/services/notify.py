@@ -36,7 +36,17 @@ REQUESTER_EMAILS = frozenset(
      "appeal-decided", "complaint-answered", "request-reminder"}
 )  # fmt: skip
 STAFF_NOTICES = frozenset(
-    {"due_14", "due_7", "due_2", "due_1", "extension_window", "assigned", "child_data", "closed_reply"}
+    {
+        "due_14",
+        "due_7",
+        "due_2",
+        "due_1",
+        "extension_window",
+        "assigned",
+        "child_data",
+        "closed_reply",
+        "undelivered",
+    }
 )
 
 
@@ -53,7 +63,7 @@ def email_requester(privacy_request_id: int, name: str, event_seq: int = 0) -> N
         letter = letters.issue(privacy_request, kind, for_event=event_seq)
         message.attach(letter.filename, letters.read(letter), "application/pdf")
     message.send()
-    record_sent(privacy_request, name, "requester")
+    record_sent(privacy_request, name, "requester", message_id=message.extra_headers["Message-ID"])
     if name == "restriction-lifted":
         connectors.start_unrestrict(privacy_request)  # Art. 18(3): only now that the requester has been told
 
@@ -75,6 +85,7 @@ def requester_message(privacy_request: PrivacyRequest, name: str) -> EmailMultiA
         },
         to=[privacy_request.requester_email],
         language=privacy_request.language,
+        to_requester=True,
     )
 
 
@@ -120,12 +131,12 @@ def notify_staff(privacy_request_id: int, kind: str) -> None:
     """A deadline reminder, extension warning or assignment to whoever answers for the case; or the news that the
     requester wrote on a closed case."""
     privacy_request = PrivacyRequest.objects.select_related("assignee").get(pk=privacy_request_id)
-    if not privacy_request.is_open and kind != "closed_reply":
+    if not privacy_request.is_open and kind not in ("closed_reply", "undelivered"):
         return  # closed meanwhile: nothing to remind anyone of
     days = int(kind.split("_")[1]) if kind.startswith("due_") else None
     template = {
         "extension_window": "staff-extension-window", "assigned": "staff-assigned", "child_data": "staff-child-data",
-        "closed_reply": "staff-closed-reply",
+        "closed_reply": "staff-closed-reply", "undelivered": "staff-undelivered",
     }.get(kind, "staff-due-reminder")  # fmt: skip
     context = {
         "privacy_request": privacy_request,
@@ -134,7 +145,8 @@ def notify_staff(privacy_request_id: int, kind: str) -> None:
     }
     if kind == "assigned":
         recipients = assignee_recipient(privacy_request)
-    elif kind == "closed_reply":
+    elif kind in ("closed_reply", "undelivered"):
+        # Open or closed, whoever answers for the case hears at once: the requester did not get our email.
         recipients = closed_reply_recipients(privacy_request)
     elif kind == "child_data":
         # The DPO must know at once, whoever handles the case and whatever their digest preference.

@@ -24,7 +24,9 @@ from .triage import resume
 
 
 @transaction.atomic
-def reply(privacy_request: PrivacyRequest, *, body: str, attachment: Any = None) -> Message:
+def reply(
+    privacy_request: PrivacyRequest, *, body: str, attachment: Any = None, email_message_id: str | None = None
+) -> Message:
     """The requester writes to staff; an answer while we wait for them restarts the clock.
 
     A closed case takes a message too (a question about our answer, something we missed): it reopens nothing, and
@@ -35,7 +37,11 @@ def reply(privacy_request: PrivacyRequest, *, body: str, attachment: Any = None)
     if not takes_messages(privacy_request):
         raise TransitionError(_("This request is closed. Please start a new request."))
     message = Message.objects.create(
-        privacy_request=privacy_request, author_kind=ActorKind.REQUESTER, body=body, attachment=attachment
+        privacy_request=privacy_request,
+        author_kind=ActorKind.REQUESTER,
+        body=body,
+        attachment=attachment,
+        email_message_id=email_message_id,
     )
     record_event(
         privacy_request, "message_received", actor_kind=ActorKind.REQUESTER, data={"message": message.pk}
