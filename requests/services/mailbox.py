@@ -12,7 +12,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from identity.models import Evidence
-from privacyportal import files, outbox
+from identity.services import attach_evidence, check_upload_quota, keep_upload
+from privacyportal import outbox
 from privacyportal.mailbox import IncomingMail
 from privacyportal.uploads import check_upload
 
@@ -51,8 +52,8 @@ def strip_quoted(text: str) -> str:
 
 
 def _attach(privacy_request: PrivacyRequest, mail: IncomingMail) -> tuple[Evidence | None, list[str]]:
-    """The mail's first acceptable file, checked and stored encrypted as the requester's evidence (as a file
-    sent on the status page is), and the names of the others, which are not kept."""
+    """The mail's first acceptable file, checked, within the case's quota and stored encrypted as the requester's
+    evidence (exactly as a file sent on the status page is), and the names of the others, which are not kept."""
     kept: Evidence | None = None
     left: list[str] = []
     for item in mail.attachments:
@@ -62,25 +63,11 @@ def _attach(privacy_request: PrivacyRequest, mail: IncomingMail) -> tuple[Eviden
         upload = SimpleUploadedFile(item.filename or "attachment", item.data, item.content_type)
         try:
             checked = check_upload(upload)
+            check_upload_quota(privacy_request, len(checked.data))
         except ValidationError:
             left.append(item.filename)
             continue
-        stored_name, digest = files.store(checked)
-        kept = Evidence.objects.create(
-            privacy_request=privacy_request,
-            kind=Evidence.Kind.ATTACHMENT,
-            name=checked.name,
-            content_type=checked.content_type,
-            size=len(checked.data),
-            sha256=digest,
-            stored_name=stored_name,
-        )
-        record_event(
-            privacy_request,
-            "evidence_added",
-            actor_kind=ActorKind.REQUESTER,
-            data={"evidence": kept.pk, "kind": kept.kind},
-        )
+        kept = attach_evidence(privacy_request, keep_upload(checked, kind=Evidence.Kind.ATTACHMENT))
     return kept, left
 
 

@@ -143,6 +143,9 @@ def test_a_reply_by_in_reply_to_joins_the_thread_and_restarts_the_clock_as_the_s
         assert code
         client.post("/status/code/", {"code": code.group(1)})
         client.post(f"/status/cases/{on_page.reference}/", {"body": "The account is under my maiden name."})
+        # The requester reads their emailed reply in the case's thread on the status page.
+        thread = client.get(f"/status/cases/{by_email.reference}/").content.decode()
+    assert "my maiden name, Byron." in thread
     by_email.refresh_from_db()
     on_page.refresh_from_db()
     assert (
@@ -358,3 +361,12 @@ def test_a_bounce_of_an_email_we_do_not_know_changes_nothing() -> None:
     assert mark_undelivered(incoming(is_bounce=True, bounce_of="<unknown@elsewhere>")) is None
     assert mark_undelivered(incoming(is_bounce=True, bounce_of="")) is None
     assert not case.events.filter(verb="email_undelivered").exists() and mail.outbox == []
+
+
+def test_a_file_past_the_cases_quota_is_named_not_kept(dpo: Any, settings: Any) -> None:
+    settings.PRIVACY_CASE_UPLOAD_QUOTA_MB = 0
+    case = paused(dpo)
+    bill = Attachment("bill.pdf", "application/pdf", pdf_bytes())
+    message = join_thread(case, incoming(subject=f"Re: {case.reference}", attachments=(bill,)))
+    assert message.attachment is None and "bill.pdf" in message.body
+    assert not Evidence.objects.filter(privacy_request=case).exists()
