@@ -75,8 +75,9 @@ def anonymise(privacy_request_id: int, now: datetime) -> bool:
         )  # fmt: skip
         if not updated:
             return False
+        # An emailed message's Message-ID often carries the sender's host or name: it goes with the text.
         messages = Message.objects.filter(privacy_request_id=privacy_request_id).update(
-            body=ANONYMISED, attachment=None
+            body=ANONYMISED, attachment=None, email_message_id=None
         )
         # What systems' owners wrote (a reason, a note) may name the person.
         OwnerTask.objects.filter(privacy_request_id=privacy_request_id).update(answer="")

@@ -21,7 +21,7 @@ from requests import services
 from requests.lifecycle import Status
 from requests.models import Message, PrivacyRequest, SentEmail, StaffPreference
 from requests.selectors.mailbox import case_for
-from requests.services import notify
+from requests.services import notify, retention
 from requests.services.mailbox import join_thread, mark_undelivered, strip_quoted
 from tests.factories import complete_case, make_case, pdf_bytes, signed_in
 
@@ -370,3 +370,13 @@ def test_a_file_past_the_cases_quota_is_named_not_kept(dpo: Any, settings: Any) 
     message = join_thread(case, incoming(subject=f"Re: {case.reference}", attachments=(bill,)))
     assert message.attachment is None and "bill.pdf" in message.body
     assert not Evidence.objects.filter(privacy_request=case).exists()
+
+
+def test_anonymising_a_case_forgets_the_message_id_of_an_emailed_reply(dpo: Any, handler: Any) -> None:
+    case = services.assign(services.confirm_email(make_case(kind="rectification")), to=handler, by=dpo)
+    complete_case(case, by=handler)
+    join_thread(case, incoming(subject=f"Re: {case.reference}", message_id="<ada.lovelace.1815@example.org>"))
+    retention.anonymise(case.pk, datetime(2030, 1, 1, tzinfo=UTC))
+    assert list(Message.objects.filter(privacy_request=case).values_list("body", "email_message_id")) == [
+        ("(anonymised)", None)
+    ]
