@@ -18,13 +18,14 @@ APPS = ("requests", "identity", "privacyportal")
 LAYERS: dict[str, int] = {
     # pure: no ORM, no settings, no clock
     "requests.lifecycle": 0, "requests.deadlines": 0, "requests.explain": 0, "requests.lookback": 0,
-    "requests.fee_rules": 0, "requests.repetition": 0, "requests.laws": 0,
+    "requests.fee_rules": 0, "requests.repetition": 0, "requests.laws": 0, "requests.inbox_rules": 0,
     "identity.tiers": 0,
     "privacyportal.addresses": 0, "privacyportal.redact": 0, "privacyportal.typography": 0,
     # cross-cutting helpers that import no app: the file store, upload checks, the outbox (and its model), email, PDF
     "privacyportal.ratelimit": 1, "privacyportal.cache": 1, "privacyportal.errors": 1,
     "privacyportal.middleware": 1, "privacyportal.uploads": 1, "privacyportal.files": 1,
     "privacyportal.models": 1, "privacyportal.outbox": 1, "privacyportal.emails": 1, "privacyportal.pdf": 1,
+    "privacyportal.mailbox": 1,
     # connectors reach company systems: no models, no case logic (a service records what they return)
     "requests.connectors": 1,
     # models

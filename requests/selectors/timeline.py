@@ -153,6 +153,9 @@ WORDING: dict[str, Words] = {
     "note_added": lambda s: _("Internal note added"),
     "letter_to_post": lambda s: _("Letter prepared for posting"),
     "letter_posted": lambda s: _("Letter recorded as posted"),
+    "inbox_turned": lambda s: _("Made a case from an email to the privacy mailbox"),
+    "inbox_dismissed": lambda s: _("An email to the privacy mailbox was dismissed"),
+    "inbox_file_viewed": lambda s: _("A file of the email was opened"),
 }
 # fmt: on
 
