@@ -31,10 +31,11 @@ from .common import TransitionError
 from .intake import NewRequest, submit
 
 
-def store(mail: IncomingMail, *, uidvalidity: int = 0, held: bool = False) -> InboxItem:
+def store(mail: IncomingMail, *, uidvalidity: int = 0, held_for: PrivacyRequest | None = None) -> InboxItem:
     """Keep a mail as an inbox item (once per Message-ID); automatic replies and bounces are kept as ignored.
 
-    `held`: the mail names a case but comes from another address, so staff decide (requests threading).
+    `held_for`: the case the mail names, when it comes from an address other than the requester's: it is held
+    for staff to decide, linked to that case (whose timeline then shows a look at its files or its dismissal).
     """
     if mail.message_id:
         existing = InboxItem.objects.filter(message_id=mail.message_id).first()
@@ -42,7 +43,7 @@ def store(mail: IncomingMail, *, uidvalidity: int = 0, held: bool = False) -> In
             return existing
     ignored = mail.automatic or mail.is_bounce
     now = timezone.now()
-    state = InboxState.IGNORED if ignored else InboxState.HELD if held else InboxState.NEW
+    state = InboxState.IGNORED if ignored else InboxState.HELD if held_for else InboxState.NEW
     checked = [
         _check(attachment.filename, attachment.content_type, attachment.data)
         for attachment in mail.attachments
@@ -66,6 +67,7 @@ def store(mail: IncomingMail, *, uidvalidity: int = 0, held: bool = False) -> In
                 suggested_kind=inbox_rules.suggest_right(mail.subject, mail.text),
                 suggested_language=inbox_rules.suggest_language(mail.subject, mail.text),
                 state=state,
+                privacy_request=held_for,
                 decided_at=now if ignored else None,
                 stored_at=now,
             )

@@ -142,8 +142,10 @@ def test_making_a_case_counts_from_when_the_mail_reached_the_mailbox(
     assert evidence.name == "scan.pdf" and files.load(evidence.stored_name).startswith(b"%PDF-")
     item.refresh_from_db()
     assert item.state == InboxState.TURNED and item.privacy_request == case
-    ack = [m for m in mail.outbox if m.to == ["Margaret.Hale@Example.com"]]
-    assert len(ack) == 1 and case.reference in str(ack[0].subject) + str(ack[0].body)
+    (ack,) = [m for m in mail.outbox if m.to == ["Margaret.Hale@Example.com"]]
+    body = " ".join(str(ack.body).split())
+    assert case.reference in str(ack.subject) + body
+    assert "by email on 2 May 2025" in body and "We will answer by 2 June 2025" in body  # what happens next
     turned = RequestEvent.objects.get(privacy_request=case, verb="inbox_turned")
     assert "Margaret" not in str(turned.data) and "example.com" not in str(turned.data).lower()
 
@@ -261,6 +263,40 @@ def test_an_attachment_downloads_as_a_file_never_shown_inline(handler: Any) -> N
     response = client.get(f"{LIST}file/{attachment.pk}/")
     assert response.status_code == 200 and response["Content-Disposition"].startswith("attachment")
     assert response.content.startswith(b"%PDF-") and response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_held_mail_is_linked_to_the_case_it_names_and_its_handling_is_on_that_case(handler: Any) -> None:
+    staff = _staff()
+    case = services.submit(
+        services.NewRequest(kind="access", requester_name="M", requester_email="m@example.com", country="GB"),
+        by=staff,
+    )
+    item = inbox.store(
+        incoming(
+            sender="someone.else@example.org",
+            attachments=(Attachment("a.pdf", "application/pdf", pdf_bytes()),),
+        ),
+        held_for=case,
+    )
+    assert item.state == InboxState.HELD and item.privacy_request == case
+    client = signed_in(handler, "Handler")
+    assert "Inbox: 1 new" in client.get(QUEUE).content.decode()  # held mail waits for staff too
+    client.get(f"{LIST}file/{item.attachments.get().pk}/")
+    inbox.dismiss(item, by=staff, reason="Not from the requester")
+    verbs = list(RequestEvent.objects.filter(privacy_request=case).values_list("verb", flat=True))
+    assert verbs[-2:] == ["inbox_file_viewed", "inbox_dismissed"]
+    assert "Not from the requester" not in str(
+        RequestEvent.objects.filter(privacy_request=case).values_list("data")
+    )
+
+
+def test_the_inbox_speaks_russian_to_russian_speaking_staff(handler: Any) -> None:
+    item = inbox.store(incoming())
+    client = signed_in(handler, "Handler")
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "ru"
+    page = client.get(item_page(item)).content.decode()
+    assert "Завести дело" in page and "Текст письма" in page and "Отклонить" in page
+    assert "Входящие: 1 новое" in client.get(QUEUE).content.decode()
 
 
 # --- suggestions ------------------------------------------------------------------------------------------------
