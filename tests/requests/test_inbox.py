@@ -6,11 +6,13 @@ import html
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from unittest import mock
 
 import pytest
 import time_machine
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 
 from identity.models import Evidence
 from privacyportal import files
@@ -80,6 +82,20 @@ def test_storing_the_same_mail_twice_keeps_one_item() -> None:
     assert InboxItem.objects.count() == 1
     assert first.state == InboxState.NEW and first.sender_key == "margaret.hale@example.com"
     assert first.suggested_kind == "access" and first.received_at == FRI_2_MAY
+
+
+def test_two_workers_storing_the_same_mail_at_once_keep_one_item_and_one_file() -> None:
+    with_file = incoming(attachments=(Attachment("a.pdf", "application/pdf", pdf_bytes()),))
+    before = set(files.private_dir().iterdir())
+    first = inbox.store(with_file)
+    # The second worker looked before the first one's row was committed: it saw nothing.
+    with mock.patch.object(QuerySet, "first", return_value=None):
+        second = inbox.store(with_file)
+    assert second.pk == first.pk and InboxItem.objects.count() == 1
+    # The second worker's copy of the file was removed: one file, the first worker's.
+    assert [p.name for p in set(files.private_dir().iterdir()) - before] == [
+        first.attachments.get().stored_name
+    ]
 
 
 def test_mails_without_a_message_id_are_each_kept() -> None:
