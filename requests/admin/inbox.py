@@ -85,6 +85,11 @@ class InboxItemAdmin(admin.ModelAdmin[InboxItem]):
     def suggested(self, obj: InboxItem) -> str:
         return str(Kind(obj.suggested_kind).label) if obj.suggested_kind else "—"
 
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        return super().changelist_view(request, {"title": gettext("Inbox"), **(extra_context or {})})
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # items come from the mailbox only
 

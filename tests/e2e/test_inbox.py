@@ -43,6 +43,7 @@ def test_a_handler_makes_a_mailed_request_a_case_in_one_step(
     page.get_by_role("link", name="Inbox: 1 new").click()
     row = page.locator("#result_list tbody tr").first
     assert "Удаление данных" in row.inner_text() and "Delete my data" in row.inner_text()
+    page.shot("inbox-list")
     page.get_by_role("link", name="Удаление данных").click()
     text = page.locator("pre.mail-text").inner_text()
     assert "<script>alert('x')</script>" in text  # shown as text, never run

@@ -313,6 +313,7 @@ def test_the_inbox_speaks_russian_to_russian_speaking_staff(handler: Any) -> Non
     page = client.get(item_page(item)).content.decode()
     assert "Завести дело" in page and "Текст письма" in page and "Отклонить" in page
     assert "Входящие: 1 новое" in client.get(QUEUE).content.decode()
+    assert "<h1>Входящие</h1>" in client.get(LIST).content.decode()
 
 
 # --- suggestions ------------------------------------------------------------------------------------------------
