@@ -463,6 +463,8 @@ PRIVACY_EVIDENCE_DAYS = env.int("PRIVACY_EVIDENCE_DAYS", default=30)
 # How long a released packet can be downloaded before the sweep deletes it.
 PRIVACY_PACKET_DAYS = env.int("PRIVACY_PACKET_DAYS", default=30)
 PRIVACY_RETENTION_MONTHS = env.int("PRIVACY_RETENTION_MONTHS", default=24)
+# Days an inbox item (a mail to the privacy mailbox) is kept once made a case, dismissed or ignored.
+PRIVACY_INBOX_DAYS = env.int("PRIVACY_INBOX_DAYS", default=30)
 # Ask the person an authorised agent acts for to confirm directly by email (CCPA §7063 allows requiring it).
 PRIVACY_CONFIRM_AGENTS_WITH_SUBJECT = env.bool("PRIVACY_CONFIRM_AGENTS_WITH_SUBJECT", default=True)
 # How long after a refusal (whole or in part) a requester under a US state law may appeal it from the status page.

@@ -23,7 +23,7 @@ ROLES: dict[str, dict[str, list[str]]] = {
                      "change_companysystem", "delete_companysystem", "view_suppressedaddress",
                      "view_thirdparty", "add_thirdparty", "change_thirdparty", "delete_thirdparty",
                      "view_casenote", "add_casenote", "view_replytemplate", "add_replytemplate",
-                     "change_replytemplate", "delete_replytemplate"],
+                     "change_replytemplate", "delete_replytemplate", "view_inboxitem", "change_inboxitem"],
         "identity": ["view_evidence", "view_staffenrolment", "add_staffenrolment"],
     },
     "Handler": {
@@ -31,13 +31,13 @@ ROLES: dict[str, dict[str, list[str]]] = {
                      "view_message", "add_message", "view_staffpreference", "change_staffpreference",
                      "add_staffpreference", "view_systemcheck", "change_systemcheck", "view_processingactivity",
                      "view_companysystem", "view_suppressedaddress", "view_thirdparty",
-                     "view_casenote", "add_casenote", "view_replytemplate"],
+                     "view_casenote", "add_casenote", "view_replytemplate", "view_inboxitem", "change_inboxitem"],
         "identity": ["view_evidence"],
     },
     "Auditor": {
         "requests": ["view_privacyrequest", "view_requestevent", "view_message", "view_notice", "view_all_cases",
                      "view_systemcheck", "view_processingactivity", "view_companysystem", "view_thirdparty",
-                     "view_casenote"],
+                     "view_casenote", "view_inboxitem"],
         "identity": [],
     },
 }  # fmt: skip

@@ -36,6 +36,7 @@ from .models import (
     SweepClaim,
 )
 from .selectors import effective_due_by, local_date
+from .services import inbox
 from .services import retention as purges  # the sweep below is called retention
 
 REMINDER_DAYS = (14, 7, 2, 1)  # before the effective due date
@@ -242,14 +243,17 @@ def evidence_purge(now: datetime | None = None) -> int:
 
 
 def retention(now: datetime | None = None) -> int:
-    """Anonymise cases closed more than PRIVACY_RETENTION_MONTHS ago; statistics and the event chain stay."""
+    """Anonymise cases closed more than PRIVACY_RETENTION_MONTHS ago (statistics and the event chain stay); delete
+    inbox items decided more than PRIVACY_INBOX_DAYS ago."""
     now = now or timezone.now()
     cutoff = now - timedelta(days=round(settings.PRIVACY_RETENTION_MONTHS * 30.44))
     closed = [s.value for s in Status if s not in OPEN_STATUSES]
     due = PrivacyRequest.objects.filter(status__in=closed, closed_at__lte=cutoff, anonymised_at__isnull=True)
     # Not while a message the requester wrote after the close waits for our answer (it is in the staff queue).
     due = due.filter(written_after_closing_at__isnull=True)
-    return sum(purges.anonymise(pk, now) for pk in due.values_list("pk", flat=True))
+    anonymised = sum(purges.anonymise(pk, now) for pk in due.values_list("pk", flat=True))
+    # Mail to the privacy mailbox, once made a case, dismissed or ignored: its words are on the case, if anywhere.
+    return anonymised + inbox.purge(now - timedelta(days=settings.PRIVACY_INBOX_DAYS))
 
 
 def packet_purge(now: datetime | None = None) -> int:

@@ -18,7 +18,7 @@ APPS = ("requests", "identity", "privacyportal")
 LAYERS: dict[str, int] = {
     # pure: no ORM, no settings, no clock
     "requests.lifecycle": 0, "requests.deadlines": 0, "requests.explain": 0, "requests.lookback": 0,
-    "requests.fee_rules": 0, "requests.repetition": 0, "requests.laws": 0,
+    "requests.fee_rules": 0, "requests.repetition": 0, "requests.laws": 0, "requests.inbox_rules": 0,
     "identity.tiers": 0,
     "privacyportal.addresses": 0, "privacyportal.redact": 0, "privacyportal.typography": 0,
     # cross-cutting helpers that import no app: the file store, upload checks, the outbox (and its model), email, PDF

@@ -12,6 +12,7 @@ from .cases import DueFilter as DueFilter
 from .cases import PrivacyRequestAdmin as PrivacyRequestAdmin
 from .cases import QueueFilter as QueueFilter
 from .cases import RegimeFilter as RegimeFilter
+from .inbox import InboxItemAdmin as InboxItemAdmin
 from .register import CompanySystemAdmin as CompanySystemAdmin
 from .register import ProcessingActivityAdmin as ProcessingActivityAdmin
 from .replies import ReplyTemplateAdmin as ReplyTemplateAdmin

@@ -32,6 +32,9 @@ from .fulfilment import Letter as Letter
 from .fulfilment import LetterKind as LetterKind
 from .fulfilment import Packet as Packet
 from .fulfilment import SystemCheck as SystemCheck
+from .inbox import InboxAttachment as InboxAttachment
+from .inbox import InboxItem as InboxItem
+from .inbox import InboxState as InboxState
 from .notes import CaseNote as CaseNote
 from .owner_tasks import OwnerTask as OwnerTask
 from .owner_tasks import OwnerTaskStatus as OwnerTaskStatus

@@ -34,6 +34,7 @@ from .follow_ups import may_complain as may_complain
 from .follow_ups import open_complaints as open_complaints
 from .follow_ups import refused as refused
 from .follow_ups import under_uk_complaints as under_uk_complaints
+from .inbox import inbox_waiting as inbox_waiting
 from .laws import CaseLaw as CaseLaw
 from .laws import authority_line as authority_line
 from .laws import case_laws as case_laws

@@ -154,6 +154,9 @@ WORDING: dict[str, Words] = {
     "letter_to_post": lambda s: _("Letter prepared for posting"),
     "letter_posted": lambda s: _("Letter recorded as posted"),
     "email_undelivered": lambda s: _("An email to the requester came back undelivered"),
+    "inbox_turned": lambda s: _("Made a case from an email to the privacy mailbox"),
+    "inbox_dismissed": lambda s: _("An email to the privacy mailbox was dismissed"),
+    "inbox_file_viewed": lambda s: _("A file of the email was opened"),
 }
 # fmt: on
 

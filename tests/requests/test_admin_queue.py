@@ -37,7 +37,7 @@ def test_roles_exist_with_their_permissions() -> None:
     assert set(auditor.permissions.values_list("codename", flat=True)) == {
         "view_privacyrequest", "view_requestevent", "view_message", "view_notice", "view_all_cases",
         "view_systemcheck", "view_processingactivity", "view_companysystem", "view_thirdparty",
-        "view_casenote",
+        "view_casenote", "view_inboxitem",
     }  # fmt: skip
 
 
