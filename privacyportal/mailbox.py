@@ -10,6 +10,7 @@ are dropped, and a message over `MAILBOX_MAX_MESSAGE_BYTES` keeps only its heade
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import email.utils
@@ -422,12 +423,10 @@ class Mailbox:
         if self._imap is None:
             return
         imap, self._imap = self._imap, None
-        try:
-            if imap.state == "SELECTED":
-                imap.close()  # never expunges anything but what we flagged \Deleted ourselves
+        # LOGOUT, not CLOSE first: CLOSE would also expunge what someone else flagged \Deleted in the folder. A
+        # failure here is of no consequence: the session is going anyway.
+        with contextlib.suppress(OSError, imaplib.IMAP4.error):
             imap.logout()
-        except (OSError, imaplib.IMAP4.error):
-            pass  # the session is going anyway
 
     @property
     def imap(self) -> imaplib.IMAP4:

@@ -14,6 +14,9 @@ from email.policy import SMTP
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from privacyportal.mailbox import (
     IncomingMail,
@@ -433,3 +436,58 @@ def test_no_host_means_mailbox_intake_is_off(settings: Any) -> None:
 def test_an_unencrypted_connection_is_refused_to_a_remote_server(settings: Any) -> None:
     with pytest.raises(MailboxError, match="only allowed for a server on this machine"):
         Mailbox(host="imap.example.com", security="none")
+
+
+HOSTILE = [
+    b"",
+    b"\r\n\r\n",
+    b"Subject: =?x-unknown?q?caf=E9?=\r\nFrom: <<<@@@>>>\r\nContent-Type: text/plain; charset=x-unknown\r\n\r\ncaf\xe9\r\n",
+    b"From: a@example.com\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n!!!not base64",
+    b"From: \xff\xfe@example.com\r\nSubject: \xd0\xff\r\nMessage-ID: no-brackets\r\n\r\nbody\r\n",
+    b"Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\nContent-Type: multipart/mixed; boundary=y\r\n\r\n--y\r\n",
+    b"Content-Type: multipart/report; report-type=delivery-status; boundary=z\r\nFrom: MAILER-DAEMON\r\n\r\n"
+    b"--z\r\nContent-Type: message/rfc822\r\n\r\n--z--\r\n",
+    b"Content-Type: text/html\r\n\r\n<scr<script>ipt>x</script><script>alert(1)</script><p>&#x110000; &bogus; "
+    b"<!-- x --> ok<script>unclosed(",
+]
+
+
+@pytest.mark.parametrize("message", HOSTILE)
+def test_a_malformed_message_is_read_as_far_as_it_can_be_and_never_stops_the_mailbox(message: bytes) -> None:
+    mail = parse(message, uid=1, received_at=RECEIVED)
+    assert mail.size == len(message) and isinstance(mail.text, str)
+    assert "<script" not in mail.text and "alert" not in mail.text and "unclosed" not in mail.text
+
+
+def test_without_dovecot_the_mailbox_tests_skip_locally_and_fail_in_ci(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests import mailserver
+
+    monkeypatch.setattr(mailserver, "DOVECOT", "/nonexistent/dovecot")
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception):
+        mailserver.require_dovecot()
+    monkeypatch.setenv("CI", "1")
+    with pytest.raises(pytest.fail.Exception, match="CI must run the mailbox tests"):
+        mailserver.require_dovecot()
+
+
+FUZZED_HEADERS = [
+    "From", "Subject", "Message-ID", "References", "Content-Type", "Auto-Submitted", "Return-Path",
+    "Content-Transfer-Encoding", "Content-Disposition",
+]  # fmt: skip
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(
+    headers=st.lists(st.tuples(st.sampled_from(FUZZED_HEADERS), st.binary(max_size=60)), max_size=8),
+    body=st.binary(max_size=300),
+)
+def test_parse_never_raises_on_arbitrary_headers_and_bodies(
+    headers: list[tuple[str, bytes]], body: bytes
+) -> None:
+    message = b"".join(name.encode() + b": " + value.replace(b"\r", b"").replace(b"\n", b" ") + b"\r\n"
+                       for name, value in headers) + b"\r\n" + body  # fmt: skip
+    mail = parse(message, uid=1, received_at=RECEIVED)
+    assert mail.size == len(message)
