@@ -363,6 +363,7 @@ class Mailbox:
         folder: str | None = None,
         processed_folder: str | None = None,
         timeout: float = 60,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.host = settings.MAILBOX_HOST if host is None else host
         self.security = (settings.MAILBOX_SECURITY if security is None else security).lower()
@@ -377,6 +378,8 @@ class Mailbox:
         self.folder = folder or settings.MAILBOX_FOLDER
         self.processed_folder = processed_folder or settings.MAILBOX_PROCESSED_FOLDER
         self.timeout = timeout
+        # The system's trusted authorities and a host-name check; tests pass one trusting their own certificate.
+        self.ssl_context = ssl_context or ssl.create_default_context()
         self.uidvalidity = 0
         self.capabilities: frozenset[str] = frozenset()
         self._imap: imaplib.IMAP4 | None = None
@@ -395,7 +398,7 @@ class Mailbox:
     def open(self) -> None:
         if not self.host:
             raise MailboxError("MAILBOX_HOST is not set: mailbox intake is off")
-        context = ssl.create_default_context()
+        context = self.ssl_context
         imap: imaplib.IMAP4
         try:
             if self.security == "ssl":

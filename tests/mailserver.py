@@ -8,18 +8,24 @@ dovecot-imapd), and fails under CI=1, where .ci/run installs it.
 from __future__ import annotations
 
 import imaplib
+import ipaddress
 import os
+import pwd
 import shutil
 import socket
 import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 USER = "privacy@example.test"
@@ -33,7 +39,10 @@ state_dir = {root}/state
 log_path = {root}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+# TLS offered (STARTTLS on the IMAP port, TLS from the start on the IMAPS one) with a certificate made for the run.
+ssl = yes
+ssl_cert = <{root}/cert.pem
+ssl_key = <{root}/key.pem
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_failure_delay = 0
@@ -48,7 +57,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
   }}
 }}
 service anvil {{
@@ -68,6 +78,28 @@ userdb {{
 """
 
 
+def write_certificate(cert_path: Path, key_path: Path) -> None:
+    """A self-signed certificate for 127.0.0.1, valid from 2020 to 2100: OpenSSL checks it against the machine's
+    real clock, and the suite may run with its own clock moved ahead (tests/clock.py)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(datetime(2020, 1, 1, tzinfo=UTC))
+        .not_valid_after(datetime(2100, 1, 1, tzinfo=UTC))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    key_path.chmod(0o644)  # the test server's own throwaway key; Dovecot's master reads it as root anyway
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -82,10 +114,11 @@ class Dovecot:
         self.root = Path(tempfile.mkdtemp(prefix="ppimap-"))
         self.host = "127.0.0.1"
         self.port = free_port()
+        self.tls_port = free_port()
+        self.cafile = self.root / "cert.pem"
+        write_certificate(self.root / "cert.pem", self.root / "key.pem")
         self.user, self.password = USER, PASSWORD
         self.config = self.root / "dovecot.conf"
-        import pwd
-
         account = pwd.getpwuid(os.getuid())
         # Dovecot's login and internal processes, and mail access, refuse root: as root, the package's own users
         # (the mail is then the `dovecot` user's).
@@ -102,7 +135,13 @@ class Dovecot:
             f"{USER}:{{PLAIN}}{PASSWORD}:{account.pw_uid}:{account.pw_gid}::{self.root}/home::\n"
         )
         self.config.write_text(
-            CONFIG.format(root=self.root, port=self.port, internal_user=internal_user, login_user=login_user)
+            CONFIG.format(
+                root=self.root,
+                port=self.port,
+                tls_port=self.tls_port,
+                internal_user=internal_user,
+                login_user=login_user,
+            )
         )
 
     def start(self) -> None:

@@ -6,6 +6,7 @@ Each sample message is checked twice: parsed from its bytes, and appended to a p
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.header import Header
@@ -491,3 +492,23 @@ def test_parse_never_raises_on_arbitrary_headers_and_bodies(
                        for name, value in headers) + b"\r\n" + body  # fmt: skip
     mail = parse(message, uid=1, received_at=RECEIVED)
     assert mail.size == len(message)
+
+
+@pytest.mark.parametrize("security", ["ssl", "starttls"])
+def test_the_mailbox_is_read_over_tls(mailserver: Any, security: str) -> None:
+    mailserver.append(PLAIN, at=RECEIVED)
+    port = mailserver.tls_port if security == "ssl" else mailserver.port
+    trusting = ssl.create_default_context(cafile=str(mailserver.cafile))
+    with Mailbox(security=security, port=port, ssl_context=trusting) as mailbox:
+        [uid] = mailbox.new_uids()
+        assert mailbox.fetch(uid).subject == "Удалите мои данные"
+
+
+@pytest.mark.parametrize("security", ["ssl", "starttls"])
+def test_a_certificate_the_system_does_not_trust_is_refused(mailserver: Any, security: str) -> None:
+    port = mailserver.tls_port if security == "ssl" else mailserver.port
+    with (
+        pytest.raises(MailboxError, match="CERTIFICATE_VERIFY_FAILED"),
+        Mailbox(security=security, port=port),
+    ):
+        pass
