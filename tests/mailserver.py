@@ -194,11 +194,18 @@ class Dovecot:
 
     def append(self, raw: bytes, *, folder: str = "INBOX", at: datetime | None = None) -> None:
         """Deliver `raw` into `folder` (its INTERNALDATE `at`, else now), unread."""
+        self.append_many([raw], folder=folder, at=at)
+
+    def append_many(
+        self, messages: list[bytes], *, folder: str = "INBOX", at: datetime | None = None
+    ) -> None:
+        """Deliver each message in turn over one connection (for benchmarks and the like)."""
         imap = self.client()
         try:
             when: Any = imaplib.Time2Internaldate(at.timestamp()) if at is not None else None
-            answer: Any = imap.append(folder, "", when, raw)  # typeshed says str; it is (status, data)
-            assert answer[0] == "OK", answer
+            for raw in messages:
+                answer: Any = imap.append(folder, "", when, raw)  # typeshed says str; it is (status, data)
+                assert answer[0] == "OK", answer
         finally:
             imap.logout()
 

@@ -7,6 +7,7 @@ Each sample message is checked twice: parsed from its bytes, and appended to a p
 from __future__ import annotations
 
 import ssl
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.header import Header
@@ -512,3 +513,22 @@ def test_a_certificate_the_system_does_not_trust_is_refused(mailserver: Any, sec
         Mailbox(security=security, port=port),
     ):
         pass
+
+
+def test_three_hundred_messages_are_listed_fetched_and_moved_in_a_bounded_time(mailserver: Any) -> None:
+    messages = [
+        raw(f"From: a{n}@example.com\nSubject: request {n}\n\nPlease delete my data.\n") for n in range(300)
+    ]
+    mailserver.append_many(messages, at=RECEIVED)
+    started = time.monotonic()
+    with Mailbox() as mailbox:
+        subjects = []
+        for uid in mailbox.new_uids():
+            subjects.append(mailbox.fetch(uid).subject)
+            mailbox.move(uid)
+    elapsed = time.monotonic() - started
+    assert subjects == [f"request {n}" for n in range(300)]
+    assert mailserver.uids("INBOX") == [] and len(mailserver.uids("Processed")) == 300
+    assert elapsed < 30, (
+        f"{elapsed:.1f}s for 300 messages"
+    )  # about 1s here; a loose bound for a busy CI machine
