@@ -387,7 +387,11 @@ class Mailbox:
     # -- session
 
     def __enter__(self) -> Self:
-        self.open()
+        try:
+            self.open()
+        except BaseException:
+            self.close()  # __exit__ will not run: a half-open session is ended here
+            raise
         return self
 
     def __exit__(
@@ -399,7 +403,7 @@ class Mailbox:
         if not self.host:
             raise MailboxError("MAILBOX_HOST is not set: mailbox intake is off")
         context = self.ssl_context
-        imap: imaplib.IMAP4
+        imap: imaplib.IMAP4 | None = None
         try:
             if self.security == "ssl":
                 imap = imaplib.IMAP4_SSL(self.host, self.port, ssl_context=context, timeout=self.timeout)
@@ -409,6 +413,9 @@ class Mailbox:
                     imap.starttls(ssl_context=context)
             imap.login(self.user, self.password)
         except (OSError, imaplib.IMAP4.error) as error:
+            if imap is not None:
+                with contextlib.suppress(OSError):
+                    imap.shutdown()
             # The server's words, never the password (imaplib does not echo it).
             raise MailboxError(f"cannot sign in to {self.host}:{self.port}: {error}") from error
         self._imap = imap

@@ -532,3 +532,8 @@ def test_three_hundred_messages_are_listed_fetched_and_moved_in_a_bounded_time(m
     assert elapsed < 30, (
         f"{elapsed:.1f}s for 300 messages"
     )  # about 1s here; a loose bound for a busy CI machine
+
+
+def test_a_folder_that_does_not_exist_is_named_in_the_error(mailserver: Any) -> None:
+    with pytest.raises(MailboxError, match="select Requests"), Mailbox(folder="Requests"):
+        pass
