@@ -16,7 +16,9 @@ import email.policy
 import email.utils
 import imaplib
 import re
+import select
 import ssl
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from email.message import EmailMessage, Message
@@ -490,6 +492,39 @@ class Mailbox:
             # deleting there at the same moment loses nothing it had not already deleted.
             status, _ = self.imap.expunge()
         self._check(status, "expunge")
+
+    def wait_for_mail(self, seconds: float) -> bool:
+        """Wait up to `seconds` for new mail with IMAP IDLE (RFC 2177), instead of polling again at once.
+
+        True when the server announced a new message, False when the time ran out; False at once on a server
+        without IDLE (the caller polls instead). A new message announced in the very same packet as the
+        server's go-ahead may only be seen when the wait ends: it is never missed, at worst noticed late.
+        """
+        if "IDLE" not in self.capabilities:
+            return False
+        imap = self.imap
+        tag: bytes = imap._new_tag()  # imaplib has no IDLE before Python 3.14
+        imap.send(tag + b" IDLE\r\n")
+        if not imap.readline().startswith(b"+"):
+            raise MailboxError("the IMAP server refused to idle")
+        arrived = False
+        deadline = time.monotonic() + seconds
+        while not arrived and (remaining := deadline - time.monotonic()) > 0:
+            pending = imap.sock.pending() if isinstance(imap.sock, ssl.SSLSocket) else 0
+            if not pending and not select.select([imap.sock], [], [], remaining)[0]:
+                break
+            line = imap.readline()
+            if not line:
+                raise MailboxError("the IMAP server closed the connection")
+            arrived = line.rstrip().endswith(b"EXISTS")
+        imap.send(b"DONE\r\n")
+        while not (line := imap.readline()).startswith(tag):
+            if not line:
+                raise MailboxError("the IMAP server closed the connection")
+            arrived = arrived or line.rstrip().endswith(b"EXISTS")
+        if b" OK" not in line:
+            raise MailboxError("the IMAP server refused to idle")
+        return arrived
 
     # -- helpers
 

@@ -7,6 +7,7 @@ Each sample message is checked twice: parsed from its bytes, and appended to a p
 from __future__ import annotations
 
 import ssl
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -537,3 +538,30 @@ def test_three_hundred_messages_are_listed_fetched_and_moved_in_a_bounded_time(m
 def test_a_folder_that_does_not_exist_is_named_in_the_error(mailserver: Any) -> None:
     with pytest.raises(MailboxError, match="select Requests"), Mailbox(folder="Requests"):
         pass
+
+
+@pytest.mark.parametrize("security", ["none", "ssl"])
+def test_waiting_with_idle_ends_when_mail_arrives(mailserver: Any, security: str) -> None:
+    port = mailserver.tls_port if security == "ssl" else mailserver.port
+    trusting = ssl.create_default_context(cafile=str(mailserver.cafile))
+    with Mailbox(security=security, port=port, ssl_context=trusting) as mailbox:
+        assert mailbox.wait_for_mail(0.3) is False  # nothing came
+        assert mailbox.new_uids() == []  # and the session still answers
+        delivery = threading.Timer(0.5, mailserver.append, args=(PLAIN,), kwargs={"at": RECEIVED})
+        delivery.start()
+        started = time.monotonic()
+        try:
+            assert mailbox.wait_for_mail(20) is True
+        finally:
+            delivery.join()
+        assert time.monotonic() - started < 10
+        [uid] = mailbox.new_uids()
+        assert mailbox.fetch(uid).subject == "Удалите мои данные"
+
+
+def test_waiting_on_a_server_without_idle_returns_at_once(mailserver: Any) -> None:
+    with Mailbox() as mailbox:
+        mailbox.capabilities = frozenset({"IMAP4REV1"})
+        started = time.monotonic()
+        assert mailbox.wait_for_mail(20) is False
+        assert time.monotonic() - started < 1
