@@ -227,6 +227,19 @@ EMAIL_FILE_PATH = (
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Privacy Portal <privacy@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# The privacy mailbox read over IMAP (docs/mailbox.md). No MAILBOX_HOST: mailbox intake is off. The password (or app
+# password) only ever comes from the environment. Security: "ssl" (port 993), "starttls" (143), or "none" (a
+# server on this machine only: tests and the demo). Port 0: the security's standard port.
+MAILBOX_HOST = env("MAILBOX_HOST", default="")
+MAILBOX_PORT = env.int("MAILBOX_PORT", default=0)
+MAILBOX_SECURITY = env("MAILBOX_SECURITY", default="ssl")
+MAILBOX_USER = env("MAILBOX_USER", default="")
+MAILBOX_PASSWORD = env("MAILBOX_PASSWORD", default="")
+MAILBOX_FOLDER = env("MAILBOX_FOLDER", default="INBOX")
+MAILBOX_PROCESSED_FOLDER = env("MAILBOX_PROCESSED_FOLDER", default="Processed")
+# A message over this size is still taken and moved, but only its headers are read (its text becomes a note).
+MAILBOX_MAX_MESSAGE_BYTES = env.int("MAILBOX_MAX_MESSAGE_BYTES", default=25 * 1024 * 1024)
+
 # Sessions and security. Staff sessions end 8 hours after sign-in however busy (an absolute limit that
 # identity.middleware pins), and sooner after STAFF_IDLE_TIMEOUT_MINUTES without a request.
 # After sign-in without a safe `next`, staff land on the queue (not Django's /accounts/profile/).

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests import clock
+from tests import mailserver as mailserver_module
 from tests.factories import StaffFactory
 
 
@@ -151,3 +152,18 @@ def details_to_match(settings: Any) -> None:
     settings.PRIVACY_VERIFICATION_TIERS = {
         "default": {"access": "matched", "portability": "matched", "erasure": "matched"}
     }
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Any:
+    """A private Dovecot for the whole run (tests/mailserver.py); skipped without it, except under CI=1."""
+    yield from mailserver_module.running_dovecot()
+
+
+@pytest.fixture
+def mailserver(dovecot: Any, settings: Any) -> Any:
+    """The private Dovecot with an empty mailbox, and the MAILBOX_* settings pointing at it."""
+    dovecot.empty()
+    for name, value in dovecot.settings().items():
+        setattr(settings, name, value)
+    return dovecot
