@@ -336,6 +336,8 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "every-minute-worker-heartbeat": {"task": "requests.tasks.heartbeat", "schedule": 60},
     "every-5-min-outbox-redelivery": {"task": "requests.tasks.sweep", "schedule": 300, "args": ["redeliver"]},
+    # The privacy mailbox (docs/mailbox.md); nothing to do while MAILBOX_HOST is empty.
+    "every-minute-mailbox-sweep": {"task": "requests.tasks.sweep", "schedule": 60, "args": ["mailbox"]},
     "every-10-min-verification-sweep": {
         "task": "requests.tasks.sweep",
         "schedule": 600,

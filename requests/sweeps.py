@@ -21,6 +21,7 @@ from django.utils.translation import gettext
 
 from identity.models import Evidence
 from privacyportal import outbox
+from privacyportal.mailbox import Mailbox, MessageGone
 
 from . import services
 from .lifecycle import OPEN_STATUSES, WORKING_STATUSES, Status
@@ -38,6 +39,7 @@ from .models import (
 from .selectors import effective_due_by, local_date
 from .services import inbox
 from .services import retention as purges  # the sweep below is called retention
+from .services.mailbox import take as take_mail
 
 REMINDER_DAYS = (14, 7, 2, 1)  # before the effective due date
 OWNER_REMINDER_DAYS = (7, 2)  # a system owner's open task, before the case's effective due date
@@ -316,3 +318,23 @@ def owner_task_reminders(now: datetime | None = None) -> int:
 def redeliver(now: datetime | None = None) -> int:
     """Publish again the tasks the broker lost (flushed, restarted, unreachable when they were sent)."""
     return outbox.redeliver(now)
+
+
+def mailbox() -> int:
+    """Take the privacy mailbox's new mail (DESIGN §14): each message is fetched, kept (on its case or in the
+    inbox) and only then moved to the processed folder. A crash between the two leaves the message in the inbox,
+    and the next sweep takes it again, which changes nothing it already did: nothing is lost, nothing doubled.
+    Off while MAILBOX_HOST is empty."""
+    if not settings.MAILBOX_HOST:
+        return 0
+    taken = 0
+    with Mailbox() as box:
+        for uid in box.new_uids():
+            try:
+                mail = box.fetch(uid)
+            except MessageGone:
+                continue  # another sweep took and moved it meanwhile
+            take_mail(mail, uidvalidity=box.uidvalidity)
+            box.move(uid)
+            taken += 1
+    return taken

@@ -32,7 +32,8 @@ def verify_audit_chain() -> int:
 
 SWEEPS = frozenset(
     {"verification", "acknowledgements", "due_reminders", "extension_window", "overdue", "fee_lapses",
-     "evidence_purge", "retention", "staff_digests", "packet_purge", "redeliver", "owner_task_reminders"}
+     "evidence_purge", "retention", "staff_digests", "packet_purge", "redeliver", "owner_task_reminders",
+     "mailbox"}
 )  # fmt: skip
 
 

@@ -39,8 +39,15 @@ def store(mail: IncomingMail, *, uidvalidity: int = 0, held_for: PrivacyRequest 
     """
     if mail.message_id:
         existing = InboxItem.objects.filter(message_id=mail.message_id).first()
-        if existing is not None:
-            return existing
+    else:
+        # No Message-ID to know it by (rare, but allowed): the same UID of the same folder is the same mail.
+        existing = (
+            InboxItem.objects.filter(message_id="", uid=mail.uid, uidvalidity=uidvalidity).first()
+            if mail.uid and uidvalidity
+            else None
+        )
+    if existing is not None:
+        return existing
     ignored = mail.automatic or mail.is_bounce
     now = timezone.now()
     state = InboxState.IGNORED if ignored else InboxState.HELD if held_for else InboxState.NEW

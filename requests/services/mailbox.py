@@ -19,7 +19,8 @@ from privacyportal.uploads import check_upload
 
 from ..audit import record_event
 from ..models import ActorKind, Message, PrivacyRequest, SentEmail
-from ..selectors.mailbox import from_requester
+from ..selectors.mailbox import case_for, from_requester
+from . import inbox
 from .common import SEND_STAFF_NOTICE, TransitionError
 from .thread import reply
 
@@ -135,3 +136,30 @@ def mark_undelivered(mail: IncomingMail) -> SentEmail | None:
     )
     outbox.enqueue(SEND_STAFF_NOTICE, privacy_request.pk, "undelivered")
     return sent
+
+
+def take(mail: IncomingMail, *, uidvalidity: int = 0) -> str:
+    """Where one mail from the privacy mailbox goes, kept before the sweep moves it out of the inbox.
+
+    A bounce marks our email undelivered; an automatic reply is kept as ignored (neither answers back); the
+    requester's reply naming their case joins its thread; one naming a case from another address is held; the
+    rest waits in the inbox. Each step is once per Message-ID (or per UID when a mail has none), so the same
+    mail taken again after a crash before its move changes nothing. Returns which of these it was.
+    """
+    if mail.is_bounce or mail.automatic:
+        mark_undelivered(mail)
+        inbox.store(mail, uidvalidity=uidvalidity)
+        return "undelivered" if mail.is_bounce else "ignored"
+    privacy_request, how = case_for(mail)
+    if privacy_request is not None and how in ("header", "subject"):
+        try:
+            join_thread(privacy_request, mail)
+        except TransitionError:
+            pass  # a case that takes no message now: staff decide, from the inbox
+        else:
+            return "joined"
+    if privacy_request is not None and how == "held":
+        inbox.store(mail, uidvalidity=uidvalidity, held_for=privacy_request)
+        return "held"
+    inbox.store(mail, uidvalidity=uidvalidity)
+    return "inbox"
