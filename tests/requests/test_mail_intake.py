@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from requests import services, sweeps
-from requests.services import notify
 from requests.lifecycle import Status
 from requests.models import InboxItem, Message, PrivacyRequest, SentEmail
+from requests.services import notify
 from tests.factories import make_case
 from tests.workers import database_url
 
