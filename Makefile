@@ -41,6 +41,8 @@ run: export WEB_PORT ?= 8000
 run: export PORTAL_BASE_URL ?= http://127.0.0.1:$(WEB_PORT)
 # The demo's Zoho CRM is the simulator the Procfile starts on this port (docs/zoho.md, "The demo").
 run: export ZOHO_SIM_PORT ?= 8765
+# The demo's privacy mailbox: a Maildir the worker's mailbox sweep reads every minute (docs/mailbox.md, "The demo").
+run: export MAILBOX_MAILDIR ?= var/demo-mailbox
 run: $(VENV)/.base
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py seed_demo --zoho-url http://127.0.0.1:$(ZOHO_SIM_PORT)

@@ -15,6 +15,7 @@ import email
 import email.policy
 import email.utils
 import imaplib
+import mailbox as maildir_lib
 import re
 import select
 import ssl
@@ -24,6 +25,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from email.message import EmailMessage, Message
 from email.parser import BytesHeaderParser, HeaderParser
 from html.parser import HTMLParser
+from pathlib import Path
 from types import TracebackType
 from typing import Self
 
@@ -544,3 +546,66 @@ class Mailbox:
     def _check(status: str, what: str) -> None:
         if status != "OK":
             raise MailboxError(f"the IMAP server refused to {what}")
+
+
+class LocalMaildir:
+    """The demo's privacy mailbox (`make run`, MAILBOX_MAILDIR): a Maildir on this machine with the IMAP session's
+    methods, so the sweep takes the same steps without a mail server. Taken mail goes to its processed folder
+    (a Maildir++ subfolder, `.Processed`). UIDs are numbers for this session only; UIDVALIDITY is 0, so kept mail
+    is known again by its Message-ID."""
+
+    def __init__(self, path: str | None = None) -> None:
+        self.path = Path(path or settings.MAILBOX_MAILDIR)
+        self.uidvalidity = 0
+        self._keys: dict[int, str] = {}
+        self._box: maildir_lib.Maildir | None = None
+        self._processed: maildir_lib.Maildir | None = None
+
+    def __enter__(self) -> Self:
+        self._box = maildir_lib.Maildir(self.path, create=True)
+        self._processed = self._box.add_folder(settings.MAILBOX_PROCESSED_FOLDER)
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self._box = self._processed = None
+
+    @property
+    def box(self) -> maildir_lib.Maildir:
+        if self._box is None:
+            raise MailboxError("the maildir is not open")
+        return self._box
+
+    def new_uids(self) -> list[int]:
+        """The messages in the Maildir (new and cur), oldest delivery first."""
+        keys = sorted(self.box.keys(), key=lambda key: (self._delivered(key), key))
+        self._keys = {uid: key for uid, key in enumerate(keys, start=1)}
+        return list(self._keys)
+
+    def _delivered(self, key: str) -> float:
+        message = self.box.get_message(key)
+        return float(message.get_date()) if isinstance(message, maildir_lib.MaildirMessage) else 0.0
+
+    def fetch(self, uid: int) -> IncomingMail:
+        key = self._keys.get(uid)
+        try:
+            if key is None:
+                raise KeyError(uid)
+            raw = self.box.get_bytes(key)
+        except KeyError:
+            raise MessageGone(f"message {uid} is not in the maildir") from None
+        received_at = datetime.fromtimestamp(self._delivered(key), tz=UTC)
+        return parse(raw, uid=uid, received_at=received_at, size=len(raw))
+
+    def move(self, uid: int) -> None:
+        """Into the processed folder; a message already gone is not an error."""
+        key = self._keys.get(uid)
+        if key is None or self._processed is None:
+            return
+        try:
+            raw = self.box.get_bytes(key)
+        except KeyError:
+            return
+        self._processed.add(raw)
+        self.box.discard(key)

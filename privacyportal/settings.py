@@ -239,6 +239,8 @@ MAILBOX_FOLDER = env("MAILBOX_FOLDER", default="INBOX")
 MAILBOX_PROCESSED_FOLDER = env("MAILBOX_PROCESSED_FOLDER", default="Processed")
 # A message over this size is still taken and moved, but only its headers are read (its text becomes a note).
 MAILBOX_MAX_MESSAGE_BYTES = env.int("MAILBOX_MAX_MESSAGE_BYTES", default=25 * 1024 * 1024)
+# Without MAILBOX_HOST, a Maildir on this machine read the same way: the demo's mailbox (`make run`).
+MAILBOX_MAILDIR = env("MAILBOX_MAILDIR", default="")
 
 # Sessions and security. Staff sessions end 8 hours after sign-in however busy (an absolute limit that
 # identity.middleware pins), and sooner after STAFF_IDLE_TIMEOUT_MINUTES without a request.
@@ -336,7 +338,7 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "every-minute-worker-heartbeat": {"task": "requests.tasks.heartbeat", "schedule": 60},
     "every-5-min-outbox-redelivery": {"task": "requests.tasks.sweep", "schedule": 300, "args": ["redeliver"]},
-    # The privacy mailbox (docs/mailbox.md); nothing to do while MAILBOX_HOST is empty.
+    # The privacy mailbox (docs/mailbox.md); nothing to do while MAILBOX_HOST and MAILBOX_MAILDIR are empty.
     "every-minute-mailbox-sweep": {"task": "requests.tasks.sweep", "schedule": 60, "args": ["mailbox"]},
     "every-10-min-verification-sweep": {
         "task": "requests.tasks.sweep",

@@ -169,3 +169,24 @@ def test_a_sweep_killed_between_keeping_a_mail_and_moving_it_loses_nothing_and_d
     (item,) = InboxItem.objects.all()
     assert item.state == "new"
     assert mailserver.uids("INBOX") == [] and len(mailserver.uids("Processed")) == 1
+
+
+def test_the_demos_maildir_is_swept_like_the_imap_mailbox(settings: Any, tmp_path: Path) -> None:
+    import mailbox
+
+    settings.MAILBOX_HOST = ""
+    settings.MAILBOX_MAILDIR = str(tmp_path / "demo-mailbox")
+    mailbox.Maildir(settings.MAILBOX_MAILDIR, create=True).add(mail())
+
+    assert sweeps.mailbox() == 1
+    assert sweeps.mailbox() == 0  # moved to the processed folder: not taken twice
+
+    (item,) = InboxItem.objects.all()
+    assert item.state == "new" and item.sender_key == "olga@example.org"
+    processed = mailbox.Maildir(settings.MAILBOX_MAILDIR).get_folder("Processed")
+    assert len(processed) == 1 and len(mailbox.Maildir(settings.MAILBOX_MAILDIR)) == 0
+
+
+def test_without_a_mailbox_the_sweep_does_nothing(settings: Any) -> None:
+    settings.MAILBOX_HOST = settings.MAILBOX_MAILDIR = ""
+    assert sweeps.mailbox() == 0

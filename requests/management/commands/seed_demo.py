@@ -6,10 +6,13 @@ file is made only when it is missing (changes an erasure made to it stay)."""
 from __future__ import annotations
 
 import io
+import mailbox
 import os
 import secrets
 import urllib.parse
 from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import make_msgid
 from pathlib import Path
 from typing import Any
 
@@ -296,6 +299,25 @@ class Command(BaseCommand):
         services.confirm_email(maria)
         services.confirm_email(ivan)
         self.stdout.write(f"Created {len(cases)} demo cases.")
+        if settings.MAILBOX_MAILDIR:
+            self._fill_demo_mailbox(olivia)
+
+    def _fill_demo_mailbox(self, olivia: PrivacyRequest) -> None:
+        """Two emails to the demo's privacy mailbox (a Maildir): a new request in Russian, which waits in the
+        inbox, and Olivia's reply naming her case, which joins its messages when the worker's sweep runs."""
+        box = mailbox.Maildir(settings.MAILBOX_MAILDIR, create=True)
+        for sender, subject, text in (
+            ("Анна Кузнецова <anna.kuznetsova@example.ru>", "Удалите мои данные",
+             "Здравствуйте! Прошу удалить все мои персональные данные из вашей базы клиентов.\nАнна Кузнецова"),
+            (f"{olivia.requester_name} <{olivia.requester_email}>", f"Re: {olivia.reference}",
+             "Thank you. Please include the orders from my old account too.\n\nOlivia"),
+        ):  # fmt: skip
+            message = EmailMessage()
+            message["From"], message["To"], message["Subject"] = sender, "privacy@example.com", subject
+            message["Message-ID"] = make_msgid(domain="demo.example")
+            message.set_content(text)
+            box.add(message.as_bytes())
+        self.stdout.write(f"Put 2 emails in the demo's privacy mailbox {settings.MAILBOX_MAILDIR}.")
 
     def _create_demo_systems(self, dpo: Any) -> None:
         """The demo shop's SQLite file (made only when missing) and its system; a manual system beside it."""
