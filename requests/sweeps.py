@@ -10,6 +10,7 @@ table.
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -40,6 +41,8 @@ from .selectors import effective_due_by, local_date
 from .services import inbox
 from .services import retention as purges  # the sweep below is called retention
 from .services.mailbox import take as take_mail
+
+logger = logging.getLogger(__name__)
 
 REMINDER_DAYS = (14, 7, 2, 1)  # before the effective due date
 OWNER_REMINDER_DAYS = (7, 2)  # a system owner's open task, before the case's effective due date
@@ -334,7 +337,14 @@ def mailbox() -> int:
                 mail = box.fetch(uid)
             except MessageGone:
                 continue  # another sweep took and moved it meanwhile
-            take_mail(mail, uidvalidity=box.uidvalidity)
+            try:
+                take_mail(mail, uidvalidity=box.uidvalidity)
+            except Exception:
+                # One mail that cannot be kept must not hold up the ones behind it: it stays in the inbox, to be
+                # tried again next time (and read by staff in their mail client meanwhile). Its UID only: no
+                # address or subject in the log.
+                logger.exception("mailbox: message UID %s could not be kept; left in the inbox", uid)
+                continue
             box.move(uid)
             taken += 1
     return taken

@@ -190,3 +190,27 @@ def test_the_demos_maildir_is_swept_like_the_imap_mailbox(settings: Any, tmp_pat
 def test_without_a_mailbox_the_sweep_does_nothing(settings: Any) -> None:
     settings.MAILBOX_HOST = settings.MAILBOX_MAILDIR = ""
     assert sweeps.mailbox() == 0
+
+
+def test_a_mail_that_cannot_be_kept_stays_in_the_inbox_and_holds_up_no_other(
+    mailserver: Any, monkeypatch: Any, caplog: Any
+) -> None:
+    from requests.services import mailbox as intake
+
+    take = intake.take
+    mailserver.append(mail(subject="First"))
+    mailserver.append(mail(subject="Second"))
+
+    def fail_on_the_first(incoming: Any, **kwargs: Any) -> str:
+        if incoming.subject == "First":
+            raise RuntimeError("database went away")
+        return take(incoming, **kwargs)
+
+    monkeypatch.setattr(sweeps, "take_mail", fail_on_the_first)
+    assert sweeps.mailbox() == 1
+    assert list(InboxItem.objects.values_list("subject", flat=True)) == ["Second"]
+    assert len(mailserver.uids("INBOX")) == 1  # the first waits for the next sweep
+    assert "olga@example.org" not in caplog.text and "First" not in caplog.text
+
+    monkeypatch.setattr(sweeps, "take_mail", take)
+    assert sweeps.mailbox() == 1 and mailserver.uids("INBOX") == []
