@@ -220,12 +220,20 @@ def verification_link(key: str) -> VerificationLink:
 
 
 @transaction.atomic
-def keep_upload(checked: CheckedFile, *, kind: str, replacing: Evidence | None = None) -> Evidence:
-    """Store a checked file before its case exists, so a form that fails elsewhere loses nothing."""
+def keep_upload(
+    checked: CheckedFile,
+    *,
+    kind: str,
+    replacing: Evidence | None = None,
+    privacy_request: PrivacyRequest | None = None,
+) -> Evidence:
+    """Store a checked file, encrypted: before its case exists (so a form that fails elsewhere loses nothing),
+    or on its case."""
     if replacing is not None and replacing.privacy_request_id is None:
         discard(replacing)
     stored_name, digest = files.store(checked)
     return Evidence.objects.create(
+        privacy_request=privacy_request,
         kind=kind,
         name=checked.name,
         content_type=checked.content_type,
@@ -397,15 +405,6 @@ def add_request_as_received(
     privacy_request: PrivacyRequest, checked: CheckedFile, *, by: AbstractBaseUser
 ) -> Evidence:
     """Staff keep the scan of a letter as it reached us, encrypted and purged like the case's other files."""
-    stored_name, digest = files.store(checked)
-    item = Evidence.objects.create(
-        privacy_request=privacy_request,
-        kind=Evidence.Kind.REQUEST_AS_RECEIVED,
-        name=checked.name,
-        content_type=checked.content_type,
-        size=len(checked.data),
-        sha256=digest,
-        stored_name=stored_name,
-    )
+    item = keep_upload(checked, kind=Evidence.Kind.REQUEST_AS_RECEIVED, privacy_request=privacy_request)
     record_event(privacy_request, "evidence_added", by=by, data={"evidence": item.pk, "kind": item.kind})
     return item
