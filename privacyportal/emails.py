@@ -15,7 +15,7 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from .outbox import OutboxTask
+from .outbox import OutboxTask, mark_email_sent, running
 from .typography import tidy
 
 logger = logging.getLogger(__name__)
@@ -52,25 +52,48 @@ def _smtp_summary(error: smtplib.SMTPException) -> str:
 
 
 class PortalMessage(EmailMultiAlternatives):
-    """An email that says which template and case it is when the mail server refuses it."""
+    """An email that says which template and case it is when the mail server refuses it.
 
-    def __init__(self, *args: Any, about: str, **kwargs: Any) -> None:
+    Built by an outbox task, it is that row's email `number`: sent once the mail server accepted it, a later copy
+    of the row (the worker killed before the row was marked delivered) does not send it again.
+    """
+
+    def __init__(self, *args: Any, about: str, number: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.about = about
+        self.number = number
 
     def send(self, fail_silently: bool = False) -> int:
+        run = running()
+        if run is not None and self.number is not None and self.number <= run.emails_sent:
+            logger.info("email %s was sent by an earlier copy of its task; not sent again", self.about)
+            return 1
         try:
-            return super().send(fail_silently=fail_silently)
+            sent = super().send(fail_silently=fail_silently)
         except smtplib.SMTPException as error:
             summary = f"email {self.about} not sent: {_smtp_summary(error)}"
+        else:
+            if run is not None and self.number is not None and sent:
+                mark_email_sent(run, self.number)
+            return sent
         logger.warning("%s", summary)
         # Outside the except block, and `from None`: no traceback or log line carries smtplib's exception.
         raise MailNotSent(summary) from None
 
 
-def new_message_id() -> str:
-    """A Message-ID of our own, on the portal's domain: a reply or a bounce quoting it names the email (§14)."""
-    return make_msgid(domain=urlsplit(settings.PORTAL_BASE_URL).hostname or "localhost")
+def new_message_id() -> tuple[str, int | None]:
+    """A Message-ID of our own, on the portal's domain: a reply or a bounce quoting it names the email (§14).
+
+    In an outbox task, the row's task id and the email's number in it (with that number): every copy of the row
+    gives its email the same Message-ID, so a copy sent twice is one message to mail systems that drop
+    duplicates, and to our mailbox. The task id is random and says nothing of the case or the person.
+    """
+    domain = urlsplit(settings.PORTAL_BASE_URL).hostname or "localhost"
+    run = running()
+    if run is None:
+        return make_msgid(domain=domain), None
+    run.emails_built += 1
+    return f"<{run.task_id}.{run.emails_built}@{domain}>", run.emails_built
 
 
 def make_message(
@@ -106,14 +129,16 @@ def make_message(
     reply_to = (
         [settings.PRIVACY_MAILBOX_ADDRESS] if to_requester and settings.PRIVACY_MAILBOX_ADDRESS else None
     )
+    message_id, number = new_message_id()
     message = PortalMessage(
         subject,
         body,
         settings.DEFAULT_FROM_EMAIL,
         list(to),
         reply_to=reply_to,
-        headers={"Message-ID": new_message_id()},
+        headers={"Message-ID": message_id},
         about=about,
+        number=number,
     )
     message.attach_alternative(html, "text/html")
     return message

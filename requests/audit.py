@@ -153,9 +153,12 @@ def record_sent(privacy_request: Any, template: str, to: str, *, message_id: str
     """Every email is an event on its case: the template and the kind of recipient, never the address.
 
     An email to the requester is remembered by its Message-ID too, so that their reply, or its bounce, finds the
-    case (DESIGN §14).
+    case (DESIGN §14). The same Message-ID again is the same email sent again by a copy of its outbox task
+    (privacyportal/emails.py): recorded once.
     """
     with transaction.atomic():
+        if message_id and SentEmail.objects.filter(message_id=message_id).exists():
+            return
         record_event(privacy_request, "email_sent", data={"template": template, "to": to})
         if message_id:
             SentEmail.objects.create(
