@@ -69,13 +69,20 @@ class PortalMessage(EmailMultiAlternatives):
             logger.info("email %s was sent by an earlier copy of its task; not sent again", self.about)
             return 1
         try:
-            sent = super().send(fail_silently=fail_silently)
+            if run is None or self.number is None:
+                return super().send(fail_silently=fail_silently)
+            # Our own connection, so the row is marked before the goodbye to the mail server (QUIT), not after.
+            connection = self.get_connection(fail_silently)
+            connection.open()
+            try:
+                sent = connection.send_messages([self])
+                if sent:
+                    mark_email_sent(run, self.number)
+            finally:
+                connection.close()
+            return int(sent or 0)
         except smtplib.SMTPException as error:
             summary = f"email {self.about} not sent: {_smtp_summary(error)}"
-        else:
-            if run is not None and self.number is not None and sent:
-                mark_email_sent(run, self.number)
-            return sent
         logger.warning("%s", summary)
         # Outside the except block, and `from None`: no traceback or log line carries smtplib's exception.
         raise MailNotSent(summary) from None

@@ -25,11 +25,11 @@ def database_url() -> str:
 
 
 def start_worker(
-    tmp_path: Path, env: dict[str, str], queue: str = "default", pool: str = "solo"
+    tmp_path: Path, env: dict[str, str], queue: str = "default", pool: str = "solo", concurrency: int = 1
 ) -> tuple[subprocess.Popen[bytes], Any]:
     clock.require_real_clock("a worker process")
     log = (tmp_path / "worker.log").open("w")
-    options = ["--pool", pool] + (["--concurrency", "1"] if pool == "prefork" else [])
+    options = ["--pool", pool] + (["--concurrency", str(concurrency)] if pool == "prefork" else [])
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "privacyportal", "worker", "-l", "info", "-Q", queue, *options,
          "--without-gossip", "--without-mingle", "-n", f"test-{uuid.uuid4().hex[:8]}@%h"],
