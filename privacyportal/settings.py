@@ -140,6 +140,10 @@ if CACHE_URL:
             "BACKEND": "privacyportal.cache.PrefixedRedisCache",
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": "cache",
+            # Redis answers in a millisecond; a stopped or frozen one must cost a page a moment, not a hang
+            # (issue 24: without a timeout a frozen Redis held every POST until it came back). The counters it
+            # keeps fail open (privacyportal/ratelimit.py), so a timeout costs nothing but a limit not applied.
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
         }
     }
 else:
@@ -322,8 +326,21 @@ if CELERY_BROKER_URL == "filesystem://":
         "store_processed": False,
     }
 else:
-    # Longer than the longest task, so a slow task is not redelivered while it still runs.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # Socket timeouts: a frozen broker fails a publish in about a second instead of holding the request
+    # (issue 24); the outbox publishes again what failed (privacyportal/outbox.py).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 3600,  # longer than the longest task: a slow one is not redelivered while it runs
+        "socket_connect_timeout": 0.5,
+        "socket_timeout": 0.5,
+    }
+# One retry, at once: enough for a pooled connection that went stale when Redis restarted, while a broker that is
+# down costs a POST well under 2 s (Celery's default, 3 retries, spent up to 4 timeouts on it).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.1,
+    "interval_max": 0.1,
+}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -1,4 +1,5 @@
-"""/healthz (DESIGN §11): is the database up, the broker reachable, a worker alive, and the sweeps running?
+"""/healthz (DESIGN §11): is the database up, the broker reachable, a worker alive, the sweeps running, and is
+the outbox keeping up (nothing promised waiting longer than a lost message's redelivery takes)?
 
 200 with `"status": "ok"` when all are; 503 with the failing checks named otherwise. Nothing personal is in
 the answer, so a load balancer or a monitor may call it without credentials.
@@ -13,6 +14,8 @@ from celery import current_app
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
+
+from privacyportal.backlog import backlog, stale_after
 
 from .models import Heartbeat
 
@@ -57,6 +60,19 @@ def check_beats(now: datetime) -> dict[str, dict[str, Any]]:
     }
 
 
+def check_outbox(now: datetime) -> dict[str, Any]:
+    """Counts and an age only (the tasks' names and ids stay in the admin). Given-up rows are reported, not failed
+    on: they stay for the operator for 30 days, and a health check failing for a month would be ignored."""
+    found = backlog(now)
+    return {
+        "ok": not found.stale,
+        "undelivered": found.undelivered,
+        "oldest_age_seconds": found.oldest_age_seconds,
+        "stale_after_seconds": int(stale_after().total_seconds()),
+        "given_up": found.given_up,
+    }
+
+
 def healthz(request: HttpRequest) -> JsonResponse:
     now = timezone.now()
     checks: dict[str, dict[str, Any]] = {}
@@ -67,8 +83,12 @@ def healthz(request: HttpRequest) -> JsonResponse:
             checks[name] = {"ok": False, "error": type(error).__name__}
     if checks["database"]["ok"]:
         checks.update(check_beats(now))
+        checks["outbox"] = check_outbox(now)
     else:
-        checks["worker"] = checks["sweeps"] = {"ok": False, "error": "database unavailable"}
+        checks["worker"] = checks["sweeps"] = checks["outbox"] = {
+            "ok": False,
+            "error": "database unavailable",
+        }
     healthy = all(c["ok"] for c in checks.values())
     response = JsonResponse(
         {"status": "ok" if healthy else "unhealthy", "checks": checks}, status=200 if healthy else 503
