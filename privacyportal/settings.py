@@ -132,7 +132,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env("REDIS_URL", default="")
 # The cache and the Celery broker may share one Redis database, but never its keys: the cache's keys carry a
 # prefix and its clear() deletes only those (Django's own is FLUSHDB, which took the queued tasks with it).
-# CACHE_URL / CELERY_BROKER_URL put either elsewhere (e.g. redis://host:6379/1 for the cache).
+# CACHE_URL / BROKER_URL put either elsewhere (e.g. redis://host:6379/1 for the cache). With a RabbitMQ broker and
+# no REDIS_URL or CACHE_URL the cache is a database table (rate-limit counters, lockouts): slower, but shared.
 CACHE_URL = env("CACHE_URL", default=REDIS_URL)
 if CACHE_URL:
     CACHES = {
@@ -312,8 +313,12 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
 }
 
-# Celery: Redis in production; kombu's filesystem broker for the embedded run.
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL) or "filesystem://"
+# Celery's broker: BROKER_URL, else CELERY_BROKER_URL (the older name), else REDIS_URL, else kombu's filesystem
+# broker for the embedded run. Redis (redis://) or RabbitMQ (amqp://); docs/operator-guide.md, "Choosing a broker".
+CELERY_BROKER_URL = (
+    env("BROKER_URL", default="") or env("CELERY_BROKER_URL", default=REDIS_URL) or "filesystem://"
+)
+BROKER_IS_AMQP = CELERY_BROKER_URL.startswith(("amqp://", "amqps://", "pyamqp://"))
 if CELERY_BROKER_URL == "filesystem://":
     _broker_dir = VAR_DIR / "broker"
     for _sub in ("queue", "processed", "control"):
@@ -325,6 +330,16 @@ if CELERY_BROKER_URL == "filesystem://":
         "control_folder": str(_broker_dir / "control"),  # not ./control in the working tree
         "store_processed": False,
     }
+elif BROKER_IS_AMQP:
+    # A publish returns once RabbitMQ has the message (publisher confirms), not when it left our socket: a
+    # sign-in code sent while the broker restarts is an error we log, never a message silently dropped.
+    # Queues are Celery's default, durable classic ones and messages persistent: they survive a restart.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
+    # A dead connection (a restarted broker, a dropped NAT entry) is noticed within a minute, not at the next
+    # publish. Acknowledgement is late (below), so RabbitMQ's consumer_timeout must be longer than a task may
+    # hold its message: the longest task (30 min) plus the longest retry countdown (30 min). Its default is 30
+    # min; the operator guide and docker-compose.yml set it to 2 h.
+    CELERY_BROKER_HEARTBEAT = 30
 else:
     # Socket timeouts: a frozen broker fails a publish in about a second instead of holding the request
     # (issue 24); the outbox publishes again what failed (privacyportal/outbox.py).
@@ -333,6 +348,9 @@ else:
         "socket_connect_timeout": 0.5,
         "socket_timeout": 0.5,
     }
+# A page that publishes (a sign-in code, a case's first email through the outbox) waits at most a few seconds for
+# a broker that is down or unreachable, then goes on: the outbox publishes again later, `send_now` logs it.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
 # One retry, at once: enough for a pooled connection that went stale when Redis restarted, while a broker that is
 # down costs a POST well under 2 s (Celery's default, 3 retries, spent up to 4 timeouts on it).
 CELERY_TASK_PUBLISH_RETRY_POLICY = {

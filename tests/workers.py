@@ -73,17 +73,24 @@ def wait_until_idle(
 ) -> None:
     """Until nothing is queued for the worker and nothing it took is unfinished: what it was given is done.
 
-    On Redis, kombu keeps a queue as lists named after it (one per priority step) and every message delivered
-    but not yet acknowledged in the `unacked` hash; tasks acknowledge late, so an empty hash means finished.
-    Seen empty twice in a row, so a message moving from one to the other is not missed.
+    `broker` is a private broker (tests/brokers.py) that counts a queue's waiting and unacknowledged messages;
+    tasks acknowledge late, so none unacknowledged means finished. Seen empty twice in a row, so a message
+    moving from one to the other is not missed.
     """
     deadline = time.monotonic() + 60
     quiet = 0
     while quiet < 2:
         _alive(worker, tmp_path)
         assert time.monotonic() < deadline, "the worker did not become idle in 60 s"
-        queued = sum(
-            broker.llen(key) for key in broker.scan_iter(match=f"{queue}*") if broker.type(key) == b"list"
-        )
-        quiet = quiet + 1 if queued == 0 and broker.hlen("unacked") == 0 else 0
+        quiet = quiet + 1 if broker.counts(queue) == (0, 0) else 0
         time.sleep(0.1)
+
+
+def reset_connections(app: Any) -> None:
+    """Forget the app's pools so the next task goes to the broker now configured.
+
+    Not closed: kombu keeps pools in a registry keyed by connection, and a closed one would be handed back
+    to the next test that sends a task to the same broker ("Acquire on closed pool").
+    """
+    app._pool = None
+    app.amqp._producer_pool = None
