@@ -8,26 +8,25 @@ from pathlib import Path
 
 import pytest
 
+from tests.brokers import PrivateBroker
 from tests.kill_run import kill_run
-from tests.test_faults import real_broker
 from tests.workers import database_url
 
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.real_clock
-def test_killed_workers_send_every_person_one_code_that_works(tmp_path: Path) -> None:
-    broker = real_broker()
-    broker.flushdb()
+def test_killed_workers_send_every_person_one_code_that_works(tmp_path: Path, broker: PrivateBroker) -> None:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "privacyportal.test_settings",
         "DATABASE_URL": database_url(),
         "VAR_DIR": str(tmp_path / "var"),
+        "BROKER_URL": broker.url,
     }
     try:
         report = kill_run(tmp_path, env, emails=40, child_kills=3, window_kills=2, worker_kills=1, timeout=50)
     finally:
-        broker.flushdb()  # the dead worker's unacked messages: nothing of this test's for a later worker
+        broker.lose_everything()  # the dead worker's unacked messages: nothing of this test's for a later worker
     summary = "\n".join(report.lines())
     assert (report.child_kills, report.window_kills, report.worker_kills) == (3, 2, 1), summary
     assert report.without_email == 0, summary
