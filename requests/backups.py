@@ -173,6 +173,7 @@ class Restore:
         default_factory=list
     )  # files that do not decrypt, or not to what the row says
     audit_break: str = ""
+    unnamed: int = 0  # files already in the store that no restored row names
     undelivered: list[QueuedTask] = field(default_factory=list)
     queue_purged: int | None = None  # None: the broker could not be reached
 
@@ -227,7 +228,9 @@ def restore(source: Path) -> Restore:
     _restore_database(source, manifest)
     report = Restore()
     backed_up: dict[str, dict[str, Any]] = manifest["files"]
+    named: dict[str, set[str]] = {folder: set() for folder in files.FOLDERS}
     for what, folder, stored_name, sha256 in referenced():
+        named[folder].add(stored_name)
         entry = backed_up.get(stored_name)
         copy = source / "files" / folder / stored_name
         if entry is not None and entry["folder"] == folder and copy.is_file():
@@ -247,6 +250,7 @@ def restore(source: Path) -> Restore:
             continue
         if sha256 and _sha256(plain) != sha256:
             report.unreadable.append(f"{what}: {folder}/{stored_name} is not the file the row describes")
+    report.unnamed = sum(len(files.names(folder) - named[folder]) for folder in files.FOLDERS)
     report.audit_break = str(next(iter(verify_chains()), ""))
     # Given-up rows (past MAX_PUBLISHES) stay given up; the others are the outbox sweep's to publish again.
     report.undelivered = list(

@@ -197,8 +197,12 @@ def test_a_restore_names_the_rows_whose_file_the_backup_lacks(
     document = upload(make_case(), pdf_bytes())
     call_command("backup", str(tmp_path / "backup"))
     (tmp_path / "backup" / "files" / "evidence" / document.stored_name).unlink()
+    # The store restored into still holds a file of a case made after the backup.
+    (tmp_path / "restored" / "private" / "letters").mkdir(parents=True)
+    (tmp_path / "restored" / "private" / "letters" / f"{'c' * 40}.bin").write_bytes(b"encrypted")
     result = restored(tmp_path, empty_database, {}, "restore", str(tmp_path / "backup"))
     assert result.returncode == 1
+    assert "1 files already in the store are named by no restored row" in result.stdout
     assert f"Missing file: identity.Evidence {document.pk}: evidence/{document.stored_name}" in result.stderr
     assert "Restored with problems" in result.stderr
 

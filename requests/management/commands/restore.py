@@ -27,6 +27,13 @@ class Command(BaseCommand):
             self.stderr.write(f"Missing file: {problem}")
         for problem in report.unreadable:
             self.stderr.write(f"Unreadable file: {problem}")
+        if report.unnamed:
+            # Left in place: deleting from a store restored into by mistake would be worse than keeping them.
+            self.stdout.write(
+                f"{report.unnamed} files already in the store are named by no restored row (kept after the backup "
+                "was taken, for cases the restore does not have): left in place; delete them if no other "
+                "installation uses this store (docs/operator-guide.md, Restoring)."
+            )
         if report.audit_break:
             self.stderr.write(f"Audit chain broken at {report.audit_break}")
         if report.queue_purged is None:
