@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import django_stubs_ext
 import environ
@@ -181,7 +182,7 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -190,8 +191,32 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = VAR_DIR / "media"
-# Evidence and packets live here, outside MEDIA_ROOT, never served directly.
+# Evidence, letters and packets (encrypted: privacyportal/files.py) live here, outside MEDIA_ROOT, never served
+# directly, unless PRIVATE_S3_BUCKET puts them on object storage that several nodes share.
 PRIVATE_ROOT = Path(env("PRIVATE_ROOT", default=str(VAR_DIR / "private")))
+PRIVATE_S3_BUCKET = env("PRIVATE_S3_BUCKET", default="")
+if PRIVATE_S3_BUCKET:
+    _sse = env("PRIVATE_S3_SERVER_SIDE_ENCRYPTION", default="")
+    STORAGES["private"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": PRIVATE_S3_BUCKET,
+            "location": env("PRIVATE_S3_PREFIX", default="").strip("/"),
+            # Empty: AWS S3 itself, and boto3's own credential chain (an instance or task role).
+            "endpoint_url": env("PRIVATE_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env("PRIVATE_S3_REGION", default="") or None,
+            "access_key": env("PRIVATE_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env("PRIVATE_S3_SECRET_ACCESS_KEY", default="") or None,
+            "addressing_style": env("PRIVATE_S3_ADDRESSING_STYLE", default="") or None,
+            # Private objects only: no ACL sent (the bucket's own policy applies), never a public URL.
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": True,  # names are random: no existence check before each write
+            "object_parameters": {"ServerSideEncryption": _sse} if _sse else {},
+        },
+    }
+else:
+    STORAGES["private"] = {"BACKEND": "privacyportal.files.PrivateFileSystemStorage"}
 
 
 def _encryption_keys() -> list[str]:
