@@ -11,13 +11,13 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from privacyportal.models import QueuedTask
 from requests.models import PrivacyRequest
-from tests.servers import Answer, Browser, PrivateRedis, server_env, start_gunicorn, stop, wait_for_port
+from tests.brokers import PrivateRedis
+from tests.servers import Answer, Browser, server_env, start_gunicorn, stop, wait_for_port
 from tests.workers import ROOT, database_url, start_worker, stop_worker, wait_until_idle
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.real_clock]
@@ -101,7 +101,7 @@ class Visitors(threading.Thread):
 def test_requests_are_taken_promptly_while_redis_is_stopped_or_frozen_and_each_email_goes_out_once(
     tmp_path: Path,
 ) -> None:
-    redis = PrivateRedis(tmp_path / "redis")
+    redis = PrivateRedis()
     redis.start()
     mail_dir = tmp_path / "mail"
     env = server_env(
@@ -149,25 +149,19 @@ def test_requests_are_taken_promptly_while_redis_is_stopped_or_frozen_and_each_e
 
         # Redis back: the worker sends what reached the broker, the outbox sweep what did not.
         worker, log = start_worker(tmp_path, env)
-        wait_until_idle(worker, tmp_path, redis_client(redis))
+        wait_until_idle(worker, tmp_path, redis)
         assert QueuedTask.objects.filter(delivered_at__isnull=True).exists()  # publishes were lost meanwhile
         assert redeliver_later(env, minutes=20) > 0
-        wait_until_idle(worker, tmp_path, redis_client(redis))
+        wait_until_idle(worker, tmp_path, redis)
         assert redeliver_later(env, minutes=30) == 0
-        wait_until_idle(worker, tmp_path, redis_client(redis))
+        wait_until_idle(worker, tmp_path, redis)
     finally:
         stop(web)
         if worker is not None:
             stop_worker(worker, log)
-        redis.stop()
+        redis.remove()
     assert not QueuedTask.objects.filter(delivered_at__isnull=True).exists()
     # One verification email per request acknowledged: none lost, none twice.
     assert sorted(recipients(mail_dir)) == sorted(visitors.acknowledged), (
         tmp_path / "worker.log"
     ).read_text()[-3000:]
-
-
-def redis_client(redis: PrivateRedis) -> Any:
-    import redis as redis_py
-
-    return redis_py.Redis.from_url(redis.url)
