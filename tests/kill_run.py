@@ -132,11 +132,11 @@ def kill_run(
             current.append(worker)
             return worker, log
 
-        worker, log = start()
         cases = [
             make_case(requester_name=f"Person {n}", requester_email=f"person{n}@example.org")
             for n in range(emails)
-        ]  # each commits and publishes its verification email at once: the worker is already sending
+        ]  # each commits and publishes its verification email: queued, so the kills below find the pool busy
+        worker, log = start()
         undelivered = QueuedTask.objects.filter(name=VERIFY, delivered_at__isnull=True)
         # The whole worker dies when a third (and two thirds) of the emails have been received.
         restarts = [emails * (k + 1) // (worker_kills + 1) for k in range(worker_kills)]
