@@ -14,6 +14,7 @@ down is logged rather than turned into an error page.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
@@ -43,7 +44,7 @@ MAX_PUBLISHES = 24
 KEEP_DELIVERED = timedelta(days=30)
 
 
-def enqueue(task: str, *args: Any, queue: str = "") -> QueuedTask:
+def enqueue(task: str, *args: Any, queue: str = "", task_id: uuid.UUID | None = None) -> QueuedTask:
     """Promise to run the task named `task` with `args`: the row commits with the caller's change, the message
     follows it. By name (as the row keeps it), so that services promising a task never import the tasks module,
     which imports them."""
@@ -52,9 +53,24 @@ def enqueue(task: str, *args: Any, queue: str = "") -> QueuedTask:
         current_app.loader.import_default_modules()
     if not isinstance(current_app.tasks.get(task), OutboxTask):
         raise TypeError(f"{task} must be a registered OutboxTask to report its delivery")
-    row = QueuedTask.objects.create(task_id=uuid.uuid4(), name=task, args=list(args), queue=queue)
+    row = QueuedTask.objects.create(task_id=task_id or uuid.uuid4(), name=task, args=list(args), queue=queue)
     transaction.on_commit(lambda: publish(row))
     return row
+
+
+def enqueue_once(task: str, *args: Any) -> bool:
+    """`enqueue` from inside an outbox task (one row per recipient of a notice): the new row's id is derived from
+    the running row's and the arguments, so a copy of the running task, run again after a kill, finds the rows
+    its earlier run promised instead of promising them twice. False if the row was there already."""
+    run = running()
+    if run is None:
+        enqueue(task, *args)
+        return True
+    task_id = uuid.uuid5(run.task_id, json.dumps([task, *args]))
+    if QueuedTask.objects.filter(task_id=task_id).exists():
+        return False
+    enqueue(task, *args, task_id=task_id)
+    return True
 
 
 def send_now(task: Any, *args: Any) -> bool:

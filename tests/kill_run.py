@@ -114,11 +114,13 @@ def kill_run(
     every = max(1, emails // (window_kills + 1))
 
     def accepted(count: int) -> None:
-        if len(in_window) < window_kills and count % every == 0 and current:
-            for pid in _children(current[-1].pid):
+        if len(in_window) < window_kills and count >= every * (len(in_window) + 1) and current:
+            pool = _children(current[-1].pid)
+            for pid in pool:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-            in_window.append(count)
+            if pool:  # none while the worker is being replaced: the next email accepted tries again
+                in_window.append(count)
 
     with SmtpSink(delay=smtp_delay, on_accept=accepted) as sink:
         env = {**env, "EMAIL_URL": sink.url}
@@ -132,11 +134,11 @@ def kill_run(
             current.append(worker)
             return worker, log
 
-        worker, log = start()
         cases = [
             make_case(requester_name=f"Person {n}", requester_email=f"person{n}@example.org")
             for n in range(emails)
-        ]  # each commits and publishes its verification email at once: the worker is already sending
+        ]  # each commits and publishes its verification email: queued, so the kills below find the pool busy
+        worker, log = start()
         undelivered = QueuedTask.objects.filter(name=VERIFY, delivered_at__isnull=True)
         # The whole worker dies when a third (and two thirds) of the emails have been received.
         restarts = [emails * (k + 1) // (worker_kills + 1) for k in range(worker_kills)]
