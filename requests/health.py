@@ -1,5 +1,6 @@
-"""/healthz (DESIGN §11): is the database up, the broker reachable, a worker alive, the sweeps running, and is
-the outbox keeping up (nothing promised waiting longer than a lost message's redelivery takes)?
+"""/healthz (DESIGN §11): is the database up, the broker reachable, a worker alive, the sweeps running, is the
+outbox keeping up (nothing promised waiting longer than a lost message's redelivery takes), and can ENCRYPTION_KEYS
+read the key check?
 
 200 with `"status": "ok"` when all are; 503 with the failing checks named otherwise. Nothing personal is in
 the answer, so a load balancer or a monitor may call it without credentials.
@@ -16,6 +17,7 @@ from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 
 from privacyportal.backlog import backlog, stale_after
+from privacyportal.keycheck import Keys, read_keys
 
 from .models import Heartbeat
 
@@ -73,6 +75,13 @@ def check_outbox(now: datetime) -> dict[str, Any]:
     }
 
 
+def check_encryption_keys() -> dict[str, Any]:
+    """Can ENCRYPTION_KEYS read the key check (privacyportal/keycheck.py)? Never the keys themselves."""
+    if read_keys() is Keys.UNREADABLE:
+        return {"ok": False, "error": "no key in ENCRYPTION_KEYS can decrypt the key check"}
+    return {"ok": True}
+
+
 def healthz(request: HttpRequest) -> JsonResponse:
     now = timezone.now()
     checks: dict[str, dict[str, Any]] = {}
@@ -84,11 +93,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
     if checks["database"]["ok"]:
         checks.update(check_beats(now))
         checks["outbox"] = check_outbox(now)
+        checks["keys"] = check_encryption_keys()
     else:
-        checks["worker"] = checks["sweeps"] = checks["outbox"] = {
-            "ok": False,
-            "error": "database unavailable",
-        }
+        down = {"ok": False, "error": "database unavailable"}
+        checks["worker"] = checks["sweeps"] = checks["outbox"] = checks["keys"] = down
     healthy = all(c["ok"] for c in checks.values())
     response = JsonResponse(
         {"status": "ok" if healthy else "unhealthy", "checks": checks}, status=200 if healthy else 503

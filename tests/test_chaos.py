@@ -1,5 +1,6 @@
 """What a chaos run found (issue 24), replayed with the real processes: gunicorn, a Celery worker, PostgreSQL and
-a Redis of the test's own that is the broker and the cache at once, as in production."""
+a Redis of the test's own that is the broker and the cache at once, as in production; and a wrong ENCRYPTION_KEYS
+list at their start."""
 
 from __future__ import annotations
 
@@ -11,14 +12,17 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
+from cryptography.fernet import Fernet
 
-from privacyportal.models import QueuedTask
+from privacyportal.keycheck import Keys, check_keys
+from privacyportal.models import KeyCheck, QueuedTask
 from requests.models import PrivacyRequest
 from tests.brokers import PrivateRedis
 from tests.servers import Answer, Browser, server_env, start_gunicorn, stop, wait_for_port
-from tests.workers import ROOT, database_url, start_worker, stop_worker, wait_until_idle
+from tests.workers import ROOT, database_url, start_worker, stop_worker, wait_until_idle, wait_until_ready
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.real_clock]
 
@@ -165,3 +169,50 @@ def test_requests_are_taken_promptly_while_redis_is_stopped_or_frozen_and_each_e
     assert sorted(recipients(mail_dir)) == sorted(visitors.acknowledged), (
         tmp_path / "worker.log"
     ).read_text()[-3000:]
+
+
+def wait_for_exit(process: subprocess.Popen[bytes], log: Path) -> int:
+    try:
+        return process.wait(timeout=90)
+    except subprocess.TimeoutExpired:
+        stop(process)
+        raise AssertionError(f"still running with a wrong key list:\n{log.read_text()[-3000:]}") from None
+
+
+def test_web_and_worker_refuse_a_key_list_that_cannot_read_the_key_check_and_take_a_rotated_one(
+    tmp_path: Path, settings: Any
+) -> None:
+    assert check_keys() is Keys.WRITTEN  # the first start, under the test run's keys
+    right = list(settings.ENCRYPTION_KEYS)
+    wrong, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    redis = PrivateRedis()
+    redis.start()
+    try:
+        # Well-formed keys, just not the deployment's.
+        env = server_env(DATABASE_URL=database_url(), REDIS_URL=redis.url, ENCRYPTION_KEYS=wrong)
+        web, _port = start_gunicorn(env, tmp_path / "web.log")
+        assert wait_for_exit(web, tmp_path / "web.log") != 0
+        worker, log = start_worker(tmp_path, env)
+        assert wait_for_exit(worker, tmp_path / "worker.log") != 0
+        log.close()
+        for name in ("web.log", "worker.log"):
+            text = (tmp_path / name).read_text()
+            assert "ENCRYPTION_KEYS is wrong: no key in it can decrypt the key check" in text, text[-3000:]
+            assert wrong not in text and not any(key in text for key in right)
+        assert not KeyCheck.objects.get().rotated_at  # a refused start changes nothing
+
+        # Rotation: a new key first, the old ones after it.
+        env["ENCRYPTION_KEYS"] = ",".join([new, *right])
+        web, port = start_gunicorn(env, tmp_path / "web.log")
+        worker, log = start_worker(tmp_path, env)
+        try:
+            wait_for_port(port, web, tmp_path / "web.log")
+            health = Browser(port).request("GET", "/healthz")
+            assert json.loads(health.body)["checks"]["keys"] == {"ok": True}, health.body
+            wait_until_ready(worker, tmp_path)
+        finally:
+            stop(web)
+            stop_worker(worker, log)
+    finally:
+        redis.remove()
+    Fernet(new).decrypt(KeyCheck.objects.get().token.encode())  # the check moved under the new key

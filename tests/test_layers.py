@@ -25,7 +25,7 @@ LAYERS: dict[str, int] = {
     "privacyportal.ratelimit": 1, "privacyportal.cache": 1, "privacyportal.errors": 1,
     "privacyportal.middleware": 1, "privacyportal.uploads": 1, "privacyportal.files": 1,
     "privacyportal.models": 1, "privacyportal.outbox": 1, "privacyportal.emails": 1, "privacyportal.pdf": 1,
-    "privacyportal.mailbox": 1, "privacyportal.backlog": 1,
+    "privacyportal.mailbox": 1, "privacyportal.backlog": 1, "privacyportal.keycheck": 1,
     # connectors reach company systems: no models, no case logic (a service records what they return)
     "requests.connectors": 1,
     # models

@@ -24,7 +24,7 @@ def test_healthy_when_a_worker_beats_and_the_sweeps_run(client: Client) -> None:
     response = client.get("/healthz")
     body = response.json()
     assert response.status_code == 200 and body["status"] == "ok", body
-    assert set(body["checks"]) == {"database", "broker", "worker", "sweeps", "outbox"}
+    assert set(body["checks"]) == {"database", "broker", "worker", "sweeps", "outbox", "keys"}
     assert body["checks"]["worker"]["age_seconds"] <= 1
 
 
