@@ -18,10 +18,10 @@ past its worker (status `complete`, or `error`, counted apart).
 
 The portal runs as production does: gunicorn with privacyportal/gunicorn_conf.py and 3 workers, DEBUG off, a
 Celery worker with concurrency 2 on the default and pdf queues (the commands of docker-compose.yml), PostgreSQL
-(`privacyportal_bench_vs`, created and dropped) and Redis database 5 (broker and cache, flushed before and
-after); the worker sends through smtp:// to an SMTP sink this script starts (a subprocess: `--smtp-sink PORT`)
-that counts what it receives. Fides gets its own database (`privacyportal_bench_fides`) and Redis database 4
-(flushed before and after, nothing else touched), and runs from a virtualenv built on first use under
+(`privacyportal_bench_vs`, created and dropped) and Redis database 14 (broker and cache, BENCH_VS_REDIS_DB;
+flushed before and after; not the other benchmarks' 5, which any of them flushes when it starts); the worker sends through smtp:// to an SMTP sink this script starts (a subprocess: `--smtp-sink PORT`)
+that counts what it receives. Fides gets its own database (`privacyportal_bench_fides`) and Redis database 15
+(BENCH_FIDES_REDIS_DB; flushed before and after, nothing else touched), and runs from a virtualenv built on first use under
 var/fides/ (gitignored) with ~/.pyenv/versions/3.13.0/bin/python (BENCH_FIDES_PYTHON); the first build
 takes a few minutes. Fides is reached only over HTTP and through its own database: its PyPI `requests`
 dependency stays in its own virtualenv.
@@ -67,20 +67,21 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import (
     BARE_TABLE,
-    BENCH_REDIS_URL,
     ROOT,
     SERVER,
     Row,
     drop_database,
     finish,
-    flush_bench_redis,
     recreate_database,
 )
 
 DATABASE = "privacyportal_bench_vs"
 FIDES_DATABASE = "privacyportal_bench_fides"
 FIDES_VERSION = "2.86.2"
-FIDES_REDIS_DB = 4  # Fides' own: not 5 (the portal's bench), 7 (tests) or 0 (development)
+# Redis databases of their own, not the other benchmarks' 5: a benchmark starting meanwhile flushes that one,
+# and with it the verification emails this one is waiting for. Flushed before and after, nothing else touched.
+PORTAL_REDIS_DB = int(os.environ.get("BENCH_VS_REDIS_DB", "14"))
+FIDES_REDIS_DB = int(os.environ.get("BENCH_FIDES_REDIS_DB", "15"))
 FIDES_HOME = ROOT / "var" / "fides"
 FIDES_PYTHON = os.environ.get("BENCH_FIDES_PYTHON", str(Path.home() / ".pyenv/versions/3.13.0/bin/python"))
 CONCURRENCY = int(os.environ.get("BENCH_VS_CONCURRENCY", "8"))
@@ -88,7 +89,7 @@ DURATION = float(os.environ.get("BENCH_VS_DURATION", "30"))
 TARGETS = os.environ.get("BENCH_VS_TARGETS", "fides,api,form,bare").split(",")
 PROFILE = os.environ.get("BENCH_VS_PROFILE", "")
 PY_SPY = os.environ.get("BENCH_PY_SPY", str(ROOT / "var" / "prof" / "bin" / "py-spy"))
-DRAIN_LIMIT = 600.0  # seconds: a backlog still there after this is reported as not drained
+DRAIN_LIMIT = 120.0  # seconds: a backlog still there after this is reported as not drained
 # What the issue measured on 3 Dec 2026 (Fides 2.86.2, same machine and client): used only when Fides cannot run.
 FIDES_ISSUE_24 = {"rate": 19.1, "p50": 400.0, "p99": 729.0, "drain": 67.0}
 WEB_WORKERS = 3  # docker-compose.yml's web
@@ -216,6 +217,76 @@ def children(process: subprocess.Popen[bytes]) -> list[int]:
     return [int(pid) for pid in found.split()]
 
 
+# --- CPU accounting ---------------------------------------------------------------------------------------------
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu(pids: list[int]) -> float:
+    """CPU seconds the processes have used, with their reaped children's."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # gone meanwhile
+        total += sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+    return total / TICK
+
+
+def machine_cpu() -> float:
+    """CPU seconds the whole machine has been busy (every core, everyone's processes)."""
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (
+        int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]
+    )
+    return (user + nice + system + irq + softirq + steal) / TICK
+
+
+class Backends(threading.Thread):
+    """PostgreSQL's backends serving one database (their process title names it), sampled every 100 ms: CPU
+    seconds each has used, so a backend that ends between two samples loses at most its last 100 ms (and one
+    that lives less than that is missed: `sessions` in pg_stat_database counts those)."""
+
+    def __init__(self, database: str) -> None:
+        super().__init__(daemon=True)
+        self.needle = f" {database} ".encode()
+        self.seen: dict[int, float] = {}
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.wait(0.1):
+            for entry in Path("/proc").iterdir():
+                if not entry.name.isdigit():
+                    continue
+                try:
+                    title = (entry / "cmdline").read_bytes()
+                except OSError:
+                    continue
+                if title.startswith(b"postgres: ") and self.needle in title:
+                    self.seen[int(entry.name)] = process_cpu([int(entry.name)])
+
+    def total(self) -> float:
+        return sum(self.seen.values())
+
+
+def redis_pid() -> list[int]:
+    found = subprocess.run(["pgrep", "-x", "redis-server"], capture_output=True, text=True).stdout
+    return [int(pid) for pid in found.split()]
+
+
+@dataclass
+class CpuUse:
+    """CPU seconds by role over a target's load and the drain after it."""
+
+    roles: dict[str, float]
+
+    def per(self, count: int) -> str:
+        if not count:
+            return ""
+        parts = [f"{role} {1000 * seconds / count:.1f}" for role, seconds in self.roles.items()]
+        return "CPU ms per request: " + ", ".join(parts)
+
+
 # --- The client -------------------------------------------------------------------------------------------------
 
 
@@ -227,6 +298,7 @@ class Result:
     failures: list[str] = field(default_factory=list)
     drain: float | None = None  # seconds from the end of the load until the worker's backlog was gone
     note: str = ""
+    cpu: str = ""
 
     @property
     def rate(self) -> float:
@@ -321,8 +393,10 @@ class Portal:
     web: subprocess.Popen[bytes] | None = None
     worker: subprocess.Popen[bytes] | None = None
     sink: subprocess.Popen[bytes] | None = None
+    backends: Backends = field(default_factory=lambda: Backends(DATABASE))
 
     def start(self) -> None:
+        self.backends.start()
         self.sink = start(
             [sys.executable, __file__, "--smtp-sink", str(self.sink_port)], self.work / "sink.log", self.env
         )
@@ -334,19 +408,38 @@ class Portal:
             self.work / "gunicorn.log", self.env,
         )  # fmt: skip
         self.worker = start(
-            [sys.executable, "-m", "celery", "-A", "privacyportal", "worker", "-l", "warning", "-Q", "default,pdf",
+            [sys.executable, "-m", "celery", "-A", "privacyportal", "worker", "-l", "info", "-Q", "default,pdf",
              "--concurrency", str(WORKER_CONCURRENCY), "-n", "bench-vs@%h"],
             self.work / "worker.log", self.env,
         )  # fmt: skip
         wait_until(lambda: bool(csrf(self.port)), self.web, self.work / "gunicorn.log", 60)
         wait_until(self.worker_ready, self.worker, self.work / "worker.log", 60)
 
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds so far: gunicorn (master and workers), Celery (master and pool), the SMTP sink, this
+        process (the client), and the whole machine (PostgreSQL and Redis are most of the rest)."""
+        roles = {}
+        for role, master in (("web", self.web), ("worker", self.worker), ("smtp sink", self.sink)):
+            assert master is not None
+            roles[role] = process_cpu([master.pid, *children(master)])
+        roles["client"] = time.process_time()
+        roles["PostgreSQL (this database)"] = self.backends.total()
+        roles["Redis (whole server)"] = process_cpu(redis_pid())
+        roles["machine"] = machine_cpu()
+        return roles
+
     def worker_ready(self) -> bool:
         return len(children(self.worker)) >= WORKER_CONCURRENCY if self.worker else False
 
     def stop(self) -> None:
+        self.backends.stopping.set()
         for process in (self.web, self.worker, self.sink):
             stop(process)
+
+    def sessions(self) -> int:
+        """Connections opened to the database so far (PostgreSQL's count)."""
+        [(count,)] = psql(self.url, f"SELECT sessions FROM pg_stat_database WHERE datname = '{DATABASE}'")  # noqa: S608 (a constant)
+        return int(count)
 
     def counts(self) -> tuple[int, int, int]:
         """(cases, outbox rows undelivered, bare rows)."""
@@ -372,7 +465,8 @@ class Portal:
         spies = []
         for role, master in (("web", self.web), ("worker", self.worker)):
             assert master is not None
-            for pid in children(master):
+            # The workers, and Celery's master too: it takes the messages from the broker and acknowledges them.
+            for pid in children(master) + ([master.pid] if role == "worker" else []):
                 command = [PY_SPY, "record", "--format", "raw", "--rate", "200", "--nonblocking",
                            "--pid", str(pid), "--duration", str(int(DURATION) + 5),
                            "--output", str(out / f"{target}-{role}-{pid}.txt")]  # fmt: skip
@@ -405,7 +499,7 @@ def portal_environment(work: Path, url: str, sink_port: int) -> dict[str, str]:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench.intake_settings",  # the portal's settings plus the bare view
         "DATABASE_URL": url,
-        "REDIS_URL": BENCH_REDIS_URL,
+        "REDIS_URL": f"redis://127.0.0.1:6379/{PORTAL_REDIS_DB}",
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ENCRYPTION_KEYS": key,
@@ -502,6 +596,8 @@ def bare_request(cookie: str, token: str) -> Callable[[int], Request]:
 def run_portal(portal: Portal, target: str, sessions: list[str], token: tuple[str, str]) -> Result:
     cases_before, _undelivered, bare_before = portal.counts()
     received_before, _ = sink_count(portal.sink_port)
+    cpu_before = portal.cpu()
+    sessions_before = portal.sessions()
     if target == "api":
         result = portal.profiled(
             target, lambda: closed_loop(target, portal.port, api_request, lambda r: r.status == 201)
@@ -530,6 +626,12 @@ def run_portal(portal: Portal, target: str, sessions: list[str], token: tuple[st
         )
     if target != "bare":
         result.drain = drain(portal.drained)
+    cpu = {role: seconds - cpu_before[role] for role, seconds in portal.cpu().items()}
+    cpu["rest of the machine"] = cpu["machine"] - sum(v for k, v in cpu.items() if k != "machine")
+    opened = portal.sessions() - sessions_before
+    result.cpu = CpuUse(cpu).per(len(result.latencies)) + (
+        f"; {opened / max(1, len(result.latencies)):.2f} PostgreSQL connections opened per request"
+    )
     cases, undelivered, bare = portal.counts()
     received, distinct = sink_count(portal.sink_port)
     made = bare - bare_before if target == "bare" else cases - cases_before
@@ -668,10 +770,11 @@ class Fides:
 
 
 def flush_redis(db: int) -> None:
+    """FLUSHDB on one of this benchmark's own Redis databases (never FLUSHALL)."""
     import redis
 
+    assert db in (PORTAL_REDIS_DB, FIDES_REDIS_DB), "only this benchmark's own Redis databases"
     client = redis.Redis.from_url(f"redis://127.0.0.1:6379/{db}")
-    assert client.connection_pool.connection_kwargs.get("db") == db == FIDES_REDIS_DB
     client.flushdb()
     client.close()
 
@@ -704,7 +807,7 @@ def main() -> None:
 
 def run_portal_targets(work: Path, targets: list[str], results: dict[str, Result]) -> None:
     url = recreate_database(DATABASE)
-    flush_bench_redis()
+    flush_redis(PORTAL_REDIS_DB)
     sink_port = free_port()
     env = portal_environment(work, url, sink_port)
     portal = Portal(url, work, free_port(), sink_port, env)
@@ -729,12 +832,14 @@ def run_portal_targets(work: Path, targets: list[str], results: dict[str, Result
         for target in targets:
             results[target] = run_portal(portal, target, sessions, token)
             print(
-                f"bench_vs_fides: {target} {results[target].summary()} ({results[target].note})", flush=True
+                f"bench_vs_fides: {target} {results[target].summary()} ({results[target].note})\n"
+                f"bench_vs_fides: {target} {results[target].cpu}",
+                flush=True,
             )
     finally:
         portal.stop()
         drop_database(DATABASE)
-        flush_bench_redis()
+        flush_redis(PORTAL_REDIS_DB)
 
 
 def rows(results: dict[str, Result], fides_error: str) -> list[Row]:

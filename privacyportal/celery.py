@@ -6,8 +6,9 @@ import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_init
+from celery.signals import task_postrun, task_prerun, worker_init
 from django.core.exceptions import ImproperlyConfigured
+from django.db import close_old_connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "privacyportal.settings")
 
@@ -28,3 +29,17 @@ def _refuse_without_keys(**_: Any) -> None:
         require_keys()
     except ImproperlyConfigured as error:
         raise SystemExit(f"refusing to start: {error}") from None
+
+
+def _close_old_connections(task: Any = None, **_: Any) -> None:
+    """Around each task, what Django does around each web request: drop a database connection that broke or
+    outlived CONN_MAX_AGE, keep the rest (CELERY_DB_REUSE_MAX stops Celery closing it every time). Not for a
+    task run in-process (eager: the tests, the embedded run), which shares its caller's connection and
+    transaction, as Celery's own fixup leaves those alone."""
+    if task is not None and getattr(task.request, "is_eager", False):
+        return
+    close_old_connections()
+
+
+task_prerun.connect(_close_old_connections, weak=False)
+task_postrun.connect(_close_old_connections, weak=False)
