@@ -8,7 +8,7 @@ from typing import Any
 from celery import Celery
 from celery.signals import task_postrun, task_prerun, worker_init
 from django.core.exceptions import ImproperlyConfigured
-from django.db import close_old_connections
+from django.db import connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "privacyportal.settings")
 
@@ -31,14 +31,13 @@ def _refuse_without_keys(**_: Any) -> None:
         raise SystemExit(f"refusing to start: {error}") from None
 
 
-def _close_old_connections(task: Any = None, **_: Any) -> None:
+def _close_old_connections(**_: Any) -> None:
     """Around each task, what Django does around each web request: drop a database connection that broke or
-    outlived CONN_MAX_AGE, keep the rest (CELERY_DB_REUSE_MAX stops Celery closing it every time). Not for a
-    task run in-process (eager: the tests, the embedded run), which shares its caller's connection and
-    transaction, as Celery's own fixup leaves those alone."""
-    if task is not None and getattr(task.request, "is_eager", False):
-        return
-    close_old_connections()
+    outlived CONN_MAX_AGE, keep the rest (CELERY_DB_REUSE_MAX stops Celery closing it every time). Never one
+    inside a transaction: a task run there (eagerly, or by a test) is using its caller's connection."""
+    for conn in connections.all(initialized_only=True):
+        if not conn.in_atomic_block:
+            conn.close_if_unusable_or_obsolete()
 
 
 task_prerun.connect(_close_old_connections, weak=False)
