@@ -30,7 +30,8 @@ dependency stays in its own virtualenv.
     BENCH_VS_TARGETS=api,form,bare .venv/bin/python bench/bench_vs_fides.py   # the portal only
     BENCH_VS_PROFILE=/tmp/prof .venv/bin/python bench/bench_vs_fides.py       # py-spy on web and worker (below)
 
-BENCH_VS_DURATION and BENCH_VS_CONCURRENCY change the load. BENCH_VS_PROFILE=DIR records each portal target's
+BENCH_VS_DURATION and BENCH_VS_CONCURRENCY change the load; BENCH_VS_PORTAL_ROOT measures the portal of another
+checkout (e.g. `git worktree add /tmp/before <commit>`) with this script, for before and after. BENCH_VS_PROFILE=DIR records each portal target's
 gunicorn workers and Celery worker children with py-spy (BENCH_PY_SPY, default var/prof/bin/py-spy) into DIR
 as collapsed stacks, for `bench/profile_summary.py`; profiling slows the run, so its numbers are not the result.
 When Fides cannot be installed or started, its row says why and the portal's targets still run; without Fides'
@@ -88,6 +89,9 @@ CONCURRENCY = int(os.environ.get("BENCH_VS_CONCURRENCY", "8"))
 DURATION = float(os.environ.get("BENCH_VS_DURATION", "30"))
 TARGETS = os.environ.get("BENCH_VS_TARGETS", "fides,api,form,bare").split(",")
 PROFILE = os.environ.get("BENCH_VS_PROFILE", "")
+# The checkout whose portal is measured: this one, or another (e.g. a `git worktree` of an earlier commit, for
+# before and after on the same machine; the client, sink and Fides stay this checkout's).
+PORTAL_ROOT = Path(os.environ.get("BENCH_VS_PORTAL_ROOT", str(ROOT)))
 PY_SPY = os.environ.get("BENCH_PY_SPY", str(ROOT / "var" / "prof" / "bin" / "py-spy"))
 DRAIN_LIMIT = 120.0  # seconds: a backlog still there after this is reported as not drained
 # What the issue measured on 3 Dec 2026 (Fides 2.86.2, same machine and client): used only when Fides cannot run.
@@ -172,7 +176,9 @@ def sink_count(port: int) -> tuple[int, int]:
 # --- Processes --------------------------------------------------------------------------------------------------
 
 
-def start(command: list[str], log: Path, env: dict[str, str], cwd: Path = ROOT) -> subprocess.Popen[bytes]:
+def start(
+    command: list[str], log: Path, env: dict[str, str], cwd: Path = PORTAL_ROOT
+) -> subprocess.Popen[bytes]:
     with open(log, "ab") as out:
         # A session of its own, so that stopping it stops its children (gunicorn's and Celery's workers).
         return subprocess.Popen(
@@ -813,9 +819,9 @@ def run_portal_targets(work: Path, targets: list[str], results: dict[str, Result
     portal = Portal(url, work, free_port(), sink_port, env)
     try:
         subprocess.run(
-            [sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
+            [sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=PORTAL_ROOT, env=env, check=True
         )
-        subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)  # fmt: skip
+        subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=PORTAL_ROOT, env=env, check=True)  # fmt: skip
         import psycopg2
 
         conn = psycopg2.connect(url)
