@@ -39,14 +39,14 @@ ANSWERS = {
     "period": "12_months",
 }
 
-# The session read; the repetition check; the case inserted and its reference set; the case row held, the
-# audit head read, the event and the head inserted, the ledger of chains read and moved; the outbox row;
-# the view's transaction and the service's; the session written back in its own; and here only, the
-# savepoint the rate limit takes inside an open transaction (the test's). 20 in all.
-FORM_SEND = 20
+# The session read; the repetition check; the case inserted and its reference set; its first event and the
+# chain's head inserted (the case is new: no row lock or head lookup needed), the ledger of chains read and
+# moved; the outbox row; the view's transaction and the service's; the session written back in its own; and
+# here only, the savepoint the rate limit takes inside an open transaction (the test's). 18 in all.
+FORM_SEND = 18
 # The same without the session, and without a transaction of the view's own around the service's (it had
 # one, a savepoint for nothing).
-API_SUBMIT = 14
+API_SUBMIT = 12
 # The outbox row found and claimed; the case read; earlier challenges retired and the new one stored; the
 # "email sent" event (case row held, head read, event inserted, head moved) and the sent email remembered;
 # the row marked delivered; the two transactions; here only, the recipient limit's savepoint. 17 in all.
