@@ -396,6 +396,11 @@ CELERY_TASK_TIME_LIMIT = 10 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 9 * 60
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TIMEZONE = "UTC"
+# Celery's Django fixup closes the database connection around every task unless this is set: each email then
+# paid for a new PostgreSQL connection (a backend forked, authenticated, its caches warmed). A task keeps its
+# connection as a web request does instead (CONN_MAX_AGE; one that broke is dropped: privacyportal/celery.py),
+# and the fixup only renews it every this many tasks.
+CELERY_DB_REUSE_MAX = 1000
 CELERY_BEAT_SCHEDULE = {
     "every-minute-worker-heartbeat": {"task": "requests.tasks.heartbeat", "schedule": 60},
     "every-5-min-outbox-redelivery": {"task": "requests.tasks.sweep", "schedule": 300, "args": ["redeliver"]},
