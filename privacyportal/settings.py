@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import django_stubs_ext
 import environ
@@ -89,6 +90,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "privacyportal.middleware.UndecryptableFileMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "identity.middleware.StaffIdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -141,6 +143,10 @@ if CACHE_URL:
             "BACKEND": "privacyportal.cache.PrefixedRedisCache",
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": "cache",
+            # Redis answers in a millisecond; a stopped or frozen one must cost a page a moment, not a hang
+            # (issue 24: without a timeout a frozen Redis held every POST until it came back). The counters it
+            # keeps fail open (privacyportal/ratelimit.py), so a timeout costs nothing but a limit not applied.
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
         }
     }
 else:
@@ -177,7 +183,7 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -186,8 +192,32 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = VAR_DIR / "media"
-# Evidence and packets live here, outside MEDIA_ROOT, never served directly.
+# Evidence, letters and packets (encrypted: privacyportal/files.py) live here, outside MEDIA_ROOT, never served
+# directly, unless PRIVATE_S3_BUCKET puts them on object storage that several nodes share.
 PRIVATE_ROOT = Path(env("PRIVATE_ROOT", default=str(VAR_DIR / "private")))
+PRIVATE_S3_BUCKET = env("PRIVATE_S3_BUCKET", default="")
+if PRIVATE_S3_BUCKET:
+    _sse = env("PRIVATE_S3_SERVER_SIDE_ENCRYPTION", default="")
+    STORAGES["private"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": PRIVATE_S3_BUCKET,
+            "location": env("PRIVATE_S3_PREFIX", default="").strip("/"),
+            # Empty: AWS S3 itself, and boto3's own credential chain (an instance or task role).
+            "endpoint_url": env("PRIVATE_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env("PRIVATE_S3_REGION", default="") or None,
+            "access_key": env("PRIVATE_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env("PRIVATE_S3_SECRET_ACCESS_KEY", default="") or None,
+            "addressing_style": env("PRIVATE_S3_ADDRESSING_STYLE", default="") or None,
+            # Private objects only: no ACL sent (the bucket's own policy applies), never a public URL.
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": True,  # names are random: no existence check before each write
+            "object_parameters": {"ServerSideEncryption": _sse} if _sse else {},
+        },
+    }
+else:
+    STORAGES["private"] = {"BACKEND": "privacyportal.files.PrivateFileSystemStorage"}
 
 
 def _encryption_keys() -> list[str]:
@@ -337,16 +367,23 @@ elif BROKER_IS_AMQP:
     # min; the operator guide and docker-compose.yml set it to 2 h.
     CELERY_BROKER_HEARTBEAT = 30
 else:
-    # Longer than the longest task, so a slow task is not redelivered while it still runs.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # Socket timeouts: a frozen broker fails a publish in about a second instead of holding the request
+    # (issue 24); the outbox publishes again what failed (privacyportal/outbox.py).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 3600,  # longer than the longest task: a slow one is not redelivered while it runs
+        "socket_connect_timeout": 0.5,
+        "socket_timeout": 0.5,
+    }
 # A page that publishes (a sign-in code, a case's first email through the outbox) waits at most a few seconds for
 # a broker that is down or unreachable, then goes on: the outbox publishes again later, `send_now` logs it.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# One retry, at once: enough for a pooled connection that went stale when Redis restarted, while a broker that is
+# down costs a POST well under 2 s (Celery's default, 3 retries, spent up to 4 timeouts on it).
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
-    "max_retries": 2,
+    "max_retries": 1,
     "interval_start": 0,
-    "interval_step": 0.5,
-    "interval_max": 1,
+    "interval_step": 0.1,
+    "interval_max": 0.1,
 }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -359,6 +396,11 @@ CELERY_TASK_TIME_LIMIT = 10 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 9 * 60
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TIMEZONE = "UTC"
+# Celery's Django fixup closes the database connection around every task unless this is set: each email then
+# paid for a new PostgreSQL connection (a backend forked, authenticated, its caches warmed). A task keeps its
+# connection as a web request does instead (CONN_MAX_AGE; one that broke is dropped: privacyportal/celery.py),
+# and the fixup only renews it every this many tasks.
+CELERY_DB_REUSE_MAX = 1000
 CELERY_BEAT_SCHEDULE = {
     "every-minute-worker-heartbeat": {"task": "requests.tasks.heartbeat", "schedule": 60},
     "every-5-min-outbox-redelivery": {"task": "requests.tasks.sweep", "schedule": 300, "args": ["redeliver"]},

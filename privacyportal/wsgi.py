@@ -7,6 +7,12 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "privacyportal.settings")
 application = get_wsgi_application()
 
+from django.db import connections  # noqa: E402
+
 from privacyportal.checks import require_keys  # noqa: E402  (needs the apps loaded above)
 
-require_keys()
+try:
+    require_keys()
+finally:
+    # With gunicorn --preload this runs in the master, which forks the workers: none may share its connection.
+    connections.close_all()

@@ -790,14 +790,13 @@ def status_download_file(request: HttpRequest, reference: str) -> HttpResponse:
     try:
         if packet is None:
             raise TransitionError
+        data = read_packet(packet)  # before recording the download: one that failed to decrypt gave nothing
         record_download(packet)
     except TransitionError:
         return render(
             request, "requests/download_expired.html", {"privacy_request": privacy_request}, status=410
         )
-    return attachment(
-        read_packet(packet), filename=f"{privacy_request.reference}.zip", content_type="application/zip"
-    )
+    return attachment(data, filename=f"{privacy_request.reference}.zip", content_type="application/zip")
 
 
 def status_letter(request: HttpRequest, reference: str, pk: int) -> HttpResponse:

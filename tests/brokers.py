@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +112,7 @@ class PrivateRedis(PrivateBroker):
     def stop(self) -> None:
         if self.process is None:
             return
+        self.process.send_signal(signal.SIGCONT)  # a frozen server cannot act on SIGTERM
         self.process.terminate()  # SIGTERM: Redis writes its append-only file and exits
         self.process.wait(timeout=30)
         self.process = None
@@ -116,6 +120,17 @@ class PrivateRedis(PrivateBroker):
     def remove(self) -> None:
         self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
+
+    @contextmanager
+    def frozen(self) -> Iterator[None]:
+        """Running but not answering (a stalled host, a network that drops packets): connections are accepted
+        by the kernel and then nothing comes back."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            self.process.send_signal(signal.SIGCONT)
 
     def lose_everything(self) -> None:
         self.client().flushdb()

@@ -10,6 +10,7 @@ import pytest
 
 from tests import brokers, clock
 from tests import mailserver as mailserver_module
+from tests import s3server as s3server_module
 from tests.factories import StaffFactory
 
 
@@ -213,3 +214,18 @@ def broker(broker_server: brokers.PrivateBroker) -> Iterator[brokers.PrivateBrok
         broker_server.lose_everything()  # nothing of this test's is left for the next one
         app.conf.update(before)
         reset_connections(app)
+
+
+@pytest.fixture(scope="session")
+def s3server() -> Any:
+    """A local S3-compatible server (moto) for the whole run (tests/s3server.py); skipped without it, except
+    under CI=1."""
+    yield from s3server_module.running_s3server()
+
+
+@pytest.fixture
+def s3_private(s3server: Any, settings: Any) -> Any:
+    """This process's private files on a fresh bucket of the local S3 server; yields the bucket's name."""
+    bucket = s3server.new_bucket()
+    settings.STORAGES = {**settings.STORAGES, "private": s3server.storage(bucket)}
+    return bucket

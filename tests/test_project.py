@@ -21,11 +21,13 @@ DOCS = ROOT / "docs"
 
 def settings_keys() -> set[str]:
     """Every environment variable privacyportal/settings.py reads."""
-    return set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z_]+)"', (ROOT / "privacyportal/settings.py").read_text()))
+    return set(
+        re.findall(r'env(?:\.\w+)?\(\s*"([A-Z][A-Z0-9_]*)"', (ROOT / "privacyportal/settings.py").read_text())
+    )
 
 
 def env_example_keys() -> set[str]:
-    return set(re.findall(r"^#?\s*([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.MULTILINE))
+    return set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]*)=", (ROOT / ".env.example").read_text(), re.MULTILINE))
 
 
 def test_requests_is_this_app_and_never_the_pypi_library() -> None:

@@ -25,11 +25,11 @@ def database_url() -> str:
 
 
 def start_worker(
-    tmp_path: Path, env: dict[str, str], queue: str = "default", pool: str = "solo"
+    tmp_path: Path, env: dict[str, str], queue: str = "default", pool: str = "solo", concurrency: int = 1
 ) -> tuple[subprocess.Popen[bytes], Any]:
     clock.require_real_clock("a worker process")
     log = (tmp_path / "worker.log").open("w")
-    options = ["--pool", pool] + (["--concurrency", "1"] if pool == "prefork" else [])
+    options = ["--pool", pool] + (["--concurrency", str(concurrency)] if pool == "prefork" else [])
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "privacyportal", "worker", "-l", "info", "-Q", queue, *options,
          "--without-gossip", "--without-mingle", "-n", f"test-{uuid.uuid4().hex[:8]}@%h"],
@@ -48,9 +48,22 @@ def stop_worker(worker: subprocess.Popen[bytes], log: Any) -> None:
     log.close()
 
 
+# Django's file backend ends each message it wrote with a line of 79 dashes; a file without it is half written.
+_MESSAGE_END = b"-" * 79 + b"\n"
+
+
+def _written(mail_dir: Path) -> int:
+    return (
+        sum(path.read_bytes().endswith(_MESSAGE_END) for path in mail_dir.iterdir())
+        if mail_dir.exists()
+        else 0
+    )
+
+
 def wait_for_mail(worker: subprocess.Popen[bytes], mail_dir: Path, tmp_path: Path, count: int = 1) -> None:
+    """Until `count` emails are written in full: the worker may still be writing the file it created."""
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not (mail_dir.exists() and len(list(mail_dir.iterdir())) >= count):
+    while time.monotonic() < deadline and _written(mail_dir) < count:
         assert worker.poll() is None, (tmp_path / "worker.log").read_text()
         time.sleep(0.25)
 
