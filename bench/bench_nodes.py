@@ -1,10 +1,10 @@
 """Several nodes at once (issue 24): two web processes and two workers on one PostgreSQL database, one RabbitMQ
-broker and one file store; 1,000 requests, every one saved once, every email sent once, packets built once.
+broker and one object store; 1,000 requests, every one saved once, every email sent once, packets built once.
 
 Each node is a gunicorn (`privacyportal/gunicorn_conf.py`, 2 sync workers, DEBUG off, its static files collected)
 and a Celery worker (prefork, 2 children, queues default and pdf) with a VAR_DIR of its own (its mail folder,
-through the file email backend, counts what it sent); the private files are in one folder both mount
-(PRIVATE_ROOT), as compose's shared volume. The broker is a private RabbitMQ node (tests/brokers.py): Celery's
+through the file email backend, counts what it sent); the private files are in one bucket of a local S3 server
+(moto, tests/s3server.py), set through PRIVATE_S3_* as an operator sets them. The broker is a private RabbitMQ node (tests/brokers.py): Celery's
 recommended broker, the one issue 24 adds, and the one whose restarts lose nothing it took. No Redis: the nodes
 share the cache through the database, as they do with RabbitMQ and no REDIS_URL.
 
@@ -15,7 +15,7 @@ moment (the staff API, a DPO's token). A quarter of the emails' messages and eve
 a second time meanwhile, as the outbox's sweep does for a message it believes lost. Fails unless every request answered 201 and was saved once, every
 requester got one verification email and no email went twice, both workers sent some, and each packet was built
 once (its last build, one file). Needs PostgreSQL (BENCH_POSTGRES; `privacyportal_bench_nodes` is created and
-dropped) and rabbitmq-server. About two minutes.
+dropped), rabbitmq-server and moto in .venv-tools (made on first use). About three minutes.
 
     .venv/bin/python bench/bench_nodes.py
 """
@@ -59,25 +59,30 @@ def main() -> None:
         staff_token,
         wait_until_done,
     )
+    from tests.s3server import S3Server, ensure_tools
 
     database_url = recreate_database(DATABASE)
     work = Path(tempfile.mkdtemp(prefix="bench-nodes-"))
     broker = PrivateRabbitMQ()
     broker.start()
+    ensure_tools()
+    store = S3Server()
+    store.start()
+    bucket = store.new_bucket()
     # What every node and this process share: the database, the broker, the file store and the keys.
     os.environ.update(
         DJANGO_SETTINGS_MODULE="privacyportal.settings", DATABASE_URL=database_url, BROKER_URL=broker.url,
         REDIS_URL="", CACHE_URL="", DEBUG="false", SECRET_KEY=secrets.token_urlsafe(50),
         ENCRYPTION_KEYS=base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
-        AUDIT_KEYS=secrets.token_urlsafe(32), PRIVATE_ROOT=str(work / "shared-private"), VAR_DIR=str(work / "driver"),
-        EMAIL_URL=f"filemail://{work / 'driver' / 'mail'}",
+        AUDIT_KEYS=secrets.token_urlsafe(32), VAR_DIR=str(work / "driver"),
+        EMAIL_URL=f"filemail://{work / 'driver' / 'mail'}", **store.environment(bucket),
     )  # fmt: skip
     import django
 
     django.setup()
-    from django.conf import settings
     from django.core.management import call_command
 
+    from privacyportal import files
     from requests.models import PrivacyRequest
 
     call_command("migrate", verbosity=0)  # and the cache table the nodes share
@@ -107,11 +112,12 @@ def main() -> None:
         packets_seconds = time.monotonic() - packets_at
         saved = PrivacyRequest.objects.filter(requester_email__startswith="nodes-").count()
         mails = cluster.mails()
-        problems = packet_problems(references, Path(settings.PRIVATE_ROOT))
-        packet_files = len(list((Path(settings.PRIVATE_ROOT) / "packets").iterdir()))
+        problems = packet_problems(references)
+        packet_files = len(files.names("packets"))
     finally:
         cluster.stop()
         broker.remove()
+        store.stop()
         from django.db import connections
 
         connections.close_all()
@@ -139,7 +145,7 @@ def main() -> None:
         [
             Row(
                 benchmark="bench_nodes.py",
-                measure=f"two web processes + two workers, one PostgreSQL, RabbitMQ and file store: {REQUESTS:,} "
+                measure=f"two web processes + two workers, one PostgreSQL, RabbitMQ and S3 bucket (moto): {REQUESTS:,} "
                 f"requests through the public API over both, then {PACKETS} packets asked for on both at once",
                 budget="each saved once, each email sent once, each packet built once",
                 measured=f"{REQUESTS / sent.seconds:.0f} requests/s ({sent.seconds:.1f} s), every email sent "

@@ -360,7 +360,9 @@ elif BROKER_IS_AMQP:
     # A publish returns once RabbitMQ has the message (publisher confirms), not when it left our socket: a
     # sign-in code sent while the broker restarts is an error we log, never a message silently dropped.
     # Queues are Celery's default, durable classic ones and messages persistent: they survive a restart.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
+    # Socket timeouts: a frozen broker (a stalled host, packets dropped) would hold a publish waiting for its
+    # confirmation for ever; with them a page gives up within about 6 s (two tries) and the outbox sends later.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True, "read_timeout": 2, "write_timeout": 2}
     # A dead connection (a restarted broker, a dropped NAT entry) is noticed within a minute, not at the next
     # publish. Acknowledgement is late (below), so RabbitMQ's consumer_timeout must be longer than a task may
     # hold its message: the longest task (30 min) plus the longest retry countdown (30 min). Its default is 30

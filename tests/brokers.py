@@ -58,7 +58,8 @@ def _wait_for_port(port: int, seconds: float, what: str, log: Path) -> None:
 class PrivateBroker:
     kind = ""
     url = ""
-    # What kombu's transport needs beyond the URL, as settings.py gives it for this kind of broker.
+    # What kombu's transport needs beyond the URL: settings.py's for this kind of broker (the timeouts too, or a
+    # frozen broker holds this process's publish for ever).
     transport_options: dict[str, Any] = {}
     process: subprocess.Popen[bytes] | None = None
 
@@ -79,6 +80,10 @@ class PrivateBroker:
         """Every queued message gone, as when the broker's disk or memory is lost."""
         raise NotImplementedError
 
+    def frozen(self) -> Any:
+        """A context in which the broker accepts connections and answers nothing."""
+        raise NotImplementedError
+
     def counts(self, queue: str) -> tuple[int, int]:
         """(messages waiting in `queue`, messages delivered and not yet acknowledged)."""
         raise NotImplementedError
@@ -93,7 +98,11 @@ class PrivateRedis(PrivateBroker):
         self.root = Path(tempfile.mkdtemp(prefix="ppredis-"))
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.transport_options = {"visibility_timeout": 3600}
+        self.transport_options = {
+            "visibility_timeout": 3600,
+            "socket_connect_timeout": 0.5,
+            "socket_timeout": 0.5,
+        }
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -155,7 +164,7 @@ class PrivateRabbitMQ(PrivateBroker):
         self.port = free_port()
         self.node = f"pp-test-{uuid.uuid4().hex[:8]}@localhost"
         self.url = f"amqp://guest:guest@127.0.0.1:{self.port}//"
-        self.transport_options = {"confirm_publish": True}
+        self.transport_options = {"confirm_publish": True, "read_timeout": 2, "write_timeout": 2}
         (self.root / "home").mkdir()
         (self.root / "rabbitmq.conf").write_text(RABBITMQ_CONF.format(port=self.port))
         (self.root / "enabled_plugins").write_text("[].\n")
@@ -216,6 +225,16 @@ class PrivateRabbitMQ(PrivateBroker):
     def remove(self) -> None:
         self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
+
+    @contextmanager
+    def frozen(self) -> Iterator[None]:
+        """Running but not answering, as PrivateRedis.frozen: the node's Erlang VM stopped with SIGSTOP."""
+        pid = int((self.root / "rabbit.pid").read_text().strip())
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            os.kill(pid, signal.SIGCONT)
 
     def lose_everything(self) -> None:
         for line in self.ctl("list_queues", "name", "--quiet", "--no-table-headers").splitlines():

@@ -1,11 +1,11 @@
 """Several nodes at once (issue 24): web processes (gunicorn) and Celery workers on one database and one broker.
 
-Each node has a working folder of its own (VAR_DIR: its mail, broker files, beat schedule), as a container or a
-machine would; only the database, the broker and the private file store are shared. The file store is a folder
-every node mounts (PRIVATE_ROOT), as compose's `private` volume or a network filesystem is; object storage would
-take its place.
+Each node has a working folder of its own (VAR_DIR: its mail, its own PRIVATE_ROOT, the beat schedule), as a
+container or a machine would; only the database, the broker and the private-file store are shared. The store is
+what the caller's environment names: a bucket of the local S3 server (PRIVATE_S3_*, tests/s3server.py), or one
+folder every node mounts (PRIVATE_ROOT), as compose's `private` volume.
 
-`run_scenario` sends requests through the public API spread over every web process, then asks for packets from
+The helpers send requests through the public API spread over every web process, then asks for packets from
 every web process at once for some cases, and reports what an operator would count: cases saved, emails sent (by
 which node), packets built. tests/test_nodes.py runs it small; bench/bench_nodes.py runs 1,000 requests.
 """
@@ -302,9 +302,10 @@ def packets_ready(references: list[str]) -> bool:
     ).count() == len(references)
 
 
-def packet_problems(references: list[str], store: Path) -> list[str]:
+def packet_problems(references: list[str]) -> list[str]:
     """What is wrong with the packets of these cases: empty when each case has one packet, ready, its last build
     built exactly once, no build built twice, and its file in the shared store."""
+    from privacyportal import files
     from requests.models import Packet, PacketStatus
 
     problems = []
@@ -317,7 +318,7 @@ def packet_problems(references: list[str], store: Path) -> list[str]:
             problems.append(f"{reference}: {packet.status}")
         if builds[packet.build] != 1 or max(builds.values(), default=0) != 1:
             problems.append(f"{reference}: builds {dict(builds)}, packet at build {packet.build}")
-        if not (store / "packets" / packet.stored_name).is_file():
+        if not files.exists(packet.stored_name, "packets"):
             problems.append(f"{reference}: its file is not in the shared store")
     return problems
 

@@ -99,9 +99,12 @@ def subjects(mail_dir: Path) -> list[str]:
 
 
 def recipients(mail_dir: Path) -> list[str]:
+    """Each email's recipient; Django's file backend may append two emails to one file, each ending in dashes."""
     return sorted(
-        email.message_from_string(path.read_text())["To"]
+        email.message_from_string(text)["To"]
         for path in (mail_dir.iterdir() if mail_dir.exists() else [])
+        for text in path.read_text().split("\n" + "-" * 79 + "\n")
+        if text.strip()
     )
 
 
@@ -182,19 +185,27 @@ def test_a_restarted_broker_loses_nothing_it_took_and_the_worker_reconnects(
         assert client.get("/healthz").json()["checks"]["broker"]["ok"] is True
         after = new_request(client, "after@example.org")
         wait_for_mail(worker, mail_dir, tmp_path, count=2)
-        # The outbox's sweep, 20 minutes on: the email whose publish failed, and nothing already sent.
+        expected = ["after@example.org", "queued@example.org", "while-down@example.org"]
+        rows = [queued, while_down, after]
+        if broker.kind == "rabbitmq":
+            # Frozen (a stalled host): connections accepted, nothing answered; the page still answers in seconds.
+            # (A frozen Redis is tests/test_chaos.py's, with its worker started after the freeze: under a running
+            # worker it can leave a message unacknowledged until the visibility timeout, an hour.)
+            with broker.frozen():
+                rows.append(new_request(client, "while-frozen@example.org"))
+            expected.append("while-frozen@example.org")
+        # The outbox's sweep, 20 minutes on: the emails whose publish failed (the frozen broker's may have got
+        # through after all, once it woke), and nothing already sent.
         with time_machine.travel(timezone.now() + timedelta(minutes=20), tick=False):
-            assert sweeps.redeliver() == 1
-        wait_for_mail(worker, mail_dir, tmp_path, count=3)
+            assert sweeps.redeliver() in (1, 2)
+        wait_for_mail(worker, mail_dir, tmp_path, count=len(expected))
         wait_until_idle(worker, tmp_path, broker)
     finally:
         stop_worker(worker, log)
     worker_log = (tmp_path / "worker.log").read_text()
-    assert recipients(mail_dir) == ["after@example.org", "queued@example.org", "while-down@example.org"], (
-        worker_log
-    )
+    assert recipients(mail_dir) == expected, worker_log
     assert "Connection to broker lost" in worker_log  # it really went away under the worker
-    for row in (queued, while_down, after):
+    for row in rows:
         row.refresh_from_db()
         assert row.delivered_at is not None
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections import Counter
 from email.utils import parseaddr
 from pathlib import Path
+from typing import Any
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from django.test import override_settings
 
+from privacyportal import files
 from requests.models import PrivacyRequest
 from tests.brokers import PrivateBroker
 from tests.nodes import (
@@ -45,7 +46,7 @@ DATABASE_CACHE = {
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.real_clock
 def test_two_web_processes_and_two_workers_save_send_and_build_everything_once(
-    tmp_path: Path, broker: PrivateBroker
+    tmp_path: Path, broker: PrivateBroker, s3server: Any, s3_private: str
 ) -> None:
     # With RabbitMQ and no Redis the nodes share the cache through the database: its table, made as migrate does.
     with override_settings(CACHES=DATABASE_CACHE):
@@ -57,7 +58,9 @@ def test_two_web_processes_and_two_workers_save_send_and_build_everything_once(
         BROKER_URL=broker.url,
         REDIS_URL="",
         CACHE_URL=cache_url,
-        TEST_PRIVATE_ROOT=str(settings.PRIVATE_ROOT),  # the shared file store
+        # The shared file store: this test's bucket on the local S3 server. Each node's own disk (its
+        # VAR_DIR/test-private) holds nothing.
+        **s3server.environment(s3_private),
     )
     cluster = Cluster(tmp_path, env)
     cluster.start()
@@ -72,8 +75,7 @@ def test_two_web_processes_and_two_workers_save_send_and_build_everything_once(
         )
         dpo = make_dpo()
         references = packet_cases(PACKETS, dpo)
-        packets = Path(settings.PRIVATE_ROOT) / "packets"
-        before = set(packets.iterdir()) if packets.exists() else set()
+        before = files.names("packets")
         statuses = build_from_every_node(cluster, references, staff_token(dpo))
         copies += publish_again("requests.tasks.build_packet", references)
         wait_until_done(cluster, broker, lambda: packets_ready(references), seconds=120)
@@ -90,5 +92,7 @@ def test_two_web_processes_and_two_workers_save_send_and_build_everything_once(
     # Each case's packet asked for on both web processes: each answer accepted (a second build supersedes the
     # first) or refused, never an error; one packet per case, its last build built exactly once.
     assert set(statuses) <= {200, 202, 409} and sum(statuses.values()) == 2 * PACKETS, statuses
-    assert packet_problems(references, Path(settings.PRIVATE_ROOT)) == []
-    assert len(set(packets.iterdir()) - before) == PACKETS  # one file each: no copy left by a second build
+    assert packet_problems(references) == []
+    assert len(files.names("packets") - before) == PACKETS  # one file each: no copy left by a second build
+    for node in cluster.nodes:  # nothing private on a node's own disk
+        assert not any((node.var / "test-private").rglob("*.bin")), node.name
