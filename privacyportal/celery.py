@@ -6,8 +6,9 @@ import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_init
+from celery.signals import task_postrun, task_prerun, worker_init
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "privacyportal.settings")
 
@@ -32,3 +33,16 @@ def _refuse_without_keys(**_: Any) -> None:
         raise SystemExit(f"refusing to start: {error}") from None
     finally:
         connections.close_all()  # the pool's children fork from this process: none may share its connection
+
+
+def _close_old_connections(**_: Any) -> None:
+    """Around each task, what Django does around each web request: drop a database connection that broke or
+    outlived CONN_MAX_AGE, keep the rest (CELERY_DB_REUSE_MAX stops Celery closing it every time). Never one
+    inside a transaction: a task run there (eagerly, or by a test) is using its caller's connection."""
+    for conn in connections.all(initialized_only=True):
+        if not conn.in_atomic_block:
+            conn.close_if_unusable_or_obsolete()
+
+
+task_prerun.connect(_close_old_connections, weak=False)
+task_postrun.connect(_close_old_connections, weak=False)

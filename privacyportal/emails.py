@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import smtplib
+import threading
 from collections.abc import Sequence
 from email.utils import make_msgid
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from .outbox import OutboxTask
+from .outbox import OutboxTask, mark_email_sent, running
 from .typography import tidy
 
 logger = logging.getLogger(__name__)
@@ -52,15 +55,44 @@ def _smtp_summary(error: smtplib.SMTPException) -> str:
 
 
 class PortalMessage(EmailMultiAlternatives):
-    """An email that says which template and case it is when the mail server refuses it."""
+    """An email that says which template and case it is when the mail server refuses it.
 
-    def __init__(self, *args: Any, about: str, **kwargs: Any) -> None:
+    Built by an outbox task, it is that row's email `number`: sent once the mail server accepted it, a later copy
+    of the row (the worker killed before the row was marked delivered) does not send it again.
+    """
+
+    def __init__(self, *args: Any, about: str, number: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.about = about
+        self.number = number
 
     def send(self, fail_silently: bool = False) -> int:
+        run = running()
+        if run is not None and self.number is not None and self.number <= run.emails_sent:
+            logger.info("email %s was sent by an earlier copy of its task; not sent again", self.about)
+            return 1
         try:
-            return super().send(fail_silently=fail_silently)
+            kept = None if self.connection or fail_silently else _kept_smtp()
+            if run is None or self.number is None:
+                return (
+                    _send_kept(kept, self) if kept is not None else super().send(fail_silently=fail_silently)
+                )
+            if kept is not None:
+                # The kept connection says no QUIT after each email: the row is marked as soon as the server took it.
+                sent = _send_kept(kept, self)
+                if sent:
+                    mark_email_sent(run, self.number)
+                return int(sent or 0)
+            # Our own connection, so the row is marked before the goodbye to the mail server (QUIT), not after.
+            connection = self.get_connection(fail_silently)
+            connection.open()
+            try:
+                sent = connection.send_messages([self])
+                if sent:
+                    mark_email_sent(run, self.number)
+            finally:
+                connection.close()
+            return int(sent or 0)
         except smtplib.SMTPException as error:
             summary = f"email {self.about} not sent: {_smtp_summary(error)}"
         logger.warning("%s", summary)
@@ -68,9 +100,62 @@ class PortalMessage(EmailMultiAlternatives):
         raise MailNotSent(summary) from None
 
 
-def new_message_id() -> str:
-    """A Message-ID of our own, on the portal's domain: a reply or a bounce quoting it names the email (§14)."""
-    return make_msgid(domain=urlsplit(settings.PORTAL_BASE_URL).hostname or "localhost")
+# One SMTP connection per process, opened by its first email and kept for the next: a worker sending every
+# verification email paid for a TCP connection, EHLO, and in production STARTTLS and AUTH, for each of them.
+_kept: dict[tuple[Any, ...], SMTPBackend] = {}
+_kept_lock = threading.Lock()
+
+
+def _kept_smtp() -> SMTPBackend | None:
+    """This process's SMTP connection for the mail server the settings name now; None for other backends."""
+    if settings.EMAIL_BACKEND != "django.core.mail.backends.smtp.EmailBackend":
+        return None
+    server = (settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_HOST_USER, settings.EMAIL_HOST_PASSWORD,
+              settings.EMAIL_USE_TLS, settings.EMAIL_USE_SSL, settings.EMAIL_TIMEOUT)  # fmt: skip
+    with _kept_lock:
+        if server not in _kept:
+            for old in _kept.values():
+                with contextlib.suppress(OSError):  # a server that is gone cannot be told QUIT
+                    old.close()
+            _kept.clear()
+            _kept[server] = get_connection()
+        return _kept[server]
+
+
+def _send_kept(backend: SMTPBackend, message: EmailMultiAlternatives) -> int:
+    """Send on the kept connection; once more on a new one if the server closed it while it sat idle (servers
+    drop idle clients after a few minutes). Any other failure closes it, so the next email starts afresh."""
+    with _kept_lock:
+        fresh = backend.open()
+        try:
+            try:
+                return backend.send_messages([message])
+            except (smtplib.SMTPServerDisconnected, ConnectionError):
+                if fresh:
+                    raise
+                with contextlib.suppress(OSError):
+                    backend.close()
+                backend.open()
+                return backend.send_messages([message])
+        except BaseException:
+            with contextlib.suppress(OSError):
+                backend.close()
+            raise
+
+
+def new_message_id() -> tuple[str, int | None]:
+    """A Message-ID of our own, on the portal's domain: a reply or a bounce quoting it names the email (§14).
+
+    In an outbox task, the row's task id and the email's number in it (with that number): every copy of the row
+    gives its email the same Message-ID, so a copy sent twice is one message to mail systems that drop
+    duplicates, and to our mailbox. The task id is random and says nothing of the case or the person.
+    """
+    domain = urlsplit(settings.PORTAL_BASE_URL).hostname or "localhost"
+    run = running()
+    if run is None:
+        return make_msgid(domain=domain), None
+    run.emails_built += 1
+    return f"<{run.task_id}.{run.emails_built}@{domain}>", run.emails_built
 
 
 def make_message(
@@ -106,14 +191,16 @@ def make_message(
     reply_to = (
         [settings.PRIVACY_MAILBOX_ADDRESS] if to_requester and settings.PRIVACY_MAILBOX_ADDRESS else None
     )
+    message_id, number = new_message_id()
     message = PortalMessage(
         subject,
         body,
         settings.DEFAULT_FROM_EMAIL,
         list(to),
         reply_to=reply_to,
-        headers={"Message-ID": new_message_id()},
+        headers={"Message-ID": message_id},
         about=about,
+        number=number,
     )
     message.attach_alternative(html, "text/html")
     return message

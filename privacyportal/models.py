@@ -26,6 +26,8 @@ class QueuedTask(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     started_by = models.CharField(max_length=120, blank=True)  # host:pid:nonce of the copy running it
     delivered_at = models.DateTimeField(null=True, blank=True)
+    # How many of its emails the mail server accepted: a copy run after a kill sends only the rest.
+    emails_sent = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         db_table = "requests_queuedtask"  # the table it had when the model lived in requests/

@@ -104,20 +104,24 @@ def record_event(
     old_status: str = "",
     new_status: str = "",
     data: dict[str, Any] | None = None,
+    new_case: bool = False,
 ) -> RequestEvent:
     """Append one event to the case's chain and move its head. Call inside the transaction that changed the case.
 
     The caller holds the case row (claimed by a conditional UPDATE), so appends to one case are
     serialised; the unique (request, seq) constraint refuses a fork if that was ever not so, and refuses to
-    start a second chain for a case whose head has gone.
+    start a second chain for a case whose head has gone. `new_case`: the caller inserted the case in this
+    transaction, so no one else can see or hold its row and it has no chain yet (two round trips a new case).
     """
-    # Hold the case row (a no-op where the caller's UPDATE already holds it) so appends never race.
-    PrivacyRequest.objects.select_for_update().filter(pk=privacy_request.pk).values_list("pk").first()
-    head = (
-        AuditHead.objects.filter(privacy_request_id=privacy_request.pk)
-        .values_list("seq", "hash", "legacy_seq")
-        .first()
-    )
+    head = None
+    if not new_case:
+        # Hold the case row (a no-op where the caller's UPDATE already holds it) so appends never race.
+        PrivacyRequest.objects.select_for_update().filter(pk=privacy_request.pk).values_list("pk").first()
+        head = (
+            AuditHead.objects.filter(privacy_request_id=privacy_request.pk)
+            .values_list("seq", "hash", "legacy_seq")
+            .first()
+        )
     last_seq, prev_hash, legacy_seq = head or (0, GENESIS, 0)
     if actor_kind is None:
         actor_kind = ActorKind.STAFF if by is not None else ActorKind.SYSTEM
@@ -153,9 +157,12 @@ def record_sent(privacy_request: Any, template: str, to: str, *, message_id: str
     """Every email is an event on its case: the template and the kind of recipient, never the address.
 
     An email to the requester is remembered by its Message-ID too, so that their reply, or its bounce, finds the
-    case (DESIGN §14).
+    case (DESIGN §14). The same Message-ID again is the same email sent again by a copy of its outbox task
+    (privacyportal/emails.py): recorded once.
     """
     with transaction.atomic():
+        if message_id and SentEmail.objects.filter(message_id=message_id).exists():
+            return
         record_event(privacy_request, "email_sent", data={"template": template, "to": to})
         if message_id:
             SentEmail.objects.create(

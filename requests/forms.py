@@ -8,6 +8,7 @@ from typing import Any, cast
 
 import holidays
 from django import forms
+from django.utils.choices import BaseChoiceIterator, normalize_choices
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -23,8 +24,19 @@ from .selectors import applicable_regimes
 from .services import NewRequest, outcomes_for
 
 
+class _Normalised(BaseChoiceIterator):
+    """Choices Django has normalised once: a field given them keeps them as they are, where a list would be
+    walked again by every form made (the countries: some 250 of them on each POST)."""
+
+    def __init__(self, choices: Any) -> None:
+        self.choices = list(normalize_choices(choices))
+
+    def __iter__(self) -> Any:
+        return iter(self.choices)
+
+
 @functools.cache
-def _subdivision_choices() -> list[tuple[Any, Any]]:
+def _subdivision_choices() -> _Normalised:
     def names(country: type[holidays.HolidayBase]) -> list[tuple[str, str]]:
         first: dict[str, str] = {}
         for name, code in country.subdivisions_aliases.items():
@@ -34,18 +46,20 @@ def _subdivision_choices() -> list[tuple[Any, Any]]:
             key=lambda c: c[1],
         )
 
-    return [
-        ("", _("Not in the US or Canada")),
-        # holidays exports its countries lazily: the type checker sees no `US` or `CA`.
-        (_("United States"), [(f"US-{c}", n) for c, n in names(holidays.US)]),  # type: ignore[attr-defined]
-        (_("Canada"), [(f"CA-{c}", n) for c, n in names(holidays.CA)]),  # type: ignore[attr-defined]
-    ]
+    return _Normalised(
+        [
+            ("", _("Not in the US or Canada")),
+            # holidays exports its countries lazily: the type checker sees no `US` or `CA`.
+            (_("United States"), [(f"US-{c}", n) for c, n in names(holidays.US)]),  # type: ignore[attr-defined]
+            (_("Canada"), [(f"CA-{c}", n) for c, n in names(holidays.CA)]),  # type: ignore[attr-defined]
+        ]
+    )
 
 
 @functools.lru_cache(maxsize=8)
-def _country_choices(language: str) -> list[tuple[Any, Any]]:
+def _country_choices(language: str) -> _Normalised:
     """The countries in the page's language, sorted by their names in it: once per language, not per form."""
-    return [("", _("Choose a country")), *countries]
+    return _Normalised([("", _("Choose a country")), *countries])
 
 
 # How far back an answer reaches is the law's to say (requests/lookback.py); the requester may ask for less.

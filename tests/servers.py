@@ -1,7 +1,7 @@
-"""Real servers for tests that need the production shape: a private redis-server, gunicorn, a browser-like client.
+"""Real servers for tests that need the production shape: gunicorn and a browser-like client (a private
+redis-server is tests/brokers.py's PrivateRedis).
 
-Each is started on a free port and stopped by the test that started it: the shared Redis on 6379 is never
-touched, so a test may stop, freeze and restart its own.
+Each is started on a free port and stopped by the test that started it.
 """
 
 from __future__ import annotations
@@ -9,12 +9,9 @@ from __future__ import annotations
 import http.client
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -24,47 +21,6 @@ from urllib.parse import urlencode
 from tests import clock
 from tests.mailserver import free_port
 from tests.workers import ROOT
-
-
-@dataclass
-class PrivateRedis:
-    """A redis-server of the test's own, persisting to an append-only file as production does."""
-
-    folder: Path
-    port: int = field(default_factory=free_port)
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder),
-             "--appendonly", "yes", "--save", "", "--logfile", str(self.folder / "redis.log")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        wait_for_port(self.port, self.process, self.folder / "redis.log")
-
-    def stop(self) -> None:
-        """As an operator stops it (SIGTERM): it writes its append-only file and exits."""
-        if self.process is not None:
-            self.process.send_signal(signal.SIGCONT)  # a frozen server cannot act on SIGTERM
-            self.process.terminate()
-            self.process.wait(timeout=30)
-            self.process = None
-
-    @contextmanager
-    def frozen(self) -> Iterator[None]:
-        """Running but not answering (a stalled host, a network that drops packets): connections are accepted
-        by the kernel and then nothing comes back."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGSTOP)
-        try:
-            yield
-        finally:
-            self.process.send_signal(signal.SIGCONT)
 
 
 def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:

@@ -20,7 +20,8 @@ from cryptography.fernet import Fernet
 from privacyportal.keycheck import Keys, check_keys
 from privacyportal.models import KeyCheck, QueuedTask
 from requests.models import PrivacyRequest
-from tests.servers import Answer, Browser, PrivateRedis, server_env, start_gunicorn, stop, wait_for_port
+from tests.brokers import PrivateRedis
+from tests.servers import Answer, Browser, server_env, start_gunicorn, stop, wait_for_port
 from tests.workers import ROOT, database_url, start_worker, stop_worker, wait_until_ready
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.real_clock]
@@ -104,7 +105,7 @@ class Visitors(threading.Thread):
 def test_requests_are_taken_promptly_while_redis_is_stopped_or_frozen_and_each_email_goes_out_once(
     tmp_path: Path,
 ) -> None:
-    redis = PrivateRedis(tmp_path / "redis")
+    redis = PrivateRedis()
     redis.start()
     mail_dir = tmp_path / "mail"
     env = server_env(
@@ -161,7 +162,7 @@ def test_requests_are_taken_promptly_while_redis_is_stopped_or_frozen_and_each_e
     finally:
         stop(web)
         stop_worker(worker, log)
-        redis.stop()
+        redis.remove()
     assert not QueuedTask.objects.filter(delivered_at__isnull=True).exists()
     # One verification email per request acknowledged: none lost, none twice.
     assert sorted(recipients(mail_dir)) == sorted(visitors.acknowledged), (
@@ -176,7 +177,7 @@ def settle(worker: subprocess.Popen[bytes], tmp_path: Path, redis: PrivateRedis)
     went away, so that its acknowledgement (or the task itself) was lost with the connection. Redis gives it back
     only after the visibility timeout (an hour); the outbox sweep publishes its task again long before, and a copy
     that finds its row delivered does nothing."""
-    client = redis_client(redis)
+    client = redis.client()
     deadline = time.monotonic() + 60
     seen: set[str] | None = None
     quiet = 0
@@ -196,12 +197,6 @@ def settle(worker: subprocess.Popen[bytes], tmp_path: Path, redis: PrivateRedis)
         time.sleep(0.2)
 
 
-def redis_client(redis: PrivateRedis) -> Any:
-    import redis as redis_py
-
-    return redis_py.Redis.from_url(redis.url)
-
-
 def wait_for_exit(process: subprocess.Popen[bytes], log: Path) -> int:
     try:
         return process.wait(timeout=90)
@@ -216,7 +211,7 @@ def test_web_and_worker_refuse_a_key_list_that_cannot_read_the_key_check_and_tak
     assert check_keys() is Keys.WRITTEN  # the first start, under the test run's keys
     right = list(settings.ENCRYPTION_KEYS)
     wrong, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
-    redis = PrivateRedis(tmp_path / "redis")
+    redis = PrivateRedis()
     redis.start()
     try:
         # Well-formed keys, just not the deployment's.
@@ -245,5 +240,5 @@ def test_web_and_worker_refuse_a_key_list_that_cannot_read_the_key_check_and_tak
             stop(web)
             stop_worker(worker, log)
     finally:
-        redis.stop()
+        redis.remove()
     Fernet(new).decrypt(KeyCheck.objects.get().token.encode())  # the check moved under the new key

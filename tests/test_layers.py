@@ -33,7 +33,7 @@ LAYERS: dict[str, int] = {
     # domain: services (writes), selectors (reads) and what they use
     "requests.audit": 3, "requests.letters": 3,
     "requests.packets": 3, "requests.services": 3, "requests.selectors": 3, "requests.health": 3,
-    "requests.downloads": 3,
+    "requests.downloads": 3, "requests.backups": 3,
     "identity.services": 3, "identity.enrolment": 3, "identity.tokens": 3,
     # the edges: pages, admin, API, tasks, sweeps, commands
     "requests": 4, "identity": 4, "privacyportal": 4,

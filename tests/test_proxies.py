@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from axes.models import AccessAttempt
 
-from tests.servers import Browser, PrivateRedis, server_env, start_gunicorn, stop, wait_for_port
+from tests.brokers import PrivateRedis
+from tests.servers import Browser, server_env, start_gunicorn, stop, wait_for_port
 from tests.workers import database_url
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.real_clock]
@@ -39,7 +40,7 @@ def failed_sign_in(port: int, forwarded_for: str) -> None:
 
 @pytest.mark.parametrize("trusted", [False, True], ids=["no-proxy", "behind-a-proxy"])
 def test_forwarded_addresses_count_only_from_a_trusted_proxy(tmp_path: Path, trusted: bool) -> None:
-    redis = PrivateRedis(tmp_path / "redis")  # the rate limits' counters, shared by gunicorn's workers
+    redis = PrivateRedis()  # the rate limits' counters, shared by gunicorn's workers
     redis.start()
     env = server_env(
         DATABASE_URL=database_url(), REDIS_URL=redis.url, RATELIMIT_SUBMIT="2/h",
@@ -56,7 +57,7 @@ def test_forwarded_addresses_count_only_from_a_trusted_proxy(tmp_path: Path, tru
         failed_sign_in(port, "203.0.113.2")
     finally:
         stop(web)
-        redis.stop()
+        redis.remove()
     log = (tmp_path / "web.log").read_text()
     attempts = set(AccessAttempt.objects.values_list("ip_address", flat=True))
     if trusted:

@@ -6,7 +6,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.validators import RegexValidator
-from django.db import transaction
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny
@@ -108,8 +107,7 @@ class IntakeView(PublicAPIView):
         form = PrivacyRequestForm(data=data, kind=data.pop("kind"))
         if not form.is_valid():
             return invalid(form)
-        with transaction.atomic():
-            privacy_request = services.submit(form.to_new_request(channel="api"))
+        privacy_request = services.submit(form.to_new_request(channel="api"))  # its own transaction
         # A request that needs no proof (an opt-out, a limit, a marketing objection) is sent no code: say what is true.
         detail = (
             _("We have emailed a 6-digit code to confirm the address.")

@@ -164,6 +164,7 @@ def submit(new: NewRequest, *, by: AbstractBaseUser | None = None) -> PrivacyReq
     record_event(
         privacy_request,
         "submitted",
+        new_case=True,
         by=by,
         actor_kind=ActorKind.STAFF if by else ActorKind.REQUESTER,
         new_status=initial,
