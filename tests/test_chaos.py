@@ -52,8 +52,7 @@ def redeliver_later(env: dict[str, str], minutes: int) -> int:
     """The outbox sweep as beat runs it, in a process of the deployment's, with its clock `minutes` ahead."""
     code = (
         "import django; django.setup(); from datetime import timedelta; from django.utils import timezone; "
-        # The tasks, as a worker (where beat's sweep runs) has them registered.
-        "from celery import current_app; current_app.loader.import_default_modules(); "
+        # No tasks module imported first: the sweep must load what it publishes (NotRegistered before).
         f"from privacyportal.outbox import redeliver; print(redeliver(timezone.now() + timedelta(minutes={minutes})))"
     )
     done = subprocess.run(
