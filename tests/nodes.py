@@ -16,6 +16,7 @@ import email
 import http.client
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -25,6 +26,7 @@ import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -318,3 +320,27 @@ def packet_problems(references: list[str], store: Path) -> list[str]:
         if not (store / "packets" / packet.stored_name).is_file():
             problems.append(f"{reference}: its file is not in the shared store")
     return problems
+
+
+def publish_again(name: str, references: list[str] | None = None, limit: int = 1000) -> int:
+    """Publish the outbox rows of task `name` (of these cases) once more, under the same task id, as the outbox's
+    sweep does for a message it believes lost: a second copy racing the first, maybe to the other worker."""
+    from celery import current_app
+
+    from privacyportal import outbox
+    from privacyportal.models import QueuedTask
+    from requests.models import PrivacyRequest
+
+    current_app.loader.import_default_modules()  # the tasks, as a worker (where the sweep runs) has them
+    rows = QueuedTask.objects.filter(name=name).order_by("pk")
+    if references is not None:
+        pks = list(PrivacyRequest.objects.filter(reference__in=references).values_list("pk", flat=True))
+        rows = rows.filter(args__0__in=pks)
+    return sum(outbox.publish(row) for row in rows[:limit])
+
+
+def sent_twice(messages: list[email.message.Message]) -> list[tuple[str, str]]:
+    """(recipient, kind of email) pairs sent more than once. The kind is the subject without its numbers: a
+    verification email sent twice carries two different codes."""
+    sent = Counter((parseaddr(m["To"])[1], re.sub(r"\d+", "#", str(m["Subject"]))) for m in messages)
+    return [key for key, times in sent.items() if times > 1]
