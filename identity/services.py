@@ -58,7 +58,8 @@ def _valid_for(purpose: str) -> timedelta:
     return SUBJECT_VALID_FOR if purpose == EmailChallenge.Purpose.SUBJECT_CONFIRM else VALID_FOR
 
 
-@transaction.atomic
+# No savepoint: inside challenge_for_task's transaction a failure here fails it whole anyway.
+@transaction.atomic(savepoint=False)
 def issue_verification(
     privacy_request: PrivacyRequest,
     purpose: str = EmailChallenge.Purpose.VERIFY_REQUEST,

@@ -16,6 +16,7 @@ from django.db import DatabaseError, connections
 from django.db.migrations.loader import MigrationLoader
 from django_countries import countries
 
+from privacyportal import files
 from privacyportal.keycheck import REFUSAL, Keys, check_keys
 from requests import deadlines
 
@@ -138,12 +139,21 @@ def require_keys() -> None:
         keys = check_keys()
     except DatabaseError as error:
         # Not migrated yet, or the database down: starting is still right (pages answer 503 until it is back),
-        # and /healthz reads the check once it can.
-        logger.warning("encryption key check skipped, the database is unavailable: %s", type(error).__name__)
+        # /healthz reads the check once it can, and this process checks before it encrypts its first file.
+        logger.warning("encryption key check deferred, the database is unavailable: %s", type(error).__name__)
+        files.deferred_key_check = _deferred_key_check
         return
     if keys is Keys.UNREADABLE:
         logger.error("refusing to start: %s", REFUSAL)
         raise ImproperlyConfigured(REFUSAL)
+
+
+def _deferred_key_check() -> None:
+    """The start's key check, run before the first file is encrypted: refuse to write under a wrong list."""
+    if check_keys() is Keys.UNREADABLE:
+        logger.error("refusing to encrypt a file: %s", REFUSAL)
+        raise ImproperlyConfigured(REFUSAL)
+    files.deferred_key_check = None
 
 
 @register(Tags.database)

@@ -15,6 +15,7 @@ import hashlib
 import os
 import re
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -81,8 +82,15 @@ def _key(stored_name: str, folder: str) -> str:
     return f"{folder}/{stored_name}"
 
 
+# Set by checks.require_keys when a web or worker process started while the database was away, so the key check
+# could not run: it runs before the first file this process encrypts, which must never be under a key nobody kept.
+deferred_key_check: Callable[[], None] | None = None
+
+
 def store_bytes(data: bytes, folder: str = "evidence") -> tuple[str, str]:
     """Encrypt and write bytes under a random name; return (stored name, sha256 of the plaintext)."""
+    if deferred_key_check is not None:
+        deferred_key_check()
     stored_name = f"{secrets.token_hex(20)}.bin"
     write_raw(stored_name, fernet().encrypt(data), folder)
     return stored_name, hashlib.sha256(data).hexdigest()

@@ -90,6 +90,9 @@ def publish(row: QueuedTask) -> bool:
     with more rows to go), so a failed publish is the sweep's to repeat, not the requester's error page.
     """
     app = current_app  # the project's app (privacyportal/__init__ loads it), without importing the wiring
+    if row.name not in app.tasks:
+        # A process that never loaded the tasks modules (`redeliver` from `manage.py shell`), as in enqueue.
+        app.loader.import_default_modules()
     options: dict[str, Any] = {"task_id": str(row.task_id)}
     if row.queue:
         options["queue"] = row.queue

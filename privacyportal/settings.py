@@ -369,13 +369,17 @@ elif BROKER_IS_AMQP:
     # min; the operator guide and docker-compose.yml set it to 2 h.
     CELERY_BROKER_HEARTBEAT = 30
 else:
-    # Socket timeouts: a frozen broker fails a publish in about a second instead of holding the request
-    # (issue 24); the outbox publishes again what failed (privacyportal/outbox.py).
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": 3600,  # longer than the longest task: a slow one is not redelivered while it runs
-        "socket_connect_timeout": 0.5,
-        "socket_timeout": 0.5,
-    }
+    # Longer than the longest task, so a slow task is not redelivered while it still runs.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A web request publishing to a frozen Redis waited as long as it stayed frozen (issue 24): web processes publish
+# with socket timeouts (privacyportal/wsgi.py), and a publish that fails is the outbox's to repeat. Not the worker:
+# with them, a worker whose acknowledgement timed out stopped consuming for good (celery/celery#2415), and nobody
+# waits on it.
+WEB_BROKER_TRANSPORT_OPTIONS: dict[str, object] = (
+    {**CELERY_BROKER_TRANSPORT_OPTIONS, "socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+    if CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
+    else CELERY_BROKER_TRANSPORT_OPTIONS
+)
 # A page that publishes (a sign-in code, a case's first email through the outbox) waits at most a few seconds for
 # a broker that is down or unreachable, then goes on: the outbox publishes again later, `send_now` logs it.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2

@@ -318,3 +318,21 @@ def test_an_unexpected_api_error_is_json_and_a_page_error_is_html(dpo: Any) -> N
     with mock.patch("requests.views.render", side_effect=RuntimeError("bug")):
         page = client.get("/requests/new/erasure/")
     assert page.status_code == 500 and page["Content-Type"].startswith("text/html")
+
+
+def test_the_requester_downloads_their_packet_while_the_cache_is_away(
+    settings: Any, dpo: Any, handler: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    # The one-download grant is kept in the cache beside the session: with Redis away that was a 500 (issue 24).
+    from tests.requests.test_packets import access_case, released, status_client
+
+    case = access_case(dpo, handler, country="JP")
+    packet = released(case, dpo, handler, django_capture_on_commit_callbacks)
+    client = status_client(case.requester_email)
+    settings.CACHES = CLOSED_PORT
+    download = f"/status/cases/{case.reference}/download/"
+    assert client.post(download, {"download": "1"})["Location"] == download + "file/"
+    got = client.get(download + "file/")
+    assert got.status_code == 200 and got["Content-Type"] == "application/zip"
+    assert client.get(download + "file/")["Location"] == download  # still one click, one download
+    assert Packet.objects.get(pk=packet.pk).downloads == 1

@@ -5,28 +5,45 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
+from django.conf import settings
 
-from tests.brokers import PrivateBroker
 from tests.kill_run import kill_run
 from tests.workers import database_url
 
 
+def real_broker() -> Any:
+    """The run's own Redis (REDIS_URL) as the broker, flushed around the test: the run the 300-email benchmark
+    measures (bench/bench_kills.py). The broker fault tests cover RabbitMQ (tests/test_faults.py)."""
+    if not settings.REDIS_URL:
+        if os.environ.get("CI"):
+            pytest.fail("REDIS_URL is not set: CI must run the kill test against Redis")
+        pytest.skip("needs Redis (REDIS_URL)")
+    import redis
+
+    from privacyportal.celery import app
+
+    app.conf.task_always_eager = False  # these tests are about the real thing
+    return redis.Redis.from_url(settings.REDIS_URL)
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.real_clock
-def test_killed_workers_send_every_person_one_code_that_works(tmp_path: Path, broker: PrivateBroker) -> None:
+def test_killed_workers_send_every_person_one_code_that_works(tmp_path: Path) -> None:
+    broker = real_broker()
+    broker.flushdb()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "privacyportal.test_settings",
         "DATABASE_URL": database_url(),
         "VAR_DIR": str(tmp_path / "var"),
-        "BROKER_URL": broker.url,
     }
     try:
         report = kill_run(tmp_path, env, emails=40, child_kills=3, window_kills=2, worker_kills=1, timeout=50)
     finally:
-        broker.lose_everything()  # the dead worker's unacked messages: nothing of this test's for a later worker
+        broker.flushdb()  # the dead worker's unacked messages: nothing of this test's for a later worker
     summary = "\n".join(report.lines())
     assert (report.child_kills, report.window_kills, report.worker_kills) == (3, 2, 1), summary
     assert report.without_email == 0, summary

@@ -43,7 +43,7 @@ def test_forwarded_addresses_count_only_from_a_trusted_proxy(tmp_path: Path, tru
     redis = PrivateRedis()  # the rate limits' counters, shared by gunicorn's workers
     redis.start()
     env = server_env(
-        DATABASE_URL=database_url(), REDIS_URL=redis.url, RATELIMIT_SUBMIT="2/h",
+        DATABASE_URL=database_url(), REDIS_URL=redis.url, RATELIMIT_SUBMIT="2/d",
         TRUSTED_PROXIES="127.0.0.1" if trusted else "",
     )  # fmt: skip
     web, port = start_gunicorn(env, tmp_path / "web.log")

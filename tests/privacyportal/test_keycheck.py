@@ -8,6 +8,7 @@ import pytest
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import OperationalError
 from django.test import Client
 
 from identity.services import add_extract
@@ -116,3 +117,29 @@ def test_a_file_the_keys_cannot_decrypt_shows_staff_what_to_check_and_records_no
     for verb, url in case_files.items():
         assert client.get(url).status_code == 200, url
         assert case.events.filter(verb=verb).count() == 1, url
+
+
+def test_a_start_with_the_database_away_checks_the_keys_before_its_first_file(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.ENCRYPTION_KEYS = [OLD]
+    check_keys()  # the check written by an earlier start
+    settings.ENCRYPTION_KEYS = [WRONG]
+
+    def database_away() -> Keys:
+        raise OperationalError("could not connect to server")
+
+    monkeypatch.setattr("privacyportal.checks.check_keys", database_away)
+    require_keys()  # started: pages answer 503 until the database is back
+    monkeypatch.undo()
+    before = files.names("letters")
+    try:
+        with pytest.raises(ImproperlyConfigured, match="no key in it can decrypt the key check"):
+            files.store_bytes(b"a letter", "letters")
+        assert files.names("letters") == before  # nothing written under a key nobody kept
+        settings.ENCRYPTION_KEYS = [NEW, OLD]  # the right list, rotated
+        stored_name, _digest = files.store_bytes(b"a letter", "letters")
+        assert files.load(stored_name, "letters") == b"a letter"
+        assert files.deferred_key_check is None  # checked once, not before every file
+    finally:
+        files.deferred_key_check = None
