@@ -360,9 +360,7 @@ elif BROKER_IS_AMQP:
     # A publish returns once RabbitMQ has the message (publisher confirms), not when it left our socket: a
     # sign-in code sent while the broker restarts is an error we log, never a message silently dropped.
     # Queues are Celery's default, durable classic ones and messages persistent: they survive a restart.
-    # Socket timeouts: a frozen broker (a stalled host, packets dropped) would hold a publish waiting for its
-    # confirmation for ever; with them a page gives up within about 6 s (two tries) and the outbox sends later.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True, "read_timeout": 2, "write_timeout": 2}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
     # A dead connection (a restarted broker, a dropped NAT entry) is noticed within a minute, not at the next
     # publish. Acknowledgement is late (below), so RabbitMQ's consumer_timeout must be longer than a task may
     # hold its message: the longest task (30 min) plus the longest retry countdown (30 min). Its default is 30
@@ -375,11 +373,13 @@ else:
 # with socket timeouts (privacyportal/wsgi.py), and a publish that fails is the outbox's to repeat. Not the worker:
 # with them, a worker whose acknowledgement timed out stopped consuming for good (celery/celery#2415), and nobody
 # waits on it.
-WEB_BROKER_TRANSPORT_OPTIONS: dict[str, object] = (
-    {**CELERY_BROKER_TRANSPORT_OPTIONS, "socket_connect_timeout": 0.5, "socket_timeout": 0.5}
-    if CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
-    else CELERY_BROKER_TRANSPORT_OPTIONS
-)
+# RabbitMQ likewise: a frozen one held a publish waiting for its confirmation for ever; with py-amqp's socket
+# timeouts a page gives up within about 6 s (two tries).
+WEB_BROKER_TRANSPORT_OPTIONS: dict[str, object] = dict(CELERY_BROKER_TRANSPORT_OPTIONS)
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    WEB_BROKER_TRANSPORT_OPTIONS.update(socket_connect_timeout=0.5, socket_timeout=0.5)
+elif BROKER_IS_AMQP:
+    WEB_BROKER_TRANSPORT_OPTIONS.update(read_timeout=2, write_timeout=2)
 # A page that publishes (a sign-in code, a case's first email through the outbox) waits at most a few seconds for
 # a broker that is down or unreachable, then goes on: the outbox publishes again later, `send_now` logs it.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
