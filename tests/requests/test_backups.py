@@ -22,6 +22,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
+from kombu import Connection
 
 from identity import services as identity_services
 from identity.models import Evidence
@@ -240,3 +241,28 @@ def test_every_model_that_names_a_private_file_is_restored() -> None:
     naming = {m for m in apps.get_models() if any(f.name == "stored_name" for f in m._meta.get_fields())}
     assert naming == {rows.model for rows, _folder in backups.referencing()}
     assert {Letter, Packet, Evidence} <= naming
+
+
+def test_a_restore_empties_every_queue_and_what_a_killed_worker_held(broker: Any) -> None:
+    """Celery's own purge emptied only `default`: a packet build on `pdf`, or a message a killed worker held on
+    Redis, ran after the restore for whichever case then had its id."""
+    from privacyportal.celery import app
+
+    app.send_task("requests.tasks.send_requester_email", (1, "request-received", 0), queue="default")
+    app.send_task("requests.tasks.send_requester_email", (2, "request-received", 0), queue="default")
+    app.send_task("requests.tasks.build_packet", (3, 1), queue="pdf")
+    holder = Connection(broker.url, transport_options=broker.transport_options)
+    if broker.kind == "redis":
+        # A worker took it and was killed before acknowledging it: kombu keeps it in `unacked` to put back.
+        channel: Any = holder.default_channel
+        assert channel.basic_get("default", no_ack=False) is not None
+        assert broker.counts("default") == (1, 1)
+    try:
+        assert backups.purge_queue() == 3
+        assert broker.counts("default") == (0, 0)
+        assert broker.counts("pdf") == (0, 0)
+        if broker.kind == "redis":
+            assert broker.client().exists("unacked", "unacked_index") == 0
+    finally:
+        holder.release()
+    assert broker.counts("default") == (0, 0)  # nothing was put back when its connection closed

@@ -39,7 +39,8 @@ class Command(BaseCommand):
         if report.queue_purged is None:
             self.stderr.write(
                 "The broker could not be reached: purge it before starting the workers "
-                "(celery -A privacyportal purge -f), or tasks published after the backup will run."
+                "(celery -A privacyportal purge -f -Q default,pdf; on Redis also redis-cli DEL unacked "
+                "unacked_index), or tasks published after the backup will run."
             )
         else:
             self.stdout.write(
