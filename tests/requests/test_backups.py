@@ -266,3 +266,20 @@ def test_a_restore_empties_every_queue_and_what_a_killed_worker_held(broker: Any
     finally:
         holder.release()
     assert broker.counts("default") == (0, 0)  # nothing was put back when its connection closed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_restore_that_cannot_empty_the_broker_does_not_say_start(
+    settings: Any, empty_database: str, tmp_path: Path
+) -> None:
+    settings.PRIVATE_ROOT = tmp_path / "private"
+    upload(make_case(), pdf_bytes())
+    call_command("backup", str(tmp_path / "backup"))
+    # Nothing listens on port 1: the broker cannot be reached.
+    result = restored(
+        tmp_path, empty_database, {}, "restore", str(tmp_path / "backup"), BROKER_URL="redis://127.0.0.1:1/0"
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "The broker could not be reached" in result.stderr
+    assert "purge it as above, then start web, worker and beat" in result.stderr
+    assert "start web, worker and beat." not in result.stdout

@@ -60,6 +60,12 @@ class Command(BaseCommand):
             raise CommandError(
                 "Restored with problems (above): do not start the portal on it before reading them."
             )
+        if report.queue_purged is None:
+            # Not a success: a script that starts the services on exit 0 would run the stale messages.
+            raise CommandError(
+                "Restored, but the broker still holds the messages published after the backup: purge it as above, "
+                "then start web, worker and beat."
+            )
         self.stdout.write(
             self.style.SUCCESS(
                 "Every file decrypts and the audit chains are intact: start web, worker and beat."
