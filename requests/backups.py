@@ -144,7 +144,18 @@ def backup(target: Path) -> Backup:
     """Files, the database, files again, then the manifest (last: a backup without one is incomplete)."""
     if target.exists() and any(target.iterdir()):
         raise BackupError(f"{target} is not empty: back up into a new folder")
-    target.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # The dump is personal data in plaintext: only the owner may read anything here, whatever the umask (pg_dump
+    # inherits it) and whoever made the folder (mkdir's mode applies only to a folder it creates).
+    umask = os.umask(0o077)
+    try:
+        target.mkdir(parents=True, exist_ok=True, mode=0o700)
+        target.chmod(0o700)
+        return _backup(target)
+    finally:
+        os.umask(umask)
+
+
+def _backup(target: Path) -> Backup:
     started = timezone.now()
     copied: dict[str, dict[str, Any]] = {}
     _copy_new_files(target, copied)

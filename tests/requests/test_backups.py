@@ -283,3 +283,23 @@ def test_a_restore_that_cannot_empty_the_broker_does_not_say_start(
     assert "The broker could not be reached" in result.stderr
     assert "purge it as above, then start web, worker and beat" in result.stderr
     assert "start web, worker and beat." not in result.stdout
+
+
+@pytest.mark.django_db
+def test_a_backup_is_readable_by_its_owner_only_even_in_a_folder_made_before(
+    settings: Any, tmp_path: Path
+) -> None:
+    settings.PRIVATE_ROOT = tmp_path / "private"
+    upload(make_case(), pdf_bytes())
+    (tmp_path / "backup").mkdir(mode=0o755)
+    umask = os.umask(0o022)  # the usual one: files readable by everyone
+    try:
+        done = backups.backup(tmp_path / "backup")
+        assert os.umask(0o022) == 0o022  # put back after the backup
+    finally:
+        os.umask(umask)
+    written = sorted(done.path.rglob("*"))
+    assert len(written) == 5  # the dump, the manifest, files/, files/evidence/ and the upload
+    assert (done.path.stat().st_mode & 0o777) == 0o700
+    for path in written:
+        assert (path.stat().st_mode & 0o077) == 0, path.relative_to(done.path)
