@@ -20,6 +20,7 @@ manifest), then every such file decrypted, the audit chains verified, and the ou
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -34,6 +35,7 @@ from celery import current_app
 from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
+from kombu import Queue
 
 from identity.models import Evidence
 from privacyportal import files
@@ -142,7 +144,18 @@ def backup(target: Path) -> Backup:
     """Files, the database, files again, then the manifest (last: a backup without one is incomplete)."""
     if target.exists() and any(target.iterdir()):
         raise BackupError(f"{target} is not empty: back up into a new folder")
-    target.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # The dump is personal data in plaintext: only the owner may read anything here, whatever the umask (pg_dump
+    # inherits it) and whoever made the folder (mkdir's mode applies only to a folder it creates).
+    umask = os.umask(0o077)
+    try:
+        target.mkdir(parents=True, exist_ok=True, mode=0o700)
+        target.chmod(0o700)
+        return _backup(target)
+    finally:
+        os.umask(umask)
+
+
+def _backup(target: Path) -> Backup:
     started = timezone.now()
     copied: dict[str, dict[str, Any]] = {}
     _copy_new_files(target, copied)
@@ -262,11 +275,26 @@ def restore(source: Path) -> Restore:
     return report
 
 
+# Every queue a task is published to: Celery's default and the PDF work's (requests/services; the Procfile's -Q).
+QUEUES = ("default", "pdf")
+
+
 def purge_queue() -> int | None:
     """Drop the messages waiting in the broker: they were published after the snapshot and name rows the restored
     database may give to other cases. What the restored outbox still owes is published again by its sweep."""
     try:
-        purged: int = current_app.control.purge()
+        with current_app.connection_for_write() as conn:
+            purged = 0
+            # Each queue by name: Celery's own purge empties only the queues it declares (just `default`).
+            for name in QUEUES:
+                # RabbitMQ refuses a queue never declared, which holds nothing.
+                with conn.channel() as channel, contextlib.suppress(*conn.channel_errors):
+                    purged += Queue(name).bind(channel).purge() or 0
+            if conn.transport.driver_type == "redis":
+                # What a killed worker held waits here, on Redis, and is put back in its queue later.
+                redis: Any = conn.default_channel  # kombu's Redis channel: its key names and its client
+                purged += redis.client.hlen(redis.unacked_key)
+                redis.client.delete(redis.unacked_key, redis.unacked_index_key)
     except Exception:  # the broker is down or elsewhere: the operator purges it (docs/operator-guide.md)
         return None
     return purged

@@ -22,6 +22,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
+from kombu import Connection
 
 from identity import services as identity_services
 from identity.models import Evidence
@@ -240,3 +241,65 @@ def test_every_model_that_names_a_private_file_is_restored() -> None:
     naming = {m for m in apps.get_models() if any(f.name == "stored_name" for f in m._meta.get_fields())}
     assert naming == {rows.model for rows, _folder in backups.referencing()}
     assert {Letter, Packet, Evidence} <= naming
+
+
+def test_a_restore_empties_every_queue_and_what_a_killed_worker_held(broker: Any) -> None:
+    """Celery's own purge emptied only `default`: a packet build on `pdf`, or a message a killed worker held on
+    Redis, ran after the restore for whichever case then had its id."""
+    from privacyportal.celery import app
+
+    app.send_task("requests.tasks.send_requester_email", (1, "request-received", 0), queue="default")
+    app.send_task("requests.tasks.send_requester_email", (2, "request-received", 0), queue="default")
+    app.send_task("requests.tasks.build_packet", (3, 1), queue="pdf")
+    holder = Connection(broker.url, transport_options=broker.transport_options)
+    if broker.kind == "redis":
+        # A worker took it and was killed before acknowledging it: kombu keeps it in `unacked` to put back.
+        channel: Any = holder.default_channel
+        assert channel.basic_get("default", no_ack=False) is not None
+        assert broker.counts("default") == (1, 1)
+    try:
+        assert backups.purge_queue() == 3
+        assert broker.counts("default") == (0, 0)
+        assert broker.counts("pdf") == (0, 0)
+        if broker.kind == "redis":
+            assert broker.client().exists("unacked", "unacked_index") == 0
+    finally:
+        holder.release()
+    assert broker.counts("default") == (0, 0)  # nothing was put back when its connection closed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_restore_that_cannot_empty_the_broker_does_not_say_start(
+    settings: Any, empty_database: str, tmp_path: Path
+) -> None:
+    settings.PRIVATE_ROOT = tmp_path / "private"
+    upload(make_case(), pdf_bytes())
+    call_command("backup", str(tmp_path / "backup"))
+    # Nothing listens on port 1: the broker cannot be reached.
+    result = restored(
+        tmp_path, empty_database, {}, "restore", str(tmp_path / "backup"), BROKER_URL="redis://127.0.0.1:1/0"
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "The broker could not be reached" in result.stderr
+    assert "purge it as above, then start web, worker and beat" in result.stderr
+    assert "start web, worker and beat." not in result.stdout
+
+
+@pytest.mark.django_db
+def test_a_backup_is_readable_by_its_owner_only_even_in_a_folder_made_before(
+    settings: Any, tmp_path: Path
+) -> None:
+    settings.PRIVATE_ROOT = tmp_path / "private"
+    upload(make_case(), pdf_bytes())
+    (tmp_path / "backup").mkdir(mode=0o755)
+    umask = os.umask(0o022)  # the usual one: files readable by everyone
+    try:
+        done = backups.backup(tmp_path / "backup")
+        assert os.umask(0o022) == 0o022  # put back after the backup
+    finally:
+        os.umask(umask)
+    written = sorted(done.path.rglob("*"))
+    assert len(written) == 5  # the dump, the manifest, files/, files/evidence/ and the upload
+    assert (done.path.stat().st_mode & 0o777) == 0o700
+    for path in written:
+        assert (path.stat().st_mode & 0o077) == 0, path.relative_to(done.path)

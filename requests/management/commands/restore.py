@@ -39,7 +39,8 @@ class Command(BaseCommand):
         if report.queue_purged is None:
             self.stderr.write(
                 "The broker could not be reached: purge it before starting the workers "
-                "(celery -A privacyportal purge -f), or tasks published after the backup will run."
+                "(celery -A privacyportal purge -f -Q default,pdf; on Redis also redis-cli DEL unacked "
+                "unacked_index), or tasks published after the backup will run."
             )
         else:
             self.stdout.write(
@@ -58,6 +59,12 @@ class Command(BaseCommand):
         if not report.ok:
             raise CommandError(
                 "Restored with problems (above): do not start the portal on it before reading them."
+            )
+        if report.queue_purged is None:
+            # Not a success: a script that starts the services on exit 0 would run the stale messages.
+            raise CommandError(
+                "Restored, but the broker still holds the messages published after the backup: purge it as above, "
+                "then start web, worker and beat."
             )
         self.stdout.write(
             self.style.SUCCESS(
