@@ -307,8 +307,11 @@ def keep_upload(
 
 
 def discard(item: Evidence) -> None:
-    files.remove(item.stored_name)
+    """Delete an upload no form kept: its row, then its file."""
+    stored_name = item.stored_name
     item.delete()
+    # Once the row is gone for good: a backup must never hold a row naming a file already removed.
+    transaction.on_commit(lambda: files.remove(stored_name))
 
 
 REQUESTER_KINDS = (

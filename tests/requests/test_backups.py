@@ -135,7 +135,18 @@ def test_a_backup_taken_under_load_restores_every_file_the_database_names(
         broker_down.setattr(outbox, "publish", lambda row: False)
         owed = outbox.enqueue("requests.tasks.send_requester_email", case.pk, "request-received", 0)
 
-    # While the database is dumped, uploads go on and a purge removes a file its row in the snapshot still names.
+    # An upload after the first file copy listed the store, before the snapshot: its row is in the snapshot, its
+    # file only in the final copy.
+    copy = backups._copy_new_files
+    between: list[Evidence] = []
+
+    def copy_then_upload(target: Path, copied: dict[str, dict[str, Any]]) -> None:
+        copy(target, copied)
+        if not between:
+            between.append(upload(case, pdf_bytes(pages=4)))
+
+    monkeypatch.setattr(backups, "_copy_new_files", copy_then_upload)
+    # After the database is dumped, uploads go on and a purge removes a file its row in the snapshot still names.
     dump = backups._dump_database
     late: list[Evidence] = []
 
@@ -147,6 +158,7 @@ def test_a_backup_taken_under_load_restores_every_file_the_database_names(
     monkeypatch.setattr(backups, "_dump_database", dump_under_load)
     call_command("backup", str(tmp_path / "backup"))
     manifest = json.loads((tmp_path / "backup" / "manifest.json").read_text())
+    assert between[0].stored_name in manifest["files"]  # by the final copy
     assert late[0].stored_name in manifest["files"]  # copied, though no row of the snapshot names it
     assert purged_later.stored_name in manifest["files"]  # copied before the purge removed it
     # The backup holds the files as they were at rest: encrypted.
@@ -155,7 +167,12 @@ def test_a_backup_taken_under_load_restores_every_file_the_database_names(
 
     result = restored(tmp_path, empty_database, store, "restore", str(tmp_path / "backup"))
     assert result.returncode == 0, result.stdout + result.stderr
-    named = {document, purged_later, *Evidence.objects.filter(privacy_request=case, kind="extract")}
+    named = {
+        document,
+        purged_later,
+        between[0],
+        *Evidence.objects.filter(privacy_request=case, kind="extract"),
+    }
     assert (
         f"Restored the database and {len(named) + 2} private files." in result.stdout
     )  # + packet and letter
@@ -168,15 +185,17 @@ def test_a_backup_taken_under_load_restores_every_file_the_database_names(
     assert check.returncode == 0 and "Audit chain intact" in check.stdout, check.stderr
     # In the restored store: exactly the files the restored rows name, each one decrypting to what was kept.
     script = """
+import os
 from privacyportal import files
 from requests import backups
 named = {(folder, name): sha for _what, folder, name, sha in backups.referenced()}
 kept = {(folder, name) for folder in sorted(files.FOLDERS) for name in files.names(folder)}
 print("same", kept == set(named))
 print("decrypt", all(files.load(name, folder) for folder, name in named))
+print("between", ("evidence", os.environ["BETWEEN"]) in named)
 """
-    listing = shell(tmp_path, empty_database, store, script)
-    assert listing.stdout.split() == ["same", "True", "decrypt", "True"], listing.stderr
+    listing = shell(tmp_path, empty_database, store, script, BETWEEN=between[0].stored_name)
+    assert listing.stdout.split() == ["same", "True", "decrypt", "True", "between", "True"], listing.stderr
     for item in (packet, letter):
         assert item.stored_name in manifest["files"]
 
