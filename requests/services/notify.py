@@ -4,6 +4,7 @@ digests (DESIGN §7). The Celery tasks in tasks.py only check their arguments an
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -31,6 +32,8 @@ from ..selectors import (
 )
 from . import connectors, post
 from .common import SEND_OVERDUE_DIGEST_TO, SEND_STAFF_NOTICE_TO
+
+logger = logging.getLogger(__name__)
 
 REQUESTER_EMAILS = frozenset(
     {"packet-ready", "request-honoured", "request-expired", "request-acknowledged", "fee-lapsed", "request-received",
@@ -152,10 +155,17 @@ def closed_reply_recipients(privacy_request: PrivacyRequest) -> list[Recipient]:
 
 
 def _address(recipient: Recipient) -> tuple[str, str]:
-    """(address, language) of a recipient, looked up when its email is sent."""
+    """(address, language) of a recipient, looked up when its email is sent; no address for one who has left.
+
+    The email goes minutes or hours after it was queued: a user deactivated since must not get case details,
+    and one deleted since is no error to retry (the row would be republished until given up), just nobody.
+    """
     if recipient is None:
         return settings.PRIVACY_DPO_EMAIL, "en"
-    user = get_user_model().objects.get(pk=recipient)
+    user = get_user_model().objects.filter(pk=recipient, is_active=True).first()
+    if user is None:
+        logger.info("staff user %s is inactive or gone; their email is not sent", recipient)
+        return "", "en"
     return user.email, staff_language(user)
 
 

@@ -107,3 +107,24 @@ def test_a_notice_run_again_after_a_kill_sends_only_to_whom_it_had_not(
         row.delivered_at for row in [*rows, QueuedTask.objects.get(pk=notice.pk)]
     )
     assert case.events.filter(verb="email_sent", data__template="staff-due-reminder").count() == 1
+
+
+@pytest.mark.parametrize("leaves", ["deactivated", "deleted"])
+def test_staff_who_left_after_a_notice_was_queued_are_not_sent_it(
+    case: Any, dpo: Any, settings: Any, leaves: str, django_capture_on_commit_callbacks: Any
+) -> None:
+    """A deactivated user still got case details; a deleted one made the row fail and be republished."""
+    leaver = in_role(get_user_model().objects.create_user("dpo2", "dpo2@example.org"), "DPO")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks() as queued:
+        notify.notify_staff(case.pk, "due_7")  # the rows per recipient are promised, not yet sent
+    if leaves == "deactivated":
+        get_user_model().objects.filter(pk=leaver.pk).update(is_active=False)
+    else:
+        leaver.delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        for publish in queued:
+            publish()
+    assert [m.to for m in mail.outbox] == [[settings.PRIVACY_DPO_EMAIL], [dpo.email]]
+    rows = QueuedTask.objects.filter(name="requests.tasks.send_staff_notice_to")
+    assert rows.count() == 3 and all(row.delivered_at for row in rows)  # finished, never published again
