@@ -6,6 +6,7 @@ import contextlib
 import logging
 import smtplib
 import threading
+import time
 from collections.abc import Sequence
 from email.utils import make_msgid
 from typing import Any
@@ -104,6 +105,11 @@ class PortalMessage(EmailMultiAlternatives):
 # verification email paid for a TCP connection, EHLO, and in production STARTTLS and AUTH, for each of them.
 _kept: dict[tuple[Any, ...], SMTPBackend] = {}
 _kept_lock = threading.Lock()
+# A kept connection idle longer than this is dropped before the next email rather than trusted: a firewall or NAT
+# forgets an idle connection without a word (the next email would wait EMAIL_TIMEOUT, holding the lock), and
+# servers close idle clients after a while (a 421 reply to the next command, handled in `_send_kept`).
+KEPT_IDLE_SECONDS = 60.0
+_last_used: dict[int, float] = {}  # by id() of the kept backend: when its connection last carried an email
 
 
 def _kept_smtp() -> SMTPBackend | None:
@@ -118,20 +124,51 @@ def _kept_smtp() -> SMTPBackend | None:
                 with contextlib.suppress(OSError):  # a server that is gone cannot be told QUIT
                     old.close()
             _kept.clear()
+            _last_used.clear()
             _kept[server] = get_connection()
         return _kept[server]
 
 
+def _drop(backend: SMTPBackend) -> None:
+    """Close without QUIT: on a connection a firewall forgot, QUIT would wait EMAIL_TIMEOUT for no reply."""
+    if backend.connection is not None:
+        with contextlib.suppress(OSError):
+            backend.connection.close()
+        backend.connection = None
+
+
+def _server_closed(error: BaseException) -> bool:
+    """Did the server close the connection before it took the email's DATA? A disconnect, or a 421 reply (a
+    server closing an idle client answers the next command with 421) to MAIL FROM or every RCPT TO."""
+    if isinstance(error, smtplib.SMTPServerDisconnected | ConnectionError):
+        return True
+    if isinstance(error, smtplib.SMTPSenderRefused):
+        return error.smtp_code == 421
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return bool(error.recipients) and all(code == 421 for code, _reply in error.recipients.values())
+    return False
+
+
 def _send_kept(backend: SMTPBackend, message: EmailMultiAlternatives) -> int:
     """Send on the kept connection; once more on a new one if the server closed it while it sat idle (servers
-    drop idle clients after a few minutes). Any other failure closes it, so the next email starts afresh."""
+    drop idle clients after a few minutes, some with a 421 reply). One idle longer than KEPT_IDLE_SECONDS is not
+    trusted at all. Any other failure closes it, so the next email starts afresh."""
     with _kept_lock:
+        if (
+            backend.connection is not None
+            and time.monotonic() - _last_used.get(id(backend), 0.0) > KEPT_IDLE_SECONDS
+        ):
+            _drop(backend)
         fresh = backend.open()
         try:
             try:
                 return backend.send_messages([message])
-            except (smtplib.SMTPServerDisconnected, ConnectionError):
-                if fresh:
+            except (smtplib.SMTPException, ConnectionError) as error:
+                # Sent again only when the server closed the connection. A 421 counts only before DATA (MAIL
+                # FROM, RCPT TO), when the server cannot have the email; a disconnect (or a timeout, which smtplib
+                # reports as one) may come after DATA, and then the email may go twice: with the same
+                # Message-ID, which lets mail systems drop the copy.
+                if fresh or not _server_closed(error):
                     raise
                 with contextlib.suppress(OSError):
                     backend.close()
@@ -141,6 +178,8 @@ def _send_kept(backend: SMTPBackend, message: EmailMultiAlternatives) -> int:
             with contextlib.suppress(OSError):
                 backend.close()
             raise
+        finally:
+            _last_used[id(backend)] = time.monotonic()
 
 
 def new_message_id() -> tuple[str, int | None]:

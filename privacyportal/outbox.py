@@ -198,7 +198,13 @@ class OutboxTask(Task):  # type: ignore[type-arg]  # celery-types: Task[P, R], u
         task_id = self.request.id
         row = QueuedTask.objects.filter(task_id=task_id).first() if task_id else None
         if row is None:  # sent directly (send_now), not through the outbox
-            return super().__call__(*args, **kwargs)
+            # No row, so its emails are no row's, even run eagerly inside an outbox task: with that task's context
+            # they were numbered as its own and could be skipped as "sent by an earlier copy".
+            outer = _running.set(None)
+            try:
+                return super().__call__(*args, **kwargs)
+            finally:
+                _running.reset(outer)
         if row.delivered_at is not None:
             logger.info("task %s (%s) already delivered; this copy does nothing", self.name, row.pk)
             return None

@@ -251,6 +251,9 @@ EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER") or ""
 EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD") or ""
 EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS"))
 EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL"))
+# Seconds an SMTP connect or reply may take. Never unbounded: a kept connection a firewall dropped silently would
+# block the next email, and the process-wide lock with it, until the task's time limit or gunicorn's timeout.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=15)
 # filemail:///srv/mail means /srv/mail (django-environ drops the leading slash of the path).
 EMAIL_FILE_PATH = (
     "/" + _email["EMAIL_FILE_PATH"].lstrip("/") if _email.get("EMAIL_FILE_PATH") else str(VAR_DIR / "mail")

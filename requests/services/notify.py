@@ -4,6 +4,7 @@ digests (DESIGN §7). The Celery tasks in tasks.py only check their arguments an
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -31,6 +32,8 @@ from ..selectors import (
 )
 from . import connectors, post
 from .common import SEND_OVERDUE_DIGEST_TO, SEND_STAFF_NOTICE_TO
+
+logger = logging.getLogger(__name__)
 
 REQUESTER_EMAILS = frozenset(
     {"packet-ready", "request-honoured", "request-expired", "request-acknowledged", "fee-lapsed", "request-received",
@@ -152,10 +155,17 @@ def closed_reply_recipients(privacy_request: PrivacyRequest) -> list[Recipient]:
 
 
 def _address(recipient: Recipient) -> tuple[str, str]:
-    """(address, language) of a recipient, looked up when its email is sent."""
+    """(address, language) of a recipient, looked up when its email is sent; no address for one who has left.
+
+    The email goes minutes or hours after it was queued: a user deactivated since must not get case details,
+    and one deleted since is no error to retry (the row would be republished until given up), just nobody.
+    """
     if recipient is None:
         return settings.PRIVACY_DPO_EMAIL, "en"
-    user = get_user_model().objects.get(pk=recipient)
+    user = get_user_model().objects.filter(pk=recipient, is_active=True).first()
+    if user is None:
+        logger.info("staff user %s is inactive or gone; their email is not sent", recipient)
+        return "", "en"
     return user.email, staff_language(user)
 
 
@@ -170,7 +180,8 @@ def notify_staff(privacy_request_id: int, kind: str) -> None:
     requester wrote on a closed case.
 
     One outbox row per recipient (`notify_staff_member`), so a worker killed halfway through sends again only to
-    those not yet sent to; the event says once that the notice went out, with the rows that send it.
+    those not yet sent to; each row records its email as sent once the mail server took it, so the case never
+    says a notice went out that failed or was given up.
     """
     privacy_request = PrivacyRequest.objects.select_related("assignee").get(pk=privacy_request_id)
     if not privacy_request.is_open and kind not in ("closed_reply", "undelivered"):
@@ -186,11 +197,8 @@ def notify_staff(privacy_request_id: int, kind: str) -> None:
     else:
         recipients = staff_recipients(privacy_request)
     with transaction.atomic():
-        promised = [
-            outbox.enqueue_once(SEND_STAFF_NOTICE_TO, privacy_request.pk, kind, r) for r in recipients
-        ]
-        if any(promised):
-            record_sent(privacy_request, STAFF_TEMPLATES.get(kind, "staff-due-reminder"), "staff")
+        for recipient in recipients:
+            outbox.enqueue_once(SEND_STAFF_NOTICE_TO, privacy_request.pk, kind, recipient)
 
 
 def notify_staff_member(privacy_request_id: int, kind: str, recipient: Recipient) -> None:
@@ -212,7 +220,10 @@ def notify_staff_member(privacy_request_id: int, kind: str, recipient: Recipient
         "due_sentence": due_sentence,
     }
     template = STAFF_TEMPLATES.get(kind, "staff-due-reminder")
-    make_message(template, context, to=[address], language=language).send()
+    message = make_message(template, context, to=[address], language=language)
+    message.send()
+    # After the send, not when the row was promised; by Message-ID, so a copy run again records it once.
+    record_sent(privacy_request, template, "staff", message_id=message.extra_headers["Message-ID"])
 
 
 def send_staff_digest(user_id: int, day: str) -> None:
@@ -240,17 +251,15 @@ def send_staff_digest(user_id: int, day: str) -> None:
 
 
 def send_overdue_digest(day: str) -> None:
-    """The daily list of overdue cases to the DPOs; an event on each case listed."""
+    """The daily list of overdue cases to the DPOs; an event on each case listed, as each copy is sent."""
     today = date.fromisoformat(day)
     cases = list(effective_due_by(today - timedelta(days=1)).order_by("effective_due_at", "pk"))
     if not cases:
         return
-    # One row per DPO (as `notify_staff`); each lists the cases overdue when it is sent.
+    # One row per DPO (as `notify_staff`); each lists, and records on, the cases overdue when it is sent.
     with transaction.atomic():
-        promised = [outbox.enqueue_once(SEND_OVERDUE_DIGEST_TO, day, r) for r in dpo_recipients()]
-        if any(promised):
-            for privacy_request in cases:
-                record_sent(privacy_request, "staff-overdue", "staff")
+        for recipient in dpo_recipients():
+            outbox.enqueue_once(SEND_OVERDUE_DIGEST_TO, day, recipient)
 
 
 def send_overdue_digest_to(day: str, recipient: Recipient) -> None:
@@ -262,4 +271,7 @@ def send_overdue_digest_to(day: str, recipient: Recipient) -> None:
         return
     rows = [{"case": c, "days_overdue": (today - c.effective_due_at).days} for c in cases]
     base = settings.PORTAL_BASE_URL.rstrip("/")
-    make_message("staff-overdue", {"rows": rows, "base_url": base, "day": today}, to=[address]).send()
+    message = make_message("staff-overdue", {"rows": rows, "base_url": base, "day": today}, to=[address])
+    message.send()
+    for privacy_request in cases:
+        record_sent(privacy_request, "staff-overdue", "staff", message_id=message.extra_headers["Message-ID"])

@@ -14,7 +14,7 @@ from django.core.mail import EmailMultiAlternatives
 from privacyportal import outbox
 from privacyportal.models import QueuedTask
 from requests import services
-from requests.models import StaffPreference
+from requests.models import SentEmail, StaffPreference
 from requests.roles import ensure_roles
 from requests.services import notify
 from tests.factories import in_role, make_case
@@ -106,4 +106,62 @@ def test_a_notice_run_again_after_a_kill_sends_only_to_whom_it_had_not(
     assert rows.count() == 3 and all(
         row.delivered_at for row in [*rows, QueuedTask.objects.get(pk=notice.pk)]
     )
-    assert case.events.filter(verb="email_sent", data__template="staff-due-reminder").count() == 1
+    # One per recipient's email, the one sent twice (same Message-ID) recorded once.
+    assert case.events.filter(verb="email_sent", data__template="staff-due-reminder").count() == 3
+
+
+@pytest.mark.parametrize("leaves", ["deactivated", "deleted"])
+def test_staff_who_left_after_a_notice_was_queued_are_not_sent_it(
+    case: Any, dpo: Any, settings: Any, leaves: str, django_capture_on_commit_callbacks: Any
+) -> None:
+    """A deactivated user still got case details; a deleted one made the row fail and be republished."""
+    leaver = in_role(get_user_model().objects.create_user("dpo2", "dpo2@example.org"), "DPO")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks() as queued:
+        notify.notify_staff(case.pk, "due_7")  # the rows per recipient are promised, not yet sent
+    if leaves == "deactivated":
+        get_user_model().objects.filter(pk=leaver.pk).update(is_active=False)
+    else:
+        leaver.delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        for publish in queued:
+            publish()
+    assert [m.to for m in mail.outbox] == [[settings.PRIVACY_DPO_EMAIL], [dpo.email]]
+    rows = QueuedTask.objects.filter(name="requests.tasks.send_staff_notice_to")
+    assert rows.count() == 3 and all(row.delivered_at for row in rows)  # finished, never published again
+
+
+def staff_sent(case: Any, template: str) -> list[str]:
+    events = case.events.filter(verb="email_sent", data__template=template)
+    return list(events.values_list("data__message_id", flat=True))
+
+
+def test_a_notice_is_recorded_as_sent_when_each_email_is_not_when_queued(
+    case: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The case said the reminder went out as soon as its rows were promised, even if none was ever sent."""
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks() as queued:
+        notify.notify_staff(case.pk, "due_7")
+    assert staff_sent(case, "staff-due-reminder") == []
+    with django_capture_on_commit_callbacks(execute=True):
+        for publish in queued:
+            publish()
+    ids = [m.extra_headers["Message-ID"] for m in mail.outbox]
+    assert staff_sent(case, "staff-due-reminder") == ids and len(ids) == 2
+    # Not taken for the requester's emails: a bounce of a notice must not set off another notice.
+    assert not SentEmail.objects.filter(message_id__in=ids).exists()
+
+
+def test_the_overdue_list_is_recorded_on_a_case_when_each_copy_is_sent(
+    case: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks() as queued:
+        notify.send_overdue_digest("2100-01-01")  # long after the case was due
+    assert staff_sent(case, "staff-overdue") == []
+    with django_capture_on_commit_callbacks(execute=True):
+        for publish in queued:
+            publish()
+    assert staff_sent(case, "staff-overdue") == [m.extra_headers["Message-ID"] for m in mail.outbox]
+    assert len(mail.outbox) == 2

@@ -16,6 +16,7 @@ from django.core import mail
 from django.test import Client
 from kombu.exceptions import OperationalError
 
+from identity.tasks import send_verification_email
 from privacyportal import outbox
 from privacyportal.models import QueuedTask
 from requests import services, sweeps
@@ -256,3 +257,20 @@ def test_every_task_a_service_names_is_a_registered_outbox_task() -> None:
     assert len(names) == 9
     for name in names:
         assert isinstance(current_app.tasks[name], OutboxTask), name
+
+
+def test_a_task_sent_with_send_now_inside_an_outbox_task_is_no_part_of_its_row() -> None:
+    """Run eagerly inside an outbox task, it took that row's context: its email was numbered as the row's and
+    skipped as already sent by an earlier copy of the row."""
+    case = make_case()
+    outer = outbox.Running(pk=0, task_id=uuid.uuid4(), emails_sent=3)  # a copy run again after a kill
+    token = outbox._running.set(outer)
+    try:
+        mail.outbox.clear()
+        assert outbox.send_now(send_verification_email, case.pk)
+        assert outbox.running() is outer  # given back afterwards
+    finally:
+        outbox._running.reset(token)
+    assert len(mail.outbox) == 1
+    assert str(outer.task_id) not in mail.outbox[0].extra_headers["Message-ID"]
+    assert outer.emails_built == 0
