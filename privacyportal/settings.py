@@ -372,17 +372,28 @@ elif BROKER_IS_AMQP:
 else:
     # Longer than the longest task, so a slow task is not redelivered while it still runs.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
-# A web request publishing to a frozen Redis waited as long as it stayed frozen (issue 24): web processes publish
-# with socket timeouts (privacyportal/wsgi.py), and a publish that fails is the outbox's to repeat. Not the worker:
-# with them, a worker whose acknowledgement timed out stopped consuming for good (celery/celery#2415), and nobody
-# waits on it.
-# RabbitMQ likewise: a frozen one held a publish waiting for its confirmation for ever; with py-amqp's socket
-# timeouts a page gives up within about 6 s (two tries).
-WEB_BROKER_TRANSPORT_OPTIONS: dict[str, object] = dict(CELERY_BROKER_TRANSPORT_OPTIONS)
-if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
-    WEB_BROKER_TRANSPORT_OPTIONS.update(socket_connect_timeout=0.5, socket_timeout=0.5)
-elif BROKER_IS_AMQP:
-    WEB_BROKER_TRANSPORT_OPTIONS.update(read_timeout=2, write_timeout=2)
+
+
+def web_broker_transport_options(url: str, options: dict[str, object]) -> dict[str, object]:
+    """The broker's transport options for web processes, which publish with timeouts (privacyportal/wsgi.py).
+
+    A web request publishing to a frozen Redis waited as long as it stayed frozen (issue 24). On RabbitMQ, py-amqp
+    waits for a publisher confirm without end: a frozen node, or one blocking publishers on a memory or disk
+    alarm, held the on-commit publish of a case already saved until gunicorn killed the worker (a 502). With
+    these a publish fails within seconds and is the outbox's to repeat. Not the worker: with them, a worker whose
+    acknowledgement timed out stopped consuming for good (celery/celery#2415), and nobody waits on it.
+    """
+    if url.startswith(("redis://", "rediss://")):
+        return {**options, "socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+    if url.startswith(("amqp://", "amqps://", "pyamqp://")):
+        # read_timeout bounds the wait for the confirm too (py-amqp reads it from the socket).
+        return {**options, "connect_timeout": 2, "read_timeout": 2, "write_timeout": 2}
+    return options
+
+
+WEB_BROKER_TRANSPORT_OPTIONS = web_broker_transport_options(
+    CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS
+)
 # A page that publishes (a sign-in code, a case's first email through the outbox) waits at most a few seconds for
 # a broker that is down or unreachable, then goes on: the outbox publishes again later, `send_now` logs it.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2

@@ -9,7 +9,9 @@ import json
 import os
 import re
 import signal
+import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -24,14 +26,18 @@ from django.db import OperationalError
 from django.test import Client
 from django.utils import timezone
 
+from privacyportal import outbox
+from privacyportal.celery import app
 from privacyportal.models import QueuedTask
+from privacyportal.settings import web_broker_transport_options
 from requests import services, sweeps
 from requests.models import CompanySystem, Packet, PacketStatus, PrivacyRequest
-from tests.brokers import PrivateBroker
+from tests.brokers import PrivateBroker, PrivateRabbitMQ
 from tests.factories import make_case
 from tests.intake import send
 from tests.workers import (
     database_url,
+    reset_connections,
     start_worker,
     stop_worker,
     wait_for_mail,
@@ -336,3 +342,27 @@ def test_the_requester_downloads_their_packet_while_the_cache_is_away(
     assert got.status_code == 200 and got["Content-Type"] == "application/zip"
     assert client.get(download + "file/")["Location"] == download  # still one click, one download
     assert Packet.objects.get(pk=packet.pk).downloads == 1
+
+
+@pytest.mark.parametrize("broker_server", ["rabbitmq"], indirect=True)
+def test_a_web_publish_to_a_rabbitmq_that_blocks_publishers_gives_up_within_seconds(
+    broker: PrivateBroker,
+) -> None:
+    """py-amqp waited for the publisher confirm without end: a page saving a case hung until gunicorn killed it."""
+    app.conf.broker_transport_options = web_broker_transport_options(broker.url, broker.transport_options)
+    reset_connections(app)  # the conftest `broker` fixture restores the options after the test
+    row = QueuedTask.objects.create(task_id=uuid.uuid4(), name="identity.tasks.send_download_code", args=[0])
+    assert isinstance(broker, PrivateRabbitMQ)
+    assert outbox.publish(row)  # connected, and confirmed while the node takes publishes
+    answered: list[bool] = []
+    broker.ctl("set_vm_memory_high_watermark", "0")  # a memory alarm: the node blocks every publisher
+    try:
+        started = time.monotonic()
+        publishing = threading.Thread(target=lambda: answered.append(outbox.publish(row)), daemon=True)
+        publishing.start()
+        publishing.join(timeout=20)
+        seconds = time.monotonic() - started
+    finally:
+        broker.ctl("set_vm_memory_high_watermark", "0.4")  # RabbitMQ's default; unblocks a hung publish
+        publishing.join(timeout=20)
+    assert answered == [False] and seconds < 10, (answered, seconds)
