@@ -7,12 +7,14 @@ import socket
 import subprocess
 import uuid
 from datetime import UTC, datetime, timedelta
+from io import StringIO
 from typing import Any
 from unittest import mock
 
 import pytest
 import time_machine
 from django.core import mail
+from django.core.management import CommandError, call_command
 from django.test import Client
 from kombu.exceptions import OperationalError
 
@@ -274,3 +276,32 @@ def test_a_task_sent_with_send_now_inside_an_outbox_task_is_no_part_of_its_row()
     assert len(mail.outbox) == 1
     assert str(outer.task_id) not in mail.outbox[0].extra_headers["Message-ID"]
     assert outer.emails_built == 0
+
+
+def test_after_a_restore_tasks_the_mail_log_shows_sent_are_settled_and_never_sent(monkeypatch: Any) -> None:
+    case = make_case()
+    monkeypatch.setattr(outbox, "publish", lambda row: False)  # owed at the backup: never delivered
+    sent_after_backup = outbox.enqueue("requests.tasks.send_requester_email", case.pk, "request-received", 0)
+    owed = outbox.enqueue("requests.tasks.send_requester_email", case.pk, "request-received", 0)
+    monkeypatch.undo()
+
+    with pytest.raises(CommandError, match="not an undelivered outbox task"):
+        call_command("outbox_delivered", str(sent_after_backup.task_id), str(uuid.uuid4()))
+    sent_after_backup.refresh_from_db()
+    assert sent_after_backup.delivered_at is None  # one wrong id: nothing marked
+    with pytest.raises(CommandError, match="Not a task id"):
+        call_command("outbox_delivered", "PR-2026-000001")
+
+    out = StringIO()
+    call_command("outbox_delivered", str(sent_after_backup.task_id), stdout=out)
+    assert "Marked 1 outbox tasks delivered" in out.getvalue()
+    published: list[uuid.UUID] = []
+
+    def publish(row: QueuedTask) -> bool:
+        published.append(row.task_id)
+        return True
+
+    monkeypatch.setattr(outbox, "publish", publish)
+    sweeps.redeliver(datetime.now(UTC) + timedelta(hours=1))
+    # The settled task is not sent again; the owed one is (make_case's own rows are owed too in this test).
+    assert owed.task_id in published and sent_after_backup.task_id not in published

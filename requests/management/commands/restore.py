@@ -50,11 +50,13 @@ class Command(BaseCommand):
             # Ids, names and ages only: the arguments are ids too, but the case page is where a person is read.
             self.stdout.write(
                 f"{len(report.undelivered)} outbox tasks were not delivered when the backup was taken; the outbox "
-                "sweep sends them once the workers and beat are up. One that ran after the backup runs again:"
+                "sweep sends them once the workers and beat are up. One that ran after the backup would run again: "
+                "look for each task id in your mail server's log (its emails' Message-IDs start <task-id.) and, "
+                "before starting the workers, mark those found with `manage.py outbox_delivered TASK_ID...`:"
             )
             for row in report.undelivered:
                 self.stdout.write(
-                    f"  outbox task {row.pk} {row.name}{row.args} queued {row.created_at:%Y-%m-%d %H:%M} UTC"
+                    f"  {row.task_id} {row.name}{row.args} queued {row.created_at:%Y-%m-%d %H:%M} UTC"
                 )
         if not report.ok:
             raise CommandError(
