@@ -18,10 +18,10 @@ past its worker (status `complete`, or `error`, counted apart).
 
 The portal runs as production does: gunicorn with privacyportal/gunicorn_conf.py and 3 workers, DEBUG off, a
 Celery worker with concurrency 2 on the default and pdf queues (the commands of docker-compose.yml), PostgreSQL
-(`privacyportal_bench_vs`, created and dropped) and Redis database 14 (broker and cache, BENCH_VS_REDIS_DB;
-flushed before and after; not the other benchmarks' 5, which any of them flushes when it starts); the worker sends through smtp:// to an SMTP sink this script starts (a subprocess: `--smtp-sink PORT`)
-that counts what it receives. Fides gets its own database (`privacyportal_bench_fides`) and Redis database 15
-(BENCH_FIDES_REDIS_DB; flushed before and after, nothing else touched), and runs from a virtualenv built on first use under
+(`privacyportal_bench_vs`, created and dropped) and Redis database 12 (broker and cache, BENCH_VS_REDIS_DB;
+refused if it holds keys, flushed after; not the other benchmarks' 5, which any of them flushes when it starts); the worker sends through smtp:// to an SMTP sink this script starts (a subprocess: `--smtp-sink PORT`)
+that counts what it receives. Fides gets its own database (`privacyportal_bench_fides`) and Redis database 13
+(BENCH_FIDES_REDIS_DB; likewise), and runs from a virtualenv built on first use under
 var/fides/ (gitignored) with ~/.pyenv/versions/3.13.0/bin/python (BENCH_FIDES_PYTHON); the first build
 takes a few minutes. Fides is reached only over HTTP and through its own database: its PyPI `requests`
 dependency stays in its own virtualenv.
@@ -81,8 +81,9 @@ FIDES_DATABASE = "privacyportal_bench_fides"
 FIDES_VERSION = "2.86.2"
 # Redis databases of their own, not the other benchmarks' 5: a benchmark starting meanwhile flushes that one,
 # and with it the verification emails this one is waiting for. Flushed before and after, nothing else touched.
-PORTAL_REDIS_DB = int(os.environ.get("BENCH_VS_REDIS_DB", "14"))
-FIDES_REDIS_DB = int(os.environ.get("BENCH_FIDES_REDIS_DB", "15"))
+# A database someone else uses (found holding keys at the start) is refused, never flushed.
+PORTAL_REDIS_DB = int(os.environ.get("BENCH_VS_REDIS_DB", "12"))
+FIDES_REDIS_DB = int(os.environ.get("BENCH_FIDES_REDIS_DB", "13"))
 FIDES_HOME = ROOT / "var" / "fides"
 FIDES_PYTHON = os.environ.get("BENCH_FIDES_PYTHON", str(Path.home() / ".pyenv/versions/3.13.0/bin/python"))
 CONCURRENCY = int(os.environ.get("BENCH_VS_CONCURRENCY", "8"))
@@ -665,6 +666,7 @@ class Fides:
     url: str = ""
     web: subprocess.Popen[bytes] | None = None
     worker: subprocess.Popen[bytes] | None = None
+    claimed: bool = False  # its Redis database was found empty: ours to flush
 
     @property
     def bin(self) -> Path:
@@ -714,8 +716,9 @@ class Fides:
 
     def start(self) -> None:
         self.build()
+        claim_redis(FIDES_REDIS_DB, "BENCH_FIDES_REDIS_DB")
+        self.claimed = True
         self.url = recreate_database(FIDES_DATABASE)
-        flush_redis(FIDES_REDIS_DB)
         env = self.environment()
         # Fides reads its SaaS connector templates from ./data/saas/config, which its PyPI package does not ship
         # (they live in its repository): an empty folder, as no connector is used here.
@@ -743,7 +746,8 @@ class Fides:
         stop(self.web)
         if self.url:
             drop_database(FIDES_DATABASE)
-        flush_redis(FIDES_REDIS_DB)
+        if self.claimed:
+            flush_redis(FIDES_REDIS_DB)
 
     def statuses(self) -> dict[str, int]:
         return {
@@ -785,6 +789,20 @@ def flush_redis(db: int) -> None:
     client.close()
 
 
+def claim_redis(db: int, variable: str) -> None:
+    """Refuse a Redis database that holds keys: someone else's (tests clearing their cache there deleted this
+    benchmark's rate-limit counters mid-run, answering 429), which flushing would destroy."""
+    import redis
+
+    client = redis.Redis.from_url(f"redis://127.0.0.1:6379/{db}")
+    keys = int(client.dbsize())
+    client.close()
+    if keys:
+        raise SystemExit(
+            f"bench_vs_fides: Redis database {db} holds {keys} keys: someone uses it; set {variable}"
+        )
+
+
 # --- The run ----------------------------------------------------------------------------------------------------
 
 
@@ -812,8 +830,8 @@ def main() -> None:
 
 
 def run_portal_targets(work: Path, targets: list[str], results: dict[str, Result]) -> None:
+    claim_redis(PORTAL_REDIS_DB, "BENCH_VS_REDIS_DB")
     url = recreate_database(DATABASE)
-    flush_redis(PORTAL_REDIS_DB)
     sink_port = free_port()
     env = portal_environment(work, url, sink_port)
     portal = Portal(url, work, free_port(), sink_port, env)
