@@ -19,20 +19,22 @@ past its worker (status `complete`, or `error`, counted apart).
 The portal runs as production does: gunicorn with privacyportal/gunicorn_conf.py and 3 workers, DEBUG off, a
 Celery worker with concurrency 2 on the default and pdf queues (the commands of docker-compose.yml), PostgreSQL
 (`privacyportal_bench_vs`, created and dropped) and Redis database 12 (broker and cache, BENCH_VS_REDIS_DB;
-refused if it holds keys, flushed after; not the other benchmarks' 5, which any of them flushes when it starts); the worker sends through smtp:// to an SMTP sink this script starts (a subprocess: `--smtp-sink PORT`)
+not the other benchmarks' 5, which any of them flushes when it starts; refused if it holds keys, flushed
+after). The worker sends through smtp:// to an SMTP sink this script starts (a subprocess: `--smtp-sink PORT`)
 that counts what it receives. Fides gets its own database (`privacyportal_bench_fides`) and Redis database 13
-(BENCH_FIDES_REDIS_DB; likewise), and runs from a virtualenv built on first use under
-var/fides/ (gitignored) with ~/.pyenv/versions/3.13.0/bin/python (BENCH_FIDES_PYTHON); the first build
-takes a few minutes. Fides is reached only over HTTP and through its own database: its PyPI `requests`
-dependency stays in its own virtualenv.
+(BENCH_FIDES_REDIS_DB; likewise), and runs from a virtualenv built on first use under var/fides/ (git-ignored)
+with ~/.pyenv/versions/3.13.0/bin/python (BENCH_FIDES_PYTHON); the first build takes a few minutes. Fides is
+reached only over HTTP and through its own database: its PyPI `requests` stays in its own virtualenv.
+Per target it also prints the CPU each process used per request (gunicorn, Celery, the sink, this client,
+this database's PostgreSQL backends, Redis, the whole machine) and the PostgreSQL connections opened.
 
-    .venv/bin/python bench/bench_vs_fides.py                      # all four, about 5 minutes once Fides is built
+    .venv/bin/python bench/bench_vs_fides.py                      # all four, about 8 minutes once Fides is built
     BENCH_VS_TARGETS=api,form,bare .venv/bin/python bench/bench_vs_fides.py   # the portal only
     BENCH_VS_PROFILE=/tmp/prof .venv/bin/python bench/bench_vs_fides.py       # py-spy on web and worker (below)
 
-BENCH_VS_DURATION and BENCH_VS_CONCURRENCY change the load; BENCH_VS_PORTAL_ROOT measures the portal of another
-checkout (e.g. `git worktree add /tmp/before <commit>`) with this script, for before and after. BENCH_VS_PROFILE=DIR records each portal target's
-gunicorn workers and Celery worker children with py-spy (BENCH_PY_SPY, default var/prof/bin/py-spy) into DIR
+BENCH_VS_DURATION and BENCH_VS_CONCURRENCY change the load; BENCH_VS_PORTAL_ROOT measures the portal of
+another checkout (e.g. `git worktree add /tmp/before <commit>`) with this script, for before and after.
+BENCH_VS_PROFILE=DIR records each portal target's gunicorn workers and Celery processes with py-spy (BENCH_PY_SPY, default var/prof/bin/py-spy) into DIR
 as collapsed stacks, for `bench/profile_summary.py`; profiling slows the run, so its numbers are not the result.
 When Fides cannot be installed or started, its row says why and the portal's targets still run; without Fides'
 numbers the ×10 and p99 checks compare with the numbers of issue 24 (3 Dec 2026), which the row says.
