@@ -96,7 +96,8 @@ PROFILE = os.environ.get("BENCH_VS_PROFILE", "")
 # before and after on the same machine; the client, sink and Fides stay this checkout's).
 PORTAL_ROOT = Path(os.environ.get("BENCH_VS_PORTAL_ROOT", str(ROOT)))
 PY_SPY = os.environ.get("BENCH_PY_SPY", str(ROOT / "var" / "prof" / "bin" / "py-spy"))
-DRAIN_LIMIT = 120.0  # seconds: a backlog still there after this is reported as not drained
+# Seconds: a backlog still there after this is reported as not drained (Fides needs minutes).
+DRAIN_LIMIT = 300.0
 # What the issue measured on 3 Dec 2026 (Fides 2.86.2, same machine and client): used only when Fides cannot run.
 FIDES_ISSUE_24 = {"rate": 19.1, "p50": 400.0, "p99": 729.0, "drain": 67.0}
 WEB_WORKERS = 3  # docker-compose.yml's web
