@@ -8,8 +8,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PRIVATE_ROOT=/data/private
 
 WORKDIR /app
+# postgresql-client: pg_dump and pg_restore for `manage.py backup` and `restore` (at least the server's version).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends gettext fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 \
+       postgresql-client \
     && rm -rf /var/lib/apt/lists/*
 
 # The lock file alone first, so code changes do not reinstall dependencies. The project itself is

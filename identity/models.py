@@ -32,6 +32,9 @@ class EmailChallenge(models.Model):
     expires_at = models.DateTimeField()
     attempts = models.PositiveSmallIntegerField(default=0)
     used_at = models.DateTimeField(null=True, blank=True)
+    # The outbox row whose task issued it: a copy of that task run again (a worker killed after sending) finds
+    # it and sends the same code and link again. Empty for one a page asked for ("send me a new code").
+    outbox_task_id = models.UUIDField(null=True, blank=True, unique=True)
 
     class Meta:
         indexes = [models.Index(fields=["privacy_request", "-created_at"], name="challenge_latest")]

@@ -2,12 +2,16 @@
 
 Codes are 6 digits, links carry a 32-byte token; both are single-use, valid 30 minutes, stored as HMACs
 keyed by SECRET_KEY, compared in constant time; a challenge dies after 5 wrong codes.
-The challenge is created by the task that sends the email, so no secret ever crosses the broker.
+The challenge is created by the task that sends the email, so no secret ever crosses the broker. A task run
+from the outbox derives its code and token from its row's task id with SECRET_KEY (`_derived`), so a copy run
+again after a kill sends the same code instead of expiring the one the person may be typing.
 """
 
 from __future__ import annotations
 
+import base64
 import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -21,7 +25,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
-from privacyportal import files
+from privacyportal import files, outbox
 from privacyportal.emails import make_message
 from privacyportal.ratelimit import recipient_allowed
 from privacyportal.uploads import CheckedFile
@@ -50,27 +54,84 @@ class IssuedChallenge:
     token: str
 
 
-@transaction.atomic
+def _valid_for(purpose: str) -> timedelta:
+    return SUBJECT_VALID_FOR if purpose == EmailChallenge.Purpose.SUBJECT_CONFIRM else VALID_FOR
+
+
+# No savepoint: inside challenge_for_task's transaction a failure here fails it whole anyway.
+@transaction.atomic(savepoint=False)
 def issue_verification(
-    privacy_request: PrivacyRequest, purpose: str = EmailChallenge.Purpose.VERIFY_REQUEST
+    privacy_request: PrivacyRequest,
+    purpose: str = EmailChallenge.Purpose.VERIFY_REQUEST,
+    *,
+    outbox_task_id: uuid.UUID | None = None,
 ) -> IssuedChallenge:
-    """A fresh code and link for the case; earlier unused ones of the same purpose stop working."""
+    """A fresh code and link for the case; earlier unused ones of the same purpose stop working.
+
+    Issued for an outbox row (`outbox_task_id`), they are derived from it (`_derived`) and the challenge
+    remembers the row, so that `challenge_for_task` can give a copy of the task the same code again.
+    """
     now = timezone.now()
     EmailChallenge.objects.filter(
         privacy_request=privacy_request, purpose=purpose, used_at__isnull=True
     ).update(expires_at=now)
-    code = f"{secrets.randbelow(10**6):06d}"
-    token = secrets.token_urlsafe(32)
-    valid_for = SUBJECT_VALID_FOR if purpose == EmailChallenge.Purpose.SUBJECT_CONFIRM else VALID_FOR
+    if outbox_task_id is None:
+        code = f"{secrets.randbelow(10**6):06d}"
+        token = secrets.token_urlsafe(32)
+    else:
+        code, token = _derived(outbox_task_id, purpose)
     challenge = EmailChallenge.objects.create(
         purpose=purpose,
         privacy_request=privacy_request,
         code_hash=_digest("code", code),
         token_hash=_digest("token", token),
         created_at=now,
-        expires_at=now + valid_for,
+        expires_at=now + _valid_for(purpose),
+        outbox_task_id=outbox_task_id,
     )
     return IssuedChallenge(challenge, code, token)
+
+
+def _derived(outbox_task_id: uuid.UUID, purpose: str) -> tuple[str, str]:
+    """The code and token of an outbox row's challenge: HMACs of its task id keyed by SECRET_KEY.
+
+    The task id travels in the broker's message, sits in the outbox table and names the email (its Message-ID),
+    so it is no secret: SECRET_KEY is, and without it the id says nothing of the code. Rotating SECRET_KEY
+    invalidates every code sent, as the stored HMACs already do.
+    """
+    value = f"{outbox_task_id}:{purpose}"
+    code_bytes = salted_hmac("identity.outbox-code", value, algorithm="sha256").digest()
+    token_bytes = salted_hmac("identity.outbox-token", value, algorithm="sha256").digest()
+    code = f"{int.from_bytes(code_bytes[:8], 'big') % 10**6:06d}"
+    return code, base64.urlsafe_b64encode(token_bytes).rstrip(b"=").decode()
+
+
+@transaction.atomic
+def challenge_for_task(privacy_request: PrivacyRequest, purpose: str) -> IssuedChallenge | None:
+    """The code and link to email from the task running now: fresh on a page's request (no outbox row) or on the
+    row's first run; the same again when a copy of the row runs after a kill or a redelivery.
+
+    None when that row's challenge is spent, locked or replaced by a newer one: its email would carry a dead code,
+    and the person has the newer one.
+    """
+    run = outbox.running()
+    if run is None:
+        return issue_verification(privacy_request, purpose)
+    existing = EmailChallenge.objects.select_for_update().filter(outbox_task_id=run.task_id).first()
+    if existing is None:
+        return issue_verification(privacy_request, purpose, outbox_task_id=run.task_id)
+    newer = EmailChallenge.objects.filter(
+        privacy_request=privacy_request, purpose=purpose, pk__gt=existing.pk
+    ).exists()
+    if existing.used_at is not None or existing.attempts >= MAX_ATTEMPTS or newer:
+        return None
+    code, token = _derived(run.task_id, purpose)
+    # The copy now sent may be the first to arrive (the earlier one died before the mail server took it): it is
+    # good for as long as its email says. The hashes again in case SECRET_KEY was rotated in between.
+    existing.expires_at = max(existing.expires_at, timezone.now() + _valid_for(purpose))
+    existing.code_hash, existing.token_hash = _digest("code", code), _digest("token", token)
+    existing.save(update_fields=["expires_at", "code_hash", "token_hash"])
+    return IssuedChallenge(existing, code, token)
 
 
 def send_verification(privacy_request: PrivacyRequest, *, base_url: str, reminder: bool = False) -> None:
@@ -79,7 +140,9 @@ def send_verification(privacy_request: PrivacyRequest, *, base_url: str, reminde
         return  # a requester by post has no email to confirm: staff verify them
     if not _recipient_allowed(privacy_request, privacy_request.requester_email, "verify-email"):
         return
-    issued = issue_verification(privacy_request)
+    issued = challenge_for_task(privacy_request, EmailChallenge.Purpose.VERIFY_REQUEST)
+    if issued is None:
+        return
     message = make_message(
         "verify-email",
         {
@@ -244,8 +307,11 @@ def keep_upload(
 
 
 def discard(item: Evidence) -> None:
-    files.remove(item.stored_name)
+    """Delete an upload no form kept: its row, then its file."""
+    stored_name = item.stored_name
     item.delete()
+    # Once the row is gone for good: a backup must never hold a row naming a file already removed.
+    transaction.on_commit(lambda: files.remove(stored_name))
 
 
 REQUESTER_KINDS = (
@@ -357,7 +423,9 @@ def send_subject_confirmation(privacy_request: PrivacyRequest, *, base_url: str)
     """Ask the person an agent acts for to confirm (or deny) the agent, with a one-click link."""
     if not _recipient_allowed(privacy_request, privacy_request.subject_email, "subject-confirm"):
         return
-    issued = issue_verification(privacy_request, EmailChallenge.Purpose.SUBJECT_CONFIRM)
+    issued = challenge_for_task(privacy_request, EmailChallenge.Purpose.SUBJECT_CONFIRM)
+    if issued is None:
+        return
     make_message(
         "subject-confirm",
         {

@@ -6,10 +6,13 @@ from typing import Any
 
 from django.contrib import admin
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .backlog import backlog, stale_after, sweep_period
 from .models import QueuedTask
+from .outbox import REDELIVER_AFTER
 
 
 class DeliveredFilter(admin.SimpleListFilter):
@@ -34,6 +37,21 @@ class QueuedTaskAdmin(admin.ModelAdmin[QueuedTask]):
     readonly_fields = (*list_display, "task_id", "started_at")
     ordering = ("-created_at",)
     show_full_result_count = False
+    change_list_template = "admin/privacyportal/queuedtask/change_list.html"
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """The backlog and its oldest age at the top: what /healthz reports, with what the numbers mean."""
+        found = backlog(timezone.now())
+        context = {
+            "backlog": found,
+            "oldest_minutes": None if found.oldest_age_seconds is None else found.oldest_age_seconds // 60,
+            "redeliver_minutes": int(REDELIVER_AFTER.total_seconds()) // 60,
+            "redelivered_by": int((REDELIVER_AFTER + sweep_period()).total_seconds()) // 60,
+            "stale_minutes": int(stale_after().total_seconds()) // 60,
+        }
+        return super().changelist_view(request, {**(extra_context or {}), **context})
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.is_active and request.user.is_superuser)

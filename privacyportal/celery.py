@@ -23,12 +23,16 @@ def _refuse_without_keys(**_: Any) -> None:
     does not start.
     SystemExit, not an exception: Celery logs and carries on past a signal handler's exceptions."""
     # Here, not at the top: this module is loaded with the settings (privacyportal/__init__), before Django is set up.
+    from django.db import connections  # noqa: PLC0415
+
     from privacyportal.checks import require_keys  # noqa: PLC0415
 
     try:
         require_keys()
     except ImproperlyConfigured as error:
         raise SystemExit(f"refusing to start: {error}") from None
+    finally:
+        connections.close_all()  # the pool's children fork from this process: none may share its connection
 
 
 def _close_old_connections(**_: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from ipaddress import ip_network
 from typing import Any
@@ -11,11 +12,15 @@ from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core.checks import Error, Tags, register
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.db.migrations.loader import MigrationLoader
 from django_countries import countries
 
+from privacyportal import files
+from privacyportal.keycheck import REFUSAL, Keys, check_keys
 from requests import deadlines
+
+logger = logging.getLogger(__name__)
 
 
 @register()
@@ -125,10 +130,30 @@ def _check_audit_keys() -> list[Error]:
 def require_keys() -> None:
     """gunicorn and the Celery worker run no system checks: without usable ENCRYPTION_KEYS and AUDIT_KEYS they
     refuse to start, instead of starting happily and failing on the first upload, letter, download or case
-    change."""
+    change. Likewise with ENCRYPTION_KEYS that cannot read the key check (privacyportal/keycheck.py): well-formed
+    keys, but not the ones the files were encrypted with."""
     errors = _check_keys()
     if errors:
         raise ImproperlyConfigured(f"{errors[0].msg} ({errors[0].id})")
+    try:
+        keys = check_keys()
+    except DatabaseError as error:
+        # Not migrated yet, or the database down: starting is still right (pages answer 503 until it is back),
+        # /healthz reads the check once it can, and this process checks before it encrypts its first file.
+        logger.warning("encryption key check deferred, the database is unavailable: %s", type(error).__name__)
+        files.deferred_key_check = _deferred_key_check
+        return
+    if keys is Keys.UNREADABLE:
+        logger.error("refusing to start: %s", REFUSAL)
+        raise ImproperlyConfigured(REFUSAL)
+
+
+def _deferred_key_check() -> None:
+    """The start's key check, run before the first file is encrypted: refuse to write under a wrong list."""
+    if check_keys() is Keys.UNREADABLE:
+        logger.error("refusing to encrypt a file: %s", REFUSAL)
+        raise ImproperlyConfigured(REFUSAL)
+    files.deferred_key_check = None
 
 
 @register(Tags.database)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.contrib.sessions import middleware as sessions
 from django.db import InterfaceError, OperationalError
@@ -82,6 +83,27 @@ def error_page(request: HttpRequest, template: str, *, status: int) -> HttpRespo
     }
     with translation.override(translation.get_language_from_request(request)):
         return HttpResponse(render_to_string(template, context), status=status)
+
+
+class UndecryptableFileMiddleware:
+    """A private file none of ENCRYPTION_KEYS decrypts (issue 24: a wrong key list): staff get a page saying so and
+    what to check, not a bare 500; anyone else the usual error page. Logged by the view's name only."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, InvalidToken):
+            return None
+        view = request.resolver_match.view_name if request.resolver_match else "unknown"
+        logger.error("a private file could not be decrypted with ENCRYPTION_KEYS (view %s)", view)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_active and user.is_staff:
+            return error_page(request, "errors/undecryptable.html", status=500)
+        return error_page(request, "500.html", status=500)
 
 
 # Powerful browser features this portal never uses, switched off for every page (and anything framed in one).

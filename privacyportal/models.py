@@ -1,4 +1,4 @@
-"""What every app shares in the database: the outbox (privacyportal/outbox.py)."""
+"""What every app shares in the database: the outbox (privacyportal/outbox.py) and the key check (keycheck.py)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ class QueuedTask(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     started_by = models.CharField(max_length=120, blank=True)  # host:pid:nonce of the copy running it
     delivered_at = models.DateTimeField(null=True, blank=True)
+    # How many of its emails the mail server accepted: a copy run after a kill sends only the rest.
+    emails_sent = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         db_table = "requests_queuedtask"  # the table it had when the model lived in requests/
@@ -43,3 +45,19 @@ class QueuedTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.task_id}"
+
+
+class KeyCheck(models.Model):
+    """A known constant encrypted under ENCRYPTION_KEYS at first start (one row): a key list that cannot read it is
+    not the list the private files were encrypted with, and web and worker refuse to start (privacyportal/keycheck.py).
+    Re-encrypted under the first key whenever that key is new, so a list that drops a key in use fails too."""
+
+    token = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("encryption key check")
+
+    def __str__(self) -> str:
+        return f"key check {self.pk}"

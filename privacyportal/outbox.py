@@ -14,10 +14,13 @@ down is logged rather than turned into an error page.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
 import uuid
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -41,7 +44,7 @@ MAX_PUBLISHES = 24
 KEEP_DELIVERED = timedelta(days=30)
 
 
-def enqueue(task: str, *args: Any, queue: str = "") -> QueuedTask:
+def enqueue(task: str, *args: Any, queue: str = "", task_id: uuid.UUID | None = None) -> QueuedTask:
     """Promise to run the task named `task` with `args`: the row commits with the caller's change, the message
     follows it. By name (as the row keeps it), so that services promising a task never import the tasks module,
     which imports them."""
@@ -50,9 +53,24 @@ def enqueue(task: str, *args: Any, queue: str = "") -> QueuedTask:
         current_app.loader.import_default_modules()
     if not isinstance(current_app.tasks.get(task), OutboxTask):
         raise TypeError(f"{task} must be a registered OutboxTask to report its delivery")
-    row = QueuedTask.objects.create(task_id=uuid.uuid4(), name=task, args=list(args), queue=queue)
+    row = QueuedTask.objects.create(task_id=task_id or uuid.uuid4(), name=task, args=list(args), queue=queue)
     transaction.on_commit(lambda: publish(row))
     return row
+
+
+def enqueue_once(task: str, *args: Any) -> bool:
+    """`enqueue` from inside an outbox task (one row per recipient of a notice): the new row's id is derived from
+    the running row's and the arguments, so a copy of the running task, run again after a kill, finds the rows
+    its earlier run promised instead of promising them twice. False if the row was there already."""
+    run = running()
+    if run is None:
+        enqueue(task, *args)
+        return True
+    task_id = uuid.uuid5(run.task_id, json.dumps([task, *args]))
+    if QueuedTask.objects.filter(task_id=task_id).exists():
+        return False
+    enqueue(task, *args, task_id=task_id)
+    return True
 
 
 def send_now(task: Any, *args: Any) -> bool:
@@ -72,6 +90,9 @@ def publish(row: QueuedTask) -> bool:
     with more rows to go), so a failed publish is the sweep's to repeat, not the requester's error page.
     """
     app = current_app  # the project's app (privacyportal/__init__ loads it), without importing the wiring
+    if row.name not in app.tasks:
+        # A process that never loaded the tasks modules (`redeliver` from `manage.py shell`), as in enqueue.
+        app.loader.import_default_modules()
     options: dict[str, Any] = {"task_id": str(row.task_id)}
     if row.queue:
         options["queue"] = row.queue
@@ -134,6 +155,37 @@ def _holder_gone(started_by: str) -> bool:
     return False
 
 
+@dataclass
+class Running:
+    """The outbox row a task is running for, as the code building and sending its emails sees it (emails.py).
+
+    Every copy of a row builds the same emails in the same order, so an email is named by the row's task id and
+    its number: the same Message-ID in every copy, and a copy skips the emails an earlier copy saw accepted.
+    """
+
+    pk: int
+    task_id: uuid.UUID
+    emails_sent: int  # by earlier copies of this row
+    emails_built: int = 0
+
+
+_running: ContextVar[Running | None] = ContextVar("outbox_running", default=None)
+
+
+def running() -> Running | None:
+    """The outbox row this task runs for; None outside a task, or for a task sent with `send_now`."""
+    return _running.get()
+
+
+def mark_email_sent(run: Running, number: int) -> None:
+    """Email `number` of the row was accepted by the mail server: a later copy of the row does not send it again.
+
+    Its own UPDATE at once, not with the delivery: this is the narrowest the window can be between the mail
+    server accepting an email and the outbox knowing it (docs/operator-guide.md, "Emails sent twice").
+    """
+    QueuedTask.objects.filter(pk=run.pk, emails_sent__lt=number).update(emails_sent=number)
+
+
 class OutboxTask(Task):  # type: ignore[type-arg]  # celery-types: Task[P, R], used for any task here
     """A task that reports to its outbox row: run once per row, however often its message arrives.
 
@@ -146,7 +198,13 @@ class OutboxTask(Task):  # type: ignore[type-arg]  # celery-types: Task[P, R], u
         task_id = self.request.id
         row = QueuedTask.objects.filter(task_id=task_id).first() if task_id else None
         if row is None:  # sent directly (send_now), not through the outbox
-            return super().__call__(*args, **kwargs)
+            # No row, so its emails are no row's, even run eagerly inside an outbox task: with that task's context
+            # they were numbered as its own and could be skipped as "sent by an earlier copy".
+            outer = _running.set(None)
+            try:
+                return super().__call__(*args, **kwargs)
+            finally:
+                _running.reset(outer)
         if row.delivered_at is not None:
             logger.info("task %s (%s) already delivered; this copy does nothing", self.name, row.pk)
             return None
@@ -161,11 +219,14 @@ class OutboxTask(Task):  # type: ignore[type-arg]  # celery-types: Task[P, R], u
         ):
             logger.info("task %s (%s) is being run by another copy; this one does nothing", self.name, row.pk)
             return None
+        token = _running.set(Running(row.pk, uuid.UUID(str(row.task_id)), row.emails_sent))
         try:
             result = super().__call__(*args, **kwargs)
         except BaseException:
             # Failed, or a retry is scheduled: free the row so the retry (or the sweep) runs it again.
             QueuedTask.objects.filter(pk=row.pk, started_by=me).update(started_at=None, started_by="")
             raise
+        finally:
+            _running.reset(token)
         QueuedTask.objects.filter(pk=row.pk).update(delivered_at=timezone.now())
         return result

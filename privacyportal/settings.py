@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import django_stubs_ext
 import environ
@@ -89,6 +90,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "privacyportal.middleware.UndecryptableFileMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "identity.middleware.StaffIdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -132,7 +134,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env("REDIS_URL", default="")
 # The cache and the Celery broker may share one Redis database, but never its keys: the cache's keys carry a
 # prefix and its clear() deletes only those (Django's own is FLUSHDB, which took the queued tasks with it).
-# CACHE_URL / CELERY_BROKER_URL put either elsewhere (e.g. redis://host:6379/1 for the cache).
+# CACHE_URL / BROKER_URL put either elsewhere (e.g. redis://host:6379/1 for the cache). With a RabbitMQ broker and
+# no REDIS_URL or CACHE_URL the cache is a database table (rate-limit counters, lockouts): slower, but shared.
 CACHE_URL = env("CACHE_URL", default=REDIS_URL)
 if CACHE_URL:
     CACHES = {
@@ -140,6 +143,10 @@ if CACHE_URL:
             "BACKEND": "privacyportal.cache.PrefixedRedisCache",
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": "cache",
+            # Redis answers in a millisecond; a stopped or frozen one must cost a page a moment, not a hang
+            # (issue 24: without a timeout a frozen Redis held every POST until it came back). The counters it
+            # keeps fail open (privacyportal/ratelimit.py), so a timeout costs nothing but a limit not applied.
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
         }
     }
 else:
@@ -176,7 +183,7 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -185,8 +192,32 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = VAR_DIR / "media"
-# Evidence and packets live here, outside MEDIA_ROOT, never served directly.
+# Evidence, letters and packets (encrypted: privacyportal/files.py) live here, outside MEDIA_ROOT, never served
+# directly, unless PRIVATE_S3_BUCKET puts them on object storage that several nodes share.
 PRIVATE_ROOT = Path(env("PRIVATE_ROOT", default=str(VAR_DIR / "private")))
+PRIVATE_S3_BUCKET = env("PRIVATE_S3_BUCKET", default="")
+if PRIVATE_S3_BUCKET:
+    _sse = env("PRIVATE_S3_SERVER_SIDE_ENCRYPTION", default="")
+    STORAGES["private"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": PRIVATE_S3_BUCKET,
+            "location": env("PRIVATE_S3_PREFIX", default="").strip("/"),
+            # Empty: AWS S3 itself, and boto3's own credential chain (an instance or task role).
+            "endpoint_url": env("PRIVATE_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env("PRIVATE_S3_REGION", default="") or None,
+            "access_key": env("PRIVATE_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env("PRIVATE_S3_SECRET_ACCESS_KEY", default="") or None,
+            "addressing_style": env("PRIVATE_S3_ADDRESSING_STYLE", default="") or None,
+            # Private objects only: no ACL sent (the bucket's own policy applies), never a public URL.
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": True,  # names are random: no existence check before each write
+            "object_parameters": {"ServerSideEncryption": _sse} if _sse else {},
+        },
+    }
+else:
+    STORAGES["private"] = {"BACKEND": "privacyportal.files.PrivateFileSystemStorage"}
 
 
 def _encryption_keys() -> list[str]:
@@ -220,6 +251,9 @@ EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER") or ""
 EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD") or ""
 EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS"))
 EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL"))
+# Seconds an SMTP connect or reply may take. Never unbounded: a kept connection a firewall dropped silently would
+# block the next email, and the process-wide lock with it, until the task's time limit or gunicorn's timeout.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=15)
 # filemail:///srv/mail means /srv/mail (django-environ drops the leading slash of the path).
 EMAIL_FILE_PATH = (
     "/" + _email["EMAIL_FILE_PATH"].lstrip("/") if _email.get("EMAIL_FILE_PATH") else str(VAR_DIR / "mail")
@@ -308,8 +342,12 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
 }
 
-# Celery: Redis in production; kombu's filesystem broker for the embedded run.
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL) or "filesystem://"
+# Celery's broker: BROKER_URL, else CELERY_BROKER_URL (the older name), else REDIS_URL, else kombu's filesystem
+# broker for the embedded run. Redis (redis://) or RabbitMQ (amqp://); docs/operator-guide.md, "Choosing a broker".
+CELERY_BROKER_URL = (
+    env("BROKER_URL", default="") or env("CELERY_BROKER_URL", default=REDIS_URL) or "filesystem://"
+)
+BROKER_IS_AMQP = CELERY_BROKER_URL.startswith(("amqp://", "amqps://", "pyamqp://"))
 if CELERY_BROKER_URL == "filesystem://":
     _broker_dir = VAR_DIR / "broker"
     for _sub in ("queue", "processed", "control"):
@@ -321,9 +359,52 @@ if CELERY_BROKER_URL == "filesystem://":
         "control_folder": str(_broker_dir / "control"),  # not ./control in the working tree
         "store_processed": False,
     }
+elif BROKER_IS_AMQP:
+    # A publish returns once RabbitMQ has the message (publisher confirms), not when it left our socket: a
+    # sign-in code sent while the broker restarts is an error we log, never a message silently dropped.
+    # Queues are Celery's default, durable classic ones and messages persistent: they survive a restart.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
+    # A dead connection (a restarted broker, a dropped NAT entry) is noticed within a minute, not at the next
+    # publish. Acknowledgement is late (below), so RabbitMQ's consumer_timeout must be longer than a task may
+    # hold its message: the longest task (30 min) plus the longest retry countdown (30 min). Its default is 30
+    # min; the operator guide and docker-compose.yml set it to 2 h.
+    CELERY_BROKER_HEARTBEAT = 30
 else:
     # Longer than the longest task, so a slow task is not redelivered while it still runs.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+
+
+def web_broker_transport_options(url: str, options: dict[str, object]) -> dict[str, object]:
+    """The broker's transport options for web processes, which publish with timeouts (privacyportal/wsgi.py).
+
+    A web request publishing to a frozen Redis waited as long as it stayed frozen (issue 24). On RabbitMQ, py-amqp
+    waits for a publisher confirm without end: a frozen node, or one blocking publishers on a memory or disk
+    alarm, held the on-commit publish of a case already saved until gunicorn killed the worker (a 502). With
+    these a publish fails within seconds and is the outbox's to repeat. Not the worker: with them, a worker whose
+    acknowledgement timed out stopped consuming for good (celery/celery#2415), and nobody waits on it.
+    """
+    if url.startswith(("redis://", "rediss://")):
+        return {**options, "socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+    if url.startswith(("amqp://", "amqps://", "pyamqp://")):
+        # read_timeout bounds the wait for the confirm too (py-amqp reads it from the socket).
+        return {**options, "connect_timeout": 2, "read_timeout": 2, "write_timeout": 2}
+    return options
+
+
+WEB_BROKER_TRANSPORT_OPTIONS = web_broker_transport_options(
+    CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS
+)
+# A page that publishes (a sign-in code, a case's first email through the outbox) waits at most a few seconds for
+# a broker that is down or unreachable, then goes on: the outbox publishes again later, `send_now` logs it.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# One retry, at once: enough for a pooled connection that went stale when Redis restarted, while a broker that is
+# down costs a POST well under 2 s (Celery's default, 3 retries, spent up to 4 timeouts on it).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.1,
+    "interval_max": 0.1,
+}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -157,9 +157,23 @@ def record_sent(privacy_request: Any, template: str, to: str, *, message_id: str
     """Every email is an event on its case: the template and the kind of recipient, never the address.
 
     An email to the requester is remembered by its Message-ID too, so that their reply, or its bounce, finds the
-    case (DESIGN §14).
+    case (DESIGN §14). The same Message-ID again is the same email sent again by a copy of its outbox task
+    (privacyportal/emails.py): recorded once.
+
+    Anyone else's email (staff's) keeps its Message-ID in the event only, to be recorded once too: as a
+    SentEmail, a staff member's reply would join the requester's thread, and a bounce of a staff notice would
+    mark the case undelivered and send staff another notice, which could bounce in turn.
     """
     with transaction.atomic():
+        if message_id and SentEmail.objects.filter(message_id=message_id).exists():
+            return
+        if message_id and to != "requester":
+            if privacy_request.events.filter(verb="email_sent", data__message_id=message_id).exists():
+                return
+            record_event(
+                privacy_request, "email_sent", data={"template": template, "to": to, "message_id": message_id}
+            )
+            return
         record_event(privacy_request, "email_sent", data={"template": template, "to": to})
         if message_id:
             SentEmail.objects.create(

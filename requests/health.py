@@ -1,4 +1,6 @@
-"""/healthz (DESIGN §11): is the database up, the broker reachable, a worker alive, and the sweeps running?
+"""/healthz (DESIGN §11): is the database up, the broker reachable, a worker alive, the sweeps running, is the
+outbox keeping up (nothing promised waiting longer than a lost message's redelivery takes), and can ENCRYPTION_KEYS
+read the key check?
 
 200 with `"status": "ok"` when all are; 503 with the failing checks named otherwise. Nothing personal is in
 the answer, so a load balancer or a monitor may call it without credentials.
@@ -13,6 +15,9 @@ from celery import current_app
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
+
+from privacyportal.backlog import backlog, stale_after
+from privacyportal.keycheck import Keys, read_keys
 
 from .models import Heartbeat
 
@@ -57,6 +62,26 @@ def check_beats(now: datetime) -> dict[str, dict[str, Any]]:
     }
 
 
+def check_outbox(now: datetime) -> dict[str, Any]:
+    """Counts and an age only (the tasks' names and ids stay in the admin). Given-up rows are reported, not failed
+    on: they stay for the operator for 30 days, and a health check failing for a month would be ignored."""
+    found = backlog(now)
+    return {
+        "ok": not found.stale,
+        "undelivered": found.undelivered,
+        "oldest_age_seconds": found.oldest_age_seconds,
+        "stale_after_seconds": int(stale_after().total_seconds()),
+        "given_up": found.given_up,
+    }
+
+
+def check_encryption_keys() -> dict[str, Any]:
+    """Can ENCRYPTION_KEYS read the key check (privacyportal/keycheck.py)? Never the keys themselves."""
+    if read_keys() is Keys.UNREADABLE:
+        return {"ok": False, "error": "no key in ENCRYPTION_KEYS can decrypt the key check"}
+    return {"ok": True}
+
+
 def healthz(request: HttpRequest) -> JsonResponse:
     now = timezone.now()
     checks: dict[str, dict[str, Any]] = {}
@@ -67,8 +92,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
             checks[name] = {"ok": False, "error": type(error).__name__}
     if checks["database"]["ok"]:
         checks.update(check_beats(now))
+        checks["outbox"] = check_outbox(now)
+        checks["keys"] = check_encryption_keys()
     else:
-        checks["worker"] = checks["sweeps"] = {"ok": False, "error": "database unavailable"}
+        down = {"ok": False, "error": "database unavailable"}
+        checks["worker"] = checks["sweeps"] = checks["outbox"] = checks["keys"] = down
     healthy = all(c["ok"] for c in checks.values())
     response = JsonResponse(
         {"status": "ok" if healthy else "unhealthy", "checks": checks}, status=200 if healthy else 503

@@ -259,7 +259,9 @@ def read(letter: Letter) -> bytes:
 
 
 def read_for_staff(letter: Letter, *, by: Any) -> bytes:
-    """Decrypt a letter for a member of staff; every look is an event on the case (as for evidence)."""
+    """Decrypt a letter for a member of staff; every look is an event on the case (as for evidence), recorded once
+    the file decrypted: a look that failed showed nothing."""
+    data = read(letter)
     with transaction.atomic():
         record_event(letter.privacy_request, "letter_viewed", by=by, data={"letter": letter.pk})
-    return read(letter)
+    return data

@@ -539,7 +539,9 @@ def read(packet: Packet) -> bytes:
 
 
 def read_for_staff(packet: Packet, *, by: Any) -> bytes:
-    """Decrypt a packet for staff checking it; every look is an event on the case (as for evidence)."""
+    """Decrypt a packet for staff checking it; every look is an event on the case (as for evidence), recorded once
+    the file decrypted: a look that failed showed nothing."""
+    data = read(packet)
     with transaction.atomic():
         record_event(packet.privacy_request, "packet_viewed", by=by, data={"build": packet.build})
-    return read(packet)
+    return data

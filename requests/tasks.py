@@ -71,6 +71,14 @@ def send_staff_notice(privacy_request_id: int, kind: str) -> None:
 
 
 @shared_task(**EMAIL_TASK)
+def send_staff_notice_to(privacy_request_id: int, kind: str, user_id: int | None) -> None:
+    """One member of staff's (or, for None, the DPO mailbox's) email of a notice: one outbox row each."""
+    if kind not in STAFF_NOTICES:
+        raise ValueError(f"unknown staff notice {kind!r}")
+    notify.notify_staff_member(privacy_request_id, kind, user_id)
+
+
+@shared_task(**EMAIL_TASK)
 def send_staff_digest(user_id: int, day: str) -> None:
     """One member of staff's daily list of the reminders claimed for their cases in the last day."""
     notify.send_staff_digest(user_id, day)
@@ -78,8 +86,14 @@ def send_staff_digest(user_id: int, day: str) -> None:
 
 @shared_task(**EMAIL_TASK)
 def send_overdue_digest(day: str) -> None:
-    """The daily list of overdue cases to the DPOs; an event on each case listed."""
+    """The daily list of overdue cases to the DPOs, one outbox row each; an event on each case listed."""
     notify.send_overdue_digest(day)
+
+
+@shared_task(**EMAIL_TASK)
+def send_overdue_digest_to(day: str, user_id: int | None) -> None:
+    """One DPO's (or, for None, the DPO mailbox's) copy of the day's overdue list."""
+    notify.send_overdue_digest_to(day, user_id)
 
 
 @shared_task(**EMAIL_TASK)

@@ -7,7 +7,6 @@ from datetime import datetime
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
@@ -34,7 +33,7 @@ from privacyportal.ratelimit import counted, over_limit, retry_after
 from privacyportal.uploads import CheckedFile
 
 from . import wizard
-from .downloads import attachment
+from .downloads import attachment, keep_grant, take_grant
 from .explain import explain, laws_that_apply
 from .forms import DETAILS_GROUP, AppealForm, ComplaintForm, OwnerTaskForm, PrivacyRequestForm, ReplyForm
 from .letters import read as read_letter
@@ -719,7 +718,7 @@ def _grant_download(request: HttpRequest, privacy_request: PrivacyRequest) -> Ht
     # Also a cache key the download deletes: the session is saved only when each request
     # answers, so two downloads racing with one session would both see a session grant.
     grant = secrets.token_urlsafe(16)
-    cache.set(f"download-grant:{grant}", privacy_request.pk, DOWNLOAD_WINDOW_SECONDS)
+    keep_grant(grant, privacy_request.pk, DOWNLOAD_WINDOW_SECONDS)
     request.session[SESSION_DOWNLOAD] = {
         "case": privacy_request.pk,
         "at": timezone.now().timestamp(),
@@ -783,25 +782,20 @@ def status_download_file(request: HttpRequest, reference: str) -> HttpResponse:
     granted = request.session.pop(SESSION_DOWNLOAD, None) or {}
     fresh = timezone.now().timestamp() - float(granted.get("at", 0)) < DOWNLOAD_WINDOW_SECONDS
     # Deleting the grant's cache key is the claim: of two requests racing with one session, one gets it.
-    taken = (
-        fresh
-        and granted.get("case") == privacy_request.pk
-        and cache.delete(f"download-grant:{granted.get('grant')}")
-    )
+    taken = fresh and granted.get("case") == privacy_request.pk and take_grant(granted.get("grant"))
     if not taken:
         return redirect("status_download", reference=privacy_request.reference)
     packet = _released_packet(privacy_request)
     try:
         if packet is None:
             raise TransitionError
+        data = read_packet(packet)  # before recording the download: one that failed to decrypt gave nothing
         record_download(packet)
     except TransitionError:
         return render(
             request, "requests/download_expired.html", {"privacy_request": privacy_request}, status=410
         )
-    return attachment(
-        read_packet(packet), filename=f"{privacy_request.reference}.zip", content_type="application/zip"
-    )
+    return attachment(data, filename=f"{privacy_request.reference}.zip", content_type="application/zip")
 
 
 def status_letter(request: HttpRequest, reference: str, pk: int) -> HttpResponse:

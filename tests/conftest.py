@@ -2,13 +2,15 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests import clock
+from tests import brokers, clock
 from tests import mailserver as mailserver_module
+from tests import s3server as s3server_module
 from tests.factories import StaffFactory
 
 
@@ -167,3 +169,63 @@ def mailserver(dovecot: Any, settings: Any) -> Any:
     for name, value in dovecot.settings().items():
         setattr(settings, name, value)
     return dovecot
+
+
+@pytest.fixture(scope="session", params=["redis", "rabbitmq"])
+def broker_server(request: pytest.FixtureRequest) -> Iterator[brokers.PrivateBroker]:
+    """A private Redis, then a private RabbitMQ node, for the whole run (tests/brokers.py): the broker fault
+    tests run against each. Skipped when the server is not installed, except under CI=1."""
+    kind = request.param
+    if not brokers.installed(kind):
+        if os.environ.get("CI"):
+            pytest.fail(f"{kind} is not installed: CI must run the broker fault tests against it (.ci/run)")
+        pytest.skip(
+            f"needs {kind} (apt-get install {'rabbitmq-server' if kind == 'rabbitmq' else 'redis-server'})"
+        )
+    server = brokers.make(kind)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.remove()
+
+
+@pytest.fixture
+def broker(broker_server: brokers.PrivateBroker) -> Iterator[brokers.PrivateBroker]:
+    """The private broker, running and empty, with this process's tasks published to it, not run in-process."""
+    from privacyportal.celery import app
+    from tests.workers import reset_connections
+
+    if broker_server.process is None:  # a test that stopped it failed before starting it again
+        broker_server.start()
+    keys = ("task_always_eager", "broker_url", "broker_transport_options")
+    before = {key: app.conf.get(key) for key in keys}
+    app.conf.update(
+        task_always_eager=False,
+        broker_url=broker_server.url,
+        broker_transport_options=broker_server.transport_options,
+    )
+    reset_connections(app)
+    try:
+        yield broker_server
+    finally:
+        if broker_server.process is None:
+            broker_server.start()
+        broker_server.lose_everything()  # nothing of this test's is left for the next one
+        app.conf.update(before)
+        reset_connections(app)
+
+
+@pytest.fixture(scope="session")
+def s3server() -> Any:
+    """A local S3-compatible server (moto) for the whole run (tests/s3server.py); skipped without it, except
+    under CI=1."""
+    yield from s3server_module.running_s3server()
+
+
+@pytest.fixture
+def s3_private(s3server: Any, settings: Any) -> Any:
+    """This process's private files on a fresh bucket of the local S3 server; yields the bucket's name."""
+    bucket = s3server.new_bucket()
+    settings.STORAGES = {**settings.STORAGES, "private": s3server.storage(bucket)}
+    return bucket

@@ -25,7 +25,7 @@ LAYERS: dict[str, int] = {
     "privacyportal.ratelimit": 1, "privacyportal.cache": 1, "privacyportal.errors": 1,
     "privacyportal.middleware": 1, "privacyportal.uploads": 1, "privacyportal.files": 1,
     "privacyportal.models": 1, "privacyportal.outbox": 1, "privacyportal.emails": 1, "privacyportal.pdf": 1,
-    "privacyportal.mailbox": 1,
+    "privacyportal.mailbox": 1, "privacyportal.backlog": 1, "privacyportal.keycheck": 1,
     # connectors reach company systems: no models, no case logic (a service records what they return)
     "requests.connectors": 1,
     # models
@@ -33,7 +33,7 @@ LAYERS: dict[str, int] = {
     # domain: services (writes), selectors (reads) and what they use
     "requests.audit": 3, "requests.letters": 3,
     "requests.packets": 3, "requests.services": 3, "requests.selectors": 3, "requests.health": 3,
-    "requests.downloads": 3,
+    "requests.downloads": 3, "requests.backups": 3,
     "identity.services": 3, "identity.enrolment": 3, "identity.tokens": 3,
     # the edges: pages, admin, API, tasks, sweeps, commands
     "requests": 4, "identity": 4, "privacyportal": 4,

@@ -21,11 +21,13 @@ DOCS = ROOT / "docs"
 
 def settings_keys() -> set[str]:
     """Every environment variable privacyportal/settings.py reads."""
-    return set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z_]+)"', (ROOT / "privacyportal/settings.py").read_text()))
+    return set(
+        re.findall(r'env(?:\.\w+)?\(\s*"([A-Z][A-Z0-9_]*)"', (ROOT / "privacyportal/settings.py").read_text())
+    )
 
 
 def env_example_keys() -> set[str]:
-    return set(re.findall(r"^#?\s*([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.MULTILINE))
+    return set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]*)=", (ROOT / ".env.example").read_text(), re.MULTILINE))
 
 
 def test_requests_is_this_app_and_never_the_pypi_library() -> None:
@@ -88,6 +90,19 @@ def test_compose_file_runs_the_whole_portal() -> None:
     assert "--appendonly yes" in redis and "--maxmemory-policy noeviction" in redis
     assert "private:/data/private" not in services["beat"].get("volumes", [])
     assert settings_keys() - env_example_keys() == set(), "every setting is listed in .env.example"
+
+
+def test_compose_runs_two_web_and_two_worker_replicas_and_one_beat() -> None:
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    assert services["web"]["deploy"]["replicas"] == services["worker"]["deploy"]["replicas"] == 2
+    assert services["beat"]["deploy"]["replicas"] == 1
+    # Two replicas cannot publish one host port: a range, one port each.
+    (published,) = services["web"]["ports"]
+    assert re.fullmatch(r"\$\{WEB_PORTS:-(\d+)-(\d+)\}:8000", published)
+    # RabbitMQ only on request, holding a task's message longer than the longest task may (operator guide).
+    rabbitmq = services["rabbitmq"]
+    assert rabbitmq["profiles"] == ["rabbitmq"] and rabbitmq["hostname"] == "rabbitmq"
+    assert "consumer_timeout 7200000" in rabbitmq["environment"]["RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS"]
 
 
 def test_deploy_checks_are_clean_with_production_settings(tmp_path: Path) -> None:

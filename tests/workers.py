@@ -25,11 +25,11 @@ def database_url() -> str:
 
 
 def start_worker(
-    tmp_path: Path, env: dict[str, str], queue: str = "default", pool: str = "solo"
+    tmp_path: Path, env: dict[str, str], queue: str = "default", pool: str = "solo", concurrency: int = 1
 ) -> tuple[subprocess.Popen[bytes], Any]:
     clock.require_real_clock("a worker process")
     log = (tmp_path / "worker.log").open("w")
-    options = ["--pool", pool] + (["--concurrency", "1"] if pool == "prefork" else [])
+    options = ["--pool", pool] + (["--concurrency", str(concurrency)] if pool == "prefork" else [])
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "privacyportal", "worker", "-l", "info", "-Q", queue, *options,
          "--without-gossip", "--without-mingle", "-n", f"test-{uuid.uuid4().hex[:8]}@%h"],
@@ -48,9 +48,22 @@ def stop_worker(worker: subprocess.Popen[bytes], log: Any) -> None:
     log.close()
 
 
+# Django's file backend ends each message it wrote with a line of 79 dashes; a file without it is half written.
+_MESSAGE_END = b"-" * 79 + b"\n"
+
+
+def _written(mail_dir: Path) -> int:
+    return (
+        sum(path.read_bytes().endswith(_MESSAGE_END) for path in mail_dir.iterdir())
+        if mail_dir.exists()
+        else 0
+    )
+
+
 def wait_for_mail(worker: subprocess.Popen[bytes], mail_dir: Path, tmp_path: Path, count: int = 1) -> None:
+    """Until `count` emails are written in full: the worker may still be writing the file it created."""
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not (mail_dir.exists() and len(list(mail_dir.iterdir())) >= count):
+    while time.monotonic() < deadline and _written(mail_dir) < count:
         assert worker.poll() is None, (tmp_path / "worker.log").read_text()
         time.sleep(0.25)
 
@@ -73,17 +86,24 @@ def wait_until_idle(
 ) -> None:
     """Until nothing is queued for the worker and nothing it took is unfinished: what it was given is done.
 
-    On Redis, kombu keeps a queue as lists named after it (one per priority step) and every message delivered
-    but not yet acknowledged in the `unacked` hash; tasks acknowledge late, so an empty hash means finished.
-    Seen empty twice in a row, so a message moving from one to the other is not missed.
+    `broker` is a private broker (tests/brokers.py) that counts a queue's waiting and unacknowledged messages;
+    tasks acknowledge late, so none unacknowledged means finished. Seen empty twice in a row, so a message
+    moving from one to the other is not missed.
     """
     deadline = time.monotonic() + 60
     quiet = 0
     while quiet < 2:
         _alive(worker, tmp_path)
         assert time.monotonic() < deadline, "the worker did not become idle in 60 s"
-        queued = sum(
-            broker.llen(key) for key in broker.scan_iter(match=f"{queue}*") if broker.type(key) == b"list"
-        )
-        quiet = quiet + 1 if queued == 0 and broker.hlen("unacked") == 0 else 0
+        quiet = quiet + 1 if broker.counts(queue) == (0, 0) else 0
         time.sleep(0.1)
+
+
+def reset_connections(app: Any) -> None:
+    """Forget the app's pools so the next task goes to the broker now configured.
+
+    Not closed: kombu keeps pools in a registry keyed by connection, and a closed one would be handed back
+    to the next test that sends a task to the same broker ("Acquire on closed pool").
+    """
+    app._pool = None
+    app.amqp._producer_pool = None

@@ -34,12 +34,14 @@ SEND_REQUESTER_EMAIL = "requests.tasks.send_requester_email"
 
 
 SEND_STAFF_NOTICE = "requests.tasks.send_staff_notice"
+SEND_STAFF_NOTICE_TO = "requests.tasks.send_staff_notice_to"
 
 
 SEND_STAFF_DIGEST = "requests.tasks.send_staff_digest"
 
 
 SEND_OVERDUE_DIGEST = "requests.tasks.send_overdue_digest"
+SEND_OVERDUE_DIGEST_TO = "requests.tasks.send_overdue_digest_to"
 
 
 BUILD_PACKET = "requests.tasks.build_packet"

@@ -4,21 +4,24 @@ digests (DESIGN §7). The Celery tasks in tasks.py only check their arguments an
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
 from django.utils import translation
 
+from privacyportal import outbox
 from privacyportal.emails import make_message
 
 from .. import letters
 from ..audit import record_sent
 from ..explain import explain
 from ..models import PrivacyRequest, StaffPreference
-from ..roles import dpo_addresses, dpo_users
+from ..roles import dpo_users
 from ..selectors import (
     authority_line,
     deadlines_of,
@@ -28,6 +31,9 @@ from ..selectors import (
     staff_language,
 )
 from . import connectors, post
+from .common import SEND_OVERDUE_DIGEST_TO, SEND_STAFF_NOTICE_TO
+
+logger = logging.getLogger(__name__)
 
 REQUESTER_EMAILS = frozenset(
     {"packet-ready", "request-honoured", "request-expired", "request-acknowledged", "fee-lapsed", "request-received",
@@ -89,60 +95,97 @@ def requester_message(privacy_request: PrivacyRequest, name: str) -> EmailMultiA
     )
 
 
-def staff_recipients(privacy_request: PrivacyRequest) -> list[tuple[str, str]]:
-    """(address, language) of whoever answers for the case: the assignee, or the DPOs while unassigned.
+# A recipient of a staff notice by id (never an address: task arguments carry no personal data): a member of
+# staff's user id, or None for the DPO mailbox (PRIVACY_DPO_EMAIL), which is no user.
+Recipient = int | None
+
+
+def _by_address(users: list[Any], *, mailbox: bool) -> list[Recipient]:
+    """One recipient per address, in a fixed order: the DPO mailbox first (unless a user has its address)."""
+    seen: set[str] = set()
+    recipients: list[Recipient] = []
+    if mailbox and settings.PRIVACY_DPO_EMAIL and settings.PRIVACY_DPO_EMAIL not in {u.email for u in users}:
+        recipients.append(None)
+        seen.add(settings.PRIVACY_DPO_EMAIL)
+    for user in sorted(users, key=lambda u: u.pk):
+        if user.email and user.email not in seen:
+            recipients.append(user.pk)
+            seen.add(user.email)
+    return recipients
+
+
+def dpo_recipients() -> list[Recipient]:
+    """Who hears about problems with the whole system: the DPO mailbox and every DPO (roles.dpo_addresses)."""
+    return _by_address(list(dpo_users()), mailbox=True)
+
+
+def staff_recipients(privacy_request: PrivacyRequest) -> list[Recipient]:
+    """Whoever answers for the case: the assignee, or the DPOs while unassigned.
 
     Staff who chose the daily digest are left out: the digest sweep lists the claimed notice for them.
     """
     assignee = privacy_request.assignee
     if assignee is not None and assignee.is_active and assignee.email:
-        users = [assignee]
-        addresses = []
+        users, mailbox = [assignee], False
     else:
         users = list(dpo_users())
-        addresses = [a for a in dpo_addresses() if a not in {u.email for u in users}]
-    prefs = {p.user_id: p for p in StaffPreference.objects.filter(user__in=users)}
-    recipients = [(address, "en") for address in addresses]
-    for user in users:
-        pref = prefs.get(user.pk)
-        if pref is None or not pref.daily_digest:
-            recipients.append((user.email, pref.language if pref else "en"))
-    return recipients
+        # A DPO who has the mailbox's address and reads the digest keeps the mailbox's notices for the digest.
+        mailbox = settings.PRIVACY_DPO_EMAIL not in {u.email for u in users}
+    digest = set(
+        StaffPreference.objects.filter(user__in=users, daily_digest=True).values_list("user_id", flat=True)
+    )
+    return _by_address([u for u in users if u.pk not in digest], mailbox=mailbox)
 
 
-def assignee_recipient(privacy_request: PrivacyRequest) -> list[tuple[str, str]]:
+def assignee_recipient(privacy_request: PrivacyRequest) -> list[Recipient]:
     """Only the new assignee hears of an assignment, at once (not in a digest)."""
     assignee = privacy_request.assignee
     if assignee is None or not assignee.email:
         return []
-    return [(assignee.email, staff_language(assignee))]
+    return [assignee.pk]
 
 
-def closed_reply_recipients(privacy_request: PrivacyRequest) -> list[tuple[str, str]]:
+def closed_reply_recipients(privacy_request: PrivacyRequest) -> list[Recipient]:
     """A message on a closed case is in no queue: its assignee hears at once, whatever their digest preference, or
     the DPOs when nobody is assigned (or the assignee has left)."""
     assignee = privacy_request.assignee
     if assignee is not None and assignee.is_active and assignee.email:
-        return [(assignee.email, staff_language(assignee))]
-    return [(address, "en") for address in dpo_addresses()]
+        return [assignee.pk]
+    return dpo_recipients()
+
+
+def _address(recipient: Recipient) -> tuple[str, str]:
+    """(address, language) of a recipient, looked up when its email is sent; no address for one who has left.
+
+    The email goes minutes or hours after it was queued: a user deactivated since must not get case details,
+    and one deleted since is no error to retry (the row would be republished until given up), just nobody.
+    """
+    if recipient is None:
+        return settings.PRIVACY_DPO_EMAIL, "en"
+    user = get_user_model().objects.filter(pk=recipient, is_active=True).first()
+    if user is None:
+        logger.info("staff user %s is inactive or gone; their email is not sent", recipient)
+        return "", "en"
+    return user.email, staff_language(user)
+
+
+STAFF_TEMPLATES = {
+    "extension_window": "staff-extension-window", "assigned": "staff-assigned", "child_data": "staff-child-data",
+    "closed_reply": "staff-closed-reply", "undelivered": "staff-undelivered",
+}  # fmt: skip
 
 
 def notify_staff(privacy_request_id: int, kind: str) -> None:
     """A deadline reminder, extension warning or assignment to whoever answers for the case; or the news that the
-    requester wrote on a closed case."""
+    requester wrote on a closed case.
+
+    One outbox row per recipient (`notify_staff_member`), so a worker killed halfway through sends again only to
+    those not yet sent to; each row records its email as sent once the mail server took it, so the case never
+    says a notice went out that failed or was given up.
+    """
     privacy_request = PrivacyRequest.objects.select_related("assignee").get(pk=privacy_request_id)
     if not privacy_request.is_open and kind not in ("closed_reply", "undelivered"):
         return  # closed meanwhile: nothing to remind anyone of
-    days = int(kind.split("_")[1]) if kind.startswith("due_") else None
-    template = {
-        "extension_window": "staff-extension-window", "assigned": "staff-assigned", "child_data": "staff-child-data",
-        "closed_reply": "staff-closed-reply", "undelivered": "staff-undelivered",
-    }.get(kind, "staff-due-reminder")  # fmt: skip
-    context = {
-        "privacy_request": privacy_request,
-        "days": days,
-        "case_url": f"{settings.PORTAL_BASE_URL.rstrip('/')}/admin/requests/privacyrequest/{privacy_request.pk}/change/",
-    }
     if kind == "assigned":
         recipients = assignee_recipient(privacy_request)
     elif kind in ("closed_reply", "undelivered"):
@@ -150,15 +193,37 @@ def notify_staff(privacy_request_id: int, kind: str) -> None:
         recipients = closed_reply_recipients(privacy_request)
     elif kind == "child_data":
         # The DPO must know at once, whoever handles the case and whatever their digest preference.
-        recipients = [(address, "en") for address in dpo_addresses()]
+        recipients = dpo_recipients()
     else:
         recipients = staff_recipients(privacy_request)
-    for address, language in recipients:
-        with translation.override(language):
-            context["due_sentence"] = explain(deadlines_of(privacy_request))
-        make_message(template, context, to=[address], language=language).send()
-    if recipients:
-        record_sent(privacy_request, template, "staff")
+    with transaction.atomic():
+        for recipient in recipients:
+            outbox.enqueue_once(SEND_STAFF_NOTICE_TO, privacy_request.pk, kind, recipient)
+
+
+def notify_staff_member(privacy_request_id: int, kind: str, recipient: Recipient) -> None:
+    """One recipient's email of a staff notice (`notify_staff`)."""
+    privacy_request = PrivacyRequest.objects.select_related("assignee").get(pk=privacy_request_id)
+    address, language = _address(recipient)
+    if not address:
+        return  # the address was removed since: nobody to send to
+    days = int(kind.split("_")[1]) if kind.startswith("due_") else None
+    case_url = (
+        f"{settings.PORTAL_BASE_URL.rstrip('/')}/admin/requests/privacyrequest/{privacy_request.pk}/change/"
+    )
+    with translation.override(language):
+        due_sentence = explain(deadlines_of(privacy_request))
+    context = {
+        "privacy_request": privacy_request,
+        "days": days,
+        "case_url": case_url,
+        "due_sentence": due_sentence,
+    }
+    template = STAFF_TEMPLATES.get(kind, "staff-due-reminder")
+    message = make_message(template, context, to=[address], language=language)
+    message.send()
+    # After the send, not when the row was promised; by Message-ID, so a copy run again records it once.
+    record_sent(privacy_request, template, "staff", message_id=message.extra_headers["Message-ID"])
 
 
 def send_staff_digest(user_id: int, day: str) -> None:
@@ -186,13 +251,27 @@ def send_staff_digest(user_id: int, day: str) -> None:
 
 
 def send_overdue_digest(day: str) -> None:
-    """The daily list of overdue cases to the DPOs; an event on each case listed."""
+    """The daily list of overdue cases to the DPOs; an event on each case listed, as each copy is sent."""
     today = date.fromisoformat(day)
     cases = list(effective_due_by(today - timedelta(days=1)).order_by("effective_due_at", "pk"))
     if not cases:
         return
+    # One row per DPO (as `notify_staff`); each lists, and records on, the cases overdue when it is sent.
+    with transaction.atomic():
+        for recipient in dpo_recipients():
+            outbox.enqueue_once(SEND_OVERDUE_DIGEST_TO, day, recipient)
+
+
+def send_overdue_digest_to(day: str, recipient: Recipient) -> None:
+    """One DPO's copy of the day's overdue list (`send_overdue_digest`)."""
+    today = date.fromisoformat(day)
+    cases = list(effective_due_by(today - timedelta(days=1)).order_by("effective_due_at", "pk"))
+    address, _language = _address(recipient)  # in English, as the list always was
+    if not cases or not address:
+        return
     rows = [{"case": c, "days_overdue": (today - c.effective_due_at).days} for c in cases]
     base = settings.PORTAL_BASE_URL.rstrip("/")
-    make_message("staff-overdue", {"rows": rows, "base_url": base, "day": today}, to=dpo_addresses()).send()
+    message = make_message("staff-overdue", {"rows": rows, "base_url": base, "day": today}, to=[address])
+    message.send()
     for privacy_request in cases:
-        record_sent(privacy_request, "staff-overdue", "staff")
+        record_sent(privacy_request, "staff-overdue", "staff", message_id=message.extra_headers["Message-ID"])

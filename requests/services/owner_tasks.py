@@ -9,6 +9,7 @@ Events name tasks, systems, actions and outcomes by id and code: never the owner
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
 from datetime import timedelta
@@ -21,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from privacyportal import outbox
@@ -90,6 +92,18 @@ def token_hash(token: str) -> str:
 
 def _new_token() -> tuple[str, str]:
     token = secrets.token_urlsafe(32)
+    return token, token_hash(token)
+
+
+def _link_token() -> tuple[str, str]:
+    """The token of the link an email sends: fresh, but in an outbox task the same in every copy of its row
+    (issue 24), so a copy run again after a kill sends the first email's link rather than one that makes it stop
+    working. Derived from the row's task id with SECRET_KEY, as verification codes are (identity/services.py)."""
+    run = outbox.running()
+    if run is None:
+        return _new_token()
+    mac = salted_hmac("requests.owner-task-link", str(run.task_id), algorithm="sha256").digest()
+    token = base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
     return token, token_hash(token)
 
 
@@ -169,7 +183,7 @@ def send_task_email(task_id: int, kind: str) -> bool:
     task = OwnerTask.objects.select_related("privacy_request", "system").filter(pk=task_id).first()
     if task is None or not task.is_open or task.privacy_request.status not in WORKING_STATUSES:
         return False
-    token, digest = _new_token()
+    token, digest = _link_token()
     now = timezone.now()
     expires = now + timedelta(days=settings.PRIVACY_OWNER_TASK_DAYS)
     if not OwnerTask.objects.filter(pk=task.pk, status=OwnerTaskStatus.OPEN).update(

@@ -127,9 +127,10 @@ def read_for_staff(postal: PostalLetter, *, by: AbstractBaseUser) -> bytes:
     """The printable PDF; every look is an event on the case (as for letters and evidence)."""
     if postal.letter is not None:
         return letters.read_for_staff(postal.letter, by=by)
+    data = files.load(postal.stored_name, "letters")  # first: a look that failed to decrypt showed nothing
     with transaction.atomic():
         record_event(postal.privacy_request, "letter_viewed", by=by, data={"postal_letter": postal.pk})
-    return files.load(postal.stored_name, "letters")
+    return data
 
 
 @transaction.atomic

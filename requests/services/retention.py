@@ -41,9 +41,11 @@ def purge_unattached_evidence(uploaded_before: datetime) -> int:
     """Files kept for a form that was never completed: no case, so no event (nothing was ever recorded)."""
     done = 0
     for item in Evidence.objects.filter(privacy_request__isnull=True, uploaded_at__lte=uploaded_before):
-        files.remove(item.stored_name)
-        item.delete()
-        done += 1
+        # The row first, then its file, as in every purge: a backup between the two must not name a lost file.
+        # Still unattached, or a form completed meanwhile keeps it; claimed, so a second sweep deletes nothing twice.
+        if Evidence.objects.filter(pk=item.pk, privacy_request__isnull=True).delete()[0]:
+            files.remove(item.stored_name)
+            done += 1
     return done
 
 

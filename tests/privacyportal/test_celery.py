@@ -32,6 +32,8 @@ def _run_task(fixup: DjangoWorkerFixup) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_keeps_its_database_connection_from_task_to_task(worker_signals: DjangoWorkerFixup) -> None:
     """Each email used to open a new PostgreSQL connection (Celery closes it around every task by default)."""
+    # A connection of its own: the run's may have been opened more than CONN_MAX_AGE ago, and be dropped for that.
+    connection.close()
     connection.ensure_connection()
     first = connection.connection
     for _ in range(5):

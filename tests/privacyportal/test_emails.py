@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import socketserver
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.conf import settings as live_settings
 
+from privacyportal import emails
 from privacyportal.emails import make_message
 
 
@@ -19,6 +22,8 @@ class CountingSMTP(socketserver.StreamRequestHandler):
     connections = 0
     messages: list[str] = []
     hang_up_after: int | None = None  # messages on a connection before the server drops it, as on a timeout
+    refuse_421_after: int | None = None  # ...before it answers the next MAIL FROM with 421 and closes
+    silent_after: int | None = None  # ...before it never answers again: a connection a firewall forgot
 
     def reply(self, line: str) -> None:
         self.wfile.write(line.encode() + b"\r\n")
@@ -29,6 +34,11 @@ class CountingSMTP(socketserver.StreamRequestHandler):
         self.reply("220 counting.test ESMTP")
         for raw in self.rfile:
             verb = raw.decode(errors="replace").strip().split(" ", 1)[0].upper()
+            if self.silent_after is not None and sent_here >= self.silent_after:
+                continue  # reads on, answers nothing
+            if verb == "MAIL" and self.refuse_421_after is not None and sent_here >= self.refuse_421_after:
+                self.reply("421 4.4.2 idle too long, closing")
+                return
             if verb == "DATA":
                 self.reply("354 go ahead")
                 lines = []
@@ -50,7 +60,17 @@ class CountingSMTP(socketserver.StreamRequestHandler):
 
 @pytest.fixture
 def mail_server(settings: Any) -> Iterator[type[CountingSMTP]]:
-    handler = type("Handler", (CountingSMTP,), {"connections": 0, "messages": [], "hang_up_after": None})
+    handler = type(
+        "Handler",
+        (CountingSMTP,),
+        {
+            "connections": 0,
+            "messages": [],
+            "hang_up_after": None,
+            "refuse_421_after": None,
+            "silent_after": None,
+        },
+    )
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -86,3 +106,60 @@ def test_an_email_on_a_connection_the_server_dropped_goes_on_a_new_one(
         f"person{n}@example.org" for n in range(5)
     ]
     assert mail_server.connections == 3
+
+
+def recipients(mail_server: type[CountingSMTP]) -> list[str]:
+    return [m.split("To: ", 1)[1].split("\n", 1)[0].strip() for m in mail_server.messages]
+
+
+def test_an_email_refused_with_421_by_a_server_closing_an_idle_client_goes_on_a_new_one(
+    mail_server: type[CountingSMTP],
+) -> None:
+    """A 421 reply (smtplib's SMTPSenderRefused) was no disconnect to `_send_kept`: the email failed."""
+    mail_server.refuse_421_after = 2
+    for n in range(5):
+        send(n)
+    assert recipients(mail_server) == [f"person{n}@example.org" for n in range(5)]
+    assert mail_server.connections == 3
+
+
+def test_a_421_on_a_new_connection_is_not_tried_again(mail_server: type[CountingSMTP]) -> None:
+    mail_server.refuse_421_after = 0
+    with pytest.raises(emails.MailNotSent, match="SMTP 421"):
+        send(0)
+    assert mail_server.connections == 1
+
+
+def test_a_connection_idle_too_long_is_dropped_before_it_is_trusted(
+    mail_server: type[CountingSMTP], settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kept connection a firewall forgot made the next email wait for ever (no EMAIL_TIMEOUT), under the lock."""
+    settings.EMAIL_TIMEOUT = (
+        2  # before the fix: the second email fails after it, instead of going out at once
+    )
+    mail_server.silent_after = 1
+    send(0)
+    # As if it had sat idle longer than the limit since (raising=False: fails on the wait, not the name).
+    monkeypatch.setattr(emails, "KEPT_IDLE_SECONDS", 0.0, raising=False)
+    started = time.monotonic()
+    send(1)
+    assert time.monotonic() - started < 1
+    assert recipients(mail_server) == ["person0@example.org", "person1@example.org"]
+    assert mail_server.connections == 2
+
+
+def test_a_connection_that_goes_silent_within_the_idle_limit_costs_email_timeout(
+    mail_server: type[CountingSMTP], settings: Any
+) -> None:
+    """smtplib reports the timeout as a disconnect: the email goes on a new connection, EMAIL_TIMEOUT later."""
+    settings.EMAIL_TIMEOUT = 1
+    mail_server.silent_after = 1
+    send(0)
+    started = time.monotonic()
+    send(1)
+    assert 1 <= time.monotonic() - started < 5
+    assert recipients(mail_server) == ["person0@example.org", "person1@example.org"]
+
+
+def test_email_timeout_is_bounded_by_default() -> None:
+    assert isinstance(live_settings.EMAIL_TIMEOUT, int) and 0 < live_settings.EMAIL_TIMEOUT <= 60

@@ -576,7 +576,7 @@ def test_a_csv_extract_is_stored_encrypted_and_downloads_for_the_dpo(
         "crm-export.csv",
         "text/csv",
     )
-    on_disk = (files.private_dir() / item.stored_name).read_bytes()
+    on_disk = files.read_raw(item.stored_name)
     assert b"ada@example.org" not in on_disk and b"email,order" not in on_disk
 
     client = signed_in(dpo, "DPO")

@@ -86,16 +86,14 @@ def test_storing_the_same_mail_twice_keeps_one_item() -> None:
 
 def test_two_workers_storing_the_same_mail_at_once_keep_one_item_and_one_file() -> None:
     with_file = incoming(attachments=(Attachment("a.pdf", "application/pdf", pdf_bytes()),))
-    before = set(files.private_dir().iterdir())
+    before = files.names()
     first = inbox.store(with_file)
     # The second worker looked before the first one's row was committed: it saw nothing.
     with mock.patch.object(QuerySet, "first", return_value=None):
         second = inbox.store(with_file)
     assert second.pk == first.pk and InboxItem.objects.count() == 1
     # The second worker's copy of the file was removed: one file, the first worker's.
-    assert [p.name for p in set(files.private_dir().iterdir()) - before] == [
-        first.attachments.get().stored_name
-    ]
+    assert files.names() - before == {first.attachments.get().stored_name}
 
 
 def test_mails_without_a_message_id_are_each_kept() -> None:

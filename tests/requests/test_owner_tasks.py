@@ -25,6 +25,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from identity.models import Evidence
+from privacyportal import outbox
+from privacyportal.models import QueuedTask
 from requests import packets, services, sweeps
 from requests.models import (
     CompanySystem,
@@ -192,6 +194,28 @@ def test_the_email_holds_a_working_link_and_no_personal_data(
     task = OwnerTask.objects.get(system=systems["crm"])
     assert task.token_hash == services.token_hash(token) and token not in task.token_hash
     assert task.sent_at == NOW and task.expires_at == NOW + timedelta(days=30)
+
+
+def test_a_copy_of_the_email_run_again_after_a_kill_sends_the_same_working_link(
+    dpo: Any, systems: dict[str, CompanySystem], django_capture_on_commit_callbacks: Capture
+) -> None:
+    """Issue 24: the worker killed after the mail server took the email, before its outbox row was marked."""
+    send(access_case(dpo), django_capture_on_commit_callbacks)
+    first = link_in("crm-owner@example.com")
+    task = OwnerTask.objects.get(system=systems["crm"])
+    (row,) = [
+        r for r in QueuedTask.objects.filter(name="requests.tasks.send_owner_task") if r.args[0] == task.pk
+    ]
+    QueuedTask.objects.filter(pk=row.pk).update(
+        delivered_at=None, started_at=None, started_by="", emails_sent=0
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        outbox.publish(row)
+    emails = [m for m in mail.outbox if m.to == ["crm-owner@example.com"]]
+    assert len(emails) == 2 and link_in("crm-owner@example.com") == first
+    assert emails[0].extra_headers["Message-ID"] == emails[1].extra_headers["Message-ID"]
+    _client, page = open_page(first)
+    assert page.status_code == 200 and "CRM" in page.content.decode()
 
 
 def test_a_staff_owner_reads_their_task_in_their_language(

@@ -132,8 +132,8 @@ def test_the_packet_holds_the_letter_report_data_and_a_manifest_that_matches(
     assert "1 record dated outside the period covered was left out" in report
     letter = text_of(files["cover-letter.pdf"])
     assert case.reference in letter and "Zoho Corporation B.V." in letter
-    # Stored encrypted: the bytes on disk are not a ZIP.
-    on_disk = (private_files.private_dir("packets") / packet.stored_name).read_bytes()
+    # Stored encrypted: the bytes at rest are not a ZIP.
+    on_disk = private_files.read_raw(packet.stored_name, "packets")
     assert not on_disk.startswith(b"PK") and packet.sha256 == hashlib.sha256(packets.read(packet)).hexdigest()
     assert list(case.events.filter(verb__startswith="packet").values_list("verb", flat=True)) == [
         "packet_requested", "packet_built"
@@ -292,7 +292,7 @@ def test_building_again_replaces_the_packet(
         2,
         PacketStatus.READY,
     ) and second.stored_name != first.stored_name
-    assert not (private_files.private_dir("packets") / first.stored_name).exists()
+    assert not private_files.exists(first.stored_name, "packets")
     # The first build's task, arriving late, finds itself superseded and changes nothing.
     assert packets.build(case.pk, 1) is False
     assert Packet.objects.get(privacy_request=case).stored_name == second.stored_name
@@ -537,7 +537,7 @@ def test_after_expiry_the_page_says_so_and_the_sweep_deletes_the_file(
     case: PrivacyRequest, dpo: Any, handler: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     packet = released(case, dpo, handler, django_capture_on_commit_callbacks)
-    stored = private_files.private_dir("packets") / packet.stored_name
+    assert private_files.exists(packet.stored_name, "packets")
     later = datetime.now(UTC) + timedelta(days=31)
     with time_machine.travel(later, tick=False):
         client = status_client(case.requester_email)
@@ -546,7 +546,7 @@ def test_after_expiry_the_page_says_so_and_the_sweep_deletes_the_file(
         assert client.post(f"/status/cases/{case.reference}/download/", {"download": "1"}).status_code == 410
         assert sweeps.packet_purge() == 1
         assert sweeps.packet_purge() == 0
-    assert not stored.exists()
+    assert not private_files.exists(packet.stored_name, "packets")
     packet.refresh_from_db()
     assert packet.status == PacketStatus.EXPIRED and packet.purged_at is not None
     assert "has been deleted" in client.get(f"/status/cases/{case.reference}/").content.decode()
@@ -626,7 +626,7 @@ def test_a_packet_built_again_after_its_download_expired_is_a_new_one_that_expir
     with time_machine.travel(datetime.now(UTC) + timedelta(days=62), tick=False):
         assert sweeps.packet_purge() == 1  # the rebuilt file goes too
     again.refresh_from_db()
-    assert not (private_files.private_dir("packets") / again.stored_name).exists()
+    assert not private_files.exists(again.stored_name, "packets")
 
 
 def test_release_names_the_build_that_was_checked(

@@ -279,6 +279,32 @@ def test_evidence_is_purged_after_the_decision_and_cases_anonymised_after_retent
     assert list(verify_chains()) == []  # the event chain is untouched
 
 
+def test_an_unattached_upload_loses_its_row_before_its_file(
+    settings: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A backup relies on a row never naming a file already gone: one taken between the two named a lost file."""
+    from identity import services as identity_services
+    from privacyportal import files
+    from privacyportal.uploads import CheckedFile
+    from requests.services import retention
+
+    settings.PRIVATE_ROOT = tmp_path
+    orphan = identity_services.keep_upload(
+        CheckedFile("id.pdf", "application/pdf", pdf_bytes()), kind="agent_permission"
+    )
+    remove = files.remove
+    row_left: list[bool] = []
+
+    def remove_noting_the_row(stored_name: str, folder: str = "evidence") -> None:
+        row_left.append(Evidence.objects.filter(pk=orphan.pk).exists())
+        remove(stored_name, folder)
+
+    monkeypatch.setattr(files, "remove", remove_noting_the_row)
+    assert retention.purge_unattached_evidence(orphan.uploaded_at) == 1
+    assert row_left == [False]
+    assert not files.exists(orphan.stored_name)
+
+
 def test_a_message_after_closing_keeps_its_file_and_holds_off_retention_until_answered(
     run: Any, settings: Any, tmp_path: Any, handler: Any, dpo: Any
 ) -> None:

@@ -1,0 +1,71 @@
+"""Is ENCRYPTION_KEYS the list the private files were encrypted with? Checked at web and worker start and by /healthz.
+
+A wrong list (a typo, another deployment's, a rotation that dropped the key in use) used to start happily: staff
+downloads failed, packet builds failed, and new uploads were encrypted under a key nobody kept (issue 24). So the
+first start writes a known constant encrypted under the first key (a `KeyCheck` row); every later start must read
+it back with some key in the list. When it was written under an older key than the first, it is re-encrypted
+under the first (MultiFernet.rotate): from then on a list without the new key fails the check too, since files
+may already be encrypted under it.
+"""
+
+from __future__ import annotations
+
+import logging
+from enum import Enum
+
+from cryptography.fernet import Fernet, InvalidToken
+from django.conf import settings
+from django.utils import timezone
+
+from .files import fernet
+from .models import KeyCheck
+
+logger = logging.getLogger(__name__)
+
+SENTINEL = b"privacy-portal encryption key check"
+REFUSAL = (
+    "ENCRYPTION_KEYS is wrong: no key in it can decrypt the key check written when the portal first started, so "
+    "it is not the list the private files were encrypted with. Restore the right ENCRYPTION_KEYS (the newest key "
+    "first, the older ones after it); see docs/operator-guide.md, Rotating keys."
+)
+
+
+class Keys(Enum):
+    READABLE = "readable"
+    WRITTEN = "written"  # first start: the check did not exist and now does
+    UNREADABLE = "unreadable"
+
+
+def _readable(token: str) -> bool:
+    try:
+        return fernet().decrypt(token.encode()) == SENTINEL
+    except InvalidToken:
+        return False
+
+
+def read_keys() -> Keys:
+    """Read the check only (for /healthz): WRITTEN when there is none yet."""
+    row = KeyCheck.objects.filter(pk=1).first()
+    if row is None:
+        return Keys.WRITTEN
+    return Keys.READABLE if _readable(row.token) else Keys.UNREADABLE
+
+
+def check_keys() -> Keys:
+    """At start: write the check if there is none, read it, and move it under the first key if it is older."""
+    row, created = KeyCheck.objects.get_or_create(
+        pk=1, defaults={"token": fernet().encrypt(SENTINEL).decode()}
+    )
+    if created:
+        logger.info("encryption key check written under the first key of ENCRYPTION_KEYS")
+        return Keys.WRITTEN
+    if not _readable(row.token):
+        return Keys.UNREADABLE
+    try:
+        Fernet(settings.ENCRYPTION_KEYS[0]).decrypt(row.token.encode())
+    except InvalidToken:
+        # Conditional: of two processes starting at once, one re-encrypts and the other leaves it be.
+        rotated = fernet().rotate(row.token.encode()).decode()
+        if KeyCheck.objects.filter(pk=1, token=row.token).update(token=rotated, rotated_at=timezone.now()):
+            logger.info("encryption key check re-encrypted under the new first key of ENCRYPTION_KEYS")
+    return Keys.READABLE
