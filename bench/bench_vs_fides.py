@@ -18,21 +18,23 @@ past its worker (status `complete`, or `error`, counted apart).
 
 The portal runs as production does: gunicorn with privacyportal/gunicorn_conf.py and 3 workers, DEBUG off, a
 Celery worker with concurrency 2 on the default and pdf queues (the commands of docker-compose.yml), PostgreSQL
-(`privacyportal_bench_vs`, created and dropped) and Redis database 14 (broker and cache, BENCH_VS_REDIS_DB;
-flushed before and after; not the other benchmarks' 5, which any of them flushes when it starts); the worker sends through smtp:// to an SMTP sink this script starts (a subprocess: `--smtp-sink PORT`)
-that counts what it receives. Fides gets its own database (`privacyportal_bench_fides`) and Redis database 15
-(BENCH_FIDES_REDIS_DB; flushed before and after, nothing else touched), and runs from a virtualenv built on first use under
-var/fides/ (gitignored) with ~/.pyenv/versions/3.13.0/bin/python (BENCH_FIDES_PYTHON); the first build
-takes a few minutes. Fides is reached only over HTTP and through its own database: its PyPI `requests`
-dependency stays in its own virtualenv.
+(`privacyportal_bench_vs`, created and dropped) and Redis database 12 (broker and cache, BENCH_VS_REDIS_DB;
+not the other benchmarks' 5, which any of them flushes when it starts; refused if it holds keys, flushed
+after). The worker sends through smtp:// to an SMTP sink this script starts (a subprocess: `--smtp-sink PORT`)
+that counts what it receives. Fides gets its own database (`privacyportal_bench_fides`) and Redis database 13
+(BENCH_FIDES_REDIS_DB; likewise), and runs from a virtualenv built on first use under var/fides/ (git-ignored)
+with ~/.pyenv/versions/3.13.0/bin/python (BENCH_FIDES_PYTHON); the first build takes a few minutes. Fides is
+reached only over HTTP and through its own database: its PyPI `requests` stays in its own virtualenv.
+Per target it also prints the CPU each process used per request (gunicorn, Celery, the sink, this client,
+this database's PostgreSQL backends, Redis, the whole machine) and the PostgreSQL connections opened.
 
-    .venv/bin/python bench/bench_vs_fides.py                      # all four, about 5 minutes once Fides is built
+    .venv/bin/python bench/bench_vs_fides.py                      # all four, about 8 minutes once Fides is built
     BENCH_VS_TARGETS=api,form,bare .venv/bin/python bench/bench_vs_fides.py   # the portal only
     BENCH_VS_PROFILE=/tmp/prof .venv/bin/python bench/bench_vs_fides.py       # py-spy on web and worker (below)
 
-BENCH_VS_DURATION and BENCH_VS_CONCURRENCY change the load; BENCH_VS_PORTAL_ROOT measures the portal of another
-checkout (e.g. `git worktree add /tmp/before <commit>`) with this script, for before and after. BENCH_VS_PROFILE=DIR records each portal target's
-gunicorn workers and Celery worker children with py-spy (BENCH_PY_SPY, default var/prof/bin/py-spy) into DIR
+BENCH_VS_DURATION and BENCH_VS_CONCURRENCY change the load; BENCH_VS_PORTAL_ROOT measures the portal of
+another checkout (e.g. `git worktree add /tmp/before <commit>`) with this script, for before and after.
+BENCH_VS_PROFILE=DIR records each portal target's gunicorn workers and Celery processes with py-spy (BENCH_PY_SPY, default var/prof/bin/py-spy) into DIR
 as collapsed stacks, for `bench/profile_summary.py`; profiling slows the run, so its numbers are not the result.
 When Fides cannot be installed or started, its row says why and the portal's targets still run; without Fides'
 numbers the ×10 and p99 checks compare with the numbers of issue 24 (3 Dec 2026), which the row says.
@@ -81,8 +83,9 @@ FIDES_DATABASE = "privacyportal_bench_fides"
 FIDES_VERSION = "2.86.2"
 # Redis databases of their own, not the other benchmarks' 5: a benchmark starting meanwhile flushes that one,
 # and with it the verification emails this one is waiting for. Flushed before and after, nothing else touched.
-PORTAL_REDIS_DB = int(os.environ.get("BENCH_VS_REDIS_DB", "14"))
-FIDES_REDIS_DB = int(os.environ.get("BENCH_FIDES_REDIS_DB", "15"))
+# A database someone else uses (found holding keys at the start) is refused, never flushed.
+PORTAL_REDIS_DB = int(os.environ.get("BENCH_VS_REDIS_DB", "12"))
+FIDES_REDIS_DB = int(os.environ.get("BENCH_FIDES_REDIS_DB", "13"))
 FIDES_HOME = ROOT / "var" / "fides"
 FIDES_PYTHON = os.environ.get("BENCH_FIDES_PYTHON", str(Path.home() / ".pyenv/versions/3.13.0/bin/python"))
 CONCURRENCY = int(os.environ.get("BENCH_VS_CONCURRENCY", "8"))
@@ -93,7 +96,8 @@ PROFILE = os.environ.get("BENCH_VS_PROFILE", "")
 # before and after on the same machine; the client, sink and Fides stay this checkout's).
 PORTAL_ROOT = Path(os.environ.get("BENCH_VS_PORTAL_ROOT", str(ROOT)))
 PY_SPY = os.environ.get("BENCH_PY_SPY", str(ROOT / "var" / "prof" / "bin" / "py-spy"))
-DRAIN_LIMIT = 120.0  # seconds: a backlog still there after this is reported as not drained
+# Seconds: a backlog still there after this is reported as not drained (Fides needs minutes).
+DRAIN_LIMIT = 300.0
 # What the issue measured on 3 Dec 2026 (Fides 2.86.2, same machine and client): used only when Fides cannot run.
 FIDES_ISSUE_24 = {"rate": 19.1, "p50": 400.0, "p99": 729.0, "drain": 67.0}
 WEB_WORKERS = 3  # docker-compose.yml's web
@@ -665,6 +669,7 @@ class Fides:
     url: str = ""
     web: subprocess.Popen[bytes] | None = None
     worker: subprocess.Popen[bytes] | None = None
+    claimed: bool = False  # its Redis database was found empty: ours to flush
 
     @property
     def bin(self) -> Path:
@@ -714,8 +719,9 @@ class Fides:
 
     def start(self) -> None:
         self.build()
+        claim_redis(FIDES_REDIS_DB, "BENCH_FIDES_REDIS_DB")
+        self.claimed = True
         self.url = recreate_database(FIDES_DATABASE)
-        flush_redis(FIDES_REDIS_DB)
         env = self.environment()
         # Fides reads its SaaS connector templates from ./data/saas/config, which its PyPI package does not ship
         # (they live in its repository): an empty folder, as no connector is used here.
@@ -743,7 +749,8 @@ class Fides:
         stop(self.web)
         if self.url:
             drop_database(FIDES_DATABASE)
-        flush_redis(FIDES_REDIS_DB)
+        if self.claimed:
+            flush_redis(FIDES_REDIS_DB)
 
     def statuses(self) -> dict[str, int]:
         return {
@@ -785,6 +792,20 @@ def flush_redis(db: int) -> None:
     client.close()
 
 
+def claim_redis(db: int, variable: str) -> None:
+    """Refuse a Redis database that holds keys: someone else's (tests clearing their cache there deleted this
+    benchmark's rate-limit counters mid-run, answering 429), which flushing would destroy."""
+    import redis
+
+    client = redis.Redis.from_url(f"redis://127.0.0.1:6379/{db}")
+    keys = int(client.dbsize())
+    client.close()
+    if keys:
+        raise SystemExit(
+            f"bench_vs_fides: Redis database {db} holds {keys} keys: someone uses it; set {variable}"
+        )
+
+
 # --- The run ----------------------------------------------------------------------------------------------------
 
 
@@ -812,8 +833,8 @@ def main() -> None:
 
 
 def run_portal_targets(work: Path, targets: list[str], results: dict[str, Result]) -> None:
+    claim_redis(PORTAL_REDIS_DB, "BENCH_VS_REDIS_DB")
     url = recreate_database(DATABASE)
-    flush_redis(PORTAL_REDIS_DB)
     sink_port = free_port()
     env = portal_environment(work, url, sink_port)
     portal = Portal(url, work, free_port(), sink_port, env)

@@ -10,6 +10,10 @@ from django.core.exceptions import ImproperlyConfigured
 
 # Keys deleted per round trip while clearing.
 _BATCH = 500
+# Django's incr is EXISTS, then INCRBY: two round trips, and a key that expires between them comes back without
+# its expiry. The rate limits count every public POST and every verification email this way (after an add
+# that found the key), so this does both in one atomic step.
+_INCR_IF_EXISTS = "if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('INCRBY', KEYS[1], ARGV[1]) end return false"
 
 
 class PrefixedRedisCache(RedisCache):
@@ -26,6 +30,15 @@ class PrefixedRedisCache(RedisCache):
             raise ImproperlyConfigured(
                 "PrefixedRedisCache needs a KEY_PREFIX: clear() deletes only keys under it."
             )
+
+    def incr(self, key: Any, delta: int = 1, version: int | None = None) -> int:
+        """Django's incr (ValueError for a missing key), in one round trip."""
+        key = self.make_and_validate_key(key, version=version)
+        redis_cache: RedisCacheClient = self._cache  # type: ignore[attr-defined]  # missing from django-stubs
+        value = redis_cache.get_client(key, write=True).eval(_INCR_IF_EXISTS, 1, key, delta)
+        if value is None:
+            raise ValueError(f"Key '{key}' not found.")
+        return int(value)
 
     def clear(self) -> None:
         redis_cache: RedisCacheClient = self._cache  # type: ignore[attr-defined]  # missing from django-stubs

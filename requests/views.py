@@ -312,11 +312,15 @@ def request_check(request: HttpRequest, kind: str) -> HttpResponse:
                 kept.kind = _evidence_kind(privacy_request.relationship)
                 kept.save(update_fields=["kind"])
                 attach_evidence(privacy_request, kept)
-        # A file kept for this right goes with its answers: never onto the next request from this browser.
-        request.session.pop(_upload_key(kind), None)
-        wizard.forget(request.session, kind)
-        # The case is remembered in the session, never in the URL (no personal data or ids in URLs).
-        request.session[SESSION_CASE] = privacy_request.pk
+            # A file kept for this right goes with its answers: never onto the next request from this browser.
+            request.session.pop(_upload_key(kind), None)
+            wizard.forget(request.session, kind)
+            # The case is remembered in the session, never in the URL (no personal data or ids in URLs).
+            request.session[SESSION_CASE] = privacy_request.pk
+            # Saved with the case, in one commit: never a case whose requester's session forgot it, and not a
+            # second transaction on every request sent. Saved now, so the middleware need not save it again.
+            request.session.save()
+            request.session.modified = False
         return redirect("submitted")
     rows = [(row, _step_url(kind, row.step)) for row in wizard.summary(answers, form, kept_file=kept_name)]
     return render(

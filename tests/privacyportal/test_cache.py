@@ -39,3 +39,39 @@ def test_clearing_the_cache_keeps_a_queued_task(broker: Any) -> None:
 
     assert cache.get("ratelimit-counter") is None  # the cache is cleared...
     assert broker.llen(QUEUE) == 1  # ...and the task is still waiting for a worker
+
+
+def sent_commands(calls: Any) -> list[bytes]:
+    """The Redis commands sent, by name, from the connection's recorded calls."""
+    names = []
+    for call in calls.call_args_list:
+        packed = call.args[1] if len(call.args) > 1 else call.args[0]
+        first = b"".join(packed) if isinstance(packed, list) else bytes(packed)
+        names.append(first.split(b"\r\n")[2].upper())
+    return names
+
+
+def test_a_counter_is_counted_in_one_round_trip_and_keeps_its_expiry(broker: Any) -> None:
+    """What every rate limit does on each public POST and verification email (issue 24): it was EXISTS, then
+    INCRBY, and a key expiring between the two came back as a counter that never expired."""
+    from unittest import mock
+
+    import redis.connection
+
+    cache.add("ratelimit-count", 0, 60)
+    original = redis.connection.AbstractConnection.send_packed_command
+    with mock.patch.object(
+        redis.connection.AbstractConnection, "send_packed_command", autospec=True, side_effect=original
+    ) as calls:
+        assert cache.incr("ratelimit-count") == 1
+        assert cache.incr("ratelimit-count", 2) == 3
+    assert sent_commands(calls) == [b"EVAL", b"EVAL"]
+    assert 0 < broker.ttl(cache.make_key("ratelimit-count")) <= 60
+    cache.delete("ratelimit-count")
+
+
+def test_counting_a_counter_that_is_gone_creates_nothing(broker: Any) -> None:
+    cache.delete("ratelimit-gone")
+    with pytest.raises(ValueError, match="not found"):
+        cache.incr("ratelimit-gone")
+    assert cache.get("ratelimit-gone") is None

@@ -13,7 +13,9 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from identity.tasks import send_verification_email
 from privacyportal.models import QueuedTask
@@ -41,8 +43,9 @@ ANSWERS = {
 
 # The session read; the repetition check; the case inserted and its reference set; its first event and the
 # chain's head inserted (the case is new: no row lock or head lookup needed), the ledger of chains read and
-# moved; the outbox row; the view's transaction and the service's; the session written back in its own; and
-# here only, the savepoint the rate limit takes inside an open transaction (the test's). 18 in all.
+# moved; the outbox row; the session written back; the view's transaction (case and session commit together),
+# the service's and the session store's savepoints; and here only, the savepoint the rate limit takes inside
+# an open transaction (the test's). 18 in all.
 FORM_SEND = 18
 # The same without the session, and without a transaction of the view's own around the service's (it had
 # one, a savepoint for nothing).
@@ -89,3 +92,21 @@ def test_the_verification_email_costs_its_durable_writes_and_no_more(
     assert message.to == ["ada@example.org"] and "/verify/" in message.body
     row.refresh_from_db()
     assert row.delivered_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_case_and_the_requester_s_session_commit_together(client: Client) -> None:
+    """One transaction: never a case its requester's session forgot, and one commit (a WAL flush), not two.
+    (In tests the verification email is sent in-process once the case commits: its statements come after.)"""
+    make_case()
+    assert send(client, "access", ANSWERS, until="/check/").status_code == 302
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post("/requests/new/access/check/", {})
+    assert response.status_code == 302
+    statements = [q["sql"] for q in queries.captured_queries]
+    commit = statements.index("COMMIT")
+    written = [n for n, sql in enumerate(statements) if sql.startswith(("INSERT", "UPDATE"))]
+    assert any("requests_privacyrequest" in statements[n] for n in written if n < commit)
+    assert any("django_session" in statements[n] for n in written if n < commit)
+    assert not any("django_session" in statements[n] for n in written if n > commit)
+    assert client.session["pending_case"] == PrivacyRequest.objects.latest("pk").pk
