@@ -504,6 +504,10 @@ PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 # client address for rate limits, lockouts and logs is read through them and only them. Empty: the peer is the client.
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 AXES_CLIENT_IP_CALLABLE = "privacyportal.ratelimit.client_ip"
+# A counter django-ratelimit cannot read back (it vanished between its add and its increment: Redis restarted,
+# the key expired on that instant) lets the request through, as a cache that is away does (ratelimit.py); its own
+# default answers 429 to someone who sent nothing wrong.
+RATELIMIT_FAIL_OPEN = True
 RATELIMIT_STAFF_LOGIN = env("RATELIMIT_STAFF_LOGIN", default="30/h")
 RATELIMIT_SUBMIT = env("RATELIMIT_SUBMIT", default="10/h")
 # The question pages of the request form: each answer saves the session, so a flood of them is limited too.

@@ -106,3 +106,19 @@ def test_a_nonsense_rate_fails_open_instead_of_failing_the_request(settings: Any
     from privacyportal.ratelimit import counted
 
     assert counted("k", "g", "6/0h") and counted("k", "g", "many")
+
+
+def test_a_counter_that_vanished_between_its_add_and_its_increment_lets_the_request_through(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.core.cache import cache
+
+    def vanished(*args: Any, **kwargs: Any) -> int:
+        raise ValueError("Key not found.")  # Django's incr of a key that is gone
+
+    monkeypatch.setattr(cache, "add", lambda *args, **kwargs: False)  # it was there a moment ago
+    monkeypatch.setattr(cache, "incr", vanished)
+    answers = {"requester_name": "Ada Lovelace", "requester_email": "ada@example.org", "relationship": "self",
+               "country": "DE", "language": "en", "account_reference": "C-1001"}  # fmt: skip
+    response = send(client, "erasure", answers)
+    assert response.status_code == 302 and PrivacyRequest.objects.count() == 1
