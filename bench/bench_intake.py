@@ -28,7 +28,6 @@ from __future__ import annotations
 import base64
 import http.client
 import os
-import re
 import secrets
 import shutil
 import statistics
@@ -38,7 +37,6 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from http.cookies import SimpleCookie
 from pathlib import Path
 
 # The project root, so that `bench.common` imports when this file runs as a script.
@@ -49,6 +47,7 @@ from bench.common import (
     ROOT,
     Row,
     case_exprs,
+    csrf,
     drop_database,
     finish,
     flush_bench_redis,
@@ -190,18 +189,8 @@ def stop(server: subprocess.Popen[bytes]) -> None:
 
 
 def open_form() -> Visitor:
-    conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
-    conn.request("GET", FORM)
-    response = conn.getresponse()
-    page = response.read().decode()
-    conn.close()
-    assert response.status == 200, f"GET {FORM} answered {response.status}"
-    cookies: SimpleCookie = SimpleCookie()
-    for header in response.msg.get_all("Set-Cookie") or []:
-        cookies.load(header)
-    found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
-    assert found and "csrftoken" in cookies, "the form carries no CSRF token"
-    return Visitor(cookie=f"csrftoken={cookies['csrftoken'].value}", token=found.group(1))
+    cookie, token = csrf(PORT, FORM)
+    return Visitor(cookie=f"csrftoken={cookie}", token=token)
 
 
 def multipart(fields: dict[str, str]) -> bytes:

@@ -62,7 +62,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +72,7 @@ from bench.common import (
     ROOT,
     SERVER,
     Row,
+    csrf,
     drop_database,
     finish,
     recreate_database,
@@ -485,22 +485,6 @@ class Portal:
         for spy in spies:
             spy.wait()
         return result
-
-
-def csrf(port: int) -> tuple[str, str]:
-    """A CSRF cookie and the form's token, from one GET of the form."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    conn.request("GET", "/requests/new/access/")
-    response = conn.getresponse()
-    page = response.read().decode()
-    conn.close()
-    assert response.status == 200, f"the form answered {response.status}"
-    cookies: SimpleCookie = SimpleCookie()
-    for header in response.msg.get_all("Set-Cookie") or []:
-        cookies.load(header)
-    found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
-    assert found and "csrftoken" in cookies, "the form carries no CSRF token"
-    return cookies["csrftoken"].value, found.group(1)
 
 
 def portal_environment(work: Path, url: str, sink_port: int) -> dict[str, str]:

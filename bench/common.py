@@ -6,13 +6,16 @@ BENCH_RESULTS to a file where every script appends its rows, and prints one tabl
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
+import re
 import sys
 import tempfile
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any, TypedDict
 
@@ -182,3 +185,19 @@ def finish(rows: list[Row]) -> None:
     ok = all(row["ok"] for row in rows)
     print("within budget" if ok else "OVER BUDGET")
     sys.exit(0 if ok else 1)
+
+
+def csrf(port: int, path: str = "/requests/new/access/") -> tuple[str, str]:
+    """A CSRF cookie and the form's token, from one GET of the form at `path` (what a browser has before a POST)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", path)
+    response = conn.getresponse()
+    page = response.read().decode()
+    conn.close()
+    assert response.status == 200, f"GET {path} answered {response.status}"
+    cookies: SimpleCookie = SimpleCookie()
+    for header in response.msg.get_all("Set-Cookie") or []:
+        cookies.load(header)
+    found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert found and "csrftoken" in cookies, "the form carries no CSRF token"
+    return cookies["csrftoken"].value, found.group(1)
