@@ -32,9 +32,11 @@ class DeliveredFilter(admin.SimpleListFilter):
 class QueuedTaskAdmin(admin.ModelAdmin[QueuedTask]):
     """The outbox, for the operator: what was promised and whether it ran (ids only; read-only)."""
 
-    list_display = ("name", "args", "queue", "created_at", "published_at", "publishes", "delivered_at")
+    # What fits a 1280 px screen beside the filters, in Russian too; the queue and the last publish are on each
+    # task's own page.
+    list_display = ("name", "args", "created_at", "publishes", "delivered_at")
     list_filter = (DeliveredFilter, "name")
-    readonly_fields = (*list_display, "task_id", "started_at")
+    readonly_fields = (*list_display, "queue", "published_at", "task_id", "started_at")
     ordering = ("-created_at",)
     show_full_result_count = False
     change_list_template = "admin/privacyportal/queuedtask/change_list.html"
@@ -45,6 +47,8 @@ class QueuedTaskAdmin(admin.ModelAdmin[QueuedTask]):
         """The backlog and its oldest age at the top: what /healthz reports, with what the numbers mean."""
         found = backlog(timezone.now())
         context = {
+            # Not Django's "Select outbox task to view": a list to read, not to pick from.
+            "title": _("Outbox tasks"),
             "backlog": found,
             "oldest_minutes": None if found.oldest_age_seconds is None else found.oldest_age_seconds // 60,
             "redeliver_minutes": int(REDELIVER_AFTER.total_seconds()) // 60,

@@ -17,15 +17,15 @@ class QueuedTask(models.Model):
     """
 
     task_id = models.UUIDField(unique=True)
-    name = models.CharField(max_length=200)
-    args = models.JSONField(default=list)
-    queue = models.CharField(max_length=40, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    published_at = models.DateTimeField(default=timezone.now)
-    publishes = models.PositiveSmallIntegerField(default=1)
+    name = models.CharField(_("task"), max_length=200)
+    args = models.JSONField(_("arguments (ids)"), default=list)
+    queue = models.CharField(_("queue"), max_length=40, blank=True)
+    created_at = models.DateTimeField(_("promised"), default=timezone.now)
+    published_at = models.DateTimeField(_("last published"), default=timezone.now)
+    publishes = models.PositiveSmallIntegerField(_("publishes"), default=1)
     started_at = models.DateTimeField(null=True, blank=True)
     started_by = models.CharField(max_length=120, blank=True)  # host:pid:nonce of the copy running it
-    delivered_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
     # How many of its emails the mail server accepted: a copy run after a kill sends only the rest.
     emails_sent = models.PositiveSmallIntegerField(default=0)
 
