@@ -23,6 +23,7 @@ import random
 import re
 import signal
 import subprocess
+import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -113,14 +114,17 @@ def kill_run(
     # Every so many emails accepted, the pool dies before the "250" reaches the child that sent it.
     every = max(1, emails // (window_kills + 1))
 
+    window_lock = threading.Lock()  # the sink accepts on several connections at once: one kill per turn
+
     def accepted(count: int) -> None:
-        if len(in_window) < window_kills and count >= every * (len(in_window) + 1) and current:
-            pool = _children(current[-1].pid)
-            for pid in pool:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            if pool:  # none while the worker is being replaced: the next email accepted tries again
-                in_window.append(count)
+        with window_lock:
+            if len(in_window) < window_kills and count >= every * (len(in_window) + 1) and current:
+                pool = _children(current[-1].pid)
+                for pid in pool:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
+                if pool:  # none while the worker is being replaced: the next email accepted tries again
+                    in_window.append(count)
 
     with SmtpSink(delay=smtp_delay, on_accept=accepted) as sink:
         env = {**env, "EMAIL_URL": sink.url}
