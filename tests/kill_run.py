@@ -50,6 +50,7 @@ LOST = re.compile(r"WorkerLostError\('Worker exited prematurely: signal 9 \(SIGK
 class KillReport:
     emails: int  # outbox rows, one verification email each
     received: int  # messages the SMTP server accepted
+    to_others: int  # of them, to no one of the run's people (seen once in CI, not yet explained)
     copies: int  # received beyond the first of each Message-ID
     people_with_copies: int
     different_message_ids: int  # people sent two emails with different Message-IDs (a new email, not a copy)
@@ -207,6 +208,9 @@ def kill_run(
     return KillReport(
         emails=emails,
         received=len(received),
+        to_others=sum(
+            len(got) for to, got in by_person.items() if to not in {c.requester_email for c in cases}
+        ),
         copies=copies,
         people_with_copies=people_with_copies,
         different_message_ids=different_ids,
