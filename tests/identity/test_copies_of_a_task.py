@@ -139,3 +139,21 @@ def test_a_copy_of_the_agents_confirmation_sends_the_same_link(
     assert link.findall(str(second.body)) == link.findall(str(first.body)) != []
     assert second.extra_headers["Message-ID"] == first.extra_headers["Message-ID"]
     assert EmailChallenge.objects.filter(purpose=EmailChallenge.Purpose.SUBJECT_CONFIRM).count() == 1
+
+
+def test_a_copy_does_not_count_again_against_the_persons_email_limit(
+    submit_form: Any, django_capture_on_commit_callbacks: Any, settings: Any
+) -> None:
+    # One verification email an hour to this address: the first run counted it; its copy is the same email.
+    settings.RATELIMIT_RECIPIENT_VERIFY = "1/h"
+    submit_form("access")
+    row = QueuedTask.objects.get(name=VERIFY)
+    killed_after(row, accepted=False)
+    run_again(row, django_capture_on_commit_callbacks)
+    first, second = mail.outbox
+    assert code_and_link(second) == code_and_link(first)
+    assert not PrivacyRequest.objects.get().events.filter(verb="email_withheld").exists()
+    # A new request for the same address within the hour is a new email, and is held back.
+    submit_form("access")
+    assert len(mail.outbox) == 2
+    assert PrivacyRequest.objects.latest("pk").events.filter(verb="email_withheld").exists()
