@@ -4,6 +4,7 @@ digest hear of it there instead; an assignment reaches only the new assignee, in
 from __future__ import annotations
 
 import re
+from datetime import UTC, timedelta
 from typing import Any
 
 import pytest
@@ -13,8 +14,8 @@ from django.core.mail import EmailMultiAlternatives
 
 from privacyportal import outbox
 from privacyportal.models import QueuedTask
-from requests import services
-from requests.models import SentEmail, StaffPreference
+from requests import services, sweeps
+from requests.models import Notice, SentEmail, StaffPreference
 from requests.roles import ensure_roles
 from requests.services import notify
 from tests.factories import in_role, make_case
@@ -165,3 +166,28 @@ def test_the_overdue_list_is_recorded_on_a_case_when_each_copy_is_sent(
             publish()
     assert staff_sent(case, "staff-overdue") == [m.extra_headers["Message-ID"] for m in mail.outbox]
     assert len(mail.outbox) == 2
+
+
+def test_a_digest_run_again_after_a_kill_is_recorded_on_its_cases_once(
+    case: Any, dpo: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The digest recorded "email sent" on each case it listed without a Message-ID: a copy recorded it again."""
+    StaffPreference.objects.create(user=dpo, daily_digest=True)
+    services.assign(case, to=dpo, by=dpo)
+    assert sweeps.claim(case.pk, "due_7")  # the due-date sweep's reminder, which Dana reads in her digest
+    claimed = Notice.objects.get(privacy_request=case, kind="due_7").created_at.astimezone(UTC)
+    # The digest of the day after lists it.
+    day = (claimed.date() + timedelta(days=1)).isoformat()
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        outbox.enqueue(services.SEND_STAFF_DIGEST, dpo.pk, day)
+    row = QueuedTask.objects.get(name=services.SEND_STAFF_DIGEST)
+    QueuedTask.objects.filter(pk=row.pk).update(
+        delivered_at=None, started_at=None, started_by="", emails_sent=0
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        outbox.publish(row)  # killed before the mail server's "250" came back: sent again
+    first, second = mail.outbox
+    assert first.to == second.to == [dpo.email]
+    assert first.extra_headers["Message-ID"] == second.extra_headers["Message-ID"]
+    assert staff_sent(case, "staff-digest") == [first.extra_headers["Message-ID"]]
