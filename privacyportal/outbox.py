@@ -35,6 +35,13 @@ from .models import QueuedTask
 
 logger = logging.getLogger(__name__)
 
+# Every queue a task is published to: Celery's default, and the PDF work's, which a deployment may give workers of
+# its own. Every worker command (Procfile, docker-compose.yml) listens to all of them, and a restore empties each
+# (requests/backups.py): a queue added here and nowhere else would hold its tasks forever.
+DEFAULT_QUEUE = "default"
+PDF_QUEUE = "pdf"
+QUEUES = (DEFAULT_QUEUE, PDF_QUEUE)
+
 # Longer than any email task waits in a healthy queue, short enough that a flushed broker costs minutes.
 REDELIVER_AFTER = timedelta(minutes=15)
 # A copy that started this recently may still be running (the longest task's hard time limit is 15 min).
@@ -53,6 +60,8 @@ def enqueue(task: str, *args: Any, queue: str = "", task_id: uuid.UUID | None = 
         current_app.loader.import_default_modules()
     if not isinstance(current_app.tasks.get(task), OutboxTask):
         raise TypeError(f"{task} must be a registered OutboxTask to report its delivery")
+    if queue and queue not in QUEUES:
+        raise ValueError(f"{queue!r} is not one of the queues workers listen to: {QUEUES}")
     row = QueuedTask.objects.create(task_id=task_id or uuid.uuid4(), name=task, args=list(args), queue=queue)
     transaction.on_commit(lambda: publish(row))
     return row

@@ -38,7 +38,7 @@ from django.utils import timezone
 from kombu import Queue
 
 from identity.models import Evidence
-from privacyportal import files
+from privacyportal import files, outbox
 from privacyportal.models import QueuedTask
 from privacyportal.outbox import MAX_PUBLISHES
 
@@ -275,10 +275,6 @@ def restore(source: Path) -> Restore:
     return report
 
 
-# Every queue a task is published to: Celery's default and the PDF work's (requests/services; the Procfile's -Q).
-QUEUES = ("default", "pdf")
-
-
 def purge_queue() -> int | None:
     """Drop the messages waiting in the broker: they were published after the snapshot and name rows the restored
     database may give to other cases. What the restored outbox still owes is published again by its sweep."""
@@ -286,7 +282,7 @@ def purge_queue() -> int | None:
         with current_app.connection_for_write() as conn:
             purged = 0
             # Each queue by name: Celery's own purge empties only the queues it declares (just `default`).
-            for name in QUEUES:
+            for name in outbox.QUEUES:
                 # RabbitMQ refuses a queue never declared, which holds nothing.
                 with conn.channel() as channel, contextlib.suppress(*conn.channel_errors):
                     purged += Queue(name).bind(channel).purge() or 0

@@ -15,6 +15,8 @@ from django.core.checks import run_checks
 from django.core.management import call_command
 from django.test import override_settings
 
+from privacyportal import outbox
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 
@@ -298,3 +300,13 @@ def test_every_document_says_who_it_is_for() -> None:
     for doc in sorted(DOCS.glob("*.md")):
         first, second = doc.read_text().splitlines()[:2]
         assert first.startswith("For ") and second == "", f"{doc.name} starts with {first!r}"
+
+
+def test_every_worker_listens_to_every_queue_tasks_are_published_to() -> None:
+    """A queue added to the outbox and not to a worker's -Q would hold its tasks for ever."""
+    procfile = dict(
+        line.split(": ", 1) for line in (ROOT / "Procfile").read_text().splitlines() if ": " in line
+    )
+    (listened,) = re.findall(r" -Q (\S+) ", procfile["worker"])
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["worker"]["command"]
+    assert listened.split(",") == compose[compose.index("-Q") + 1].split(",") == list(outbox.QUEUES)

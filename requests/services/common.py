@@ -155,5 +155,5 @@ def _email_requester(privacy_request: PrivacyRequest, template: str) -> None:
 
     pk = privacy_request.pk
     seq = privacy_request.events.order_by("-seq").values_list("seq", flat=True).first() or 0
-    queue = "pdf" if letter_for(privacy_request, template) else "default"
+    queue = outbox.PDF_QUEUE if letter_for(privacy_request, template) else outbox.DEFAULT_QUEUE
     outbox.enqueue(SEND_REQUESTER_EMAIL, pk, template, seq, queue=queue)

@@ -47,7 +47,7 @@ def request_packet(privacy_request: PrivacyRequest, *, by: AbstractBaseUser) -> 
     packet.save()
     record_event(privacy_request, "packet_requested", by=by, data={"build": packet.build})
 
-    outbox.enqueue(BUILD_PACKET, privacy_request.pk, packet.build, queue="pdf")
+    outbox.enqueue(BUILD_PACKET, privacy_request.pk, packet.build, queue=outbox.PDF_QUEUE)
     return packet
 
 

@@ -261,6 +261,12 @@ def test_every_task_a_service_names_is_a_registered_outbox_task() -> None:
         assert isinstance(current_app.tasks[name], OutboxTask), name
 
 
+def test_a_task_promised_on_a_queue_no_worker_listens_to_is_refused_with_its_change() -> None:
+    with pytest.raises(ValueError, match="'letters' is not one of the queues"):
+        outbox.enqueue(services.BUILD_PACKET, 1, 1, queue="letters")
+    assert not QueuedTask.objects.exists()
+
+
 def test_a_task_sent_with_send_now_inside_an_outbox_task_is_no_part_of_its_row() -> None:
     """Run eagerly inside an outbox task, it took that row's context: its email was numbered as the row's and
     skipped as already sent by an earlier copy of the row."""
