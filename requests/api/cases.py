@@ -18,8 +18,10 @@ from requests.api.auth import IsCaseStaff, TokenAuthentication, VerifiedSessionA
 from requests.api.fields import as_form_data, invalid
 from requests.api.schema import ACTION_BODIES, REFERENCE_PATTERN, CaseSchema, LogBody
 from requests.api.serializers import (
+    PAGE_PARAMETERS,
     CaseDetailSerializer,
     CaseFilters,
+    CaseSearch,
     CaseSerializer,
     DueOrder,
     MessageSerializer,
@@ -43,28 +45,47 @@ class CaseViewSet(GenericViewSet):
     def get_queryset(self) -> Any:
         return cases_for(self.request.user).select_related("assignee")
 
-    def filtered(self) -> Any:
-        # A plain dict: DRF would read a QueryDict as a web form, skipping a blank `due_before=` unchecked.
-        params = CaseFilters(data=self.request.query_params.dict())
-        params.is_valid(raise_exception=True)
-        f = params.validated_data
+    def filtered(self, criteria: dict[str, Any], search: str = "") -> Any:
         filters = QueueFilters(
-            queue=f["queue"],
-            status=f.get("status"),
-            kind=f.get("kind"),
-            regime=f.get("regime"),
-            overdue=f.get("overdue"),
-            due_before=f.get("due_before"),
-            assignee=f.get("assignee"),
-            repetitive=f.get("repetitive"),
-            processor_request=f.get("processor_request"),
-            search=f.get("q", ""),
+            queue=criteria["queue"],
+            status=criteria.get("status"),
+            kind=criteria.get("kind"),
+            regime=criteria.get("regime"),
+            overdue=criteria.get("overdue"),
+            due_before=criteria.get("due_before"),
+            assignee=criteria.get("assignee"),
+            repetitive=criteria.get("repetitive"),
+            processor_request=criteria.get("processor_request"),
+            search=search,
         )
         return queue(self.request.user, filters).select_related("assignee")
 
-    def list(self, request: Request) -> Response:
-        page = self.paginate_queryset(self.filtered())
+    def query(self, names: tuple[str, ...] | None = None) -> dict[str, Any]:
+        """The query string's parameters, checked (only `names` of them, if given)."""
+        # A plain dict: DRF would read a QueryDict as a web form, skipping a blank `due_before=` unchecked.
+        given = self.request.query_params.dict()
+        if names is not None:
+            given = {k: v for k, v in given.items() if k in names or k == "q"}  # a term in the URL: refused
+        params = CaseFilters(data=given)
+        params.is_valid(raise_exception=True)
+        return dict(params.validated_data)
+
+    def page_of(self, cases: Any) -> Response:
+        page = self.paginate_queryset(cases)
         return self.get_paginated_response(CaseSerializer(page, many=True).data)
+
+    def list(self, request: Request) -> Response:
+        return self.page_of(self.filtered(self.query()))
+
+    @action(detail=False, methods=["post"])
+    def search(self, request: Request) -> Response:
+        """Search the queue: the term (a reference, an email address, a name, words from what was asked) and the
+        list's filters in the JSON body, never in the URL; `page_size` and `cursor` in the query string. For the
+        next page, POST the same body to the `next` link."""
+        self.query(PAGE_PARAMETERS)
+        body = CaseSearch(data=request.data)
+        body.is_valid(raise_exception=True)
+        return self.page_of(self.filtered(body.validated_data, search=body.validated_data["q"]))
 
     def retrieve(self, request: Request, reference: str) -> Response:
         return Response(self.detail_of(self.get_object()))

@@ -14,9 +14,11 @@ from rest_framework.schemas.openapi import AutoSchema
 from requests.admin.forms import ACTIONS, LogRequestForm
 from requests.api.fields import serializer_for
 from requests.api.serializers import (
+    PAGE_PARAMETERS,
     ActionResultSerializer,
     CaseDetailSerializer,
     CaseFilters,
+    CaseSearch,
     MessageSerializer,
     PacketSerializer,
 )
@@ -134,7 +136,7 @@ class PortalSchema(AutoSchema):
 class CaseSchema(PortalSchema):
     """Request bodies and responses per operation (DRF's generator cannot see the form behind an action)."""
 
-    NAMES = {"list": "listCases", "retrieve": "getCase", "create": "logCase", "packet": "getPacket",
+    NAMES = {"list": "listCases", "search": "searchCases", "retrieve": "getCase", "create": "logCase", "packet": "getPacket",
              "build_packet": "buildPacket", "release_packet": "releasePacket", "check": "recordSystemCheck",
              "fee": "quoteFee", "recipients": "recordRecipientNotice", "lift": "liftRestriction",
              "log_appeal": "logAppeal", "log_complaint": "logComplaint"}  # fmt: skip
@@ -160,10 +162,12 @@ class CaseSchema(PortalSchema):
         return []  # `cursor` and `page_size` are among the list's filters, with their limits
 
     def get_filter_parameters(self, path: str, method: str) -> list[dict[str, Any]]:
-        if self.view.action != "list":
+        if self.view.action not in ("list", "search"):
             return []
         parameters = []
         for name, field in CaseFilters().fields.items():
+            if self.view.action == "search" and name not in PAGE_PARAMETERS:
+                continue  # the search's criteria are in its body
             schema = self.map_field(field)
             self.map_field_validators(field, schema)
             if field.default not in (None, serializers.empty):
@@ -185,6 +189,8 @@ class CaseSchema(PortalSchema):
             return ACTION_BODIES[view.action]()
         if view.action == "create":
             return LogBody()
+        if view.action == "search":
+            return CaseSearch()
         if view.action == "messages" and method == "POST":
             return ACTION_BODIES["message"]()
         return super().get_request_serializer(path, method)
@@ -207,6 +213,11 @@ class CaseSchema(PortalSchema):
         action_name = self.view.action
         if action_name == "list":
             return {**self.ok(path, method, "200"), **_error_responses("400", "401", "403", "404")}
+        if action_name == "search":
+            # A page of the list, as `listCases` answers (DRF pages only a GET's responses itself).
+            rows = {"type": "array", "items": {"$ref": "#/components/schemas/Case"}}
+            page = self.view.paginator.get_paginated_response_schema(rows)
+            return {**self.ok(path, method, "200", page), **_error_responses("400", "401", "403", "404", "415")}
         if method == "GET":
             many = None
             if action_name == "messages":
@@ -219,6 +230,7 @@ class CaseSchema(PortalSchema):
 
 # A body each operation accepts, for the docs (and for the fuzzer's first, valid, requests).
 BODY_EXAMPLES: dict[str, dict[str, Any]] = {
+    "searchCases": {"q": "ada@example.org", "queue": "all"},
     "logCase": {"channel": "post", "received_on": "2026-01-05", "kind": "access", "requester_name": "Ada Lovelace",
                 "requester_email": "ada@example.org", "relationship": "self", "country": "GB", "language": "en",
                 "details": "A letter asking for a copy of everything we hold."},

@@ -10,13 +10,19 @@ from typing import Any
 
 from django.core.validators import RegexValidator
 from django.db.models import Q
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.utils.urls import replace_query_param
 
 from requests import selectors, services
-from requests.api.fields import StrictDateField
+from requests.api.fields import (
+    StrictBooleanField,
+    StrictCharField,
+    StrictChoiceField,
+    StrictDateField,
+)
 from requests.deadlines import REGIMES
 from requests.explain import explain, regime_name
 from requests.lifecycle import Status
@@ -169,7 +175,11 @@ class QueryIntegerField(serializers.IntegerField):
 
 
 class CaseFilters(serializers.Serializer):
-    """The list's query parameters; a bad value is a 400 naming it, never a 500 nor silently ignored."""
+    """The list's query parameters; a bad value is a 400 naming it, never a 500 nor silently ignored.
+
+    No search term: a URL's query string is kept by proxies, browsers and the logs of whatever sits in between,
+    and a search term is an email address or a name. The search is `POST /cases/search/` (CaseSearch).
+    """
 
     queue = serializers.ChoiceField(choices=["open", "closed", "all"], default=DEFAULT_QUEUE)
     status = serializers.ChoiceField(choices=Status.values, required=False)
@@ -182,23 +192,51 @@ class CaseFilters(serializers.Serializer):
     )
     repetitive = QueryBooleanField(required=False, allow_null=True, default=None)
     processor_request = QueryBooleanField(required=False, allow_null=True, default=None)
-    q = serializers.CharField(
-        max_length=254,
+    page_size = QueryIntegerField(min_value=1, max_value=200, required=False, help_text="Cases per page")
+    cursor = serializers.CharField(
         required=False,
         allow_blank=True,
+        validators=[RegexValidator(r"^[^\x00]*$")],
+        help_text="From the `next` link; an unknown one is a 404",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if self.initial_data.get("q"):
+            raise serializers.ValidationError(
+                {"q": [_("Search with POST /api/v1/cases/search/ and the term in the body, not in the URL.")]}
+            )
+        return attrs
+
+
+# What the search's query string may hold: its pages, never its criteria.
+PAGE_PARAMETERS = ("page_size", "cursor")
+
+
+class CaseSearch(serializers.Serializer):
+    """`POST /cases/search/`'s body: a search term and the list's filters, as JSON. The page size and the
+    cursor stay in the query string, so that the `next` link is the next page: POST the same body to it."""
+
+    q = StrictCharField(
+        max_length=254,
         validators=[RegexValidator(r"^[^\x00]*$")],  # documents DRF's refusal of NUL characters
         help_text=(
             "A reference (PR-2026-000123), an email address (exact, normalised), or part of a name or of what was "
             "asked (3 letters or more)"
         ),
     )
-    page_size = QueryIntegerField(min_value=1, max_value=200, required=False, help_text="Cases per page")
-    cursor = serializers.CharField(
+    queue = StrictChoiceField(choices=["open", "closed", "all"], default=DEFAULT_QUEUE)
+    status = StrictChoiceField(choices=Status.values, required=False)
+    kind = StrictChoiceField(choices=Kind.values, required=False)
+    regime = StrictChoiceField(choices=sorted(REGIMES), required=False)
+    overdue = StrictBooleanField(required=False, allow_null=True, default=None)
+    due_before = StrictDateField(required=False)
+    assignee = StrictCharField(
         required=False,
-        allow_blank=True,
-        validators=[RegexValidator(r"^[^\x00]*$")],
-        help_text="From the `next` or `previous` link; an unknown one is a 404",
+        validators=[RegexValidator(r"^(me|none|[0-9]{1,10})$")],
+        help_text="me, none or a user id",
     )
+    repetitive = StrictBooleanField(required=False, allow_null=True, default=None)
+    processor_request = StrictBooleanField(required=False, allow_null=True, default=None)
 
 
 class DueOrder(CursorPagination):
