@@ -51,7 +51,7 @@ class KillReport:
     emails: int  # outbox rows, one verification email each
     received: int  # messages the SMTP server accepted
     to_others: int  # of them, to no one of the run's people (seen once in CI, not yet explained)
-    others: list[str]  # who those were, and what they were (test addresses: no one real)
+    others: list[str]  # who those were, the subject and Message-ID (test addresses: no one real)
     copies: int  # received beyond the first of each Message-ID
     people_with_copies: int
     different_message_ids: int  # people sent two emails with different Message-IDs (a new email, not a copy)
@@ -191,7 +191,9 @@ def kill_run(
     for raw in received:
         to, message_id, code = _parts(raw)
         by_person[to].append((message_id, code))
-        subjects[to] = str(email.message_from_bytes(raw, policy=email.policy.default)["Subject"])
+        subjects[to] = (
+            f"{email.message_from_bytes(raw, policy=email.policy.default)['Subject']!r} {message_id}"
+        )
     run_people = {c.requester_email for c in cases}
     copies = people_with_copies = different_ids = different_codes = refused = without = 0
     for case in cases:
@@ -213,7 +215,7 @@ def kill_run(
         emails=emails,
         received=len(received),
         to_others=sum(len(got) for to, got in by_person.items() if to not in run_people),
-        others=sorted(f"{to}: {subjects[to]!r}" for to in by_person if to not in run_people),
+        others=sorted(f"{to}: {subjects[to]}" for to in by_person if to not in run_people),
         copies=copies,
         people_with_copies=people_with_copies,
         different_message_ids=different_ids,

@@ -4,6 +4,7 @@ different codes, and a copy is the same message. The 300-email version is bench/
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,8 @@ def test_killed_workers_send_every_person_one_code_that_works(tmp_path: Path) ->
     finally:
         broker.flushdb()  # the dead worker's unacked messages: nothing of this test's for a later worker
     summary = "\n".join(report.lines())
+    if report.others:  # not this test's to judge, but never unseen: the run's log shows it, passed or not
+        warnings.warn(f"the kill run's mail server received emails for others: {report.others}", stacklevel=1)
     assert (report.child_kills, report.window_kills, report.worker_kills) == (3, 2, 1), summary
     assert report.without_email == 0, summary
     assert report.different_codes == 0 and report.different_message_ids == 0, summary
