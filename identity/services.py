@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -107,19 +108,22 @@ def _derived(outbox_task_id: uuid.UUID, purpose: str) -> tuple[str, str]:
 
 
 @transaction.atomic
-def challenge_for_task(privacy_request: PrivacyRequest, purpose: str) -> IssuedChallenge | None:
+def challenge_for_task(
+    privacy_request: PrivacyRequest, purpose: str, allowed: Callable[[], bool] = lambda: True
+) -> IssuedChallenge | None:
     """The code and link to email from the task running now: fresh on a page's request (no outbox row) or on the
-    row's first run; the same again when a copy of the row runs after a kill or a redelivery.
+    row's first run, if `allowed()`; the same again when a copy of the row runs after a kill or a redelivery
+    (`allowed` said yes to its first run: the copy is the same email, not one more).
 
-    None when that row's challenge is spent, locked or replaced by a newer one: its email would carry a dead code,
-    and the person has the newer one.
+    None when not allowed, or when that row's challenge is spent, locked or replaced by a newer one: its email
+    would carry a dead code, and the person has the newer one.
     """
     run = outbox.running()
     if run is None:
-        return issue_verification(privacy_request, purpose)
+        return issue_verification(privacy_request, purpose) if allowed() else None
     existing = EmailChallenge.objects.select_for_update().filter(outbox_task_id=run.task_id).first()
     if existing is None:
-        return issue_verification(privacy_request, purpose, outbox_task_id=run.task_id)
+        return issue_verification(privacy_request, purpose, outbox_task_id=run.task_id) if allowed() else None
     newer = EmailChallenge.objects.filter(
         privacy_request=privacy_request, purpose=purpose, pk__gt=existing.pk
     ).exists()
@@ -138,9 +142,11 @@ def send_verification(privacy_request: PrivacyRequest, *, base_url: str, reminde
     """Issue a challenge and email it to the requester in their language."""
     if not privacy_request.requester_email:
         return  # a requester by post has no email to confirm: staff verify them
-    if not _recipient_allowed(privacy_request, privacy_request.requester_email, "verify-email"):
-        return
-    issued = challenge_for_task(privacy_request, EmailChallenge.Purpose.VERIFY_REQUEST)
+    issued = challenge_for_task(
+        privacy_request,
+        EmailChallenge.Purpose.VERIFY_REQUEST,
+        allowed=lambda: _recipient_allowed(privacy_request, privacy_request.requester_email, "verify-email"),
+    )
     if issued is None:
         return
     message = make_message(
@@ -173,12 +179,9 @@ RECIPIENT_RATES = {
 def _recipient_allowed(privacy_request: PrivacyRequest, address: str, template: str) -> bool:
     """Emails anyone can cause by typing an address: at most so many to one recipient, whoever typed it.
 
-    A copy of an outbox row whose first run already issued its challenge was counted then: it is the same email
-    again (a worker killed after the mail server took it), so it does not count twice against the person.
+    Asked by `challenge_for_task` only for a new challenge: a copy of an outbox row whose first run issued one
+    was counted then, and is the same email again (a worker killed after the mail server took it).
     """
-    run = outbox.running()
-    if run is not None and EmailChallenge.objects.filter(outbox_task_id=run.task_id).exists():
-        return True
     if recipient_allowed(address, template, getattr(settings, RECIPIENT_RATES[template])):
         return True
     with transaction.atomic():
@@ -428,9 +431,11 @@ def check_download_code(privacy_request: PrivacyRequest, code: str) -> None:
 
 def send_subject_confirmation(privacy_request: PrivacyRequest, *, base_url: str) -> None:
     """Ask the person an agent acts for to confirm (or deny) the agent, with a one-click link."""
-    if not _recipient_allowed(privacy_request, privacy_request.subject_email, "subject-confirm"):
-        return
-    issued = challenge_for_task(privacy_request, EmailChallenge.Purpose.SUBJECT_CONFIRM)
+    issued = challenge_for_task(
+        privacy_request,
+        EmailChallenge.Purpose.SUBJECT_CONFIRM,
+        allowed=lambda: _recipient_allowed(privacy_request, privacy_request.subject_email, "subject-confirm"),
+    )
     if issued is None:
         return
     make_message(
