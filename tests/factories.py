@@ -38,6 +38,22 @@ def make_case(**fields: Any) -> PrivacyRequest:
     return services.submit(services.NewRequest(**values))
 
 
+def ready_for_packet(case: PrivacyRequest, staff: Any, rows: Sequence[str]) -> PrivacyRequest:
+    """The case made ready for a packet as staff would: email confirmed, assigned to `staff`, the CRM checked
+    and its export (a CSV with these `name,email,address` rows) attached, in the private file store."""
+    from identity.services import add_extract
+    from privacyportal.uploads import CheckedFile
+    from requests.models import CompanySystem
+
+    case = services.confirm_email(case)
+    services.assign(case, to=staff, by=staff)
+    crm, _ = CompanySystem.objects.get_or_create(name="CRM")
+    services.record_system_check(case, by=staff, system=crm, state="exported")
+    csv = "name,email,address\n" + "".join(f"{row}\n" for row in rows)
+    add_extract(case, CheckedFile("crm.csv", "text/csv", csv.encode()), system=crm, by=staff)
+    return case
+
+
 PASSWORD = "correct horse battery staple"
 
 

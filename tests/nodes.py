@@ -272,24 +272,13 @@ def staff_token(user: Any) -> str:
 def packet_cases(count: int, dpo: Any) -> list[str]:
     """`count` of the requests sent, made ready for a packet as staff would: email confirmed, assigned, one
     system's export attached (stored in the shared file store, where the workers read it)."""
-    from identity.services import add_extract
-    from privacyportal.uploads import CheckedFile
-    from requests import services
-    from requests.models import CompanySystem, PrivacyRequest
+    from requests.models import PrivacyRequest
+    from tests.factories import ready_for_packet
 
-    crm, _ = CompanySystem.objects.get_or_create(name="CRM")
     references = []
     for case in PrivacyRequest.objects.filter(requester_email__startswith="nodes-").order_by("pk")[:count]:
-        case = services.confirm_email(case)
-        services.assign(case, to=dpo, by=dpo)
-        services.record_system_check(case, by=dpo, system=crm, state="exported")
-        rows = "".join(f"Node Tester,{case.requester_email},{n} Engine Way\n" for n in range(200))
-        add_extract(
-            case,
-            CheckedFile("crm.csv", "text/csv", f"name,email,address\n{rows}".encode()),
-            system=crm,
-            by=dpo,
-        )
+        rows = [f"Node Tester,{case.requester_email},{n} Engine Way" for n in range(200)]
+        case = ready_for_packet(case, dpo, rows)
         references.append(case.reference)
     return references
 

@@ -31,9 +31,9 @@ from privacyportal.celery import app
 from privacyportal.models import QueuedTask
 from privacyportal.settings import web_broker_transport_options
 from requests import services, sweeps
-from requests.models import CompanySystem, Packet, PacketStatus, PrivacyRequest
+from requests.models import Packet, PacketStatus, PrivacyRequest
 from tests.brokers import PrivateBroker, PrivateRabbitMQ
-from tests.factories import make_case
+from tests.factories import make_case, ready_for_packet
 from tests.intake import send
 from tests.workers import (
     database_url,
@@ -225,19 +225,10 @@ def worker_children(pid: int) -> list[int]:
 def test_a_worker_killed_while_building_a_packet_builds_it_again_and_leaves_one_packet(
     tmp_path: Path, dpo: Any, broker: PrivateBroker
 ) -> None:
-    from identity.services import add_extract
-    from privacyportal.uploads import CheckedFile
-
-    case = services.confirm_email(make_case(kind="access", data_points={"phone": "1", "postal_address": "2"}))
-    services.assign(case, to=dpo, by=dpo)
-    crm = CompanySystem.objects.create(name="CRM")
-    services.record_system_check(case, by=dpo, system=crm, state="exported")
-    rows = "".join(f"Ada {n},ada{n}@example.org,{n} Analytical Engine Way\n" for n in range(4000))
-    add_extract(
-        case,
-        CheckedFile("contacts.csv", "text/csv", f"name,email,address\n{rows}".encode()),
-        system=crm,
-        by=dpo,
+    case = ready_for_packet(
+        make_case(kind="access", data_points={"phone": "1", "postal_address": "2"}),
+        dpo,
+        [f"Ada {n},ada{n}@example.org,{n} Analytical Engine Way" for n in range(4000)],
     )
     packets_dir = Path(django_settings.PRIVATE_ROOT) / "packets"
     before = set(packets_dir.iterdir()) if packets_dir.exists() else set()
