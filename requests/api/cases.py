@@ -61,12 +61,27 @@ class CaseViewSet(GenericViewSet):
         return queue(self.request.user, filters).select_related("assignee")
 
     def query(self, names: tuple[str, ...] | None = None) -> dict[str, Any]:
-        """The query string's parameters, checked (only `names` of them, if given)."""
+        """The query string's parameters, checked: only `names` (the list's filters if None), each once.
+
+        A parameter we do not read is refused rather than ignored: the `next` link repeats the query string, so an
+        address put there by mistake (a search term, above all) would travel on to every page's request.
+        """
+        given = self.request.query_params
+        allowed = set(CaseFilters().fields if names is None else names)
+        errors: dict[str, list[str]] = {}
+        for name in given:
+            if name == "q":
+                errors[name] = [
+                    _("Search with POST /api/v1/cases/search/ and the term in the body, not in the URL.")
+                ]
+            elif name not in allowed:
+                errors[name] = [_("Not a parameter of this endpoint.")]
+            elif len(given.getlist(name)) > 1:
+                errors[name] = [_("Given more than once.")]
+        if errors:
+            raise exceptions.ValidationError(errors)
         # A plain dict: DRF would read a QueryDict as a web form, skipping a blank `due_before=` unchecked.
-        given = self.request.query_params.dict()
-        if names is not None:
-            given = {k: v for k, v in given.items() if k in names or k == "q"}  # a term in the URL: refused
-        params = CaseFilters(data=given)
+        params = CaseFilters(data=given.dict())
         params.is_valid(raise_exception=True)
         return dict(params.validated_data)
 

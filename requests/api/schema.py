@@ -211,13 +211,13 @@ class CaseSchema(PortalSchema):
 
     def get_responses(self, path: str, method: str) -> dict[str, Any]:
         action_name = self.view.action
-        if action_name == "list":
-            return {**self.ok(path, method, "200"), **_error_responses("400", "401", "403", "404")}
-        if action_name == "search":
-            # A page of the list, as `listCases` answers (DRF pages only a GET's responses itself).
+        if action_name in ("list", "search"):
+            # A page of the list; for the search too (DRF pages only a GET's responses itself).
             rows = {"type": "array", "items": {"$ref": "#/components/schemas/Case"}}
-            page = self.view.paginator.get_paginated_response_schema(rows)
-            return {**self.ok(path, method, "200", page), **_error_responses("400", "401", "403", "404", "415")}
+            page = self.ok(path, method, "200", self.view.paginator.get_paginated_response_schema(rows))
+            page["200"]["description"] = "A page of cases, by due date"
+            errors = ("400", "401", "403", "404") + (("415",) if action_name == "search" else ())
+            return {**page, **_error_responses(*errors)}
         if method == "GET":
             many = None
             if action_name == "messages":

@@ -27,7 +27,7 @@ from requests.deadlines import REGIMES
 from requests.explain import explain, regime_name
 from requests.lifecycle import Status
 from requests.models import Kind, Message, Packet, PrivacyRequest
-from requests.selectors import DEFAULT_QUEUE, deadlines_of, local_today
+from requests.selectors import DEFAULT_QUEUE, MIN_TEXT_SEARCH, deadlines_of, local_today
 
 # --- Read serializers ---------------------------------------------------------------------------------------
 
@@ -200,13 +200,6 @@ class CaseFilters(serializers.Serializer):
         help_text="From the `next` link; an unknown one is a 404",
     )
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if self.initial_data.get("q"):
-            raise serializers.ValidationError(
-                {"q": [_("Search with POST /api/v1/cases/search/ and the term in the body, not in the URL.")]}
-            )
-        return attrs
-
 
 # What the search's query string may hold: its pages, never its criteria.
 PAGE_PARAMETERS = ("page_size", "cursor")
@@ -237,6 +230,23 @@ class CaseSearch(serializers.Serializer):
     )
     repetitive = StrictBooleanField(required=False, allow_null=True, default=None)
     processor_request = StrictBooleanField(required=False, allow_null=True, default=None)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # A misspelt filter would widen the search without a word: refused, like the list's unknown parameters.
+        unknown = sorted(set(self.initial_data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError({name: [_("Not a field of this body.")] for name in unknown})
+        return attrs
+
+    def validate_q(self, value: str) -> str:
+        if not selectors.searchable(value):
+            raise serializers.ValidationError(
+                _(
+                    "A reference, an email address, or at least %(count)d letters of a name or of what was asked."
+                )
+                % {"count": MIN_TEXT_SEARCH}
+            )
+        return value
 
 
 class DueOrder(CursorPagination):
@@ -285,3 +295,25 @@ class DueOrder(CursorPagination):
 
     def get_previous_link(self) -> str | None:
         return None
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "required": ["results"],
+            "properties": {
+                "next": {
+                    "type": "string",
+                    "nullable": True,
+                    "format": "uri",
+                    "description": "The next page (null on the last): GET it, or for a search POST the same body to it",
+                    "example": "https://portal.example.org/api/v1/cases/?cursor=MjAyNi0xMi0wNHwxMjM%3D",
+                },
+                "previous": {
+                    "type": "string",
+                    "nullable": True,
+                    "format": "uri",
+                    "description": "Always null: pages go forward only",
+                },
+                "results": schema,
+            },
+        }

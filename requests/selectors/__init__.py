@@ -64,6 +64,7 @@ from .queue import overdue as overdue
 from .queue import queue as queue
 from .queue import saved_views_of as saved_views_of
 from .queue import search as search
+from .queue import searchable as searchable
 from .queue import with_open_owner_tasks as with_open_owner_tasks
 from .queue import written_after_closing as written_after_closing
 from .register import missing_translations as missing_translations

@@ -31,6 +31,12 @@ REFERENCE = re.compile(r"PR-[0-9]{4}-[0-9]{6,}")
 MIN_TEXT_SEARCH = 3
 
 
+def searchable(term: str) -> bool:
+    """Whether `search` looks for this term at all: a shorter name or text matches nothing."""
+    term = " ".join(term.split())
+    return "@" in term or REFERENCE.fullmatch(term.upper()) is not None or len(term) >= MIN_TEXT_SEARCH
+
+
 def search(cases: QuerySet[PrivacyRequest], term: str) -> QuerySet[PrivacyRequest]:
     """The staff search (admin queue and API alike).
 
@@ -43,7 +49,7 @@ def search(cases: QuerySet[PrivacyRequest], term: str) -> QuerySet[PrivacyReques
         return cases.filter(reference=term.upper())
     if "@" in term:
         return cases.filter(email_key=normalise_email(term))
-    if len(term) < MIN_TEXT_SEARCH:
+    if not searchable(term):
         return cases.none()
     spellings = {term}
     if connections[cases.db].vendor == "sqlite" and not term.isascii():

@@ -162,3 +162,14 @@ def test_every_body_example_has_the_required_fields_and_no_others() -> None:
     assert bodies >= 14
     build = document["paths"]["/api/v1/cases/{reference}/packet/build/"]["post"]
     assert "requestBody" not in build
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/public/requests/", "/api/v1/public/verify/", "/api/v1/cases/search/"]
+)
+def test_json_nested_deeper_than_python_can_read_is_a_400_not_a_500(client_dpo: Client, url: str) -> None:
+    """json.loads raises RecursionError on `[[[…]]]` 100,000 deep: a 500 (and an error logged) for anyone."""
+    deep = "[" * 100_000 + "]" * 100_000
+    response = client_dpo.post(url, deep, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert response.json()["detail"] == "The JSON body is nested too deeply."

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import time_machine
@@ -1144,15 +1145,33 @@ def test_a_search_term_in_a_url_is_refused_and_points_to_the_search(
 ) -> None:
     """An address in a query string stays in proxies' logs and browsers' histories: never taken from there."""
     client = token_client(dpo)
+    pointer = ["Search with POST /api/v1/cases/search/ and the term in the body, not in the URL."]
     for response in (
         client.get(API, {"q": "rep@example.org"}),
+        client.get(f"{API}?q=rep@example.org&q="),  # the last value blank: the first was let through
+        client.get(API, {"q": ""}),
         post(client, f"{SEARCH}?q=rep@example.org", {"q": "rep@example.org"}),
     ):
         assert response.status_code == 400, response.content
-        assert response.json()["errors"] == {
-            "q": ["Search with POST /api/v1/cases/search/ and the term in the body, not in the URL."]
-        }
-    assert client.get(API, {"q": ""}).status_code == 200  # an empty one says nothing
+        assert response.json()["errors"] == {"q": pointer}
+
+
+def test_a_query_parameter_the_endpoint_does_not_read_is_refused_never_carried_to_the_next_page(
+    dpo: Any, queue: dict[str, PrivacyRequest]
+) -> None:
+    client = token_client(dpo)
+    unknown = client.get(API, {"email": "rep@example.org", "page_size": "1"})
+    assert unknown.status_code == 400 and unknown.json()["errors"] == {
+        "email": ["Not a parameter of this endpoint."]
+    }
+    twice = client.get(f"{API}?status=open&status=closed")
+    assert twice.status_code == 400 and twice.json()["errors"] == {"status": ["Given more than once."]}
+    # The search's criteria are its body: a filter in its URL would have been dropped without a word.
+    in_url = post(client, f"{SEARCH}?queue=all", {"q": queue["closed"].reference})
+    assert in_url.status_code == 400 and set(in_url.json()["errors"]) == {"queue"}
+    # What the next link repeats is the page size and the cursor, nothing else.
+    page = post(client, f"{SEARCH}?page_size=1", {"q": "rep@example.org"}).json()
+    assert set(parse_qs(urlsplit(page["next"]).query)) == {"page_size", "cursor"}
 
 
 def test_a_search_body_of_the_wrong_shape_is_a_400_naming_each_field(
@@ -1164,6 +1183,13 @@ def test_a_search_body_of_the_wrong_shape_is_a_400_naming_each_field(
     assert set(response.json()["errors"]) == {"q", "overdue", "queue", "due_before"}
     assert set(post(client, SEARCH, {}).json()["errors"]) == {"q"}
     assert set(post(client, f"{SEARCH}?page_size=0", {"q": "rep"}).json()["errors"]) == {"page_size"}
+    # A misspelt filter would have widened the search silently.
+    misspelt = post(client, SEARCH, {"q": "rep@example.org", "queue_": "all"})
+    assert misspelt.json()["errors"] == {"queue_": ["Not a field of this body."]}
+    # Two letters of a name match nothing: said, rather than an empty page that looks like "no such person".
+    short = post(client, SEARCH, {"q": " ab "})
+    assert short.status_code == 400 and list(short.json()["errors"]) == ["q"]
+    assert "at least 3 letters" in short.json()["errors"]["q"][0]
 
 
 def test_q_finds_an_email_that_starts_like_a_reference(dpo: Any, frozen: None) -> None:
