@@ -150,6 +150,12 @@ class CaseSchema(PortalSchema):
         head, *rest = action_name.split("_")
         return head + "".join(part.title() for part in rest) + "Case"
 
+    def map_serializer(self, serializer: Any) -> dict[str, Any]:
+        schema: dict[str, Any] = super().map_serializer(serializer)
+        if isinstance(serializer, CaseSearch):
+            schema["additionalProperties"] = False  # an unknown field is a 400, not a filter silently dropped
+        return schema
+
     def get_path_parameters(self, path: str, method: str) -> list[dict[str, Any]]:
         parameters: list[dict[str, Any]] = super().get_path_parameters(path, method)
         for parameter in parameters:

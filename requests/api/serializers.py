@@ -210,6 +210,7 @@ class CaseSearch(serializers.Serializer):
     cursor stay in the query string, so that the `next` link is the next page: POST the same body to it."""
 
     q = StrictCharField(
+        min_length=1,
         max_length=254,
         validators=[RegexValidator(r"^[^\x00]*$")],  # documents DRF's refusal of NUL characters
         help_text=(

@@ -144,6 +144,9 @@ def test_the_schema_says_what_the_api_sends() -> None:
     search = paths["/api/v1/cases/search/"]["post"]
     assert {p["name"] for p in search["parameters"]} == {"cursor", "page_size"}
     assert search["requestBody"]["required"] is True
+    body = schema()["components"]["schemas"]["CaseSearch"]
+    assert body["additionalProperties"] is False and body["required"] == ["q"]
+    assert body["properties"]["q"]["minLength"] == 1
     page = search["responses"]["200"]["content"]["application/json"]["schema"]
     assert page["properties"]["results"]["items"] == {"$ref": "#/components/schemas/Case"}
 
