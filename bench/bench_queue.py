@@ -128,7 +128,7 @@ def searched(client: Any, url: str, params: dict[str, str]) -> dict[str, str]:
 def fetch(client: Any, url: str, params: dict[str, str]) -> Any:
     """The page: the API's search (a term) is a POST with the term and filters in a JSON body, never in the URL."""
     if "q" in params:
-        return client.post(f"{url}search/", json.dumps(params), content_type="application/json")
+        return client.post("/api/v1/search/cases/", json.dumps(params), content_type="application/json")
     return client.get(url, params)
 
 

@@ -738,7 +738,7 @@ def test_sql_in_the_api_list_filters_is_a_400_or_finds_nothing_extra(
     client = api_client(handler, "Handler")
 
     def search(term: str) -> Any:
-        return client.post("/api/v1/cases/search/", json.dumps({"q": term}), content_type="application/json")
+        return client.post("/api/v1/search/cases/", json.dumps({"q": term}), content_type="application/json")
 
     assert [c["reference"] for c in search(mine.requester_email).json()["results"]] == [mine.reference]
     assert search(theirs.requester_email).json()["results"] == []

@@ -72,7 +72,7 @@ class CaseViewSet(GenericViewSet):
         for name in given:
             if name == "q":
                 errors[name] = [
-                    _("Search with POST /api/v1/cases/search/ and the term in the body, not in the URL.")
+                    _("Search with POST /api/v1/search/cases/ and the term in the body, not in the URL.")
                 ]
             elif name not in allowed:
                 errors[name] = [_("Not a parameter of this endpoint.")]
@@ -92,7 +92,8 @@ class CaseViewSet(GenericViewSet):
     def list(self, request: Request) -> Response:
         return self.page_of(self.filtered(self.query()))
 
-    @action(detail=False, methods=["post"])
+    # Routed at /search/cases/ (urls.py), not under /cases/: a client matching paths to templates would read
+    # /cases/search/ as the case whose reference is "search" (schemathesis did, from the `next` link).
     def search(self, request: Request) -> Response:
         """Search the queue: the term (a reference, an email address, a name, words from what was asked) and the
         list's filters in the JSON body, never in the URL; `page_size` and `cursor` in the query string. For the

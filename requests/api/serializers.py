@@ -178,7 +178,7 @@ class CaseFilters(serializers.Serializer):
     """The list's query parameters; a bad value is a 400 naming it, never a 500 nor silently ignored.
 
     No search term: a URL's query string is kept by proxies, browsers and the logs of whatever sits in between,
-    and a search term is an email address or a name. The search is `POST /cases/search/` (CaseSearch).
+    and a search term is an email address or a name. The search is `POST /search/cases/` (CaseSearch).
     """
 
     queue = serializers.ChoiceField(choices=["open", "closed", "all"], default=DEFAULT_QUEUE)
@@ -206,7 +206,7 @@ PAGE_PARAMETERS = ("page_size", "cursor")
 
 
 class CaseSearch(serializers.Serializer):
-    """`POST /cases/search/`'s body: a search term and the list's filters, as JSON. The page size and the
+    """`POST /search/cases/`'s body: a search term and the list's filters, as JSON. The page size and the
     cursor stay in the query string, so that the `next` link is the next page: POST the same body to it."""
 
     q = StrictCharField(

@@ -14,6 +14,7 @@ router.register("cases", CaseViewSet, basename="case")
 
 urlpatterns = [
     *router.urls,
+    path("search/cases/", CaseViewSet.as_view({"post": "search"}), name="api_case_search"),
     path("public/requests/", IntakeView.as_view(), name="api_intake"),
     path("public/verify/", VerifyView.as_view(), name="api_verify"),
     path("suppression/check/", SuppressionCheckView.as_view(), name="api_suppression_check"),

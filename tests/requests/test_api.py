@@ -79,7 +79,7 @@ def test_the_list_filters_and_pages_by_due_date(dpo: Any) -> None:
     assert len(page["results"]) == 2 and page["next"]
     rest = client.get(page["next"]).json()
     assert len(rest["results"]) == 1 and rest["next"] is None
-    found = post(client, "/api/v1/cases/search/", {"q": "p1@example.org"}).json()["results"]
+    found = post(client, "/api/v1/search/cases/", {"q": "p1@example.org"}).json()["results"]
     assert [row["status"] for row in found] == ["open"]
     bad = client.get("/api/v1/cases/", {"due_before": "someday", "status": "lost"})
     assert bad.status_code == 400 and set(bad.json()["errors"]) == {"due_before", "status"}

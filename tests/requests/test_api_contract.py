@@ -141,7 +141,7 @@ def test_the_schema_says_what_the_api_sends() -> None:
     assert {"queue", "status", "kind", "regime", "overdue", "due_before", "assignee", "cursor",
             "page_size"} <= filters  # fmt: skip
     assert "q" not in filters  # a search term is never in a URL: it is the search's body
-    search = paths["/api/v1/cases/search/"]["post"]
+    search = paths["/api/v1/search/cases/"]["post"]
     assert {p["name"] for p in search["parameters"]} == {"cursor", "page_size"}
     assert search["requestBody"]["required"] is True
     body = schema()["components"]["schemas"]["CaseSearch"]
@@ -168,7 +168,7 @@ def test_every_body_example_has_the_required_fields_and_no_others() -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["/api/v1/public/requests/", "/api/v1/public/verify/", "/api/v1/cases/search/"]
+    "url", ["/api/v1/public/requests/", "/api/v1/public/verify/", "/api/v1/search/cases/"]
 )
 def test_json_nested_deeper_than_python_can_read_is_a_400_not_a_500(client_dpo: Client, url: str) -> None:
     """json.loads raises RecursionError on `[[[…]]]` 100,000 deep: a 500 (and an error logged) for anyone."""

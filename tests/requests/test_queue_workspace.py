@@ -145,7 +145,7 @@ def test_the_api_search_is_the_same_search(dpo: Any) -> None:
     api = Client(HTTP_AUTHORIZATION=f"Bearer {plaintext}")
     for term in ("anna", "2291"):
         body = json.dumps({"q": term})
-        found = api.post("/api/v1/cases/search/", body, content_type="application/json").json()["results"]
+        found = api.post("/api/v1/search/cases/", body, content_type="application/json").json()["results"]
         assert [c["reference"] for c in found] == [anna.reference], term
 
 
