@@ -55,6 +55,8 @@ class KeyCheck(models.Model):
     token = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
     rotated_at = models.DateTimeField(null=True, blank=True)
+    # Fingerprints (keyed hashes, never keys) of the keys the check was moved away from: it never moves back.
+    retired = models.JSONField(default=list, blank=True)
 
     class Meta:
         verbose_name = _("encryption key check")

@@ -54,6 +54,33 @@ def test_rotation_a_new_key_first_starts_and_moves_the_check_under_it(settings: 
     assert check_keys() is Keys.READABLE
 
 
+def test_a_node_still_on_the_first_roll_starts_but_never_moves_the_check_back(
+    settings: Any, caplog: Any
+) -> None:
+    """Rolled to `new,old`, then a node still on the first roll's `old,new` restarted: the check went back under
+    OLD, and a list of OLD alone started again although files were encrypted under NEW."""
+    settings.ENCRYPTION_KEYS = [OLD]
+    check_keys()
+    settings.ENCRYPTION_KEYS = [NEW, OLD]
+    check_keys()  # the second roll: the check moves under NEW
+    settings.ENCRYPTION_KEYS = [OLD, NEW]
+    require_keys()  # the node still on the first roll starts: it reads every file
+    Fernet(NEW).decrypt(KeyCheck.objects.get().token.encode())  # the check stays under NEW
+    assert "rotated out" in caplog.text and OLD not in caplog.text and NEW not in caplog.text
+    settings.ENCRYPTION_KEYS = [OLD]
+    assert check_keys() is Keys.UNREADABLE
+    # The next rotation retires NEW as NEW retired OLD; neither key is stored, only a keyed hash of each.
+    newest = Fernet.generate_key().decode()
+    settings.ENCRYPTION_KEYS = [newest, NEW]
+    assert check_keys() is Keys.READABLE
+    row = KeyCheck.objects.get()
+    Fernet(newest).decrypt(row.token.encode())
+    assert len(row.retired) == 2 and not {OLD, NEW} & {*row.retired}
+    settings.ENCRYPTION_KEYS = [NEW, newest]
+    check_keys()
+    Fernet(newest).decrypt(KeyCheck.objects.get().token.encode())
+
+
 def test_healthz_fails_on_keys_that_cannot_read_the_check(client: Client, settings: Any) -> None:
     tasks.heartbeat()
     tasks.sweep("overdue")
