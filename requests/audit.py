@@ -214,22 +214,67 @@ class ChainBreak:
 
 ALTERED = "the row was altered after it was written"
 DOWNGRADED = "hashed with plain SHA-256 where the chain is keyed: rewritten by someone without AUDIT_KEYS"
+WRONG_KEYS = (
+    "AUDIT_KEYS does not match the keys these events were written with: not one event, chain head or the "
+    "ledger verifies under any of them. Set the keys the trail was written with (newer ones may go in front); "
+    "if they are the right ones, every signed row was rewritten."
+)
 
 
-def _row_problem(prev_hash: str, event: RequestEvent, *, legacy: bool | None) -> str | None:
+def headline(found: ChainBreak) -> str:
+    """How a command or the log names the first break: a break is at a place; keys that verify nothing are not."""
+    return str(found) if found.problem == WRONG_KEYS else f"Audit chain broken at {found}"
+
+
+def _keys_sign_nothing() -> bool:
+    """Whether the trail holds signed rows and not one of them verifies under any of AUDIT_KEYS.
+
+    Nothing stored names the key a row was signed with, so one row or one chain cannot tell a wrong key from
+    tampering: a row edited without the key and a row signed with a key not in the list fail alike. The whole
+    trail can. Someone without the keys changes the rows they want and the rest still verify (every append
+    re-signs its head and each new chain the ledger, so an install in use has something signed under its newest
+    key); under a wrong key list nothing does. A key dropped from the list while others still verify is not
+    this: its rows are reported one by one, as altered. The ledger comes first and is usually the only row read.
+    """
+    ledger = AuditLedger.objects.filter(pk=LEDGER_ID).first()
+    if ledger is not None and _signed(_ledger_message(ledger.chains), ledger.mac):
+        return False
+    signed = ledger is not None
+    for head in AuditHead.objects.order_by("pk").iterator(chunk_size=2000):
+        if _signed(_head_message(head.privacy_request_id, head.seq, head.hash, head.legacy_seq), head.mac):
+            return False
+        signed = True
+    for event in RequestEvent.objects.order_by("pk").iterator(chunk_size=2000):
+        message = event.prev_hash + canonical(event)
+        if hmac.compare_digest(_plain(message), event.hash):
+            continue  # written before the chain was keyed: verifies under no key, and needs none
+        if _signed(message, event.hash):
+            return False
+        signed = True
+    return signed
+
+
+def _row_problem(
+    prev_hash: str, event: RequestEvent, *, legacy: bool | None, keys_match: bool = True
+) -> str | None:
     """What is wrong with one row's own hash: a plain SHA-256 where its head's `legacy_seq` allows it, an HMAC
-    anywhere else. `legacy` None: the head is gone, so either is taken (the missing head is reported anyway)."""
+    anywhere else. `legacy` None: the head is gone, so either is taken (the missing head is reported anyway).
+    Under keys that verify nothing a keyed row's HMAC says nothing about the row (WRONG_KEYS says it once)."""
     message = prev_hash + canonical(event)
     if not legacy and _signed(message, event.hash):
         return None
     if hmac.compare_digest(_plain(message), event.hash):
         return DOWNGRADED if legacy is False else None
+    if not legacy and not keys_match:
+        return None
     return ALTERED
 
 
-def _head_problem(head: AuditHead, last: RequestEvent | None) -> str | None:
+def _head_problem(head: AuditHead, last: RequestEvent | None, *, keys_match: bool = True) -> str | None:
     """What is wrong between a chain's last row (None: no rows) and its head."""
-    if not _signed(_head_message(head.privacy_request_id, head.seq, head.hash, head.legacy_seq), head.mac):
+    if keys_match and not _signed(
+        _head_message(head.privacy_request_id, head.seq, head.hash, head.legacy_seq), head.mac
+    ):
         return "the chain head was altered (its MAC does not match AUDIT_KEYS)"
     last_seq, last_hash = (last.seq, last.hash) if last is not None else (0, GENESIS)
     if last_seq < head.seq:
@@ -268,7 +313,7 @@ def _chains(
 
 
 def _verify_chain(
-    events: list[RequestEvent], head: AuditHead | None, privacy_request_id: int
+    events: list[RequestEvent], head: AuditHead | None, privacy_request_id: int, *, keys_match: bool
 ) -> Iterator[ChainBreak]:
     expected_seq, prev_hash = 1, GENESIS
     legacy_seq = head.legacy_seq if head is not None else None
@@ -282,20 +327,31 @@ def _verify_chain(
                 event.pk, event.privacy_request_id, event.seq, "does not follow the previous row's hash"
             )
         elif problem := _row_problem(
-            prev_hash, event, legacy=None if legacy_seq is None else event.seq <= legacy_seq
+            prev_hash,
+            event,
+            legacy=None if legacy_seq is None else event.seq <= legacy_seq,
+            keys_match=keys_match,
         ):
             yield ChainBreak(event.pk, event.privacy_request_id, event.seq, problem)
         expected_seq = event.seq + 1
         prev_hash = event.hash
     last = events[-1] if events else None
-    problem = "the chain head is missing" if head is None else _head_problem(head, last)
+    problem = (
+        "the chain head is missing" if head is None else _head_problem(head, last, keys_match=keys_match)
+    )
     if problem:
         yield ChainBreak(last.pk if last else None, privacy_request_id, last.seq if last else None, problem)
 
 
 def verify_chains(*, privacy_request_ids: list[int] | None = None) -> Iterator[ChainBreak]:
     """Yield every place where the trail does not verify: a row altered, removed, inserted or re-ordered; a
-    chain cut short, or removed with its head; the ledger of chains altered."""
+    chain cut short, or removed with its head; the ledger of chains altered.
+
+    If AUDIT_KEYS verifies nothing at all, that comes first, once (WRONG_KEYS), instead of every row, head and
+    the ledger reported as altered; what needs no key (a row missing, a chain cut short) is still reported."""
+    keys_match = not _keys_sign_nothing()
+    if not keys_match:
+        yield ChainBreak(None, None, None, WRONG_KEYS)
     events = RequestEvent.objects.order_by("privacy_request_id", "seq")
     heads = AuditHead.objects.order_by("privacy_request_id")
     if privacy_request_ids is not None:
@@ -306,7 +362,7 @@ def verify_chains(*, privacy_request_ids: list[int] | None = None) -> Iterator[C
         events.iterator(chunk_size=2000), heads.iterator(chunk_size=2000)
     ):
         head_count += head is not None
-        yield from _verify_chain(chain, head, privacy_request_id)
+        yield from _verify_chain(chain, head, privacy_request_id, keys_match=keys_match)
     if privacy_request_ids is not None:
         return  # the checks below are about the whole trail
 
@@ -323,7 +379,7 @@ def verify_chains(*, privacy_request_ids: list[int] | None = None) -> Iterator[C
     if ledger is None:
         if head_count:
             yield ChainBreak(None, None, None, "the ledger of audit chains is missing")
-    elif not _signed(_ledger_message(ledger.chains), ledger.mac):
+    elif keys_match and not _signed(_ledger_message(ledger.chains), ledger.mac):
         yield ChainBreak(
             None, None, None, "the ledger of audit chains was altered (its MAC does not match AUDIT_KEYS)"
         )
@@ -348,5 +404,6 @@ def check_and_alert() -> list[ChainBreak]:
             {**vars(b), "reference": references.get(b.privacy_request_id, b.privacy_request_id)}
             for b in breaks
         ]
-        make_message("audit-break", {"breaks": rows}, to=dpo_addresses()).send()
+        wrong_keys = breaks[0].problem == WRONG_KEYS  # the email then says to check the keys, not the rows
+        make_message("audit-break", {"breaks": rows, "wrong_keys": wrong_keys}, to=dpo_addresses()).send()
     return breaks

@@ -42,7 +42,7 @@ from privacyportal import files, outbox
 from privacyportal.models import QueuedTask
 from privacyportal.outbox import MAX_PUBLISHES
 
-from .audit import verify_chains
+from .audit import headline, verify_chains
 from .models import InboxAttachment, Letter, Packet, PostalLetter
 
 FORMAT = 1
@@ -185,7 +185,7 @@ class Restore:
     unreadable: list[str] = field(
         default_factory=list
     )  # files that do not decrypt, or not to what the row says
-    audit_break: str = ""
+    audit_break: str = ""  # the first line verify_audit would print
     unnamed: int = 0  # files already in the store that no restored row names
     undelivered: list[QueuedTask] = field(default_factory=list)
     queue_purged: int | None = None  # None: the broker could not be reached
@@ -264,7 +264,8 @@ def restore(source: Path) -> Restore:
         if sha256 and _sha256(plain) != sha256:
             report.unreadable.append(f"{what}: {folder}/{stored_name} is not the file the row describes")
     report.unnamed = sum(len(files.names(folder) - named[folder]) for folder in files.FOLDERS)
-    report.audit_break = str(next(iter(verify_chains()), ""))
+    first_break = next(iter(verify_chains()), None)
+    report.audit_break = headline(first_break) if first_break is not None else ""
     # Given-up rows (past MAX_PUBLISHES) stay given up; the others are the outbox sweep's to publish again.
     report.undelivered = list(
         QueuedTask.objects.filter(delivered_at__isnull=True, publishes__lte=MAX_PUBLISHES).order_by(

@@ -10,7 +10,7 @@ from privacyportal.emails import EMAIL_TASK
 from privacyportal.outbox import OutboxTask
 
 from . import health, packets, sweeps
-from .audit import check_and_alert
+from .audit import check_and_alert, headline
 from .models import RequestEvent
 from .services import carry_out, connectors, notify, owner_tasks
 from .services.notify import REQUESTER_EMAILS, STAFF_NOTICES
@@ -23,7 +23,7 @@ def verify_audit_chain() -> int:
     """Nightly: verify every case's event chain and alert the DPOs on a break (ids only in the log)."""
     breaks = check_and_alert()
     for found in breaks:
-        logger.error("Audit chain broken at %s", found)
+        logger.error("%s", headline(found))
     if not breaks:
         # The count in the log is a record outside the database: a trail that shrinks shows there.
         logger.info("Audit chain intact: %d events", RequestEvent.objects.count())

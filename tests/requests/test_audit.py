@@ -245,6 +245,56 @@ def test_events_signed_with_an_older_key_verify_while_it_is_listed(
     assert [b.seq for b in verify_chains()][:1] == [1]
 
 
+WRONG_KEYS = "AUDIT_KEYS does not match the keys these events were written with"
+
+
+def test_wrong_audit_keys_are_reported_as_a_key_problem_not_as_tampering(
+    settings: Any, dpo: Any, handler: Any, capsys: Any
+) -> None:
+    """An operator restoring with the wrong key list was told row 1 had been altered: nothing was."""
+    from django.core.management import execute_from_command_line
+
+    a_worked_case(dpo, handler)
+    a_worked_case(dpo, handler)
+    settings.AUDIT_KEYS = [secrets.token_urlsafe(32)]
+    (found,) = verify_chains()
+    assert found.problem.startswith(WRONG_KEYS)
+    with pytest.raises(SystemExit) as exit_info:
+        execute_from_command_line(["manage.py", "verify_audit", "--all"])
+    assert exit_info.value.code == 1
+    err = capsys.readouterr().err
+    assert f"CommandError: {WRONG_KEYS}" in err
+    assert "altered" not in err and "broken at" not in err and "Also broken" not in err
+
+
+def test_under_wrong_audit_keys_what_needs_no_key_is_still_reported(
+    settings: Any, dpo: Any, handler: Any
+) -> None:
+    """A row deleted shows without the keys (a gap in the numbers); only what the keys would check is left out."""
+    case = a_worked_case(dpo, handler)
+    second = a_worked_case(dpo, handler)
+    tamper("DELETE FROM requests_requestevent WHERE id = %s", [case.events.get(seq=2).pk])
+    tamper("UPDATE requests_requestevent SET verb = 'honoured' WHERE id = %s", [second.events.get(seq=3).pk])
+    settings.AUDIT_KEYS = [secrets.token_urlsafe(32)]
+    breaks = list(verify_chains())
+    assert breaks[0].problem.startswith(WRONG_KEYS)
+    # The edited row cannot be told from the others under keys that verify nothing: the key message covers it.
+    assert [(b.privacy_request_id, b.seq, b.problem) for b in breaks[1:]] == [
+        (case.pk, 3, "expected #2: a row is missing")
+    ]
+
+
+def test_with_the_right_keys_one_edited_row_among_intact_chains_is_still_altered(
+    dpo: Any, handler: Any
+) -> None:
+    a_worked_case(dpo, handler)
+    case = a_worked_case(dpo, handler)
+    tamper("UPDATE requests_requestevent SET verb = 'honoured' WHERE id = %s", [case.events.get(seq=1).pk])
+    assert [(b.privacy_request_id, b.seq, b.problem) for b in verify_chains()] == [
+        (case.pk, 1, "the row was altered after it was written")
+    ]
+
+
 def test_an_append_costs_one_small_write_more_than_the_event(
     dpo: Any, handler: Any, django_assert_num_queries: Any
 ) -> None:

@@ -227,6 +227,23 @@ def test_a_restore_names_the_rows_whose_file_the_backup_lacks(
     assert "Restored with problems" in result.stderr
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_restore_with_the_wrong_audit_keys_says_so_not_that_the_trail_was_altered(
+    settings: Any, empty_database: str, tmp_path: Path
+) -> None:
+    settings.PRIVATE_ROOT = tmp_path / "private"
+    upload(make_case(), pdf_bytes())
+    call_command("backup", str(tmp_path / "backup"))
+    result = restored(
+        tmp_path, empty_database, {}, "restore", str(tmp_path / "backup"),
+        AUDIT_KEYS="a-key-this-trail-was-never-written-with-000000",
+    )  # fmt: skip
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "AUDIT_KEYS does not match the keys these events were written with" in result.stderr
+    assert "altered" not in result.stderr and "Audit chain broken" not in result.stderr
+    assert "Restored with problems" in result.stderr
+
+
 @pytest.mark.django_db
 def test_a_restore_refuses_a_database_that_is_not_empty(tmp_path: Path, settings: Any) -> None:
     settings.PRIVATE_ROOT = tmp_path / "private"

@@ -42,6 +42,21 @@ def test_nightly_check_emails_the_dpos_about_a_break_without_personal_data(dpo: 
 
 
 @pytest.mark.django_db
+def test_nightly_check_under_wrong_audit_keys_says_so_not_that_rows_were_changed(
+    dpo: Any, settings: Any
+) -> None:
+    dpo.is_superuser = True
+    dpo.save()
+    services.withdraw(make_case())
+    settings.AUDIT_KEYS = ["a-key-this-trail-was-never-written-with-000000"]
+    assert verify_audit_chain() == 1
+    (message,) = mail.outbox
+    assert message.subject == "Audit trail cannot be verified: AUDIT_KEYS do not match"
+    assert "AUDIT_KEYS does not match the keys these events were written with" in message.body
+    assert "changed the database" not in message.body and "altered" not in message.body
+
+
+@pytest.mark.django_db
 def test_nightly_check_is_silent_when_the_chain_is_intact() -> None:
     services.withdraw(make_case())
     assert verify_audit_chain() == 0

@@ -35,7 +35,7 @@ class Command(BaseCommand):
                 "installation uses this store (docs/operator-guide.md, Restoring)."
             )
         if report.audit_break:
-            self.stderr.write(f"Audit chain broken at {report.audit_break}")
+            self.stderr.write(report.audit_break)
         if report.queue_purged is None:
             self.stderr.write(
                 "The broker could not be reached: purge it before starting the workers "

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from requests.audit import verify_chains
+from requests.audit import headline, verify_chains
 from requests.models import RequestEvent
 
 
@@ -25,7 +25,7 @@ class Command(BaseCommand):
         if breaks:
             for found in breaks[1:]:
                 self.stderr.write(f"Also broken: {found}")
-            raise CommandError(f"Audit chain broken at {breaks[0]}")
+            raise CommandError(headline(breaks[0]))
         self.stdout.write(
             self.style.SUCCESS(f"Audit chain intact: {RequestEvent.objects.count()} events checked.")
         )
