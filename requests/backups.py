@@ -15,7 +15,8 @@ step 3 reached it, with its row in the snapshot (a packet rebuilt twice within t
 such row.
 
 A restore goes into an empty database: the snapshot, then the files the restored rows name (checked against the
-manifest), then every such file decrypted, the audit chains verified, and the outbox told what to do (below).
+manifest), then every such file decrypted, the audit chains verified, the case ids moved on, the outbox told what
+to do and, for a real restore only, the broker emptied (below).
 """
 
 from __future__ import annotations
@@ -28,26 +29,36 @@ import sqlite3
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from celery import current_app
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.backends.sqlite3.base import SQLiteCursorWrapper
+from django.db.models import F, QuerySet
+from django.db.models.functions import Least
 from django.utils import timezone
 from kombu import Queue
 
 from identity.models import Evidence
 from privacyportal import files, outbox
 from privacyportal.models import QueuedTask
-from privacyportal.outbox import MAX_PUBLISHES
+from privacyportal.outbox import MAX_PUBLISHES, REDELIVER_AFTER
 
 from .audit import headline, verify_chains
-from .models import InboxAttachment, Letter, Packet, PostalLetter
+from .models import InboxAttachment, Letter, Packet, PostalLetter, PrivacyRequest
 
 FORMAT = 1
 MANIFEST = "manifest.json"
 DUMPS = {"postgresql": "database.pgdump", "sqlite": "database.sqlite3"}
+# Written into the backup folder by a restore into a store that holds files no restored row names.
+UNNAMED_LIST = "unnamed-files.txt"
+# Case ids (and so references, PR-<year>-<id>) a restore skips: those given to cases after the backup were emailed
+# to their requesters, and must not name another case. At least this many, or the backup's last 90 days' cases.
+CASE_ID_MARGIN = 10_000
+CASE_ID_MARGIN_DAYS = 90
 
 
 class BackupError(Exception):
@@ -115,22 +126,49 @@ def _run(command: list[str], env: dict[str, str]) -> None:
         raise BackupError(f"{command[0]} failed: {result.stderr.strip()}")
 
 
-def _dump_database(path: Path) -> None:
+def _names_in(cursor: Any) -> set[str]:
+    """The stored names the rows seen by `cursor` name: each of `referencing()`'s queries, run on that cursor."""
+    named: set[str] = set()
+    for rows, _folder in referencing():
+        sql, params = rows.values_list("stored_name").query.sql_with_params()
+        cursor.execute(sql, params)
+        named.update(stored_name for (stored_name,) in cursor.fetchall())
+    return named
+
+
+def _dump_database(path: Path) -> set[str]:
+    """Dump the database into `path`; returns the stored names its rows name (read from that very snapshot, not
+    the live database, where rows made since name files the dump does not hold)."""
     if connection.vendor == "postgresql":
-        # One snapshot (pg_dump's own transaction); without owners or grants, so it restores under any role.
-        _run(
-            ["pg_dump", "--format=custom", "--no-owner", "--no-privileges", f"--file={path}"],
-            _pg_environment(),
-        )
-    elif connection.vendor == "sqlite":
+        # pg_dump runs in a snapshot exported by a transaction of ours, which reads the names in it meanwhile.
+        snapshot = connection.get_new_connection(connection.get_connection_params())
+        try:
+            snapshot.autocommit = True
+            with snapshot.cursor() as cursor:
+                cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                cursor.execute("SELECT pg_export_snapshot()")
+                (snapshot_id,) = cursor.fetchone()
+                # Without owners or grants, so it restores under any role.
+                _run(
+                    ["pg_dump", "--format=custom", "--no-owner", "--no-privileges", f"--snapshot={snapshot_id}",
+                     f"--file={path}"],
+                    _pg_environment(),
+                )  # fmt: skip
+                named = _names_in(cursor)
+                cursor.execute("COMMIT")
+        finally:
+            snapshot.close()
+        return named
+    if connection.vendor == "sqlite":
         connection.ensure_connection()
         target = sqlite3.connect(path)
         try:
             connection.connection.backup(target)  # SQLite's online backup: a consistent copy while in use
+            # Django's cursor for SQLite, which reads the %s placeholders of the compiled queries.
+            return _names_in(target.cursor(factory=SQLiteCursorWrapper))
         finally:
             target.close()
-    else:
-        raise BackupError(f"no backup for a {connection.vendor} database")
+    raise BackupError(f"no backup for a {connection.vendor} database")
 
 
 @dataclass
@@ -160,10 +198,9 @@ def _backup(target: Path) -> Backup:
     copied: dict[str, dict[str, Any]] = {}
     _copy_new_files(target, copied)
     dump = target / DUMPS.get(connection.vendor, "database")
-    _dump_database(dump)
+    named = _dump_database(dump)
     dumped = timezone.now()
     _copy_new_files(target, copied)
-    named = {stored_name for _what, _folder, stored_name, _sha in referenced()}
     manifest = {
         "format": FORMAT,
         "started_at": started.isoformat(),
@@ -186,9 +223,16 @@ class Restore:
         default_factory=list
     )  # files that do not decrypt, or not to what the row says
     audit_break: str = ""  # the first line verify_audit would print
-    unnamed: int = 0  # files already in the store that no restored row names
+    unnamed: list[str] = field(
+        default_factory=list
+    )  # folder/name of files in the store no restored row names
+    unnamed_list: Path | None = (
+        None  # where they are listed, one a line; None: the backup folder is read-only
+    )
+    case_ids_from: int = 0  # the next case's id
     undelivered: list[QueuedTask] = field(default_factory=list)
-    queue_purged: int | None = None  # None: the broker could not be reached
+    queue_purged: int | None = None  # None: the broker could not be reached, or was left alone
+    broker_left: bool = False  # a test restore: the broker is the live deployment's and was not touched
 
     @property
     def ok(self) -> bool:
@@ -235,8 +279,12 @@ def _restore_database(source: Path, manifest: dict[str, Any]) -> None:
         connection.close()
 
 
-def restore(source: Path) -> Restore:
-    """Into an empty database and the configured store: the database, the files its rows name, then checks."""
+def restore(source: Path, *, purge_broker: bool) -> Restore:
+    """Into an empty database and the configured store: the database, the files its rows name, then checks.
+
+    `purge_broker`: a real restore, replacing the deployment whose broker this is, empties it; a test restore into
+    a scratch database must not, for the broker is then the live deployment's (its queued emails, its workers'
+    messages)."""
     manifest = read_manifest(source)
     _restore_database(source, manifest)
     report = Restore()
@@ -263,17 +311,79 @@ def restore(source: Path) -> Restore:
             continue
         if sha256 and _sha256(plain) != sha256:
             report.unreadable.append(f"{what}: {folder}/{stored_name} is not the file the row describes")
-    report.unnamed = sum(len(files.names(folder) - named[folder]) for folder in files.FOLDERS)
+    report.unnamed = [
+        f"{folder}/{stored_name}"
+        for folder in sorted(files.FOLDERS)
+        for stored_name in sorted(files.names(folder) - named[folder])
+    ]
+    if report.unnamed:
+        # Listed, not deleted: deleting from a store restored into by mistake would be worse than keeping them.
+        with contextlib.suppress(OSError):  # a backup mounted read-only: the command prints them instead
+            (source / UNNAMED_LIST).write_text("".join(f"{name}\n" for name in report.unnamed))
+            report.unnamed_list = source / UNNAMED_LIST
     first_break = next(iter(verify_chains()), None)
     report.audit_break = headline(first_break) if first_break is not None else ""
+    report.case_ids_from = move_case_ids_on(datetime.fromisoformat(manifest["database_dumped_at"]))
     # Given-up rows (past MAX_PUBLISHES) stay given up; the others are the outbox sweep's to publish again.
-    report.undelivered = list(
-        QueuedTask.objects.filter(delivered_at__isnull=True, publishes__lte=MAX_PUBLISHES).order_by(
-            "created_at"
-        )
-    )
-    report.queue_purged = purge_queue()
+    owed = QueuedTask.objects.filter(delivered_at__isnull=True, publishes__lte=MAX_PUBLISHES)
+    report.undelivered = list(owed.order_by("created_at"))
+    restart_owed(owed)
+    if purge_broker:
+        report.queue_purged = purge_queue()
+    else:
+        report.broker_left = True
     return report
+
+
+def restart_owed(owed: QuerySet[QueuedTask]) -> None:
+    """Owe the restored undelivered rows from now: /healthz measures the outbox's age from `created_at`, and rows
+    restored from a backup hours old would fail it (a load balancer pulling every web node) until the sweep had
+    run. Published "REDELIVER_AFTER ago", so the sweep's first run publishes them; no copy of them runs against
+    this database, so none holds them, and each has one publish left at least."""
+    now = timezone.now()
+    owed.update(
+        created_at=now,
+        published_at=now - REDELIVER_AFTER,
+        started_at=None,
+        started_by="",
+        publishes=Least(F("publishes"), MAX_PUBLISHES - 1),
+    )
+
+
+def case_id_margin(dumped_at: datetime) -> int:
+    """How far a restore moves the case ids on: CASE_ID_MARGIN, or more if the backup's last CASE_ID_MARGIN_DAYS
+    received more cases (as many may have come between the backup and the loss)."""
+    recent = PrivacyRequest.objects.filter(received_at__gte=dumped_at - timedelta(days=CASE_ID_MARGIN_DAYS))
+    return max(CASE_ID_MARGIN, recent.count())
+
+
+def move_case_ids_on(dumped_at: datetime) -> int:
+    """Skip the case ids given after the backup: a reference (PR-<year>-<id>, requests/services/common.py) emailed
+    to a requester then must not come back on another case. Returns the next case's id."""
+    table = PrivacyRequest._meta.db_table
+    column = PrivacyRequest._meta.pk.column
+    margin = case_id_margin(dumped_at)
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT COALESCE(MAX("{column}"), 0) FROM "{table}"')  # noqa: S608  # our own names
+        (highest,) = cursor.fetchone()
+        if connection.vendor == "postgresql":
+            # The sequence may be past the highest id (rolled-back inserts): move on from whichever is further.
+            cursor.execute(
+                "SELECT setval(pg_get_serial_sequence(%s, %s), GREATEST(nextval(pg_get_serial_sequence(%s, %s)), "
+                "%s) + %s, false)",
+                [table, column, table, column, highest, margin],
+            )
+            (next_id,) = cursor.fetchone()
+            return int(next_id)
+        # SQLite's AUTOINCREMENT keeps the highest id given in sqlite_sequence; the next is one more.
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+        row = cursor.fetchone()
+        given = max(highest, row[0] if row else 0) + margin
+        if row:
+            cursor.execute("UPDATE sqlite_sequence SET seq = %s WHERE name = %s", [given, table])
+        else:
+            cursor.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)", [table, given])
+        return int(given) + 1
 
 
 def purge_queue() -> int | None:
@@ -295,3 +405,14 @@ def purge_queue() -> int | None:
     except Exception:  # the broker is down or elsewhere: the operator purges it (docs/operator-guide.md)
         return None
     return purged
+
+
+def broker_cleanup_commands() -> str:
+    """What the operator runs to empty the broker by hand, for this deployment's broker."""
+    purge = "celery -A privacyportal purge -f -Q " + ",".join(outbox.QUEUES)
+    url = str(current_app.conf.broker_url or "")
+    if not url.startswith(("redis://", "rediss://")):
+        return purge
+    # redis-cli talks to database 0 unless told: the broker's number is the URL's path (redis://host:6379/13).
+    database = urlsplit(url).path.strip("/") or "0"
+    return f"{purge}; on Redis also redis-cli -n {database} DEL unacked unacked_index"

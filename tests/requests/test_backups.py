@@ -7,12 +7,14 @@ local S3 server), and is then checked there: the audit chains, every file, and w
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,7 @@ import pytest
 from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import connection
 from django.utils import timezone
 from kombu import Connection
@@ -150,10 +153,11 @@ def test_a_backup_taken_under_load_restores_every_file_the_database_names(
     dump = backups._dump_database
     late: list[Evidence] = []
 
-    def dump_under_load(path: Path) -> None:
-        dump(path)
+    def dump_under_load(path: Path) -> set[str]:
+        named = dump(path)
         late.append(upload(case, pdf_bytes(pages=3)))
         retention.purge_evidence(other_case.pk, Evidence.objects.filter(pk=purged_later.pk), timezone.now())
+        return named
 
     monkeypatch.setattr(backups, "_dump_database", dump_under_load)
     call_command("backup", str(tmp_path / "backup"))
@@ -165,7 +169,7 @@ def test_a_backup_taken_under_load_restores_every_file_the_database_names(
     at_rest = (tmp_path / "backup" / "files" / "evidence" / document.stored_name).read_bytes()
     assert at_rest == files.read_raw(document.stored_name) and b"%PDF" not in at_rest
 
-    result = restored(tmp_path, empty_database, store, "restore", str(tmp_path / "backup"))
+    result = restored(tmp_path, empty_database, store, "restore", str(tmp_path / "backup"), "--purge-broker")
     assert result.returncode == 0, result.stdout + result.stderr
     named = {
         document,
@@ -220,9 +224,11 @@ def test_a_restore_names_the_rows_whose_file_the_backup_lacks(
     # The store restored into still holds a file of a case made after the backup.
     (tmp_path / "restored" / "private" / "letters").mkdir(parents=True)
     (tmp_path / "restored" / "private" / "letters" / f"{'c' * 40}.bin").write_bytes(b"encrypted")
-    result = restored(tmp_path, empty_database, {}, "restore", str(tmp_path / "backup"))
+    result = restored(tmp_path, empty_database, {}, "restore", str(tmp_path / "backup"), "--purge-broker")
     assert result.returncode == 1
-    assert "1 files already in the store are named by no restored row" in result.stdout
+    listed = tmp_path / "backup" / "unnamed-files.txt"
+    assert f"1 files already in the store are named by no restored row (kept after the backup was taken, for cases the restore does not have): left in place and listed in {listed}" in result.stdout  # fmt: skip
+    assert listed.read_text() == f"letters/{'c' * 40}.bin\n"
     assert f"Missing file: identity.Evidence {document.pk}: evidence/{document.stored_name}" in result.stderr
     assert "Restored with problems" in result.stderr
 
@@ -255,12 +261,12 @@ def test_a_restore_refuses_a_database_that_is_not_empty(tmp_path: Path, settings
     )
     (tmp_path / "backup" / "db").write_bytes(b"")
     with pytest.raises(backups.BackupError, match="does not match the manifest"):
-        backups.restore(tmp_path / "backup")
+        backups.restore(tmp_path / "backup", purge_broker=True)
     manifest = json.loads((tmp_path / "backup" / "manifest.json").read_text())
     manifest["database"]["sha256"] = backups._sha256(b"")
     (tmp_path / "backup" / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(backups.BackupError, match="restore into a new, empty database"):
-        backups.restore(tmp_path / "backup")
+        backups.restore(tmp_path / "backup", purge_broker=True)
 
 
 def test_a_backup_needs_a_new_folder_and_a_restore_a_finished_backup(tmp_path: Path) -> None:
@@ -269,7 +275,7 @@ def test_a_backup_needs_a_new_folder_and_a_restore_a_finished_backup(tmp_path: P
     with pytest.raises(backups.BackupError, match="is not empty"):
         backups.backup(tmp_path / "old")
     with pytest.raises(backups.BackupError, match="not a backup, or one that did not finish"):
-        backups.restore(tmp_path / "old")
+        backups.restore(tmp_path / "old", purge_broker=True)
 
 
 def test_every_model_that_names_a_private_file_is_restored() -> None:
@@ -313,10 +319,13 @@ def test_a_restore_that_cannot_empty_the_broker_does_not_say_start(
     call_command("backup", str(tmp_path / "backup"))
     # Nothing listens on port 1: the broker cannot be reached.
     result = restored(
-        tmp_path, empty_database, {}, "restore", str(tmp_path / "backup"), BROKER_URL="redis://127.0.0.1:1/0"
-    )
+        tmp_path, empty_database, {}, "restore", str(tmp_path / "backup"), "--purge-broker",
+        BROKER_URL="redis://127.0.0.1:1/5",
+    )  # fmt: skip
     assert result.returncode == 1, result.stdout + result.stderr
     assert "The broker could not be reached" in result.stderr
+    # redis-cli alone would clean database 0, not the broker's.
+    assert "redis-cli -n 5 DEL unacked unacked_index" in result.stderr
     assert "purge it as above, then start web, worker and beat" in result.stderr
     assert "start web, worker and beat." not in result.stdout
 
@@ -339,3 +348,110 @@ def test_a_backup_is_readable_by_its_owner_only_even_in_a_folder_made_before(
     assert (done.path.stat().st_mode & 0o777) == 0o700
     for path in written:
         assert (path.stat().st_mode & 0o077) == 0, path.relative_to(done.path)
+
+
+def test_a_restore_asks_whether_to_empty_the_broker_before_doing_anything(tmp_path: Path) -> None:
+    """Purging by default emptied the live broker during a test restore; never purging would let stale messages
+    run against a real one. Refused before the folder is even read (it is not a backup: that would be the error)."""
+    for flags in ([], ["--purge-broker", "--leave-broker"]):
+        with pytest.raises(CommandError) as refused:
+            call_command("restore", str(tmp_path / "nothing"), *flags)
+        assert "--purge-broker (a real restore" in str(refused.value)
+        assert "--leave-broker (a test restore into a scratch database" in str(refused.value)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_test_restore_leaves_the_live_broker_alone(
+    broker: Any, settings: Any, empty_database: str, tmp_path: Path
+) -> None:
+    from privacyportal.celery import app
+
+    settings.PRIVATE_ROOT = tmp_path / "private"
+    upload(make_case(), pdf_bytes())
+    call_command("backup", str(tmp_path / "backup"))
+    broker.lose_everything()  # the case's own emails: what the broker holds is the live deployment's below
+    app.send_task("requests.tasks.send_requester_email", (1, "request-received", 0), queue="default")
+    app.send_task("requests.tasks.send_requester_email", (2, "request-received", 0), queue="default")
+    holder = Connection(broker.url, transport_options=broker.transport_options)
+    if broker.kind == "redis":
+        # A live worker holds it, unacknowledged.
+        channel: Any = holder.default_channel
+        assert channel.basic_get("default", no_ack=False) is not None
+    try:
+        before = broker.counts("default")
+        result = restored(
+            tmp_path, empty_database, {}, "restore", str(tmp_path / "backup"), "--leave-broker",
+            BROKER_URL=broker.url,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert broker.counts("default") == before
+        if broker.kind == "redis":
+            assert broker.client().exists("unacked", "unacked_index") == 2
+    finally:
+        holder.release()
+    assert (
+        "Left the broker alone (--leave-broker): do not start workers against this database" in result.stdout
+    )
+    assert "Purged" not in result.stdout
+    assert "the test restore is good" in result.stdout
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_restore_of_an_old_backup_is_healthy_and_gives_no_reference_again(
+    settings: Any, empty_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/healthz was 503 until the first sweep after restoring a backup with an undelivered row older than 25
+    minutes; and the next case got the id (and reference) of the first case made after the backup."""
+    settings.PRIVATE_ROOT = tmp_path / "private"
+    case = make_case()
+    with monkeypatch.context() as broker_down:
+        broker_down.setattr(outbox, "publish", lambda row: False)
+        owed = outbox.enqueue("requests.tasks.send_requester_email", case.pk, "request-received", 0)
+    promised = timezone.now() - timedelta(hours=2)
+    QueuedTask.objects.filter(pk=owed.pk).update(created_at=promised, published_at=promised)
+    call_command("backup", str(tmp_path / "backup"))
+
+    result = restored(tmp_path, empty_database, {}, "restore", str(tmp_path / "backup"), "--purge-broker")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{owed.task_id} requests.tasks.send_requester_email" in result.stdout
+    assert f"queued {promised:%Y-%m-%d %H:%M} UTC" in result.stdout  # when it was promised, for the mail log
+    script = """
+from django.test import Client
+from privacyportal import outbox
+from tests.factories import make_case
+print("outbox_ok", Client().get("/healthz", HTTP_HOST="localhost").json()["checks"]["outbox"]["ok"])
+published = []
+outbox.publish = lambda row: published.append(str(row.task_id)) or True
+print("swept", outbox.redeliver(), *published)
+print("next", make_case().pk)
+"""
+    after = shell(tmp_path, empty_database, {}, script)
+    assert after.returncode == 0, after.stderr
+    lines = after.stdout.split("\n")
+    assert lines[0] == "outbox_ok True"
+    assert lines[1] == f"swept 1 {owed.task_id}"  # the sweep's first run publishes what was owed
+    next_pk = int(lines[2].split()[1])
+    assert next_pk >= case.pk + backups.CASE_ID_MARGIN
+    assert f"New cases are numbered from {next_pk}:" in result.stdout
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_backup_counts_the_files_written_after_its_snapshot(
+    settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It read the rows of the live database after the dump, which name the new files too: it said 0."""
+    settings.PRIVATE_ROOT = tmp_path / "private"
+    case = make_case()
+    upload(case, pdf_bytes())
+    dump = backups._dump_database
+
+    def dump_then_upload(path: Path) -> set[str]:
+        named = dump(path)
+        upload(case, pdf_bytes(pages=2))
+        return named
+
+    monkeypatch.setattr(backups, "_dump_database", dump_then_upload)
+    out = io.StringIO()
+    call_command("backup", str(tmp_path / "backup"), stdout=out)
+    assert "2 private files" in out.getvalue()
+    assert "(1 written after the database snapshot, which a restore leaves out)" in out.getvalue()
