@@ -241,7 +241,7 @@ def test_a_restore_with_the_wrong_audit_keys_says_so_not_that_the_trail_was_alte
     upload(make_case(), pdf_bytes())
     call_command("backup", str(tmp_path / "backup"))
     result = restored(
-        tmp_path, empty_database, {}, "restore", str(tmp_path / "backup"),
+        tmp_path, empty_database, {}, "restore", str(tmp_path / "backup"), "--leave-broker",
         AUDIT_KEYS="a-key-this-trail-was-never-written-with-000000",
     )  # fmt: skip
     assert result.returncode == 1, result.stdout + result.stderr
