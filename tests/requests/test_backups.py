@@ -233,15 +233,22 @@ def test_a_restore_names_the_rows_whose_file_the_backup_lacks(
     assert "Restored with problems" in result.stderr
 
 
+def restore_one_upload(
+    settings: Any, empty_database: str, tmp_path: Path, *flags: str, **environment: str
+) -> Any:
+    """A backup of one case and its upload, restored by `manage.py restore` with these flags and environment."""
+    settings.PRIVATE_ROOT = tmp_path / "private"
+    upload(make_case(), pdf_bytes())
+    call_command("backup", str(tmp_path / "backup"))
+    return restored(tmp_path, empty_database, {}, "restore", str(tmp_path / "backup"), *flags, **environment)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_restore_with_the_wrong_audit_keys_says_so_not_that_the_trail_was_altered(
     settings: Any, empty_database: str, tmp_path: Path
 ) -> None:
-    settings.PRIVATE_ROOT = tmp_path / "private"
-    upload(make_case(), pdf_bytes())
-    call_command("backup", str(tmp_path / "backup"))
-    result = restored(
-        tmp_path, empty_database, {}, "restore", str(tmp_path / "backup"), "--leave-broker",
+    result = restore_one_upload(
+        settings, empty_database, tmp_path, "--leave-broker",
         AUDIT_KEYS="a-key-this-trail-was-never-written-with-000000",
     )  # fmt: skip
     assert result.returncode == 1, result.stdout + result.stderr
@@ -314,14 +321,10 @@ def test_a_restore_empties_every_queue_and_what_a_killed_worker_held(broker: Any
 def test_a_restore_that_cannot_empty_the_broker_does_not_say_start(
     settings: Any, empty_database: str, tmp_path: Path
 ) -> None:
-    settings.PRIVATE_ROOT = tmp_path / "private"
-    upload(make_case(), pdf_bytes())
-    call_command("backup", str(tmp_path / "backup"))
     # Nothing listens on port 1: the broker cannot be reached.
-    result = restored(
-        tmp_path, empty_database, {}, "restore", str(tmp_path / "backup"), "--purge-broker",
-        BROKER_URL="redis://127.0.0.1:1/5",
-    )  # fmt: skip
+    result = restore_one_upload(
+        settings, empty_database, tmp_path, "--purge-broker", BROKER_URL="redis://127.0.0.1:1/5"
+    )
     assert result.returncode == 1, result.stdout + result.stderr
     assert "The broker could not be reached" in result.stderr
     # redis-cli alone would clean database 0, not the broker's.
