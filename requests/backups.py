@@ -32,7 +32,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from celery import current_app
 from django.db import connection
@@ -316,8 +315,9 @@ def restore(source: Path, *, purge_broker: bool) -> Restore:
         for folder in sorted(files.FOLDERS)
         for stored_name in sorted(files.names(folder) - named[folder])
     ]
-    if report.unnamed:
-        # Listed, not deleted: deleting from a store restored into by mistake would be worse than keeping them.
+    if report.unnamed and purge_broker:
+        # Listed, not deleted: deleting from a store restored into by mistake would be worse than keeping them. Not
+        # even listed by a test restore: its store may be the live one, whose newer files these are.
         with contextlib.suppress(OSError):  # a backup mounted read-only: the command prints them instead
             (source / UNNAMED_LIST).write_text("".join(f"{name}\n" for name in report.unnamed))
             report.unnamed_list = source / UNNAMED_LIST
@@ -413,6 +413,7 @@ def broker_cleanup_commands() -> str:
     url = str(current_app.conf.broker_url or "")
     if not url.startswith(("redis://", "rediss://")):
         return purge
-    # redis-cli talks to database 0 unless told: the broker's number is the URL's path (redis://host:6379/13).
-    database = urlsplit(url).path.strip("/") or "0"
-    return f"{purge}; on Redis also redis-cli -n {database} DEL unacked unacked_index"
+    # The broker's own URL (host, port, password, TLS, database), by the variable that holds it: never printed.
+    variable = next((v for v in ("BROKER_URL", "CELERY_BROKER_URL", "REDIS_URL") if os.environ.get(v)), "")
+    name = variable or "BROKER_URL"
+    return f'{purge}; on Redis also redis-cli -u "${name}" DEL unacked unacked_index'

@@ -327,8 +327,10 @@ def test_a_restore_that_cannot_empty_the_broker_does_not_say_start(
     )
     assert result.returncode == 1, result.stdout + result.stderr
     assert "The broker could not be reached" in result.stderr
-    # redis-cli alone would clean database 0, not the broker's.
-    assert "redis-cli -n 5 DEL unacked unacked_index" in result.stderr
+    # redis-cli alone would clean database 0 of the local Redis, not the broker: its URL, by the variable (never
+    # printed: it may hold a password).
+    assert 'redis-cli -u "$BROKER_URL" DEL unacked unacked_index' in result.stderr
+    assert "127.0.0.1:1" not in result.stderr
     assert "purge it as above, then start web, worker and beat" in result.stderr
     assert "start web, worker and beat." not in result.stdout
 
@@ -397,6 +399,24 @@ def test_a_test_restore_leaves_the_live_broker_alone(
     )
     assert "Purged" not in result.stdout
     assert "the test restore is good" in result.stdout
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_test_restore_into_the_live_store_never_offers_its_newer_files_for_deletion(
+    settings: Any, empty_database: str, tmp_path: Path
+) -> None:
+    """A test restore pointed at the live store listed the live portal's newer files "to delete"."""
+    settings.PRIVATE_ROOT = tmp_path / "private"
+    upload(make_case(), pdf_bytes())
+    call_command("backup", str(tmp_path / "backup"))
+    newer = tmp_path / "restored" / "private" / "letters" / f"{'c' * 40}.bin"
+    newer.parent.mkdir(parents=True)
+    newer.write_bytes(b"encrypted")
+    result = restored(tmp_path, empty_database, {}, "restore", str(tmp_path / "backup"), "--leave-broker")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 files already in the store are named by no restored row" in result.stdout
+    assert "Never delete them." in result.stdout and "delete them if" not in result.stdout
+    assert not (tmp_path / "backup" / "unnamed-files.txt").exists() and newer.exists()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -46,7 +46,12 @@ class Command(BaseCommand):
             self.stderr.write(f"Missing file: {problem}")
         for problem in report.unreadable:
             self.stderr.write(f"Unreadable file: {problem}")
-        if report.unnamed:
+        if report.unnamed and report.broker_left:
+            self.stdout.write(
+                f"{len(report.unnamed)} files already in the store are named by no restored row: if this test "
+                "restore went into the live store, they are the live portal's newer files. Never delete them."
+            )
+        elif report.unnamed:
             where = f"listed in {report.unnamed_list}" if report.unnamed_list else "listed below"
             self.stdout.write(
                 f"{len(report.unnamed)} files already in the store are named by no restored row (kept after the "
@@ -77,7 +82,12 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Purged {report.queue_purged} messages published after the backup from the broker."
             )
-        if report.undelivered:
+        if report.undelivered and report.broker_left:
+            self.stdout.write(
+                f"{len(report.undelivered)} outbox tasks were not delivered when the backup was taken: a real "
+                "restore (--purge-broker) lists them, to settle before its workers start."
+            )
+        elif report.undelivered:
             # Ids, names and ages only: the arguments are ids too, but the case page is where a person is read.
             self.stdout.write(
                 f"{len(report.undelivered)} outbox tasks were not delivered when the backup was taken; the outbox "
