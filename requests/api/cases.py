@@ -67,7 +67,8 @@ class CaseViewSet(GenericViewSet):
         address put there by mistake (a search term, above all) would travel on to every page's request.
         """
         given = self.request.query_params
-        allowed = set(CaseFilters().fields if names is None else names)
+        # DRF's own `format` (json, the only one) is read by DRF, before this view.
+        allowed = {*(CaseFilters().fields if names is None else names), "format"}
         errors: dict[str, list[str]] = {}
         for name in given:
             if name == "q":
