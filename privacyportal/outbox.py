@@ -27,7 +27,8 @@ from typing import Any
 from celery import Task, current_app
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
+from django.db.models.functions import Least
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
@@ -148,6 +149,21 @@ def redeliver(now: datetime | None = None) -> int:
         | Q(publishes__gt=MAX_PUBLISHES, published_at__lte=now - KEEP_DELIVERED)
     ).delete()
     return done
+
+
+def owe_again(rows: QuerySet[QueuedTask], now: datetime | None = None) -> int:
+    """Owe these undelivered rows from `now`, after a restore: /healthz measures the outbox's age from
+    `created_at`, and rows restored from a backup hours old would fail it (a load balancer pulling every web node)
+    until the sweep had sent them. Published "REDELIVER_AFTER ago", so the sweep's next run publishes them; no
+    copy of them runs against this database, so none holds them; each keeps one publish at least."""
+    now = now or timezone.now()
+    return rows.update(
+        created_at=now,
+        published_at=now - REDELIVER_AFTER,
+        started_at=None,
+        started_by="",
+        publishes=Least(F("publishes"), MAX_PUBLISHES - 1),
+    )
 
 
 def settle(task_ids: list[uuid.UUID], now: datetime | None = None) -> list[uuid.UUID]:

@@ -36,20 +36,21 @@ from typing import Any
 from celery import current_app
 from django.db import connection
 from django.db.backends.sqlite3.base import SQLiteCursorWrapper
-from django.db.models import F, QuerySet
-from django.db.models.functions import Least
+from django.db.models import QuerySet
 from django.utils import timezone
 from kombu import Queue
 
 from identity.models import Evidence
 from privacyportal import files, outbox
 from privacyportal.models import QueuedTask
-from privacyportal.outbox import MAX_PUBLISHES, REDELIVER_AFTER
+from privacyportal.outbox import MAX_PUBLISHES
 
 from .audit import headline, verify_chains
-from .models import InboxAttachment, Letter, Packet, PostalLetter, PrivacyRequest
+from .health import RESTORED
+from .models import Heartbeat, InboxAttachment, Letter, Packet, PostalLetter, PrivacyRequest
 
 FORMAT = 1
+
 MANIFEST = "manifest.json"
 DUMPS = {"postgresql": "database.pgdump", "sqlite": "database.sqlite3"}
 # Written into the backup folder by a restore into a store that holds files no restored row names.
@@ -327,27 +328,15 @@ def restore(source: Path, *, purge_broker: bool) -> Restore:
     # Given-up rows (past MAX_PUBLISHES) stay given up; the others are the outbox sweep's to publish again.
     owed = QueuedTask.objects.filter(delivered_at__isnull=True, publishes__lte=MAX_PUBLISHES)
     report.undelivered = list(owed.order_by("created_at"))
-    restart_owed(owed)
+    # Owed from the restore, and again from the first worker's start (requests/health.py, worker_started): the
+    # outbox's age on /healthz counts from then, however long the operator takes before starting the services.
+    outbox.owe_again(owed)
+    Heartbeat.objects.update_or_create(name=RESTORED, defaults={"at": timezone.now()})
     if purge_broker:
         report.queue_purged = purge_queue()
     else:
         report.broker_left = True
     return report
-
-
-def restart_owed(owed: QuerySet[QueuedTask]) -> None:
-    """Owe the restored undelivered rows from now: /healthz measures the outbox's age from `created_at`, and rows
-    restored from a backup hours old would fail it (a load balancer pulling every web node) until the sweep had
-    run. Published "REDELIVER_AFTER ago", so the sweep's first run publishes them; no copy of them runs against
-    this database, so none holds them, and each has one publish left at least."""
-    now = timezone.now()
-    owed.update(
-        created_at=now,
-        published_at=now - REDELIVER_AFTER,
-        started_at=None,
-        started_by="",
-        publishes=Least(F("publishes"), MAX_PUBLISHES - 1),
-    )
 
 
 def case_id_margin(dumped_at: datetime) -> int:

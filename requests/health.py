@@ -16,11 +16,16 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 
+from privacyportal import outbox
 from privacyportal.backlog import backlog, stale_after
 from privacyportal.keycheck import Keys, read_keys
+from privacyportal.models import QueuedTask
+from privacyportal.outbox import MAX_PUBLISHES
 
 from .models import Heartbeat
 
+# Written by a restore (requests/backups.py) for the first worker's start to find.
+RESTORED = "restored"
 WORKER_STALE = timedelta(minutes=3)  # the heartbeat task runs every minute
 SWEEP_STALE = timedelta(minutes=30)  # the most frequent sweeps run every 10 minutes
 
@@ -107,5 +112,15 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 def worker_started(**_: Any) -> None:
     """Celery's worker_ready (connected in apps.py): /healthz counts a worker alive from its start, and gives the
-    sweeps one period's grace after it."""
+    sweeps one period's grace after it.
+
+    The first start after a restore owes what the backup owed from now (privacyportal/outbox.py, owe_again): the
+    operator may take an hour between the restore and starting the services, and the outbox's age counts from
+    when a worker could send it. Of two workers starting at once, the one that takes the marker does it."""
     beat("worker-started")
+    marker = Heartbeat.objects.filter(name=RESTORED).first()
+    if marker is not None and Heartbeat.objects.filter(pk=marker.pk).delete()[0]:
+        owed = QueuedTask.objects.filter(
+            delivered_at__isnull=True, publishes__lte=MAX_PUBLISHES, created_at__lte=marker.at
+        )
+        outbox.owe_again(owed)
