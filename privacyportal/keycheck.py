@@ -74,6 +74,13 @@ def _key_of(token: str) -> str | None:
     return None
 
 
+def first_key_retired() -> bool:
+    """Whether this process encrypts under a key the check was rotated away from (for /healthz: a node left on
+    the first roll's `old,new`, whose new files a later drop of `old` would make unreadable)."""
+    row = KeyCheck.objects.filter(pk=1).first()
+    return row is not None and fingerprint(str(settings.ENCRYPTION_KEYS[0])) in row.retired
+
+
 def check_keys() -> Keys:
     """At start: write the check if there is none, read it, and move it under the first key if that key is newer
     (not one it was moved away from before)."""
@@ -97,7 +104,9 @@ def check_keys() -> Keys:
             "key; put the newest key first on every node (docs/operator-guide.md, Rotating keys)"
         )
         return Keys.READABLE
-    # Conditional: of two processes starting at once, one re-encrypts and the other leaves it be.
+    # Conditional: of two processes starting at once, one re-encrypts and the other leaves what it wrote. Not
+    # tried again: with two keys the check never saw, which is newer is nobody's to tell, and the loser moving
+    # it on would undo the winner.
     rotated = fernet().rotate(row.token.encode()).decode()
     retired = sorted({*row.retired, fingerprint(current)})
     if KeyCheck.objects.filter(pk=1, token=row.token).update(

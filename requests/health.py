@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from privacyportal import outbox
 from privacyportal.backlog import backlog, stale_after
-from privacyportal.keycheck import Keys, read_keys
+from privacyportal.keycheck import Keys, first_key_retired, read_keys
 from privacyportal.models import QueuedTask
 from privacyportal.outbox import MAX_PUBLISHES
 
@@ -84,6 +84,12 @@ def check_encryption_keys() -> dict[str, Any]:
     """Can ENCRYPTION_KEYS read the key check (privacyportal/keycheck.py)? Never the keys themselves."""
     if read_keys() is Keys.UNREADABLE:
         return {"ok": False, "error": "no key in ENCRYPTION_KEYS can decrypt the key check"}
+    if first_key_retired():
+        # Not a failure: mid-rotation every node of the first roll is so, until it is rolled.
+        return {
+            "ok": True,
+            "warning": "the first key of ENCRYPTION_KEYS was rotated out: put the newest first",
+        }
     return {"ok": True}
 
 

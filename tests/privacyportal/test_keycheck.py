@@ -81,6 +81,25 @@ def test_a_node_still_on_the_first_roll_starts_but_never_moves_the_check_back(
     Fernet(newest).decrypt(KeyCheck.objects.get().token.encode())
 
 
+def test_healthz_warns_of_a_node_encrypting_under_a_retired_key_without_failing(
+    client: Client, settings: Any
+) -> None:
+    tasks.heartbeat()
+    tasks.sweep("overdue")
+    settings.ENCRYPTION_KEYS = [OLD]
+    check_keys()
+    settings.ENCRYPTION_KEYS = [NEW, OLD]
+    check_keys()
+    assert client.get("/healthz").json()["checks"]["keys"] == {"ok": True}
+    settings.ENCRYPTION_KEYS = [OLD, NEW]  # left on the first roll: its new files are under OLD
+    response = client.get("/healthz")
+    assert response.status_code == 200  # mid-rotation every node of the first roll is so
+    assert response.json()["checks"]["keys"] == {
+        "ok": True,
+        "warning": "the first key of ENCRYPTION_KEYS was rotated out: put the newest first",
+    }
+
+
 def test_healthz_fails_on_keys_that_cannot_read_the_check(client: Client, settings: Any) -> None:
     tasks.heartbeat()
     tasks.sweep("overdue")
