@@ -52,15 +52,6 @@ def start_gunicorn(
     return server, port
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
-
-
 def server_env(**overrides: str) -> dict[str, str]:
     """The test settings in another process, DEBUG off, over plain HTTP on the loopback."""
     return {

@@ -21,8 +21,8 @@ from privacyportal.keycheck import Keys, check_keys
 from privacyportal.models import KeyCheck, QueuedTask
 from requests.models import PrivacyRequest
 from tests.brokers import PrivateRedis
-from tests.servers import Answer, Browser, server_env, start_gunicorn, stop, wait_for_port
-from tests.workers import ROOT, database_url, start_worker, stop_worker, wait_until_ready
+from tests.servers import Answer, Browser, server_env, start_gunicorn, wait_for_port
+from tests.workers import ROOT, database_url, start_worker, stop, stop_worker, wait_until_ready
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.real_clock]
 

@@ -10,8 +10,8 @@ import pytest
 from axes.models import AccessAttempt
 
 from tests.brokers import PrivateRedis
-from tests.servers import Browser, server_env, start_gunicorn, stop, wait_for_port
-from tests.workers import database_url
+from tests.servers import Browser, server_env, start_gunicorn, wait_for_port
+from tests.workers import database_url, stop
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.real_clock]
 

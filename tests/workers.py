@@ -38,13 +38,18 @@ def start_worker(
     return worker, log
 
 
-def stop_worker(worker: subprocess.Popen[bytes], log: Any) -> None:
-    worker.terminate()
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM (a worker's warm shutdown, gunicorn's graceful one), then SIGKILL after 30 s."""
+    process.terminate()
     try:
-        worker.wait(timeout=30)
+        process.wait(timeout=30)
     except subprocess.TimeoutExpired:
-        worker.kill()
-        worker.wait(timeout=10)
+        process.kill()
+        process.wait(timeout=10)
+
+
+def stop_worker(worker: subprocess.Popen[bytes], log: Any) -> None:
+    stop(worker)
     log.close()
 
 

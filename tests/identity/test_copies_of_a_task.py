@@ -22,19 +22,9 @@ from requests import services
 from requests.lifecycle import Status
 from requests.models import PrivacyRequest, SentEmail
 from tests.identity.test_subject_confirmation import agent_case
-from tests.identity.test_verification import BASE, code_and_link
-from tests.intake import send
+from tests.identity.test_verification import code_and_link
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def submit_form(client: Client, django_capture_on_commit_callbacks: Any) -> Any:
-    def post(kind: str = "access", **fields: Any) -> Any:
-        with django_capture_on_commit_callbacks(execute=True):
-            return send(client, kind, {**BASE, **fields})
-
-    return post
 
 
 VERIFY = "identity.tasks.send_verification_email"

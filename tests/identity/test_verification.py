@@ -17,7 +17,7 @@ from identity.models import EmailChallenge
 from requests.lifecycle import Status
 from requests.models import RIGHTS, PrivacyRequest
 from tests.factories import pdf_bytes
-from tests.intake import pages, send
+from tests.intake import pages
 
 pytestmark = pytest.mark.django_db
 
@@ -34,15 +34,6 @@ BASE = {
     "account_reference": "ORDER-1234",
 }
 CALIFORNIA = {"country": "US", "subdivision": "US-CA"}
-
-
-@pytest.fixture
-def submit_form(client: Client, django_capture_on_commit_callbacks: Any) -> Any:
-    def post(kind: str = "access", **fields: Any) -> Any:
-        with django_capture_on_commit_callbacks(execute=True):
-            return send(client, kind, {**BASE, **fields})
-
-    return post
 
 
 def code_and_link(message: Any) -> tuple[str, str]:
