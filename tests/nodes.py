@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.mailserver import free_port
+from tests.workers import stop
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -104,16 +105,12 @@ class Cluster:
             time.sleep(0.2)
 
     def stop(self) -> None:
-        for node in self.nodes:
+        for node in self.nodes:  # all at once: each shuts down while the others do
             for process in node.processes:
                 process.terminate()
         for node in self.nodes:
             for process in node.processes:
-                try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(timeout=10)
+                stop(process)
 
     def alive(self) -> None:
         for node in self.nodes:
